@@ -1,0 +1,208 @@
+package launcher
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// stderrTailLines is how many of the child's last stderr lines are kept.
+const stderrTailLines = 50
+
+// Child is one run of the supervised process.
+type Child struct {
+	PID     int
+	Started time.Time
+	done    <-chan ExitStatus
+	process *os.Process
+	stderr  *Tail
+	relay   sync.WaitGroup // copies the child's stderr to ours
+}
+
+// ChildSpec is what to start and how.
+type ChildSpec struct {
+	Path       string // resolved executable
+	Args       []string
+	Dir        string
+	Env        []string
+	Credential *Credential
+	// Foreground puts the child's process group in the foreground of the
+	// terminal on stdin, so Ctrl-C reaches it, and only it.
+	Foreground bool
+	Stdin      *os.File
+	Stdout     *os.File
+	Stderr     io.Writer
+}
+
+// NewChildSpec builds the command from the configuration: `run -- CMD` or
+// LAUNCHER_NODE LAUNCHER_NODE_ARGS LAUNCHER_ENTRY in LAUNCHER_APP_DIR.
+// The error of a missing or unusable command carries exit code 127 or 126.
+func NewChildSpec(cfg *Config, environ []string) (ChildSpec, error) {
+	var argv []string
+	dir := ""
+	if cfg.Generic() {
+		argv = cfg.Command
+	} else {
+		argv = append(append([]string{cfg.Node}, cfg.NodeArgs...), cfg.Entry)
+		dir = cfg.AppDir
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil && !errors.Is(err, exec.ErrDot) {
+		return ChildSpec{}, startError(argv[0], err)
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		return ChildSpec{}, startError(argv[0], err)
+	}
+	return ChildSpec{
+		Path: path, Args: argv, Dir: dir,
+		Env: childEnv(environ, cfg), Credential: cfg.Credential,
+	}, nil
+}
+
+// childEnv is the launcher's environment, plus the add-on's options when
+// LAUNCHER_OPTIONS_ENV is on, plus HOME and USER of LAUNCHER_USER.
+func childEnv(environ []string, cfg *Config) []string {
+	out := append([]string(nil), environ...)
+	set := envMap(environ)
+	if cfg.OptionsEnv {
+		vars, _ := cfg.Options.Env(set)
+		out = append(out, vars...)
+	}
+	if c := cfg.Credential; c != nil && c.Name != "" {
+		out = append(out, "USER="+c.Name)
+		if c.Home != "" {
+			out = append(out, "HOME="+c.Home)
+		}
+	}
+	return out
+}
+
+// envMap turns KEY=VALUE pairs into a map; a later pair wins, as in exec.
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		for i := 0; i < len(kv); i++ {
+			if kv[i] == '=' {
+				m[kv[:i]] = kv[i+1:]
+				break
+			}
+		}
+	}
+	return m
+}
+
+// startError maps a failed exec to the shell's codes: 127 not found,
+// 126 found but not executable.
+func startError(name string, err error) error {
+	code := 1
+	switch {
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		code = ExitNotFound
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, unix.ENOEXEC):
+		code = ExitNoExec
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("start %s: %w", name, err)}
+}
+
+// Start starts the child through the reaper: in its own process group, with
+// SIGKILL as its parent-death signal. The caller's goroutine must stay
+// locked to its OS thread for as long as the child runs, since the kernel
+// sends the parent-death signal when the creating thread ends
+// (supervisors.md §4d).
+func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Args[0], err)
+	}
+	cmd := &exec.Cmd{
+		Path: spec.Path, Args: spec.Args, Dir: spec.Dir, Env: spec.Env,
+		Stdin: spec.Stdin, Stdout: spec.Stdout, Stderr: pw,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setpgid:    !spec.Foreground,
+			Foreground: spec.Foreground,
+			Ctty:       0, // with Foreground: stdin, a descriptor of this process
+			Pdeathsig:  syscall.SIGKILL,
+			Credential: spec.Credential.syscall(),
+		},
+	}
+	done, err := r.Start(cmd)
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		return nil, startError(spec.Args[0], err)
+	}
+	c := &Child{
+		PID: cmd.Process.Pid, Started: time.Now(), done: done,
+		process: cmd.Process, stderr: NewTail(stderrTailLines),
+	}
+	c.relay.Add(1)
+	go func() {
+		defer c.relay.Done()
+		defer pr.Close()
+		relayStderr(pr, spec.Stderr, c.stderr)
+	}()
+	return c, nil
+}
+
+// relayStderr copies the child's stderr to ours byte for byte and keeps its
+// last lines. When ours is gone (the log reader closed it) it goes on
+// reading, so the child never blocks on a full pipe.
+func relayStderr(from io.Reader, to io.Writer, tail *Tail) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			tail.Write(buf[:n])
+			if to != nil {
+				if _, werr := to.Write(buf[:n]); werr != nil {
+					to = nil
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Signal sends sig to the child's process group.
+func (c *Child) Signal(sig syscall.Signal) error {
+	err := unix.Kill(-c.PID, sig)
+	if errors.Is(err, unix.ESRCH) {
+		err = unix.Kill(c.PID, sig)
+	}
+	return err
+}
+
+// kill SIGKILLs the child's process group and every process below it.
+func (c *Child) kill() {
+	_ = unix.Kill(-c.PID, unix.SIGKILL)
+	for _, pid := range descendants(c.PID) {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+	_ = unix.Kill(c.PID, unix.SIGKILL)
+}
+
+// StderrTail returns the child's last stderr lines.
+func (c *Child) StderrTail() []string { return c.stderr.Lines() }
+
+// finish releases what the child held once its status arrived, waiting a
+// bounded time for the stderr relay to see the pipe close.
+func (c *Child) finish(timeout time.Duration) {
+	_ = c.process.Release()
+	done := make(chan struct{})
+	go func() { c.relay.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	}
+}

@@ -1,0 +1,197 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
+
+// Version is set at build time: -ldflags "-X github.com/hasync/launcher/launcher.Version=1.2.3".
+var Version = "dev"
+
+// Command is a subcommand that main hands in (check, healthcheck, status
+// live in packages this one must not import).
+type Command func(ctx context.Context, m *Main, args []string) error
+
+// Main is the program: its standard files, environment and subcommands.
+// cmd/launcher builds it and maps the error of Run to the exit code with
+// ExitCode.
+type Main struct {
+	Stdin          *os.File
+	Stdout, Stderr *os.File
+	Environ        []string
+	// Commands adds subcommands by name; they win over the built-in ones.
+	Commands map[string]Command
+}
+
+// NewMain returns the program wired to this process.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}
+}
+
+const usage = `launcher: the entrypoint of a Node.js Home Assistant add-on.
+
+Usage:
+  launcher [run]                 preflight, then start and supervise node <entry>
+  launcher run -- CMD [ARGS...]  supervise CMD instead of node
+  launcher check [--json] [--deep]  preflight only
+  launcher healthcheck           exit 0 when the running launcher is healthy
+  launcher status [--json]       the running launcher's status
+  launcher version               print the version
+  launcher help                  this text
+
+Configuration is by LAUNCHER_* environment variables and /data/options.json;
+see the README. Exit codes: the child's own, 2 bad configuration, 3 a failed
+preflight check.
+`
+
+// Run runs the subcommand in args (without the program name).
+func (m *Main) Run(ctx context.Context, args []string) error {
+	name, rest := "run", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, rest = args[0], args[1:]
+	}
+	if cmd, ok := m.Commands[name]; ok {
+		return cmd(ctx, m, rest)
+	}
+	switch name {
+	case "run":
+		return m.run(ctx, rest)
+	case "version":
+		fmt.Fprintln(m.Stdout, VersionLine())
+		return nil
+	case "help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	case "check", "healthcheck", "status":
+		return m.usageError(fmt.Sprintf("%q is not built into this launcher yet", name))
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	return m.usageError(fmt.Sprintf("unknown subcommand %q", name))
+}
+
+// VersionLine is `launcher <version> (<go version>, <os>/<arch>)`.
+func VersionLine() string {
+	return fmt.Sprintf("launcher %s (%s, %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// usageError prints the one-line error and returns it for exit code 2.
+func (m *Main) usageError(msg string) error {
+	err := &UsageError{Msg: msg}
+	fmt.Fprintln(m.Stderr, "launcher: "+err.Error())
+	return err
+}
+
+// parseRunArgs accepts nothing, or `-- CMD [ARGS...]`.
+func parseRunArgs(args []string) ([]string, error) {
+	switch {
+	case len(args) == 0:
+		return nil, nil
+	case args[0] == "--" && len(args) > 1:
+		return args[1:], nil
+	case args[0] == "--":
+		return nil, errors.New("`run --` needs a command after it")
+	case args[0] == "-h" || args[0] == "--help":
+		return nil, errHelp
+	case strings.HasPrefix(args[0], "-"):
+		return nil, fmt.Errorf("unknown flag %q for run", args[0])
+	}
+	return nil, fmt.Errorf("unexpected argument %q; to supervise a command use `run -- %s`", args[0], args[0])
+}
+
+var errHelp = errors.New("help")
+
+// Logger builds the logger the configuration asks for, writing to stdout as
+// bashio does.
+func (m *Main) Logger(cfg *Config) zerolog.Logger {
+	return NewLogger(m.Stdout, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
+}
+
+func (m *Main) run(ctx context.Context, args []string) (err error) {
+	command, err := parseRunArgs(args)
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	if err != nil {
+		return m.usageError(err.Error())
+	}
+	cfg, err := LoadConfig(envMap(m.Environ), command)
+	log := m.Logger(&cfg)
+	var reaper *Reaper
+	defer func() {
+		var reaped int64
+		if reaper != nil {
+			reaped = reaper.Orphans()
+		}
+		logExit(log, err, reaped)
+	}()
+	if err != nil {
+		return err
+	}
+	log.Info().Int(logKeyPID, os.Getpid()).Msg(VersionLine())
+	if cfg.Options.Path != "" {
+		_, names := cfg.Options.Env(envMap(m.Environ))
+		if !cfg.OptionsEnv {
+			names = nil
+		}
+		log.Info().Strs("exported", names).Msgf("read %d options from %s", len(cfg.Options.Values), cfg.Options.Path)
+	}
+	spec, err := NewChildSpec(&cfg, m.Environ)
+	if err != nil {
+		return err
+	}
+	spec.Stdin, spec.Stdout, spec.Stderr = m.Stdin, m.Stdout, m.Stderr
+	spec.Foreground = m.Stdin != nil && foregroundTTY(int(m.Stdin.Fd()))
+	if cfg.Credential != nil {
+		log.Info().Msgf("the child runs as %s", cfg.Credential)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	reaper = NewReaper(log)
+	wg.Add(1)
+	go func() { defer wg.Done(); reaper.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	return NewSupervisor(&cfg, spec, reaper, log).Run(ctx)
+}
+
+// logExit reports the launcher's own exit code and what caused it.
+func logExit(log zerolog.Logger, err error, reaped int64) {
+	code := ExitCode(err)
+	var cfgErr *ConfigError
+	var exitErr *ExitError
+	switch {
+	case errors.As(err, &cfgErr):
+		msgs := make([]string, len(cfgErr.Problems))
+		for i, p := range cfgErr.Problems {
+			msgs[i] = "- " + p.Error()
+		}
+		log.Error().Str("problems", strings.Join(msgs, "\n")+"\n").
+			Msgf("invalid configuration (%d %s)", len(msgs), plural(len(msgs), "problem"))
+	case errors.As(err, &exitErr) && exitErr.Err != nil, err != nil && !errors.As(err, &exitErr):
+		log.Error().Err(err).Msg("launcher failed")
+	}
+	ev := log.Info()
+	if code != 0 {
+		ev = log.Warn()
+	}
+	ev.Int(logKeyCode, code).Int64("reaped", reaped).Msgf("launcher exiting with code %d", code)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

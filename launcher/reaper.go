@@ -1,0 +1,186 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+)
+
+// Reaper owns every wait for a child of this process. On each SIGCHLD it
+// drains wait4(-1, WNOHANG); the status of a process started through Start
+// goes to that process's channel, any other (an orphan re-parented to PID 1
+// or to the subreaper) is counted and dropped.
+//
+// Nothing else in the process may wait: exec.Cmd.Wait, Output and Run would
+// race the drain and lose the status (supervisors.md §4a). Start holds the
+// lock the drain takes, so a child that exits at once is still registered
+// before its status is collected.
+type Reaper struct {
+	log     zerolog.Logger
+	sigchld chan os.Signal
+
+	mu       sync.Mutex
+	waiting  map[int]chan ExitStatus
+	children bool          // false once wait4 said ECHILD
+	drained  chan struct{} // closed and replaced after every drain
+
+	orphans atomic.Int64
+}
+
+// NewReaper subscribes to SIGCHLD at once, so no exit is missed between
+// construction and Run.
+func NewReaper(log zerolog.Logger) *Reaper {
+	r := &Reaper{
+		log:      log.With().Str(logKeyComponent, "reaper").Logger(),
+		sigchld:  make(chan os.Signal, 1),
+		waiting:  make(map[int]chan ExitStatus),
+		children: true,
+		drained:  make(chan struct{}),
+	}
+	signal.Notify(r.sigchld, unix.SIGCHLD)
+	return r
+}
+
+// Run reaps until ctx ends. It is the one goroutine that waits.
+func (r *Reaper) Run(ctx context.Context) {
+	defer signal.Stop(r.sigchld)
+	r.drain()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.sigchld:
+			r.drain()
+		}
+	}
+}
+
+func (r *Reaper) drain() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.ECHILD) {
+			r.children = false
+			break
+		}
+		if err != nil || pid <= 0 {
+			r.children = true
+			break
+		}
+		if ws.Stopped() || ws.Continued() {
+			continue
+		}
+		status := exitStatusOf(ws)
+		if ch, ok := r.waiting[pid]; ok {
+			delete(r.waiting, pid)
+			ch <- status // buffered: never blocks
+			continue
+		}
+		r.orphans.Add(1)
+		r.log.Debug().Int(logKeyPID, pid).Str("status", status.String()).Msg("reaped orphan")
+	}
+	close(r.drained)
+	r.drained = make(chan struct{})
+}
+
+// Start starts cmd and registers it; its status arrives on the channel.
+// The caller must never call cmd.Wait. It calls cmd.Process.Release once
+// the status arrived.
+func (r *Reaper) Start(cmd *exec.Cmd) (<-chan ExitStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ch := make(chan ExitStatus, 1)
+	r.waiting[cmd.Process.Pid] = ch
+	r.children = true
+	return ch, nil
+}
+
+// Output runs cmd to its end and returns its standard output, like
+// exec.Cmd.Output but with the wait left to the reaper.
+func (r *Reaper) Output(ctx context.Context, cmd *exec.Cmd) ([]byte, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	cmd.Stdout = pw
+	done, err := r.Start(cmd)
+	pw.Close()
+	if err != nil {
+		return nil, err
+	}
+	defer cmd.Process.Release()
+	out, readErr := readAllContext(ctx, pr, cmd)
+	var status ExitStatus
+	select {
+	case status = <-done:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-done
+		return out, ctx.Err()
+	}
+	if readErr != nil {
+		return out, readErr
+	}
+	if !status.Success() {
+		return out, fmt.Errorf("%s %s", cmd.Path, status)
+	}
+	return out, nil
+}
+
+// readAllContext reads r to its end, killing cmd when ctx ends first.
+func readAllContext(ctx context.Context, r io.Reader, cmd *exec.Cmd) ([]byte, error) {
+	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
+	defer stop()
+	var buf bytes.Buffer
+	_, err := io.Copy(&buf, io.LimitReader(r, 1<<20))
+	return buf.Bytes(), err
+}
+
+// Orphans is how many processes not started through Start were reaped.
+func (r *Reaper) Orphans() int64 { return r.orphans.Load() }
+
+// WaitNoChildren blocks until this process has no children left or ctx
+// ends. It only watches the drains; it never waits itself.
+func (r *Reaper) WaitNoChildren(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		children, drained := r.children, r.drained
+		r.mu.Unlock()
+		if !children {
+			return nil
+		}
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Poke asks for a drain now, for callers that made children exit (a sweep)
+// and want WaitNoChildren to notice even if no SIGCHLD is pending.
+func (r *Reaper) Poke() {
+	select {
+	case r.sigchld <- unix.SIGCHLD:
+	default:
+	}
+}

@@ -1,0 +1,77 @@
+package launcher
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ExitStatus is how a process ended: an exit code, or the signal that killed it.
+type ExitStatus struct {
+	Code   int
+	Signal syscall.Signal // non-zero when killed by a signal
+}
+
+func exitStatusOf(ws unix.WaitStatus) ExitStatus {
+	if ws.Signaled() {
+		return ExitStatus{Signal: ws.Signal()}
+	}
+	return ExitStatus{Code: ws.ExitStatus()}
+}
+
+// Shell is the code a shell would report: the exit code, or 128+S for a
+// death by signal S.
+func (s ExitStatus) Shell() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code
+}
+
+// Success reports an exit with code 0.
+func (s ExitStatus) Success() bool { return s.Signal == 0 && s.Code == 0 }
+
+func (s ExitStatus) String() string {
+	if s.Signal != 0 {
+		return fmt.Sprintf("killed by %s (%d)", SignalName(s.Signal), s.Shell())
+	}
+	return fmt.Sprintf("exited with code %d", s.Code)
+}
+
+// SignalName is the signal's constant name, SIGTERM, or SIGRTMIN+n.
+func SignalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	if sig >= 34 && sig <= 64 {
+		return fmt.Sprintf("SIGRTMIN+%d", int(sig)-34)
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}
+
+// forwardedSignals are the signals the launcher catches and passes to the
+// child's process group. Left out, with tini: SIGCHLD (reaping), SIGURG (the
+// Go runtime's preemption signal), SIGPIPE (caught apart so a closed log
+// reader cannot kill PID 1), the synchronous SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+// SIGTRAP, SIGSYS, which the Go runtime must keep, and SIGTTIN/SIGTTOU, which
+// the terminal sends to the launcher itself when node is in the foreground:
+// passing them on would stop node.
+var forwardedSignals = func() []os.Signal {
+	sigs := []os.Signal{
+		unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2,
+		unix.SIGALRM, unix.SIGTERM, unix.SIGSTKFLT, unix.SIGCONT, unix.SIGTSTP,
+		unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPROF, unix.SIGWINCH,
+		unix.SIGIO, unix.SIGPWR,
+	}
+	for s := 34; s <= 64; s++ { // real-time signals
+		sigs = append(sigs, syscall.Signal(s))
+	}
+	return sigs
+}()
+
+// isStopSignal reports whether sig begins a stop.
+func isStopSignal(sig syscall.Signal) bool {
+	return sig == unix.SIGTERM || sig == unix.SIGINT
+}
