@@ -53,6 +53,7 @@ preflight check.
 
 // Run runs the subcommand in args (without the program name).
 func (m *Main) Run(ctx context.Context, args []string) error {
+	defer catchSIGPIPE()()
 	name, rest := "run", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, rest = args[0], args[1:]

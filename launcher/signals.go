@@ -3,6 +3,7 @@ package launcher
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -70,6 +71,17 @@ var forwardedSignals = func() []os.Signal {
 	}
 	return sigs
 }()
+
+// catchSIGPIPE makes writes to a closed stdout or stderr fail with EPIPE
+// instead of killing the launcher: without a Notify for SIGPIPE the Go
+// runtime dies of it (and as PID 1, where the kernel ignores the signal,
+// exits 2). Caught, not ignored, because node would inherit SIG_IGN.
+// Nobody reads the channel; being subscribed is what counts.
+func catchSIGPIPE() (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, unix.SIGPIPE)
+	return func() { signal.Stop(ch) }
+}
 
 // isStopSignal reports whether sig begins a stop.
 func isStopSignal(sig syscall.Signal) bool {

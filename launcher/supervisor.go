@@ -63,9 +63,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	// lives exactly as long as supervision (supervisors.md §4d).
 	runtime.LockOSThread()
 	signal.Notify(s.sigs, forwardedSignals...)
-	// Caught, not ignored: a write to a closed stdout then fails with EPIPE
-	// instead of killing PID 1, and node does not inherit SIG_IGN.
-	signal.Notify(s.sigs, unix.SIGPIPE)
 	defer signal.Stop(s.sigs)
 	if err := becomeSubreaper(); err != nil {
 		s.log.Warn().Err(err).Msg("cannot become child subreaper; orphans will not be reaped")
@@ -135,8 +132,6 @@ func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
 		case sig := <-s.sigs:
 			sysSig := sig.(syscall.Signal)
 			switch {
-			case sysSig == unix.SIGPIPE:
-				continue
 			case isStopSignal(sysSig) && out.stopping:
 				s.log.Warn().Str(logKeySignal, SignalName(sysSig)).Msgf("second %s: killing %s now", SignalName(sysSig), s.name)
 				c.kill()
