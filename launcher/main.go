@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -70,7 +71,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
-	case "check", "healthcheck", "status":
+	case "check":
+		return m.check(ctx, rest)
+	case "healthcheck", "status":
 		return m.usageError(fmt.Sprintf("%q is not built into this launcher yet", name))
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -164,7 +167,50 @@ func (m *Main) run(ctx context.Context, args []string) (err error) {
 	go func() { defer wg.Done(); reaper.Run(ctx) }()
 	defer func() { cancel(); wg.Wait() }()
 
-	return NewSupervisor(&cfg, spec, reaper, log).Run(ctx)
+	sup := NewSupervisor(&cfg, spec, reaper, log)
+	if !cfg.Generic() {
+		pf := NewPreflight(&cfg, envMap(m.Environ))
+		pf.Exec = reaper.Output
+		sup.Preflight = pf
+	}
+	return sup.Run(ctx)
+}
+
+// check runs the preflight alone and reports it: `launcher check [--json] [--deep]`.
+func (m *Main) check(ctx context.Context, args []string) error {
+	var asJSON, deep bool
+	for _, a := range args {
+		switch a {
+		case "--json":
+			asJSON = true
+		case "--deep":
+			deep = true
+		case "-h", "--help":
+			fmt.Fprint(m.Stdout, usage)
+			return nil
+		default:
+			return m.usageError(fmt.Sprintf("unknown flag %q for check", a))
+		}
+	}
+	cfg, err := LoadConfig(envMap(m.Environ), nil)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "launcher: "+err.Error())
+		return err
+	}
+	pf := NewPreflight(&cfg, envMap(m.Environ))
+	pf.Deep = deep
+	report := pf.Run(ctx)
+	if asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(report)
+	} else {
+		report.WriteText(m.Stdout)
+	}
+	if !report.OK {
+		return &ExitError{Code: ExitPreflight}
+	}
+	return nil
 }
 
 // logExit reports the launcher's own exit code and what caused it.
@@ -190,9 +236,11 @@ func logExit(log zerolog.Logger, err error, reaped int64) {
 	ev.Int(logKeyCode, code).Int64("reaped", reaped).Msgf("launcher exiting with code %d", code)
 }
 
-func plural(n int, word string) string {
+func plural(n int, word string) string { return pluralWord(n, word, word+"s") }
+
+func pluralWord(n int, one, many string) string {
 	if n == 1 {
-		return word
+		return one
 	}
-	return word + "s"
+	return many
 }

@@ -26,8 +26,12 @@ type Supervisor struct {
 	spec   ChildSpec
 	log    zerolog.Logger
 	reaper *Reaper
-	// Preflight, when set, runs before every start; an error ends Run.
-	Preflight func(ctx context.Context) error
+	// Preflight, when set, runs before every start; a failure ends Run
+	// with exit 3.
+	Preflight *Preflight
+	// Report is the last preflight's report.
+	Report    *Report
+	nodeShown bool
 	name      string // "node", or the command's base name
 	sigs      chan os.Signal
 }
@@ -71,7 +75,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	backoff := NewBackoff(s.cfg)
 	for {
 		if s.Preflight != nil {
-			if err := s.Preflight(ctx); err != nil {
+			if err := s.preflight(ctx); err != nil {
 				return err
 			}
 		}
@@ -156,6 +160,34 @@ func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
 	}
 }
 
+// preflight runs the checks before a start and logs them: node's facts
+// once, each failure at error with its fix, each warning with its hint.
+func (s *Supervisor) preflight(ctx context.Context) error {
+	r := s.Preflight.Run(ctx)
+	s.Report = r
+	if n := r.Node; n != nil && !s.nodeShown {
+		s.nodeShown = true
+		s.log.Info().Str("node", n.Path).Int("abi", n.ABI).Str("libc", n.Libc).Str("arch", n.Arch).
+			Msgf("node %s (NODE_MODULE_VERSION %d, N-API %d, %s, %s)", n.Version, n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
+	}
+	for _, c := range r.Checks {
+		switch c.Status {
+		case StatusFail:
+			s.log.Error().Str("check", c.Name).Str("fix", c.Hint).Msgf("preflight %s failed: %s", c.Name, c.Detail)
+		case StatusWarn:
+			s.log.Warn().Str("check", c.Name).Str("fix", c.Hint).Msgf("preflight %s: %s", c.Name, c.Detail)
+		default:
+			s.log.Debug().Str("check", c.Name).Msgf("preflight %s: %s", c.Name, c.Detail)
+		}
+	}
+	if !r.OK {
+		s.log.Error().Msgf("preflight failed in %.1f ms: not starting node", r.DurationMS)
+		return &ExitError{Code: ExitPreflight}
+	}
+	s.log.Info().Msgf("preflight passed in %.1f ms (%d checks)", r.DurationMS, len(r.Checks))
+	return nil
+}
+
 func (s *Supervisor) forward(c *Child, sig syscall.Signal) {
 	if err := c.Signal(sig); err != nil {
 		s.log.Warn().Err(err).Str(logKeySignal, SignalName(sig)).Msgf("%s was gone when forwarding %s", s.name, SignalName(sig))
@@ -217,6 +249,11 @@ func (s *Supervisor) logExit(c *Child, out outcome) {
 		ev = ev.Str(logKeySignal, SignalName(out.status.Signal))
 	}
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
+	if !out.status.Success() && !clean {
+		for _, d := range Diagnose(c.StderrTail()) {
+			s.log.Error().Str("fix", d.Hint).Msgf("%s: %s", s.name, d.Cause)
+		}
+	}
 }
 
 func (s *Supervisor) commandLine() string {

