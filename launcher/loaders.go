@@ -209,10 +209,10 @@ func pickNodeGypBuild(dir string, pf platform) pick {
 	}
 	files, _ := os.ReadDir(filepath.Join(prebuilds, tuple))
 	type tags struct {
-		file                          string
+		file                         string
 		runtime, abi, uv, armv, libc string
-		napi                          bool
-		specificity                   int
+		napi                         bool
+		specificity                  int
 	}
 	var candidates []tags
 	for _, f := range files {

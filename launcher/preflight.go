@@ -718,4 +718,3 @@ func (p *Preflight) scanPackage(dir string, pf platform, node *NodeInfo, libs *l
 		*hints = append(*hints, v.hints(name))
 	}
 }
-

@@ -67,6 +67,16 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) { napi_valu
 C
   musl-gcc -shared -fPIC -o musl/napi_musl.node musl/napi.c -Lmusl/lib -Wl,--no-as-needed -l:libstdc++.so.6
 fi
+# A musl Node-API addon that calls a function the runtime's musl lacks
+# (what a builder image newer than the runtime produces): only --deep sees it.
+if [ ! -f musl/drift.node ]; then
+  cat > musl/drift.c <<'C'
+#include <string.h>
+extern int musl_drift_function_from_the_future(const char *);
+void *napi_register_module_v1(void *env, void *exports) { return (void *)(long)(strlen("x") + musl_drift_function_from_the_future("x")); }
+C
+  musl-gcc -shared -fPIC -o musl/drift.node musl/drift.c
+fi
 
 # NODE_MODULE-style addon: the ABI only in nm_version, in .data.
 if [ ! -f addons/v8old.node ]; then
