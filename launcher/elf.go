@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 )
@@ -128,7 +127,7 @@ func (e *elfFile) readSection(s *elf.Section) ([]byte, error) {
 
 // stringAt reads the NUL-terminated string at off in section s.
 func (e *elfFile) stringAt(s *elf.Section, off uint64) (string, error) {
-	if s == nil || off >= s.Size {
+	if s == nil || off >= s.Size || s.Type == elf.SHT_NOBITS {
 		return "", errors.New("string offset out of range")
 	}
 	var out []byte
@@ -142,8 +141,8 @@ func (e *elfFile) stringAt(s *elf.Section, off uint64) (string, error) {
 		}
 		out = append(out, buf[:n]...)
 		pos += int64(n)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", err
+		if err != nil || n == 0 {
+			break // EOF inside a table that claims more: a damaged file
 		}
 	}
 	return "", errors.New("unterminated string")

@@ -131,7 +131,9 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	checked := map[string]bool{}
 	for _, pkg := range p.NativeModules {
 		c, binary := p.checkNative(pkg, node, libs)
-		checked[binary] = true
+		if real, err := filepath.EvalSymlinks(binary); err == nil {
+			checked[real] = true
+		}
 		r.Checks = append(r.Checks, c)
 	}
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked))
@@ -701,8 +703,11 @@ func (p *Preflight) scanPackage(dir string, pf platform, node *NodeInfo, libs *l
 		return
 	}
 	pk := pickBinary(dir, pj, entries, pf)
-	if pk.Path == "" || checked[pk.Path] {
+	if pk.Path == "" {
 		return
+	}
+	if real, err := filepath.EvalSymlinks(pk.Path); err == nil && checked[real] {
+		return // a required module, checked on its own
 	}
 	*count++
 	if node == nil || libs == nil {
