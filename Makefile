@@ -7,7 +7,7 @@ BIN      := bin/launcher
 LDFLAGS  := -s -w -X github.com/hasync/launcher/launcher.Version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet unit fuzz static demo clean
+.PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight
 
 all: build
 
@@ -17,7 +17,13 @@ build:
 # Everything CI runs: vet, the race-enabled tests (real processes, PID
 # namespaces, real node), a bounded fuzz run of each target, and a check
 # that the binary is static.
-test: vet unit fuzz static
+test: fixtures vet unit fuzz static
+
+# Real native binaries the preflight tests read (Node 18 from npm,
+# better-sqlite3 built for two ABIs, musl objects): built once, kept in
+# .fixtures. Needs g++, make, python3 and musl-tools.
+fixtures:
+	@bash testdata/native/build.sh $(CURDIR)/.fixtures
 
 vet:
 	$(GO) vet ./...
@@ -41,6 +47,9 @@ demo: build
 	LAUNCHER_APP_DIR=$(CURDIR)/testdata/demo LAUNCHER_NATIVE_MODULES= \
 	LAUNCHER_OPTIONS_FILE=$(CURDIR)/testdata/demo/options.json \
 	./$(BIN) run
+
+bench-preflight:
+	bench/preflight.sh
 
 clean:
 	rm -rf bin

@@ -131,17 +131,25 @@ func pickBinary(dir string, pj *packageJSON, entries []os.DirEntry, pf platform)
 		}
 		return pick{Loader: "build/Release", Looked: []string{filepath.Join(dir, "build", "Release")}}
 	}
-	// Packages that ship their binary at the top (napi-rs and the like),
-	// installed per platform: skip those the loader would not select.
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".node") && e.Type().IsRegular() {
-			if !matchesField(pj.OS, "linux") || !matchesField(pj.CPU, pf.Arch) || !matchesField(pj.Libc, pf.Libc) {
-				return pick{}
-			}
-			return pick{Path: filepath.Join(dir, e.Name()), Loader: "package file"}
+	// Per-platform packages (napi-rs, @img/sharp-linux-x64, ...) ship their
+	// binary at the top or in lib/; their parent loads the one whose os,
+	// cpu and libc fields match, so skip the others.
+	if p := firstNode(dir); p != "" || platformPackage(filepath.Base(dir)) {
+		if p == "" {
+			p = firstNode(filepath.Join(dir, "lib"))
 		}
+		if p == "" || !matchesField(pj.OS, "linux") || !matchesField(pj.CPU, pf.Arch) || !matchesField(pj.Libc, pf.Libc) {
+			return pick{}
+		}
+		return pick{Path: p, Loader: "package file"}
 	}
 	return pick{}
+}
+
+// platformPackage recognises a per-platform package by its name:
+// sharp-linux-x64, bcrypt-linux-x64-gnu, watcher-linux-arm64-musl.
+func platformPackage(name string) bool {
+	return strings.Contains(name, "linux-")
 }
 
 // matchesField applies package.json's os/cpu/libc rule: empty matches all,

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -118,6 +119,8 @@ func (p *Preflight) root() string {
 func (p *Preflight) Run(ctx context.Context) *Report {
 	start := time.Now()
 	r := &Report{}
+	found := make(chan []nativeCandidate, 1)
+	go func() { found <- findNativePackages(filepath.Join(p.AppDir, "node_modules")) }()
 	r.Checks = append(r.Checks, p.checkEntry())
 	node, nodeCheck := p.checkNode(ctx)
 	r.Node = node
@@ -136,7 +139,7 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 		}
 		r.Checks = append(r.Checks, c)
 	}
-	r.Checks = append(r.Checks, p.scanNative(node, libs, checked))
+	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
 	if node != nil && node.bin != nil {
 		node.bin.Close()
 		node.bin = nil
@@ -638,37 +641,119 @@ func joinErrors(errs []error) string {
 	return strings.Join(s, "; ")
 }
 
-// scanNative warns about any other .node in node_modules that its loader
-// would pick and that would not load. It walks package folders (and
-// nested node_modules), not every file.
-func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[string]bool) Check {
-	c := Check{Name: "native-scan", Status: StatusPass}
-	pf := p.platformOf(node)
-	var bad []string
-	var hints []string
-	count := 0
-	var walk func(nm string, depth int)
-	walk = func(nm string, depth int) {
+// nativeCandidate is a package folder with a native marker: binding.gyp,
+// prebuilds/, a top-level .node, or a per-platform package name.
+type nativeCandidate struct {
+	dir     string
+	entries []os.DirEntry
+}
+
+// scanWorkers is how many package folders are read at once: the walk is
+// all directory reads, which overlap well even on two cores.
+const scanWorkers = 4
+
+// findNativePackages walks node_modules for package folders (scoped ones
+// and nested node_modules included), reading each folder once and not
+// descending into packages. It runs while node --version does.
+func findNativePackages(nodeModules string) []nativeCandidate {
+	var (
+		mu  sync.Mutex
+		out []nativeCandidate
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, scanWorkers)
+	)
+	var visitModules func(nm string, depth int)
+	visitPackage := func(dir string, depth int) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		native := platformPackage(filepath.Base(dir))
+		for _, e := range entries {
+			n := e.Name()
+			switch {
+			case n == "node_modules" && e.IsDir():
+				visitModules(filepath.Join(dir, n), depth+1)
+			case n == "binding.gyp", n == "prebuilds", strings.HasSuffix(n, ".node"):
+				native = true
+			}
+		}
+		if native {
+			mu.Lock()
+			out = append(out, nativeCandidate{dir, entries})
+			mu.Unlock()
+		}
+	}
+	spawn := func(dir string, depth int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			visitPackage(dir, depth)
+		}()
+	}
+	visitModules = func(nm string, depth int) {
+		if depth > 8 {
+			return
+		}
 		entries, err := os.ReadDir(nm)
-		if err != nil || depth > 8 {
+		if err != nil {
 			return
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if !e.IsDir() && e.Type()&os.ModeSymlink == 0 || strings.HasPrefix(name, ".") {
+			if strings.HasPrefix(name, ".") || !e.IsDir() && e.Type()&os.ModeSymlink == 0 {
 				continue
 			}
 			if strings.HasPrefix(name, "@") {
 				scoped, _ := os.ReadDir(filepath.Join(nm, name))
 				for _, s := range scoped {
-					p.scanPackage(filepath.Join(nm, name, s.Name()), pf, node, libs, checked, &count, &bad, &hints, walk, depth)
+					spawn(filepath.Join(nm, name, s.Name()), depth)
 				}
 				continue
 			}
-			p.scanPackage(filepath.Join(nm, name), pf, node, libs, checked, &count, &bad, &hints, walk, depth)
+			spawn(filepath.Join(nm, name), depth)
 		}
 	}
-	walk(filepath.Join(p.AppDir, "node_modules"), 0)
+	visitModules(nodeModules, 0)
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return out[i].dir < out[j].dir })
+	return out
+}
+
+// scanNative warns about any other .node in node_modules that its loader
+// would pick and that would not load.
+func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[string]bool, candidates []nativeCandidate) Check {
+	c := Check{Name: "native-scan", Status: StatusPass}
+	pf := p.platformOf(node)
+	var bad, hints []string
+	count := 0
+	for _, cand := range candidates {
+		pj, err := readPackageJSON(cand.dir)
+		if err != nil {
+			continue
+		}
+		pk := pickBinary(cand.dir, pj, cand.entries, pf)
+		if pk.Path == "" {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(pk.Path); err == nil && checked[real] {
+			continue // a required module, checked on its own
+		}
+		count++
+		if node == nil || libs == nil {
+			continue
+		}
+		if v := p.checkBinary(pk.Path, node, libs, false); len(v.problems) > 0 {
+			name := pj.Name
+			if name == "" {
+				name = filepath.Base(cand.dir)
+			}
+			bad = append(bad, fmt.Sprintf("%s (%s): %s", name, rel(cand.dir, []string{pk.Path})[0], v.details()))
+			hints = append(hints, v.hints(name))
+		}
+	}
 	if len(bad) > 0 {
 		c.Status = StatusWarn
 		c.Detail = fmt.Sprintf("%d of %d other native %s would not load: %s", len(bad), count, plural(count, "module"), strings.Join(bad, "; "))
@@ -677,49 +762,4 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 	}
 	c.Detail = fmt.Sprintf("%d other native %s in node_modules, all would load", count, plural(count, "module"))
 	return c
-}
-
-func (p *Preflight) scanPackage(dir string, pf platform, node *NodeInfo, libs *libResolver, checked map[string]bool,
-	count *int, bad, hints *[]string, walk func(string, int), depth int) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	native := false
-	for _, e := range entries {
-		n := e.Name()
-		switch {
-		case n == "node_modules" && e.IsDir():
-			walk(filepath.Join(dir, n), depth+1)
-		case n == "binding.gyp", n == "prebuilds", strings.HasSuffix(n, ".node"):
-			native = true
-		}
-	}
-	if !native {
-		return
-	}
-	pj, err := readPackageJSON(dir)
-	if err != nil {
-		return
-	}
-	pk := pickBinary(dir, pj, entries, pf)
-	if pk.Path == "" {
-		return
-	}
-	if real, err := filepath.EvalSymlinks(pk.Path); err == nil && checked[real] {
-		return // a required module, checked on its own
-	}
-	*count++
-	if node == nil || libs == nil {
-		return
-	}
-	v := p.checkBinary(pk.Path, node, libs, false)
-	if len(v.problems) > 0 {
-		name := pj.Name
-		if name == "" {
-			name = filepath.Base(dir)
-		}
-		*bad = append(*bad, fmt.Sprintf("%s (%s): %s", name, rel(dir, []string{pk.Path})[0], v.details()))
-		*hints = append(*hints, v.hints(name))
-	}
 }

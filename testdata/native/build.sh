@@ -38,6 +38,25 @@ JSON
 app app20 /usr
 app app18 "$node18"
 
+# A real backend dependency set of some 600 packages, for the preflight
+# benchmark: install scripts off, then the two native modules built above.
+if [ ! -f big/.done ]; then
+  rm -rf big && mkdir -p big
+  cat > big/package.json <<'JSON'
+{"name":"big","version":"1.0.0","private":true,"engines":{"node":">=18"},
+ "dependencies":{"express":"^4","socket.io":"^4","winston":"^3","jsonwebtoken":"^9","helmet":"^7","zod":"^3","cors":"^2",
+  "dotenv":"^16","axios":"^1","ws":"^8","uuid":"^9","joi":"^17","pino":"^9","pg":"^8","mysql2":"^3","ioredis":"^5",
+  "nodemailer":"^6","multer":"^1","sharp":"^0.33","mongoose":"^8","jest":"^29","eslint":"^8","typescript":"^5",
+  "knex":"^3","node-cron":"^3","compression":"^1","morgan":"^1","passport":"^0.7","bullmq":"^5"}}
+JSON
+  echo "module.exports = {};" > big/index.js
+  (cd big && npm install --no-audit --no-fund --ignore-scripts)
+  for p in bcrypt better-sqlite3 bindings file-uri-to-path node-gyp-build node-addon-api; do
+    [ -e "big/node_modules/$p" ] || cp -a "app20/node_modules/$p" big/node_modules/
+  done
+  touch big/.done
+fi
+
 mkdir -p musl addons
 # A stand-in node for a musl runtime: a real musl executable (PT_INTERP
 # /lib/ld-musl-x86_64.so.1) that answers --version like node 20 and exports
