@@ -26,6 +26,7 @@ type Child struct {
 	process *os.Process
 	stderr  *Tail
 	relay   sync.WaitGroup // copies the child's stderr to ours
+	ipc     *ipcChannel    // nil without LAUNCHER_READY_IPC
 }
 
 // ChildSpec is what to start and how.
@@ -38,6 +39,8 @@ type ChildSpec struct {
 	// Foreground puts the child's process group in the foreground of the
 	// terminal on stdin, so Ctrl-C reaches it, and only it.
 	Foreground bool
+	// IPC gives the child a Node IPC channel (NODE_CHANNEL_FD).
+	IPC bool
 	Stdin      *os.File
 	Stdout     *os.File
 	Stderr     io.Writer
@@ -64,7 +67,7 @@ func NewChildSpec(cfg *Config, environ []string) (ChildSpec, error) {
 	}
 	return ChildSpec{
 		Path: path, Args: argv, Dir: dir,
-		Env: childEnv(environ, cfg), Credential: cfg.Credential,
+		Env: childEnv(environ, cfg), Credential: cfg.Credential, IPC: cfg.ReadyIPC,
 	}, nil
 }
 
@@ -134,15 +137,31 @@ func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 			Credential: spec.Credential.syscall(),
 		},
 	}
+	var ipc *ipcChannel
+	if spec.IPC {
+		if ipc, err = newIPCChannel(); err != nil {
+			pr.Close()
+			pw.Close()
+			return nil, err
+		}
+		cmd.ExtraFiles = []*os.File{ipc.child}
+		cmd.Env = append(append([]string(nil), cmd.Env...), ipc.env()...)
+	}
 	done, err := r.Start(cmd)
 	pw.Close()
+	if ipc != nil {
+		ipc.child.Close()
+	}
 	if err != nil {
 		pr.Close()
+		if ipc != nil {
+			ipc.parent.Close()
+		}
 		return nil, startError(spec.Args[0], err)
 	}
 	c := &Child{
 		PID: cmd.Process.Pid, Started: time.Now(), done: done,
-		process: cmd.Process, stderr: NewTail(stderrTailLines),
+		process: cmd.Process, stderr: NewTail(stderrTailLines), ipc: ipc,
 	}
 	c.relay.Add(1)
 	go func() {
@@ -199,6 +218,9 @@ func (c *Child) StderrTail() []string { return c.stderr.Lines() }
 // bounded time for the stderr relay to see the pipe close.
 func (c *Child) finish(timeout time.Duration) {
 	_ = c.process.Release()
+	if c.ipc != nil {
+		c.ipc.parent.Close()
+	}
 	done := make(chan struct{})
 	go func() { c.relay.Wait(); close(done) }()
 	select {

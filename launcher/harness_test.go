@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/health"
 	"github.com/hasync/launcher/launcher"
 )
 
@@ -27,6 +28,7 @@ func TestMain(m *testing.M) {
 	switch os.Getenv("LAUNCHER_TEST_ROLE") {
 	case "launcher":
 		main := launcher.NewMain()
+		health.Wire(main)
 		main.Environ = append(main.Environ, "LAUNCHER_TEST_ROLE=child")
 		os.Exit(launcher.ExitCode(main.Run(context.Background(), os.Args[1:])))
 	case "child":

@@ -29,6 +29,16 @@ type Main struct {
 	Environ        []string
 	// Commands adds subcommands by name; they win over the built-in ones.
 	Commands map[string]Command
+	// Health, when set, builds the health server of a run; it must bind
+	// before returning, so a bad address fails the start (exit 2).
+	Health func(cfg *Config, store *StateStore, log zerolog.Logger) (Service, error)
+	// Sampler samples resources for the memory limit and the metrics.
+	Sampler Sampler
+}
+
+// Service runs beside the supervisor until ctx ends.
+type Service interface {
+	Run(ctx context.Context) error
 }
 
 // NewMain returns the program wired to this process.
@@ -74,7 +84,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "check":
 		return m.check(ctx, rest)
 	case "healthcheck", "status":
-		return m.usageError(fmt.Sprintf("%q is not built into this launcher yet", name))
+		return m.usageError(fmt.Sprintf("%q needs the health package: this build has none", name))
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprint(m.Stdout, usage)
@@ -162,12 +172,28 @@ func (m *Main) run(ctx context.Context, args []string) (err error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	store := NewStateStore()
+	if cfg.HealthEnabled() && m.Health != nil {
+		svc, err := m.Health(&cfg, store, log)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := svc.Run(ctx); err != nil {
+				log.Error().Err(err).Msg("health server stopped")
+			}
+		}()
+	}
 	reaper = NewReaper(log)
+	store.CountReaped(reaper.Orphans)
 	wg.Add(1)
 	go func() { defer wg.Done(); reaper.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
 
-	sup := NewSupervisor(&cfg, spec, reaper, log)
+	sup := NewSupervisor(&cfg, spec, reaper, store, log)
+	sup.Sampler = m.Sampler
 	if !cfg.Generic() {
 		pf := NewPreflight(&cfg, envMap(m.Environ))
 		pf.Exec = reaper.Output

@@ -3,10 +3,12 @@ package launcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,50 +20,75 @@ import (
 // they were killed.
 const sweepTimeout = 2 * time.Second
 
-// Supervisor starts the child, forwards signals to it, stops it, and starts
-// it again by the restart policy. Run is its only loop; the Reaper is the
-// only waiter.
+// memoryStrikes is how many samples in a row above LAUNCHER_MEMORY_LIMIT
+// restart the child.
+const memoryStrikes = 3
+
+// Supervisor starts the child, forwards signals to it, watches its
+// readiness, liveness and memory, stops it, and starts it again by the
+// restart policy. Run is its only loop; the Reaper is the only waiter; the
+// health server only reads what it publishes in the StateStore.
 type Supervisor struct {
 	cfg    *Config
 	spec   ChildSpec
 	log    zerolog.Logger
 	reaper *Reaper
+	store  *StateStore
 	// Preflight, when set, runs before every start; a failure ends Run
 	// with exit 3.
 	Preflight *Preflight
-	// Report is the last preflight's report.
-	Report    *Report
-	nodeShown bool
-	name      string // "node", or the command's base name
+	// Sampler, when set, samples the child and the container every
+	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
+	Sampler Sampler
+
+	probe     *ReadyProbe // nil without LAUNCHER_READY_URL
+	name      string      // "node", or the command's base name
 	sigs      chan os.Signal
+	events    chan childEvent
+	firstDone bool // the first start's timeline is recorded
+}
+
+// childEvent is what the monitors of a child report to the loop.
+type childEvent struct {
+	pid     int
+	ready   bool
+	restart string // a Reason*, when the child must be restarted
+	detail  string
+	sample  *ProcessSample
 }
 
 // NewSupervisor prepares supervision of spec.
-func NewSupervisor(cfg *Config, spec ChildSpec, reaper *Reaper, log zerolog.Logger) *Supervisor {
+func NewSupervisor(cfg *Config, spec ChildSpec, reaper *Reaper, store *StateStore, log zerolog.Logger) *Supervisor {
 	name := "node"
 	if cfg.Generic() {
 		name = spec.Args[0][strings.LastIndexByte(spec.Args[0], '/')+1:]
 	}
-	return &Supervisor{
-		cfg: cfg, spec: spec, reaper: reaper, name: name,
-		log:  log.With().Str(logKeyComponent, "supervisor").Logger(),
-		sigs: make(chan os.Signal, 16),
+	s := &Supervisor{
+		cfg: cfg, spec: spec, reaper: reaper, store: store, name: name,
+		log:    log.With().Str(logKeyComponent, "supervisor").Logger(),
+		sigs:   make(chan os.Signal, 16),
+		events: make(chan childEvent, 16),
 	}
+	if cfg.ReadyURL != "" {
+		s.probe = NewReadyProbe(cfg.ReadyURL)
+	}
+	return s
 }
 
 // outcome is how one run of the child ended.
 type outcome struct {
-	status   ExitStatus
-	stopping bool           // the launcher was asked to stop
-	stopSig  syscall.Signal // the signal that began the stop
-	killed   bool           // the launcher had to SIGKILL it
-	reason   string
+	status     ExitStatus
+	stopping   bool           // the launcher was asked to stop
+	stopSig    syscall.Signal // the signal that began the stop
+	restarting bool           // the launcher stopped it to restart it
+	killed     bool           // the launcher had to SIGKILL it
+	reason     string
 }
 
 // Run supervises until the child ends for good or the launcher is stopped,
 // and returns the launcher's exit as an *ExitError (nil for 0). Cancelling
 // ctx stops the child like SIGTERM.
-func (s *Supervisor) Run(ctx context.Context) error {
+func (s *Supervisor) Run(ctx context.Context) (err error) {
 	// The parent-death signal is tied to the thread that started the child;
 	// keep this goroutine on one thread and never unlock it, so the thread
 	// lives exactly as long as supervision (supervisors.md §4d).
@@ -71,9 +98,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if err := becomeSubreaper(); err != nil {
 		s.log.Warn().Err(err).Msg("cannot become child subreaper; orphans will not be reaped")
 	}
+	defer func() {
+		final := StateStopped
+		if err != nil {
+			final = StateFailed
+		}
+		s.store.Update(func(st *Snapshot) { st.State = final })
+	}()
 
 	backoff := NewBackoff(s.cfg)
 	for {
+		s.setState(StateStarting)
 		if s.Preflight != nil {
 			if err := s.preflight(ctx); err != nil {
 				return err
@@ -83,10 +118,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.log.Info().Int(logKeyPID, child.PID).Msgf("started %s", s.commandLine())
+		s.started(child)
 		out := s.watch(ctx, child)
 		s.sweep(child)
-		s.logExit(child, out)
+		s.exited(child, out)
 
 		if out.stopping {
 			return stopExit(out)
@@ -97,6 +132,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.log.Info().Int(logKeyCode, code).Msgf("not restarting %s: %s", s.name, d.Why)
 			return exitWith(code)
 		}
+		s.setState(StateRestarting)
+		s.store.Update(func(st *Snapshot) { st.Child.Restarts++ })
 		s.log.Info().Str(logKeyReason, out.reason).Str(logKeyDelay, d.Delay.String()).
 			Msgf("restarting %s in %s (%s)", s.name, HumanDuration(d.Delay), d.Why)
 		if stopped := s.sleep(ctx, d.Delay); stopped {
@@ -107,22 +144,108 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 }
 
-// watch forwards signals and runs the stop until the child's status arrives.
+func (s *Supervisor) setState(state string) {
+	s.store.Update(func(st *Snapshot) { st.State = state })
+}
+
+// started logs and publishes a new child.
+func (s *Supervisor) started(c *Child) {
+	s.log.Info().Int(logKeyPID, c.PID).Msgf("started %s", s.commandLine())
+	s.store.Update(func(st *Snapshot) {
+		st.State = StateRunning
+		st.Child.PID, st.Child.StartedAt = ptr(c.PID), ptr(c.Started.UTC())
+		st.Child.Ready, st.Child.ReadySeconds = false, nil
+		if !s.firstDone {
+			st.Startup.SpawnMS = msSince(processStart)
+		}
+	})
+}
+
+// exited logs and publishes how a child ended.
+func (s *Supervisor) exited(c *Child, out outcome) {
+	s.logExit(c, out)
+	info := &ExitInfo{Code: out.status.Shell(), At: time.Now().UTC(), Reason: out.reason, Stderr: c.StderrTail()}
+	if out.status.Signal != 0 {
+		info.Signal = SignalName(out.status.Signal)
+	}
+	s.store.Update(func(st *Snapshot) {
+		st.Child.LastExit = info
+		st.Child.PID, st.Child.Ready, st.Child.ReadySeconds = nil, false, nil
+		st.Child.RSSBytes, st.Child.VMSBytes, st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = nil, nil, nil, nil, nil
+	})
+}
+
+// ready logs and publishes readiness, with the startup timeline the first
+// time.
+func (s *Supervisor) ready(c *Child) {
+	took := time.Since(c.Started)
+	st := s.store.Load()
+	if !s.firstDone {
+		s.firstDone = true
+		total := msSince(processStart)
+		pre, spawn := 0.0, 0.0
+		if st.Startup.PreflightMS != nil {
+			pre = *st.Startup.PreflightMS
+		}
+		if st.Startup.SpawnMS != nil {
+			spawn = *st.Startup.SpawnMS - pre
+		}
+		s.log.Info().Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
+			Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawn)
+		s.store.Update(func(st *Snapshot) { st.Startup.ReadyMS = total })
+	} else {
+		s.log.Info().Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
+	}
+	s.store.Update(func(st *Snapshot) {
+		st.State = StateReady
+		st.Child.Ready, st.Child.ReadySeconds = true, ptr(took.Seconds())
+	})
+}
+
+// watch forwards signals, follows the monitors, and runs stops and
+// restarts until the child's status arrives.
 func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
 	out := outcome{reason: ReasonExit}
+	mctx, cancelMonitors := context.WithCancel(ctx)
+	var monitors sync.WaitGroup
+	s.startMonitors(mctx, &monitors, c)
 	var grace *time.Timer
 	var graceC <-chan time.Time
+	readyTimer := time.NewTimer(s.cfg.ReadyTimeout)
+	readyC := readyTimer.C
 	defer func() {
+		cancelMonitors()
+		monitors.Wait()
+		readyTimer.Stop()
 		if grace != nil {
 			grace.Stop()
 		}
 	}()
-	beginStop := func(sig syscall.Signal) {
-		out.stopping, out.stopSig, out.reason = true, sig, ReasonStop
+	isReady := false
+	terminate := func(why string) {
 		grace = time.NewTimer(s.cfg.StopTimeout)
 		graceC = grace.C
+		s.log.Info().Msgf("%s: SIGTERM forwarded to %s, SIGKILL in %s", why, s.name, HumanDuration(s.cfg.StopTimeout))
+	}
+	beginStop := func(sig syscall.Signal) {
+		out.stopping, out.stopSig, out.reason = true, sig, ReasonStop
+		s.setState(StateStopping)
+		if grace == nil {
+			grace = time.NewTimer(s.cfg.StopTimeout)
+			graceC = grace.C
+		}
 		s.log.Info().Str(logKeySignal, SignalName(sig)).
 			Msgf("stopping %s: %s forwarded, SIGKILL in %s", s.name, SignalName(sig), HumanDuration(s.cfg.StopTimeout))
+	}
+	beginRestart := func(reason, detail string) {
+		if out.stopping || out.restarting {
+			return
+		}
+		out.restarting, out.reason = true, reason
+		s.setState(StateRestarting)
+		s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
+		s.forward(c, unix.SIGTERM)
+		terminate("restart")
 	}
 	done := ctx.Done()
 	for {
@@ -145,6 +268,22 @@ func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
 				beginStop(sysSig)
 			}
 			s.forward(c, sysSig)
+		case ev := <-s.events:
+			switch {
+			case ev.pid != c.PID: // from a child already gone
+			case ev.sample != nil:
+				s.publishSample(ev.sample)
+			case ev.ready && !isReady:
+				isReady = true
+				readyTimer.Stop()
+				readyC = nil
+				s.ready(c)
+			case ev.restart != "":
+				beginRestart(ev.restart, ev.detail)
+			}
+		case <-readyC:
+			readyC = nil
+			beginRestart(ReasonReadiness, fmt.Sprintf("not ready within %s (LAUNCHER_READY_TIMEOUT)", HumanDuration(s.cfg.ReadyTimeout)))
 		case <-graceC:
 			graceC = nil
 			s.log.Warn().Msgf("%s did not stop within %s (LAUNCHER_STOP_TIMEOUT): SIGKILL", s.name, HumanDuration(s.cfg.StopTimeout))
@@ -160,13 +299,155 @@ func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
 	}
 }
 
+// startMonitors starts the goroutines that watch one child: readiness
+// (HTTP, IPC, or at once), then liveness; and sampling. Each ends with ctx.
+func (s *Supervisor) startMonitors(ctx context.Context, wg *sync.WaitGroup, c *Child) {
+	send := func(ev childEvent) {
+		ev.pid = c.PID
+		select {
+		case s.events <- ev:
+		case <-ctx.Done():
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if !s.waitReady(ctx, c) {
+			return
+		}
+		send(childEvent{ready: true})
+		if c.ipc != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.ipc.drain(ctx) }()
+		}
+		if reason, detail := s.liveness(ctx); reason != "" {
+			send(childEvent{restart: reason, detail: detail})
+		}
+	}()
+	if s.Sampler != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.sample(ctx, c, send) }()
+	}
+}
+
+// waitReady reports readiness: at once without a ready URL or IPC, else
+// the first of the URL answering 2xx and the child's process.send('ready').
+func (s *Supervisor) waitReady(ctx context.Context, c *Child) bool {
+	if s.probe == nil && c.ipc == nil {
+		return true
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := make(chan bool, 2)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if s.probe != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); ready <- s.probe.WaitReady(ctx) == nil }()
+	}
+	if c.ipc != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); ready <- c.ipc.waitReady(ctx) }()
+	}
+	for range 2 {
+		select {
+		case ok := <-ready:
+			if ok {
+				return true
+			}
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return false
+}
+
+// liveness probes the ready URL every LAUNCHER_LIVENESS_INTERVAL; it
+// returns a restart reason after LAUNCHER_LIVENESS_FAILURES failures in a row.
+func (s *Supervisor) liveness(ctx context.Context) (string, string) {
+	if s.probe == nil || s.cfg.LivenessInterval <= 0 {
+		return "", ""
+	}
+	t := time.NewTicker(s.cfg.LivenessInterval)
+	defer t.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return "", ""
+		case <-t.C:
+		}
+		err := s.probe.Probe(ctx, min(probeTimeout, s.cfg.LivenessInterval))
+		if ctx.Err() != nil {
+			return "", ""
+		}
+		if err == nil {
+			failures = 0
+			continue
+		}
+		failures++
+		s.log.Warn().Err(err).Msgf("liveness probe %d of %d failed", failures, s.cfg.LivenessFailures)
+		if failures >= s.cfg.LivenessFailures {
+			return ReasonLiveness, fmt.Sprintf("%d liveness probes failed in a row (last: %v)", failures, err)
+		}
+	}
+}
+
+// sample reads the child's and the container's figures every
+// LAUNCHER_SAMPLE_INTERVAL, publishes them, and asks for a restart after
+// memoryStrikes samples in a row above LAUNCHER_MEMORY_LIMIT.
+func (s *Supervisor) sample(ctx context.Context, c *Child, send func(childEvent)) {
+	t := time.NewTicker(s.cfg.SampleInterval)
+	defer t.Stop()
+	strikes := 0
+	limit := uint64(s.cfg.MemoryLimit)
+	for {
+		if ps, err := s.Sampler.Process(c.PID); err == nil {
+			send(childEvent{sample: &ps})
+			if limit > 0 && ps.RSS > limit {
+				strikes++
+				if strikes >= memoryStrikes {
+					send(childEvent{restart: ReasonMemory, detail: fmt.Sprintf("resident memory %s above LAUNCHER_MEMORY_LIMIT %s for %d samples in a row",
+						ByteSize(ps.RSS), s.cfg.MemoryLimit, strikes)})
+					strikes = 0
+				}
+			} else {
+				strikes = 0
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Supervisor) publishSample(ps *ProcessSample) {
+	host := s.Sampler.Host()
+	s.store.Update(func(st *Snapshot) {
+		st.Child.RSSBytes, st.Child.VMSBytes = ptr(ps.RSS), ptr(ps.VMS)
+		st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = ptr(ps.CPUSeconds), ptr(ps.OpenFDs), ptr(ps.Threads)
+		st.Launcher.RSSBytes = ptr(host.LauncherRSS)
+		st.Container.MemoryUsageBytes = ptr(host.MemoryUsage)
+		st.Container.MemoryLimitBytes = nil
+		if host.MemoryLimit > 0 {
+			st.Container.MemoryLimitBytes = ptr(host.MemoryLimit)
+		}
+	})
+}
+
 // preflight runs the checks before a start and logs them: node's facts
 // once, each failure at error with its fix, each warning with its hint.
 func (s *Supervisor) preflight(ctx context.Context) error {
 	r := s.Preflight.Run(ctx)
-	s.Report = r
-	if n := r.Node; n != nil && !s.nodeShown {
-		s.nodeShown = true
+	s.store.Update(func(st *Snapshot) {
+		st.Preflight, st.Node = r, r.Node
+		if !s.firstDone {
+			st.Startup.PreflightMS = msSince(processStart)
+		}
+	})
+	if n := r.Node; n != nil && !s.firstDone {
 		s.log.Info().Str("node", n.Path).Int("abi", n.ABI).Str("libc", n.Libc).Str("arch", n.Arch).
 			Msgf("node %s (NODE_MODULE_VERSION %d, N-API %d, %s, %s)", n.Version, n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
 	}
@@ -193,7 +474,16 @@ func (s *Supervisor) forward(c *Child, sig syscall.Signal) {
 		s.log.Warn().Err(err).Str(logKeySignal, SignalName(sig)).Msgf("%s was gone when forwarding %s", s.name, SignalName(sig))
 		return
 	}
-	s.log.Info().Str(logKeySignal, SignalName(sig)).Int(logKeyPID, c.PID).Msgf("forwarded %s to %s", SignalName(sig), s.name)
+	name := SignalName(sig)
+	s.store.Update(func(st *Snapshot) {
+		counts := make(map[string]int64, len(st.SignalsForwarded)+1)
+		for k, v := range st.SignalsForwarded {
+			counts[k] = v
+		}
+		counts[name]++
+		st.SignalsForwarded = counts
+	})
+	s.log.Info().Str(logKeySignal, name).Int(logKeyPID, c.PID).Msgf("forwarded %s to %s", name, s.name)
 }
 
 // sleep waits out a restart delay; a stop signal or ctx cuts it short and

@@ -1,0 +1,139 @@
+package launcher
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Readiness probing: fast at first, since a node backend is usually up
+// within a few hundred milliseconds, then backing off to spare it.
+const (
+	readyFirstDelay = 10 * time.Millisecond
+	readyMaxDelay   = 250 * time.Millisecond
+	probeTimeout    = 2 * time.Second
+)
+
+// ReadyProbe asks the backend whether it is ready, and later whether it is
+// alive: a GET of LAUNCHER_READY_URL that must answer 2xx.
+type ReadyProbe struct {
+	URL    string
+	client *http.Client
+}
+
+// NewReadyProbe probes url.
+func NewReadyProbe(url string) *ReadyProbe {
+	return &ReadyProbe{URL: url, client: &http.Client{
+		Transport: &http.Transport{Proxy: nil, MaxIdleConns: 1, IdleConnTimeout: time.Minute},
+		// A redirect is an answer, not something to follow: the Supervisor's
+		// watchdog counts 3xx as a failure too.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// Probe makes one request, bounded by timeout.
+func (p *ReadyProbe) Probe(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("%s answered %s", p.URL, resp.Status)
+	}
+	return nil
+}
+
+// WaitReady probes until the backend answers 2xx or ctx ends.
+func (p *ReadyProbe) WaitReady(ctx context.Context) error {
+	delay := readyFirstDelay
+	for {
+		if err := p.Probe(ctx, min(probeTimeout, time.Second)); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, readyMaxDelay)
+	}
+}
+
+// ipcChannel is a Node IPC channel: node finds it through NODE_CHANNEL_FD
+// and speaks newline-delimited JSON on it, so `process.send('ready')`
+// arrives as the line "ready" (what pm2's wait_ready expects).
+type ipcChannel struct {
+	parent, child *os.File
+}
+
+// childFD is where the child finds the channel: ExtraFiles[0].
+const childFD = 3
+
+func newIPCChannel() (*ipcChannel, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("ipc socketpair: %w", err)
+	}
+	// Non-blocking, so the runtime's poller serves reads and Close
+	// interrupts one in progress.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, fmt.Errorf("ipc socketpair: %w", err)
+	}
+	return &ipcChannel{parent: os.NewFile(uintptr(fds[0]), "ipc"), child: os.NewFile(uintptr(fds[1]), "ipc-child")}, nil
+}
+
+// env is what tells node about the channel.
+func (ch *ipcChannel) env() []string {
+	return []string{fmt.Sprintf("NODE_CHANNEL_FD=%d", childFD), "NODE_CHANNEL_SERIALIZATION_MODE=json"}
+}
+
+// waitReady reads messages until the child sends "ready" (or {"status":
+// "ready"}), the channel closes, or ctx ends.
+func (ch *ipcChannel) waitReady(ctx context.Context) bool {
+	stop := context.AfterFunc(ctx, func() { ch.parent.Close() })
+	defer stop()
+	sc := bufio.NewScanner(ch.parent)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		var msg any
+		if json.Unmarshal(sc.Bytes(), &msg) != nil {
+			continue
+		}
+		switch m := msg.(type) {
+		case string:
+			if m == "ready" {
+				return true
+			}
+		case map[string]any:
+			if m["status"] == "ready" || m["type"] == "ready" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// drain keeps reading after readiness so the child's later sends never
+// block on a full socket, until ctx ends.
+func (ch *ipcChannel) drain(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() { ch.parent.Close() })
+	defer stop()
+	_, _ = io.Copy(io.Discard, ch.parent)
+}

@@ -1,0 +1,160 @@
+package launcher
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// processStart is as close to the process's start as Go lets us get: the
+// startup timeline is measured from here, on the monotonic clock.
+var processStart = time.Now()
+
+// Supervision states, as /status reports them.
+const (
+	StateStarting   = "starting"   // preflight, spawning
+	StateRunning    = "running"    // the child is up, not ready yet
+	StateReady      = "ready"      // the child answered readiness
+	StateRestarting = "restarting" // stopping the child for a restart, or waiting out the backoff
+	StateStopping   = "stopping"   // a stop was asked for
+	StateStopped    = "stopped"    // ended cleanly
+	StateFailed     = "failed"     // ended: preflight failed, restarts given up, or start failed
+)
+
+// Snapshot is the supervisor's state, published for the health server.
+// A published Snapshot is never changed: readers may keep it.
+type Snapshot struct {
+	Version   string         `json:"version"`
+	State     string         `json:"state"`
+	Node      *NodeInfo      `json:"node"`
+	Preflight *Report        `json:"preflight"`
+	Startup   Startup        `json:"startup"`
+	Child     ChildState     `json:"child"`
+	Launcher  LauncherState  `json:"launcher"`
+	Container ContainerState `json:"container"`
+
+	// SignalsForwarded counts forwarded signals by name.
+	SignalsForwarded map[string]int64 `json:"signals_forwarded"`
+}
+
+// Startup is the timeline of the first start: milliseconds from the
+// launcher's start to the end of each phase; nil until reached.
+type Startup struct {
+	PreflightMS *float64 `json:"preflight_ms"`
+	SpawnMS     *float64 `json:"spawn_ms"`
+	ReadyMS     *float64 `json:"ready_ms"`
+}
+
+// ChildState is the current child and its history.
+type ChildState struct {
+	PID          *int       `json:"pid"`
+	StartedAt    *time.Time `json:"started_at"`
+	Ready        bool       `json:"ready"`
+	ReadySeconds *float64   `json:"ready_seconds"` // spawn to readiness of the current child
+	Restarts     int        `json:"restarts"`
+	LastExit     *ExitInfo  `json:"last_exit"`
+	RSSBytes     *uint64    `json:"rss_bytes"`
+	VMSBytes     *uint64    `json:"vms_bytes"`
+	CPUSeconds   *float64   `json:"cpu_seconds"`
+	OpenFDs      *int32     `json:"open_fds"`
+	Threads      *int32     `json:"threads"`
+}
+
+// ExitInfo is how the last child ended.
+type ExitInfo struct {
+	Code   int       `json:"code"`
+	Signal string    `json:"signal"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+	Stderr []string  `json:"stderr_tail"`
+}
+
+// LauncherState is the launcher's own figures.
+type LauncherState struct {
+	RSSBytes *uint64 `json:"rss_bytes"`
+	Reaped   int64   `json:"reaped"`
+}
+
+// ContainerState is the container's memory, from its cgroup.
+type ContainerState struct {
+	MemoryLimitBytes *uint64 `json:"memory_limit_bytes"`
+	MemoryUsageBytes *uint64 `json:"memory_usage_bytes"`
+}
+
+// Healthy is /healthz: the launcher supervises, and the child is up or
+// inside a restart backoff the policy allows.
+func (s *Snapshot) Healthy() bool {
+	switch s.State {
+	case StateRunning, StateReady, StateRestarting:
+		return true
+	}
+	return false
+}
+
+// StateStore holds the latest Snapshot. The supervisor updates it; readers
+// load it without ever blocking the supervisor (an atomic pointer).
+type StateStore struct {
+	mu     sync.Mutex // serialises writers only
+	cur    atomic.Pointer[Snapshot]
+	reaped atomic.Pointer[func() int64]
+}
+
+// CountReaped makes Reaped read the reaper's live count.
+func (s *StateStore) CountReaped(count func() int64) { s.reaped.Store(&count) }
+
+// Reaped is how many orphaned descendants have been reaped so far.
+func (s *StateStore) Reaped() int64 {
+	if f := s.reaped.Load(); f != nil {
+		return (*f)()
+	}
+	return 0
+}
+
+// NewStateStore starts in state starting.
+func NewStateStore() *StateStore {
+	s := &StateStore{}
+	s.cur.Store(&Snapshot{Version: Version, State: StateStarting, SignalsForwarded: map[string]int64{}})
+	return s
+}
+
+// Load returns the current snapshot; never nil.
+func (s *StateStore) Load() *Snapshot { return s.cur.Load() }
+
+// Update publishes a copy of the snapshot changed by fn. fn must replace,
+// not modify, the maps, slices and pointed-to values it changes.
+func (s *StateStore) Update(fn func(*Snapshot)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := *s.cur.Load()
+	fn(&next)
+	s.cur.Store(&next)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func msSince(t time.Time) *float64 {
+	return ptr(float64(time.Since(t).Microseconds()) / 1000)
+}
+
+// ProcessSample is one sample of the child's resources.
+type ProcessSample struct {
+	RSS, VMS   uint64
+	CPUSeconds float64
+	OpenFDs    int32
+	Threads    int32
+}
+
+// HostSample is one sample of the launcher and its container.
+type HostSample struct {
+	LauncherRSS uint64
+	// MemoryLimit is the cgroup's limit; 0 when there is none.
+	MemoryLimit uint64
+	MemoryUsage uint64
+}
+
+// Sampler reads resource figures; package health provides the real one
+// (gopsutil and the cgroup files) and main hands it in.
+type Sampler interface {
+	Process(pid int) (ProcessSample, error)
+	Host() HostSample
+}
