@@ -40,10 +40,10 @@ type ChildSpec struct {
 	// terminal on stdin, so Ctrl-C reaches it, and only it.
 	Foreground bool
 	// IPC gives the child a Node IPC channel (NODE_CHANNEL_FD).
-	IPC bool
-	Stdin      *os.File
-	Stdout     *os.File
-	Stderr     io.Writer
+	IPC    bool
+	Stdin  *os.File
+	Stdout *os.File
+	Stderr io.Writer
 }
 
 // NewChildSpec builds the command from the configuration: `run -- CMD` or
