@@ -129,6 +129,11 @@ func (s *Supervisor) Run(ctx context.Context) (err error) {
 		d := backoff.Decide(time.Now(), time.Since(child.Started), out.status, out.reason)
 		if !d.Restart {
 			code := out.status.Shell()
+			if code == 0 && out.reason != ReasonExit {
+				// Stopped by the launcher for failing readiness, liveness or
+				// memory: a failure even if node exited 0 on the SIGTERM.
+				code = 1
+			}
 			s.log.Info().Int(logKeyCode, code).Msgf("not restarting %s: %s", s.name, d.Why)
 			return exitWith(code)
 		}

@@ -1,0 +1,87 @@
+package health
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeTree lays out files under a temporary root.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, content := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestCgroupMemory(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		files        map[string]string
+		limit, usage uint64
+		ok           bool
+	}{
+		{"v2 in a container (namespace root)", map[string]string{
+			"proc/self/cgroup":                 "0::/\n",
+			"sys/fs/cgroup/cgroup.controllers": "cpu memory\n",
+			"sys/fs/cgroup/memory.max":         "1073741824\n",
+			"sys/fs/cgroup/memory.current":     "181000000\n",
+		}, 1 << 30, 181000000, true},
+		{"v2 no limit", map[string]string{
+			"proc/self/cgroup":                 "0::/\n",
+			"sys/fs/cgroup/cgroup.controllers": "memory\n",
+			"sys/fs/cgroup/memory.max":         "max\n",
+			"sys/fs/cgroup/memory.current":     "5000\n",
+		}, 0, 5000, true},
+		{"v2 nested path on a host", map[string]string{
+			"proc/self/cgroup":                                      "0::/system.slice/addon.scope\n",
+			"sys/fs/cgroup/cgroup.controllers":                      "memory\n",
+			"sys/fs/cgroup/system.slice/addon.scope/memory.max":     "536870912\n",
+			"sys/fs/cgroup/system.slice/addon.scope/memory.current": "1234\n",
+		}, 512 << 20, 1234, true},
+		{"v1 (hybrid, as podman with runc here)", map[string]string{
+			"proc/self/cgroup":                           "12:memory:/\n11:cpu,cpuacct:/\n0::/\n",
+			"sys/fs/cgroup/memory/memory.limit_in_bytes": "268435456\n",
+			"sys/fs/cgroup/memory/memory.usage_in_bytes": "99999\n",
+		}, 256 << 20, 99999, true},
+		{"v1 unlimited", map[string]string{
+			"proc/self/cgroup":                           "4:memory:/docker/abc\n",
+			"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",
+			"sys/fs/cgroup/memory/memory.usage_in_bytes": "42\n",
+		}, 0, 42, true},
+		{"nothing mounted", map[string]string{"proc/self/cgroup": "0::/\n"}, 0, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &Sampler{Root: writeTree(t, c.files)}
+			limit, usage, ok := s.cgroupMemory()
+			if limit != c.limit || usage != c.usage || ok != c.ok {
+				t.Errorf("got limit %d usage %d ok %v; want %d %d %v", limit, usage, ok, c.limit, c.usage, c.ok)
+			}
+		})
+	}
+}
+
+func TestSamplerProcess(t *testing.T) {
+	s := NewSampler()
+	ps, err := s.Process(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.RSS == 0 || ps.VMS < ps.RSS || ps.Threads == 0 || ps.OpenFDs == 0 {
+		t.Errorf("sample of this process: %+v", ps)
+	}
+	if _, err := s.Process(1 << 22); err == nil {
+		t.Error("a pid that does not exist must be an error")
+	}
+	if h := s.Host(); h.LauncherRSS == 0 {
+		t.Errorf("host sample: %+v", h)
+	}
+}
