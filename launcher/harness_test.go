@@ -47,11 +47,11 @@ func fakeChild(args []string) int {
 	case "exit": // exit N
 		return arg(1)
 	case "ready": // print ready, then wait with default signal dispositions
-		fmt.Println("ready")
+		fmt.Println("child-ready")
 		select {}
 	case "ignore-term": // ignore SIGTERM and SIGINT
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
-		fmt.Println("ready")
+		fmt.Println("child-ready")
 		select {}
 	case "pid": // print the pid, then wait
 		fmt.Printf("child-pid=%d\n", os.Getpid())
@@ -62,7 +62,7 @@ func fakeChild(args []string) int {
 	case "echo-signals": // print each signal received, one per line
 		ch := make(chan os.Signal, 16)
 		signal.Notify(ch, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGTERM)
-		fmt.Println("ready")
+		fmt.Println("child-ready")
 		for s := range ch {
 			fmt.Printf("got %s\n", launcher.SignalName(s.(syscall.Signal)))
 			if s == syscall.SIGTERM {
@@ -72,7 +72,7 @@ func fakeChild(args []string) int {
 	case "count-sigint": // count SIGINTs for a while after the first, exit with the count
 		ch := make(chan os.Signal, 16)
 		signal.Notify(ch, syscall.SIGINT)
-		fmt.Println("ready")
+		fmt.Println("child-ready")
 		<-ch
 		n := 1
 		deadline := time.After(300 * time.Millisecond)
@@ -100,7 +100,7 @@ func fakeChild(args []string) int {
 			fmt.Println("spawn:", err)
 			return 1
 		}
-		fmt.Println("ready")
+		fmt.Println("child-ready")
 		select {}
 	case "spawn": // start N short processes and exit without waiting for them
 		for i := 0; i < arg(1); i++ {

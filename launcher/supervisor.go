@@ -180,31 +180,34 @@ func (s *Supervisor) exited(c *Child, out outcome) {
 	})
 }
 
-// ready logs and publishes readiness, with the startup timeline the first
-// time.
+// ready publishes readiness, then logs it, with the startup timeline the
+// first time: whoever reads the log line finds /readyz answering 200.
 func (s *Supervisor) ready(c *Child) {
 	took := time.Since(c.Started)
-	st := s.store.Load()
-	if !s.firstDone {
-		s.firstDone = true
-		total := msSince(processStart)
-		pre, spawn := 0.0, 0.0
-		if st.Startup.PreflightMS != nil {
-			pre = *st.Startup.PreflightMS
-		}
-		if st.Startup.SpawnMS != nil {
-			spawn = *st.Startup.SpawnMS - pre
-		}
-		s.log.Info().Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
-			Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawn)
-		s.store.Update(func(st *Snapshot) { st.Startup.ReadyMS = total })
-	} else {
-		s.log.Info().Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
-	}
+	first := !s.firstDone
+	s.firstDone = true
+	total := msSince(processStart)
 	s.store.Update(func(st *Snapshot) {
 		st.State = StateReady
 		st.Child.Ready, st.Child.ReadySeconds = true, ptr(took.Seconds())
+		if first {
+			st.Startup.ReadyMS = total
+		}
 	})
+	if !first {
+		s.log.Info().Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
+		return
+	}
+	st := s.store.Load().Startup
+	pre, spawn := 0.0, 0.0
+	if st.PreflightMS != nil {
+		pre = *st.PreflightMS
+	}
+	if st.SpawnMS != nil {
+		spawn = *st.SpawnMS - pre
+	}
+	s.log.Info().Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
+		Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawn)
 }
 
 // watch forwards signals, follows the monitors, and runs stops and

@@ -64,7 +64,6 @@ func TestRun_StartFailures(t *testing.T) {
 		{"unknown subcommand", []string{"frobnicate"}, 2},
 		{"unknown flag", []string{"run", "--verbose"}, 2},
 		{"run -- nothing", []string{"run", "--"}, 2},
-		{"not yet built", []string{"status"}, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			l := launch(t, launchOpts{args: c.args})
@@ -140,7 +139,7 @@ func TestRun_RestartsThenGivesUp(t *testing.T) {
 
 func TestRun_ForwardsSignals(t *testing.T) {
 	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
-	l.waitFor("ready")
+	l.waitFor("child-ready")
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGWINCH, syscall.SIGUSR2} {
 		l.signal(sig)
 		l.waitFor("got " + sigName(sig))
@@ -161,7 +160,7 @@ func sigName(s syscall.Signal) string {
 // 0, not 143, and quickly.
 func TestRun_PID1_StopIsQuickAndClean(t *testing.T) {
 	l := launch(t, launchOpts{args: child("ready"), namespace: true})
-	l.waitFor("ready")
+	l.waitFor("child-ready")
 	sent := time.Now()
 	l.signal(syscall.SIGTERM)
 	if code := l.wait(10 * time.Second); code != 0 {
@@ -174,7 +173,7 @@ func TestRun_PID1_StopIsQuickAndClean(t *testing.T) {
 
 func TestRun_PID1_StopTimeoutKills(t *testing.T) {
 	l := launch(t, launchOpts{args: child("ignore-term"), namespace: true, env: []string{"LAUNCHER_STOP_TIMEOUT=1s"}})
-	l.waitFor("ready")
+	l.waitFor("child-ready")
 	sent := time.Now()
 	l.signal(syscall.SIGTERM)
 	if code := l.wait(10 * time.Second); code != 137 {
@@ -190,7 +189,7 @@ func TestRun_PID1_StopTimeoutKills(t *testing.T) {
 
 func TestRun_SecondSignalKillsAtOnce(t *testing.T) {
 	l := launch(t, launchOpts{args: child("ignore-term"), env: []string{"LAUNCHER_STOP_TIMEOUT=2m"}})
-	l.waitFor("ready")
+	l.waitFor("child-ready")
 	l.signal(syscall.SIGTERM)
 	l.waitFor("forwarded SIGTERM")
 	l.signal(syscall.SIGINT)
@@ -206,7 +205,7 @@ func TestRun_SecondSignalKillsAtOnce(t *testing.T) {
 // zombie behind.
 func TestRun_PID1_ReapsOrphans(t *testing.T) {
 	l := launch(t, launchOpts{args: child("orphan", "100"), namespace: true})
-	l.waitFor("ready")
+	l.waitFor("child-ready")
 	launcherPID := l.pid()
 	eventually(t, 10*time.Second, "zombies left in the launcher's namespace", func() bool {
 		return zombiesBelow(launcherPID) == 0
@@ -275,7 +274,7 @@ func TestRun_ClosedStdoutDoesNotKillTheLauncher(t *testing.T) {
 	w.Close()
 	buf := make([]byte, 4096)
 	var seen strings.Builder
-	for !strings.Contains(seen.String(), "ready") {
+	for !strings.Contains(seen.String(), "child-ready") {
 		n, err := r.Read(buf)
 		if err != nil {
 			t.Fatalf("read: %v after %q", err, seen.String())
@@ -322,14 +321,14 @@ func TestRun_RealNodeSIGTERMIsExit0(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	dir := t.TempDir()
-	script := "console.log('ready'); setInterval(() => {}, 1000);\n"
+	script := "console.log('child-ready'); setInterval(() => {}, 1000);\n"
 	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l := launch(t, launchOpts{namespace: true, env: []string{
 		"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
 	}})
-	l.waitFor("ready")
+	l.waitFor("child-ready")
 	l.signal(syscall.SIGTERM)
 	if code := l.wait(10 * time.Second); code != 0 {
 		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
@@ -366,7 +365,7 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 	in.Close()
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	if err := out.waitFor("ready", 20*time.Second, done); err != nil {
+	if err := out.waitFor("child-ready", 20*time.Second, done); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if _, err := feed.Write([]byte{3}); err != nil { // Ctrl-C
