@@ -7,7 +7,7 @@ BIN      := bin/launcher
 LDFLAGS  := -s -w -X github.com/hasync/launcher/launcher.Version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight
+.PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight bench-metrics
 
 all: build
 
@@ -50,6 +50,9 @@ demo: build
 
 bench-preflight:
 	bench/preflight.sh
+
+bench-metrics:
+	bench/metrics.sh
 
 clean:
 	rm -rf bin

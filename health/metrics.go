@@ -1,6 +1,7 @@
 package health
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"runtime"
@@ -18,6 +19,12 @@ type exposition struct {
 	mu    sync.Mutex
 	store *launcher.StateStore
 	set   *metrics.Set
+	// The last rendering and what it was rendered from: snapshots are
+	// immutable, so the same snapshot and count give the same bytes, and a
+	// scraper polling faster than the state changes costs only the copy.
+	cached       []byte
+	cachedSnap   *launcher.Snapshot
+	cachedReaped int64
 }
 
 func newExposition(store *launcher.StateStore) *exposition {
@@ -57,10 +64,18 @@ func boolValue(b bool) *float64 {
 
 // write sets every value from one snapshot and writes the exposition.
 func (e *exposition) write(w io.Writer) {
-	snap := e.store.Load()
+	snap, reaped := e.store.Load(), e.store.Reaped()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if snap != e.cachedSnap || reaped != e.cachedReaped || e.cached == nil {
+		var buf bytes.Buffer
+		e.render(&buf, snap, reaped)
+		e.cached, e.cachedSnap, e.cachedReaped = buf.Bytes(), snap, reaped
+	}
+	_, _ = w.Write(e.cached)
+}
 
+func (e *exposition) render(w io.Writer, snap *launcher.Snapshot, reaped int64) {
 	ms := func(v *float64) *float64 {
 		if v == nil {
 			return nil
@@ -98,7 +113,7 @@ func (e *exposition) write(w io.Writer) {
 	e.gauge("launcher_child_threads", f64(c.Threads))
 
 	e.gauge("launcher_resident_memory_bytes", f64(snap.Launcher.RSSBytes))
-	e.counter("launcher_reaped_processes_total", float64(e.store.Reaped()))
+	e.counter("launcher_reaped_processes_total", float64(reaped))
 	for sig, n := range snap.SignalsForwarded {
 		e.counter(fmt.Sprintf(`launcher_signals_forwarded_total{signal=%q}`, sig), float64(n))
 	}
