@@ -7,7 +7,8 @@ BIN      := bin/launcher
 LDFLAGS  := -s -w -X github.com/hasync/launcher/launcher.Version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight bench-metrics
+.PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight bench-metrics \
+	backend frontend backend-test e2e
 
 all: build
 
@@ -17,7 +18,7 @@ build:
 # Everything CI runs: vet, the race-enabled tests (real processes, PID
 # namespaces, real node), a bounded fuzz run of each target, and a check
 # that the binary is static.
-test: fixtures vet unit fuzz static
+test: fixtures vet unit fuzz static backend-test
 
 # Real native binaries the preflight tests read (Node 18 from npm,
 # better-sqlite3 built for two ABIs, musl objects): built once, kept in
@@ -41,12 +42,38 @@ static: build
 	@file $(BIN) | grep -q 'statically linked' || { file $(BIN); echo "$(BIN) is not static"; exit 1; }
 	@echo "$(BIN): static, $$(stat -c %s $(BIN)) bytes"
 
-# The launcher supervising a small node server (testdata/demo) on :8099.
-demo: build
-	@echo "launcher supervises node testdata/demo/index.js: http://127.0.0.1:8099 (Ctrl-C stops)"
-	LAUNCHER_APP_DIR=$(CURDIR)/testdata/demo LAUNCHER_NATIVE_MODULES= \
+# The reference backend (TypeScript, bcrypt, better-sqlite3) and the
+# frontend, built as the Dockerfile's builder stages build them.
+backend:
+	cd rootfs/app/backend && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+
+frontend:
+	cd rootfs/app/frontend && npm ci --no-audit --no-fund && npm run build
+
+backend-test: backend
+	cd rootfs/app/backend && npm test
+
+# The launcher supervising the reference backend, locally: the database in a
+# fresh temporary folder, the demo's options as the add-on's options.
+demo: build backend frontend
+	@db=$$(mktemp -d); \
+	echo; \
+	echo "launcher supervises the reference backend (Ctrl-C stops it):"; \
+	echo "  the add-on      http://127.0.0.1:8099  (GET /api/health)"; \
+	echo "  health/metrics  http://127.0.0.1:8098/status  /metrics  /healthz"; \
+	echo "  in a terminal   bin/launcher status"; \
+	echo "  database        $$db/hasync.db"; \
+	echo; \
+	LAUNCHER_APP_DIR=$(CURDIR)/rootfs/app/backend LAUNCHER_ENTRY=dist/index.js \
 	LAUNCHER_OPTIONS_FILE=$(CURDIR)/testdata/demo/options.json \
+	FRONTEND_DIR=$(CURDIR)/rootfs/app/frontend/dist DATABASE_PATH=$$db/hasync.db HOST=127.0.0.1 \
 	./$(BIN) run
+
+# The add-on in a real container: an image assembled from scratch (the
+# static launcher, the built backend, node from the host's /usr), run by
+# podman with runc as ENTRYPOINT and PID 1.
+e2e: build backend frontend
+	$(GO) test -tags e2e -count=1 -v ./e2e
 
 bench-preflight:
 	bench/preflight.sh

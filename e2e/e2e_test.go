@@ -1,0 +1,234 @@
+//go:build e2e
+
+// Package e2e runs the add-on in a real container: an image assembled from
+// scratch with the static launcher as ENTRYPOINT (PID 1, no --init), the
+// built reference backend with its node_modules, and node and its libraries
+// from the host's /usr (no base image can be pulled here; see
+// ../shared/research/containers.md). Run with `make e2e`.
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// podman runs podman with the flags this machine needs: runc (crun refuses
+// hybrid cgroups) and cgroupfs.
+func podman(args ...string) *exec.Cmd {
+	return exec.Command("podman", append([]string{"--runtime", "runc", "--cgroup-manager", "cgroupfs"}, args...)...)
+}
+
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := podman(args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s: %v\n%s", from, err, out)
+	}
+}
+
+// buildImage lays out the image's root as the Dockerfile's runtime stage
+// does, and builds it FROM scratch.
+func buildImage(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Fatal("podman is not installed (apt-get install podman runc)")
+	}
+	repo, _ := filepath.Abs("..")
+	ctx := t.TempDir()
+	root := filepath.Join(ctx, "root")
+	backend := filepath.Join(repo, "rootfs", "app", "backend")
+	for _, need := range []string{filepath.Join(repo, "bin", "launcher"), filepath.Join(backend, "dist", "index.js"), filepath.Join(repo, "rootfs", "app", "frontend", "dist")} {
+		if _, err := os.Stat(need); err != nil {
+			t.Fatalf("%s is missing: run make build backend frontend (make e2e does)", need)
+		}
+	}
+	copyTree(t, filepath.Join(repo, "bin", "launcher"), filepath.Join(root, "launcher"))
+	entries, _ := os.ReadDir(filepath.Join(backend, "dist"))
+	for _, e := range entries {
+		copyTree(t, filepath.Join(backend, "dist", e.Name()), filepath.Join(root, "app", "backend", e.Name()))
+	}
+	for _, p := range []string{"node_modules", "package.json", "db"} {
+		copyTree(t, filepath.Join(backend, p), filepath.Join(root, "app", "backend", p))
+	}
+	copyTree(t, filepath.Join(repo, "rootfs", "app", "frontend", "dist"), filepath.Join(root, "app", "frontend", "dist"))
+	for _, d := range []string{"data", "tmp", "etc"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o1777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{"lib": "usr/lib", "lib64": "usr/lib64", "bin": "usr/bin"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The launcher stays outside /usr, which the host's is mounted over.
+	containerfile := `FROM scratch
+COPY root/ /
+ENV LAUNCHER_APP_DIR=/app/backend PATH=/usr/local/bin:/usr/bin:/bin
+ENTRYPOINT ["/launcher"]
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/launcher", "healthcheck"]
+`
+	if err := os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(containerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tag := fmt.Sprintf("localhost/launcher-e2e:%d", os.Getpid())
+	run(t, "build", "--format", "docker", "-q", "-t", tag, ctx)
+	t.Cleanup(func() { _ = podman("rmi", "-f", tag).Run() })
+	return tag
+}
+
+type container struct {
+	t    *testing.T
+	name string
+}
+
+func start(t *testing.T, image, data string) *container {
+	t.Helper()
+	name := fmt.Sprintf("launcher-e2e-%d", time.Now().UnixNano())
+	run(t, "run", "-d", "--name", name, "--network", "none",
+		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048",
+		"-v", "/usr:/usr:ro", "-v", data+":/data", image)
+	c := &container{t, name}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := podman("logs", name).CombinedOutput()
+			t.Logf("container logs:\n%s", out)
+		}
+		_ = podman("rm", "-f", "-t", "0", name).Run()
+	})
+	return c
+}
+
+func (c *container) exec(args ...string) (string, error) {
+	out, err := podman(append([]string{"exec", c.name}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func (c *container) logs() string {
+	out, _ := podman("logs", c.name).CombinedOutput()
+	return string(out)
+}
+
+// eventually polls cond, a state only the container can show, until it
+// holds or the generous deadline passes.
+func (c *container) eventually(timeout time.Duration, what string, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("after %s: %s\nlogs:\n%s", timeout, what, c.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *container) status() map[string]any {
+	c.t.Helper()
+	out, err := c.exec("/launcher", "status", "--json")
+	if err != nil {
+		c.t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		c.t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	return s
+}
+
+var bashioLine = regexp.MustCompile(`(?m)^\[\d\d:\d\d:\d\d\] (INFO|NOTICE|WARNING|ERROR): `)
+
+func TestAddonInAContainer(t *testing.T) {
+	image := buildImage(t)
+	data := t.TempDir()
+	options := `{"log_level": "info", "admin_username": "e2e-admin", "admin_password": "e2e-secret-value", "database_path": "/data/hasync.db"}`
+	if err := os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, image, data)
+
+	// Healthy, by the image's own HEALTHCHECK.
+	c.eventually(60*time.Second, "the container never became healthy", func() bool {
+		return podman("healthcheck", "run", c.name).Run() == nil
+	})
+	if out, err := c.exec("/launcher", "healthcheck"); err != nil || out != "" {
+		t.Errorf("launcher healthcheck: %v %q", err, out)
+	}
+
+	// The launcher is PID 1, with no init in front of it.
+	if out, _ := c.exec("cat", "/proc/1/cmdline"); !strings.HasPrefix(out, "/launcher") {
+		t.Errorf("PID 1 is %q, want the launcher", out)
+	}
+
+	// launcher status shows the timeline.
+	out, err := c.exec("/launcher", "status")
+	if err != nil || !strings.Contains(out, "READY") || !strings.Contains(out, "startup") || !strings.Contains(out, "█") {
+		t.Errorf("launcher status: %v\n%s", err, out)
+	}
+
+	// The options reached the backend as its environment: the admin it
+	// created, and the database where database_path says. The password
+	// never reaches the log.
+	logs := c.logs()
+	if !strings.Contains(logs, "admin user e2e-admin ready") {
+		t.Errorf("ADMIN_USERNAME from options.json did not reach the backend:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(data, "hasync.db")); err != nil {
+		t.Errorf("DATABASE_PATH from options.json: %v", err)
+	}
+	if strings.Contains(logs, "e2e-secret-value") {
+		t.Errorf("an option's value reached the log")
+	}
+	if !bashioLine.MatchString(logs) || !strings.Contains(logs, "] INFO: ") {
+		t.Errorf("podman logs shows no bashio-style lines:\n%s", logs)
+	}
+
+	// node killed inside the container is restarted.
+	st := c.status()
+	pid := int(st["child"].(map[string]any)["pid"].(float64))
+	if out, err := c.exec("kill", "-KILL", fmt.Sprint(pid)); err != nil {
+		t.Fatalf("kill node: %v %s", err, out)
+	}
+	c.eventually(30*time.Second, "node was not restarted", func() bool {
+		s := c.status()
+		child := s["child"].(map[string]any)
+		return s["state"] == "ready" && child["restarts"].(float64) == 1 && child["pid"] != nil && int(child["pid"].(float64)) != pid
+	})
+	if logs := c.logs(); !strings.Contains(logs, "node killed by SIGKILL (137)") || !strings.Contains(logs, "restarting node in") {
+		t.Errorf("the kill and the restart are not logged:\n%s", logs)
+	}
+
+	// podman stop: SIGTERM to PID 1, a clean stop, exit 0, well within 2 s.
+	began := time.Now()
+	run(t, "stop", "-t", "10", c.name)
+	took := time.Since(began)
+	code := strings.TrimSpace(run(t, "inspect", "-f", "{{.State.ExitCode}}", c.name))
+	if code != "0" {
+		t.Errorf("exit code %s after podman stop, want 0\n%s", code, c.logs())
+	}
+	if took > 2*time.Second {
+		t.Errorf("podman stop took %s, want under 2 s", took)
+	}
+	logs = c.logs()
+	if !strings.Contains(logs, "forwarded SIGTERM to node") || !strings.Contains(logs, "launcher exiting with code 0") {
+		t.Errorf("the stop is not logged:\n%s", logs)
+	}
+	t.Logf("podman stop took %s; container logs:\n%s", took, logs)
+}
