@@ -31,7 +31,11 @@ type ReadyProbe struct {
 // NewReadyProbe probes url.
 func NewReadyProbe(url string) *ReadyProbe {
 	return &ReadyProbe{URL: url, client: &http.Client{
-		Transport: &http.Transport{Proxy: nil, MaxIdleConns: 1, IdleConnTimeout: time.Minute},
+		// No keep-alive: an idle connection held by the launcher would make a
+		// backend that stops with server.close() wait out its keepAliveTimeout
+		// (5 s in node) before exiting. A probe every few seconds can afford a
+		// fresh connection.
+		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
 		// A redirect is an answer, not something to follow: the Supervisor's
 		// watchdog counts 3xx as a failure too.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -1,0 +1,574 @@
+// Command entrypoints measures what an entrypoint costs a node add-on: the
+// launcher against node alone, tini, dumb-init, pm2-runtime and the bash
+// run.sh it replaces, in one run with the contenders interleaved (A B A B).
+// It prints the report docs/BENCHMARKS.md holds.
+//
+//	go run ./bench/entrypoints [-runs 20] [-signals 200] [-idle 60s]   (make bench)
+//
+// Readiness is polled from this one process (an HTTP GET every
+// millisecond), not by spawning curl. Run from the repository's top, after
+// make build backend.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var (
+	runs    = flag.Int("runs", 20, "start/stop runs per contender and app")
+	signals = flag.Int("signals", 200, "signals sent per contender for the forwarding latency")
+	idle    = flag.Duration("idle", 60*time.Second, "idle time before reading RSS and CPU")
+	orphans = flag.Int("orphans", 1000, "orphans the reaping test makes")
+	only    = flag.String("only", "", "comma-separated contenders to run (default all)")
+)
+
+// app is a backend to start: a script in a folder, and its environment.
+type app struct {
+	name, dir, entry string
+	env              []string
+}
+
+// contender is an entrypoint; cmd builds its command line for an app.
+type contender struct {
+	name string
+	cmd  func(a app, port int) (argv []string, env []string)
+}
+
+var repo, _ = os.Getwd()
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func pm2Runtime() string {
+	for _, p := range []string{filepath.Join(repo, "bench/pm2/node_modules/.bin/pm2-runtime"), "pm2-runtime"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	return ""
+}
+
+func contenders(healthPort int) []contender {
+	nodeArgs := func(a app) []string { return []string{"node", filepath.Join(a.dir, a.entry)} }
+	all := []contender{
+		{"node", func(a app, _ int) ([]string, []string) { return nodeArgs(a), nil }},
+		{"tini", func(a app, _ int) ([]string, []string) { return append([]string{"tini", "-s", "--"}, nodeArgs(a)...), nil }},
+		{"dumb-init", func(a app, _ int) ([]string, []string) { return append([]string{"dumb-init"}, nodeArgs(a)...), nil }},
+		{"run.sh", func(a app, _ int) ([]string, []string) {
+			return []string{"bash", filepath.Join(repo, "bench/run.sh")},
+				[]string{"OPTIONS_FILE=" + filepath.Join(repo, "bench/options.json"), "APP_DIR=" + a.dir, "ENTRY=" + a.entry}
+		}},
+		{"pm2-runtime", func(a app, _ int) ([]string, []string) {
+			return []string{pm2Runtime(), filepath.Join(a.dir, a.entry)}, []string{"PM2_HOME=" + filepath.Join(os.TempDir(), "bench-pm2")}
+		}},
+		{"launcher", func(a app, port int) ([]string, []string) {
+			return []string{filepath.Join(repo, "bin/launcher")}, []string{
+				"LAUNCHER_APP_DIR=" + a.dir, "LAUNCHER_ENTRY=" + a.entry, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(repo, "bench/options.json"),
+				fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", healthPort), fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/api/health", port),
+			}
+		}},
+	}
+	if *only == "" {
+		return all
+	}
+	var out []contender
+	for _, c := range all {
+		if strings.Contains(","+*only+",", ","+c.name+",") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// started is one entrypoint process.
+type started struct {
+	cmd   *exec.Cmd
+	out   *bufio.Reader
+	begin time.Time
+}
+
+func start(c contender, a app, port int, extra ...string) *started {
+	argv, env := c.cmd(a, port)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(append(append(os.Environ(), a.env...), env...), fmt.Sprintf("PORT=%d", port), "NO_COLOR=1")
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Dir = a.dir
+	stdout, err := cmd.StdoutPipe()
+	must(err)
+	cmd.Stderr = io.Discard
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := &started{cmd: cmd, out: bufio.NewReader(stdout), begin: time.Now()}
+	must(cmd.Start())
+	go func() { _, _ = io.Copy(io.Discard, s.out) }()
+	return s
+}
+
+// startWatched is start, but the caller reads stdout itself.
+func startWatched(c contender, a app, port int, extra ...string) *started {
+	argv, env := c.cmd(a, port)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(append(append(os.Environ(), a.env...), env...), fmt.Sprintf("PORT=%d", port), "NO_COLOR=1", "LAUNCHER_LOG_LEVEL=warning")
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Dir = a.dir
+	stdout, err := cmd.StdoutPipe()
+	must(err)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := &started{cmd: cmd, out: bufio.NewReader(stdout), begin: time.Now()}
+	must(cmd.Start())
+	return s
+}
+
+var client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}, Timeout: time.Second}
+
+// waitReady polls /api/health every millisecond until it answers 2xx.
+func waitReady(port int, begin time.Time, timeout time.Duration) (time.Duration, error) {
+	url := fmt.Sprintf("http://127.0.0.1:%d/api/health", port)
+	for time.Since(begin) < timeout {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return time.Since(begin), nil
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return 0, errors.New("not ready")
+}
+
+// stop sends SIGTERM to the entrypoint and times its exit; anything left
+// in its process group is killed afterwards.
+func (s *started) stop() (time.Duration, int) {
+	t0 := time.Now()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	took := time.Since(t0)
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	return took, s.cmd.ProcessState.ExitCode()
+}
+
+func median(d []time.Duration) time.Duration { return pct(d, 50) }
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s)-1)*p/100 + 0.5)
+	return s[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func main() {
+	flag.Parse()
+	healthPort := freePort()
+	tmp, err := os.MkdirTemp("", "bench-entrypoints-")
+	must(err)
+	defer os.RemoveAll(tmp)
+	apps := []app{
+		{name: "minimal node server", dir: filepath.Join(repo, "testdata/demo"), entry: "index.js", env: []string{"LAUNCHER_NATIVE_MODULES="}},
+		{name: "reference backend", dir: filepath.Join(repo, "rootfs/app/backend"), entry: "dist/index.js",
+			env: []string{"DATABASE_PATH=" + filepath.Join(tmp, "hasync.db"), "FRONTEND_DIR=" + filepath.Join(repo, "rootfs/app/frontend/dist"), "HOST=127.0.0.1"}},
+	}
+	cs := contenders(healthPort)
+	if pm2Runtime() == "" {
+		fmt.Fprintln(os.Stderr, "bench: pm2-runtime not found (npm install --prefix bench/pm2 pm2); skipping it")
+		var keep []contender
+		for _, c := range cs {
+			if c.name != "pm2-runtime" {
+				keep = append(keep, c)
+			}
+		}
+		cs = keep
+	}
+
+	fmt.Printf("## Entrypoints compared\n\n")
+	fmt.Printf("Machine: %s, %d CPUs; %s; node %s; %s. Contenders interleaved (A B A B ...), %d runs each.\n",
+		uname(), runtime.NumCPU(), runtime.Version(), version("node", "--version"), versions(), *runs)
+	fmt.Printf("Reproduce: `make bench` (`go run ./bench/entrypoints -runs %d -signals %d -idle %s`).\n\n", *runs, *signals, *idle)
+
+	// 1 and 2: start to ready, and stop, per app.
+	type times struct{ ready, stop []time.Duration }
+	results := map[string]map[string]*times{}
+	for _, a := range apps {
+		results[a.name] = map[string]*times{}
+		for _, c := range cs {
+			results[a.name][c.name] = &times{}
+		}
+		port := freePort()
+		for i := 0; i < *runs; i++ {
+			for _, c := range cs {
+				s := start(c, a, port)
+				r, err := waitReady(port, s.begin, 30*time.Second)
+				stopTook, _ := s.stop()
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, a.name, err)
+					continue
+				}
+				results[a.name][c.name].ready = append(results[a.name][c.name].ready, r)
+				results[a.name][c.name].stop = append(results[a.name][c.name].stop, stopTook)
+			}
+		}
+	}
+	for _, a := range apps {
+		fmt.Printf("### Start to ready and stop: %s\n\n", a.name)
+		fmt.Println("| entrypoint | start→ready median | p90 | stop median |")
+		fmt.Println("|---|---|---|---|")
+		for _, c := range cs {
+			t := results[a.name][c.name]
+			fmt.Printf("| %s | %s | %s | %s |\n", c.name, ms(median(t.ready)), ms(pct(t.ready, 90)), ms(median(t.stop)))
+		}
+		l, ti, pm := results[a.name]["launcher"], results[a.name]["tini"], results[a.name]["pm2-runtime"]
+		if l != nil && ti != nil && len(l.ready) > 0 && len(ti.ready) > 0 {
+			fmt.Printf("\nlauncher − tini: start→ready %+.1f ms (ratio %.3f), stop %+.1f ms.",
+				float64((median(l.ready)-median(ti.ready)).Microseconds())/1000, float64(median(l.ready))/float64(median(ti.ready)),
+				float64((median(l.stop)-median(ti.stop)).Microseconds())/1000)
+			if pm != nil && len(pm.ready) > 0 {
+				fmt.Printf(" launcher / pm2-runtime: start→ready %.3f.", float64(median(l.ready))/float64(median(pm.ready)))
+			}
+			fmt.Printf("\n\n")
+		}
+	}
+
+	// 4: signal forwarding latency.
+	fmt.Printf("### Signal forwarding: SIGUSR1 to the entrypoint until node's handler runs (%d signals)\n\n", *signals)
+	fmt.Println("| entrypoint | median | p99 |")
+	fmt.Println("|---|---|---|")
+	sigApp := app{name: "signals", dir: filepath.Join(repo, "bench/node"), entry: "signals.js", env: []string{"LAUNCHER_NATIVE_MODULES="}}
+	for _, c := range cs {
+		fmt.Printf("| %s | %s |\n", c.name, signalLatency(c, sigApp))
+	}
+
+	// 5: reaping, each entrypoint as PID 1 of a fresh PID namespace.
+	fmt.Printf("\n### Reaping: node orphans %d short-lived processes, the entrypoint PID 1 of its own PID namespace\n\n", *orphans)
+	fmt.Println("| entrypoint | zombies left after 1 s | time to reap all |")
+	fmt.Println("|---|---|---|")
+	orphanApp := app{name: "orphans", dir: filepath.Join(repo, "bench/node"), entry: "orphans.js",
+		env: []string{"LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", fmt.Sprintf("ORPHANS=%d", *orphans)}}
+	for _, c := range cs {
+		left, took := reaping(c, orphanApp)
+		fmt.Printf("| %s | %d | %s |\n", c.name, left, took)
+	}
+
+	// 3: idle cost, all contenders at once on the minimal server.
+	fmt.Printf("\n### Idle: the entrypoint's own RSS and CPU after %s (launcher with sampling and the health server on)\n\n", *idle)
+	fmt.Println("| entrypoint | RSS | CPU over the idle time | size it adds to the image |")
+	fmt.Println("|---|---|---|---|")
+	type idler struct {
+		c     contender
+		s     *started
+		ticks uint64
+	}
+	var idlers []idler
+	for _, c := range cs {
+		port := freePort()
+		a := apps[0]
+		s := start(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort()))
+		if _, err := waitReady(port, s.begin, 30*time.Second); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s idle: %v\n", c.name, err)
+		}
+		idlers = append(idlers, idler{c: c, s: s, ticks: cpuTicks(s.cmd.Process.Pid)})
+	}
+	t0 := time.Now()
+	time.Sleep(*idle)
+	hz := 100.0
+	for _, i := range idlers {
+		pid := i.s.cmd.Process.Pid
+		cpu := float64(cpuTicks(pid)-i.ticks) / hz / time.Since(t0).Seconds() * 100
+		fmt.Printf("| %s | %s | %.2f %% | %s |\n", i.c.name, rss(pid), cpu, imageSize(i.c.name))
+		i.s.stop()
+	}
+	fmt.Println()
+}
+
+func uname() string {
+	var u unix.Utsname
+	_ = unix.Uname(&u)
+	return "Linux " + unix.ByteSliceToString(u.Release[:])
+}
+
+func version(cmd string, args ...string) string {
+	out, err := exec.Command(cmd, args...).Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+}
+
+func versions() string {
+	pm2 := "absent"
+	if p := pm2Runtime(); p != "" {
+		pm2 = version(filepath.Join(filepath.Dir(p), "pm2"), "--version")
+	}
+	return fmt.Sprintf("tini %s, dumb-init %s, pm2 %s, %s",
+		strings.TrimPrefix(version("tini", "--version"), "tini version "), strings.TrimPrefix(version("dumb-init", "--version"), "dumb-init v"),
+		pm2, version("bash", "--version"))
+}
+
+func cpuTicks(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseUint(f[11], 10, 64)
+	k, _ := strconv.ParseUint(f[12], 10, 64)
+	return u + k
+}
+
+func rss(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return fmt.Sprintf("%.1f MB", float64(kb)*1024/1e6)
+		}
+	}
+	return "?"
+}
+
+func fileSize(path string) int64 {
+	p, err := exec.LookPath(path)
+	if err != nil {
+		return 0
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+func imageSize(name string) string {
+	mb := func(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
+	switch name {
+	case "node":
+		return "0"
+	case "tini":
+		if n := fileSize("tini-static"); n > 0 {
+			return mb(n) + " (static)"
+		}
+		return mb(fileSize("tini"))
+	case "dumb-init":
+		return mb(fileSize("dumb-init"))
+	case "run.sh":
+		return mb(fileSize(filepath.Join(repo, "bench/run.sh"))+fileSize("jq")) + " (script + jq; bash is in the base image)"
+	case "pm2-runtime":
+		return mb(dirSize(filepath.Join(repo, "bench/pm2/node_modules"))) + " (node_modules)"
+	case "launcher":
+		return mb(fileSize(filepath.Join(repo, "bin/launcher"))) + " (static)"
+	}
+	return "?"
+}
+
+// signalLatency sends SIGUSR1 to the entrypoint and reads the monotonic
+// time node's handler printed.
+func signalLatency(c contender, a app) string {
+	port := freePort()
+	s := startWatched(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort()))
+	defer s.stop()
+	lines := make(chan string, 16)
+	go func() {
+		for {
+			l, err := s.out.ReadString('\n')
+			if err != nil {
+				close(lines)
+				return
+			}
+			if strings.HasPrefix(l, "usr1 ") {
+				lines <- strings.TrimSpace(strings.TrimPrefix(l, "usr1 "))
+			}
+		}
+	}()
+	if _, err := waitReady(port, s.begin, 30*time.Second); err != nil {
+		return "did not start | |"
+	}
+	var lat []time.Duration
+	for i := 0; i < *signals; i++ {
+		var ts unix.Timespec
+		_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+		sent := ts.Nano()
+		_ = s.cmd.Process.Signal(syscall.SIGUSR1)
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return "the entrypoint died | |"
+			}
+			got, _ := strconv.ParseInt(l, 10, 64)
+			lat = append(lat, time.Duration(got-sent))
+		case <-time.After(time.Second):
+			if i == 0 {
+				return "not forwarded | "
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	us := func(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
+	return fmt.Sprintf("%s | %s", us(median(lat)), us(pct(lat, 99)))
+}
+
+// reaping runs the entrypoint as PID 1 of a fresh PID namespace, lets node
+// orphan processes, and counts the zombies left in the namespace.
+func reaping(c contender, a app) (int, string) {
+	argv, env := c.cmd(a, freePort())
+	if c.name == "tini" {
+		argv = append([]string{"tini", "--"}, argv[3:]...) // PID 1: no -s
+	}
+	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc"}, argv...)...)
+	cmd.Env = append(append(append(os.Environ(), a.env...), env...), "NO_COLOR=1", "LAUNCHER_HEALTH_ADDR=off", "LAUNCHER_LOG_LEVEL=warning")
+	cmd.Dir = a.dir
+	stdout, err := cmd.StdoutPipe()
+	must(err)
+	must(cmd.Start())
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	br := bufio.NewReader(stdout)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	found := make(chan bool, 1)
+	go func() {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				found <- false
+				return
+			}
+			if strings.HasPrefix(l, "orphaned ") {
+				found <- true
+				go func() { _, _ = io.Copy(io.Discard, br) }()
+				return
+			}
+		}
+	}()
+	select {
+	case ok := <-found:
+		if !ok {
+			return -1, "did not run"
+		}
+	case <-ctx.Done():
+		return -1, "timed out"
+	}
+	begin := time.Now()
+	pid1 := childOf(cmd.Process.Pid)
+	var reapedAt time.Duration
+	for time.Since(begin) < time.Second {
+		if zombies(pid1) == 0 {
+			reapedAt = time.Since(begin)
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	left := zombies(pid1)
+	if left > 0 {
+		return left, "never"
+	}
+	return 0, "≤ " + ms(reapedAt+2*time.Millisecond)
+}
+
+func childOf(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
+}
+
+// zombies counts the zombie processes below pid (its namespace).
+func zombies(pid int) int {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	state := map[int]string{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 2 {
+			continue
+		}
+		pp, _ := strconv.Atoi(f[1])
+		parent[p], state[p] = pp, f[0]
+	}
+	n := 0
+	for p, st := range state {
+		if st != "Z" {
+			continue
+		}
+		for q := parent[p]; q > 0; q = parent[q] {
+			if q == pid {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
