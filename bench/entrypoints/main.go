@@ -81,7 +81,9 @@ func contenders(healthPort int) []contender {
 	nodeArgs := func(a app) []string { return []string{"node", filepath.Join(a.dir, a.entry)} }
 	all := []contender{
 		{"node", func(a app, _ int) ([]string, []string) { return nodeArgs(a), nil }},
-		{"tini", func(a app, _ int) ([]string, []string) { return append([]string{"tini", "-s", "--"}, nodeArgs(a)...), nil }},
+		{"tini", func(a app, _ int) ([]string, []string) {
+			return append([]string{"tini", "-s", "--"}, nodeArgs(a)...), nil
+		}},
 		{"dumb-init", func(a app, _ int) ([]string, []string) { return append([]string{"dumb-init"}, nodeArgs(a)...), nil }},
 		{"run.sh", func(a app, _ int) ([]string, []string) {
 			return []string{"bash", filepath.Join(repo, "bench/run.sh")},
