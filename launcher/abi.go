@@ -56,6 +56,17 @@ type NodeInfo struct {
 	interp       string
 	bin          *elfFile // nil when node is not ELF
 	dyn          dynamicInfo
+
+	versionDone chan struct{} // closed once node --version has answered
+	versionErr  error
+}
+
+// versionKnown waits for node --version and reports whether it answered.
+func (n *NodeInfo) versionKnown() bool {
+	if n.versionDone != nil {
+		<-n.versionDone
+	}
+	return n.versionErr == nil && n.Version != ""
 }
 
 func (n *NodeInfo) String() string {

@@ -15,13 +15,36 @@ import (
 
 // platform is what a native-module loader matches binaries against.
 type platform struct {
-	Arch     string // node's process.arch
-	Libc     string // glibc or musl, as the loader decides it
-	ABI      int
-	NAPI     int
-	Version  string // node's version without the v
-	Alpine   bool   // /etc/alpine-release exists: node-gyp-build's musl test
-	Detected string // how the loader decides libc, for hints
+	Arch   string // node's process.arch
+	Libc   string // glibc or musl, as the loader decides it
+	Alpine bool   // /etc/alpine-release exists: node-gyp-build's musl test
+	// ABI, NAPI and Version are node's; with node set they are read from
+	// it when first needed, since node --version may still be running.
+	ABI     int
+	NAPI    int
+	Version string // without the v
+	node    *NodeInfo
+}
+
+func (pf platform) abi() int {
+	if pf.node != nil && pf.node.versionKnown() {
+		return pf.node.ABI
+	}
+	return pf.ABI
+}
+
+func (pf platform) napi() int {
+	if pf.node != nil && pf.node.versionKnown() {
+		return pf.node.NAPI
+	}
+	return pf.NAPI
+}
+
+func (pf platform) version() string {
+	if pf.node != nil && pf.node.versionKnown() {
+		return strings.TrimPrefix(pf.node.Version, "v")
+	}
+	return pf.Version
 }
 
 // packageJSON holds the fields of package.json that preflight reads.
@@ -254,7 +277,7 @@ func pickNodeGypBuild(dir string, pf platform) pick {
 		}
 		switch {
 		case t.runtime != "" && t.runtime != "node" && !(t.runtime == "electron" && t.napi) && !(t.runtime == "node-webkit" && t.napi):
-		case t.abi != "" && t.abi != strconv.Itoa(pf.ABI) && !t.napi:
+		case t.abi != "" && t.abi != strconv.Itoa(pf.abi()) && !t.napi:
 		case t.uv != "" && t.uv != "1":
 		case t.armv != "" && t.armv != armv:
 		case t.libc != "" && t.libc != pf.Libc:
@@ -293,12 +316,12 @@ func pickBindings(dir string, pj *packageJSON, pf platform) pick {
 	if !strings.HasSuffix(name, ".node") {
 		name += ".node"
 	}
-	preGyp := fmt.Sprintf("node-v%d-linux-%s", pf.ABI, pf.Arch)
+	preGyp := fmt.Sprintf("node-v%d-linux-%s", pf.abi(), pf.Arch)
 	var looked []string
 	for _, parts := range [][]string{
 		{"build"}, {"build", "Debug"}, {"build", "Release"}, {"out", "Debug"}, {"Debug"},
 		{"out", "Release"}, {"Release"}, {"build", "default"},
-		{"compiled", pf.Version, "linux", pf.Arch}, {"addon-build", "release", "install-root"},
+		{"compiled", pf.version(), "linux", pf.Arch}, {"addon-build", "release", "install-root"},
 		{"addon-build", "debug", "install-root"}, {"addon-build", "default", "install-root"},
 		{"lib", "binding", preGyp},
 	} {
@@ -347,16 +370,16 @@ func bindingsName(dir string, pj *packageJSON) string {
 func pickNodePreGyp(dir string, pj *packageJSON, pf platform) pick {
 	napiBuild := 0
 	for _, v := range pj.Binary.NAPIVersions {
-		if v <= pf.NAPI && v > napiBuild {
+		if v <= pf.napi() && v > napiBuild {
 			napiBuild = v
 		}
 	}
 	major, _, _ := strings.Cut(pj.Version, ".")
 	r := strings.NewReplacer(
-		"{node_abi}", fmt.Sprintf("node-v%d", pf.ABI), "{platform}", "linux", "{arch}", pf.Arch,
+		"{node_abi}", fmt.Sprintf("node-v%d", pf.abi()), "{platform}", "linux", "{arch}", pf.Arch,
 		"{libc}", pf.Libc, "{napi_build_version}", strconv.Itoa(napiBuild), "{configuration}", "Release",
 		"{module_name}", pj.Binary.ModuleName, "{name}", pj.Name, "{version}", pj.Version, "{major}", major,
-		"{node_napi_label}", map[bool]string{true: "napi-v" + strconv.Itoa(napiBuild), false: fmt.Sprintf("node-v%d", pf.ABI)}[napiBuild > 0],
+		"{node_napi_label}", map[bool]string{true: "napi-v" + strconv.Itoa(napiBuild), false: fmt.Sprintf("node-v%d", pf.abi())}[napiBuild > 0],
 	)
 	p := filepath.Join(dir, r.Replace(pj.Binary.ModulePath), pj.Binary.ModuleName+".node")
 	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {

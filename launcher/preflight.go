@@ -122,9 +122,9 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	found := make(chan []nativeCandidate, 1)
 	go func() { found <- findNativePackages(filepath.Join(p.AppDir, "node_modules")) }()
 	r.Checks = append(r.Checks, p.checkEntry())
-	node, nodeCheck := p.checkNode(ctx)
-	r.Node = node
-	r.Checks = append(r.Checks, nodeCheck, p.checkEngines(node))
+	node, failed := p.inspectNode(ctx)
+	nodeAt := len(r.Checks)
+	r.Checks = append(r.Checks, Check{}) // the node check, once its version is known
 
 	var libs *libResolver
 	if node != nil && node.bin != nil {
@@ -140,6 +140,17 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 		r.Checks = append(r.Checks, c)
 	}
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
+	if node != nil {
+		r.Checks[nodeAt] = nodeCheck(node)
+		if !node.versionKnown() {
+			node = nil
+		}
+	} else {
+		r.Checks[nodeAt] = *failed
+	}
+	r.Node = node
+	engines := p.checkEngines(node)
+	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
 	if node != nil && node.bin != nil {
 		node.bin.Close()
 		node.bin = nil
@@ -199,12 +210,13 @@ func (p *Preflight) exec(ctx context.Context, name string, args ...string) ([]by
 	return cmd.Output()
 }
 
-// checkNode finds node and reads its version, ABI, libc and arch.
-func (p *Preflight) checkNode(ctx context.Context) (*NodeInfo, Check) {
-	c := Check{Name: "node"}
-	fail := func(detail, hint string) (*NodeInfo, Check) {
-		c.Status, c.Detail, c.Hint = StatusFail, detail, hint
-		return nil, c
+// inspectNode finds node and reads what its file tells (libc, arch, its
+// own libraries), then starts `node --version` in the background: the
+// module checks need node's ABI only at their end, so the 4 ms it takes
+// overlap their reading of ELF files. A failure here is final.
+func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
+	fail := func(detail, hint string) (*NodeInfo, *Check) {
+		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
 	path, err := exec.LookPath(p.Node)
 	if err != nil {
@@ -216,7 +228,7 @@ func (p *Preflight) checkNode(ctx context.Context) (*NodeInfo, Check) {
 			"Install node in the runtime stage: `RUN apk add --no-cache nodejs` (Alpine's release decides its version: 3.18 has 18, 3.20 has 20, 3.21 has 22), "+
 				"or set LAUNCHER_NODE to node's full path.")
 	}
-	n := &NodeInfo{Path: path}
+	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
 	if bin, err := openELF(path); err == nil {
 		n.bin = bin
 		n.class, n.machine, n.interp = bin.ef.Class, bin.ef.Machine, bin.interp()
@@ -232,8 +244,7 @@ func (p *Preflight) checkNode(ctx context.Context) (*NodeInfo, Check) {
 	// Node's own libraries first: without them `node --version` fails too.
 	if n.bin != nil {
 		libs := newLibResolver(p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
-		self := &loadedLib{Path: path, File: n.bin}
-		_, errs := libs.loadTree(self, nil)
+		_, errs := libs.loadTree(&loadedLib{Path: path, File: n.bin}, nil)
 		delete(libs.opened, path)
 		libs.close()
 		if len(errs) > 0 {
@@ -241,17 +252,23 @@ func (p *Preflight) checkNode(ctx context.Context) (*NodeInfo, Check) {
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
 	}
+	go func() {
+		defer close(n.versionDone)
+		n.versionErr = p.readVersion(ctx, n)
+	}()
+	return n, nil
+}
 
-	out, err := p.exec(ctx, path, "--version")
+// readVersion runs node --version and derives the ABI and Node-API level:
+// from the ABI table, else the binary's node_register_module_v<ABI> literal,
+// else by asking node (70 ms).
+func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
+	out, err := p.exec(ctx, n.Path, "--version")
 	if err != nil {
-		if n.bin != nil {
-			n.bin.Close()
-		}
-		return fail(fmt.Sprintf("`%s --version` failed: %v", path, err), "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`.")
+		return fmt.Errorf("`%s --version` failed: %v", n.Path, err)
 	}
-	n.major, n.minor, n.Version, err = parseNodeVersion(string(out))
-	if err != nil {
-		return fail(err.Error(), "LAUNCHER_NODE must be node itself, not a wrapper.")
+	if n.major, n.minor, n.Version, err = parseNodeVersion(string(out)); err != nil {
+		return err
 	}
 	n.NAPI = napiLevel(n.major, n.minor)
 	if abi, ok := nodeABI[n.major]; ok {
@@ -260,9 +277,20 @@ func (p *Preflight) checkNode(ctx context.Context) (*NodeInfo, Check) {
 		n.ABI = scanABI(n.bin.f, n.bin.size)
 	}
 	if n.ABI == 0 {
-		if out, err := p.exec(ctx, path, "-p", "process.versions.modules"); err == nil {
+		if out, err := p.exec(ctx, n.Path, "-p", "process.versions.modules"); err == nil {
 			n.ABI, _ = strconv.Atoi(strings.TrimSpace(string(out)))
 		}
+	}
+	return nil
+}
+
+// nodeCheck waits for node's version and reports the node check.
+func nodeCheck(n *NodeInfo) Check {
+	c := Check{Name: "node"}
+	if !n.versionKnown() {
+		c.Status, c.Detail = StatusFail, n.versionErr.Error()
+		c.Hint = "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
+		return c
 	}
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s at %s: NODE_MODULE_VERSION %d, N-API %d, %s, %s", n.Version, n.Path, n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
@@ -271,7 +299,7 @@ func (p *Preflight) checkNode(ctx context.Context) (*NodeInfo, Check) {
 		c.Detail += " (not an ELF binary: libc and architecture unknown, native modules checked less)"
 		c.Hint = "Point LAUNCHER_NODE at the node executable itself rather than a wrapper script."
 	}
-	return n, c
+	return c
 }
 
 func (p *Preflight) checkEngines(node *NodeInfo) Check {
@@ -310,10 +338,9 @@ func (p *Preflight) checkEngines(node *NodeInfo) Check {
 
 // platformOf is what native-module loaders match against on this node.
 func (p *Preflight) platformOf(node *NodeInfo) platform {
-	pf := platform{Arch: "x64", Libc: "glibc"}
+	pf := platform{Arch: "x64", Libc: "glibc", node: node}
 	if node != nil {
-		pf.Arch, pf.ABI, pf.NAPI = node.Arch, node.ABI, node.NAPI
-		pf.Version = strings.TrimPrefix(node.Version, "v")
+		pf.Arch = node.Arch
 		if node.Libc != "" {
 			pf.Libc = node.Libc
 		}
@@ -461,36 +488,6 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		v.add(err.Error(), "It is not a node addon, or it is damaged: reinstall {pkg} in backend-builder.")
 		return v
 	}
-	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.ef.Machine))
-	switch abi.Scheme {
-	case schemeV8:
-		if abi.ABI == 0 {
-			v.add("its NODE_MODULE_VERSION could not be read", "Rebuild it with the runtime's node in backend-builder: `npm rebuild {pkg}`.")
-		} else if abi.ABI != node.ABI {
-			built := "an unknown Node"
-			if m := nodeMajorOfABI(abi.ABI); m > 0 {
-				built = fmt.Sprintf("Node %d", m)
-			}
-			v.add(fmt.Sprintf("compiled for NODE_MODULE_VERSION %d (%s), but node here is %s (NODE_MODULE_VERSION %d)", abi.ABI, built, node.Version, node.ABI),
-				fmt.Sprintf("Compile it with the runtime's Node major: the backend-builder stage must be FROM node:%d-alpine (the runtime's `apk add nodejs` gives %s), then `npm ci`, or `npm rebuild {pkg}` there.", node.major, node.Version))
-		}
-	case schemeNAPI:
-		var missing []string
-		for _, name := range abi.NAPIImports {
-			if _, ok := node.bin.lookup(name); !ok {
-				missing = append(missing, name)
-			}
-		}
-		if len(missing) > 0 {
-			v.add(fmt.Sprintf("imports Node-API functions node %s lacks: %s", node.Version, strings.Join(first(missing, 5), ", ")),
-				"It needs a newer node: raise the runtime's node (a newer Alpine release), or install a version of {pkg} built for an older Node-API.")
-		}
-		if abi.NAPIVersion > node.NAPI {
-			v.add(fmt.Sprintf("requires Node-API %d, node %s supports %d", abi.NAPIVersion, node.Version, node.NAPI),
-				"It needs a newer node: raise the runtime's node, or install a version of {pkg} built for an older Node-API.")
-		}
-	}
-
 	self := &loadedLib{Path: path, File: e}
 	exe := &loadedLib{Path: node.Path, File: node.bin}
 	loaded, errs := libs.loadTree(self, exe)
@@ -503,6 +500,38 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 	}
 	if deep && len(errs) == 0 {
 		p.checkSymbols(&v, abi, node, loaded, libs)
+	}
+	// The ABI last: it waits for node --version, which ran meanwhile.
+	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.ef.Machine))
+	if node.versionKnown() {
+		switch abi.Scheme {
+		case schemeV8:
+			if abi.ABI == 0 {
+				v.add("its NODE_MODULE_VERSION could not be read", "Rebuild it with the runtime's node in backend-builder: `npm rebuild {pkg}`.")
+			} else if abi.ABI != node.ABI {
+				built := "an unknown Node"
+				if m := nodeMajorOfABI(abi.ABI); m > 0 {
+					built = fmt.Sprintf("Node %d", m)
+				}
+				v.add(fmt.Sprintf("compiled for NODE_MODULE_VERSION %d (%s), but node here is %s (NODE_MODULE_VERSION %d)", abi.ABI, built, node.Version, node.ABI),
+					fmt.Sprintf("Compile it with the runtime's Node major: the backend-builder stage must be FROM node:%d-alpine (the runtime's `apk add nodejs` gives %s), then `npm ci`, or `npm rebuild {pkg}` there.", node.major, node.Version))
+			}
+		case schemeNAPI:
+			var missing []string
+			for _, name := range abi.NAPIImports {
+				if _, ok := node.bin.lookup(name); !ok {
+					missing = append(missing, name)
+				}
+			}
+			if len(missing) > 0 {
+				v.add(fmt.Sprintf("imports Node-API functions node %s lacks: %s", node.Version, strings.Join(first(missing, 5), ", ")),
+					"It needs a newer node: raise the runtime's node (a newer Alpine release), or install a version of {pkg} built for an older Node-API.")
+			}
+			if abi.NAPIVersion > node.NAPI {
+				v.add(fmt.Sprintf("requires Node-API %d, node %s supports %d", abi.NAPIVersion, node.Version, node.NAPI),
+					"It needs a newer node: raise the runtime's node, or install a version of {pkg} built for an older Node-API.")
+			}
+		}
 	}
 	if len(v.problems) == 0 {
 		v.summary += fmt.Sprintf(", %d %s found", len(dyn.Needed), pluralWord(len(dyn.Needed), "library", "libraries"))

@@ -194,6 +194,8 @@ func (s *Supervisor) ready(c *Child) {
 			st.Startup.ReadyMS = total
 		}
 	})
+	// A start is over: give back the pages only starting needed.
+	defer trimResident()
 	if !first {
 		s.log.Info().Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
 		return
