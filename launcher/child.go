@@ -202,7 +202,8 @@ func (c *Child) Signal(sig syscall.Signal) error {
 	return err
 }
 
-// kill SIGKILLs the child's process group and every process below it.
+// kill SIGKILLs the living child, its process group and every process
+// below it.
 func (c *Child) kill() {
 	_ = unix.Kill(-c.PID, unix.SIGKILL)
 	for _, pid := range descendants(c.PID) {

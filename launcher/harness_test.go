@@ -102,6 +102,16 @@ func fakeChild(args []string) int {
 		}
 		fmt.Println("child-ready")
 		select {}
+	case "escape": // start a process in its own session (like node's detached: true), print its pid, wait
+		cmd := exec.Command("/bin/sleep", "1000")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			fmt.Println("escape:", err)
+			return 1
+		}
+		fmt.Printf("escaped-pid=%d\n", cmd.Process.Pid)
+		fmt.Println("child-ready")
+		select {}
 	case "spawn": // start N short processes and exit without waiting for them
 		for i := 0; i < arg(1); i++ {
 			if err := exec.Command("/bin/true").Start(); err != nil {

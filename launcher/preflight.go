@@ -210,10 +210,10 @@ func (p *Preflight) exec(ctx context.Context, name string, args ...string) ([]by
 	return cmd.Output()
 }
 
-// inspectNode finds node and reads what its file tells (libc, arch, its
-// own libraries), then starts `node --version` in the background: the
-// module checks need node's ABI only at their end, so the 4 ms it takes
-// overlap their reading of ELF files. A failure here is final.
+// inspectNode finds node, starts `node --version` in the background, and
+// reads what node's file tells (libc, arch, its own libraries): the module
+// checks need node's ABI only at their end, so the 4 ms node takes overlap
+// the reading of ELF files. A failure here is final.
 func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 	fail := func(detail, hint string) (*NodeInfo, *Check) {
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
@@ -229,6 +229,18 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 				"or set LAUNCHER_NODE to node's full path.")
 	}
 	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
+	go func() {
+		defer close(n.versionDone)
+		n.versionErr = p.readVersion(ctx, n)
+	}()
+	// From here on, a failure must still wait for node --version to end.
+	fail = func(detail, hint string) (*NodeInfo, *Check) {
+		<-n.versionDone
+		if n.bin != nil {
+			n.bin.Close()
+		}
+		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
+	}
 	if bin, err := openELF(path); err == nil {
 		n.bin = bin
 		n.class, n.machine, n.interp = bin.ef.Class, bin.ef.Machine, bin.interp()
@@ -248,14 +260,9 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 		delete(libs.opened, path)
 		libs.close()
 		if len(errs) > 0 {
-			n.bin.Close()
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
 	}
-	go func() {
-		defer close(n.versionDone)
-		n.versionErr = p.readVersion(ctx, n)
-	}()
 	return n, nil
 }
 

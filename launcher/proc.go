@@ -8,11 +8,56 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// descendants lists every live process below pid, read from /proc: the
-// processes that escaped the child's process group (setsid, node's
-// detached: true) are still below the launcher, re-parented to it as PID 1
-// or as subreaper.
+// descendants lists every live process below pid: those that escaped the
+// child's process group (setsid, node's detached: true) included, since
+// they are still below the launcher, re-parented to it as PID 1 or as
+// subreaper. It follows the kernel's children lists
+// (/proc/<pid>/task/<tid>/children), so its cost is the number of
+// descendants, not of processes on the machine; without those lists it
+// falls back to reading every process's parent.
 func descendants(pid int) []int {
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		kids, ok := childrenOf(p)
+		if !ok {
+			return descendantsByScan(pid)
+		}
+		out = append(out, kids...)
+		queue = append(queue, kids...)
+	}
+	return out
+}
+
+// childrenOf reads the direct children of every thread of pid; ok is false
+// when the kernel has no children lists (CONFIG_PROC_CHILDREN).
+func childrenOf(pid int) ([]int, bool) {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return nil, !os.IsNotExist(err) // a process gone meanwhile has no children
+	}
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name() + "/children")
+		if os.IsNotExist(err) {
+			if _, serr := os.Stat("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name()); serr == nil {
+				return nil, false // the thread exists, its children list does not
+			}
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if k, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, k)
+			}
+		}
+	}
+	return kids, true
+}
+
+// descendantsByScan reads every process's parent from /proc.
+func descendantsByScan(pid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil

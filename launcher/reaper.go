@@ -155,6 +155,15 @@ func readAllContext(ctx context.Context, r io.Reader, cmd *exec.Cmd) ([]byte, er
 	return buf.Bytes(), err
 }
 
+// HasChildren reports whether this process had children at the last
+// drain. With none, it has no descendants either: every descendant's line
+// of parents ends at one of its children.
+func (r *Reaper) HasChildren() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.children
+}
+
 // Orphans is how many processes not started through Start were reaped.
 func (r *Reaper) Orphans() int64 { return r.orphans.Load() }
 

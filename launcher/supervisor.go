@@ -519,8 +519,14 @@ func (s *Supervisor) sleep(ctx context.Context, d time.Duration) bool {
 // descendant of the launcher (those that escaped with setsid included), then
 // waits, bounded, until the reaper has collected them all.
 func (s *Supervisor) sweep(c *Child) {
-	c.kill()
-	left := descendants(os.Getpid())
+	// The child is reaped: what is left of its group, and any other
+	// descendant, is now the launcher's. With no children left there is
+	// nothing to look for.
+	_ = unix.Kill(-c.PID, unix.SIGKILL)
+	var left []int
+	if s.reaper.HasChildren() {
+		left = descendants(os.Getpid())
+	}
 	for _, pid := range left {
 		_ = unix.Kill(pid, unix.SIGKILL)
 	}

@@ -382,3 +382,81 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 		t.Errorf("the launcher forwarded the terminal's SIGINT again:\n%s", out)
 	}
 }
+
+// A descendant that escaped into its own session is not in the child's
+// process group, so the group kill misses it; the sweep of the launcher's
+// descendants still ends it, when the launcher is not PID 1 too.
+func TestRun_StopSweepsEscapedDescendants(t *testing.T) {
+	for _, ns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pid1=%v", ns), func(t *testing.T) {
+			l := launch(t, launchOpts{args: child("escape"), namespace: ns})
+			l.waitFor("child-ready")
+			var escaped int
+			for _, line := range strings.Split(l.stdout.String(), "\n") {
+				if v, ok := strings.CutPrefix(line, "escaped-pid="); ok {
+					escaped, _ = strconv.Atoi(v)
+				}
+			}
+			if escaped == 0 {
+				t.Fatalf("no escaped pid:\n%s", l.stdout)
+			}
+			if ns {
+				escaped = hostPID(t, l.pid(), escaped)
+			}
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(10 * time.Second); code != 0 {
+				t.Fatalf("exit %d\n%s", code, l.stdout)
+			}
+			if alive(escaped) {
+				t.Errorf("the escaped process %d outlived the launcher\n%s", escaped, l.stdout)
+			}
+			if !strings.Contains(l.stdout.String(), "killed 1 leftover processes") {
+				t.Errorf("the sweep is not logged:\n%s", l.stdout)
+			}
+		})
+	}
+}
+
+// alive reports a process that exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+// hostPID finds, below the namespace's PID 1 (host pid root), the process
+// whose pid inside the namespace is nsPID.
+func hostPID(t *testing.T, root, nsPID int) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(strings.TrimPrefix(line, "NSpid:")); strings.HasPrefix(line, "NSpid:") && len(f) == 2 && f[1] == strconv.Itoa(nsPID) {
+				if pid, _ := strconv.Atoi(f[0]); pid != root && isBelow(pid, root) {
+					return pid
+				}
+			}
+		}
+	}
+	t.Fatalf("no process %d in the namespace of %d", nsPID, root)
+	return 0
+}
+
+func isBelow(pid, root int) bool {
+	for p := pid; p > 1; {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		p, _ = strconv.Atoi(f[1])
+		if p == root {
+			return true
+		}
+	}
+	return false
+}
