@@ -69,6 +69,7 @@ func buildImage(t *testing.T) string {
 		copyTree(t, filepath.Join(backend, p), filepath.Join(root, "app", "backend", p))
 	}
 	copyTree(t, filepath.Join(repo, "rootfs", "app", "frontend", "dist"), filepath.Join(root, "app", "frontend", "dist"))
+	copyTree(t, filepath.Join(repo, "testdata", "node"), filepath.Join(root, "app", "test"))
 	for _, d := range []string{"data", "tmp", "etc"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o1777); err != nil {
 			t.Fatal(err)
@@ -100,12 +101,13 @@ type container struct {
 	name string
 }
 
-func start(t *testing.T, image, data string) *container {
+func start(t *testing.T, image, data string, flags ...string) *container {
 	t.Helper()
 	name := fmt.Sprintf("launcher-e2e-%d", time.Now().UnixNano())
-	run(t, "run", "-d", "--name", name, "--network", "none",
+	args := append([]string{"run", "-d", "--name", name, "--network", "none",
 		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048",
-		"-v", "/usr:/usr:ro", "-v", data+":/data", image)
+		"-v", "/usr:/usr:ro", "-v", data + ":/data"}, flags...)
+	run(t, append(args, image)...)
 	c := &container{t, name}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -231,4 +233,29 @@ func TestAddonInAContainer(t *testing.T) {
 		t.Errorf("the stop is not logged:\n%s", logs)
 	}
 	t.Logf("podman stop took %s; container logs:\n%s", took, logs)
+}
+
+// Out of memory: in a container with a memory limit, a node that allocates
+// without end is killed by the kernel; the launcher says so (from the
+// cgroup's OOM counter), restarts it, and exits 137 when it gives up.
+func TestOutOfMemoryInAContainer(t *testing.T) {
+	image := buildImage(t)
+	c := start(t, image, t.TempDir(), "--memory", "160m", "--memory-swap", "160m",
+		"-e", "LAUNCHER_APP_DIR=/app/test", "-e", "LAUNCHER_ENTRY=alloc.js", "-e", "LAUNCHER_NATIVE_MODULES=",
+		"-e", "LAUNCHER_READY_URL=", "-e", "ALLOC_MB=32", "-e", "LAUNCHER_RESTART_LIMIT=1", "-e", "LAUNCHER_RESTART_DELAY=100ms")
+	c.eventually(60*time.Second, "the launcher did not end", func() bool {
+		out, _ := podman("inspect", "-f", "{{.State.Running}}", c.name).Output()
+		return strings.TrimSpace(string(out)) == "false"
+	})
+	code := strings.TrimSpace(run(t, "inspect", "-f", "{{.State.ExitCode}}", c.name))
+	logs := c.logs()
+	if code != "137" {
+		t.Errorf("exit code %s, want 137\n%s", code, logs)
+	}
+	for _, want := range []string{"node killed by SIGKILL (137)", "was killed by the kernel: out of memory", "reason=oom", "restarting node in 100ms", "not restarting node"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	t.Logf("container logs:\n%s", logs)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/shirou/gopsutil/v3/process"
 
@@ -19,21 +20,30 @@ type Sampler struct {
 	// Root prefixes /proc/self/cgroup and /sys/fs/cgroup; empty is /.
 	// Tests point it at fixture trees.
 	Root string
-	self *process.Process
+	// The processes sampled, kept between samples; created on the first
+	// sample, not at start-up, where gopsutil's first look around
+	// (/proc/cpuinfo, /etc/os-release, ...) would compete with node's start.
+	mu    sync.Mutex
+	self  *process.Process
+	child *process.Process
 }
 
 // NewSampler samples this process as the launcher.
-func NewSampler() *Sampler {
-	self, _ := process.NewProcess(int32(os.Getpid()))
-	return &Sampler{self: self}
-}
+func NewSampler() *Sampler { return &Sampler{} }
 
 // Process samples the child with pid.
 func (s *Sampler) Process(pid int) (launcher.ProcessSample, error) {
-	p, err := process.NewProcess(int32(pid))
-	if err != nil {
-		return launcher.ProcessSample{}, err
+	s.mu.Lock()
+	if s.child == nil || s.child.Pid != int32(pid) {
+		p, err := process.NewProcess(int32(pid))
+		if err != nil {
+			s.mu.Unlock()
+			return launcher.ProcessSample{}, err
+		}
+		s.child = p
 	}
+	p := s.child
+	s.mu.Unlock()
 	var out launcher.ProcessSample
 	mem, err := p.MemoryInfo()
 	if err != nil {
@@ -55,23 +65,72 @@ func (s *Sampler) Process(pid int) (launcher.ProcessSample, error) {
 // Host samples the launcher's own memory and the container's.
 func (s *Sampler) Host() launcher.HostSample {
 	var h launcher.HostSample
-	if s.self != nil {
-		if mem, err := s.self.MemoryInfo(); err == nil {
+	s.mu.Lock()
+	if s.self == nil {
+		s.self, _ = process.NewProcess(int32(os.Getpid()))
+	}
+	self := s.self
+	s.mu.Unlock()
+	if self != nil {
+		if mem, err := self.MemoryInfo(); err == nil {
 			h.LauncherRSS = mem.RSS
 		}
 	}
 	h.MemoryLimit, h.MemoryUsage, _ = s.cgroupMemory()
+	h.OOMKills = s.oomKills()
 	return h
 }
 
 // noLimit: cgroup v1 writes "unlimited" as a page-rounded 2^63-1.
 const noLimit = 1 << 62
 
-// cgroupMemory reads the memory limit (0 when none) and usage of this
-// process's cgroup: v2 memory.max and memory.current, or v1
-// memory.limit_in_bytes and memory.usage_in_bytes. In a container with its
-// own cgroup namespace the path is /, so the files sit at the mount's top.
+// cgroupMemory reads the memory limit (0 when none), usage and OOM kills
+// of this process's cgroup: v2 memory.max, memory.current, memory.events;
+// or v1 memory.limit_in_bytes, memory.usage_in_bytes, memory.oom_control.
+// In a container with its own cgroup namespace the path is /, so the files
+// sit at the mount's top.
 func (s *Sampler) cgroupMemory() (limit, usage uint64, ok bool) {
+	dir, v2 := s.cgroupDir()
+	limitFile, usageFile := "memory.limit_in_bytes", "memory.usage_in_bytes"
+	if v2 {
+		limitFile, usageFile = "memory.max", "memory.current"
+	}
+	l, lerr := readCgroupValue(filepath.Join(dir, limitFile))
+	u, uerr := readCgroupValue(filepath.Join(dir, usageFile))
+	if dir == "" || lerr != nil || uerr != nil {
+		return 0, 0, false
+	}
+	if l >= noLimit {
+		l = 0
+	}
+	return l, u, true
+}
+
+// oomKills is how many processes the kernel's OOM killer has killed in
+// this cgroup: the oom_kill counter of memory.events (v2) or
+// memory.oom_control (v1, Linux 4.13 and later).
+func (s *Sampler) oomKills() uint64 {
+	dir, v2 := s.cgroupDir()
+	file := "memory.oom_control"
+	if v2 {
+		file = "memory.events"
+	}
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if dir == "" || err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// cgroupDir finds the memory controller's folder for this process, and
+// whether it is cgroup v2.
+func (s *Sampler) cgroupDir() (string, bool) {
 	root := s.Root
 	if root == "" {
 		root = "/"
@@ -95,29 +154,21 @@ func (s *Sampler) cgroupMemory() (limit, usage uint64, ok bool) {
 		}
 		f.Close()
 	}
-	try := func(dirs []string, limitFile, usageFile string) bool {
-		for _, d := range dirs {
-			l, lerr := readCgroupValue(filepath.Join(d, limitFile))
-			u, uerr := readCgroupValue(filepath.Join(d, usageFile))
-			if lerr == nil && uerr == nil {
-				if l >= noLimit {
-					l = 0
-				}
-				limit, usage, ok = l, u, true
-				return true
-			}
-		}
-		return false
-	}
 	v2 := filepath.Join(root, "sys/fs/cgroup")
 	if _, err := os.Stat(filepath.Join(v2, "cgroup.controllers")); err == nil {
-		if try([]string{filepath.Join(v2, v2path), v2}, "memory.max", "memory.current") {
-			return
+		for _, d := range []string{filepath.Join(v2, v2path), v2} {
+			if _, err := os.Stat(filepath.Join(d, "memory.max")); err == nil {
+				return d, true
+			}
 		}
 	}
 	v1 := filepath.Join(root, "sys/fs/cgroup/memory")
-	try([]string{filepath.Join(v1, v1path), v1}, "memory.limit_in_bytes", "memory.usage_in_bytes")
-	return
+	for _, d := range []string{filepath.Join(v1, v1path), v1} {
+		if _, err := os.Stat(filepath.Join(d, "memory.limit_in_bytes")); err == nil {
+			return d, false
+		}
+	}
+	return "", false
 }
 
 // readCgroupValue reads a number, or "max" as no limit.

@@ -34,6 +34,7 @@ func TestCgroupMemory(t *testing.T) {
 			"sys/fs/cgroup/cgroup.controllers": "cpu memory\n",
 			"sys/fs/cgroup/memory.max":         "1073741824\n",
 			"sys/fs/cgroup/memory.current":     "181000000\n",
+			"sys/fs/cgroup/memory.events":      "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\n",
 		}, 1 << 30, 181000000, true},
 		{"v2 no limit", map[string]string{
 			"proc/self/cgroup":                 "0::/\n",
@@ -51,6 +52,7 @@ func TestCgroupMemory(t *testing.T) {
 			"proc/self/cgroup":                           "12:memory:/\n11:cpu,cpuacct:/\n0::/\n",
 			"sys/fs/cgroup/memory/memory.limit_in_bytes": "268435456\n",
 			"sys/fs/cgroup/memory/memory.usage_in_bytes": "99999\n",
+			"sys/fs/cgroup/memory/memory.oom_control":    "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n",
 		}, 256 << 20, 99999, true},
 		{"v1 unlimited", map[string]string{
 			"proc/self/cgroup":                           "4:memory:/docker/abc\n",
@@ -64,6 +66,10 @@ func TestCgroupMemory(t *testing.T) {
 			limit, usage, ok := s.cgroupMemory()
 			if limit != c.limit || usage != c.usage || ok != c.ok {
 				t.Errorf("got limit %d usage %d ok %v; want %d %d %v", limit, usage, ok, c.limit, c.usage, c.ok)
+			}
+			want := map[string]uint64{"v2 in a container (namespace root)": 2, "v1 (hybrid, as podman with runc here)": 3}[c.name]
+			if got := s.oomKills(); got != want {
+				t.Errorf("oom kills %d, want %d", got, want)
 			}
 		})
 	}

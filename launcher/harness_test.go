@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -147,6 +149,8 @@ type launched struct {
 }
 
 type launchOpts struct {
+	binary string // run this launcher instead of the test binary
+
 	env       []string // extra variables
 	args      []string // launcher arguments
 	namespace bool     // run as PID 1 of a fresh PID namespace
@@ -162,9 +166,12 @@ func child(behaviour ...string) []string {
 func launch(t *testing.T, o launchOpts) *launched {
 	t.Helper()
 	name, args := os.Args[0], o.args
+	if o.binary != "" {
+		name = o.binary
+	}
 	if o.namespace {
 		requireUnshare(t)
-		name, args = "unshare", append([]string{"--pid", "--fork", "--mount-proc", os.Args[0]}, o.args...)
+		name, args = "unshare", append([]string{"--pid", "--fork", "--mount-proc", name}, o.args...)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(),
@@ -346,4 +353,36 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+var realBinary struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// realLauncher builds cmd/launcher as it ships (static, no race detector),
+// for what the race-instrumented test binary would distort: memory.
+func realLauncher(t *testing.T) string {
+	t.Helper()
+	realBinary.Do(func() {
+		dir, err := os.MkdirTemp("", "launcher-real-")
+		if err != nil {
+			realBinary.err = err
+			return
+		}
+		realBinary.path = filepath.Join(dir, "launcher")
+		cmd := exec.Command("go", "build", "-o", realBinary.path, "./cmd/launcher")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			realBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if realBinary.err != nil {
+		t.Fatal(realBinary.err)
+	}
+	return realBinary.path
 }

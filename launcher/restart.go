@@ -17,6 +17,7 @@ const (
 	ReasonReadiness = "readiness" // no readiness within LAUNCHER_READY_TIMEOUT
 	ReasonLiveness  = "liveness"  // LAUNCHER_LIVENESS_FAILURES failed probes in a row
 	ReasonMemory    = "memory"    // resident memory above LAUNCHER_MEMORY_LIMIT
+	ReasonOOM       = "oom"       // the kernel's OOM killer, as the cgroup counts it
 )
 
 // Backoff decides whether and when a child that ended is started again:

@@ -150,6 +150,8 @@ type HostSample struct {
 	// MemoryLimit is the cgroup's limit; 0 when there is none.
 	MemoryLimit uint64
 	MemoryUsage uint64
+	// OOMKills counts the kernel's OOM kills in the container's cgroup.
+	OOMKills uint64
 }
 
 // Sampler reads resource figures; package health provides the real one

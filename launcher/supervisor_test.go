@@ -130,7 +130,7 @@ func TestRun_RestartsThenGivesUp(t *testing.T) {
 	if n := l.stdout.count("started "); n != 4 {
 		t.Errorf("%d starts, want 1 + 3 restarts:\n%s", n, l.stdout)
 	}
-	for _, want := range []string{"restarting", "in 10ms", "in 20ms", "in 40ms", "3 restarts within 10m (LAUNCHER_RESTART_LIMIT)"} {
+	for _, want := range []string{"restarting", "in 10ms", "in 20ms", "in 40ms", "3 restarts within 10m (LAUNCHER_RESTART_LIMIT)", "restarts=3"} {
 		if !strings.Contains(l.stdout.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, l.stdout)
 		}

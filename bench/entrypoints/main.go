@@ -206,7 +206,7 @@ func main() {
 	defer os.RemoveAll(tmp)
 	apps := []app{
 		{name: "minimal node server", dir: filepath.Join(repo, "testdata/demo"), entry: "index.js", env: []string{"LAUNCHER_NATIVE_MODULES="}},
-		{name: "reference backend", dir: filepath.Join(repo, "rootfs/app/backend"), entry: "dist/index.js",
+		{name: "reference backend", dir: productionBackend(tmp), entry: "index.js",
 			env: []string{"DATABASE_PATH=" + filepath.Join(tmp, "hasync.db"), "FRONTEND_DIR=" + filepath.Join(repo, "rootfs/app/frontend/dist"), "HOST=127.0.0.1"}},
 	}
 	cs := contenders(healthPort)
@@ -318,6 +318,25 @@ func main() {
 		i.s.stop()
 	}
 	fmt.Println()
+}
+
+// productionBackend lays the built reference backend out as the image's
+// /app/backend: dist/ at the top, db/, and node_modules without the dev
+// dependencies (npm prune only removes: no rebuild).
+func productionBackend(tmp string) string {
+	src := filepath.Join(repo, "rootfs/app/backend")
+	dst := filepath.Join(tmp, "backend")
+	cmds := [][]string{
+		{"mkdir", "-p", dst},
+		{"sh", "-c", fmt.Sprintf("cp -a %s/dist/. %s/ && cp -a %s/node_modules %s/package.json %s/package-lock.json %s/db %s/", src, dst, src, src, src, src, dst)},
+		{"npm", "prune", "--omit=dev", "--no-audit", "--no-fund", "--prefix", dst},
+	}
+	for _, c := range cmds {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			must(fmt.Errorf("%s: %v\n%s", strings.Join(c, " "), err, out))
+		}
+	}
+	return dst
 }
 
 func uname() string {
