@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/hasync/launcher/launcher.Version=$(VERSION)
 FUZZTIME ?= 10s
 
 .PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight bench-metrics \
-	backend frontend backend-test e2e
+	backend frontend backend-test e2e bench bench-smoke bench-deps soak
 
 all: build
 
@@ -74,6 +74,23 @@ demo: build backend frontend
 # podman with runc as ENTRYPOINT and PID 1.
 e2e: build backend frontend
 	$(GO) test -tags e2e -count=1 -v ./e2e
+
+# Entrypoints compared (launcher, node, tini, dumb-init, pm2-runtime, the
+# bash run.sh): needs tini, dumb-init, jq (apt) and pm2 (npm, into bench/pm2).
+bench-deps:
+	@[ -x bench/pm2/node_modules/.bin/pm2-runtime ] || npm install --prefix bench/pm2 --no-audit --no-fund pm2@7
+
+bench: build backend frontend bench-deps
+	$(GO) run ./bench/entrypoints | tee bench/last-run.md
+
+# Two runs of everything, to prove the benchmark still runs (CI).
+bench-smoke: build backend frontend bench-deps
+	$(GO) run ./bench/entrypoints -runs 2 -signals 10 -idle 2s -orphans 100
+
+# An hour of restarts, scrapes and signals; fails if the launcher's RSS
+# drifts more than 1 MB. Not in CI.
+soak: build backend
+	$(GO) run ./bench/soak -duration $${SOAK_DURATION:-1h}
 
 bench-preflight:
 	bench/preflight.sh
