@@ -346,7 +346,7 @@ func uname() string {
 }
 
 func version(cmd string, args ...string) string {
-	out, err := exec.Command(cmd, args...).Output()
+	out, err := exec.Command(cmd, args...).CombinedOutput() // dumb-init prints its version on stderr
 	if err != nil {
 		return "?"
 	}
