@@ -20,12 +20,7 @@ import (
 // The reaper takes over every wait of this test process, so no other test
 // of the package runs in parallel with it.
 func TestReaper_500ChildrenEveryStatusRight(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r := launcher.NewReaper(zerolog.Nop())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); r.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
+	ctx, r := runReaper(t)
 
 	// Unregistered children, started and abandoned concurrently.
 	stopNoise := make(chan struct{})
@@ -78,12 +73,7 @@ func TestReaper_500ChildrenEveryStatusRight(t *testing.T) {
 // Output runs a command to its end through the reaper, for node --version
 // while the reaper owns every wait.
 func TestReaper_Output(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r := launcher.NewReaper(zerolog.Nop())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); r.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
+	ctx, r := runReaper(t)
 
 	out, err := r.Output(ctx, exec.Command("/bin/sh", "-c", "echo v20.20.2"))
 	if err != nil || string(out) != "v20.20.2\n" {
@@ -92,4 +82,16 @@ func TestReaper_Output(t *testing.T) {
 	if _, err := r.Output(ctx, exec.Command("/bin/sh", "-c", "exit 3")); err == nil {
 		t.Errorf("a failing command must return an error")
 	}
+}
+
+// runReaper runs a Reaper in this test process until the test ends.
+func runReaper(t *testing.T) (context.Context, *launcher.Reaper) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := launcher.NewReaper(zerolog.Nop())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return ctx, r
 }

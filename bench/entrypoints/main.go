@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/bench/internal/proc"
 )
 
 var (
@@ -59,13 +60,6 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func pm2Runtime() string {
@@ -200,7 +194,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 
 func main() {
 	flag.Parse()
-	healthPort := freePort()
+	healthPort := proc.FreePort()
 	tmp, err := os.MkdirTemp("", "bench-entrypoints-")
 	must(err)
 	defer os.RemoveAll(tmp)
@@ -234,7 +228,7 @@ func main() {
 		for _, c := range cs {
 			results[a.name][c.name] = &times{}
 		}
-		port := freePort()
+		port := proc.FreePort()
 		for i := 0; i < *runs; i++ {
 			for _, c := range cs {
 				s := start(c, a, port)
@@ -300,9 +294,9 @@ func main() {
 	}
 	var idlers []idler
 	for _, c := range cs {
-		port := freePort()
+		port := proc.FreePort()
 		a := apps[0]
-		s := start(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort()))
+		s := start(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", proc.FreePort()))
 		if _, err := waitReady(port, s.begin, 30*time.Second); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %s idle: %v\n", c.name, err)
 		}
@@ -376,15 +370,8 @@ func cpuTicks(pid int) uint64 {
 }
 
 func rss(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return fmt.Sprintf("%.1f MB", float64(kb)*1024/1e6)
-		}
+	if kb := proc.RSSKB(pid); kb > 0 {
+		return fmt.Sprintf("%.1f MB", float64(kb)*1024/1e6)
 	}
 	return "?"
 }
@@ -437,8 +424,8 @@ func imageSize(name string) string {
 // signalLatency sends SIGUSR1 to the entrypoint and reads the monotonic
 // time node's handler printed.
 func signalLatency(c contender, a app) string {
-	port := freePort()
-	s := startWatched(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort()))
+	port := proc.FreePort()
+	s := startWatched(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", proc.FreePort()))
 	defer s.stop()
 	lines := make(chan string, 16)
 	go func() {
@@ -483,7 +470,7 @@ func signalLatency(c contender, a app) string {
 // reaping runs the entrypoint as PID 1 of a fresh PID namespace, lets node
 // orphan processes, and counts the zombies left in the namespace.
 func reaping(c contender, a app) (int, string) {
-	argv, env := c.cmd(a, freePort())
+	argv, env := c.cmd(a, proc.FreePort())
 	if c.name == "tini" {
 		argv = append([]string{"tini", "--"}, argv[3:]...) // PID 1: no -s
 	}

@@ -15,15 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hasync/launcher/bench/internal/proc"
 )
 
 var (
@@ -31,30 +30,10 @@ var (
 	warmup   = flag.Duration("warmup", time.Minute, "time before the baseline reading")
 )
 
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func rssKB(pid int) int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "VmRSS:" {
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return 0
-}
-
 func main() {
 	flag.Parse()
 	repo, _ := os.Getwd()
-	health, app := freePort(), freePort()
+	health, app := proc.FreePort(), proc.FreePort()
 	tmp, _ := os.MkdirTemp("", "soak-")
 	defer os.RemoveAll(tmp)
 	cmd := exec.Command(filepath.Join(repo, "bin/launcher"))
@@ -124,7 +103,7 @@ func main() {
 			}
 		case <-minute.C:
 			_, restarts := status()
-			rss := rssKB(pid)
+			rss := proc.RSSKB(pid)
 			if baseline == 0 && time.Since(start) >= *warmup {
 				baseline = rss
 			}
@@ -135,7 +114,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	final := rssKB(pid)
+	final := proc.RSSKB(pid)
 	if baseline == 0 {
 		baseline = final
 	}
