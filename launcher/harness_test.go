@@ -171,7 +171,9 @@ func launch(t *testing.T, o launchOpts) *launched {
 	}
 	if o.namespace {
 		requireUnshare(t)
-		name, args = "unshare", append([]string{"--pid", "--fork", "--mount-proc", name}, o.args...)
+		// --kill-child: a test that fails before stopping the launcher must
+		// not leave it running; unshare passes no signal on.
+		name, args = "unshare", append([]string{"--pid", "--fork", "--mount-proc", "--kill-child", name}, o.args...)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(),

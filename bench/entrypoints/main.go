@@ -474,8 +474,10 @@ func reaping(c contender, a app) (int, string) {
 	if c.name == "tini" {
 		argv = append([]string{"tini", "--"}, argv[3:]...) // PID 1: no -s
 	}
-	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc"}, argv...)...)
-	cmd.Env = append(append(append(os.Environ(), a.env...), env...), "NO_COLOR=1", "LAUNCHER_HEALTH_ADDR=off", "LAUNCHER_LOG_LEVEL=warning")
+	// --kill-child: unshare passes no signal on, and the entrypoint inside
+	// must not outlive the run.
+	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", "--kill-child"}, argv...)...)
+	cmd.Env = append(append(append(os.Environ(), env...), a.env...), "NO_COLOR=1", "LAUNCHER_HEALTH_ADDR=off", "LAUNCHER_LOG_LEVEL=warning")
 	cmd.Dir = a.dir
 	stdout, err := cmd.StdoutPipe()
 	must(err)
