@@ -21,10 +21,16 @@ func FreePort() int {
 }
 
 // RSSKB is the resident set of pid in KiB (VmRSS), 0 when unknown.
-func RSSKB(pid int) int {
+func RSSKB(pid int) int { return statusKB(pid, "VmRSS:") }
+
+// AnonKB is the anonymous part of pid's resident set in KiB (RssAnon):
+// heap and stacks, where a leak shows; the rest is mapped files.
+func AnonKB(pid int) int { return statusKB(pid, "RssAnon:") }
+
+func statusKB(pid int, field string) int {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "VmRSS:" {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == field {
 			n, _ := strconv.Atoi(f[1])
 			return n
 		}
