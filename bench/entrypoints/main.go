@@ -121,7 +121,7 @@ func start(c contender, a app, port int, extra ...string) *started {
 	stdout, err := cmd.StdoutPipe()
 	must(err)
 	cmd.Stderr = io.Discard
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	s := &started{cmd: cmd, out: bufio.NewReader(stdout), begin: time.Now()}
 	must(cmd.Start())
 	go func() { _, _ = io.Copy(io.Discard, s.out) }()
@@ -137,7 +137,7 @@ func startWatched(c contender, a app, port int, extra ...string) *started {
 	cmd.Dir = a.dir
 	stdout, err := cmd.StdoutPipe()
 	must(err)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	s := &started{cmd: cmd, out: bufio.NewReader(stdout), begin: time.Now()}
 	must(cmd.Start())
 	return s

@@ -48,6 +48,8 @@ func main() {
 		fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/api/health", app),
 		"DATABASE_PATH="+filepath.Join(tmp, "soak.db"), "FRONTEND_DIR="+tmp)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	// Stopped with the soak even when it is killed (no defer runs then).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "soak: start bin/launcher (make build backend first):", err)
 		os.Exit(1)
