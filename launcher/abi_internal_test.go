@@ -73,7 +73,9 @@ func TestPickNodeGypBuildTags(t *testing.T) {
 	}{
 		{platform{Arch: "x64", Libc: "glibc", ABI: 115}, "node.abi115.glibc.node"},
 		{platform{Arch: "x64", Libc: "glibc", ABI: 127}, "node.napi.glibc.node"},
-		{platform{Arch: "x64", Libc: "musl", ABI: 115}, "x.musl.node"},
+		{platform{Arch: "x64", Libc: "musl", Alpine: true, ABI: 115}, "x.musl.node"},
+		{platform{Arch: "x64", Libc: "musl", LibcEnv: "musl", ABI: 115}, "x.musl.node"},
+		{platform{Arch: "x64", Libc: "musl", ABI: 115}, "node.abi115.glibc.node"}, // musl node, no alpine-release: what node-gyp-build does
 		{platform{Arch: "arm64", Libc: "glibc", ABI: 115}, ""},
 	} {
 		got := pickNodeGypBuild(dir, c.pf)

@@ -18,6 +18,7 @@ type platform struct {
 	Arch   string // node's process.arch
 	Libc   string // glibc or musl, as the loader decides it
 	Alpine bool   // /etc/alpine-release exists: node-gyp-build's musl test
+	LibcEnv string // LIBC, which node-gyp-build prefers to its own test
 	// ABI, NAPI and Version are node's; with node set they are read from
 	// it when first needed, since node --version may still be running.
 	ABI     int
@@ -208,6 +209,20 @@ func firstNode(dir string) string {
 	return ""
 }
 
+// ngbLibc is the libc node-gyp-build matches prebuilds against: LIBC, or
+// musl when /etc/alpine-release exists, else glibc, whatever node's own
+// libc is (native-abi.md §3). On a musl system that is not Alpine it picks
+// the glibc build, and the libc check then says so.
+func (pf platform) ngbLibc() string {
+	switch {
+	case pf.LibcEnv != "":
+		return pf.LibcEnv
+	case pf.Alpine:
+		return "musl"
+	}
+	return "glibc"
+}
+
 // pickNodeGypBuild follows node-gyp-build 4.8: the first *.node in
 // build/Release, then build/Debug, with no ABI check; then
 // prebuilds/<platform>-<arch> by its tag rules.
@@ -280,7 +295,7 @@ func pickNodeGypBuild(dir string, pf platform) pick {
 		case t.abi != "" && t.abi != strconv.Itoa(pf.abi()) && !t.napi:
 		case t.uv != "" && t.uv != "1":
 		case t.armv != "" && t.armv != armv:
-		case t.libc != "" && t.libc != pf.Libc:
+		case t.libc != "" && t.libc != pf.ngbLibc():
 		default:
 			candidates = append(candidates, t)
 		}

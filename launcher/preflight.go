@@ -91,6 +91,8 @@ type Preflight struct {
 	Deep bool
 	// LDLibraryPath is the runtime's LD_LIBRARY_PATH.
 	LDLibraryPath string
+	// LibcEnv is the runtime's LIBC, which node-gyp-build obeys.
+	LibcEnv string
 	// Root prefixes every absolute path of the runtime's filesystem that
 	// the loader rules read (/etc/ld.so.conf, /lib, /etc/alpine-release);
 	// empty is /. Tests point it at a folder laid out like an image.
@@ -104,7 +106,7 @@ type Preflight struct {
 func NewPreflight(cfg *Config, environ map[string]string) *Preflight {
 	return &Preflight{
 		AppDir: cfg.AppDir, Entry: cfg.Entry, Node: cfg.Node,
-		NativeModules: cfg.NativeModules, LDLibraryPath: environ["LD_LIBRARY_PATH"],
+		NativeModules: cfg.NativeModules, LDLibraryPath: environ["LD_LIBRARY_PATH"], LibcEnv: environ["LIBC"],
 	}
 }
 
@@ -353,7 +355,7 @@ func (p *Preflight) platformOf(node *NodeInfo) platform {
 		}
 	}
 	_, err := os.Stat(filepath.Join(p.root(), "etc", "alpine-release"))
-	pf.Alpine = err == nil
+	pf.Alpine, pf.LibcEnv = err == nil, p.LibcEnv
 	return pf
 }
 
@@ -484,6 +486,9 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 	addonLibc := libcOfNeeds(dyn.Needed)
 	if addonLibc != "" && node.Libc != "" && addonLibc != node.Libc {
 		hint := "It was compiled against glibc (a Debian or Ubuntu build stage) but the runtime is Alpine (musl): build the backend-builder stage FROM node:<major>-alpine on the runtime's Alpine release, so `npm ci` compiles it for musl."
+		if strings.Contains(path, string(filepath.Separator)+"prebuilds"+string(filepath.Separator)) {
+			hint = "node-gyp-build picked the glibc prebuild: it picks the musl one only when /etc/alpine-release exists or LIBC=musl is set. On a musl runtime that is not Alpine, set LIBC=musl in the Dockerfile's ENV."
+		}
 		if addonLibc == "musl" {
 			hint = "It was compiled for musl (Alpine) but node here uses glibc: build the backend-builder stage on the same distribution as the runtime."
 		}

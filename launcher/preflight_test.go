@@ -441,3 +441,42 @@ func TestDiagnose(t *testing.T) {
 		t.Errorf("an unknown error must not be diagnosed: %+v", got)
 	}
 }
+
+// node-gyp-build picks the musl prebuild only on Alpine (/etc/alpine-release)
+// or with LIBC=musl: in an Alpine image with libstdc++ and libgcc, bcrypt's
+// musl build loads under a musl node; without the marker, the glibc one is
+// picked and the check says why.
+func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
+	fx := fixtures(t)
+	libs := t.TempDir()
+	stub, err := os.ReadFile(filepath.Join(fx, "musl", "lib", "libstdc++.so.6"))
+	must(t, err)
+	for _, name := range []string{"libstdc++.so.6", "libgcc_s.so.1"} {
+		must(t, os.WriteFile(filepath.Join(libs, name), stub, 0o644))
+	}
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	alpine := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(alpine, "etc"), 0o755))
+	must(t, os.WriteFile(filepath.Join(alpine, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
+	run := func(root, libcEnv string) launcher.Check {
+		p := &launcher.Preflight{AppDir: app, Entry: "index.js", Node: filepath.Join(fx, "musl", "node"),
+			NativeModules: []string{"bcrypt"}, LDLibraryPath: libs, Root: root, LibcEnv: libcEnv}
+		for _, c := range p.Run(context.Background()).Checks {
+			if c.Name == "native:bcrypt" {
+				return c
+			}
+		}
+		t.Fatal("no native:bcrypt check")
+		return launcher.Check{}
+	}
+	if c := run(alpine, ""); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
+		t.Errorf("on Alpine: %+v", c)
+	}
+	if c := run(t.TempDir(), "musl"); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
+		t.Errorf("with LIBC=musl: %+v", c)
+	}
+	c := run(t.TempDir(), "")
+	if c.Status != launcher.StatusFail || !strings.Contains(c.Detail, "bcrypt.glibc.node") || !strings.Contains(c.Hint, "/etc/alpine-release") {
+		t.Errorf("a musl node without the Alpine marker: %+v", c)
+	}
+}
