@@ -15,9 +15,9 @@ import (
 
 // platform is what a native-module loader matches binaries against.
 type platform struct {
-	Arch   string // node's process.arch
-	Libc   string // glibc or musl, as the loader decides it
-	Alpine bool   // /etc/alpine-release exists: node-gyp-build's musl test
+	Arch    string // node's process.arch
+	Libc    string // glibc or musl, as the loader decides it
+	Alpine  bool   // /etc/alpine-release exists: node-gyp-build's musl test
 	LibcEnv string // LIBC, which node-gyp-build prefers to its own test
 	// ABI, NAPI and Version are node's; with node set they are read from
 	// it when first needed, since node --version may still be running.

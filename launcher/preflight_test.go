@@ -448,19 +448,26 @@ func TestDiagnose(t *testing.T) {
 // picked and the check says why.
 func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
 	fx := fixtures(t)
-	libs := t.TempDir()
 	stub, err := os.ReadFile(filepath.Join(fx, "musl", "lib", "libstdc++.so.6"))
 	must(t, err)
-	for _, name := range []string{"libstdc++.so.6", "libgcc_s.so.1"} {
-		must(t, os.WriteFile(filepath.Join(libs, name), stub, 0o644))
+	// An image's root: the two libraries where Alpine's packages put them,
+	// and the Alpine marker when asked for.
+	image := func(alpine bool) string {
+		root := t.TempDir()
+		must(t, os.MkdirAll(filepath.Join(root, "usr", "lib"), 0o755))
+		for _, name := range []string{"libstdc++.so.6", "libgcc_s.so.1"} {
+			must(t, os.WriteFile(filepath.Join(root, "usr", "lib", name), stub, 0o644))
+		}
+		if alpine {
+			must(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+			must(t, os.WriteFile(filepath.Join(root, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
+		}
+		return root
 	}
 	app := newApp(t, ">=18", appPackages(t, "app20"))
-	alpine := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(alpine, "etc"), 0o755))
-	must(t, os.WriteFile(filepath.Join(alpine, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
 	run := func(root, libcEnv string) launcher.Check {
 		p := &launcher.Preflight{AppDir: app, Entry: "index.js", Node: filepath.Join(fx, "musl", "node"),
-			NativeModules: []string{"bcrypt"}, LDLibraryPath: libs, Root: root, LibcEnv: libcEnv}
+			NativeModules: []string{"bcrypt"}, Root: root, LibcEnv: libcEnv}
 		for _, c := range p.Run(context.Background()).Checks {
 			if c.Name == "native:bcrypt" {
 				return c
@@ -469,14 +476,21 @@ func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
 		t.Fatal("no native:bcrypt check")
 		return launcher.Check{}
 	}
-	if c := run(alpine, ""); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
+	if c := run(image(true), ""); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
 		t.Errorf("on Alpine: %+v", c)
 	}
-	if c := run(t.TempDir(), "musl"); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
+	if c := run(image(false), "musl"); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
 		t.Errorf("with LIBC=musl: %+v", c)
 	}
-	c := run(t.TempDir(), "")
+	c := run(image(false), "")
 	if c.Status != launcher.StatusFail || !strings.Contains(c.Detail, "bcrypt.glibc.node") || !strings.Contains(c.Hint, "/etc/alpine-release") {
 		t.Errorf("a musl node without the Alpine marker: %+v", c)
+	}
+	// And on Alpine without the two packages, the fix names them.
+	bare := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(bare, "etc"), 0o755))
+	must(t, os.WriteFile(filepath.Join(bare, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
+	if c := run(bare, ""); c.Status != launcher.StatusFail || !strings.Contains(c.Hint, "apk add --no-cache libstdc++ libgcc") {
+		t.Errorf("Alpine without libstdc++ and libgcc: %+v", c)
 	}
 }
