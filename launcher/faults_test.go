@@ -52,7 +52,9 @@ func TestFault_ClosedStdoutSupervisionGoesOn(t *testing.T) {
 	r, w, err := os.Pipe()
 	must(t, err)
 	health := freePort(t)
-	l := launch(t, launchOpts{args: child("ready"), stdout: w, env: []string{
+	// A child that writes nothing: one that printed to the closed stdout
+	// would die of SIGPIPE by itself and add restarts of its own.
+	l := launch(t, launchOpts{args: []string{"run", "--", "/bin/sleep", "1000"}, stdout: w, env: []string{
 		fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health), "LAUNCHER_RESTART_DELAY=10ms"}})
 	w.Close()
 	r.Close() // nobody reads: every write of the launcher and of the child fails
