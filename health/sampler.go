@@ -106,6 +106,10 @@ func (s *Sampler) cgroupMemory() (limit, usage uint64, ok bool) {
 	return l, u, true
 }
 
+// OOMKills is how many processes the kernel's OOM killer has killed in
+// this cgroup.
+func (s *Sampler) OOMKills() uint64 { return s.oomKills() }
+
 // oomKills is how many processes the kernel's OOM killer has killed in
 // this cgroup: the oom_kill counter of memory.events (v2) or
 // memory.oom_control (v1, Linux 4.13 and later).

@@ -168,8 +168,19 @@ func (r *Reaper) HasChildren() bool {
 func (r *Reaper) Orphans() int64 { return r.orphans.Load() }
 
 // WaitNoChildren blocks until this process has no children left or ctx
-// ends. It only watches the drains; it never waits itself.
+// ends. It only watches the drains; it never waits itself. It first asks
+// for a drain and waits for it, so the answer is never older than the
+// call: a child started outside Start since the last drain is seen.
 func (r *Reaper) WaitNoChildren(ctx context.Context) error {
+	r.mu.Lock()
+	drained := r.drained
+	r.mu.Unlock()
+	r.Poke()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	for {
 		r.mu.Lock()
 		children, drained := r.children, r.drained
@@ -185,8 +196,7 @@ func (r *Reaper) WaitNoChildren(ctx context.Context) error {
 	}
 }
 
-// Poke asks for a drain now, for callers that made children exit (a sweep)
-// and want WaitNoChildren to notice even if no SIGCHLD is pending.
+// Poke asks for a drain now, even if no SIGCHLD is pending.
 func (r *Reaper) Poke() {
 	select {
 	case r.sigchld <- unix.SIGCHLD:

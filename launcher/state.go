@@ -159,4 +159,7 @@ type HostSample struct {
 type Sampler interface {
 	Process(pid int) (ProcessSample, error)
 	Host() HostSample
+	// OOMKills is HostSample.OOMKills alone: one small read, for the start
+	// path.
+	OOMKills() uint64
 }

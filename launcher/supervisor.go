@@ -56,6 +56,7 @@ type childEvent struct {
 	restart string // a Reason*, when the child must be restarted
 	detail  string
 	sample  *ProcessSample
+	host    HostSample // with sample
 }
 
 // NewSupervisor prepares supervision of spec.
@@ -184,7 +185,7 @@ func (s *Supervisor) explainKill(out *outcome) {
 // started logs and publishes a new child.
 func (s *Supervisor) started(c *Child) {
 	if s.Sampler != nil {
-		s.oomBase = s.Sampler.Host().OOMKills
+		s.oomBase = s.Sampler.OOMKills()
 	}
 	s.log.Info().Int(logKeyPID, c.PID).Msgf("started %s", s.commandLine())
 	s.store.Update(func(st *Snapshot) {
@@ -313,7 +314,7 @@ func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
 			switch {
 			case ev.pid != c.PID: // from a child already gone
 			case ev.sample != nil:
-				s.publishSample(ev.sample)
+				s.publishSample(ev.sample, ev.host)
 			case ev.ready && !isReady:
 				isReady = true
 				readyTimer.Stop()
@@ -451,7 +452,8 @@ func (s *Supervisor) sample(ctx context.Context, c *Child, send func(childEvent)
 		case <-t.C:
 		}
 		if ps, err := s.Sampler.Process(c.PID); err == nil {
-			send(childEvent{sample: &ps})
+			// Read here, off the supervision loop, which only publishes.
+			send(childEvent{sample: &ps, host: s.Sampler.Host()})
 			if limit > 0 && ps.RSS > limit {
 				strikes++
 				if strikes >= memoryStrikes {
@@ -466,8 +468,7 @@ func (s *Supervisor) sample(ctx context.Context, c *Child, send func(childEvent)
 	}
 }
 
-func (s *Supervisor) publishSample(ps *ProcessSample) {
-	host := s.Sampler.Host()
+func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
 	s.store.Update(func(st *Snapshot) {
 		st.Child.RSSBytes, st.Child.VMSBytes = ptr(ps.RSS), ptr(ps.VMS)
 		st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = ptr(ps.CPUSeconds), ptr(ps.OpenFDs), ptr(ps.Threads)
@@ -565,7 +566,6 @@ func (s *Supervisor) sweep(c *Child) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
 	defer cancel()
-	s.reaper.Poke()
 	if err := s.reaper.WaitNoChildren(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn().Err(err).Msg("waiting for descendants")
 	}
