@@ -69,10 +69,6 @@ func (n *NodeInfo) versionKnown() bool {
 	return n.versionErr == nil && n.Version != ""
 }
 
-func (n *NodeInfo) String() string {
-	return fmt.Sprintf("node %s at %s: ABI %d, N-API %d, %s, %s", n.Version, n.Path, n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
-}
-
 func orUnknown(s string) string {
 	if s == "" {
 		return "unknown"

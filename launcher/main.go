@@ -139,7 +139,8 @@ func (m *Main) run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return m.usageError(err.Error())
 	}
-	cfg, err := LoadConfig(envMap(m.Environ), command)
+	environ := envMap(m.Environ)
+	cfg, err := LoadConfig(environ, command)
 	log := m.Logger(&cfg)
 	var reaper *Reaper
 	defer func() {
@@ -154,7 +155,7 @@ func (m *Main) run(ctx context.Context, args []string) (err error) {
 	}
 	log.Info().Int(logKeyPID, os.Getpid()).Msg(VersionLine())
 	if cfg.Options.Path != "" {
-		_, names := cfg.Options.Env(envMap(m.Environ))
+		_, names := cfg.Options.Env(environ)
 		if !cfg.OptionsEnv {
 			names = nil
 		}
@@ -195,7 +196,7 @@ func (m *Main) run(ctx context.Context, args []string) (err error) {
 	sup := NewSupervisor(&cfg, spec, reaper, store, log)
 	sup.Sampler = m.Sampler
 	if !cfg.Generic() {
-		pf := NewPreflight(&cfg, envMap(m.Environ))
+		pf := NewPreflight(&cfg, environ)
 		pf.Exec = reaper.Output
 		sup.Preflight = pf
 	}
@@ -218,12 +219,13 @@ func (m *Main) check(ctx context.Context, args []string) error {
 			return m.usageError(fmt.Sprintf("unknown flag %q for check", a))
 		}
 	}
-	cfg, err := LoadConfig(envMap(m.Environ), nil)
+	environ := envMap(m.Environ)
+	cfg, err := LoadConfig(environ, nil)
 	if err != nil {
 		fmt.Fprintln(m.Stderr, "launcher: "+err.Error())
 		return err
 	}
-	pf := NewPreflight(&cfg, envMap(m.Environ))
+	pf := NewPreflight(&cfg, environ)
 	pf.Deep = deep
 	report := pf.Run(ctx)
 	if asJSON {
