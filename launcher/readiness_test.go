@@ -74,9 +74,10 @@ var readyLine = regexp.MustCompile(`node ready in (\d+) ms \(preflight (\d+) ms,
 
 // Readiness against a real node server that listens only after 400 ms:
 // the launcher is ready when it answers, logs the timeline once, and
-// serves it.
+// serves it, with node's memory sampled at readiness, not an interval
+// later.
 func TestRun_ReadinessOfARealNodeServer(t *testing.T) {
-	b := runNode(t, "server.js", "READY_AFTER_MS=400")
+	b := runNode(t, "server.js", "READY_AFTER_MS=400", "LAUNCHER_SAMPLE_INTERVAL=1h")
 	b.waitFor("node ready in")
 	m := readyLine.FindStringSubmatch(b.stdout.String())
 	if m == nil {
@@ -100,6 +101,12 @@ func TestRun_ReadinessOfARealNodeServer(t *testing.T) {
 		snap.Node == nil || snap.Node.ABI != 115 || !snap.Child.Ready {
 		t.Errorf("/status: %s", body)
 	}
+	eventually(t, 10*time.Second, "node's memory sampled at readiness", func() bool {
+		var snap launcher.Snapshot
+		_, body := b.get("/status")
+		return json.Unmarshal(body, &snap) == nil && snap.Child.RSSBytes != nil && *snap.Child.RSSBytes > 0 &&
+			snap.Launcher.RSSBytes != nil && snap.Container.MemoryUsageBytes != nil
+	})
 	if code, out := b.subcommand("healthcheck"); code != 0 || out != "" {
 		t.Errorf("healthcheck against a healthy launcher: exit %d, output %q (want 0, quiet)", code, out)
 	}

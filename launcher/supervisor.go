@@ -351,6 +351,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, wg *sync.WaitGroup, c *C
 		case <-ctx.Done():
 		}
 	}
+	readied := make(chan struct{}) // closed once the child is ready
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -358,6 +359,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, wg *sync.WaitGroup, c *C
 			return
 		}
 		send(childEvent{ready: true})
+		close(readied)
 		if c.ipc != nil {
 			wg.Add(1)
 			go func() { defer wg.Done(); c.ipc.drain(ctx) }()
@@ -368,7 +370,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, wg *sync.WaitGroup, c *C
 	}()
 	if s.Sampler != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.sample(ctx, c, send) }()
+		go func() { defer wg.Done(); s.sample(ctx, c, readied, send) }()
 	}
 }
 
@@ -438,17 +440,21 @@ func (s *Supervisor) liveness(ctx context.Context) (string, string) {
 // sample reads the child's and the container's figures every
 // LAUNCHER_SAMPLE_INTERVAL, publishes them, and asks for a restart after
 // memoryStrikes samples in a row above LAUNCHER_MEMORY_LIMIT.
-func (s *Supervisor) sample(ctx context.Context, c *Child, send func(childEvent)) {
+func (s *Supervisor) sample(ctx context.Context, c *Child, readied <-chan struct{}, send func(childEvent)) {
 	t := time.NewTicker(s.cfg.SampleInterval)
 	defer t.Stop()
 	strikes := 0
 	limit := uint64(s.cfg.MemoryLimit)
 	for {
-		// The first sample after one interval: at the spawn it would only
-		// compete with node's start for the CPU.
+		// The first sample when the child is ready (or after one interval,
+		// if that comes first): at the spawn it would only compete with
+		// node's start for the CPU, and a person who runs `launcher status`
+		// once the add-on is up should not read "unknown" memory.
 		select {
 		case <-ctx.Done():
 			return
+		case <-readied:
+			readied = nil
 		case <-t.C:
 		}
 		if ps, err := s.Sampler.Process(c.PID); err == nil {
