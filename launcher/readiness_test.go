@@ -83,6 +83,9 @@ func TestRun_ReadinessOfARealNodeServer(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no timeline in the log:\n%s", b.stdout)
 	}
+	if !regexp.MustCompile(`spawn_ms=\d+(\.\d{1,3})?(\s|$)`).MatchString(b.stdout.String()) {
+		t.Errorf("spawn_ms is not in whole microseconds:\n%s", b.stdout)
+	}
 	var readyMS int
 	fmt.Sscan(m[1], &readyMS)
 	if readyMS < 400 {

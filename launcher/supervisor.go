@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -238,7 +239,8 @@ func (s *Supervisor) ready(c *Child) {
 		pre = *st.PreflightMS
 	}
 	if st.SpawnMS != nil {
-		spawn = *st.SpawnMS - pre
+		// Both are whole microseconds; round away the subtraction's float noise.
+		spawn = math.Round((*st.SpawnMS-pre)*1000) / 1000
 	}
 	s.log.Info().Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
 		Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawn)
