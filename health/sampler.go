@@ -35,12 +35,11 @@ func NewSampler() *Sampler { return &Sampler{} }
 func (s *Sampler) Process(pid int) (launcher.ProcessSample, error) {
 	s.mu.Lock()
 	if s.child == nil || s.child.Pid != int32(pid) {
-		p, err := process.NewProcess(int32(pid))
-		if err != nil {
-			s.mu.Unlock()
-			return launcher.ProcessSample{}, err
-		}
-		s.child = p
+		// Not process.NewProcess: its existence check goes through
+		// os.FindProcess, whose pidfd is never released but by the garbage
+		// collector, one descriptor per child sampled. A child that is gone
+		// fails the first read of /proc anyway.
+		s.child = &process.Process{Pid: int32(pid)}
 	}
 	p := s.child
 	s.mu.Unlock()
@@ -67,7 +66,7 @@ func (s *Sampler) Host() launcher.HostSample {
 	var h launcher.HostSample
 	s.mu.Lock()
 	if s.self == nil {
-		s.self, _ = process.NewProcess(int32(os.Getpid()))
+		s.self = &process.Process{Pid: int32(os.Getpid())}
 	}
 	self := s.self
 	s.mu.Unlock()

@@ -2,7 +2,9 @@ package health
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 )
 
@@ -89,5 +91,37 @@ func TestSamplerProcess(t *testing.T) {
 	}
 	if h := s.Host(); h.LauncherRSS == 0 {
 		t.Errorf("host sample: %+v", h)
+	}
+}
+
+// Sampling one new child after another (a crash loop) leaves no file
+// descriptor behind, not even one only the garbage collector would close.
+func TestSamplerProcess_NoDescriptorPerChild(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	s := NewSampler()
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	sample := func() {
+		cmd := exec.Command("sleep", "10")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		if _, err := s.Process(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sample() // the first sample may open what is kept for good
+	before := fds()
+	for i := 0; i < 20; i++ {
+		sample()
+	}
+	if after := fds(); after > before {
+		t.Errorf("20 children sampled left %d more file descriptors open", after-before)
 	}
 }
