@@ -54,7 +54,8 @@ type NodeInfo struct {
 	machine      elf.Machine
 	class        elf.Class
 	interp       string
-	bin          *elfFile // nil when node is not ELF
+	bin          *elfFile     // nil when node is not ELF
+	libs         *libResolver // with node's libraries open, for the module checks; nil when node is not ELF
 	dyn          dynamicInfo
 
 	versionDone chan struct{} // closed once node --version has answered

@@ -129,8 +129,8 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	r.Checks = append(r.Checks, Check{}) // the node check, once its version is known
 
 	var libs *libResolver
-	if node != nil && node.bin != nil {
-		libs = newLibResolver(p.root(), node.Libc, node.class, node.machine, p.LDLibraryPath)
+	if node != nil && node.libs != nil {
+		libs = node.libs // node's libraries stay open: the addons need most of them too
 		defer libs.close()
 	}
 	checked := map[string]bool{}
@@ -155,7 +155,7 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
 	if node != nil && node.bin != nil {
 		node.bin.Close()
-		node.bin = nil
+		node.bin, node.libs = nil, nil // the report outlives the files
 	}
 	r.OK = len(r.Failed()) == 0
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
@@ -259,11 +259,12 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 	if n.bin != nil {
 		libs := newLibResolver(p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
 		_, errs := libs.loadTree(&loadedLib{Path: path, File: n.bin}, nil)
-		delete(libs.opened, path)
-		libs.close()
+		delete(libs.opened, path) // n.bin, closed with n
 		if len(errs) > 0 {
+			libs.close()
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
+		n.libs = libs
 	}
 	return n, nil
 }
