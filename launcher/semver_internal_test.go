@@ -1,6 +1,9 @@
 package launcher
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestSatisfies(t *testing.T) {
 	for _, c := range []struct {
@@ -40,12 +43,26 @@ func TestSatisfies(t *testing.T) {
 }
 
 // engines.node comes from a package.json: any text is a verdict or an
-// error, never a panic.
+// error, never a panic; and || is a union: adding a set the version is in
+// passes it, adding one no version is in changes nothing.
 func FuzzSatisfies(f *testing.F) {
 	for _, s := range []string{">=18", "^18.0.0 || ^20", "18 - 20", "~1.2", "<=x", ">= 1.2.3 <2", "1.2.3.4", "- 1"} {
-		f.Add(s)
+		f.Add(s, uint16(20), uint16(20), uint16(2))
 	}
-	f.Fuzz(func(t *testing.T, expr string) {
-		_, _ = satisfies("v20.20.2", expr)
+	f.Fuzz(func(t *testing.T, expr string, major, minor, patch uint16) {
+		version := fmt.Sprintf("v%d.%d.%d", major, minor, patch)
+		got, err := satisfies(version, expr)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		if ok, err := satisfies(version, expr+" || "+version[1:]); !ok || err != nil {
+			t.Fatalf("%s is not in %q || %s: %v, %v", version, expr, version[1:], ok, err)
+		}
+		if ok, err := satisfies(version, expr+" || <0.0.0"); ok != got || err != nil {
+			t.Fatalf("%s in %q is %v, but in %q || <0.0.0 it is %v, %v", version, expr, got, expr, ok, err)
+		}
 	})
 }
