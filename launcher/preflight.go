@@ -144,6 +144,10 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
 	if node != nil {
 		r.Checks[nodeAt] = nodeCheck(node)
+		if node.bin != nil {
+			node.bin.Close()
+		}
+		node.bin, node.libs = nil, nil // the report outlives the files
 		if !node.versionKnown() {
 			node = nil
 		}
@@ -153,10 +157,6 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	r.Node = node
 	engines := p.checkEngines(node)
 	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
-	if node != nil && node.bin != nil {
-		node.bin.Close()
-		node.bin, node.libs = nil, nil // the report outlives the files
-	}
 	r.OK = len(r.Failed()) == 0
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return r
