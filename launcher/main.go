@@ -49,13 +49,13 @@ func NewMain() *Main {
 const usage = `launcher: the entrypoint of a Node.js Home Assistant add-on.
 
 Usage:
-  launcher [run]                 preflight, then start and supervise node <entry>
-  launcher run -- CMD [ARGS...]  supervise CMD instead of node
+  launcher [run]                    preflight, then start and supervise node <entry>
+  launcher run -- CMD [ARGS...]     supervise CMD instead of node
   launcher check [--json] [--deep]  preflight only
-  launcher healthcheck           exit 0 when the running launcher is healthy
-  launcher status [--json]       the running launcher's status
-  launcher version               print the version
-  launcher help                  this text
+  launcher healthcheck              exit 0 when the running launcher is healthy
+  launcher status [--json]          the running launcher's status
+  launcher version                  print the version
+  launcher help                     this text
 
 Configuration is by LAUNCHER_* environment variables and /data/options.json;
 see the README. Exit codes: the child's own, 2 bad configuration, 3 a failed
