@@ -3,8 +3,8 @@
 // Package e2e runs the add-on in a real container: an image assembled from
 // scratch with the static launcher as ENTRYPOINT (PID 1, no --init), the
 // built reference backend with its node_modules, and node and its libraries
-// from the host's /usr (no base image can be pulled here; see
-// ../shared/research/containers.md). Run with `make e2e`.
+// from the host's /usr (no base image can be pulled here). Run with
+// `make e2e`.
 package e2e
 
 import (
@@ -61,11 +61,7 @@ func buildImage(t *testing.T) string {
 		}
 	}
 	copyTree(t, filepath.Join(repo, "bin", "launcher"), filepath.Join(root, "launcher"))
-	entries, _ := os.ReadDir(filepath.Join(backend, "dist"))
-	for _, e := range entries {
-		copyTree(t, filepath.Join(backend, "dist", e.Name()), filepath.Join(root, "app", "backend", e.Name()))
-	}
-	for _, p := range []string{"node_modules", "package.json", "db"} {
+	for _, p := range []string{"dist", "node_modules", "package.json", "db"} {
 		copyTree(t, filepath.Join(backend, p), filepath.Join(root, "app", "backend", p))
 	}
 	copyTree(t, filepath.Join(repo, "rootfs", "app", "frontend", "dist"), filepath.Join(root, "app", "frontend", "dist"))
@@ -83,7 +79,7 @@ func buildImage(t *testing.T) string {
 	// The launcher stays outside /usr, which the host's is mounted over.
 	containerfile := `FROM scratch
 COPY root/ /
-ENV LAUNCHER_APP_DIR=/app/backend PATH=/usr/local/bin:/usr/bin:/bin
+ENV LAUNCHER_APP_DIR=/app/backend LAUNCHER_ENTRY=dist/index.js PATH=/usr/local/bin:/usr/bin:/bin
 ENTRYPOINT ["/launcher"]
 HEALTHCHECK --interval=30s --timeout=5s CMD ["/launcher", "healthcheck"]
 `

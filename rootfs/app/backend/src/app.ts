@@ -19,7 +19,21 @@ function sendJSON(res: http.ServerResponse, code: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** The HTTP server: /api/health, and the frontend's files. */
+// The Supervisor's ingress proxy serves the app under
+// /api/hassio_ingress/<token>/, strips that prefix, and names it in
+// X-Ingress-Path. Only a path of that shape is trusted into the page.
+const ingressPath = /^\/api\/hassio_ingress\/[A-Za-z0-9_-]+$/;
+
+/** The page with a <base> at the ingress path, so that its relative URLs
+ * resolve under the proxy even when the page was opened without the
+ * trailing slash. */
+function withIngressBase(html: Buffer, header: string | string[] | undefined): Buffer | string {
+  if (typeof header !== 'string' || !ingressPath.test(header)) return html;
+  return html.toString('utf8').replace(/<head>/i, `<head>\n  <base href="${header}/">`);
+}
+
+/** The HTTP server: /api/health, and the frontend's files. Every URL the
+ * page uses is relative, so it works at / and under the ingress path. */
 export function createServer(config: Config, db: DB): http.Server {
   const root = path.resolve(config.frontendDir);
   return http.createServer((req, res) => {
@@ -48,8 +62,9 @@ export function createServer(config: Config, db: DB): http.Server {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         return;
       }
+      const body = path.extname(file) === '.html' ? withIngressBase(data, req.headers['x-ingress-path']) : data;
       res.writeHead(200, { 'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream' });
-      res.end(req.method === 'HEAD' ? undefined : data);
+      res.end(req.method === 'HEAD' ? undefined : body);
     });
   });
 }

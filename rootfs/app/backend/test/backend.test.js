@@ -69,6 +69,22 @@ test('ADMIN_PASSWORD becomes a bcrypt hash, never stored as is', async () => {
   }
 });
 
+test('under ingress, the page gets a <base> at X-Ingress-Path; a forged path is ignored', async () => {
+  const dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><html><head><title>t</title></head><body><a href="api/health">h</a></body></html>');
+  const app = await start(config(dir));
+  try {
+    const get = (h) => fetch(`http://127.0.0.1:${app.port}/`, { headers: h }).then((r) => r.text());
+    assert.match(await get({ 'x-ingress-path': '/api/hassio_ingress/AbC_12-x' }), /<head>\n  <base href="\/api\/hassio_ingress\/AbC_12-x\/">/);
+    assert.doesNotMatch(await get({}), /<base/);
+    assert.doesNotMatch(await get({ 'x-ingress-path': '/api/hassio_ingress/x"><script>' }), /<base|<script>/);
+    assert.doesNotMatch(await get({ 'x-ingress-path': 'https://evil.example/' }), /<base/);
+  } finally {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('serves the frontend, and nothing outside it', async () => {
   const dir = tmpdir();
   fs.writeFileSync(path.join(dir, 'index.html'), '<h1>HAsync</h1>');
