@@ -56,10 +56,28 @@ type NodeInfo struct {
 	interp       string
 	bin          *elfFile     // nil when node is not ELF
 	libs         *libResolver // with node's libraries open, for the module checks; nil when node is not ELF
+	// scope is node's part of the loader's global scope: the executable,
+	// then its libraries breadth-first (libnode.so where node is built
+	// shared, as Debian's is). An addon's imports resolve here first.
+	scope []*loadedLib
 	dyn          dynamicInfo
 
 	versionDone chan struct{} // closed once node --version has answered
 	versionErr  error
+}
+
+// defines reports whether node's scope defines symbol name, as the dynamic
+// loader would find it for an addon.
+func (n *NodeInfo) defines(name string) bool {
+	for _, l := range n.scope {
+		if l.File == nil {
+			continue
+		}
+		if _, ok := l.File.lookup(name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // versionKnown waits for node --version and reports whether it answered.
@@ -178,6 +196,20 @@ func haArch(arch string) string {
 		return "armv7"
 	case "ia32":
 		return "i386"
+	}
+	return arch
+}
+
+// dockerArch names a node arch as a container platform does
+// (`--platform linux/<arch>`).
+func dockerArch(arch string) string {
+	switch arch {
+	case "x64":
+		return "amd64"
+	case "arm":
+		return "arm/v7"
+	case "ia32":
+		return "386"
 	}
 	return arch
 }

@@ -36,7 +36,12 @@ func TestMain(m *testing.M) {
 	case "child":
 		os.Exit(fakeChild(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// The real binary's folder, built once for the whole run.
+	if realBinary.path != "" {
+		os.RemoveAll(filepath.Dir(realBinary.path))
+	}
+	os.Exit(code)
 }
 
 // fakeChild behaves as args say and returns its exit code.

@@ -258,7 +258,9 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 	// Node's own libraries first: without them `node --version` fails too.
 	if n.bin != nil {
 		libs := newLibResolver(p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
-		_, errs := libs.loadTree(&loadedLib{Path: path, File: n.bin}, nil)
+		exe := &loadedLib{Path: path, File: n.bin}
+		loaded, errs := libs.loadTree(exe, nil)
+		n.scope = append([]*loadedLib{exe}, loaded...)
 		delete(libs.opened, path) // n.bin, closed with n
 		if len(errs) > 0 {
 			libs.close()
@@ -475,7 +477,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 	}
 	if e.ef.Machine != node.machine || e.ef.Class != node.class {
 		v.add(fmt.Sprintf("built for %s (%s, %s), but node here is %s (%s)", archOf(e.ef.Machine), haArch(archOf(e.ef.Machine)), e.ef.Class, node.Arch, haArch(node.Arch)),
-			"The backend-builder stage ran for another platform than the runtime: build the image per platform (`docker buildx build --platform linux/"+haArch(node.Arch)+"`), "+
+			"The backend-builder stage ran for another platform than the runtime: build the image per platform (`docker buildx build --platform linux/"+dockerArch(node.Arch)+"`), "+
 				"never copy a node_modules built elsewhere, and keep --platform=$BUILDPLATFORM off the stage that compiles native modules.")
 		return v
 	}
@@ -532,7 +534,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		case schemeNAPI:
 			var missing []string
 			for _, name := range abi.NAPIImports {
-				if _, ok := node.bin.lookup(name); !ok {
+				if !node.defines(name) {
 					missing = append(missing, name)
 				}
 			}
@@ -614,10 +616,9 @@ func (p *Preflight) checkVersions(v *verdict, e *elfFile, loaded []*loadedLib) {
 // checkSymbols resolves every non-weak undefined symbol of the addon in the
 // loader's scope: node and its libraries, then the addon's own libraries.
 func (p *Preflight) checkSymbols(v *verdict, abi addonABI, node *NodeInfo, loaded []*loadedLib, libs *libResolver) {
-	scope := []*elfFile{node.bin}
-	nodeLibs, _ := libs.loadTree(&loadedLib{Path: node.Path, File: node.bin}, nil)
+	var scope []*elfFile
 	var muslLoader *elfFile
-	for _, l := range append(nodeLibs, loaded...) {
+	for _, l := range append(append([]*loadedLib(nil), node.scope...), loaded...) {
 		if l.File != nil {
 			scope = append(scope, l.File)
 		} else if muslLoader == nil && node.interp != "" {

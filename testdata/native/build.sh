@@ -9,6 +9,9 @@
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
+#   debian-amd64/, debian-arm64/
+#                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
+#                  into a root, for each architecture (debian-node.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mkdir -p "${1:-$here/../../.fixtures}" && cd "${1:-$here/../../.fixtures}" && pwd)
@@ -129,4 +132,10 @@ CC
   sed -n 's/.*global: \([a-z_0-9]*\);.*/int \1;/p' addons/oldlib/vers.map > addons/oldlib/stub.c
   gcc -shared -fPIC -Wl,-soname,libstdc++.so.6 -Wl,--version-script=addons/oldlib/vers.map -o addons/oldlib/libstdc++.so.6 addons/oldlib/stub.c
 fi
+# Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
+# unpacked into roots: the preflight must see the symbols where the loader
+# does, and the arm64 root is the base of `make e2e-arm64`.
+bash "$here/debian-node.sh" amd64 "$out/debian-amd64"
+bash "$here/debian-node.sh" arm64 "$out/debian-arm64"
+
 echo "fixtures ready in $out"
