@@ -60,7 +60,7 @@ type NodeInfo struct {
 	// then its libraries breadth-first (libnode.so where node is built
 	// shared, as Debian's is). An addon's imports resolve here first.
 	scope []*loadedLib
-	dyn          dynamicInfo
+	dyn   dynamicInfo
 
 	versionDone chan struct{} // closed once node --version has answered
 	versionErr  error
