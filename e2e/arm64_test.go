@@ -1,0 +1,194 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The add-on on aarch64, for real, under emulation (make e2e-arm64 sets it
+// up: qemu-user-static and binfmt_misc, then e2e/arm64.sh). The image,
+// assembled from scratch for linux/arm64, holds Debian 12's own arm64 node
+// (a small executable over libnode.so.108) and its libraries, the launcher
+// built with GOARCH=arm64 as ENTRYPOINT, and the reference backend with
+// bcrypt's linux-arm64 prebuild and better-sqlite3 cross-compiled for
+// arm64. Every binary in it is arm64: nothing of the host runs inside.
+
+func arm64Fixtures(t *testing.T) string {
+	t.Helper()
+	dir, _ := filepath.Abs(filepath.Join("..", ".fixtures"))
+	for _, need := range []string{"debian-arm64/.done", "backend-arm64/.done", "launcher-arm64"} {
+		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
+			t.Fatalf("%s is missing: run make e2e-arm64", filepath.Join(dir, need))
+		}
+	}
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
+		t.Fatal("arm64 binaries cannot run here: run make e2e-arm64, which sets up qemu-user-static and binfmt_misc")
+	}
+	return dir
+}
+
+// buildArm64Image lays out the arm64 image's root as the Dockerfile's
+// runtime stage does, and builds it FROM scratch for linux/arm64.
+func buildArm64Image(t *testing.T) string {
+	t.Helper()
+	fx := arm64Fixtures(t)
+	repo, _ := filepath.Abs("..")
+	ctx := t.TempDir()
+	root := filepath.Join(ctx, "root")
+	// The node root without /dev (the runtime gives the container its own).
+	if out, err := exec.Command("cp", "-a", filepath.Join(fx, "debian-arm64"), root).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	os.RemoveAll(filepath.Join(root, "dev"))
+	copyTree(t, filepath.Join(fx, "launcher-arm64"), filepath.Join(root, "usr", "bin", "launcher"))
+	backend := filepath.Join(repo, "rootfs", "app", "backend")
+	for _, p := range []string{"dist", "db"} {
+		copyTree(t, filepath.Join(backend, p), filepath.Join(root, "app", "backend", p))
+	}
+	for _, p := range []string{"node_modules", "package.json"} {
+		copyTree(t, filepath.Join(fx, "backend-arm64", p), filepath.Join(root, "app", "backend", p))
+	}
+	copyTree(t, filepath.Join(repo, "rootfs", "app", "frontend", "dist"), filepath.Join(root, "app", "frontend", "dist"))
+	containerfile := `FROM scratch
+COPY root/ /
+ENV LAUNCHER_APP_DIR=/app/backend LAUNCHER_ENTRY=dist/index.js PATH=/usr/bin:/bin
+ENTRYPOINT ["/usr/bin/launcher"]
+HEALTHCHECK --interval=30s --timeout=10s CMD ["/usr/bin/launcher", "healthcheck"]
+`
+	must(t, os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(containerfile), 0o644))
+	tag := "localhost/launcher-e2e-arm64:" + filepath.Base(ctx)
+	run(t, "build", "--platform", "linux/arm64", "--format", "docker", "-q", "-t", strings.ToLower(tag), ctx)
+	t.Cleanup(func() { _ = podman("rmi", "-f", strings.ToLower(tag)).Run() })
+	return strings.ToLower(tag)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runImage runs a one-off command of the image and returns its output and
+// exit code.
+func runImage(t *testing.T, image string, args ...string) (string, int) {
+	t.Helper()
+	cmd := podman(append([]string{"run", "--rm", "--platform", "linux/arm64", "--network", "none",
+		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048", image}, args...)...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("podman run %v: %v\n%s", args, err, out)
+	}
+	return string(out), code
+}
+
+func TestAddonOnArm64(t *testing.T) {
+	image := buildArm64Image(t)
+
+	// Everything in it is arm64: node, and the launcher that is PID 1.
+	if out, code := runImage(t, image, "check", "--deep"); code != 0 {
+		t.Fatalf("launcher check --deep: exit %d\n%s", code, out)
+	} else {
+		for _, want := range []string{"v18.20.4", "arm64", "native:bcrypt", "prebuilds/linux-arm64/bcrypt.glibc.node",
+			"native:better-sqlite3", "NODE_MODULE_VERSION 108, glibc arm64"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("check --deep does not say %q:\n%s", want, out)
+			}
+		}
+		t.Logf("launcher check --deep, in the arm64 image:\n%s", out)
+	}
+
+	data := t.TempDir()
+	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
+	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
+	c := startImage(t, image, data, "--platform", "linux/arm64")
+	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
+		return podman("healthcheck", "run", c.name).Run() == nil
+	})
+	if out, _ := c.exec("/usr/bin/node", "-p", "process.arch + ' ' + process.version"); strings.TrimSpace(out) != "arm64 v18.20.4" {
+		t.Errorf("node in the container is %q, want arm64 v18.20.4", out)
+	}
+	// Under emulation the kernel starts qemu's binfmt handler with the
+	// program's path: PID 1 is the launcher, run through it.
+	pid1, _ := c.exec("/usr/bin/node", "-p", "require('fs').readFileSync('/proc/1/cmdline', 'latin1')")
+	if _, prog, _ := strings.Cut(pid1, "aarch64-binfmt-P\x00"); !strings.HasPrefix(pid1, "/usr/bin/launcher") && !strings.HasPrefix(prog, "/usr/bin/launcher") {
+		t.Errorf("PID 1 is %q, want the launcher", pid1)
+	}
+
+	// The options reached node; the backend wrote its admin row to SQLite,
+	// and it reads back through better-sqlite3 (arm64) and bcrypt (arm64).
+	c.eventually(30*time.Second, "ADMIN_USERNAME from options.json did not reach the backend", func() bool {
+		return strings.Contains(c.logs(), "admin user arm-admin ready")
+	})
+	logs := c.logs()
+	if strings.Contains(logs, "arm64-secret-value") {
+		t.Errorf("an option's value reached the log")
+	}
+	read := `const db = new (require('/app/backend/node_modules/better-sqlite3'))('/data/hasync.db', { readonly: true });
+const u = db.prepare('SELECT username, password_hash FROM users').get();
+process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcrypt').compareSync('arm64-secret-value', u.password_hash));`
+	if out, err := c.exec("/usr/bin/node", "-e", read); err != nil || out != "arm-admin true" {
+		t.Errorf("reading the admin row back: %v %q", err, out)
+	}
+
+	out, err := c.exec("/usr/bin/launcher", "status")
+	if err != nil || !strings.Contains(out, "READY") || !strings.Contains(out, "startup") || !strings.Contains(out, "█") {
+		t.Errorf("launcher status: %v\n%s", err, out)
+	}
+	t.Logf("launcher status, in the arm64 container:\n%s", out)
+	if m := regexp.MustCompile(`node ready in (\d+) ms`).FindStringSubmatch(logs); m != nil {
+		t.Logf("under emulation: node ready in %s ms", m[1])
+	}
+
+	began := time.Now()
+	run(t, "stop", "-t", "10", c.name)
+	took := time.Since(began)
+	if code := strings.TrimSpace(run(t, "inspect", "-f", "{{.State.ExitCode}}", c.name)); code != "0" {
+		t.Errorf("exit code %s after podman stop, want 0\n%s", code, c.logs())
+	}
+	if took > 2*time.Second {
+		t.Errorf("podman stop took %s, want under 2 s", took)
+	}
+	t.Logf("podman stop took %s", took)
+}
+
+// The same image with better-sqlite3's amd64 binary, as a node_modules
+// built on the wrong platform would hold: the preflight refuses it with
+// exit 3, naming both architectures, and node never starts.
+func TestAddonOnArm64_RefusesAnAmd64Module(t *testing.T) {
+	image := buildArm64Image(t)
+	fx := arm64Fixtures(t)
+	amd64 := filepath.Join(fx, "app18", "node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")
+	if _, err := os.Stat(amd64); err != nil {
+		t.Fatalf("%s is missing: run make fixtures", amd64)
+	}
+	ctx := t.TempDir()
+	copyTree(t, amd64, filepath.Join(ctx, "better_sqlite3.node"))
+	must(t, os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte("FROM "+image+"\nCOPY better_sqlite3.node /app/backend/node_modules/better-sqlite3/build/Release/better_sqlite3.node\n"), 0o644))
+	wrong := image + "-amd64-module"
+	run(t, "build", "--platform", "linux/arm64", "--format", "docker", "-q", "-t", wrong, ctx)
+	t.Cleanup(func() { _ = podman("rmi", "-f", wrong).Run() })
+
+	out, code := runImage(t, wrong)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3 (a failed preflight)\n%s", code, out)
+	}
+	for _, want := range []string{"native:better-sqlite3", "built for x64 (amd64", "node here is arm64 (aarch64)", "--platform linux/arm64"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the failure does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "listening on") || strings.Contains(out, "spawned node") {
+		t.Errorf("node started despite the failed preflight:\n%s", out)
+	}
+}
