@@ -227,7 +227,7 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 			where = "that path"
 		}
 		return fail(fmt.Sprintf("%q not found in %s (the shell would say: node: not found)", p.Node, where),
-			"Install node in the runtime stage: `RUN apk add --no-cache nodejs` (Alpine's release decides its version: 3.18 has 18, 3.20 has 20, 3.21 has 22), "+
+			"Install node in the runtime stage: `RUN apk add --no-cache nodejs` (Alpine's release decides its version: 3.20 has 20, 3.22 has 22, 3.24 has 24), "+
 				"or set LAUNCHER_NODE to node's full path.")
 	}
 	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
@@ -340,7 +340,7 @@ func (p *Preflight) checkEngines(node *NodeInfo) Check {
 	case !ok:
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("package.json's engines.node is %q, but node here is %s", pj.Engines.Node, node.Version)
-		c.Hint = "Give the runtime stage a node inside that range (the Alpine release decides `apk add nodejs`: 3.18 has 18, 3.20 has 20, 3.21 has 22), " +
+		c.Hint = "Give the runtime stage a node inside that range (the Alpine release decides `apk add nodejs`: 3.20 has 20, 3.22 has 22, 3.24 has 24), " +
 			"with the backend-builder stage on the same Node major, or change engines.node."
 	default:
 		c.Detail = fmt.Sprintf("node %s satisfies engines.node %q", node.Version, pj.Engines.Node)
