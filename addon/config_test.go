@@ -194,3 +194,30 @@ func TestConfig_PortsAndOptions(t *testing.T) {
 		}
 	}
 }
+
+// Ingress: on, to the port the backend listens on, and no host port by
+// default (the page is reached through Home Assistant's login).
+func TestConfig_Ingress(t *testing.T) {
+	cfg := readConfig(t)
+	if cfg["ingress"] != true {
+		t.Fatalf("ingress is %v, want true: the add-on opens from the sidebar", cfg["ingress"])
+	}
+	port := 8099 // the linter's and the Supervisor's default
+	if v, ok := cfg["ingress_port"].(int); ok {
+		port = v
+	}
+	src, err := os.ReadFile("../rootfs/app/backend/src/config.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`env\.PORT \?\? (\d+)`).FindSubmatch(src); m == nil || string(m[1]) != fmt.Sprint(port) {
+		t.Errorf("ingress_port %d is not the backend's default port (%s)", port, m)
+	}
+	if icon, _ := cfg["panel_icon"].(string); !strings.HasPrefix(icon, "mdi:") {
+		t.Errorf("panel_icon %q, want an mdi: icon", icon)
+	}
+	ports, _ := cfg["ports"].(map[string]any)
+	if v, ok := ports[fmt.Sprintf("%d/tcp", port)]; !ok || v != nil {
+		t.Errorf("ports %d/tcp = %v, want null: no host port unless the user maps one", port, v)
+	}
+}
