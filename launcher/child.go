@@ -103,6 +103,45 @@ func envMap(environ []string) map[string]string {
 	return m
 }
 
+// SpawnError is a child that could not be started, with the code a shell
+// would give: 127 not found, 126 found but not executable, else 1.
+type SpawnError struct {
+	Code int
+	Err  error
+}
+
+func (e *SpawnError) Error() string { return e.Err.Error() }
+func (e *SpawnError) Unwrap() error { return e.Err }
+
+// Errno is the system's error number behind the failure, 0 when none.
+func (e *SpawnError) Errno() unix.Errno {
+	var errno unix.Errno
+	if errors.As(e.Err, &errno) {
+		return errno
+	}
+	return 0
+}
+
+// Transient reports a failure of the moment, not of the command: the
+// launcher or the system ran short of descriptors, processes or memory.
+// The restart policy decides what follows, as for a child that failed.
+func (e *SpawnError) Transient() bool { return transientErrno(e.Errno()) }
+
+// isTransient reports whether err comes from a shortage of the moment.
+func isTransient(err error) bool {
+	var errno unix.Errno
+	return errors.As(err, &errno) && transientErrno(errno)
+}
+
+// transientErrno reports the errors that say "not now" rather than "never".
+func transientErrno(errno unix.Errno) bool {
+	switch errno {
+	case unix.EMFILE, unix.ENFILE, unix.EAGAIN, unix.ENOMEM:
+		return true
+	}
+	return false
+}
+
 // startError maps a failed exec to the shell's codes: 127 not found,
 // 126 found but not executable.
 func startError(name string, err error) error {
@@ -113,7 +152,7 @@ func startError(name string, err error) error {
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, unix.ENOEXEC):
 		code = ExitNoExec
 	}
-	return &ExitError{Code: code, Err: fmt.Errorf("start %s: %w", name, err)}
+	return &SpawnError{Code: code, Err: fmt.Errorf("start %s: %w", name, err)}
 }
 
 // Start starts the child through the reaper: in its own process group, with
@@ -124,7 +163,7 @@ func startError(name string, err error) error {
 func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("start %s: stderr pipe: %w", spec.Args[0], err)
+		return nil, &SpawnError{Code: 1, Err: fmt.Errorf("start %s: stderr pipe: %w", spec.Args[0], err)}
 	}
 	cmd := &exec.Cmd{
 		Path: spec.Path, Args: spec.Args, Dir: spec.Dir, Env: spec.Env,
@@ -142,7 +181,7 @@ func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 		if ipc, err = newIPCChannel(); err != nil {
 			pr.Close()
 			pw.Close()
-			return nil, err
+			return nil, &SpawnError{Code: 1, Err: fmt.Errorf("start %s: %w", spec.Args[0], err)}
 		}
 		cmd.ExtraFiles = []*os.File{ipc.child}
 		cmd.Env = append(append([]string(nil), cmd.Env...), ipc.env()...)
@@ -206,22 +245,17 @@ func (c *Child) Signal(sig syscall.Signal) error {
 // below it.
 func (c *Child) kill() {
 	_ = unix.Kill(-c.PID, unix.SIGKILL)
-	for _, pid := range descendants(c.PID) {
-		_ = unix.Kill(pid, unix.SIGKILL)
-	}
-	_ = unix.Kill(c.PID, unix.SIGKILL)
+	killTree(c.PID, true, time.Now().Add(sweepTimeout))
 }
 
 // StderrTail returns the child's last stderr lines.
 func (c *Child) StderrTail() []string { return c.stderr.Lines() }
 
 // finish releases what the child held once its status arrived, waiting a
-// bounded time for the stderr relay to see the pipe close.
+// bounded time for the stderr relay to see the pipe close. (The IPC
+// channel is its monitor's, which closes it.)
 func (c *Child) finish(timeout time.Duration) {
 	_ = c.process.Release()
-	if c.ipc != nil {
-		c.ipc.parent.Close()
-	}
 	done := make(chan struct{})
 	go func() { c.relay.Wait(); close(done) }()
 	select {

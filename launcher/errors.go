@@ -64,6 +64,7 @@ func (e *ExitError) Unwrap() error { return e.Err }
 func ExitCode(err error) int {
 	var (
 		exit  *ExitError
+		spawn *SpawnError
 		cfg   *ConfigError
 		usage *UsageError
 	)
@@ -72,6 +73,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &exit):
 		return exit.Code
+	case errors.As(err, &spawn):
+		return spawn.Code
 	case errors.As(err, &cfg), errors.As(err, &usage):
 		return ExitUsage
 	}

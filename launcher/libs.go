@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // libResolver finds shared libraries the way the runtime's dynamic loader
@@ -19,6 +20,7 @@ type libResolver struct {
 	ldLibraryPath []string
 	system        []string // musl's ld-musl-<arch>.path or defaults; glibc's ld.so.conf dirs then defaults
 	opened        map[string]*elfFile
+	short         *atomic.Bool // set when an open failed for a shortage of descriptors or memory; may be nil
 }
 
 func newLibResolver(root, libc string, class elf.Class, machine elf.Machine, ldLibraryPath string) *libResolver {
@@ -183,6 +185,13 @@ func (r *libResolver) resolve(name string, chain []*loadedLib) (*loadedLib, erro
 			continue
 		}
 		lib, err := r.open(name, p)
+		if err != nil && isTransient(err) {
+			// Not missing: the launcher could not open it now.
+			if r.short != nil {
+				r.short.Store(true)
+			}
+			return nil, fmt.Errorf("cannot open %s now: %w", p, err)
+		}
 		if err != nil {
 			skipped = append(skipped, fmt.Sprintf("%s (%v)", p, err))
 			continue
@@ -262,8 +271,13 @@ type missingLibError struct {
 }
 
 func (e *missingLibError) Error() string {
+	if isTransient(e.Err) {
+		return fmt.Sprintf("%s (needed by %s): %v", e.Name, e.NeededBy, e.Err)
+	}
 	return fmt.Sprintf("%s (needed by %s) not found", e.Name, e.NeededBy)
 }
+
+func (e *missingLibError) Unwrap() error { return e.Err }
 
 func (r *libResolver) close() {
 	for _, e := range r.opened {

@@ -200,7 +200,18 @@ func (m *Main) run(ctx context.Context, args []string) (err error) {
 		pf.Exec = reaper.Output
 		sup.Preflight = pf
 	}
-	return sup.Run(ctx)
+	code, err := sup.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return exitWith(code)
+}
+
+func exitWith(code int) error {
+	if code == 0 {
+		return nil
+	}
+	return &ExitError{Code: code}
 }
 
 // check runs the preflight alone and reports it: `launcher check [--json] [--deep]`.

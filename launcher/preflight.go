@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,11 +39,19 @@ type Check struct {
 // Report is the preflight's result, as `check --json` prints it and
 // /status serves it.
 type Report struct {
-	OK         bool      `json:"ok"`
-	DurationMS float64   `json:"duration_ms"`
-	Checks     []Check   `json:"checks"`
-	Node       *NodeInfo `json:"-"`
+	OK         bool    `json:"ok"`
+	DurationMS float64 `json:"duration_ms"`
+	Checks     []Check `json:"checks"`
+	// Short is set when a check could not look because the launcher ran
+	// short of descriptors, processes or memory (EMFILE, ENFILE, EAGAIN,
+	// ENOMEM): then a failure says nothing about the image.
+	Short bool      `json:"short,omitempty"`
+	Node  *NodeInfo `json:"-"`
 }
+
+// Transient reports a failed preflight whose failures may come from a
+// shortage of the moment rather than from the image.
+func (r *Report) Transient() bool { return !r.OK && r.Short }
 
 // WriteText writes the report for a person: one line per check with its
 // mark, the detail, and the hint indented under it.
@@ -100,6 +109,18 @@ type Preflight struct {
 	// Exec runs a command to its end and returns its output. Under the
 	// supervisor it goes through the Reaper; nil runs it directly.
 	Exec func(ctx context.Context, cmd *exec.Cmd) ([]byte, error)
+
+	short atomic.Bool // a check met a shortage of descriptors, processes or memory
+}
+
+// noteShortage records err when it is a shortage of the moment, and
+// reports whether it was.
+func (p *Preflight) noteShortage(err error) bool {
+	if isTransient(err) {
+		p.short.Store(true)
+		return true
+	}
+	return false
 }
 
 // NewPreflight takes the checks' inputs from the configuration.
@@ -120,6 +141,7 @@ func (p *Preflight) root() string {
 // Run runs every check and reports them all.
 func (p *Preflight) Run(ctx context.Context) *Report {
 	start := time.Now()
+	p.short.Store(false)
 	r := &Report{}
 	found := make(chan []nativeCandidate, 1)
 	go func() { found <- findNativePackages(filepath.Join(p.AppDir, "node_modules")) }()
@@ -158,6 +180,7 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	engines := p.checkEngines(node)
 	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
 	r.OK = len(r.Failed()) == 0
+	r.Short = p.short.Load()
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return r
 }
@@ -174,6 +197,12 @@ func (p *Preflight) checkEntry() Check {
 			err = errors.New("not a regular file")
 		}
 	}
+	if err != nil && p.noteShortage(err) {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s: cannot be checked now: %v", path, describeFileError(err))
+		c.Hint = shortageHint
+		return c
+	}
 	if err != nil {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s: %v (node would fail with: Cannot find module '%s')", path, describeFileError(err), path)
@@ -186,6 +215,10 @@ func (p *Preflight) checkEntry() Check {
 	c.Detail = fmt.Sprintf("%s (%d bytes)", path, st.Size())
 	return c
 }
+
+// shortageHint is the fix for a check that met a shortage of the moment.
+const shortageHint = "The launcher ran short of file descriptors, processes or memory (not a fault of the image): " +
+	"it tries again by the restart policy. Raise the container's limits (ulimit -n, pids, memory) or find what holds them."
 
 func describeFileError(err error) string {
 	switch {
@@ -251,6 +284,8 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 		if n.Libc == "" {
 			n.Libc = libcOfNeeds(n.dyn.Needed)
 		}
+	} else if p.noteShortage(err) {
+		return fail(fmt.Sprintf("%s: cannot be checked now: %v", path, err), shortageHint)
 	} else if !errors.Is(err, errNotELF) {
 		return fail(fmt.Sprintf("%s: %v", path, err), "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`.")
 	}
@@ -258,6 +293,7 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 	// Node's own libraries first: without them `node --version` fails too.
 	if n.bin != nil {
 		libs := newLibResolver(p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
+		libs.short = &p.short
 		exe := &loadedLib{Path: path, File: n.bin}
 		loaded, errs := libs.loadTree(exe, nil)
 		n.scope = append([]*loadedLib{exe}, loaded...)
@@ -277,7 +313,8 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	out, err := p.exec(ctx, n.Path, "--version")
 	if err != nil {
-		return fmt.Errorf("`%s --version` failed: %v", n.Path, err)
+		p.noteShortage(err)
+		return &versionError{path: n.Path, err: err}
 	}
 	if n.major, n.minor, n.Version, err = parseNodeVersion(string(out)); err != nil {
 		return err
@@ -296,12 +333,40 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	return nil
 }
 
+// versionError is a `node --version` that failed, with its cause kept:
+// the fix depends on it.
+type versionError struct {
+	path string
+	err  error
+}
+
+func (e *versionError) Error() string { return fmt.Sprintf("`%s --version` failed: %v", e.path, e.err) }
+func (e *versionError) Unwrap() error { return e.err }
+
+// hint is the fix for the cause: a missing /dev/null (a bare root or
+// chroot), a shortage of the moment, or else node itself.
+func (e *versionError) hint() string {
+	var pe *fs.PathError
+	switch {
+	case errors.As(e.err, &pe) && pe.Path == os.DevNull:
+		return "/dev/null is missing, so no process can be started with its input closed: every container runtime provides /dev; " +
+			"in a chroot or a bare root, mount it (`mount --bind /dev ROOT/dev`) or create it (`mknod -m 666 ROOT/dev/null c 1 3`)."
+	case isTransient(e.err):
+		return shortageHint
+	}
+	return "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
+}
+
 // nodeCheck waits for node's version and reports the node check.
 func nodeCheck(n *NodeInfo) Check {
 	c := Check{Name: "node"}
 	if !n.versionKnown() {
 		c.Status, c.Detail = StatusFail, n.versionErr.Error()
 		c.Hint = "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
+		var ve *versionError
+		if errors.As(n.versionErr, &ve) {
+			c.Hint = ve.hint()
+		}
 		return c
 	}
 	c.Status = StatusPass
@@ -464,6 +529,10 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 	if errors.Is(err, errNotELF) {
 		v.add("not a Linux binary (from another operating system?)",
 			"The node_modules came from another machine: run `npm ci` inside backend-builder and keep node_modules out of the build context (.dockerignore).")
+		return v
+	}
+	if err != nil && p.noteShortage(err) {
+		v.add(fmt.Sprintf("cannot be checked now: %v", err), shortageHint)
 		return v
 	}
 	if err != nil {

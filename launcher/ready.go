@@ -108,36 +108,39 @@ func (ch *ipcChannel) env() []string {
 	return []string{fmt.Sprintf("NODE_CHANNEL_FD=%d", childFD), "NODE_CHANNEL_SERIALIZATION_MODE=json"}
 }
 
-// waitReady reads messages until the child sends "ready" (or {"status":
-// "ready"}), the channel closes, or ctx ends.
-func (ch *ipcChannel) waitReady(ctx context.Context) bool {
-	stop := context.AfterFunc(ctx, func() { ch.parent.Close() })
+// serve owns the channel for the child's life: it reads the child's
+// messages, calls ready at the first "ready" (or {"status": "ready"}),
+// goes on reading so that the child's later sends never block on a full
+// socket, and closes the channel when the child closes it or ctx ends. It
+// is the channel's only reader and only closer.
+func (ch *ipcChannel) serve(ctx context.Context, ready func()) {
+	defer ch.parent.Close()
+	// A deadline, not a Close from another goroutine, ends a read in
+	// progress: the closing stays here.
+	stop := context.AfterFunc(ctx, func() { _ = ch.parent.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	sc := bufio.NewScanner(ch.parent)
 	sc.Buffer(make([]byte, 4096), 1<<20)
 	for sc.Scan() {
+		if ready == nil {
+			continue
+		}
 		var msg any
 		if json.Unmarshal(sc.Bytes(), &msg) != nil {
 			continue
 		}
+		isReady := false
 		switch m := msg.(type) {
 		case string:
-			if m == "ready" {
-				return true
-			}
+			isReady = m == "ready"
 		case map[string]any:
-			if m["status"] == "ready" || m["type"] == "ready" {
-				return true
-			}
+			isReady = m["status"] == "ready" || m["type"] == "ready"
+		}
+		if isReady {
+			ready()
+			ready = nil
 		}
 	}
-	return false
-}
-
-// drain keeps reading after readiness so the child's later sends never
-// block on a full socket, until ctx ends.
-func (ch *ipcChannel) drain(ctx context.Context) {
-	stop := context.AfterFunc(ctx, func() { ch.parent.Close() })
-	defer stop()
+	// A line over the buffer ends the scan: drain the rest unread.
 	_, _ = io.Copy(io.Discard, ch.parent)
 }

@@ -18,6 +18,7 @@ const (
 	ReasonLiveness  = "liveness"  // LAUNCHER_LIVENESS_FAILURES failed probes in a row
 	ReasonMemory    = "memory"    // resident memory above LAUNCHER_MEMORY_LIMIT
 	ReasonOOM       = "oom"       // the kernel's OOM killer, as the cgroup counts it
+	ReasonResources = "resources" // it could not be checked or started: descriptors, processes or memory ran short
 )
 
 // Backoff decides whether and when a child that ended is started again:

@@ -72,6 +72,23 @@ var forwardedSignals = func() []os.Signal {
 	return sigs
 }()
 
+// forwardedSignalsBut is forwardedSignals without the given ones.
+func forwardedSignalsBut(except ...syscall.Signal) []os.Signal {
+	out := make([]os.Signal, 0, len(forwardedSignals))
+	for _, s := range forwardedSignals {
+		keep := true
+		for _, e := range except {
+			if s == e {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // catchSIGPIPE makes writes to a closed stdout or stderr fail with EPIPE
 // instead of killing the launcher: without a Notify for SIGPIPE the Go
 // runtime dies of it (and as PID 1, where the kernel ignores the signal,

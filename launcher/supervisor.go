@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -17,18 +16,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sweepTimeout bounds the wait for the last descendants to be reaped after
-// they were killed.
-const sweepTimeout = 2 * time.Second
-
 // memoryStrikes is how many samples in a row above LAUNCHER_MEMORY_LIMIT
 // restart the child.
 const memoryStrikes = 3
 
 // Supervisor starts the child, forwards signals to it, watches its
 // readiness, liveness and memory, stops it, and starts it again by the
-// restart policy. Run is its only loop; the Reaper is the only waiter; the
-// health server only reads what it publishes in the StateStore.
+// restart policy. Its loop is an explicit state machine (docs/DESIGN.md):
+// one phase, the single source of both its control and the state /status
+// publishes; events from signals, the child, its monitors, timers and the
+// two slow steps (the preflight and the sweep, which run beside the loop so
+// that it never stops reading signals); and one small transition per
+// event. The Reaper is the only waiter; the health server only reads what
+// the loop publishes in the StateStore.
 type Supervisor struct {
 	cfg    *Config
 	spec   ChildSpec
@@ -42,10 +42,15 @@ type Supervisor struct {
 	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
 	Sampler Sampler
 
-	probe     *ReadyProbe // nil without LAUNCHER_READY_URL
-	name      string      // "node", or the command's base name
-	sigs      chan os.Signal
-	events    chan childEvent
+	probe *ReadyProbe // nil without LAUNCHER_READY_URL
+	name  string      // "node", or the command's base name
+	// Stop signals have a channel of their own, which the loop reads in
+	// every phase: a flood of forwarded signals can fill sigs (and the
+	// runtime drops what does not fit), never stops.
+	stops  chan os.Signal
+	sigs   chan os.Signal
+	events chan childEvent
+
 	firstDone bool   // the first start's timeline is recorded
 	oomBase   uint64 // the cgroup's OOM kills when the current child started
 }
@@ -53,7 +58,7 @@ type Supervisor struct {
 // childEvent is what the monitors of a child report to the loop.
 type childEvent struct {
 	pid     int
-	ready   bool
+	ready   string // how readiness was shown ("url", "ipc", "spawn"), when it was
 	restart string // a Reason*, when the child must be restarted
 	detail  string
 	sample  *ProcessSample
@@ -69,7 +74,8 @@ func NewSupervisor(cfg *Config, spec ChildSpec, reaper *Reaper, store *StateStor
 	s := &Supervisor{
 		cfg: cfg, spec: spec, reaper: reaper, store: store, name: name,
 		log:    log.With().Str(logKeyComponent, "supervisor").Logger(),
-		sigs:   make(chan os.Signal, 16),
+		stops:  make(chan os.Signal, 4),
+		sigs:   make(chan os.Signal, 64),
 		events: make(chan childEvent, 16),
 	}
 	if cfg.ReadyURL != "" {
@@ -78,91 +84,405 @@ func NewSupervisor(cfg *Config, spec ChildSpec, reaper *Reaper, store *StateStor
 	return s
 }
 
-// outcome is how one run of the child ended.
+// phase is where supervision stands.
+type phase int
+
+const (
+	phasePreflight  phase = iota // the checks before a start run; no child
+	phaseRunning                 // the child runs, not ready yet
+	phaseReady                   // the child answered readiness
+	phaseRestarting              // the child was told to stop, to be started again
+	phaseStopping                // a stop was asked for while a child or the preflight ran
+	phaseSweeping                // the child is gone; its descendants are being killed
+	phaseBackoff                 // waiting out the restart delay
+	phaseDone                    // supervision is over; the exit code is decided
+)
+
+var phaseNames = [...]string{"preflight", "running", "ready", "restarting", "stopping", "sweeping", "backoff", "done"}
+
+func (p phase) String() string { return phaseNames[p] }
+
+// outcome is how the current child ended, or is ending.
 type outcome struct {
-	status     ExitStatus
-	stopping   bool           // the launcher was asked to stop
-	stopSig    syscall.Signal // the signal that began the stop
-	restarting bool           // the launcher stopped it to restart it
-	killed     bool           // the launcher had to SIGKILL it
-	reason     string
+	status ExitStatus
+	reason string // a Reason*: why it ended
+	detail string
+	killed bool // the launcher had to SIGKILL it
 }
 
-// Run supervises until the child ends for good or the launcher is stopped,
-// and returns the launcher's exit as an *ExitError (nil for 0). Cancelling
-// ctx stops the child like SIGTERM.
-func (s *Supervisor) Run(ctx context.Context) (err error) {
+// machine is one run of supervision: its phase, and what the transitions
+// need to know. Only the loop touches it.
+type machine struct {
+	s       *Supervisor
+	phase   phase
+	backoff *Backoff
+	stopSig syscall.Signal // the signal that asked for the stop; 0 while none was
+	code    int            // the launcher's exit code, once phaseDone
+
+	child     *Child
+	out       outcome
+	monitors  *monitors
+	isReady   bool
+	preflight context.CancelFunc // cancels the running preflight
+
+	// What the loop waits on besides signals; nil when not awaited.
+	preflightDone chan *Report
+	childDone     <-chan ExitStatus
+	sweepDone     chan sweepResult
+	readyC        <-chan time.Time
+	graceC        <-chan time.Time
+	backoffC      <-chan time.Time
+	timers        []*time.Timer
+}
+
+// Run supervises until the child ends for good or the launcher is stopped.
+// It returns the launcher's exit code as a value; an error means the
+// launcher itself failed. Cancelling ctx stops the child like SIGTERM.
+func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 	// The parent-death signal is tied to the thread that started the child;
 	// keep this goroutine on one thread and never unlock it, so the thread
-	// lives exactly as long as supervision (supervisors.md §4d).
+	// lives exactly as long as supervision.
 	runtime.LockOSThread()
 	// The stop signals at once, so no stop is lost. The runtime enables each
 	// signal with a round trip to its signal thread: the other 47 take 1.5 to
 	// 3.5 ms, so they are subscribed while the preflight runs, and waited
 	// for before node starts.
-	signal.Notify(s.sigs, unix.SIGTERM, unix.SIGINT)
+	signal.Notify(s.stops, unix.SIGTERM, unix.SIGINT)
 	subscribed := make(chan struct{})
-	go func() { defer close(subscribed); signal.Notify(s.sigs, forwardedSignals...) }()
-	defer func() { <-subscribed; signal.Stop(s.sigs) }()
+	go func() { defer close(subscribed); signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...) }()
+	defer func() { <-subscribed; signal.Stop(s.sigs); signal.Stop(s.stops) }()
 	if err := becomeSubreaper(); err != nil {
 		s.log.Warn().Err(err).Msg("cannot become child subreaper; orphans will not be reaped")
 	}
-	defer func() {
-		final := StateStopped
-		if err != nil {
-			final = StateFailed
-		}
-		s.store.Update(func(st *Snapshot) { st.State = final })
-	}()
 
-	backoff := NewBackoff(s.cfg)
-	for {
-		s.setState(StateStarting)
-		if s.Preflight != nil {
-			if err := s.preflight(ctx); err != nil {
-				return err
-			}
+	m := &machine{s: s, backoff: NewBackoff(s.cfg)}
+	defer m.stopTimers()
+	m.startPreflight(ctx)
+	done := ctx.Done()
+	for m.phase != phaseDone {
+		select {
+		case sig := <-s.stops:
+			m.onStop(sig.(syscall.Signal))
+		case <-done:
+			done = nil
+			m.onStop(unix.SIGTERM)
+		case sig := <-s.sigs:
+			m.onSignal(sig.(syscall.Signal))
+		case r := <-m.preflightDone:
+			m.preflightDone = nil
+			m.onPreflight(ctx, r, subscribed)
+		case st := <-m.childDone:
+			m.childDone = nil
+			m.onExit(st)
+		case ev := <-s.events:
+			m.onEvent(ev)
+		case <-m.readyC:
+			m.readyC = nil
+			m.onReadyTimeout()
+		case <-m.graceC:
+			m.graceC = nil
+			m.onGrace()
+		case r := <-m.sweepDone:
+			m.sweepDone = nil
+			m.onSwept(r)
+		case <-m.backoffC:
+			m.backoffC = nil
+			m.startPreflight(ctx)
 		}
-		<-subscribed
-		child, err := s.spec.Start(s.reaper)
-		if err != nil {
-			return err
-		}
-		s.started(child)
-		out := s.watch(ctx, child)
-		s.sweep(child)
-		s.explainKill(&out)
-		s.exited(child, out)
+	}
+	final := StateStopped
+	if m.code != 0 {
+		final = StateFailed
+	}
+	s.store.Update(func(st *Snapshot) { st.State = final })
+	return m.code, nil
+}
 
-		if out.stopping {
-			return stopExit(out)
+// enter moves to phase p and publishes the state it shows.
+func (m *machine) enter(p phase) {
+	m.phase = p
+	state := ""
+	switch p {
+	case phasePreflight:
+		state = StateStarting
+	case phaseRunning:
+		state = StateRunning
+	case phaseReady:
+		state = StateReady
+	case phaseRestarting, phaseBackoff:
+		state = StateRestarting
+	case phaseStopping:
+		state = StateStopping
+	case phaseSweeping:
+		state = StateRestarting
+		if m.stopSig != 0 {
+			state = StateStopping
 		}
-		d := backoff.Decide(time.Now(), time.Since(child.Started), out.status, out.reason)
-		if !d.Restart {
-			code := out.status.Shell()
-			if code == 0 && out.reason != ReasonExit {
-				// Stopped by the launcher for failing readiness, liveness or
-				// memory: a failure even if node exited 0 on the SIGTERM.
-				code = 1
-			}
-			s.log.Info().Int(logKeyCode, code).Int("restarts", s.store.Load().Child.Restarts).Msgf("not restarting %s: %s", s.name, d.Why)
-			return exitWith(code)
+	case phaseDone:
+		return // Run publishes stopped or failed
+	}
+	m.s.store.Update(func(st *Snapshot) { st.State = state })
+}
+
+// finish ends supervision with code.
+func (m *machine) finish(code int) {
+	m.code = code
+	m.phase = phaseDone
+}
+
+func (m *machine) timer(d time.Duration) <-chan time.Time {
+	t := time.NewTimer(d)
+	m.timers = append(m.timers, t)
+	return t.C
+}
+
+func (m *machine) stopTimers() {
+	for _, t := range m.timers {
+		t.Stop()
+	}
+	m.timers = nil
+}
+
+// --- preflight -------------------------------------------------------------
+
+// startPreflight runs the checks beside the loop (or, without a preflight,
+// reports at once).
+func (m *machine) startPreflight(ctx context.Context) {
+	m.enter(phasePreflight)
+	m.preflightDone = make(chan *Report, 1)
+	if m.s.Preflight == nil {
+		m.preflightDone <- nil
+		return
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	m.preflight = cancel
+	go func() { m.preflightDone <- m.s.Preflight.Run(pctx) }()
+}
+
+func (m *machine) onPreflight(ctx context.Context, r *Report, subscribed <-chan struct{}) {
+	if m.preflight != nil {
+		m.preflight()
+		m.preflight = nil
+	}
+	if m.phase == phaseStopping { // a stop came while the checks ran
+		m.finish(0)
+		return
+	}
+	if r != nil {
+		m.s.publishPreflight(r)
+		switch {
+		case r.Transient():
+			// Not a verdict on the image: the launcher ran short of
+			// descriptors, memory or processes. The restart policy decides.
+			m.s.log.Error().Msg("preflight could not run its checks (the launcher is short of resources): not starting node now")
+			m.out = outcome{status: ExitStatus{Code: ExitPreflight}, reason: ReasonResources}
+			m.decide()
+			return
+		case !r.OK:
+			m.s.log.Error().Msgf("preflight failed in %.1f ms: not starting node", r.DurationMS)
+			m.finish(ExitPreflight)
+			return
 		}
-		s.setState(StateRestarting)
-		s.store.Update(func(st *Snapshot) { st.Child.Restarts++ })
-		s.log.Info().Str(logKeyReason, out.reason).Str(logKeyDelay, d.Delay.String()).
-			Msgf("restarting %s in %s (%s)", s.name, HumanDuration(d.Delay), d.Why)
-		if stopped := s.sleep(ctx, d.Delay); stopped {
-			code := out.status.Shell()
-			s.log.Info().Int(logKeyCode, code).Msg("stopped during the restart delay")
-			return exitWith(code)
+		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks)", r.DurationMS, len(r.Checks))
+	}
+	<-subscribed
+	m.spawn(ctx)
+}
+
+// --- the child ------------------------------------------------------------
+
+func (m *machine) spawn(ctx context.Context) {
+	s := m.s
+	c, err := s.spec.Start(s.reaper)
+	if err != nil {
+		var se *SpawnError
+		if errors.As(err, &se) && se.Transient() {
+			s.log.Error().Str("errno", unix.ErrnoName(se.Errno())).Err(err).Msgf("cannot start %s now", s.name)
+			m.out = outcome{status: ExitStatus{Code: 1}, reason: ReasonResources, detail: err.Error()}
+			m.decide()
+			return
+		}
+		code := 1
+		if errors.As(err, &se) {
+			code = se.Code
+		}
+		s.log.Error().Err(err).Msgf("cannot start %s", s.name)
+		m.finish(code)
+		return
+	}
+	m.child, m.out, m.isReady = c, outcome{reason: ReasonExit}, false
+	m.childDone = c.done
+	s.started(c)
+	m.enter(phaseRunning)
+	m.monitors = s.startMonitors(ctx, c)
+	m.readyC = m.timer(s.cfg.ReadyTimeout)
+}
+
+// onStop: SIGTERM or SIGINT (or ctx) asks for a stop.
+func (m *machine) onStop(sig syscall.Signal) {
+	s := m.s
+	switch m.phase {
+	case phaseRunning, phaseReady, phaseRestarting:
+		m.stopSig, m.out.reason = sig, ReasonStop
+		if m.graceC == nil {
+			m.graceC = m.timer(s.cfg.StopTimeout)
+		}
+		m.enter(phaseStopping)
+		s.log.Info().Str(logKeySignal, SignalName(sig)).
+			Msgf("stopping %s: %s forwarded, SIGKILL in %s", s.name, SignalName(sig), HumanDuration(s.cfg.StopTimeout))
+		s.forward(m.child, sig)
+	case phaseStopping:
+		if m.child == nil {
+			return // the preflight is being cancelled
+		}
+		s.log.Warn().Str(logKeySignal, SignalName(sig)).Msgf("second %s: killing %s now", SignalName(sig), s.name)
+		m.out.killed = true
+		m.child.kill()
+	case phasePreflight:
+		m.stopSig = sig
+		m.enter(phaseStopping)
+		s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s: stopping before %s started", SignalName(sig), s.name)
+		if m.preflight != nil {
+			m.preflight()
+		}
+	case phaseSweeping:
+		if m.stopSig == 0 {
+			m.stopSig = sig
+			m.enter(phaseSweeping) // now published as stopping
+			s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s: stopping once %s's descendants are gone", SignalName(sig), s.name)
+		}
+	case phaseBackoff:
+		code := m.out.status.Shell()
+		s.log.Info().Int(logKeyCode, code).Str(logKeySignal, SignalName(sig)).Msg("stopped during the restart delay")
+		m.finish(code)
+	}
+}
+
+// onSignal forwards any other signal to the child, when there is one.
+func (m *machine) onSignal(sig syscall.Signal) {
+	switch m.phase {
+	case phaseRunning, phaseReady, phaseRestarting, phaseStopping:
+		if m.child != nil {
+			m.s.forward(m.child, sig)
 		}
 	}
 }
 
-func (s *Supervisor) setState(state string) {
-	s.store.Update(func(st *Snapshot) { st.State = state })
+// onEvent: readiness, a restart asked by liveness or memory, a sample.
+func (m *machine) onEvent(ev childEvent) {
+	s := m.s
+	if m.child == nil || ev.pid != m.child.PID {
+		return // from a child already gone
+	}
+	switch {
+	case ev.sample != nil:
+		s.publishSample(ev.sample, ev.host)
+	case ev.ready != "" && m.phase == phaseRunning:
+		m.isReady, m.readyC = true, nil
+		m.enter(phaseReady)
+		s.ready(m.child, ev.ready)
+		m.monitors.readied()
+	case ev.restart != "" && (m.phase == phaseRunning || m.phase == phaseReady):
+		m.restart(ev.restart, ev.detail)
+	}
 }
+
+func (m *machine) onReadyTimeout() {
+	if m.phase == phaseRunning {
+		m.restart(ReasonReadiness, fmt.Sprintf("not ready within %s (LAUNCHER_READY_TIMEOUT)", HumanDuration(m.s.cfg.ReadyTimeout)))
+	}
+}
+
+// restart tells the child to stop, to start it again.
+func (m *machine) restart(reason, detail string) {
+	s := m.s
+	m.out.reason, m.out.detail = reason, detail
+	m.enter(phaseRestarting)
+	s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
+	s.forward(m.child, unix.SIGTERM)
+	m.graceC = m.timer(s.cfg.StopTimeout)
+	s.log.Info().Msgf("restart: SIGTERM forwarded to %s, SIGKILL in %s", s.name, HumanDuration(s.cfg.StopTimeout))
+}
+
+func (m *machine) onGrace() {
+	if m.child == nil || (m.phase != phaseRestarting && m.phase != phaseStopping) {
+		return
+	}
+	m.s.log.Warn().Msgf("%s did not stop within %s (LAUNCHER_STOP_TIMEOUT): SIGKILL", m.s.name, HumanDuration(m.s.cfg.StopTimeout))
+	m.out.killed = true
+	m.child.kill()
+}
+
+// onExit: the child's status arrived. Its monitors end, and what it left
+// behind is swept beside the loop.
+func (m *machine) onExit(st ExitStatus) {
+	s := m.s
+	m.out.status = st
+	if m.phase != phaseStopping && s.spec.Foreground && st.Signal == unix.SIGINT {
+		// Ctrl-C at the terminal went to node alone; it is a stop.
+		m.stopSig, m.out.reason = unix.SIGINT, ReasonStop
+	}
+	m.monitors.stop()
+	m.readyC, m.graceC = nil, nil
+	m.stopTimers()
+	c := m.child
+	m.enter(phaseSweeping)
+	m.sweepDone = make(chan sweepResult, 1)
+	go func() { m.sweepDone <- s.sweep(c) }()
+}
+
+// onSwept: the child and its descendants are gone; log its end, then stop
+// or decide on a restart.
+func (m *machine) onSwept(r sweepResult) {
+	s := m.s
+	c := m.child
+	c.finish(time.Second)
+	if r.killed > 0 {
+		ev := s.log.Info()
+		if r.survivors > 0 {
+			ev = s.log.Warn().Int("survivors", r.survivors)
+		}
+		ev.Int("count", r.killed).Int("passes", r.passes).
+			Msgf("killed %d leftover %s of %s in %d %s", r.killed, plural(r.killed, "process"), s.name, r.passes, plural(r.passes, "pass"))
+	}
+	s.explainKill(&m.out)
+	s.exited(c, m.out, m.stopSig)
+	m.child, m.monitors = nil, nil
+	if m.stopSig != 0 {
+		m.finish(stopExit(m.out.status, m.stopSig))
+		return
+	}
+	m.decide()
+}
+
+// decide applies the restart policy to the child that ended (or to the
+// start that could not happen).
+func (m *machine) decide() {
+	s := m.s
+	uptime := time.Duration(0)
+	if m.child != nil {
+		uptime = time.Since(m.child.Started)
+	}
+	d := m.backoff.Decide(time.Now(), uptime, m.out.status, m.out.reason)
+	if !d.Restart {
+		code := m.out.status.Shell()
+		if code == 0 && m.out.reason != ReasonExit {
+			// Stopped by the launcher for failing readiness, liveness or
+			// memory: a failure even if node exited 0 on the SIGTERM.
+			code = 1
+		}
+		s.log.Info().Int(logKeyCode, code).Int("restarts", s.store.Load().Child.Restarts).Msgf("not restarting %s: %s", s.name, d.Why)
+		m.finish(code)
+		return
+	}
+	m.enter(phaseBackoff)
+	s.store.Update(func(st *Snapshot) { st.Child.Restarts++ })
+	s.log.Info().Str(logKeyReason, m.out.reason).Str(logKeyDelay, d.Delay.String()).
+		Msgf("restarting %s in %s (%s)", s.name, HumanDuration(d.Delay), d.Why)
+	m.backoffC = m.timer(d.Delay)
+}
+
+// --- what the transitions tell the world ------------------------------------
 
 // explainKill tells apart the kernel's OOM killer from another SIGKILL the
 // launcher did not send, by the cgroup's OOM kill counter.
@@ -190,7 +510,6 @@ func (s *Supervisor) started(c *Child) {
 	}
 	s.log.Info().Int(logKeyPID, c.PID).Msgf("started %s", s.commandLine())
 	s.store.Update(func(st *Snapshot) {
-		st.State = StateRunning
 		st.Child.PID, st.Child.StartedAt = ptr(c.PID), ptr(c.Started.UTC())
 		st.Child.Ready, st.Child.ReadySeconds = false, nil
 		if !s.firstDone {
@@ -200,8 +519,8 @@ func (s *Supervisor) started(c *Child) {
 }
 
 // exited logs and publishes how a child ended.
-func (s *Supervisor) exited(c *Child, out outcome) {
-	s.logExit(c, out)
+func (s *Supervisor) exited(c *Child, out outcome, stopSig syscall.Signal) {
+	s.logExit(c, out, stopSig)
 	info := &ExitInfo{Code: out.status.Shell(), At: time.Now().UTC(), Reason: out.reason, Stderr: c.StderrTail()}
 	if out.status.Signal != 0 {
 		info.Signal = SignalName(out.status.Signal)
@@ -215,13 +534,12 @@ func (s *Supervisor) exited(c *Child, out outcome) {
 
 // ready publishes readiness, then logs it, with the startup timeline the
 // first time: whoever reads the log line finds /readyz answering 200.
-func (s *Supervisor) ready(c *Child) {
+func (s *Supervisor) ready(c *Child, how string) {
 	took := time.Since(c.Started)
 	first := !s.firstDone
 	s.firstDone = true
 	total := msSince(processStart)
 	s.store.Update(func(st *Snapshot) {
-		st.State = StateReady
 		st.Child.Ready, st.Child.ReadySeconds = true, ptr(took.Seconds())
 		if first {
 			st.Startup.ReadyMS = total
@@ -230,7 +548,7 @@ func (s *Supervisor) ready(c *Child) {
 	// A start is over: give back the pages only starting needed.
 	defer trimResident()
 	if !first {
-		s.log.Info().Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
+		s.log.Info().Str("by", how).Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
 		return
 	}
 	st := s.store.Load().Startup
@@ -242,238 +560,8 @@ func (s *Supervisor) ready(c *Child) {
 		// Both are whole microseconds; round away the subtraction's float noise.
 		spawn = math.Round((*st.SpawnMS-pre)*1000) / 1000
 	}
-	s.log.Info().Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
+	s.log.Info().Str("by", how).Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
 		Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawn)
-}
-
-// watch forwards signals, follows the monitors, and runs stops and
-// restarts until the child's status arrives.
-func (s *Supervisor) watch(ctx context.Context, c *Child) outcome {
-	out := outcome{reason: ReasonExit}
-	mctx, cancelMonitors := context.WithCancel(ctx)
-	var monitors sync.WaitGroup
-	s.startMonitors(mctx, &monitors, c)
-	var grace *time.Timer
-	var graceC <-chan time.Time
-	readyTimer := time.NewTimer(s.cfg.ReadyTimeout)
-	readyC := readyTimer.C
-	defer func() {
-		cancelMonitors()
-		monitors.Wait()
-		readyTimer.Stop()
-		if grace != nil {
-			grace.Stop()
-		}
-	}()
-	isReady := false
-	terminate := func(why string) {
-		grace = time.NewTimer(s.cfg.StopTimeout)
-		graceC = grace.C
-		s.log.Info().Msgf("%s: SIGTERM forwarded to %s, SIGKILL in %s", why, s.name, HumanDuration(s.cfg.StopTimeout))
-	}
-	beginStop := func(sig syscall.Signal) {
-		out.stopping, out.stopSig, out.reason = true, sig, ReasonStop
-		s.setState(StateStopping)
-		if grace == nil {
-			grace = time.NewTimer(s.cfg.StopTimeout)
-			graceC = grace.C
-		}
-		s.log.Info().Str(logKeySignal, SignalName(sig)).
-			Msgf("stopping %s: %s forwarded, SIGKILL in %s", s.name, SignalName(sig), HumanDuration(s.cfg.StopTimeout))
-	}
-	beginRestart := func(reason, detail string) {
-		if out.stopping || out.restarting {
-			return
-		}
-		out.restarting, out.reason = true, reason
-		s.setState(StateRestarting)
-		s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
-		s.forward(c, unix.SIGTERM)
-		terminate("restart")
-	}
-	done := ctx.Done()
-	for {
-		select {
-		case out.status = <-c.done:
-			if !out.stopping && s.spec.Foreground && out.status.Signal == unix.SIGINT {
-				// Ctrl-C at the terminal went to node alone; it is a stop.
-				out.stopping, out.stopSig, out.reason = true, unix.SIGINT, ReasonStop
-			}
-			return out
-		case sig := <-s.sigs:
-			sysSig := sig.(syscall.Signal)
-			switch {
-			case isStopSignal(sysSig) && out.stopping:
-				s.log.Warn().Str(logKeySignal, SignalName(sysSig)).Msgf("second %s: killing %s now", SignalName(sysSig), s.name)
-				c.kill()
-				out.killed = true
-				continue
-			case isStopSignal(sysSig):
-				beginStop(sysSig)
-			}
-			s.forward(c, sysSig)
-		case ev := <-s.events:
-			switch {
-			case ev.pid != c.PID: // from a child already gone
-			case ev.sample != nil:
-				s.publishSample(ev.sample, ev.host)
-			case ev.ready && !isReady:
-				isReady = true
-				readyTimer.Stop()
-				readyC = nil
-				s.ready(c)
-			case ev.restart != "":
-				beginRestart(ev.restart, ev.detail)
-			}
-		case <-readyC:
-			readyC = nil
-			beginRestart(ReasonReadiness, fmt.Sprintf("not ready within %s (LAUNCHER_READY_TIMEOUT)", HumanDuration(s.cfg.ReadyTimeout)))
-		case <-graceC:
-			graceC = nil
-			s.log.Warn().Msgf("%s did not stop within %s (LAUNCHER_STOP_TIMEOUT): SIGKILL", s.name, HumanDuration(s.cfg.StopTimeout))
-			c.kill()
-			out.killed = true
-		case <-done:
-			done = nil
-			if !out.stopping {
-				beginStop(unix.SIGTERM)
-				s.forward(c, unix.SIGTERM)
-			}
-		}
-	}
-}
-
-// startMonitors starts the goroutines that watch one child: readiness
-// (HTTP, IPC, or at once), then liveness; and sampling. Each ends with ctx.
-func (s *Supervisor) startMonitors(ctx context.Context, wg *sync.WaitGroup, c *Child) {
-	send := func(ev childEvent) {
-		ev.pid = c.PID
-		select {
-		case s.events <- ev:
-		case <-ctx.Done():
-		}
-	}
-	readied := make(chan struct{}) // closed once the child is ready
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if !s.waitReady(ctx, c) {
-			return
-		}
-		send(childEvent{ready: true})
-		close(readied)
-		if c.ipc != nil {
-			wg.Add(1)
-			go func() { defer wg.Done(); c.ipc.drain(ctx) }()
-		}
-		if reason, detail := s.liveness(ctx); reason != "" {
-			send(childEvent{restart: reason, detail: detail})
-		}
-	}()
-	if s.Sampler != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.sample(ctx, c, readied, send) }()
-	}
-}
-
-// waitReady reports readiness: at once without a ready URL or IPC, else
-// the first of the URL answering 2xx and the child's process.send('ready').
-func (s *Supervisor) waitReady(ctx context.Context, c *Child) bool {
-	if s.probe == nil && c.ipc == nil {
-		return true
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ready := make(chan bool, 2)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	if s.probe != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); ready <- s.probe.WaitReady(ctx) == nil }()
-	}
-	if c.ipc != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); ready <- c.ipc.waitReady(ctx) }()
-	}
-	for range 2 {
-		select {
-		case ok := <-ready:
-			if ok {
-				return true
-			}
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return false
-}
-
-// liveness probes the ready URL every LAUNCHER_LIVENESS_INTERVAL; it
-// returns a restart reason after LAUNCHER_LIVENESS_FAILURES failures in a row.
-func (s *Supervisor) liveness(ctx context.Context) (string, string) {
-	if s.probe == nil || s.cfg.LivenessInterval <= 0 {
-		return "", ""
-	}
-	t := time.NewTicker(s.cfg.LivenessInterval)
-	defer t.Stop()
-	failures := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return "", ""
-		case <-t.C:
-		}
-		err := s.probe.Probe(ctx, min(probeTimeout, s.cfg.LivenessInterval))
-		if ctx.Err() != nil {
-			return "", ""
-		}
-		if err == nil {
-			failures = 0
-			continue
-		}
-		failures++
-		s.log.Warn().Err(err).Msgf("liveness probe %d of %d failed", failures, s.cfg.LivenessFailures)
-		if failures >= s.cfg.LivenessFailures {
-			return ReasonLiveness, fmt.Sprintf("%d liveness probes failed in a row (last: %v)", failures, err)
-		}
-	}
-}
-
-// sample reads the child's and the container's figures every
-// LAUNCHER_SAMPLE_INTERVAL, publishes them, and asks for a restart after
-// memoryStrikes samples in a row above LAUNCHER_MEMORY_LIMIT.
-func (s *Supervisor) sample(ctx context.Context, c *Child, readied <-chan struct{}, send func(childEvent)) {
-	t := time.NewTicker(s.cfg.SampleInterval)
-	defer t.Stop()
-	strikes := 0
-	limit := uint64(s.cfg.MemoryLimit)
-	for {
-		// The first sample when the child is ready (or after one interval,
-		// if that comes first): at the spawn it would only compete with
-		// node's start for the CPU, and a person who runs `launcher status`
-		// once the add-on is up should not read "unknown" memory.
-		select {
-		case <-ctx.Done():
-			return
-		case <-readied:
-			readied = nil
-		case <-t.C:
-		}
-		if ps, err := s.Sampler.Process(c.PID); err == nil {
-			// Read here, off the supervision loop, which only publishes.
-			send(childEvent{sample: &ps, host: s.Sampler.Host()})
-			if limit > 0 && ps.RSS > limit {
-				strikes++
-				if strikes >= memoryStrikes {
-					send(childEvent{restart: ReasonMemory, detail: fmt.Sprintf("resident memory %s above LAUNCHER_MEMORY_LIMIT %s for %d samples in a row",
-						ByteSize(ps.RSS), s.cfg.MemoryLimit, strikes)})
-					strikes = 0
-				}
-			} else {
-				strikes = 0
-			}
-		}
-	}
 }
 
 func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
@@ -489,10 +577,9 @@ func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
 	})
 }
 
-// preflight runs the checks before a start and logs them: node's facts
+// publishPreflight publishes a preflight's report and logs it: node's facts
 // once, each failure at error with its fix, each warning with its hint.
-func (s *Supervisor) preflight(ctx context.Context) error {
-	r := s.Preflight.Run(ctx)
+func (s *Supervisor) publishPreflight(r *Report) {
 	s.store.Update(func(st *Snapshot) {
 		st.Preflight, st.Node = r, r.Node
 		if !s.firstDone {
@@ -513,12 +600,6 @@ func (s *Supervisor) preflight(ctx context.Context) error {
 			s.log.Debug().Str("check", c.Name).Msgf("preflight %s: %s", c.Name, c.Detail)
 		}
 	}
-	if !r.OK {
-		s.log.Error().Msgf("preflight failed in %.1f ms: not starting node", r.DurationMS)
-		return &ExitError{Code: ExitPreflight}
-	}
-	s.log.Info().Msgf("preflight passed in %.1f ms (%d checks)", r.DurationMS, len(r.Checks))
-	return nil
 }
 
 func (s *Supervisor) forward(c *Child, sig syscall.Signal) {
@@ -538,54 +619,9 @@ func (s *Supervisor) forward(c *Child, sig syscall.Signal) {
 	s.log.Info().Str(logKeySignal, name).Int(logKeyPID, c.PID).Msgf("forwarded %s to %s", name, s.name)
 }
 
-// sleep waits out a restart delay; a stop signal or ctx cuts it short and
-// reports true.
-func (s *Supervisor) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			return false
-		case <-ctx.Done():
-			return true
-		case sig := <-s.sigs:
-			if isStopSignal(sig.(syscall.Signal)) {
-				return true
-			}
-		}
-	}
-}
-
-// sweep kills what is left of the child's process group and every other
-// descendant of the launcher (those that escaped with setsid included), then
-// waits, bounded, until the reaper has collected them all.
-func (s *Supervisor) sweep(c *Child) {
-	// The child is reaped: what is left of its group, and any other
-	// descendant, is now the launcher's. With no children left there is
-	// nothing to look for.
-	_ = unix.Kill(-c.PID, unix.SIGKILL)
-	var left []int
-	if s.reaper.HasChildren() {
-		left = descendants(os.Getpid())
-	}
-	for _, pid := range left {
-		_ = unix.Kill(pid, unix.SIGKILL)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
-	defer cancel()
-	if err := s.reaper.WaitNoChildren(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		s.log.Warn().Err(err).Msg("waiting for descendants")
-	}
-	if len(left) > 0 {
-		s.log.Info().Int("count", len(left)).Msgf("killed %d leftover processes of %s", len(left), s.name)
-	}
-	c.finish(time.Second)
-}
-
-func (s *Supervisor) logExit(c *Child, out outcome) {
+func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	ev := s.log.Info()
-	clean := out.stopping && stopExit(out) == nil
+	clean := stopSig != 0 && stopExit(out.status, stopSig) == 0
 	if !out.status.Success() && !clean {
 		ev = s.log.Error()
 		if tail := c.StderrTail(); len(tail) > 0 {
@@ -611,17 +647,9 @@ func (s *Supervisor) commandLine() string {
 // or died of the very signal forwarded to it (also as a shell wrapper's
 // code 128+S), since the Supervisor marks exit 143 after SIGTERM as a
 // failure; otherwise the child's code, 137 when it had to be killed.
-func stopExit(out outcome) error {
-	st := out.status
-	if st.Success() || st.Signal == out.stopSig || (st.Signal == 0 && st.Code == 128+int(out.stopSig)) {
-		return nil
+func stopExit(st ExitStatus, stopSig syscall.Signal) int {
+	if st.Success() || st.Signal == stopSig || (st.Signal == 0 && st.Code == 128+int(stopSig)) {
+		return 0
 	}
-	return exitWith(st.Shell())
-}
-
-func exitWith(code int) error {
-	if code == 0 {
-		return nil
-	}
-	return &ExitError{Code: code}
+	return st.Shell()
 }

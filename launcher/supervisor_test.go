@@ -410,7 +410,7 @@ func TestRun_StopSweepsEscapedDescendants(t *testing.T) {
 			if alive(escaped) {
 				t.Errorf("the escaped process %d outlived the launcher\n%s", escaped, l.stdout)
 			}
-			if !strings.Contains(l.stdout.String(), "killed 1 leftover processes") {
+			if !strings.Contains(l.stdout.String(), "killed 1 leftover process of launcher.test in 1 pass") {
 				t.Errorf("the sweep is not logged:\n%s", l.stdout)
 			}
 		})

@@ -1,0 +1,159 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// monitors are the goroutines that watch one child for the loop:
+// readiness (by URL, by IPC, or at once), then liveness; and sampling. Each
+// owns what it reads (the IPC channel is its goroutine's alone, from the
+// spawn to its close) and reports to the loop as a childEvent. They end
+// when the child does.
+type monitors struct {
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	readyOnce sync.Once
+	isReady   chan struct{}      // closed once the loop took the child as ready
+	stopURL   context.CancelFunc // ends the URL readiness probe
+}
+
+// startMonitors starts the monitors of c.
+func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
+	ctx, cancel := context.WithCancel(ctx)
+	m := &monitors{cancel: cancel, isReady: make(chan struct{}), stopURL: func() {}}
+	send := func(ev childEvent) {
+		ev.pid = c.PID
+		select {
+		case s.events <- ev:
+		case <-ctx.Done():
+		}
+	}
+	m.run(func() {
+		// Readiness is the first of the URL answering 2xx and the child's
+		// process.send('ready'); with neither, the spawn itself.
+		if s.probe == nil && c.ipc == nil {
+			send(childEvent{ready: "spawn"})
+		}
+	})
+	if c.ipc != nil {
+		ipc := c.ipc
+		m.run(func() { ipc.serve(ctx, func() { send(childEvent{ready: "ipc"}) }) })
+	}
+	if s.probe != nil {
+		urlCtx, stopURL := context.WithCancel(ctx)
+		m.stopURL = stopURL
+		m.run(func() {
+			if s.probe.WaitReady(urlCtx) == nil {
+				send(childEvent{ready: "url"})
+			}
+		})
+		m.run(func() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.isReady:
+			}
+			if reason, detail := s.liveness(ctx); reason != "" {
+				send(childEvent{restart: reason, detail: detail})
+			}
+		})
+	}
+	if s.Sampler != nil {
+		m.run(func() { s.sample(ctx, c, m.isReady, send) })
+	}
+	return m
+}
+
+func (m *monitors) run(f func()) {
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); f() }()
+}
+
+// readied tells the monitors that the loop took the child as ready: the
+// URL probe ends, liveness begins.
+func (m *monitors) readied() {
+	m.readyOnce.Do(func() {
+		m.stopURL()
+		close(m.isReady)
+	})
+}
+
+// stop ends the monitors and waits for them.
+func (m *monitors) stop() {
+	if m == nil {
+		return
+	}
+	m.cancel()
+	m.wg.Wait()
+}
+
+// liveness probes the ready URL every LAUNCHER_LIVENESS_INTERVAL; it
+// returns a restart reason after LAUNCHER_LIVENESS_FAILURES failures in a row.
+func (s *Supervisor) liveness(ctx context.Context) (string, string) {
+	if s.probe == nil || s.cfg.LivenessInterval <= 0 {
+		return "", ""
+	}
+	t := time.NewTicker(s.cfg.LivenessInterval)
+	defer t.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return "", ""
+		case <-t.C:
+		}
+		err := s.probe.Probe(ctx, min(probeTimeout, s.cfg.LivenessInterval))
+		if ctx.Err() != nil {
+			return "", ""
+		}
+		if err == nil {
+			failures = 0
+			continue
+		}
+		failures++
+		s.log.Warn().Err(err).Msgf("liveness probe %d of %d failed", failures, s.cfg.LivenessFailures)
+		if failures >= s.cfg.LivenessFailures {
+			return ReasonLiveness, fmt.Sprintf("%d liveness probes failed in a row (last: %v)", failures, err)
+		}
+	}
+}
+
+// sample reads the child's and the container's figures every
+// LAUNCHER_SAMPLE_INTERVAL, publishes them, and asks for a restart after
+// memoryStrikes samples in a row above LAUNCHER_MEMORY_LIMIT.
+func (s *Supervisor) sample(ctx context.Context, c *Child, readied <-chan struct{}, send func(childEvent)) {
+	t := time.NewTicker(s.cfg.SampleInterval)
+	defer t.Stop()
+	strikes := 0
+	limit := uint64(s.cfg.MemoryLimit)
+	for {
+		// The first sample when the child is ready (or after one interval,
+		// if that comes first): at the spawn it would only compete with
+		// node's start for the CPU, and a person who runs `launcher status`
+		// once the add-on is up should not read "unknown" memory.
+		select {
+		case <-ctx.Done():
+			return
+		case <-readied:
+			readied = nil
+		case <-t.C:
+		}
+		if ps, err := s.Sampler.Process(c.PID); err == nil {
+			// Read here, off the supervision loop, which only publishes.
+			send(childEvent{sample: &ps, host: s.Sampler.Host()})
+			if limit > 0 && ps.RSS > limit {
+				strikes++
+				if strikes >= memoryStrikes {
+					send(childEvent{restart: ReasonMemory, detail: fmt.Sprintf("resident memory %s above LAUNCHER_MEMORY_LIMIT %s for %d samples in a row",
+						ByteSize(ps.RSS), s.cfg.MemoryLimit, strikes)})
+					strikes = 0
+				}
+			} else {
+				strikes = 0
+			}
+		}
+	}
+}

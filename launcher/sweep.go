@@ -1,0 +1,100 @@
+package launcher
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sweepTimeout bounds the sweep: the passes of killing and reaping what a
+// child left behind.
+const sweepTimeout = 2 * time.Second
+
+// sweepResult is what a sweep did.
+type sweepResult struct {
+	killed    int // distinct processes killed
+	passes    int // kill-and-reap passes
+	survivors int // descendants still there when the time ran out
+}
+
+// killTree kills the tree of processes below root (root included when
+// withRoot): it freezes them first with SIGSTOP, listing again until a list
+// finds nothing new, so that a process that forks as fast as it can cannot
+// put a child out of reach between the list and the kill; then SIGKILLs
+// every one. It returns the pids it killed. It does not wait: the Reaper
+// collects them. It is the one function that kills trees.
+func killTree(root int, withRoot bool, deadline time.Time) []int {
+	frozen := map[int]bool{}
+	var order []int
+	stop := func(pid int) {
+		if !frozen[pid] {
+			frozen[pid] = true
+			order = append(order, pid)
+			_ = unix.Kill(pid, unix.SIGSTOP)
+		}
+	}
+	if withRoot {
+		stop(root)
+	}
+	for {
+		added := false
+		for _, pid := range descendants(root) {
+			if !frozen[pid] {
+				stop(pid)
+				added = true
+			}
+		}
+		if !added || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, pid := range order {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+	return order
+}
+
+// sweep kills what is left of the child's process group and every other
+// descendant of the launcher (those that escaped with setsid included),
+// pass after pass, each waiting for the Reaper to collect them, until none
+// is left or sweepTimeout runs out. It runs beside the supervision loop.
+func (s *Supervisor) sweep(c *Child) sweepResult {
+	_ = unix.Kill(-c.PID, unix.SIGKILL)
+	deadline := time.Now().Add(sweepTimeout)
+	self := os.Getpid()
+	killed := map[int]bool{}
+	var res sweepResult
+	for {
+		// With no children left there is nothing below the launcher.
+		pass := time.Now().Add(50 * time.Millisecond)
+		if pass.After(deadline) {
+			pass = deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), pass)
+		err := s.reaper.WaitNoChildren(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		left := descendants(self)
+		if len(left) == 0 {
+			// Only zombies the Reaper has yet to collect, or none.
+			if time.Now().After(deadline) {
+				break
+			}
+			continue
+		}
+		if time.Now().After(deadline) {
+			res.survivors = len(left)
+			break
+		}
+		res.passes++
+		for _, pid := range killTree(self, false, deadline) {
+			killed[pid] = true
+		}
+	}
+	res.killed = len(killed)
+	return res
+}
