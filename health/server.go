@@ -32,7 +32,7 @@ const (
 	readHeaderTimeout = 2 * time.Second
 	readTimeout       = 5 * time.Second
 	writeTimeout      = 5 * time.Second
-	idleTimeout       = 30 * time.Second
+	idleTimeout       = 5 * time.Second
 	maxHeaderBytes    = 8 << 10
 	shutdownTimeout   = time.Second
 )
@@ -56,13 +56,15 @@ func New(cfg *launcher.Config, store *launcher.StateStore, logger zerolog.Logger
 }
 
 func newServer(ln net.Listener, store *launcher.StateStore, logger zerolog.Logger) *Server {
+	bounded := newBoundedListener(ln, maxConns)
 	s := &Server{
 		log:     logger.With().Str("component", "health").Logger(),
 		store:   store,
-		ln:      ln,
+		ln:      bounded,
 		metrics: newExposition(store),
 	}
 	s.srv = &http.Server{
+		ConnState:         bounded.connState,
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

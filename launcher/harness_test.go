@@ -119,6 +119,38 @@ func fakeChild(args []string) int {
 		fmt.Printf("escaped-pid=%d\n", cmd.Process.Pid)
 		fmt.Println("child-ready")
 		select {}
+	case "forkloop-exit": // forkloop-exit SLEEP FLAG: first run: a shell in its own session that ignores SIGTERM and double-forks SLEEP as fast as it can, then exit 1; later runs: ready, wait
+		if _, err := os.Stat(args[2]); err == nil {
+			fmt.Println("child-ready")
+			select {}
+		}
+		os.WriteFile(args[2], nil, 0o644)
+		// Eight loops side by side, each double-forking as fast as it can:
+		// while a single pass lists and kills, the others go on forking.
+		loop := fmt.Sprintf("trap '' TERM; for j in 1 2 3 4 5 6 7 8; do ( i=0; while [ $i -lt 400 ]; do ( %s 10 & ); i=$((i+1)); done ) & done; wait", args[1])
+		cmd := exec.Command("/bin/sh", "-c", loop)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			fmt.Println("forkloop:", err)
+			return 2
+		}
+		// Exit once the loop is under way.
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)); len(b) > 0 {
+				break
+			}
+		}
+		fmt.Println("child-exiting")
+		return 1
+	case "ipc-ready": // say "ready" on node's IPC channel (fd 3, JSON lines), then wait
+		if os.Getenv("NODE_CHANNEL_FD") != "3" {
+			fmt.Println("no IPC channel")
+			return 2
+		}
+		f := os.NewFile(3, "ipc")
+		f.Write([]byte("\"ready\"\n"))
+		fmt.Println("child-ready")
+		select {}
 	case "spawn": // start N short processes and exit without waiting for them
 		for i := 0; i < arg(1); i++ {
 			if err := exec.Command("/bin/true").Start(); err != nil {
