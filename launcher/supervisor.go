@@ -149,7 +149,10 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 	// for before node starts.
 	signal.Notify(s.stops, unix.SIGTERM, unix.SIGINT)
 	subscribed := make(chan struct{})
-	go func() { defer close(subscribed); signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...) }()
+	go func() {
+		defer close(subscribed)
+		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
+	}()
 	defer func() { <-subscribed; signal.Stop(s.sigs); signal.Stop(s.stops) }()
 	if err := becomeSubreaper(); err != nil {
 		s.log.Warn().Err(err).Msg("cannot become child subreaper; orphans will not be reaped")
