@@ -277,3 +277,50 @@ func TestCore_MissingDevNullIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// The health server is bounded: 3,000 idle connections hold neither the
+// launcher's descriptors nor its memory, and /healthz still answers.
+func TestCore_HealthServerBounded(t *testing.T) {
+	addr := freeAddr(t)
+	l := launch(t, launchOpts{binary: realLauncher(t), args: []string{"run", "--", "/bin/sleep", "1000"},
+		env: []string{"LAUNCHER_HEALTH_ADDR=" + addr}})
+	l.waitFor("ready in")
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 3000 {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(conns), err)
+		}
+		conns = append(conns, c)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	began := time.Now()
+	res, err := client.Get("http://" + addr + "/healthz")
+	took := time.Since(began)
+	if err != nil {
+		t.Fatalf("/healthz with 3,000 idle connections: %v", err)
+	}
+	res.Body.Close()
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", l.pid()))
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.pid()))
+	anon := 0
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
+			anon, _ = strconv.Atoi(f[1])
+		}
+	}
+	t.Logf("3,000 idle connections: /healthz in %s, launcher holds %d descriptors, %d kB anonymous memory", took, len(fds), anon)
+	if len(fds) > 100 {
+		t.Errorf("the launcher holds %d descriptors: the connection cap does not hold", len(fds))
+	}
+	if anon > 16<<10 {
+		t.Errorf("the launcher's anonymous memory is %d kB, over 16 MB", anon)
+	}
+	l.signal(syscall.SIGTERM)
+	l.wait(15 * time.Second)
+}
