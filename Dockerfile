@@ -60,7 +60,7 @@ COPY cmd/ ./cmd/
 COPY launcher/ ./launcher/
 COPY health/ ./health/
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath \
-      -ldflags "-s -w -X github.com/hasync/launcher/launcher.Version=${BUILD_VERSION}" \
+      -ldflags "-s -w -X main.version=${BUILD_VERSION}" \
       -o /out/launcher ./cmd/launcher
 
 FROM ${BUILD_FROM} AS runtime

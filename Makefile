@@ -4,7 +4,7 @@
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO       ?= go
 BIN      := bin/launcher
-LDFLAGS  := -s -w -X github.com/hasync/launcher/launcher.Version=$(VERSION)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Each fuzz target's budget, in executions: a count, not a duration, because
 # a duration can end a run with a spurious "context deadline exceeded" when a
 # worker is busy at the deadline (golang/go#75804, fixed after Go 1.26).
@@ -36,9 +36,11 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
-	@set -e; for target in $$($(GO) test -list '^Fuzz' ./launcher | grep '^Fuzz'); do \
-		echo "fuzz $$target for $(FUZZEXECS) inputs"; \
-		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZEXECS)x -timeout 10m ./launcher; \
+	@set -e; for pkg in ./launcher/config ./launcher/preflight; do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$target ($$pkg) for $(FUZZEXECS) inputs"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZEXECS)x -timeout 10m $$pkg; \
+		done; \
 	done
 
 static: build

@@ -106,7 +106,7 @@ func TestDockerfile_LauncherBuilder(t *testing.T) {
 	stages, _ := stagesOf(t)
 	s := stage(t, stages, "launcher-builder")
 	all := strings.Join(runs(s), "\n")
-	for _, want := range []string{"CGO_ENABLED=0", "GOARCH=${TARGETARCH}", "-trimpath", `-ldflags "-s -w -X github.com/hasync/launcher/launcher.Version=`, "./cmd/launcher"} {
+	for _, want := range []string{"CGO_ENABLED=0", "GOARCH=${TARGETARCH}", "-trimpath", `-ldflags "-s -w -X main.version=`, "./cmd/launcher"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("launcher-builder lacks %q:\n%s", want, all)
 		}

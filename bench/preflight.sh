@@ -9,7 +9,7 @@ count=${1:-10}
 make -s fixtures build >/dev/null
 echo "| benchmark | median | min | max |"
 echo "|---|---|---|---|"
-go test -run '^$' -bench 'BenchmarkPreflight' -benchtime 100x -count "$count" ./launcher |
+go test -run '^$' -bench 'BenchmarkPreflight' -benchtime 100x -count "$count" ./launcher/preflight |
   awk '/^BenchmarkPreflight/ { n=$1; sub(/-[0-9]+$/, "", n); sub(/^BenchmarkPreflight\//, "", n); print n, $3 }' |
   sort -k1,1 -k2,2n |
   awk '{ v[$1] = v[$1] " " $2; c[$1]++ }

@@ -12,26 +12,15 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
 )
-
-// Wire hands the health server, the sampler and the healthcheck and status
-// subcommands to the program: what cmd/launcher runs.
-func Wire(m *launcher.Main) {
-	m.Health = New
-	m.Sampler = NewSampler()
-	if m.Commands == nil {
-		m.Commands = map[string]launcher.Command{}
-	}
-	m.Commands["healthcheck"] = healthcheck
-	m.Commands["status"] = status
-}
 
 // addr is LAUNCHER_HEALTH_ADDR as the running launcher uses it. These
 // subcommands read only that variable: a broken options file must not
 // make a container look unhealthy.
-func addr(m *launcher.Main) (string, error) {
-	a := launcher.DefaultConfig().HealthAddr
-	for _, kv := range m.Environ {
+func addr(environ []string) (string, error) {
+	a := config.DefaultConfig().HealthAddr
+	for _, kv := range environ {
 		if v, ok := strings.CutPrefix(kv, "LAUNCHER_HEALTH_ADDR="); ok {
 			a = v
 		}
@@ -70,67 +59,51 @@ type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
 
-// healthcheck is `launcher healthcheck`, for the Dockerfile's HEALTHCHECK:
-// quiet, exit 0 when /healthz answers 200, else 1.
-func healthcheck(ctx context.Context, m *launcher.Main, args []string) error {
-	if len(args) > 0 {
-		return usage(m, fmt.Sprintf("unknown argument %q for healthcheck", args[0]))
-	}
-	a, err := addr(m)
+// Healthcheck is `launcher healthcheck`, for the Dockerfile's HEALTHCHECK:
+// quiet; nil when /healthz answers 200.
+func Healthcheck(ctx context.Context, environ []string) error {
+	a, err := addr(environ)
 	if err != nil {
-		return &launcher.ExitError{Code: 1, Err: err}
+		return err
 	}
 	resp, err := get(ctx, "http://"+a+"/healthz")
 	if err != nil {
-		return &launcher.ExitError{Code: 1, Err: err}
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &launcher.ExitError{Code: 1, Err: fmt.Errorf("healthz answered %s", resp.Status)}
+		return fmt.Errorf("healthz answered %s", resp.Status)
 	}
 	return nil
 }
 
-func usage(m *launcher.Main, msg string) error {
-	err := &launcher.UsageError{Msg: msg}
-	fmt.Fprintln(m.Stderr, "launcher: "+err.Error())
-	return err
-}
-
-// status is `launcher status [--json]`: the running launcher's state for a
-// person, or /status as it is.
-func status(ctx context.Context, m *launcher.Main, args []string) error {
-	asJSON := false
-	for _, a := range args {
-		if a != "--json" {
-			return usage(m, fmt.Sprintf("unknown flag %q for status", a))
-		}
-		asJSON = true
-	}
-	a, err := addr(m)
+// Status is `launcher status [--json]`: the running launcher's state for a
+// person, or /status as it is. It says on stderr why it cannot.
+func Status(ctx context.Context, environ []string, asJSON bool, stdout, stderr io.Writer) error {
+	a, err := addr(environ)
 	if err != nil {
-		fmt.Fprintln(m.Stderr, "launcher status: "+err.Error())
-		return &launcher.ExitError{Code: 1, Err: err}
+		fmt.Fprintln(stderr, "launcher status: "+err.Error())
+		return err
 	}
 	resp, err := get(ctx, "http://"+a+"/status")
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "launcher status: no launcher answers at %s: %v\n", a, err)
-		return &launcher.ExitError{Code: 1, Err: err}
+		fmt.Fprintf(stderr, "launcher status: no launcher answers at %s: %v\n", a, err)
+		return err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return &launcher.ExitError{Code: 1, Err: err}
+		return err
 	}
 	if asJSON {
-		_, _ = m.Stdout.Write(body)
-		return nil
+		_, err = stdout.Write(body)
+		return err
 	}
 	var snap launcher.Snapshot
 	if err := json.Unmarshal(body, &snap); err != nil {
-		fmt.Fprintf(m.Stderr, "launcher status: %s did not answer a status: %v\n", a, err)
-		return &launcher.ExitError{Code: 1, Err: err}
+		fmt.Fprintf(stderr, "launcher status: %s did not answer a status: %v\n", a, err)
+		return err
 	}
-	WriteStatus(m.Stdout, &snap, os.Getenv("NO_COLOR") == "")
+	WriteStatus(stdout, &snap, os.Getenv("NO_COLOR") == "")
 	return nil
 }

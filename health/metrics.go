@@ -10,6 +10,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 // exposition keeps one metrics.Set whose values are set from a single
@@ -30,7 +31,7 @@ type exposition struct {
 func newExposition(store *launcher.StateStore) *exposition {
 	metrics.ExposeMetadata(true)
 	e := &exposition{store: store, set: metrics.NewSet()}
-	e.set.GetOrCreateGauge(fmt.Sprintf(`launcher_build_info{version=%q,goversion=%q}`, launcher.Version, runtime.Version()), nil).Set(1)
+	e.set.GetOrCreateGauge(fmt.Sprintf(`launcher_build_info{version=%q,goversion=%q}`, store.Load().Version, runtime.Version()), nil).Set(1)
 	return e
 }
 
@@ -121,7 +122,7 @@ func (e *exposition) render(w io.Writer, snap *launcher.Snapshot, reaped int64) 
 	e.gauge("launcher_container_memory_usage_bytes", f64(snap.Container.MemoryUsageBytes))
 	if snap.Preflight != nil {
 		for _, ch := range snap.Preflight.Checks {
-			e.gauge(fmt.Sprintf(`launcher_preflight_check_success{check=%q}`, ch.Name), boolValue(ch.Status != launcher.StatusFail))
+			e.gauge(fmt.Sprintf(`launcher_preflight_check_success{check=%q}`, ch.Name), boolValue(ch.Status != preflight.StatusFail))
 		}
 	}
 	e.set.WritePrometheus(w)

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
 )
 
 // Server is the health server on LAUNCHER_HEALTH_ADDR.
@@ -39,7 +40,7 @@ const (
 
 // New binds LAUNCHER_HEALTH_ADDR at once, so a taken or bad address stops
 // the launcher before node starts (exit 2), and returns the server.
-func New(cfg *launcher.Config, store *launcher.StateStore, logger zerolog.Logger) (launcher.Service, error) {
+func New(cfg *config.Config, store *launcher.StateStore, logger zerolog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", cfg.HealthAddr)
 	if err != nil {
 		why := err.Error()
@@ -50,7 +51,7 @@ func New(cfg *launcher.Config, store *launcher.StateStore, logger zerolog.Logger
 		if errors.Is(err, syscall.EADDRINUSE) {
 			why += " (another process listens there: pick another LAUNCHER_HEALTH_ADDR, or off)"
 		}
-		return nil, &launcher.ConfigError{Problems: []error{fmt.Errorf("LAUNCHER_HEALTH_ADDR=%q: cannot listen: %s", cfg.HealthAddr, why)}}
+		return nil, &config.Error{Problems: []error{fmt.Errorf("LAUNCHER_HEALTH_ADDR=%q: cannot listen: %s", cfg.HealthAddr, why)}}
 	}
 	return newServer(ln, store, logger), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -27,10 +28,10 @@ func ptr[T any](v T) *T { return &v }
 func readySnapshot() func(*launcher.Snapshot) {
 	return func(s *launcher.Snapshot) {
 		s.State = launcher.StateReady
-		s.Node = &launcher.NodeInfo{Path: "/usr/bin/node", Version: "v18.20.4", ABI: 108, NAPI: 9, Libc: "musl", Arch: "x64"}
-		s.Preflight = &launcher.Report{OK: true, DurationMS: 3.2, Checks: []launcher.Check{
-			{Name: "entry", Status: launcher.StatusPass}, {Name: "native:bcrypt", Status: launcher.StatusPass},
-			{Name: "native-scan", Status: launcher.StatusWarn}}}
+		s.Node = &preflight.NodeInfo{Path: "/usr/bin/node", Version: "v18.20.4", ABI: 108, NAPI: 9, Libc: "musl", Arch: "x64"}
+		s.Preflight = &preflight.Report{OK: true, DurationMS: 3.2, Checks: []preflight.Check{
+			{Name: "entry", Status: preflight.StatusPass}, {Name: "native:bcrypt", Status: preflight.StatusPass},
+			{Name: "native-scan", Status: preflight.StatusWarn}}}
 		s.Startup = launcher.Startup{PreflightMS: ptr(3.4), SpawnMS: ptr(4.1), ReadyMS: ptr(612.0)}
 		s.Child = launcher.ChildState{PID: ptr(17), StartedAt: ptr(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), Ready: true,
 			ReadySeconds: ptr(0.6), Restarts: 2, LastExit: &launcher.ExitInfo{Code: 137, Signal: "SIGKILL", Reason: "memory"},
@@ -62,7 +63,7 @@ func TestHealthzAndReadyz(t *testing.T) {
 		{launcher.StateStopped, 503, 503},
 		{launcher.StateFailed, 503, 503},
 	} {
-		store := launcher.NewStateStore()
+		store := launcher.NewStateStore("test")
 		store.Update(func(s *launcher.Snapshot) { s.State = c.state })
 		for path, want := range map[string]int{"/healthz": c.healthz, "/readyz": c.ready} {
 			resp := serve(t, store, "GET", path)
@@ -81,7 +82,7 @@ func TestHealthzAndReadyz(t *testing.T) {
 }
 
 func TestMethodsAndPaths(t *testing.T) {
-	store := launcher.NewStateStore()
+	store := launcher.NewStateStore("test")
 	store.Update(readySnapshot())
 	for _, c := range []struct {
 		method, path string
@@ -103,7 +104,7 @@ func TestMethodsAndPaths(t *testing.T) {
 
 // /status is the contract's document, with null for what is not known yet.
 func TestStatus(t *testing.T) {
-	store := launcher.NewStateStore()
+	store := launcher.NewStateStore("test")
 	store.CountReaped(func() int64 { return 4 })
 	resp := serve(t, store, "GET", "/status")
 	var fresh map[string]any
@@ -137,7 +138,7 @@ func TestStatus(t *testing.T) {
 // The exposition parses with Prometheus' own parser, follows its naming
 // rules, and carries every metric of the contract.
 func TestMetrics(t *testing.T) {
-	store := launcher.NewStateStore()
+	store := launcher.NewStateStore("test")
 	store.CountReaped(func() int64 { return 7 })
 	store.Update(readySnapshot())
 	resp := serve(t, store, "GET", "/metrics")
@@ -184,7 +185,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// Before anything is known, unknown values are left out, not 0.
-	fresh := parse(t, readAll(serve(t, launcher.NewStateStore(), "GET", "/metrics")))
+	fresh := parse(t, readAll(serve(t, launcher.NewStateStore("test"), "GET", "/metrics")))
 	for _, absent := range []string{"launcher_child_resident_memory_bytes", "launcher_container_memory_limit_bytes", `launcher_startup_seconds{phase="ready"}`, "launcher_child_last_exit_code"} {
 		if _, ok := fresh[absent]; ok {
 			t.Errorf("%s is exposed before it is known", absent)
@@ -247,7 +248,7 @@ func parse(t *testing.T, body []byte) map[string]float64 {
 }
 
 func TestWriteStatus(t *testing.T) {
-	store := launcher.NewStateStore()
+	store := launcher.NewStateStore("test")
 	store.Update(readySnapshot())
 	store.Update(func(s *launcher.Snapshot) { s.Child.LastExit.Stderr = []string{"FATAL ERROR: Reached heap limit"} })
 	var buf bytes.Buffer

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 const barWidth = 40
@@ -28,7 +30,7 @@ func bar(v, full float64) string {
 	return s
 }
 
-func size(b uint64) string { return launcher.ByteSize(b).String() }
+func size(b uint64) string { return config.ByteSize(b).String() }
 
 // WriteStatus writes the status for a person at a glance: state, the
 // startup timeline as bars, memory against the container's limit,
@@ -114,7 +116,7 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 			fmt.Fprintln(w, "preflight FAILED")
 		}
 		for _, c := range p.Checks {
-			if c.Status != launcher.StatusPass {
+			if c.Status != preflight.StatusPass {
 				fmt.Fprintf(w, "  %s %s: %s\n      fix: %s\n", strings.ToUpper(string(c.Status)), c.Name, c.Detail, c.Hint)
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/shortage"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,7 +37,7 @@ type ChildSpec struct {
 	Args       []string
 	Dir        string
 	Env        []string
-	Credential *Credential
+	Credential *config.Credential
 	// Foreground puts the child's process group in the foreground of the
 	// terminal on stdin, so Ctrl-C reaches it, and only it.
 	Foreground bool
@@ -49,7 +51,7 @@ type ChildSpec struct {
 // NewChildSpec builds the command from the configuration: `run -- CMD` or
 // LAUNCHER_NODE LAUNCHER_NODE_ARGS LAUNCHER_ENTRY in LAUNCHER_APP_DIR.
 // The error of a missing or unusable command carries exit code 127 or 126.
-func NewChildSpec(cfg *Config, environ []string) (ChildSpec, error) {
+func NewChildSpec(cfg *config.Config, environ []string) (ChildSpec, error) {
 	var argv []string
 	dir := ""
 	if cfg.Generic() {
@@ -73,9 +75,9 @@ func NewChildSpec(cfg *Config, environ []string) (ChildSpec, error) {
 
 // childEnv is the launcher's environment, plus the add-on's options when
 // LAUNCHER_OPTIONS_ENV is on, plus HOME and USER of LAUNCHER_USER.
-func childEnv(environ []string, cfg *Config) []string {
+func childEnv(environ []string, cfg *config.Config) []string {
 	out := append([]string(nil), environ...)
-	set := envMap(environ)
+	set := config.EnvMap(environ)
 	if cfg.OptionsEnv {
 		vars, _ := cfg.Options.Env(set)
 		out = append(out, vars...)
@@ -87,20 +89,6 @@ func childEnv(environ []string, cfg *Config) []string {
 		}
 	}
 	return out
-}
-
-// envMap turns KEY=VALUE pairs into a map; a later pair wins, as in exec.
-func envMap(environ []string) map[string]string {
-	m := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		for i := 0; i < len(kv); i++ {
-			if kv[i] == '=' {
-				m[kv[:i]] = kv[i+1:]
-				break
-			}
-		}
-	}
-	return m
 }
 
 // SpawnError is a child that could not be started, with the code a shell
@@ -125,22 +113,7 @@ func (e *SpawnError) Errno() unix.Errno {
 // Transient reports a failure of the moment, not of the command: the
 // launcher or the system ran short of descriptors, processes or memory.
 // The restart policy decides what follows, as for a child that failed.
-func (e *SpawnError) Transient() bool { return transientErrno(e.Errno()) }
-
-// isTransient reports whether err comes from a shortage of the moment.
-func isTransient(err error) bool {
-	var errno unix.Errno
-	return errors.As(err, &errno) && transientErrno(errno)
-}
-
-// transientErrno reports the errors that say "not now" rather than "never".
-func transientErrno(errno unix.Errno) bool {
-	switch errno {
-	case unix.EMFILE, unix.ENFILE, unix.EAGAIN, unix.ENOMEM:
-		return true
-	}
-	return false
-}
+func (e *SpawnError) Transient() bool { return shortage.Errno(e.Errno()) }
 
 // startError maps a failed exec to the shell's codes: 127 not found,
 // 126 found but not executable.
@@ -159,7 +132,7 @@ func startError(name string, err error) error {
 // SIGKILL as its parent-death signal. The caller's goroutine must stay
 // locked to its OS thread for as long as the child runs, since the kernel
 // sends the parent-death signal when the creating thread ends
-// (supervisors.md §4d).
+// (docs/DESIGN.md, "PID 1 in Go").
 func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -173,7 +146,7 @@ func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 			Foreground: spec.Foreground,
 			Ctty:       0, // with Foreground: stdin, a descriptor of this process
 			Pdeathsig:  syscall.SIGKILL,
-			Credential: spec.Credential.syscall(),
+			Credential: spec.Credential.Syscall(),
 		},
 	}
 	var ipc *ipcChannel

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hasync/launcher/launcher/config"
 	"github.com/rs/zerolog"
 )
 
@@ -26,35 +27,35 @@ const (
 
 // NewLogger returns the launcher's logger: bashio's console lines or
 // zerolog's JSON, filtered at level. clock stamps each line; nil is time.Now.
-func NewLogger(out io.Writer, format LogFormat, level Level, color bool, clock func() time.Time) zerolog.Logger {
+func NewLogger(out io.Writer, format config.LogFormat, level config.Level, color bool, clock func() time.Time) zerolog.Logger {
 	if clock == nil {
 		clock = time.Now
 	}
 	var w io.Writer = out
-	if format == FormatConsole {
+	if format == config.FormatConsole {
 		w = &consoleWriter{out: out, color: color, clock: clock}
 	}
 	stamp := zerolog.HookFunc(func(e *zerolog.Event, _ zerolog.Level, _ string) {
-		if format == FormatJSON {
+		if format == config.FormatJSON {
 			e.Time(zerolog.TimestampFieldName, clock())
 		}
 	})
-	return zerolog.New(w).Level(level.zerolog()).Hook(stamp)
+	return zerolog.New(w).Level(zerologLevel(level)).Hook(stamp)
 }
 
-// zerolog maps a bashio level to zerolog's threshold. zerolog has no notice
+// zerologLevel maps a bashio level to zerolog's threshold. zerolog has no notice
 // level; the launcher logs nothing at notice, so notice filters like warning.
-func (l Level) zerolog() zerolog.Level {
+func zerologLevel(l config.Level) zerolog.Level {
 	switch l {
-	case LevelTrace:
+	case config.LevelTrace:
 		return zerolog.TraceLevel
-	case LevelDebug:
+	case config.LevelDebug:
 		return zerolog.DebugLevel
-	case LevelInfo:
+	case config.LevelInfo:
 		return zerolog.InfoLevel
-	case LevelNotice, LevelWarning:
+	case config.LevelNotice, config.LevelWarning:
 		return zerolog.WarnLevel
-	case LevelError:
+	case config.LevelError:
 		return zerolog.ErrorLevel
 	}
 	return zerolog.FatalLevel

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -32,14 +33,14 @@ func TestLogger_Golden(t *testing.T) {
 	clock := func() time.Time { return time.Date(2026, 11, 27, 8, 9, 10, 0, time.UTC) }
 	for _, c := range []struct {
 		file   string
-		format launcher.LogFormat
-		level  launcher.Level
+		format config.LogFormat
+		level  config.Level
 		color  bool
 	}{
-		{"console-color.txt", launcher.FormatConsole, launcher.LevelTrace, true},
-		{"console-nocolor.txt", launcher.FormatConsole, launcher.LevelInfo, false},
-		{"console-warning.txt", launcher.FormatConsole, launcher.LevelNotice, false},
-		{"json.txt", launcher.FormatJSON, launcher.LevelDebug, true},
+		{"console-color.txt", config.FormatConsole, config.LevelTrace, true},
+		{"console-nocolor.txt", config.FormatConsole, config.LevelInfo, false},
+		{"console-warning.txt", config.FormatConsole, config.LevelNotice, false},
+		{"json.txt", config.FormatJSON, config.LevelDebug, true},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			var buf bytes.Buffer

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/hasync/launcher/launcher/config"
 )
 
 // monitors are the goroutines that watch one child for the loop:
@@ -148,7 +150,7 @@ func (s *Supervisor) sample(ctx context.Context, c *Child, readied <-chan struct
 				strikes++
 				if strikes >= memoryStrikes {
 					send(childEvent{restart: ReasonMemory, detail: fmt.Sprintf("resident memory %s above LAUNCHER_MEMORY_LIMIT %s for %d samples in a row",
-						ByteSize(ps.RSS), s.cfg.MemoryLimit, strikes)})
+						config.ByteSize(ps.RSS), s.cfg.MemoryLimit, strikes)})
 					strikes = 0
 				}
 			} else {

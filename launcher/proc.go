@@ -105,10 +105,10 @@ func parentOf(pid int) (int, bool) {
 	return ppid, err == nil
 }
 
-// foregroundTTY reports whether stdin is this process's controlling
+// ForegroundTTY reports whether stdin is this process's controlling
 // terminal, so the child can be put in the terminal's foreground process
-// group and one Ctrl-C reaches it once (supervisors.md §4c).
-func foregroundTTY(fd int) bool {
+// group and one Ctrl-C reaches it once (docs/DESIGN.md, "PID 1 in Go").
+func ForegroundTTY(fd int) bool {
 	_, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
 	return err == nil
 }

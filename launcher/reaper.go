@@ -22,7 +22,7 @@ import (
 // or to the subreaper) is counted and dropped.
 //
 // Nothing else in the process may wait: exec.Cmd.Wait, Output and Run would
-// race the drain and lose the status (supervisors.md §4a). Start holds the
+// race the drain and lose the status (docs/DESIGN.md, "PID 1 in Go"). Start holds the
 // lock the drain takes, so a child that exits at once is still registered
 // before its status is collected.
 type Reaper struct {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hasync/launcher/launcher/config"
 )
 
 // stableUptime is how long a child must stay up for the backoff to start
@@ -26,7 +28,7 @@ const (
 // failure (reset after stableUptime up), and at most limit restarts within
 // window.
 type Backoff struct {
-	Policy      RestartPolicy
+	Policy      config.RestartPolicy
 	Limit       int
 	Window      time.Duration
 	Base, Max   time.Duration
@@ -35,7 +37,7 @@ type Backoff struct {
 }
 
 // NewBackoff takes its settings from the configuration.
-func NewBackoff(cfg *Config) *Backoff {
+func NewBackoff(cfg *config.Config) *Backoff {
 	return &Backoff{
 		Policy: cfg.Restart, Limit: cfg.RestartLimit, Window: cfg.RestartWindow,
 		Base: cfg.RestartDelay, Max: cfg.RestartDelayMax,
@@ -55,9 +57,9 @@ type Decision struct {
 func (b *Backoff) Decide(now time.Time, uptime time.Duration, status ExitStatus, reason string) Decision {
 	failed := !status.Success() || reason != ReasonExit
 	switch {
-	case b.Policy == RestartNever:
+	case b.Policy == config.RestartNever:
 		return Decision{Why: "restart policy is never"}
-	case b.Policy == RestartOnFailure && !failed:
+	case b.Policy == config.RestartOnFailure && !failed:
 		return Decision{Why: "it exited with code 0 and the restart policy is on-failure"}
 	}
 	if uptime >= stableUptime {

@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
 )
 
 func TestBackoff_Schedule(t *testing.T) {
-	b := &launcher.Backoff{Policy: launcher.RestartOnFailure, Limit: 10, Window: 10 * time.Minute,
+	b := &launcher.Backoff{Policy: config.RestartOnFailure, Limit: 10, Window: 10 * time.Minute,
 		Base: time.Second, Max: 30 * time.Second}
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	fail := launcher.ExitStatus{Code: 1}
@@ -35,7 +36,7 @@ func TestBackoff_Schedule(t *testing.T) {
 }
 
 func TestBackoff_Limit(t *testing.T) {
-	b := &launcher.Backoff{Policy: launcher.RestartAlways, Limit: 3, Window: time.Minute, Base: 0, Max: 0}
+	b := &launcher.Backoff{Policy: config.RestartAlways, Limit: 3, Window: time.Minute, Base: 0, Max: 0}
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	killed := launcher.ExitStatus{Signal: syscall.SIGKILL}
 	for i := 0; i < 3; i++ {
@@ -55,19 +56,19 @@ func TestBackoff_Limit(t *testing.T) {
 func TestBackoff_Policy(t *testing.T) {
 	ok, bad := launcher.ExitStatus{}, launcher.ExitStatus{Code: 2}
 	for _, c := range []struct {
-		policy  launcher.RestartPolicy
+		policy  config.RestartPolicy
 		status  launcher.ExitStatus
 		reason  string
 		restart bool
 	}{
-		{launcher.RestartNever, bad, launcher.ReasonExit, false},
-		{launcher.RestartNever, ok, launcher.ReasonLiveness, false},
-		{launcher.RestartOnFailure, ok, launcher.ReasonExit, false},
-		{launcher.RestartOnFailure, bad, launcher.ReasonExit, true},
-		{launcher.RestartOnFailure, launcher.ExitStatus{Signal: syscall.SIGSEGV}, launcher.ReasonExit, true},
-		{launcher.RestartOnFailure, ok, launcher.ReasonReadiness, true},
-		{launcher.RestartOnFailure, ok, launcher.ReasonMemory, true},
-		{launcher.RestartAlways, ok, launcher.ReasonExit, true},
+		{config.RestartNever, bad, launcher.ReasonExit, false},
+		{config.RestartNever, ok, launcher.ReasonLiveness, false},
+		{config.RestartOnFailure, ok, launcher.ReasonExit, false},
+		{config.RestartOnFailure, bad, launcher.ReasonExit, true},
+		{config.RestartOnFailure, launcher.ExitStatus{Signal: syscall.SIGSEGV}, launcher.ReasonExit, true},
+		{config.RestartOnFailure, ok, launcher.ReasonReadiness, true},
+		{config.RestartOnFailure, ok, launcher.ReasonMemory, true},
+		{config.RestartAlways, ok, launcher.ReasonExit, true},
 	} {
 		b := &launcher.Backoff{Policy: c.policy, Limit: 5, Window: time.Minute}
 		if d := b.Decide(time.Now(), 0, c.status, c.reason); d.Restart != c.restart {

@@ -89,12 +89,12 @@ func forwardedSignalsBut(except ...syscall.Signal) []os.Signal {
 	return out
 }
 
-// catchSIGPIPE makes writes to a closed stdout or stderr fail with EPIPE
+// CatchSIGPIPE makes writes to a closed stdout or stderr fail with EPIPE
 // instead of killing the launcher: without a Notify for SIGPIPE the Go
 // runtime dies of it (and as PID 1, where the kernel ignores the signal,
 // exits 2). Caught, not ignored, because node would inherit SIG_IGN.
 // Nobody reads the channel; being subscribed is what counts.
-func catchSIGPIPE() (stop func()) {
+func CatchSIGPIPE() (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, unix.SIGPIPE)
 	return func() { signal.Stop(ch) }

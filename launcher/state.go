@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 // processStart is as close to the process's start as Go lets us get: the
@@ -24,14 +26,14 @@ const (
 // Snapshot is the supervisor's state, published for the health server.
 // A published Snapshot is never changed: readers may keep it.
 type Snapshot struct {
-	Version   string         `json:"version"`
-	State     string         `json:"state"`
-	Node      *NodeInfo      `json:"node"`
-	Preflight *Report        `json:"preflight"`
-	Startup   Startup        `json:"startup"`
-	Child     ChildState     `json:"child"`
-	Launcher  LauncherState  `json:"launcher"`
-	Container ContainerState `json:"container"`
+	Version   string              `json:"version"`
+	State     string              `json:"state"`
+	Node      *preflight.NodeInfo `json:"node"`
+	Preflight *preflight.Report   `json:"preflight"`
+	Startup   Startup             `json:"startup"`
+	Child     ChildState          `json:"child"`
+	Launcher  LauncherState       `json:"launcher"`
+	Container ContainerState      `json:"container"`
 
 	// SignalsForwarded counts forwarded signals by name.
 	SignalsForwarded map[string]int64 `json:"signals_forwarded"`
@@ -111,9 +113,9 @@ func (s *StateStore) Reaped() int64 {
 }
 
 // NewStateStore starts in state starting.
-func NewStateStore() *StateStore {
+func NewStateStore(version string) *StateStore {
 	s := &StateStore{}
-	s.cur.Store(&Snapshot{Version: Version, State: StateStarting, SignalsForwarded: map[string]int64{}})
+	s.cur.Store(&Snapshot{Version: version, State: StateStarting, SignalsForwarded: map[string]int64{}})
 	return s
 }
 

@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/plural"
+	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 )
@@ -30,14 +33,14 @@ const memoryStrikes = 3
 // event. The Reaper is the only waiter; the health server only reads what
 // the loop publishes in the StateStore.
 type Supervisor struct {
-	cfg    *Config
+	cfg    *config.Config
 	spec   ChildSpec
 	log    zerolog.Logger
 	reaper *Reaper
 	store  *StateStore
 	// Preflight, when set, runs before every start; a failure ends Run
 	// with exit 3.
-	Preflight *Preflight
+	Preflight *preflight.Preflight
 	// Sampler, when set, samples the child and the container every
 	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
 	Sampler Sampler
@@ -66,7 +69,7 @@ type childEvent struct {
 }
 
 // NewSupervisor prepares supervision of spec.
-func NewSupervisor(cfg *Config, spec ChildSpec, reaper *Reaper, store *StateStore, log zerolog.Logger) *Supervisor {
+func NewSupervisor(cfg *config.Config, spec ChildSpec, reaper *Reaper, store *StateStore, log zerolog.Logger) *Supervisor {
 	name := "node"
 	if cfg.Generic() {
 		name = spec.Args[0][strings.LastIndexByte(spec.Args[0], '/')+1:]
@@ -126,7 +129,7 @@ type machine struct {
 	preflight context.CancelFunc // cancels the running preflight
 
 	// What the loop waits on besides signals; nil when not awaited.
-	preflightDone chan *Report
+	preflightDone chan *preflight.Report
 	childDone     <-chan ExitStatus
 	sweepDone     chan sweepResult
 	readyC        <-chan time.Time
@@ -252,7 +255,7 @@ func (m *machine) stopTimers() {
 // reports at once).
 func (m *machine) startPreflight(ctx context.Context) {
 	m.enter(phasePreflight)
-	m.preflightDone = make(chan *Report, 1)
+	m.preflightDone = make(chan *preflight.Report, 1)
 	if m.s.Preflight == nil {
 		m.preflightDone <- nil
 		return
@@ -262,7 +265,7 @@ func (m *machine) startPreflight(ctx context.Context) {
 	go func() { m.preflightDone <- m.s.Preflight.Run(pctx) }()
 }
 
-func (m *machine) onPreflight(ctx context.Context, r *Report, subscribed <-chan struct{}) {
+func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscribed <-chan struct{}) {
 	if m.preflight != nil {
 		m.preflight()
 		m.preflight = nil
@@ -446,7 +449,7 @@ func (m *machine) onSwept(r sweepResult) {
 			ev = s.log.Warn().Int("survivors", r.survivors)
 		}
 		ev.Int("count", r.killed).Int("passes", r.passes).
-			Msgf("killed %d leftover %s of %s in %d %s", r.killed, plural(r.killed, "process"), s.name, r.passes, plural(r.passes, "pass"))
+			Msgf("killed %d leftover %s of %s in %d %s", r.killed, plural.Word(r.killed, "process", "processes"), s.name, r.passes, plural.Word(r.passes, "pass", "passes"))
 	}
 	s.explainKill(&m.out)
 	s.exited(c, m.out, m.stopSig)
@@ -498,7 +501,7 @@ func (s *Supervisor) explainKill(out *outcome) {
 		out.reason = ReasonOOM
 		limit := "no limit set"
 		if host.MemoryLimit > 0 {
-			limit = "limit " + ByteSize(host.MemoryLimit).String()
+			limit = "limit " + config.ByteSize(host.MemoryLimit).String()
 		}
 		s.log.Error().Uint64("oom_kills", host.OOMKills).Msgf("%s was killed by the kernel: out of memory (the container's memory cgroup counted an OOM kill; %s)", s.name, limit)
 		return
@@ -582,7 +585,7 @@ func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
 
 // publishPreflight publishes a preflight's report and logs it: node's facts
 // once, each failure at error with its fix, each warning with its hint.
-func (s *Supervisor) publishPreflight(r *Report) {
+func (s *Supervisor) publishPreflight(r *preflight.Report) {
 	s.store.Update(func(st *Snapshot) {
 		st.Preflight, st.Node = r, r.Node
 		if !s.firstDone {
@@ -591,13 +594,13 @@ func (s *Supervisor) publishPreflight(r *Report) {
 	})
 	if n := r.Node; n != nil && !s.firstDone {
 		s.log.Info().Str("node", n.Path).Int("abi", n.ABI).Str("libc", n.Libc).Str("arch", n.Arch).
-			Msgf("node %s (NODE_MODULE_VERSION %d, N-API %d, %s, %s)", n.Version, n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
+			Msgf("node %s (%s)", n.Version, n.Facts())
 	}
 	for _, c := range r.Checks {
 		switch c.Status {
-		case StatusFail:
+		case preflight.StatusFail:
 			s.log.Error().Str("check", c.Name).Str("fix", c.Hint).Msgf("preflight %s failed: %s", c.Name, c.Detail)
-		case StatusWarn:
+		case preflight.StatusWarn:
 			s.log.Warn().Str("check", c.Name).Str("fix", c.Hint).Msgf("preflight %s: %s", c.Name, c.Detail)
 		default:
 			s.log.Debug().Str("check", c.Name).Msgf("preflight %s: %s", c.Name, c.Detail)
@@ -636,7 +639,7 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	}
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
-		for _, d := range Diagnose(c.StderrTail()) {
+		for _, d := range preflight.Diagnose(c.StderrTail()) {
 			s.log.Error().Str("fix", d.Hint).Msgf("%s: %s", s.name, d.Cause)
 		}
 	}

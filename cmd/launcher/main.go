@@ -1,19 +1,315 @@
 // Command launcher is the container entrypoint of a Node.js Home Assistant
-// add-on: it checks that the backend will load, then runs and supervises it,
-// serving its health and metrics. See packages launcher and health.
+// add-on: it proves that the backend will load, then runs node as its
+// supervised child, as PID 1, serving health and metrics. This file is the
+// program: its subcommands, its usage, the wiring of the packages, and the
+// mapping of how it ended to an exit code. docs/LAUNCHER.md is its
+// reference; docs/DESIGN.md its design.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/health"
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/plural"
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
+// version is set at build time: -ldflags "-X main.version=1.2.3".
+var version = "dev"
+
 func main() {
-	m := launcher.NewMain()
-	health.Wire(m)
-	err := m.Run(context.Background(), os.Args[1:])
-	os.Exit(launcher.ExitCode(err))
+	p := program{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ()}
+	os.Exit(p.main(context.Background(), os.Args[1:]))
+}
+
+// program is the launcher's process: its standard files and environment.
+type program struct {
+	stdin          *os.File
+	stdout, stderr *os.File
+	environ        []string
+}
+
+const usage = `launcher: the entrypoint of a Node.js Home Assistant add-on.
+
+Usage:
+  launcher [run]                    preflight, then start and supervise node <entry>
+  launcher run -- CMD [ARGS...]     supervise CMD instead of node
+  launcher check [--json] [--deep]  preflight only
+  launcher healthcheck              exit 0 when the running launcher is healthy
+  launcher status [--json]          the running launcher's status
+  launcher version                  print the version (also --version, -v)
+  launcher help                     this text
+
+Configuration is by LAUNCHER_* environment variables and /data/options.json;
+see docs/LAUNCHER.md. Exit codes: the child's own, 2 bad configuration, 3 a
+failed preflight check.
+`
+
+// Exit codes of the launcher itself; a child's own code passes through.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the launcher itself failed
+	exitUsage = 2 // bad configuration, flag or subcommand
+)
+
+// main runs the subcommand in args and returns the process's exit code.
+func (p program) main(ctx context.Context, args []string) int {
+	defer launcher.CatchSIGPIPE()()
+	name, rest := "run", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, rest = args[0], args[1:]
+	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "--version", "-v":
+			name, rest = "version", args[1:]
+		case "-h", "--help":
+			name, rest = "help", args[1:]
+		}
+	}
+	switch name {
+	case "run":
+		command, err := parseRunArgs(rest)
+		if errors.Is(err, errHelp) {
+			fmt.Fprint(p.stdout, usage)
+			return exitOK
+		}
+		if err != nil {
+			return p.usageError(err.Error())
+		}
+		return p.run(ctx, command)
+	case "check":
+		return p.check(ctx, rest)
+	case "healthcheck":
+		if len(rest) > 0 {
+			return p.usageError(fmt.Sprintf("unknown argument %q for healthcheck", rest[0]))
+		}
+		if err := health.Healthcheck(ctx, p.environ); err != nil {
+			return exitFail
+		}
+		return exitOK
+	case "status":
+		asJSON := false
+		for _, a := range rest {
+			if a != "--json" {
+				return p.usageError(fmt.Sprintf("unknown flag %q for status", a))
+			}
+			asJSON = true
+		}
+		if err := health.Status(ctx, p.environ, asJSON, p.stdout, p.stderr); err != nil {
+			return exitFail
+		}
+		return exitOK
+	case "version":
+		fmt.Fprintln(p.stdout, versionLine())
+		return exitOK
+	case "help":
+		fmt.Fprint(p.stdout, usage)
+		return exitOK
+	}
+	return p.usageError(fmt.Sprintf("unknown subcommand %q", name))
+}
+
+// run is the launcher's life as the container's entrypoint: configuration,
+// the logger, the reaper, the health server, then supervision of the child
+// (with the preflight before every start of node) until it ends for good
+// or a stop comes; its exit code is the launcher's.
+func (p program) run(ctx context.Context, command []string) (code int) {
+	environ := config.EnvMap(p.environ)
+	cfg, err := config.LoadConfig(environ, command)
+	log := launcher.NewLogger(p.stdout, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
+	var reaper *launcher.Reaper
+	defer func() {
+		var reaped int64
+		if reaper != nil {
+			reaped = reaper.Orphans()
+		}
+		logExit(log, code, reaped)
+	}()
+	if err != nil {
+		return failed(log, err)
+	}
+	log.Info().Int("pid", os.Getpid()).Msg(versionLine())
+	if cfg.Options.Path != "" {
+		_, names := cfg.Options.Env(environ)
+		if !cfg.OptionsEnv {
+			names = nil
+		}
+		log.Info().Strs("exported", names).Msgf("read %d options from %s", len(cfg.Options.Values), cfg.Options.Path)
+	}
+	spec, err := launcher.NewChildSpec(&cfg, p.environ)
+	if err != nil {
+		return failed(log, err)
+	}
+	spec.Stdin, spec.Stdout, spec.Stderr = p.stdin, p.stdout, p.stderr
+	spec.Foreground = p.stdin != nil && launcher.ForegroundTTY(int(p.stdin.Fd()))
+	if cfg.Credential != nil {
+		log.Info().Msgf("the child runs as %s", cfg.Credential)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	store := launcher.NewStateStore(version)
+	if cfg.HealthEnabled() {
+		srv, err := health.New(&cfg, store, log)
+		if err != nil {
+			return failed(log, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Run(ctx); err != nil {
+				log.Error().Err(err).Msg("health server stopped")
+			}
+		}()
+	}
+	reaper = launcher.NewReaper(log)
+	store.CountReaped(reaper.Orphans)
+	wg.Add(1)
+	go func() { defer wg.Done(); reaper.Run(ctx) }()
+
+	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
+	sup.Sampler = health.NewSampler()
+	if !cfg.Generic() {
+		pf := newPreflight(&cfg, environ)
+		pf.Exec = reaper.Output
+		sup.Preflight = pf
+	}
+	code, err = sup.Run(ctx)
+	if err != nil {
+		return failed(log, err)
+	}
+	return code
+}
+
+// check runs the preflight alone and reports it: `launcher check [--json] [--deep]`.
+func (p program) check(ctx context.Context, args []string) int {
+	var asJSON, deep bool
+	for _, a := range args {
+		switch a {
+		case "--json":
+			asJSON = true
+		case "--deep":
+			deep = true
+		case "-h", "--help":
+			fmt.Fprint(p.stdout, usage)
+			return exitOK
+		default:
+			return p.usageError(fmt.Sprintf("unknown flag %q for check", a))
+		}
+	}
+	environ := config.EnvMap(p.environ)
+	cfg, err := config.LoadConfig(environ, nil)
+	if err != nil {
+		fmt.Fprintln(p.stderr, "launcher: "+err.Error())
+		return exitCode(err)
+	}
+	pf := newPreflight(&cfg, environ)
+	pf.Deep = deep
+	report := pf.Run(ctx)
+	if asJSON {
+		enc := json.NewEncoder(p.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(report)
+	} else {
+		report.WriteText(p.stdout)
+	}
+	if !report.OK {
+		return launcher.ExitPreflight
+	}
+	return exitOK
+}
+
+// newPreflight takes the checks' inputs from the configuration and the
+// environment node will have.
+func newPreflight(cfg *config.Config, environ map[string]string) *preflight.Preflight {
+	return &preflight.Preflight{
+		AppDir: cfg.AppDir, Entry: cfg.Entry, Node: cfg.Node,
+		NativeModules: cfg.NativeModules, LDLibraryPath: environ["LD_LIBRARY_PATH"], LibcEnv: environ["LIBC"],
+	}
+}
+
+func versionLine() string {
+	return fmt.Sprintf("launcher %s (%s, %s/%s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// usageError prints the one-line error and returns exit code 2.
+func (p program) usageError(msg string) int {
+	fmt.Fprintln(p.stderr, "launcher: "+msg+" (see 'launcher help')")
+	return exitUsage
+}
+
+var errHelp = errors.New("help")
+
+// parseRunArgs accepts nothing, or `-- CMD [ARGS...]`.
+func parseRunArgs(args []string) ([]string, error) {
+	switch {
+	case len(args) == 0:
+		return nil, nil
+	case args[0] == "--" && len(args) > 1:
+		return args[1:], nil
+	case args[0] == "--":
+		return nil, errors.New("`run --` needs a command after it")
+	case args[0] == "-h" || args[0] == "--help":
+		return nil, errHelp
+	case strings.HasPrefix(args[0], "-"):
+		return nil, fmt.Errorf("unknown flag %q for run", args[0])
+	}
+	return nil, fmt.Errorf("unexpected argument %q; to supervise a command use `run -- %s`", args[0], args[0])
+}
+
+// exitCode maps the launcher's own failure to its exit code: 2 for the
+// configuration, the shell's 126 or 127 for a command that cannot start,
+// else 1.
+func exitCode(err error) int {
+	var (
+		cfgErr *config.Error
+		spawn  *launcher.SpawnError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &cfgErr):
+		return exitUsage
+	case errors.As(err, &spawn):
+		return spawn.Code
+	}
+	return exitFail
+}
+
+// failed logs the launcher's own failure and returns its exit code.
+func failed(log zerolog.Logger, err error) int {
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		msgs := make([]string, len(cfgErr.Problems))
+		for i, p := range cfgErr.Problems {
+			msgs[i] = "- " + p.Error()
+		}
+		log.Error().Str("problems", strings.Join(msgs, "\n")+"\n").
+			Msgf("invalid configuration (%d %s)", len(msgs), plural.Of(len(msgs), "problem"))
+	} else {
+		log.Error().Err(err).Msg("launcher failed")
+	}
+	return exitCode(err)
+}
+
+// logExit reports the launcher's own exit code.
+func logExit(log zerolog.Logger, code int, reaped int64) {
+	ev := log.Info()
+	if code != 0 {
+		ev = log.Warn()
+	}
+	ev.Int("code", code).Int64("reaped", reaped).Msgf("launcher exiting with code %d", code)
 }

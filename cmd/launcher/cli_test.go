@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
+)
+
+func TestCLI_VersionAndHelp(t *testing.T) {
+	l := launch(t, launchOpts{args: []string{"version"}})
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("version: exit %d", code)
+	}
+	want := regexp.MustCompile(`^launcher \S+ \(` + regexp.QuoteMeta(runtime.Version()) + `, linux/` + runtime.GOARCH + `\)\n$`)
+	if !want.MatchString(l.stdout.String()) {
+		t.Errorf("version printed %q", l.stdout)
+	}
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"run", "--help"}} {
+		l := launch(t, launchOpts{args: args})
+		if code := l.wait(10 * time.Second); code != 0 || !strings.Contains(l.stdout.String(), "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, code, l.stdout)
+		}
+	}
+	l = launch(t, launchOpts{args: []string{"frobnicate"}})
+	if code := l.wait(10 * time.Second); code != 2 || strings.Count(l.stderr.String(), "\n") != 1 ||
+		!strings.Contains(l.stderr.String(), `"frobnicate"`) || !strings.Contains(l.stderr.String(), "launcher help") {
+		t.Errorf("unknown subcommand: exit %d, stderr %q (want one line naming it, with the usage hint)", code, l.stderr)
+	}
+}
+
+// TZ sets the time zone of the console timestamps, as bashio's %T does.
+func TestCLI_TimeZone(t *testing.T) {
+	stamp := regexp.MustCompile(`(?m)^\[(\d\d):(\d\d):\d\d\] INFO: `)
+	minutes := map[string]int{}
+	for _, tz := range []string{"UTC", "Asia/Kolkata"} {
+		if _, err := os.Stat(filepath.Join("/usr/share/zoneinfo", tz)); err != nil {
+			t.Skip("no zoneinfo on this machine")
+		}
+		l := launch(t, launchOpts{args: []string{"run", "--", "/bin/true"}, env: []string{never, "TZ=" + tz}})
+		l.wait(10 * time.Second)
+		m := stamp.FindStringSubmatch(l.stdout.String())
+		if m == nil {
+			t.Fatalf("no timestamp in %s", l.stdout)
+		}
+		h, _ := strconv.Atoi(m[1])
+		mi, _ := strconv.Atoi(m[2])
+		minutes[tz] = h*60 + mi
+	}
+	// Kolkata is UTC+5:30; allow the minute to turn between the two runs.
+	diff := (minutes["Asia/Kolkata"] - minutes["UTC"] + 24*60) % (24 * 60)
+	if diff != 330 && diff != 331 {
+		t.Errorf("Asia/Kolkata is %d minutes from UTC in the log, want 330", diff)
+	}
+}
+
+// The add-on's options become node's environment, unless
+// LAUNCHER_OPTIONS_ENV is false; a variable already set wins.
+func TestNewChildSpec_OptionsEnv(t *testing.T) {
+	opts := filepath.Join(t.TempDir(), "options.json")
+	must(t, os.WriteFile(opts, []byte(`{"admin_username": "admin", "port": 8099}`), 0o600))
+	for _, on := range []bool{true, false} {
+		environ := map[string]string{"LAUNCHER_OPTIONS_FILE": opts, "LAUNCHER_OPTIONS_ENV": map[bool]string{true: "true", false: "false"}[on], "PORT": "9000"}
+		cfg, err := config.LoadConfig(environ, []string{"/bin/true"})
+		must(t, err)
+		spec, err := launcher.NewChildSpec(&cfg, []string{"PORT=9000", "PATH=/usr/bin:/bin"})
+		must(t, err)
+		if got := slices.Contains(spec.Env, "ADMIN_USERNAME=admin"); got != on {
+			t.Errorf("LAUNCHER_OPTIONS_ENV=%v: ADMIN_USERNAME exported = %v", on, got)
+		}
+		if slices.Contains(spec.Env, "PORT=8099") {
+			t.Errorf("an option overrode a variable already set: %v", spec.Env)
+		}
+	}
+}
+
+// The launcher's own failures map to their codes; a child's code is a value
+// and never passes through here.
+func TestExitCode(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{&config.Error{Problems: []error{errors.New("x")}}, 2},
+		{&launcher.SpawnError{Code: 127, Err: errors.New("not found")}, 127},
+		{&launcher.SpawnError{Code: 126, Err: errors.New("not executable")}, 126},
+		{errors.New("anything else"), 1},
+	} {
+		if got := exitCode(c.err); got != c.want {
+			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.want)
+		}
+	}
+}

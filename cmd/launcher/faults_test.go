@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher"
+)
+
+// A crash loop: exit 1 at once, every time. The backoff doubles, the limit
+// holds, the launcher exits 1, and the restarts are counted.
+func TestFault_CrashLoop(t *testing.T) {
+	l := launch(t, launchOpts{args: child("exit", "1"), env: []string{
+		"LAUNCHER_RESTART_DELAY=5ms", "LAUNCHER_RESTART_DELAY_MAX=20ms", "LAUNCHER_RESTART_LIMIT=4",
+	}})
+	if code := l.wait(20 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	out := l.stdout.String()
+	for _, want := range []string{"in 5ms (restart 1 of 4", "in 10ms (restart 2 of 4", "in 20ms (restart 3 of 4", "in 20ms (restart 4 of 4", "restarts=4", "launcher exiting with code 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A child dying of SIGSEGV: 139, with its last stderr lines in the log.
+func TestFault_Segfault(t *testing.T) {
+	l := launch(t, launchOpts{args: []string{"run", "--", "/bin/sh", "-c", "echo 'about to crash: bad pointer' >&2; kill -SEGV $$"}, env: []string{never}})
+	if code := l.wait(10 * time.Second); code != 139 {
+		t.Fatalf("exit %d, want 139", code)
+	}
+	out := l.stdout.String()
+	if !strings.Contains(out, "killed by SIGSEGV (139)") || !strings.Contains(out, "    about to crash: bad pointer") {
+		t.Errorf("want the signal and the stderr tail in the log:\n%s", out)
+	}
+}
+
+// The log reader gone (stdout closed): supervision goes on, restarts
+// included, as /status shows.
+func TestFault_ClosedStdoutSupervisionGoesOn(t *testing.T) {
+	r, w, err := os.Pipe()
+	must(t, err)
+	health := freePort(t)
+	// A child that writes nothing: one that printed to the closed stdout
+	// would die of SIGPIPE by itself and add restarts of its own.
+	l := launch(t, launchOpts{args: []string{"run", "--", "/bin/sleep", "1000"}, stdout: w, env: []string{
+		fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health), "LAUNCHER_RESTART_DELAY=10ms"}})
+	w.Close()
+	r.Close() // nobody reads: every write of the launcher and of the child fails
+	status := func() *launcher.Snapshot { return getStatus(t, health) }
+	eventually(t, 10*time.Second, "the child never started", func() bool { s := status(); return s != nil && s.Child.PID != nil })
+	first := *status().Child.PID
+	must(t, syscall.Kill(first, syscall.SIGKILL))
+	eventually(t, 10*time.Second, "the child was not restarted", func() bool {
+		s := status()
+		return s != nil && s.Child.Restarts == 1 && s.Child.PID != nil && *s.Child.PID != first
+	})
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// getStatus reads /status, or nil while nothing answers.
+func getStatus(t *testing.T, port int) *launcher.Snapshot {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/status", port))
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var s launcher.Snapshot
+	if err := jsonDecode(resp.Body, &s); err != nil {
+		return nil
+	}
+	return &s
+}
+
+// 1,000 restarts in a row: the launcher's file descriptors and anonymous
+// memory stay flat, so nothing leaks per child. (Not VmRSS: the launcher
+// drops its binary's pages after each start and they fault back in, so the
+// file-backed part swings by megabytes with no leak at all.)
+func TestFault_ThousandRestartsLeakNothing(t *testing.T) {
+	health := freePort(t)
+	l := launch(t, launchOpts{binary: realLauncher(t), args: []string{"run", "--", "/bin/true"}, env: []string{
+		"LAUNCHER_RESTART=always", "LAUNCHER_RESTART_DELAY=0s", "LAUNCHER_RESTART_DELAY_MAX=0s", "LAUNCHER_RESTART_LIMIT=1000",
+		"LAUNCHER_LOG_LEVEL=warning", fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)}})
+	pid := l.pid()
+	type sample struct{ fds, anonKB int }
+	read := func() sample {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		var s sample
+		s.fds = len(fds)
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "RssAnon:" {
+				s.anonKB, _ = strconv.Atoi(f[1])
+			}
+		}
+		return s
+	}
+	at := func(n int) sample {
+		eventually(t, 60*time.Second, fmt.Sprintf("%d restarts", n), func() bool {
+			s := getStatus(t, health)
+			return s != nil && s.Child.Restarts >= n
+		})
+		return read()
+	}
+	early, late := at(100), at(950)
+	if late.fds > early.fds+5 { // the live child's pipe and pidfd come and go; a leak would be hundreds
+		t.Errorf("file descriptors grew from %d at 100 restarts to %d at 950", early.fds, late.fds)
+	}
+	if late.anonKB > early.anonKB+2048 {
+		t.Errorf("anonymous memory grew from %d KB at 100 restarts to %d KB at 950", early.anonKB, late.anonKB)
+	}
+	if code := l.wait(60 * time.Second); code != 0 {
+		t.Errorf("exit %d after the last restart of /bin/true", code)
+	}
+	t.Logf("at 100 restarts: %d fds, %d KB anonymous; at 950: %d fds, %d KB", early.fds, early.anonKB, late.fds, late.anonKB)
+}
+
+// Option values hold passwords: never in the log, /status, /metrics;
+// nor does any answer carry the launcher's environment.
+func TestSecurity_SecretsStayOut(t *testing.T) {
+	const secret = "hunter2-very-secret-9f8e7d"
+	dir := t.TempDir()
+	opts := filepath.Join(dir, "options.json")
+	must(t, os.WriteFile(opts, []byte(`{"admin_password": "`+secret+`", "token": {"nested": "`+secret+`"}}`), 0o600))
+	health := freePort(t)
+	l := launch(t, launchOpts{args: child("ready"), env: []string{
+		"LAUNCHER_OPTIONS_FILE=" + opts, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health),
+		"SOME_TOKEN_IN_ENV=" + secret + "-env", "LAUNCHER_LOG_FORMAT=json", "LAUNCHER_LOG_LEVEL=trace"}})
+	l.waitFor("child-ready")
+	eventually(t, 10*time.Second, "no status", func() bool { return getStatus(t, health) != nil })
+	var answers strings.Builder
+	for _, path := range []string{"/status", "/metrics", "/healthz", "/readyz"} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", health, path))
+		must(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answers.Write(b)
+	}
+	l.signal(syscall.SIGTERM)
+	l.wait(10 * time.Second)
+	if strings.Contains(answers.String(), secret) {
+		t.Errorf("a secret reached the health server's answers")
+	}
+	if strings.Contains(l.stdout.String(), secret) || strings.Contains(l.stderr.String(), secret) {
+		t.Errorf("a secret reached the log:\n%s", l.stdout)
+	}
+	if !strings.Contains(l.stdout.String(), `"exported":["ADMIN_PASSWORD","TOKEN"]`) {
+		t.Errorf("the exported names are not logged:\n%s", l.stdout)
+	}
+}
+
+// Slow or idle clients cannot starve the health server: with 300
+// connections open and silent, /healthz still answers within a second.
+func TestSecurity_IdleConnectionsDoNotStarveHealthz(t *testing.T) {
+	health := freePort(t)
+	l := launch(t, launchOpts{args: child("ready"), env: []string{fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)}})
+	l.waitFor("child-ready")
+	eventually(t, 10*time.Second, "no status", func() bool { return getStatus(t, health) != nil })
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", health))
+		must(t, err)
+		if i%2 == 0 {
+			_, _ = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")) // a header never finished
+		}
+		conns = append(conns, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/healthz", health), nil)
+	began := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("/healthz with 300 idle connections open: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/healthz = %d", resp.StatusCode)
+	}
+	t.Logf("/healthz answered in %s with 300 idle connections", time.Since(began))
+	l.signal(syscall.SIGTERM)
+	l.wait(10 * time.Second)
+}

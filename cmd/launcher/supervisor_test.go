@@ -1,0 +1,462 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const never = "LAUNCHER_RESTART=never"
+
+// shDies is a command that dies of signal sig, for real: a Go fake child
+// cannot, since the Go runtime catches the synchronous signals.
+func shDies(sig string) []string {
+	return []string{"run", "--", "/bin/sh", "-c", "kill -" + sig + " $$"}
+}
+
+func TestRun_ExitCodesPassThrough(t *testing.T) {
+	for _, ns := range []bool{false, true} {
+		for _, c := range []struct {
+			args []string
+			want int
+		}{
+			{child("exit", "0"), 0},
+			{child("exit", "1"), 1},
+			{child("exit", "42"), 42},
+			{child("exit", "255"), 255},
+			{shDies("TERM"), 143},
+			{shDies("KILL"), 137},
+			{shDies("SEGV"), 139},
+		} {
+			t.Run(fmt.Sprintf("pid1=%v/%s", ns, strings.Join(c.args[3:], " ")), func(t *testing.T) {
+				l := launch(t, launchOpts{args: c.args, env: []string{never}, namespace: ns})
+				if got := l.wait(10 * time.Second); got != c.want {
+					t.Errorf("exit code %d, want %d\n%s", got, c.want, l.stdout)
+				}
+				if !strings.Contains(l.stdout.String(), fmt.Sprintf("launcher exiting with code %d", c.want)) {
+					t.Errorf("the launcher's own exit code is not logged:\n%s", l.stdout)
+				}
+			})
+		}
+	}
+}
+
+func TestRun_StartFailures(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"missing command", []string{"run", "--", "/nonexistent/cmd"}, 127},
+		{"not in PATH", []string{"run", "--", "no-such-command-anywhere"}, 127},
+		{"not executable", []string{"run", "--", notExec}, 126},
+		{"unknown subcommand", []string{"frobnicate"}, 2},
+		{"unknown flag", []string{"run", "--verbose"}, 2},
+		{"run -- nothing", []string{"run", "--"}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := launch(t, launchOpts{args: c.args})
+			if got := l.wait(10 * time.Second); got != c.want {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", got, c.want, l.stdout, l.stderr)
+			}
+		})
+	}
+}
+
+func TestRun_BadConfigurationIsExit2WithEveryProblem(t *testing.T) {
+	l := launch(t, launchOpts{args: child("exit", "0"), env: []string{
+		"LAUNCHER_STOP_TIMEOUT=soon", "LAUNCHER_RESTART_LIMIT=-1", "LAUNCHER_LOG_LEVEL=chatty",
+	}})
+	if got := l.wait(10 * time.Second); got != 2 {
+		t.Fatalf("exit code %d, want 2", got)
+	}
+	for _, want := range []string{"invalid configuration (3 problems)", `LAUNCHER_STOP_TIMEOUT="soon"`, "LAUNCHER_RESTART_LIMIT=-1", `LAUNCHER_LOG_LEVEL="chatty"`} {
+		if !strings.Contains(l.stdout.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, l.stdout)
+		}
+	}
+}
+
+// The child's output reaches the container byte for byte; on a failure its
+// last stderr lines are logged with the code.
+func TestRun_ChildOutputUnchanged(t *testing.T) {
+	l := launch(t, launchOpts{args: child("output"), env: []string{never, "LAUNCHER_LOG_FORMAT=json"}})
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := l.stderr.Bytes(); !bytes.Equal(got, stderrSample) {
+		t.Errorf("stderr = %q, want exactly %q", got, stderrSample)
+	}
+	if !bytes.Contains(l.stdout.Bytes(), stdoutSample) {
+		t.Errorf("stdout lacks the child's bytes %q:\n%q", stdoutSample, l.stdout.Bytes())
+	}
+}
+
+func TestRun_StderrTailLoggedOnFailure(t *testing.T) {
+	l := launch(t, launchOpts{args: child("fail-loud", "80"), env: []string{never}})
+	if code := l.wait(10 * time.Second); code != 3 {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	out := l.stdout.String()
+	i := strings.Index(out, "ERROR: ")
+	if i < 0 {
+		t.Fatalf("no error line:\n%s", out)
+	}
+	logged := out[i:]
+	if !strings.Contains(logged, "exited with code 3") || !strings.Contains(logged, "    error line 80\n") ||
+		!strings.Contains(logged, "    error line 31\n") || strings.Contains(logged, "error line 30\n") {
+		t.Errorf("want the code and the last 50 stderr lines (31..80) in the log:\n%s", logged)
+	}
+}
+
+func TestRun_RestartsThenGivesUp(t *testing.T) {
+	l := launch(t, launchOpts{args: child("exit", "7"), env: []string{
+		"LAUNCHER_RESTART_DELAY=10ms", "LAUNCHER_RESTART_DELAY_MAX=40ms", "LAUNCHER_RESTART_LIMIT=3",
+	}})
+	if code := l.wait(20 * time.Second); code != 7 {
+		t.Fatalf("exit %d, want the child's last code 7", code)
+	}
+	if n := l.stdout.count("started "); n != 4 {
+		t.Errorf("%d starts, want 1 + 3 restarts:\n%s", n, l.stdout)
+	}
+	for _, want := range []string{"restarting", "in 10ms", "in 20ms", "in 40ms", "3 restarts within 10m (LAUNCHER_RESTART_LIMIT)", "restarts=3"} {
+		if !strings.Contains(l.stdout.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, l.stdout)
+		}
+	}
+}
+
+func TestRun_ForwardsSignals(t *testing.T) {
+	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
+	l.waitFor("child-ready")
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGWINCH, syscall.SIGUSR2} {
+		l.signal(sig)
+		l.waitFor("got " + sigName(sig))
+		l.waitFor("forwarded " + sigName(sig))
+	}
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+}
+
+func sigName(s syscall.Signal) string {
+	return map[syscall.Signal]string{syscall.SIGHUP: "SIGHUP", syscall.SIGUSR1: "SIGUSR1",
+		syscall.SIGUSR2: "SIGUSR2", syscall.SIGWINCH: "SIGWINCH"}[s]
+}
+
+// PID 1: SIGTERM to a child that dies of it at once ends the launcher with
+// 0, not 143, and quickly.
+func TestRun_PID1_StopIsQuickAndClean(t *testing.T) {
+	l := launch(t, launchOpts{args: child("ready"), namespace: true})
+	l.waitFor("child-ready")
+	sent := time.Now()
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0 for a clean stop\n%s", code, l.stdout)
+	}
+	if d := time.Since(sent); d > time.Second {
+		t.Errorf("stop took %s, want well under a second", d)
+	}
+}
+
+func TestRun_PID1_StopTimeoutKills(t *testing.T) {
+	l := launch(t, launchOpts{args: child("ignore-term"), namespace: true, env: []string{"LAUNCHER_STOP_TIMEOUT=1s"}})
+	l.waitFor("child-ready")
+	sent := time.Now()
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 137 {
+		t.Fatalf("exit %d, want 137\n%s", code, l.stdout)
+	}
+	if d := time.Since(sent); d > 2*time.Second {
+		t.Errorf("stop took %s, want within 2s with LAUNCHER_STOP_TIMEOUT=1s", d)
+	}
+	if !strings.Contains(l.stdout.String(), "did not stop within 1s") {
+		t.Errorf("the kill is not logged:\n%s", l.stdout)
+	}
+}
+
+func TestRun_SecondSignalKillsAtOnce(t *testing.T) {
+	l := launch(t, launchOpts{args: child("ignore-term"), env: []string{"LAUNCHER_STOP_TIMEOUT=2m"}})
+	l.waitFor("child-ready")
+	l.signal(syscall.SIGTERM)
+	l.waitFor("forwarded SIGTERM")
+	l.signal(syscall.SIGINT)
+	if code := l.wait(10 * time.Second); code != 137 {
+		t.Fatalf("exit %d, want 137\n%s", code, l.stdout)
+	}
+	if !strings.Contains(l.stdout.String(), "second SIGINT") {
+		t.Errorf("the second signal is not logged:\n%s", l.stdout)
+	}
+}
+
+// PID 1 reaps every orphan: 100 grandchildren re-parented to it leave no
+// zombie behind.
+func TestRun_PID1_ReapsOrphans(t *testing.T) {
+	l := launch(t, launchOpts{args: child("orphan", "100"), namespace: true})
+	l.waitFor("child-ready")
+	launcherPID := l.pid()
+	eventually(t, 10*time.Second, "zombies left in the launcher's namespace", func() bool {
+		return zombiesBelow(launcherPID) == 0
+	})
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
+	}
+	// The 100 grandchildren; the intermediate was waited for by its parent.
+	if n := l.stdout.count("reaped orphan"); n != 100 {
+		t.Errorf("%d orphans reaped, want 100", n)
+	}
+	if !strings.Contains(l.stdout.String(), "reaped=100") {
+		t.Errorf("the exit line does not count the reaped orphans:\n%s", l.stdout)
+	}
+}
+
+// zombiesBelow counts zombie processes that are children of pid.
+func zombiesBelow(pid int) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && fields[0] == "Z" && fields[1] == strconv.Itoa(pid) {
+			n++
+		}
+	}
+	return n
+}
+
+// Not PID 1: when the launcher is SIGKILLed, its child gets SIGKILL too
+// (the parent-death signal), so nothing runs on unsupervised.
+func TestRun_ParentDeathTakesTheChild(t *testing.T) {
+	l := launch(t, launchOpts{args: child("pid")})
+	l.waitFor("child-pid=")
+	var childPID int
+	for _, line := range strings.Split(l.stdout.String(), "\n") {
+		if strings.HasPrefix(line, "child-pid=") {
+			childPID, _ = strconv.Atoi(strings.TrimPrefix(line, "child-pid="))
+		}
+	}
+	if childPID == 0 {
+		t.Fatalf("no child pid in:\n%s", l.stdout)
+	}
+	l.signal(syscall.SIGKILL)
+	<-l.done
+	eventually(t, 10*time.Second, fmt.Sprintf("child %d still alive after the launcher was killed", childPID), func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", childPID))
+		return err != nil || strings.Contains(string(b), ") Z ")
+	})
+}
+
+// A log reader that goes away must not take PID 1 with it: writes to a
+// closed stdout fail with EPIPE instead of raising SIGPIPE.
+func TestRun_ClosedStdoutDoesNotKillTheLauncher(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := launch(t, launchOpts{args: child("ready"), stdout: w, namespace: true})
+	w.Close()
+	buf := make([]byte, 4096)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), "child-ready") {
+		n, err := r.Read(buf)
+		if err != nil {
+			t.Fatalf("read: %v after %q", err, seen.String())
+		}
+		seen.Write(buf[:n])
+	}
+	r.Close()
+	l.signal(syscall.SIGWINCH) // the launcher logs the forward: a write to the closed pipe
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d, want 0: supervision must go on without a log reader", code)
+	}
+}
+
+func TestRun_User(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	// The test binary must be reachable by nobody: copy it out of the
+	// private test folder.
+	bin := filepath.Join(os.TempDir(), fmt.Sprintf("launcher-user-test-%d", os.Getpid()))
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(bin) })
+	l := launch(t, launchOpts{args: []string{"run", "--", bin, "ids"}, env: []string{never, "LAUNCHER_USER=nobody"}})
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, l.stdout)
+	}
+	if !strings.Contains(l.stdout.String(), "ids uid=65534 gid=65534") {
+		t.Errorf("the child did not run as nobody:\n%s", l.stdout)
+	}
+}
+
+// Real node, default handlers: node dies of the forwarded SIGTERM, and
+// the launcher reports a clean stop, 0, as Home Assistant expects.
+func TestRun_RealNodeSIGTERMIsExit0(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := t.TempDir()
+	script := "console.log('child-ready'); setInterval(() => {}, 1000);\n"
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := launch(t, launchOpts{namespace: true, env: []string{
+		"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
+	}})
+	l.waitFor("child-ready")
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
+	}
+	if !strings.Contains(l.stdout.String(), "node killed by SIGTERM (143)") {
+		t.Errorf("node's death by SIGTERM is not logged:\n%s", l.stdout)
+	}
+}
+
+// Under `docker run -it` the terminal sends Ctrl-C to its foreground
+// process group. The launcher puts node's group there, so node gets the
+// SIGINT once: from the terminal, not again from the launcher.
+func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	// script gives the launcher a pseudo-terminal as its controlling
+	// terminal, as docker run -it does; our stdin feeds the terminal.
+	self := os.Args[0]
+	inner := fmt.Sprintf("exec %s run -- %s count-sigint", self, self)
+	in, feed, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	cmd := exec.Command("script", "-qefc", inner, "/dev/null")
+	cmd.Env = append(os.Environ(), "LAUNCHER_TEST_ROLE=launcher", "LAUNCHER_RESTART=never", "GORACE=atexit_sleep_ms=0",
+		"LAUNCHER_HEALTH_ADDR=off", "NO_COLOR=1", "LAUNCHER_OPTIONS_FILE=/nonexistent")
+	out := newWatchBuffer()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	if err := out.waitFor("child-ready", 20*time.Second, done); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := feed.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	if err := out.waitFor("sigints=", 20*time.Second, done); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	<-done
+	if !strings.Contains(out.String(), "sigints=1") {
+		t.Errorf("want exactly one SIGINT at node:\n%s", out)
+	}
+	if strings.Contains(out.String(), "forwarded SIGINT") {
+		t.Errorf("the launcher forwarded the terminal's SIGINT again:\n%s", out)
+	}
+}
+
+// A descendant that escaped into its own session is not in the child's
+// process group, so the group kill misses it; the sweep of the launcher's
+// descendants still ends it, when the launcher is not PID 1 too.
+func TestRun_StopSweepsEscapedDescendants(t *testing.T) {
+	for _, ns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pid1=%v", ns), func(t *testing.T) {
+			l := launch(t, launchOpts{args: child("escape"), namespace: ns})
+			l.waitFor("child-ready")
+			var escaped int
+			for _, line := range strings.Split(l.stdout.String(), "\n") {
+				if v, ok := strings.CutPrefix(line, "escaped-pid="); ok {
+					escaped, _ = strconv.Atoi(v)
+				}
+			}
+			if escaped == 0 {
+				t.Fatalf("no escaped pid:\n%s", l.stdout)
+			}
+			if ns {
+				escaped = hostPID(t, l.pid(), escaped)
+			}
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(10 * time.Second); code != 0 {
+				t.Fatalf("exit %d\n%s", code, l.stdout)
+			}
+			if alive(escaped) {
+				t.Errorf("the escaped process %d outlived the launcher\n%s", escaped, l.stdout)
+			}
+			if !strings.Contains(l.stdout.String(), "killed 1 leftover process of launcher.test in 1 pass") {
+				t.Errorf("the sweep is not logged:\n%s", l.stdout)
+			}
+		})
+	}
+}
+
+// alive reports a process that exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+// hostPID finds, below the namespace's PID 1 (host pid root), the process
+// whose pid inside the namespace is nsPID.
+func hostPID(t *testing.T, root, nsPID int) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(strings.TrimPrefix(line, "NSpid:")); strings.HasPrefix(line, "NSpid:") && len(f) == 2 && f[1] == strconv.Itoa(nsPID) {
+				if pid, _ := strconv.Atoi(f[0]); pid != root && isBelow(pid, root) {
+					return pid
+				}
+			}
+		}
+	}
+	t.Fatalf("no process %d in the namespace of %d", nsPID, root)
+	return 0
+}
+
+func isBelow(pid, root int) bool {
+	for p := pid; p > 1; {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		p, _ = strconv.Atoi(f[1])
+		if p == root {
+			return true
+		}
+	}
+	return false
+}

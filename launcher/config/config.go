@@ -1,0 +1,339 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// envPrefix is the prefix of every variable the launcher reads.
+const envPrefix = "LAUNCHER_"
+
+// DefaultReadyURL is where the reference backend answers once it is ready.
+const DefaultReadyURL = "http://127.0.0.1:8099/api/health"
+
+// Config is the launcher's whole configuration. DefaultConfig fills it, the
+// options file may set the log level, then LAUNCHER_* variables override it;
+// Validate checks the result. Field tags name the variable without its prefix.
+type Config struct {
+	AppDir           string        `env:"APP_DIR"`
+	Entry            string        `env:"ENTRY"`
+	Node             string        `env:"NODE"`
+	NodeArgs         ShellArgs     `env:"NODE_ARGS"`
+	NativeModules    []string      `env:"NATIVE_MODULES"`
+	OptionsFile      string        `env:"OPTIONS_FILE"`
+	OptionsEnv       bool          `env:"OPTIONS_ENV"`
+	LogLevel         Level         `env:"LOG_LEVEL"`
+	LogFormat        LogFormat     `env:"LOG_FORMAT"`
+	HealthAddr       string        `env:"HEALTH_ADDR"`
+	ReadyURL         string        `env:"READY_URL"`
+	ReadyTimeout     time.Duration `env:"READY_TIMEOUT"`
+	ReadyIPC         bool          `env:"READY_IPC"`
+	StopTimeout      time.Duration `env:"STOP_TIMEOUT"`
+	Restart          RestartPolicy `env:"RESTART"`
+	RestartLimit     int           `env:"RESTART_LIMIT"`
+	RestartWindow    time.Duration `env:"RESTART_WINDOW"`
+	RestartDelay     time.Duration `env:"RESTART_DELAY"`
+	RestartDelayMax  time.Duration `env:"RESTART_DELAY_MAX"`
+	LivenessInterval time.Duration `env:"LIVENESS_INTERVAL"`
+	LivenessFailures int           `env:"LIVENESS_FAILURES"`
+	MemoryLimit      ByteSize      `env:"MEMORY_LIMIT"`
+	SampleInterval   time.Duration `env:"SAMPLE_INTERVAL"`
+	User             string        `env:"USER"`
+
+	// Command, when set (`run -- CMD ARGS`), is supervised instead of node
+	// and the node-specific checks are skipped.
+	Command []string `env:"-"`
+	// Options is the add-on's options file as read; empty when it is missing.
+	Options Options `env:"-"`
+	// Credential is LAUNCHER_USER resolved; nil runs the child as the launcher's user.
+	Credential *Credential `env:"-"`
+	// NoColor turns colours off in the console log (NO_COLOR is set).
+	NoColor bool `env:"-"`
+}
+
+// DefaultConfig returns the configuration the contract documents as defaults.
+func DefaultConfig() Config {
+	return Config{
+		AppDir:           "/app/backend",
+		Entry:            "index.js",
+		Node:             "node",
+		NativeModules:    []string{"bcrypt", "better-sqlite3"},
+		OptionsFile:      "/data/options.json",
+		OptionsEnv:       true,
+		LogLevel:         LevelInfo,
+		LogFormat:        FormatConsole,
+		HealthAddr:       "127.0.0.1:8098",
+		ReadyURL:         DefaultReadyURL,
+		ReadyTimeout:     60 * time.Second,
+		StopTimeout:      8 * time.Second,
+		Restart:          RestartOnFailure,
+		RestartLimit:     5,
+		RestartWindow:    10 * time.Minute,
+		RestartDelay:     time.Second,
+		RestartDelayMax:  30 * time.Second,
+		LivenessInterval: 30 * time.Second,
+		LivenessFailures: 3,
+		SampleInterval:   5 * time.Second,
+	}
+}
+
+// Generic reports whether the launcher supervises a command of the user's
+// instead of node.
+func (c *Config) Generic() bool { return len(c.Command) > 0 }
+
+// HealthEnabled reports whether the health server should listen.
+func (c *Config) HealthEnabled() bool {
+	return c.HealthAddr != "" && !strings.EqualFold(c.HealthAddr, "off")
+}
+
+// LoadConfig builds the configuration from environ (the process environment
+// as a map): defaults, then the options file, then LAUNCHER_* variables, then
+// one validation. command is what followed `run --`, if anything. Every
+// problem is reported at once in a *Error.
+func LoadConfig(environ map[string]string, command []string) (Config, error) {
+	cfg := DefaultConfig()
+	cfg.Command = command
+	if cfg.Generic() {
+		cfg.ReadyURL = ""
+	}
+	_, cfg.NoColor = environ["NO_COLOR"]
+
+	var problems []error
+	if err := env.ParseWithOptions(&cfg, env.Options{
+		Environment: environ,
+		Prefix:      envPrefix,
+		FuncMap:     scalarParsers,
+	}); err != nil {
+		problems = append(problems, describeEnvErrors(err, environ)...)
+	}
+
+	problems = append(problems, cfg.applyEmpty(environ)...)
+
+	opts, err := ReadOptions(cfg.OptionsFile)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	cfg.Options = opts
+	if _, set := environ[envPrefix+"LOG_LEVEL"]; !set && opts.LogLevel != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(opts.LogLevel)); err != nil {
+			problems = append(problems, fmt.Errorf("%s: log_level %q: %w", cfg.OptionsFile, opts.LogLevel, err))
+		}
+	}
+
+	problems = append(problems, cfg.validate()...)
+	if cfg.User != "" && len(problems) == 0 {
+		cred, err := LookupCredential(cfg.User)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%sUSER=%q: %w", envPrefix, cfg.User, err))
+		}
+		cfg.Credential = cred
+	}
+	if len(problems) > 0 {
+		return cfg, &Error{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// emptyMeansOff lists the variables whose empty value the contract gives a
+// meaning: no health server, ready once spawned, no native modules, no
+// extra arguments, no user switch, no memory limit.
+var emptyMeansOff = map[string]bool{
+	"HEALTH_ADDR": true, "READY_URL": true, "NATIVE_MODULES": true,
+	"NODE_ARGS": true, "USER": true, "MEMORY_LIMIT": true,
+}
+
+// applyEmpty handles variables set to the empty string, which env skips:
+// they turn a feature off where the contract says so, and are an error
+// elsewhere rather than a silent default.
+func (c *Config) applyEmpty(environ map[string]string) []error {
+	var errs []error
+	v := reflect.ValueOf(c).Elem()
+	defaults := reflect.ValueOf(DefaultConfig())
+	for i := 0; i < v.NumField(); i++ {
+		tag := v.Type().Field(i).Tag.Get("env")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		value, set := environ[envPrefix+tag]
+		if !set || strings.TrimSpace(value) != "" {
+			continue
+		}
+		if emptyMeansOff[tag] {
+			v.Field(i).SetZero()
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s%s=%q: empty; unset it to use the default (%v)", envPrefix, tag, value, defaults.Field(i).Interface()))
+	}
+	return errs
+}
+
+// validate checks what parsing cannot: ranges and combinations.
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(name string, value any, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s%s=%v: %s", envPrefix, name, value, fmt.Sprintf(format, args...)))
+	}
+	if !c.Generic() {
+		if c.AppDir == "" {
+			bad("APP_DIR", `""`, "must name the backend's folder, e.g. /app/backend")
+		}
+		if c.Entry == "" {
+			bad("ENTRY", `""`, "must name the entry script, e.g. index.js")
+		}
+		if c.Node == "" {
+			bad("NODE", `""`, "must name the node binary, e.g. node")
+		}
+	}
+	if c.HealthEnabled() {
+		if _, port, err := net.SplitHostPort(c.HealthAddr); err != nil {
+			bad("HEALTH_ADDR", strconv.Quote(c.HealthAddr), "want host:port like 127.0.0.1:8098, or off")
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("HEALTH_ADDR", strconv.Quote(c.HealthAddr), "port must be a number from 0 to 65535")
+		}
+	}
+	if c.ReadyURL != "" {
+		u, err := url.Parse(c.ReadyURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("READY_URL", strconv.Quote(c.ReadyURL), "want an http:// or https:// URL, or empty for ready once spawned")
+		}
+	}
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"READY_TIMEOUT", c.ReadyTimeout},
+		{"STOP_TIMEOUT", c.StopTimeout},
+		{"RESTART_WINDOW", c.RestartWindow},
+		{"SAMPLE_INTERVAL", c.SampleInterval},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			bad(p.name, p.d, "must be more than 0")
+		}
+	}
+	if c.StopTimeout > 5*time.Minute {
+		bad("STOP_TIMEOUT", c.StopTimeout, "at most 5m: the Supervisor's add-on timeout is at most 300 s")
+	}
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{{"RESTART_DELAY", c.RestartDelay}, {"RESTART_DELAY_MAX", c.RestartDelayMax}, {"LIVENESS_INTERVAL", c.LivenessInterval}} {
+		if p.d < 0 {
+			bad(p.name, p.d, "must not be negative")
+		}
+	}
+	if c.RestartDelayMax < c.RestartDelay {
+		bad("RESTART_DELAY_MAX", c.RestartDelayMax, "must be at least LAUNCHER_RESTART_DELAY (%s)", c.RestartDelay)
+	}
+	if c.RestartLimit < 0 {
+		bad("RESTART_LIMIT", c.RestartLimit, "must not be negative (0 never restarts)")
+	}
+	if c.LivenessFailures < 1 {
+		bad("LIVENESS_FAILURES", c.LivenessFailures, "must be at least 1")
+	}
+	if c.MemoryLimit < 0 {
+		bad("MEMORY_LIMIT", c.MemoryLimit, "must not be negative")
+	}
+	return errs
+}
+
+// scalarParsers replace env's built-in parsers so that each message says
+// what is allowed, not which strconv function failed.
+var scalarParsers = map[reflect.Type]env.ParserFunc{
+	reflect.TypeOf(time.Duration(0)): func(v string) (any, error) {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return nil, errors.New("not a duration; use Go syntax like 500ms, 8s or 2m")
+		}
+		return d, nil
+	},
+	reflect.TypeOf(false): func(v string) (any, error) {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "yes", "on":
+			return true, nil
+		case "0", "false", "no", "off":
+			return false, nil
+		}
+		return nil, errors.New("want true or false")
+	},
+	reflect.TypeOf(0): func(v string) (any, error) {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+		if err != nil {
+			return nil, errors.New("want a whole number")
+		}
+		return int(n), nil
+	},
+	reflect.TypeOf([]string(nil)): func(v string) (any, error) {
+		var list []string
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		return list, nil
+	},
+}
+
+// describeEnvErrors turns env's errors, which name struct fields, into
+// messages that name the variable and its value.
+func describeEnvErrors(err error, environ map[string]string) []error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return []error{err}
+	}
+	fields := reflect.TypeOf(Config{})
+	var out []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			out = append(out, e)
+			continue
+		}
+		name := pe.Name
+		if f, ok := fields.FieldByName(pe.Name); ok {
+			name = envPrefix + f.Tag.Get("env")
+		}
+		out = append(out, fmt.Errorf("%s=%q: %w", name, environ[name], pe.Err))
+	}
+	return out
+}
+
+// Error lists every problem with the configuration at once.
+type Error struct {
+	Problems []error
+}
+
+func (e *Error) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid configuration: " + e.Problems[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration (%d problems):", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() []error { return e.Problems }
+
+
+// EnvMap turns KEY=VALUE pairs into a map; a later pair wins, as in exec.
+func EnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,88 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/hasync/launcher/launcher/config"
+)
+
+// Options files come from outside: any bytes give options or an error
+// that says where, never a panic, and exported names are valid variables.
+func FuzzParseOptions(f *testing.F) {
+	for _, s := range []string{
+		`{"log_level":"info","admin_username":"admin","admin_password":"x","database_path":"/data/hasync.db"}`,
+		`{"a":[1,{"b":null}],"c":1e9,"d":true}`, ``, `[]`, `{`, `{"a":"\xff"}`, `{"a":1}{}`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts, err := config.ParseOptions(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		_, names := opts.Env(nil)
+		for _, n := range names {
+			if strings.Trim(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+				t.Fatalf("invalid variable name %q", n)
+			}
+		}
+	})
+}
+
+// LAUNCHER_NODE_ARGS: any text splits or says why not; splitting the
+// words again, each quoted, gives them back.
+func FuzzSplitArgs(f *testing.F) {
+	for _, s := range []string{`--a "b c" 'd e' f\ g`, `"`, `\`, `''`, "a\tb\nc", `"\$HOME"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args, err := config.SplitArgs(s)
+		if err != nil || !utf8.ValidString(s) {
+			return
+		}
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		again, err := config.SplitArgs(strings.Join(quoted, " "))
+		if err != nil || len(again) != len(args) {
+			t.Fatalf("%q -> %q -> %q, %v", s, args, again, err)
+		}
+		for i := range args {
+			if again[i] != args[i] {
+				t.Fatalf("%q -> %q -> %q", s, args, again)
+			}
+		}
+	})
+}
+
+// Every LAUNCHER_* variable with any value: a configuration or a
+// *ConfigError naming the variable, never a panic.
+func FuzzLoadConfig(f *testing.F) {
+	for _, c := range [][2]string{
+		{"STOP_TIMEOUT", "8s"}, {"STOP_TIMEOUT", "-1h"}, {"MEMORY_LIMIT", "256MiB"}, {"MEMORY_LIMIT", "9999999999999TB"},
+		{"RESTART_LIMIT", "99999999999999999999"}, {"HEALTH_ADDR", "[::1]:8098"}, {"READY_URL", "http://[::1"},
+		{"NODE_ARGS", `"x`}, {"USER", "0:0"}, {"LOG_LEVEL", "NOTICE"}, {"RESTART", ""}, {"OPTIONS_ENV", "yes"},
+	} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, name, value string) {
+		environ := map[string]string{"LAUNCHER_OPTIONS_FILE": "/nonexistent/options.json", "LAUNCHER_" + name: value}
+		if name == "OPTIONS_FILE" || name == "USER" {
+			return // files and users of this machine are not the fuzzer's to pick
+		}
+		_, err := config.LoadConfig(environ, nil)
+		if err == nil {
+			return
+		}
+		var cfgErr *config.Error
+		if !isConfigError(err) || !strings.Contains(err.Error(), "LAUNCHER_") {
+			t.Fatalf("LAUNCHER_%s=%q: %v (%T, %v)", name, value, err, err, cfgErr)
+		}
+	})
+}

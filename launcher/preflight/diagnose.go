@@ -1,0 +1,96 @@
+package preflight
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Diagnosis explains a known failure found in node's last stderr lines.
+type Diagnosis struct {
+	Cause string
+	Hint  string
+}
+
+// stderrPatterns are the messages node and the loaders print for the
+// failures preflight checks statically; they catch what slipped through
+// (a module loaded lazily, a check turned off).
+var stderrPatterns = []struct {
+	re      *regexp.Regexp
+	explain func(m []string) Diagnosis
+}{
+	{regexp.MustCompile(`compiled against a different Node\.js version using\s+NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)`),
+		func(m []string) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("a native module was built for NODE_MODULE_VERSION %s, node needs %s", m[1], m[2]),
+				Hint:  "Build backend-builder FROM the same Node major as the runtime's node, then `npm ci` (or `npm rebuild`) there.",
+			}
+		}},
+	{regexp.MustCompile(`Error loading shared library ([^:\s]+): No such file`),
+		func(m []string) Diagnosis { return missingLibDiagnosis(m[1], "musl") }},
+	{regexp.MustCompile(`([^\s:]+\.so[.\d]*): cannot open shared object file`),
+		func(m []string) Diagnosis { return missingLibDiagnosis(m[1], "glibc") }},
+	{regexp.MustCompile(`Error relocating ([^:]+): ([^:]+): symbol not found`),
+		func(m []string) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("%s needs the symbol %s, which the runtime's libraries lack", m[1], m[2]),
+				Hint:  "Build backend-builder FROM node:<major>-alpine on the runtime's Alpine release, so it links against the same musl and libraries.",
+			}
+		}},
+	{regexp.MustCompile("version `((?:GLIBC|GLIBCXX|CXXABI)_[\\d.]+)' not found"),
+		func(m []string) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("a native module needs %s, which the runtime's libraries do not define", m[1]),
+				Hint:  "Build backend-builder on the same distribution release as the runtime, or use a newer runtime base image.",
+			}
+		}},
+	{regexp.MustCompile(`invalid ELF header|wrong ELF class|Exec format error`),
+		func([]string) Diagnosis {
+			return Diagnosis{
+				Cause: "a native module is for another operating system or CPU",
+				Hint:  "Run `npm ci` inside backend-builder for the image's platform; keep node_modules out of the build context (.dockerignore).",
+			}
+		}},
+	{regexp.MustCompile(`Cannot find module '([^']+)'`),
+		func(m []string) Diagnosis {
+			if strings.HasPrefix(m[1], "/") || strings.HasPrefix(m[1], ".") {
+				return Diagnosis{
+					Cause: fmt.Sprintf("the script %s does not exist", m[1]),
+					Hint:  "Copy tsc's outDir (./dist) into the runtime stage at LAUNCHER_APP_DIR, or fix LAUNCHER_ENTRY.",
+				}
+			}
+			return Diagnosis{
+				Cause: fmt.Sprintf("the package %s is not installed", m[1]),
+				Hint:  fmt.Sprintf("Keep %s in \"dependencies\" (not devDependencies) and COPY node_modules from backend-builder into the runtime stage.", m[1]),
+			}
+		}},
+	{regexp.MustCompile(`EADDRINUSE[^\n]*?:(\d+)`),
+		func(m []string) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("port %s is already in use", m[1]),
+				Hint:  "Another process listens on it (a second instance, or a host-network add-on): stop it, or change the port (PORT, config.yaml's ports).",
+			}
+		}},
+}
+
+func missingLibDiagnosis(lib, libc string) Diagnosis {
+	hint := fmt.Sprintf("Install the package that provides %s in the runtime stage.", lib)
+	if pkg := apkPackage(lib); pkg != "" && libc == "musl" {
+		hint = fmt.Sprintf("Install it in the runtime stage: `RUN apk add --no-cache %s`.", pkg)
+	} else if pkg := debPackage(lib); pkg != "" && libc == "glibc" {
+		hint = fmt.Sprintf("Install it in the runtime stage: `RUN apt-get install -y %s`.", pkg)
+	}
+	return Diagnosis{Cause: fmt.Sprintf("the shared library %s is missing", lib), Hint: hint}
+}
+
+// Diagnose matches node's last stderr lines against the known failures.
+func Diagnose(lines []string) []Diagnosis {
+	text := strings.Join(lines, "\n")
+	var out []Diagnosis
+	for _, p := range stderrPatterns {
+		if m := p.re.FindStringSubmatch(text); m != nil {
+			out = append(out, p.explain(m))
+		}
+	}
+	return out
+}

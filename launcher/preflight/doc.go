@@ -1,0 +1,20 @@
+// Package preflight proves, from the files alone, that node will load the
+// app: the entry, node itself (found, its libraries there, its version,
+// ABI, libc and architecture), package.json's engines, and each native
+// module (resolved as require() would, the binary its loader would pick,
+// and whether that binary loads: CPU, libc, ABI or Node-API, libraries,
+// symbol versions, and with Deep every symbol). It says how to fix what
+// would not load, in the Dockerfile's terms.
+//
+// It is pure: files in, a Report out. The only process it runs is
+// `node --version`, through the Exec it is given (under supervision, the
+// Reaper's). Inside, the flow is one way: elf.go reads ELF files
+// defensively, libs.go searches libraries as musl's and glibc's loaders do,
+// abi.go reads node's and addons' ABIs, loaders.go resolves packages and
+// picks binaries as their loaders would (semver.go for engines), and
+// preflight.go runs the checks; diagnose.go matches node's stderr after a
+// failed start. docs/NATIVE.md lists the facts it relies on.
+//
+// Non-goals: loading anything (no dlopen, no node -e), and modules whose
+// path is computed at run time, which no reading of files can see.
+package preflight

@@ -1,0 +1,476 @@
+package preflight
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// maxELFSize caps what preflight reads: node is about 100 MB; anything far
+// larger in node_modules is not an addon.
+const maxELFSize = 512 << 20
+
+// maxSectionRead caps a section read whole into memory (symbol tables,
+// version tables, relocations of an addon).
+const maxSectionRead = 64 << 20
+
+// elfFile reads what preflight needs from one ELF file. The files come from
+// node_modules, that is from outside, so every read is bounds-checked and a
+// panic in debug/elf is recovered (docs/NATIVE.md §6). Large files (node
+// itself) are never read whole: symbols are looked up through the hash
+// tables, as the dynamic loader does.
+type elfFile struct {
+	path  string
+	f     *os.File
+	ef    *elf.File
+	size  int64
+	order binary.ByteOrder
+
+	dynsym, dynstr, gnuHash, sysvHash *elf.Section
+
+	hashData []byte // the hash section, read once on the first lookup
+	hashErr  error
+	defs     map[string]bool // version definitions, read once
+}
+
+// errNotELF marks a file that is not ELF at all (a script, a Mach-O, a DLL).
+var errNotELF = errors.New("not an ELF file")
+
+func openELF(path string) (e *elfFile, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed ELF file (%v)", r)
+		}
+		if err != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if st.Size() > maxELFSize {
+		return nil, fmt.Errorf("%d MB: too large for a native module", st.Size()>>20)
+	}
+	var magic [4]byte
+	if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != elf.ELFMAG {
+		return nil, errNotELF
+	}
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("malformed ELF file: %w", err)
+	}
+	e = &elfFile{path: path, f: f, ef: ef, size: st.Size(), order: ef.ByteOrder}
+	for _, s := range ef.Sections {
+		if s.Type != elf.SHT_NOBITS && s.Size > 0 && (s.Offset > uint64(e.size) || s.Size > uint64(e.size)-s.Offset) {
+			return nil, fmt.Errorf("malformed ELF file: section %q extends past the end of the file", s.Name)
+		}
+		switch s.Type {
+		case elf.SHT_DYNSYM:
+			e.dynsym = s
+		case elf.SHT_GNU_HASH:
+			e.gnuHash = s
+		case elf.SHT_HASH:
+			e.sysvHash = s
+		}
+	}
+	if e.dynsym != nil {
+		if int(e.dynsym.Link) >= len(ef.Sections) {
+			return nil, errors.New("malformed ELF file: .dynsym links to no string table")
+		}
+		e.dynstr = ef.Sections[e.dynsym.Link]
+	}
+	for _, s := range []*elf.Section{e.dynsym, e.dynstr, e.gnuHash, e.sysvHash} {
+		if s != nil && s.Flags&elf.SHF_COMPRESSED != 0 {
+			return nil, fmt.Errorf("malformed ELF file: compressed %s section", s.Name)
+		}
+	}
+	return e, nil
+}
+
+func (e *elfFile) Close() error { return e.f.Close() }
+
+// guard runs fn, turning a panic in debug/elf into an error.
+func (e *elfFile) guard(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed ELF file (%v)", r)
+		}
+	}()
+	return fn()
+}
+
+// readSection reads a whole (small) section, bounds-checked.
+func (e *elfFile) readSection(s *elf.Section) ([]byte, error) {
+	if s == nil || s.Type == elf.SHT_NOBITS {
+		return nil, nil
+	}
+	if s.Size > maxSectionRead {
+		return nil, fmt.Errorf("section %s is %d MB", s.Name, s.Size>>20)
+	}
+	buf := make([]byte, s.Size)
+	if _, err := e.f.ReadAt(buf, int64(s.Offset)); err != nil {
+		return nil, fmt.Errorf("read section %s: %w", s.Name, err)
+	}
+	return buf, nil
+}
+
+// stringAt reads the NUL-terminated string at off in section s.
+func (e *elfFile) stringAt(s *elf.Section, off uint64) (string, error) {
+	if s == nil || off >= s.Size || s.Type == elf.SHT_NOBITS {
+		return "", errors.New("string offset out of range")
+	}
+	var out []byte
+	buf := make([]byte, 128)
+	pos := int64(s.Offset + off)
+	end := int64(s.Offset + s.Size)
+	for len(out) < 4096 && pos < end {
+		n, err := e.f.ReadAt(buf[:min(int64(len(buf)), end-pos)], pos)
+		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			return string(append(out, buf[:i]...)), nil
+		}
+		out = append(out, buf[:n]...)
+		pos += int64(n)
+		if err != nil || n == 0 {
+			break // EOF inside a table that claims more: a damaged file
+		}
+	}
+	return "", errors.New("unterminated string")
+}
+
+// interp is the program interpreter (PT_INTERP) of an executable.
+func (e *elfFile) interp() string {
+	for _, p := range e.ef.Progs {
+		if p.Type != elf.PT_INTERP || p.Filesz == 0 || p.Filesz > 4096 || p.Off > uint64(e.size) || p.Filesz > uint64(e.size)-p.Off {
+			continue
+		}
+		buf := make([]byte, p.Filesz)
+		if _, err := e.f.ReadAt(buf, int64(p.Off)); err == nil {
+			return strings.TrimRight(string(buf), "\x00")
+		}
+	}
+	return ""
+}
+
+// dynamicInfo is what the dynamic section says about loading.
+type dynamicInfo struct {
+	Needed  []string
+	RPath   []string
+	RunPath []string
+	Soname  string
+}
+
+// dynamic reads the dynamic section: DT_NEEDED, DT_RPATH, DT_RUNPATH,
+// DT_SONAME. It reads only the strings it needs, not the whole table.
+func (e *elfFile) dynamic() (dynamicInfo, error) {
+	var info dynamicInfo
+	ds := e.ef.Section(".dynamic")
+	if ds == nil {
+		for _, s := range e.ef.Sections {
+			if s.Type == elf.SHT_DYNAMIC {
+				ds = s
+			}
+		}
+	}
+	if ds == nil {
+		return info, nil // static: needs nothing
+	}
+	data, err := e.readSection(ds)
+	if err != nil {
+		return info, err
+	}
+	strtab := e.dynstr
+	if int(ds.Link) < len(e.ef.Sections) && ds.Link != 0 {
+		strtab = e.ef.Sections[ds.Link]
+	}
+	entry := 16
+	if e.ef.Class == elf.ELFCLASS32 {
+		entry = 8
+	}
+	for off := 0; off+entry <= len(data); off += entry {
+		var tag, val uint64
+		if entry == 16 {
+			tag, val = e.order.Uint64(data[off:]), e.order.Uint64(data[off+8:])
+		} else {
+			tag, val = uint64(e.order.Uint32(data[off:])), uint64(e.order.Uint32(data[off+4:]))
+		}
+		if elf.DynTag(tag) == elf.DT_NULL {
+			break
+		}
+		switch elf.DynTag(tag) {
+		case elf.DT_NEEDED, elf.DT_RPATH, elf.DT_RUNPATH, elf.DT_SONAME:
+		default:
+			continue
+		}
+		s, err := e.stringAt(strtab, val)
+		if err != nil {
+			return info, fmt.Errorf("dynamic section: %w", err)
+		}
+		switch elf.DynTag(tag) {
+		case elf.DT_NEEDED:
+			info.Needed = append(info.Needed, s)
+		case elf.DT_RPATH:
+			info.RPath = append(info.RPath, strings.Split(s, ":")...)
+		case elf.DT_RUNPATH:
+			info.RunPath = append(info.RunPath, strings.Split(s, ":")...)
+		case elf.DT_SONAME:
+			info.Soname = s
+		}
+	}
+	return info, nil
+}
+
+// elfSym is one dynamic symbol.
+type elfSym struct {
+	Name    string
+	Defined bool
+	Weak    bool
+	Value   uint64
+}
+
+// dynamicSymbols reads the whole dynamic symbol table; for addons and
+// libraries of ordinary size, not for node (use lookup).
+func (e *elfFile) dynamicSymbols() ([]elfSym, error) {
+	var out []elfSym
+	err := e.guard(func() error {
+		syms, err := e.ef.DynamicSymbols()
+		if err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+			return err
+		}
+		for _, s := range syms {
+			bind := elf.ST_BIND(s.Info)
+			if bind != elf.STB_GLOBAL && bind != elf.STB_WEAK && bind != elf.STB_LOOS /* GNU_UNIQUE */ {
+				continue
+			}
+			out = append(out, elfSym{Name: s.Name, Defined: s.Section != elf.SHN_UNDEF, Weak: bind == elf.STB_WEAK, Value: s.Value})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// lookup finds a defined dynamic symbol by name through .gnu.hash (or the
+// SysV .hash), reading only the entries on its chain.
+func (e *elfFile) lookup(name string) (elfSym, bool) {
+	if e.dynsym == nil || e.dynstr == nil {
+		return elfSym{}, false
+	}
+	if e.hashData == nil && e.hashErr == nil {
+		switch {
+		case e.gnuHash != nil:
+			e.hashData, e.hashErr = e.readSection(e.gnuHash)
+		case e.sysvHash != nil:
+			e.hashData, e.hashErr = e.readSection(e.sysvHash)
+		default:
+			e.hashErr = errors.New("no hash table")
+		}
+	}
+	if e.hashErr != nil {
+		return e.lookupLinear(name)
+	}
+	if e.gnuHash != nil {
+		return e.lookupGNU(name)
+	}
+	return e.lookupSysV(name)
+}
+
+func (e *elfFile) lookupGNU(name string) (elfSym, bool) {
+	d := e.hashData
+	if len(d) < 16 {
+		return elfSym{}, false
+	}
+	nbuckets := uint64(e.order.Uint32(d[0:]))
+	symoffset := uint64(e.order.Uint32(d[4:]))
+	bloomSize := uint64(e.order.Uint32(d[8:]))
+	word := uint64(8)
+	if e.ef.Class == elf.ELFCLASS32 {
+		word = 4
+	}
+	bucketsAt := 16 + bloomSize*word
+	chainAt := bucketsAt + nbuckets*4
+	if nbuckets == 0 || bloomSize > uint64(len(d)) || chainAt > uint64(len(d)) {
+		return elfSym{}, false
+	}
+	h := uint32(5381)
+	for i := 0; i < len(name); i++ {
+		h = h*33 + uint32(name[i])
+	}
+	idx := uint64(e.order.Uint32(d[bucketsAt+uint64(h)%nbuckets*4:]))
+	if idx < symoffset {
+		return elfSym{}, false
+	}
+	for n := 0; n < 1<<20; n++ {
+		at := chainAt + (idx-symoffset)*4
+		if at+4 > uint64(len(d)) {
+			return elfSym{}, false
+		}
+		ch := e.order.Uint32(d[at:])
+		if ch|1 == h|1 {
+			if s, ok := e.symAt(idx); ok && s.Name == name && s.Defined {
+				return s, true
+			}
+		}
+		if ch&1 != 0 {
+			return elfSym{}, false
+		}
+		idx++
+	}
+	return elfSym{}, false
+}
+
+func (e *elfFile) lookupSysV(name string) (elfSym, bool) {
+	d := e.hashData
+	if len(d) < 8 {
+		return elfSym{}, false
+	}
+	nbucket := uint64(e.order.Uint32(d[0:]))
+	nchain := uint64(e.order.Uint32(d[4:]))
+	if nbucket == 0 || 8+(nbucket+nchain)*4 > uint64(len(d)) {
+		return elfSym{}, false
+	}
+	var h uint32
+	for i := 0; i < len(name); i++ {
+		h = h<<4 + uint32(name[i])
+		g := h & 0xf0000000
+		h ^= g >> 24
+		h &^= g
+	}
+	idx := uint64(e.order.Uint32(d[8+uint64(h)%nbucket*4:]))
+	for n := uint64(0); idx != 0 && idx < nchain && n < nchain; n++ {
+		if s, ok := e.symAt(idx); ok && s.Name == name && s.Defined {
+			return s, true
+		}
+		idx = uint64(e.order.Uint32(d[8+(nbucket+idx)*4:]))
+	}
+	return elfSym{}, false
+}
+
+func (e *elfFile) lookupLinear(name string) (elfSym, bool) {
+	syms, err := e.dynamicSymbols()
+	if err != nil {
+		return elfSym{}, false
+	}
+	for _, s := range syms {
+		if s.Name == name && s.Defined {
+			return s, true
+		}
+	}
+	return elfSym{}, false
+}
+
+// symAt reads dynamic symbol number idx.
+func (e *elfFile) symAt(idx uint64) (elfSym, bool) {
+	size := uint64(24)
+	if e.ef.Class == elf.ELFCLASS32 {
+		size = 16
+	}
+	if (idx+1)*size > e.dynsym.Size {
+		return elfSym{}, false
+	}
+	var b [24]byte
+	if _, err := e.f.ReadAt(b[:size], int64(e.dynsym.Offset+idx*size)); err != nil {
+		return elfSym{}, false
+	}
+	var nameOff, value uint64
+	var info uint8
+	var shndx uint16
+	if size == 24 {
+		nameOff, info, shndx, value = uint64(e.order.Uint32(b[0:])), b[4], e.order.Uint16(b[6:]), e.order.Uint64(b[8:])
+	} else {
+		nameOff, value, info, shndx = uint64(e.order.Uint32(b[0:])), uint64(e.order.Uint32(b[4:])), b[12], e.order.Uint16(b[14:])
+	}
+	name, err := e.stringAt(e.dynstr, nameOff)
+	if err != nil {
+		return elfSym{}, false
+	}
+	return elfSym{Name: name, Defined: shndx != uint16(elf.SHN_UNDEF), Weak: elf.ST_BIND(info) == elf.STB_WEAK, Value: value}, true
+}
+
+// readVirtual reads n bytes at virtual address addr from the section that
+// holds it.
+func (e *elfFile) readVirtual(addr uint64, n int) ([]byte, error) {
+	for _, s := range e.ef.Sections {
+		if s.Type == elf.SHT_NOBITS || s.Flags&elf.SHF_ALLOC == 0 || addr < s.Addr || addr-s.Addr >= s.Size {
+			continue
+		}
+		if uint64(n) > s.Size-(addr-s.Addr) {
+			return nil, errors.New("read past the end of a section")
+		}
+		buf := make([]byte, n)
+		if _, err := e.f.ReadAt(buf, int64(s.Offset+addr-s.Addr)); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return nil, fmt.Errorf("address %#x is in no section", addr)
+}
+
+// versionNeeds maps each needed library to the symbol versions required of
+// it (GLIBC_2.34, GLIBCXX_3.4.30, ...).
+func (e *elfFile) versionNeeds() (map[string][]string, error) {
+	out := map[string][]string{}
+	err := e.guard(func() error {
+		needs, err := e.ef.DynamicVersionNeeds()
+		if err != nil {
+			return nil // no version needs: musl objects, or none used
+		}
+		for _, n := range needs {
+			for _, d := range n.Needs {
+				out[n.Name] = append(out[n.Name], d.Dep)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// versionDefs lists the symbol versions a library defines, from its
+// SHT_GNU_verdef section alone (debug/elf's DynamicVersions reads every
+// dynamic symbol too: half of the preflight's time). Read once per file.
+func (e *elfFile) versionDefs() (map[string]bool, error) {
+	if e.defs != nil {
+		return e.defs, nil
+	}
+	e.defs = map[string]bool{}
+	var sec *elf.Section
+	for _, s := range e.ef.Sections {
+		if s.Type == elf.SHT_GNU_VERDEF {
+			sec = s
+		}
+	}
+	if sec == nil || int(sec.Link) >= len(e.ef.Sections) {
+		return e.defs, nil
+	}
+	strtab := e.ef.Sections[sec.Link]
+	data, err := e.readSection(sec)
+	if err != nil {
+		return e.defs, err
+	}
+	// Elf_Verdef: version, flags, ndx, cnt (uint16), hash, aux, next
+	// (uint32); Elf_Verdaux: name, next (uint32). Offsets are relative.
+	for off, n := 0, 0; off+20 <= len(data) && n < 4096; n++ {
+		aux := off + int(e.order.Uint32(data[off+12:]))
+		if aux >= 0 && aux+8 <= len(data) {
+			if name, err := e.stringAt(strtab, uint64(e.order.Uint32(data[aux:]))); err == nil {
+				e.defs[name] = true
+			}
+		}
+		next := int(e.order.Uint32(data[off+16:]))
+		if next <= 0 {
+			break
+		}
+		off += next
+	}
+	return e.defs, nil
+}

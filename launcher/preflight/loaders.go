@@ -1,0 +1,404 @@
+package preflight
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// platform is what a native-module loader matches binaries against.
+type platform struct {
+	Arch    string // node's process.arch
+	Libc    string // glibc or musl, as the loader decides it
+	Alpine  bool   // /etc/alpine-release exists: node-gyp-build's musl test
+	LibcEnv string // LIBC, which node-gyp-build prefers to its own test
+	// ABI, NAPI and Version are node's; with node set they are read from
+	// it when first needed, since node --version may still be running.
+	ABI     int
+	NAPI    int
+	Version string // without the v
+	node    *NodeInfo
+}
+
+func (pf platform) abi() int {
+	if pf.node != nil && pf.node.versionKnown() {
+		return pf.node.ABI
+	}
+	return pf.ABI
+}
+
+func (pf platform) napi() int {
+	if pf.node != nil && pf.node.versionKnown() {
+		return pf.node.NAPI
+	}
+	return pf.NAPI
+}
+
+func (pf platform) version() string {
+	if pf.node != nil && pf.node.versionKnown() {
+		return strings.TrimPrefix(pf.node.Version, "v")
+	}
+	return pf.Version
+}
+
+// packageJSON holds the fields of package.json that preflight reads.
+type packageJSON struct {
+	Name         string            `json:"name"`
+	Version      string            `json:"version"`
+	Main         string            `json:"main"`
+	Dependencies map[string]string `json:"dependencies"`
+	Engines      struct {
+		Node string `json:"node"`
+	} `json:"engines"`
+	Binary *struct {
+		ModuleName   string `json:"module_name"`
+		ModulePath   string `json:"module_path"`
+		NAPIVersions []int  `json:"napi_versions"`
+	} `json:"binary"`
+	Gypfile bool     `json:"gypfile"`
+	OS      []string `json:"os"`
+	CPU     []string `json:"cpu"`
+	Libc    []string `json:"libc"`
+}
+
+// maxPackageJSON caps a package.json read; real ones are a few KiB.
+const maxPackageJSON = 4 << 20
+
+func readPackageJSON(dir string) (*packageJSON, error) {
+	f, err := os.Open(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var p packageJSON
+	dec := json.NewDecoder(&limitedReader{f, maxPackageJSON})
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "package.json"), err)
+	}
+	return &p, nil
+}
+
+type limitedReader struct {
+	f *os.File
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errors.New("larger than 4 MiB")
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.f.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// resolvePackage finds the folder of package name as require() would from
+// dir: dir/node_modules/name, then each parent's node_modules.
+func resolvePackage(dir, name string) (string, []string, error) {
+	var tried []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if filepath.Base(d) != "node_modules" {
+			p := filepath.Join(d, "node_modules", name)
+			tried = append(tried, p)
+			if st, err := os.Stat(filepath.Join(p, "package.json")); err == nil && st.Mode().IsRegular() {
+				if real, err := filepath.EvalSymlinks(p); err == nil {
+					p = real
+				}
+				return p, tried, nil
+			}
+		}
+		if parent := filepath.Dir(d); parent == d {
+			break
+		}
+	}
+	return "", tried, fs.ErrNotExist
+}
+
+// pick is the binary a loader would load, and how it was chosen.
+type pick struct {
+	Path   string
+	Loader string   // node-gyp-build, bindings, node-pre-gyp, build/Release, package file
+	Looked []string // where it looked, when nothing was found
+}
+
+// pickBinary chooses the .node file that the package's loader would load
+// on this platform. A package that is not native returns an empty pick.
+func pickBinary(dir string, pj *packageJSON, entries []os.DirEntry, pf platform) pick {
+	has := func(name string) bool {
+		for _, e := range entries {
+			if e.Name() == name {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case pj.Binary != nil && pj.Binary.ModulePath != "":
+		return pickNodePreGyp(dir, pj, pf)
+	case pj.Dependencies["node-gyp-build"] != "" || has("prebuilds"):
+		return pickNodeGypBuild(dir, pf)
+	case pj.Dependencies["bindings"] != "":
+		return pickBindings(dir, pj, pf)
+	case has("binding.gyp") || pj.Gypfile:
+		if p := firstNode(filepath.Join(dir, "build", "Release")); p != "" {
+			return pick{Path: p, Loader: "build/Release"}
+		}
+		return pick{Loader: "build/Release", Looked: []string{filepath.Join(dir, "build", "Release")}}
+	}
+	// Per-platform packages (napi-rs, @img/sharp-linux-x64, ...) ship their
+	// binary at the top or in lib/; their parent loads the one whose os,
+	// cpu and libc fields match, so skip the others.
+	if p := firstNode(dir); p != "" || platformPackage(filepath.Base(dir)) {
+		if p == "" {
+			p = firstNode(filepath.Join(dir, "lib"))
+		}
+		if p == "" || !matchesField(pj.OS, "linux") || !matchesField(pj.CPU, pf.Arch) || !matchesField(pj.Libc, pf.Libc) {
+			return pick{}
+		}
+		return pick{Path: p, Loader: "package file"}
+	}
+	return pick{}
+}
+
+// platformPackage recognises a per-platform package by its name:
+// sharp-linux-x64, bcrypt-linux-x64-gnu, watcher-linux-arm64-musl.
+func platformPackage(name string) bool {
+	return strings.Contains(name, "linux-")
+}
+
+// matchesField applies package.json's os/cpu/libc rule: empty matches all,
+// "!x" excludes x.
+func matchesField(list []string, v string) bool {
+	positive := false
+	for _, s := range list {
+		if s == "!"+v {
+			return false
+		}
+		if !strings.HasPrefix(s, "!") {
+			positive = true
+			if s == v {
+				return true
+			}
+		}
+	}
+	return !positive
+}
+
+// firstNode is the first *.node in dir, in name order, as node-gyp-build's
+// getFirst and a plain build/Release require find it.
+func firstNode(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".node") && !e.IsDir() {
+			return filepath.Join(dir, e.Name())
+		}
+	}
+	return ""
+}
+
+// ngbLibc is the libc node-gyp-build matches prebuilds against: LIBC, or
+// musl when /etc/alpine-release exists, else glibc, whatever node's own
+// libc is (docs/NATIVE.md §2). On a musl system that is not Alpine it picks
+// the glibc build, and the libc check then says so.
+func (pf platform) ngbLibc() string {
+	switch {
+	case pf.LibcEnv != "":
+		return pf.LibcEnv
+	case pf.Alpine:
+		return "musl"
+	}
+	return "glibc"
+}
+
+// pickNodeGypBuild follows node-gyp-build 4.8: the first *.node in
+// build/Release, then build/Debug, with no ABI check; then
+// prebuilds/<platform>-<arch> by its tag rules.
+func pickNodeGypBuild(dir string, pf platform) pick {
+	looked := []string{filepath.Join(dir, "build", "Release"), filepath.Join(dir, "build", "Debug")}
+	for _, d := range looked {
+		if p := firstNode(d); p != "" {
+			return pick{Path: p, Loader: "node-gyp-build"}
+		}
+	}
+	prebuilds := filepath.Join(dir, "prebuilds")
+	entries, _ := os.ReadDir(prebuilds)
+	var tuple string
+	best := 1 << 30
+	for _, e := range entries {
+		platformName, archs, ok := strings.Cut(e.Name(), "-")
+		if !ok || strings.Contains(archs, "-") || platformName != "linux" {
+			continue
+		}
+		list := strings.Split(archs, "+")
+		for _, a := range list {
+			if a == pf.Arch && len(list) < best {
+				tuple, best = e.Name(), len(list)
+			}
+		}
+	}
+	looked = append(looked, filepath.Join(prebuilds, "linux-"+pf.Arch))
+	if tuple == "" {
+		return pick{Loader: "node-gyp-build", Looked: looked}
+	}
+	files, _ := os.ReadDir(filepath.Join(prebuilds, tuple))
+	type tags struct {
+		file                         string
+		runtime, abi, uv, armv, libc string
+		napi                         bool
+		specificity                  int
+	}
+	var candidates []tags
+	for _, f := range files {
+		parts := strings.Split(f.Name(), ".")
+		if len(parts) < 2 || parts[len(parts)-1] != "node" {
+			continue
+		}
+		t := tags{file: f.Name()}
+		for _, tag := range parts[:len(parts)-1] {
+			switch {
+			case tag == "node" || tag == "electron" || tag == "node-webkit":
+				t.runtime = tag
+			case tag == "napi":
+				t.napi = true
+			case strings.HasPrefix(tag, "abi"):
+				t.abi = tag[3:]
+			case strings.HasPrefix(tag, "uv"):
+				t.uv = tag[2:]
+			case strings.HasPrefix(tag, "armv"):
+				t.armv = tag[4:]
+			case tag == "glibc" || tag == "musl":
+				t.libc = tag
+			default:
+				continue
+			}
+			t.specificity++
+		}
+		armv := ""
+		if pf.Arch == "arm64" {
+			armv = "8"
+		}
+		switch {
+		case t.runtime != "" && t.runtime != "node" && !(t.runtime == "electron" && t.napi) && !(t.runtime == "node-webkit" && t.napi):
+		case t.abi != "" && t.abi != strconv.Itoa(pf.abi()) && !t.napi:
+		case t.uv != "" && t.uv != "1":
+		case t.armv != "" && t.armv != armv:
+		case t.libc != "" && t.libc != pf.ngbLibc():
+		default:
+			candidates = append(candidates, t)
+		}
+	}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		a, b := candidates[i], candidates[j]
+		switch {
+		case a.runtime != b.runtime:
+			return a.runtime == "node"
+		case a.abi != b.abi:
+			return a.abi != ""
+		}
+		return a.specificity > b.specificity
+	})
+	if len(candidates) == 0 {
+		return pick{Loader: "node-gyp-build", Looked: looked}
+	}
+	return pick{Path: filepath.Join(prebuilds, tuple, candidates[0].file), Loader: "node-gyp-build"}
+}
+
+var bindingsCall = regexp.MustCompile(`bindings\(\s*(?:\{[^}]*?bindings\s*:\s*)?['"]([^'"]+)['"]`)
+
+// pickBindings follows the bindings package: its fixed list of folders,
+// for the file name the package asks for.
+func pickBindings(dir string, pj *packageJSON, pf platform) pick {
+	name := bindingsName(dir, pj)
+	if name == "" {
+		if p := firstNode(filepath.Join(dir, "build", "Release")); p != "" {
+			return pick{Path: p, Loader: "bindings"}
+		}
+		return pick{Loader: "bindings", Looked: []string{filepath.Join(dir, "build", "Release")}}
+	}
+	if !strings.HasSuffix(name, ".node") {
+		name += ".node"
+	}
+	preGyp := fmt.Sprintf("node-v%d-linux-%s", pf.abi(), pf.Arch)
+	var looked []string
+	for _, parts := range [][]string{
+		{"build"}, {"build", "Debug"}, {"build", "Release"}, {"out", "Debug"}, {"Debug"},
+		{"out", "Release"}, {"Release"}, {"build", "default"},
+		{"compiled", pf.version(), "linux", pf.Arch}, {"addon-build", "release", "install-root"},
+		{"addon-build", "debug", "install-root"}, {"addon-build", "default", "install-root"},
+		{"lib", "binding", preGyp},
+	} {
+		p := filepath.Join(append(append([]string{dir}, parts...), name)...)
+		looked = append(looked, p)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return pick{Path: p, Loader: "bindings"}
+		}
+	}
+	return pick{Loader: "bindings", Looked: looked}
+}
+
+// bindingsName finds the name a package passes to bindings(): it reads the
+// package's main script and lib/*.js, then falls back to binding.gyp's
+// first target_name.
+func bindingsName(dir string, pj *packageJSON) string {
+	files := []string{}
+	if pj.Main != "" {
+		files = append(files, filepath.Join(dir, pj.Main), filepath.Join(dir, pj.Main+".js"))
+	}
+	files = append(files, filepath.Join(dir, "index.js"))
+	if lib, err := filepath.Glob(filepath.Join(dir, "lib", "*.js")); err == nil {
+		files = append(files, lib...)
+	}
+	for i, f := range files {
+		if i > 40 {
+			break
+		}
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) > 1<<20 {
+			continue
+		}
+		if m := bindingsCall.FindSubmatch(b); m != nil {
+			return string(m[1])
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "binding.gyp")); err == nil {
+		if m := regexp.MustCompile(`['"]target_name['"]\s*:\s*['"]([^'"]+)['"]`).FindSubmatch(b); m != nil {
+			return string(m[1])
+		}
+	}
+	return ""
+}
+
+// pickNodePreGyp evaluates package.json's binary.module_path template.
+func pickNodePreGyp(dir string, pj *packageJSON, pf platform) pick {
+	napiBuild := 0
+	for _, v := range pj.Binary.NAPIVersions {
+		if v <= pf.napi() && v > napiBuild {
+			napiBuild = v
+		}
+	}
+	major, _, _ := strings.Cut(pj.Version, ".")
+	r := strings.NewReplacer(
+		"{node_abi}", fmt.Sprintf("node-v%d", pf.abi()), "{platform}", "linux", "{arch}", pf.Arch,
+		"{libc}", pf.Libc, "{napi_build_version}", strconv.Itoa(napiBuild), "{configuration}", "Release",
+		"{module_name}", pj.Binary.ModuleName, "{name}", pj.Name, "{version}", pj.Version, "{major}", major,
+		"{node_napi_label}", map[bool]string{true: "napi-v" + strconv.Itoa(napiBuild), false: fmt.Sprintf("node-v%d", pf.abi())}[napiBuild > 0],
+	)
+	p := filepath.Join(dir, r.Replace(pj.Binary.ModulePath), pj.Binary.ModuleName+".node")
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return pick{Path: p, Loader: "node-pre-gyp"}
+	}
+	return pick{Loader: "node-pre-gyp", Looked: []string{p}}
+}

@@ -1,0 +1,872 @@
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hasync/launcher/launcher/plural"
+	"github.com/hasync/launcher/launcher/shortage"
+)
+
+// CheckStatus is the verdict of one preflight check.
+type CheckStatus string
+
+// The verdicts. A warning does not stop node from starting.
+const (
+	StatusPass CheckStatus = "pass"
+	StatusWarn CheckStatus = "warn"
+	StatusFail CheckStatus = "fail"
+)
+
+// Check is one preflight check: what was found, and when not passing, the
+// concrete fix in the terms of the add-on's Dockerfile.
+type Check struct {
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	Detail string      `json:"detail"`
+	Hint   string      `json:"hint"`
+}
+
+// Report is the preflight's result, as `check --json` prints it and
+// /status serves it.
+type Report struct {
+	OK         bool    `json:"ok"`
+	DurationMS float64 `json:"duration_ms"`
+	Checks     []Check `json:"checks"`
+	// Short is set when a check could not look because the launcher ran
+	// short of descriptors, processes or memory (EMFILE, ENFILE, EAGAIN,
+	// ENOMEM): then a failure says nothing about the image.
+	Short bool      `json:"short,omitempty"`
+	Node  *NodeInfo `json:"-"`
+}
+
+// Transient reports a failed preflight whose failures may come from a
+// shortage of the moment rather than from the image.
+func (r *Report) Transient() bool { return !r.OK && r.Short }
+
+// WriteText writes the report for a person: one line per check with its
+// mark, the detail, and the hint indented under it.
+func (r *Report) WriteText(w io.Writer) {
+	width := 0
+	for _, c := range r.Checks {
+		width = max(width, len(c.Name))
+	}
+	counts := map[CheckStatus]int{}
+	for _, c := range r.Checks {
+		counts[c.Status]++
+		fmt.Fprintf(w, "%s  %-*s  %s\n", strings.ToUpper(string(c.Status)), width, c.Name, c.Detail)
+		if c.Hint != "" {
+			fmt.Fprintf(w, "      %*s  fix: %s\n", width, "", c.Hint)
+		}
+	}
+	verdict := "passed"
+	if !r.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "preflight %s in %.1f ms: %d pass, %d warn, %d fail\n", verdict, r.DurationMS, counts[StatusPass], counts[StatusWarn], counts[StatusFail])
+}
+
+// Failed lists the failing checks.
+func (r *Report) Failed() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Status == StatusFail {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Preflight proves, before node starts, that the entry script exists and
+// every native module will load here, from the files alone: the only
+// process it starts is `node --version` (and, for a node major it does not
+// know, `node -p process.versions.modules`).
+type Preflight struct {
+	AppDir        string
+	Entry         string
+	Node          string
+	NativeModules []string
+	// Deep also resolves every undefined symbol of each native module
+	// against node and the libraries the loader would map (ldd -r).
+	Deep bool
+	// LDLibraryPath is the runtime's LD_LIBRARY_PATH.
+	LDLibraryPath string
+	// LibcEnv is the runtime's LIBC, which node-gyp-build obeys.
+	LibcEnv string
+	// Root prefixes every absolute path of the runtime's filesystem that
+	// the loader rules read (/etc/ld.so.conf, /lib, /etc/alpine-release);
+	// empty is /. Tests point it at a folder laid out like an image.
+	Root string
+	// Exec runs a command to its end and returns its output. Under the
+	// supervisor it goes through the Reaper; nil runs it directly.
+	Exec func(ctx context.Context, cmd *exec.Cmd) ([]byte, error)
+
+	short atomic.Bool // a check met a shortage of descriptors, processes or memory
+}
+
+// noteShortage records err when it is a shortage of the moment, and
+// reports whether it was.
+func (p *Preflight) noteShortage(err error) bool {
+	if shortage.Is(err) {
+		p.short.Store(true)
+		return true
+	}
+	return false
+}
+
+func (p *Preflight) root() string {
+	if p.Root == "" {
+		return "/"
+	}
+	return p.Root
+}
+
+// Run runs every check and reports them all.
+func (p *Preflight) Run(ctx context.Context) *Report {
+	start := time.Now()
+	p.short.Store(false)
+	r := &Report{}
+	found := make(chan []nativeCandidate, 1)
+	go func() { found <- findNativePackages(filepath.Join(p.AppDir, "node_modules")) }()
+	r.Checks = append(r.Checks, p.checkEntry())
+	node, failed := p.inspectNode(ctx)
+	nodeAt := len(r.Checks)
+	r.Checks = append(r.Checks, Check{}) // the node check, once its version is known
+
+	var libs *libResolver
+	if node != nil && node.libs != nil {
+		libs = node.libs // node's libraries stay open: the addons need most of them too
+		defer libs.close()
+	}
+	checked := map[string]bool{}
+	for _, pkg := range p.NativeModules {
+		c, binary := p.checkNative(pkg, node, libs)
+		if real, err := filepath.EvalSymlinks(binary); err == nil {
+			checked[real] = true
+		}
+		r.Checks = append(r.Checks, c)
+	}
+	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
+	if node != nil {
+		r.Checks[nodeAt] = nodeCheck(node)
+		if node.bin != nil {
+			node.bin.Close()
+		}
+		node.bin, node.libs = nil, nil // the report outlives the files
+		if !node.versionKnown() {
+			node = nil
+		}
+	} else {
+		r.Checks[nodeAt] = *failed
+	}
+	r.Node = node
+	engines := p.checkEngines(node)
+	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
+	r.OK = len(r.Failed()) == 0
+	r.Short = p.short.Load()
+	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return r
+}
+
+func (p *Preflight) checkEntry() Check {
+	c := Check{Name: "entry"}
+	path := filepath.Join(p.AppDir, p.Entry)
+	f, err := os.Open(path)
+	var st os.FileInfo
+	if err == nil {
+		st, err = f.Stat()
+		f.Close()
+		if err == nil && !st.Mode().IsRegular() {
+			err = errors.New("not a regular file")
+		}
+	}
+	if err != nil && p.noteShortage(err) {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s: cannot be checked now: %v", path, describeFileError(err))
+		c.Hint = shortageHint
+		return c
+	}
+	if err != nil {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s: %v (node would fail with: Cannot find module '%s')", path, describeFileError(err), path)
+		c.Hint = fmt.Sprintf("The compiled entry must be at %s. In the backend-builder stage `npm run build` (tsc) writes it to tsconfig's outDir (./dist); "+
+			"the runtime stage must copy that folder's contents there: `COPY --from=backend-builder /build/dist/ %s/`. "+
+			"Or point LAUNCHER_APP_DIR and LAUNCHER_ENTRY at where it is.", path, p.AppDir)
+		return c
+	}
+	c.Status = StatusPass
+	c.Detail = fmt.Sprintf("%s (%d bytes)", path, st.Size())
+	return c
+}
+
+// shortageHint is the fix for a check that met a shortage of the moment.
+const shortageHint = "The launcher ran short of file descriptors, processes or memory (not a fault of the image): " +
+	"it tries again by the restart policy. Raise the container's limits (ulimit -n, pids, memory) or find what holds them."
+
+func describeFileError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		return "not readable (permission denied)"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (p *Preflight) exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cmd := exec.Command(name, args...)
+	if p.Exec != nil {
+		return p.Exec(ctx, cmd)
+	}
+	cmd = exec.CommandContext(ctx, name, args...)
+	return cmd.Output()
+}
+
+// inspectNode finds node, starts `node --version` in the background, and
+// reads what node's file tells (libc, arch, its own libraries): the module
+// checks need node's ABI only at their end, so the 4 ms node takes overlap
+// the reading of ELF files. A failure here is final.
+func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
+	fail := func(detail, hint string) (*NodeInfo, *Check) {
+		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
+	}
+	path, err := exec.LookPath(p.Node)
+	if err != nil {
+		where := "PATH (" + os.Getenv("PATH") + ")"
+		if strings.ContainsRune(p.Node, '/') {
+			where = "that path"
+		}
+		return fail(fmt.Sprintf("%q not found in %s (the shell would say: node: not found)", p.Node, where),
+			"Install node in the runtime stage: `RUN apk add --no-cache nodejs` (Alpine's release decides its version: 3.20 has 20, 3.22 has 22, 3.24 has 24), "+
+				"or set LAUNCHER_NODE to node's full path.")
+	}
+	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
+	go func() {
+		defer close(n.versionDone)
+		n.versionErr = p.readVersion(ctx, n)
+	}()
+	// From here on, a failure must still wait for node --version to end.
+	fail = func(detail, hint string) (*NodeInfo, *Check) {
+		<-n.versionDone
+		if n.bin != nil {
+			n.bin.Close()
+		}
+		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
+	}
+	if bin, err := openELF(path); err == nil {
+		n.bin = bin
+		n.class, n.machine, n.interp = bin.ef.Class, bin.ef.Machine, bin.interp()
+		n.Libc, n.Arch = libcOfInterp(n.interp), archOf(n.machine)
+		n.dyn, _ = bin.dynamic()
+		if n.Libc == "" {
+			n.Libc = libcOfNeeds(n.dyn.Needed)
+		}
+	} else if p.noteShortage(err) {
+		return fail(fmt.Sprintf("%s: cannot be checked now: %v", path, err), shortageHint)
+	} else if !errors.Is(err, errNotELF) {
+		return fail(fmt.Sprintf("%s: %v", path, err), "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`.")
+	}
+
+	// Node's own libraries first: without them `node --version` fails too.
+	if n.bin != nil {
+		libs := newLibResolver(p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
+		libs.short = &p.short
+		exe := &loadedLib{Path: path, File: n.bin}
+		loaded, errs := libs.loadTree(exe, nil)
+		n.scope = append([]*loadedLib{exe}, loaded...)
+		delete(libs.opened, path) // n.bin, closed with n
+		if len(errs) > 0 {
+			libs.close()
+			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
+		}
+		n.libs = libs
+	}
+	return n, nil
+}
+
+// readVersion runs node --version and derives the ABI and Node-API level:
+// from the ABI table, else the binary's node_register_module_v<ABI> literal,
+// else by asking node (70 ms).
+func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
+	out, err := p.exec(ctx, n.Path, "--version")
+	if err != nil {
+		p.noteShortage(err)
+		return &versionError{path: n.Path, err: err}
+	}
+	if n.major, n.minor, n.Version, err = parseNodeVersion(string(out)); err != nil {
+		return err
+	}
+	n.NAPI = napiLevel(n.major, n.minor)
+	if abi, ok := nodeABI[n.major]; ok {
+		n.ABI = abi
+	} else if n.bin != nil {
+		n.ABI = scanABI(n.bin.f, n.bin.size)
+	}
+	if n.ABI == 0 {
+		if out, err := p.exec(ctx, n.Path, "-p", "process.versions.modules"); err == nil {
+			n.ABI, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
+}
+
+// versionError is a `node --version` that failed, with its cause kept:
+// the fix depends on it.
+type versionError struct {
+	path string
+	err  error
+}
+
+func (e *versionError) Error() string { return fmt.Sprintf("`%s --version` failed: %v", e.path, e.err) }
+func (e *versionError) Unwrap() error { return e.err }
+
+// hint is the fix for the cause: a missing /dev/null (a bare root or
+// chroot), a shortage of the moment, or else node itself.
+func (e *versionError) hint() string {
+	var pe *fs.PathError
+	switch {
+	case errors.As(e.err, &pe) && pe.Path == os.DevNull:
+		return "/dev/null is missing, so no process can be started with its input closed: every container runtime provides /dev; " +
+			"in a chroot or a bare root, mount it (`mount --bind /dev ROOT/dev`) or create it (`mknod -m 666 ROOT/dev/null c 1 3`)."
+	case shortage.Is(e.err):
+		return shortageHint
+	}
+	return "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
+}
+
+// nodeCheck waits for node's version and reports the node check.
+func nodeCheck(n *NodeInfo) Check {
+	c := Check{Name: "node"}
+	if !n.versionKnown() {
+		c.Status, c.Detail = StatusFail, n.versionErr.Error()
+		c.Hint = "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
+		var ve *versionError
+		if errors.As(n.versionErr, &ve) {
+			c.Hint = ve.hint()
+		}
+		return c
+	}
+	c.Status = StatusPass
+	c.Detail = fmt.Sprintf("%s at %s: %s", n.Version, n.Path, n.Facts())
+	if n.bin == nil {
+		c.Status = StatusWarn
+		c.Detail += " (not an ELF binary: libc and architecture unknown, native modules checked less)"
+		c.Hint = "Point LAUNCHER_NODE at the node executable itself rather than a wrapper script."
+	}
+	return c
+}
+
+func (p *Preflight) checkEngines(node *NodeInfo) Check {
+	c := Check{Name: "engines", Status: StatusPass}
+	pj, err := readPackageJSON(p.AppDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.Detail = "no package.json in " + p.AppDir
+		return c
+	case err != nil:
+		c.Status, c.Detail = StatusWarn, err.Error()
+		c.Hint = "Copy the backend's package.json into the runtime stage next to the entry."
+		return c
+	case pj.Engines.Node == "":
+		c.Detail = "package.json sets no engines.node"
+		return c
+	case node == nil:
+		c.Status, c.Detail = StatusWarn, fmt.Sprintf("engines.node %q not checked: node unknown", pj.Engines.Node)
+		return c
+	}
+	ok, err := satisfies(node.Version, pj.Engines.Node)
+	switch {
+	case err != nil:
+		c.Status, c.Detail = StatusWarn, fmt.Sprintf("engines.node %q: %v", pj.Engines.Node, err)
+		c.Hint = "Write engines.node as an npm range, such as \">=18\"."
+	case !ok:
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("package.json's engines.node is %q, but node here is %s", pj.Engines.Node, node.Version)
+		c.Hint = "Give the runtime stage a node inside that range (the Alpine release decides `apk add nodejs`: 3.20 has 20, 3.22 has 22, 3.24 has 24), " +
+			"with the backend-builder stage on the same Node major, or change engines.node."
+	default:
+		c.Detail = fmt.Sprintf("node %s satisfies engines.node %q", node.Version, pj.Engines.Node)
+	}
+	return c
+}
+
+// platformOf is what native-module loaders match against on this node.
+func (p *Preflight) platformOf(node *NodeInfo) platform {
+	pf := platform{Arch: "x64", Libc: "glibc", node: node}
+	if node != nil {
+		pf.Arch = node.Arch
+		if node.Libc != "" {
+			pf.Libc = node.Libc
+		}
+	}
+	_, err := os.Stat(filepath.Join(p.root(), "etc", "alpine-release"))
+	pf.Alpine, pf.LibcEnv = err == nil, p.LibcEnv
+	return pf
+}
+
+// checkNative proves that package pkg resolves from the app and that the
+// binary its loader would pick will load here. It returns the binary's path.
+func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (Check, string) {
+	c := Check{Name: "native:" + pkg}
+	dir, tried, err := resolvePackage(p.AppDir, pkg)
+	if err != nil {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s does not resolve from %s (node would fail with: Cannot find module '%s'); looked in %s", pkg, p.AppDir, pkg, strings.Join(tried, ", "))
+		c.Hint = fmt.Sprintf("Keep %s in package.json's \"dependencies\" (not devDependencies), so `npm prune --omit=dev` in backend-builder keeps it, "+
+			"and copy node_modules into the runtime stage: `COPY --from=backend-builder /build/node_modules %s/node_modules`. "+
+			"If the app no longer uses it, drop it from LAUNCHER_NATIVE_MODULES.", pkg, p.AppDir)
+		return c, ""
+	}
+	pj, err := readPackageJSON(dir)
+	if err != nil {
+		c.Status, c.Detail = StatusFail, err.Error()
+		c.Hint = fmt.Sprintf("Reinstall it in backend-builder: `npm ci` (or `npm install %s`).", pkg)
+		return c, ""
+	}
+	entries, _ := os.ReadDir(dir)
+	pf := p.platformOf(node)
+	pk := pickBinary(dir, pj, entries, pf)
+	switch {
+	case pk.Loader == "":
+		c.Status = StatusWarn
+		c.Detail = fmt.Sprintf("%s %s at %s has no native binary (binding.gyp, prebuilds or build/)", pkg, pj.Version, dir)
+		c.Hint = fmt.Sprintf("If it is pure JavaScript now, drop %s from LAUNCHER_NATIVE_MODULES.", pkg)
+		return c, ""
+	case pk.Path == "":
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s: no binary that %s would load on linux-%s (%s); looked in %s", pkg, pj.Version, pk.Loader, pf.Arch, pf.Libc, strings.Join(rel(dir, pk.Looked), ", "))
+		c.Hint = fmt.Sprintf("Its install script did not build or fetch it. npm 11 skips dependencies' install scripts unless package.json's \"allowScripts\" names the package, "+
+			"and `npm ci --ignore-scripts` skips them all. In backend-builder, with python3, make and g++ installed, run `npm rebuild %s` after `npm ci`.", pkg)
+		return c, ""
+	}
+	v := p.checkBinary(pk.Path, node, libs, p.Deep)
+	shown := rel(dir, []string{pk.Path})[0]
+	if len(v.problems) > 0 {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s: %s (picked by %s): %s", pkg, pj.Version, shown, pk.Loader, v.details())
+		c.Hint = v.hints(pkg)
+		return c, pk.Path
+	}
+	c.Status = StatusPass
+	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s): %s", pkg, pj.Version, shown, pk.Loader, v.summary)
+	return c, pk.Path
+}
+
+func rel(dir string, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+			out[i] = r
+		} else {
+			out[i] = p
+		}
+	}
+	return out
+}
+
+// verdict is what checking one binary found.
+type verdict struct {
+	summary  string
+	problems []problem
+}
+
+type problem struct {
+	detail, hint string
+}
+
+func (v *verdict) add(detail, hint string) { v.problems = append(v.problems, problem{detail, hint}) }
+
+func (v *verdict) details() string {
+	d := make([]string, len(v.problems))
+	for i, p := range v.problems {
+		d[i] = p.detail
+	}
+	return strings.Join(d, "; ")
+}
+
+func (v *verdict) hints(pkg string) string {
+	var h []string
+	seen := map[string]bool{}
+	for _, p := range v.problems {
+		hint := strings.ReplaceAll(p.hint, "{pkg}", pkg)
+		if !seen[hint] {
+			seen[hint] = true
+			h = append(h, hint)
+		}
+	}
+	return strings.Join(h, " ")
+}
+
+// checkBinary decides whether node could load the binary at path here:
+// architecture and class, libc family, registration ABI, Node-API
+// functions, libraries, symbol versions, and with deep every symbol.
+func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, deep bool) verdict {
+	var v verdict
+	e, err := openELF(path)
+	if errors.Is(err, errNotELF) {
+		v.add("not a Linux binary (from another operating system?)",
+			"The node_modules came from another machine: run `npm ci` inside backend-builder and keep node_modules out of the build context (.dockerignore).")
+		return v
+	}
+	if err != nil && p.noteShortage(err) {
+		v.add(fmt.Sprintf("cannot be checked now: %v", err), shortageHint)
+		return v
+	}
+	if err != nil {
+		v.add(fmt.Sprintf("unreadable: %v", err), "Rebuild it in backend-builder: `npm rebuild {pkg}`.")
+		return v
+	}
+	defer e.Close()
+	if node == nil || node.bin == nil {
+		v.summary = fmt.Sprintf("%s %s; node unknown, not checked further", archOf(e.ef.Machine), e.ef.Class)
+		return v
+	}
+	if e.ef.Machine != node.machine || e.ef.Class != node.class {
+		v.add(fmt.Sprintf("built for %s (%s, %s), but node here is %s (%s)", archOf(e.ef.Machine), haArch(archOf(e.ef.Machine)), e.ef.Class, node.Arch, haArch(node.Arch)),
+			"The backend-builder stage ran for another platform than the runtime: build the image per platform (`docker buildx build --platform linux/"+dockerArch(node.Arch)+"`), "+
+				"never copy a node_modules built elsewhere, and keep --platform=$BUILDPLATFORM off the stage that compiles native modules.")
+		return v
+	}
+	dyn, err := e.dynamic()
+	if err != nil {
+		v.add(err.Error(), "Rebuild it in backend-builder: `npm rebuild {pkg}`.")
+		return v
+	}
+	addonLibc := libcOfNeeds(dyn.Needed)
+	if addonLibc != "" && node.Libc != "" && addonLibc != node.Libc {
+		hint := "It was compiled against glibc (a Debian or Ubuntu build stage) but the runtime is Alpine (musl): build the backend-builder stage FROM node:<major>-alpine on the runtime's Alpine release, so `npm ci` compiles it for musl."
+		if strings.Contains(path, string(filepath.Separator)+"prebuilds"+string(filepath.Separator)) {
+			hint = "node-gyp-build picked the glibc prebuild: it picks the musl one only when /etc/alpine-release exists or LIBC=musl is set. On a musl runtime that is not Alpine, set LIBC=musl in the Dockerfile's ENV."
+		}
+		if addonLibc == "musl" {
+			hint = "It was compiled for musl (Alpine) but node here uses glibc: build the backend-builder stage on the same distribution as the runtime."
+		}
+		v.add(fmt.Sprintf("linked against %s, but node here uses %s", addonLibc, node.Libc), hint)
+	}
+
+	abi, err := readAddonABI(e)
+	if err != nil {
+		v.add(err.Error(), "It is not a node addon, or it is damaged: reinstall {pkg} in backend-builder.")
+		return v
+	}
+	self := &loadedLib{Path: path, File: e}
+	exe := &loadedLib{Path: node.Path, File: node.bin}
+	loaded, errs := libs.loadTree(self, exe)
+	delete(libs.opened, path)
+	if len(errs) > 0 {
+		v.add(joinErrors(errs), libraryHint(errs, node.Libc))
+	}
+	if node.Libc == "glibc" {
+		p.checkVersions(&v, e, loaded)
+	}
+	if deep && len(errs) == 0 {
+		p.checkSymbols(&v, abi, node, loaded, libs)
+	}
+	// The ABI last: it waits for node --version, which ran meanwhile.
+	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.ef.Machine))
+	if node.versionKnown() {
+		switch abi.Scheme {
+		case schemeV8:
+			if abi.ABI == 0 {
+				v.add("its NODE_MODULE_VERSION could not be read", "Rebuild it with the runtime's node in backend-builder: `npm rebuild {pkg}`.")
+			} else if abi.ABI != node.ABI {
+				built := "an unknown Node"
+				if m := nodeMajorOfABI(abi.ABI); m > 0 {
+					built = fmt.Sprintf("Node %d", m)
+				}
+				v.add(fmt.Sprintf("compiled for NODE_MODULE_VERSION %d (%s), but node here is %s (NODE_MODULE_VERSION %d)", abi.ABI, built, node.Version, node.ABI),
+					fmt.Sprintf("Compile it with the runtime's Node major: the backend-builder stage must be FROM node:%d-alpine (the runtime's `apk add nodejs` gives %s), then `npm ci`, or `npm rebuild {pkg}` there.", node.major, node.Version))
+			}
+		case schemeNAPI:
+			var missing []string
+			for _, name := range abi.NAPIImports {
+				if !node.defines(name) {
+					missing = append(missing, name)
+				}
+			}
+			if len(missing) > 0 {
+				v.add(fmt.Sprintf("imports Node-API functions node %s lacks: %s", node.Version, strings.Join(first(missing, 5), ", ")),
+					"It needs a newer node: raise the runtime's node (a newer Alpine release), or install a version of {pkg} built for an older Node-API.")
+			}
+			if abi.NAPIVersion > node.NAPI {
+				v.add(fmt.Sprintf("requires Node-API %d, node %s supports %d", abi.NAPIVersion, node.Version, node.NAPI),
+					"It needs a newer node: raise the runtime's node, or install a version of {pkg} built for an older Node-API.")
+			}
+		}
+	}
+	if len(v.problems) == 0 {
+		v.summary += fmt.Sprintf(", %d %s found", len(dyn.Needed), plural.Word(len(dyn.Needed), "library", "libraries"))
+		if deep {
+			v.summary += fmt.Sprintf(", all %d symbols resolve", len(abi.Imports))
+		}
+	}
+	return v
+}
+
+func abiText(a addonABI) string {
+	if a.Scheme == schemeNAPI {
+		if a.NAPIVersion > 0 {
+			return fmt.Sprintf("Node-API %d", a.NAPIVersion)
+		}
+		return "Node-API"
+	}
+	return fmt.Sprintf("NODE_MODULE_VERSION %d", a.ABI)
+}
+
+func first(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(list[:n:n], fmt.Sprintf("and %d more", len(list)-n))
+}
+
+// checkVersions compares the symbol versions the addon needs (GLIBC_*,
+// GLIBCXX_*, CXXABI_*) with those its libraries define.
+func (p *Preflight) checkVersions(v *verdict, e *elfFile, loaded []*loadedLib) {
+	needs, err := e.versionNeeds()
+	if err != nil || len(needs) == 0 {
+		return
+	}
+	byName := map[string]*loadedLib{}
+	for _, l := range loaded {
+		byName[l.Name] = l
+	}
+	libNames := make([]string, 0, len(needs))
+	for lib := range needs {
+		libNames = append(libNames, lib)
+	}
+	sort.Strings(libNames)
+	for _, lib := range libNames {
+		l := byName[lib]
+		if l == nil || l.File == nil {
+			continue
+		}
+		defs, err := l.File.versionDefs()
+		if err != nil || len(defs) == 0 {
+			continue
+		}
+		var missing []string
+		for _, ver := range needs[lib] {
+			if !defs[ver] {
+				missing = append(missing, ver)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			v.add(fmt.Sprintf("needs %s from %s, which %s does not define", strings.Join(missing, ", "), lib, l.Path),
+				"The runtime's "+lib+" is older than the one it was built against: build backend-builder on the same distribution release as the runtime (same Alpine or Debian version), or use a newer runtime base image.")
+		}
+	}
+}
+
+// checkSymbols resolves every non-weak undefined symbol of the addon in the
+// loader's scope: node and its libraries, then the addon's own libraries.
+func (p *Preflight) checkSymbols(v *verdict, abi addonABI, node *NodeInfo, loaded []*loadedLib, libs *libResolver) {
+	var scope []*elfFile
+	var muslLoader *elfFile
+	for _, l := range append(append([]*loadedLib(nil), node.scope...), loaded...) {
+		if l.File != nil {
+			scope = append(scope, l.File)
+		} else if muslLoader == nil && node.interp != "" {
+			if ld, err := libs.open("ld-musl", node.interp); err == nil {
+				muslLoader = ld.File
+				scope = append(scope, ld.File)
+			}
+		}
+	}
+	var missing []string
+	for _, s := range abi.Imports {
+		if s.Weak {
+			continue
+		}
+		found := false
+		for _, f := range scope {
+			if _, ok := f.lookup(s.Name); ok {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, s.Name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		v.add(fmt.Sprintf("%d undefined %s resolve nowhere (node would fail with: Error relocating ... symbol not found): %s", len(missing), plural.Of(len(missing), "symbol"), strings.Join(first(missing, 5), ", ")),
+			"The builder's libraries are newer than the runtime's: build backend-builder FROM node:<major>-alpine<same release as the runtime> so it compiles against the runtime's musl and libraries.")
+	}
+}
+
+// libraryHint names the packages that provide the missing libraries.
+func libraryHint(errs []error, libc string) string {
+	var apk, deb, other []string
+	for _, err := range errs {
+		var m *missingLibError
+		if !errors.As(err, &m) {
+			continue
+		}
+		if pkg := apkPackage(m.Name); pkg != "" && libc == "musl" {
+			apk = append(apk, pkg)
+		} else if pkg := debPackage(m.Name); pkg != "" && libc == "glibc" {
+			deb = append(deb, pkg)
+		} else {
+			other = append(other, m.Name)
+		}
+	}
+	switch {
+	case len(apk) > 0:
+		return fmt.Sprintf("Install it in the runtime stage: `RUN apk add --no-cache %s`.", strings.Join(apk, " "))
+	case len(deb) > 0:
+		return fmt.Sprintf("Install it in the runtime stage: `RUN apt-get install -y --no-install-recommends %s`.", strings.Join(deb, " "))
+	}
+	return fmt.Sprintf("Install the package that provides %s in the runtime stage, or put its folder in LD_LIBRARY_PATH.", strings.Join(other, ", "))
+}
+
+func joinErrors(errs []error) string {
+	s := make([]string, len(errs))
+	for i, e := range errs {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+// nativeCandidate is a package folder with a native marker: binding.gyp,
+// prebuilds/, a top-level .node, or a per-platform package name.
+type nativeCandidate struct {
+	dir     string
+	entries []os.DirEntry
+}
+
+// scanWorkers is how many package folders are read at once: the walk is
+// all directory reads, which overlap well even on two cores.
+const scanWorkers = 4
+
+// findNativePackages walks node_modules for package folders (scoped ones
+// and nested node_modules included), reading each folder once and not
+// descending into packages. It runs while node --version does.
+func findNativePackages(nodeModules string) []nativeCandidate {
+	var (
+		mu  sync.Mutex
+		out []nativeCandidate
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, scanWorkers)
+	)
+	var visitModules func(nm string, depth int)
+	visitPackage := func(dir string, depth int) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		native := platformPackage(filepath.Base(dir))
+		for _, e := range entries {
+			n := e.Name()
+			switch {
+			case n == "node_modules" && e.IsDir():
+				visitModules(filepath.Join(dir, n), depth+1)
+			case n == "binding.gyp", n == "prebuilds", strings.HasSuffix(n, ".node"):
+				native = true
+			}
+		}
+		if native {
+			mu.Lock()
+			out = append(out, nativeCandidate{dir, entries})
+			mu.Unlock()
+		}
+	}
+	spawn := func(dir string, depth int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			visitPackage(dir, depth)
+		}()
+	}
+	visitModules = func(nm string, depth int) {
+		if depth > 8 {
+			return
+		}
+		entries, err := os.ReadDir(nm)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || !e.IsDir() && e.Type()&os.ModeSymlink == 0 {
+				continue
+			}
+			if strings.HasPrefix(name, "@") {
+				scoped, _ := os.ReadDir(filepath.Join(nm, name))
+				for _, s := range scoped {
+					spawn(filepath.Join(nm, name, s.Name()), depth)
+				}
+				continue
+			}
+			spawn(filepath.Join(nm, name), depth)
+		}
+	}
+	visitModules(nodeModules, 0)
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return out[i].dir < out[j].dir })
+	return out
+}
+
+// scanNative warns about any other .node in node_modules that its loader
+// would pick and that would not load.
+func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[string]bool, candidates []nativeCandidate) Check {
+	c := Check{Name: "native-scan", Status: StatusPass}
+	pf := p.platformOf(node)
+	var bad, hints []string
+	count := 0
+	for _, cand := range candidates {
+		pj, err := readPackageJSON(cand.dir)
+		if err != nil {
+			continue
+		}
+		pk := pickBinary(cand.dir, pj, cand.entries, pf)
+		if pk.Path == "" {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(pk.Path); err == nil && checked[real] {
+			continue // a required module, checked on its own
+		}
+		count++
+		if node == nil || libs == nil {
+			continue
+		}
+		if v := p.checkBinary(pk.Path, node, libs, false); len(v.problems) > 0 {
+			name := pj.Name
+			if name == "" {
+				name = filepath.Base(cand.dir)
+			}
+			bad = append(bad, fmt.Sprintf("%s (%s): %s", name, rel(cand.dir, []string{pk.Path})[0], v.details()))
+			hints = append(hints, v.hints(name))
+		}
+	}
+	if len(bad) > 0 {
+		c.Status = StatusWarn
+		c.Detail = fmt.Sprintf("%d of %d other native %s would not load: %s", len(bad), count, plural.Of(count, "module"), strings.Join(bad, "; "))
+		c.Hint = strings.Join(hints, " ")
+		return c
+	}
+	c.Detail = fmt.Sprintf("%d other native %s in node_modules, all would load", count, plural.Of(count, "module"))
+	return c
+}
