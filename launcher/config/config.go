@@ -326,7 +326,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() []error { return e.Problems }
 
-
 // EnvMap turns KEY=VALUE pairs into a map; a later pair wins, as in exec.
 func EnvMap(environ []string) map[string]string {
 	m := make(map[string]string, len(environ))
