@@ -57,7 +57,7 @@ func chainAlive(marker string) []int {
 // childOf reports whether the launcher still has a child whose command
 // line holds s.
 func childOf(launcherPID int, s string) bool {
-	for _, pid := range descendantsOf(launcherPID) {
+	for _, pid := range childrenOf(launcherPID) {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if strings.Contains(string(b), s) {
 			return true
@@ -66,7 +66,8 @@ func childOf(launcherPID int, s string) bool {
 	return false
 }
 
-func descendantsOf(pid int) []int {
+// childrenOf lists the direct children of every thread of pid.
+func childrenOf(pid int) []int {
 	var out []int
 	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	for _, t := range tasks {
@@ -140,14 +141,9 @@ func TestCore_SweepLeavesNoSurvivor(t *testing.T) {
 	})
 }
 
+// freeAddr is a loopback address nobody listens on right now.
 func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", freePort(t))
 }
 
 // 3. Idle connections to the health server cannot take the descriptors a
