@@ -69,26 +69,8 @@ func NewChildSpec(cfg *config.Config, environ []string) (ChildSpec, error) {
 	}
 	return ChildSpec{
 		Path: path, Args: argv, Dir: dir,
-		Env: childEnv(environ, cfg), Credential: cfg.Credential, IPC: cfg.ReadyIPC,
+		Env: cfg.ChildEnv(environ), Credential: cfg.Credential, IPC: cfg.ReadyIPC,
 	}, nil
-}
-
-// childEnv is the launcher's environment, plus the add-on's options when
-// LAUNCHER_OPTIONS_ENV is on, plus HOME and USER of LAUNCHER_USER.
-func childEnv(environ []string, cfg *config.Config) []string {
-	out := append([]string(nil), environ...)
-	set := config.EnvMap(environ)
-	if cfg.OptionsEnv {
-		vars, _ := cfg.Options.Env(set)
-		out = append(out, vars...)
-	}
-	if c := cfg.Credential; c != nil && c.Name != "" {
-		out = append(out, "USER="+c.Name)
-		if c.Home != "" {
-			out = append(out, "HOME="+c.Home)
-		}
-	}
-	return out
 }
 
 // SpawnError is a child that could not be started, with the code a shell

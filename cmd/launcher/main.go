@@ -183,7 +183,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
 	sup.Sampler = health.NewSampler()
 	if !cfg.Generic() {
-		pf := newPreflight(&cfg, environ)
+		pf := newPreflight(&cfg, p.environ)
 		pf.Exec = reaper.Output
 		sup.Preflight = pf
 	}
@@ -216,7 +216,7 @@ func (p program) check(ctx context.Context, args []string) int {
 		fmt.Fprintln(p.stderr, "launcher: "+err.Error())
 		return exitCode(err)
 	}
-	pf := newPreflight(&cfg, environ)
+	pf := newPreflight(&cfg, p.environ)
 	pf.Deep = deep
 	report := pf.Run(ctx)
 	if asJSON {
@@ -232,13 +232,19 @@ func (p program) check(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// newPreflight takes the checks' inputs from the configuration and the
-// environment node will have.
-func newPreflight(cfg *config.Config, environ map[string]string) *preflight.Preflight {
-	return &preflight.Preflight{
-		AppDir: cfg.AppDir, Entry: cfg.Entry, Node: cfg.Node,
-		NativeModules: cfg.NativeModules, LDLibraryPath: environ["LD_LIBRARY_PATH"], LibcEnv: environ["LIBC"],
+// newPreflight takes the checks' inputs from the configuration and from
+// the environment node will have (the options' variables included), and
+// checks as the user node will run as.
+func newPreflight(cfg *config.Config, environ []string) *preflight.Preflight {
+	node := config.EnvMap(cfg.ChildEnv(environ))
+	p := &preflight.Preflight{
+		AppDir: cfg.AppDir, Entry: cfg.Entry, Node: cfg.Node, NativeModules: cfg.NativeModules,
+		LDLibraryPath: node["LD_LIBRARY_PATH"], LibcEnv: node["LIBC"], NodeOptions: node["NODE_OPTIONS"],
 	}
+	if c := cfg.Credential; c != nil {
+		p.RunAs = &preflight.User{UID: c.UID, GID: c.GID, Groups: c.Groups, Name: c.Name}
+	}
+	return p
 }
 
 func versionLine() string {

@@ -126,9 +126,14 @@ var pass = preflight.StatusPass
 // The passing cases: Node 20 modules under Node 20, Node 18 modules under
 // Node 18.
 func TestCheck_Passes(t *testing.T) {
-	for _, c := range []struct{ name, app, node string }{
-		{"node20", "app20", "node"},
-		{"node18", "app18", node18(t)},
+	for _, c := range []struct {
+		name, app, node string
+		sqlite          preflight.CheckStatus
+	}{
+		{"node20", "app20", "node", pass},
+		// better-sqlite3 12 built for Node 18 loads there, but its own
+		// engines.node (20 and up) excludes it: a warning, with the fix.
+		{"node18", "app18", node18(t), preflight.StatusWarn},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))
@@ -137,7 +142,11 @@ func TestCheck_Passes(t *testing.T) {
 				t.Fatalf("exit %d, report %+v", code, r.Checks)
 			}
 			expectCheck(t, r, "native:bcrypt", pass, []string{"prebuilds/linux-x64/bcrypt.glibc.node", "node-gyp-build", "Node-API"}, nil)
-			expectCheck(t, r, "native:better-sqlite3", pass, []string{"build/Release/better_sqlite3.node", "bindings"}, nil)
+			var hint []string
+			if c.sqlite == preflight.StatusWarn {
+				hint = []string{"better-sqlite3 11 for Node 18"}
+			}
+			expectCheck(t, r, "native:better-sqlite3", c.sqlite, []string{"build/Release/better_sqlite3.node", "bindings"}, hint)
 		})
 	}
 }

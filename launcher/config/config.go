@@ -336,3 +336,21 @@ func EnvMap(environ []string) map[string]string {
 	}
 	return m
 }
+
+// ChildEnv is the child's environment: the launcher's, plus the add-on's
+// options when LAUNCHER_OPTIONS_ENV is on, plus HOME and USER of
+// LAUNCHER_USER.
+func (cfg *Config) ChildEnv(environ []string) []string {
+	out := append([]string(nil), environ...)
+	if cfg.OptionsEnv {
+		vars, _ := cfg.Options.Env(EnvMap(environ))
+		out = append(out, vars...)
+	}
+	if c := cfg.Credential; c != nil && c.Name != "" {
+		out = append(out, "USER="+c.Name)
+		if c.Home != "" {
+			out = append(out, "HOME="+c.Home)
+		}
+	}
+	return out
+}

@@ -41,7 +41,7 @@ type elfFile struct {
 var errNotELF = errors.New("not an ELF file")
 
 func openELF(path string) (e *elfFile, err error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -53,13 +53,6 @@ func openELF(path string) (e *elfFile, err error) {
 			f.Close()
 		}
 	}()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
 	if st.Size() > maxELFSize {
 		return nil, fmt.Errorf("%d MB: too large for a native module", st.Size()>>20)
 	}

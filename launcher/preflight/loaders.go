@@ -54,7 +54,11 @@ type packageJSON struct {
 	Version      string            `json:"version"`
 	Main         string            `json:"main"`
 	Dependencies map[string]string `json:"dependencies"`
-	Engines      struct {
+	// OptionalDependencies carries the per-platform packages of napi-rs's
+	// scheme (and sharp's, parcel's): the parent loads the one for the
+	// platform it runs on.
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	Engines              struct {
 		Node string `json:"node"`
 	} `json:"engines"`
 	Binary *struct {
@@ -72,7 +76,7 @@ type packageJSON struct {
 const maxPackageJSON = 4 << 20
 
 func readPackageJSON(dir string) (*packageJSON, error) {
-	f, err := os.Open(filepath.Join(dir, "package.json"))
+	f, _, err := openRegular(filepath.Join(dir, "package.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -401,4 +405,63 @@ func pickNodePreGyp(dir string, pj *packageJSON, pf platform) pick {
 		return pick{Path: p, Loader: "node-pre-gyp"}
 	}
 	return pick{Loader: "node-pre-gyp", Looked: []string{p}}
+}
+
+// platformVariants are the per-platform packages a parent lists in its
+// optionalDependencies for linux, and those of them for this platform:
+// napi-rs's <name>-linux-<arch>-<gnu|musl>, parcel's -glibc/-musl,
+// sharp's @img/sharp-linux-<arch> and @img/sharp-linuxmusl-<arch>.
+func platformVariants(pj *packageJSON, pf platform) (linux, here []string) {
+	for name := range pj.OptionalDependencies {
+		arch, libc, ok := variantPlatform(name)
+		if !ok {
+			continue
+		}
+		linux = append(linux, name)
+		if arch == pf.Arch && libc == pf.Libc {
+			here = append(here, name)
+		}
+	}
+	sort.Strings(linux)
+	sort.Strings(here)
+	return linux, here
+}
+
+// variantPlatform reads the arch and libc a per-platform package's name
+// says it is for.
+func variantPlatform(name string) (arch, libc string, ok bool) {
+	i := strings.LastIndex(name, "-linux")
+	if i < 0 {
+		return "", "", false
+	}
+	rest := name[i+1:] // linux-x64-gnu, linuxmusl-arm64, linux-arm-gnueabihf
+	libc = "glibc"
+	if strings.HasPrefix(rest, "linuxmusl-") {
+		libc, rest = "musl", strings.TrimPrefix(rest, "linuxmusl-")
+	} else {
+		rest = strings.TrimPrefix(rest, "linux-")
+	}
+	arch, tail, _ := strings.Cut(rest, "-")
+	if strings.Contains(tail, "musl") {
+		libc = "musl"
+	}
+	return arch, libc, arch != ""
+}
+
+// variantName is how the runtime names a platform in messages and in the
+// npm flags that install for it.
+func (pf platform) npmFlags() string {
+	return fmt.Sprintf("--os=linux --cpu=%s --libc=%s", pf.Arch, pf.Libc)
+}
+
+// anyNode is the first .node file inside a package folder that no loader
+// marks (a build/Release without binding.gyp, a bundler's copy), looking a
+// few levels deep and never into node_modules.
+func anyNode(dir string) string {
+	for _, sub := range []string{filepath.Join("build", "Release"), "build", "lib", "dist", "bin", "."} {
+		if p := firstNode(filepath.Join(dir, sub)); p != "" {
+			return p
+		}
+	}
+	return ""
 }

@@ -112,6 +112,12 @@ type Preflight struct {
 	// Exec runs a command to its end and returns its output. Under the
 	// supervisor it goes through the Reaper; nil runs it directly.
 	Exec func(ctx context.Context, cmd *exec.Cmd) ([]byte, error)
+	// RunAs is who node runs as (LAUNCHER_USER); nil is the launcher's
+	// own user. The files node must read are checked as that user.
+	RunAs *User
+	// NodeOptions is node's NODE_OPTIONS: its --require preloads must
+	// resolve as the entry does.
+	NodeOptions string
 
 	short atomic.Bool // a check met a shortage of descriptors, processes or memory
 }
@@ -158,6 +164,7 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 		}
 		r.Checks = append(r.Checks, c)
 	}
+	r.Checks = append(r.Checks, p.checkAppBinaries(node, libs, checked))
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
 	if node != nil {
 		r.Checks[nodeAt] = nodeCheck(node)
@@ -182,16 +189,7 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 
 func (p *Preflight) checkEntry() Check {
 	c := Check{Name: "entry"}
-	path := filepath.Join(p.AppDir, p.Entry)
-	f, err := os.Open(path)
-	var st os.FileInfo
-	if err == nil {
-		st, err = f.Stat()
-		f.Close()
-		if err == nil && !st.Mode().IsRegular() {
-			err = errors.New("not a regular file")
-		}
-	}
+	path, tried, err := resolveEntry(p.AppDir, p.Entry)
 	if err != nil && p.noteShortage(err) {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s: cannot be checked now: %v", path, describeFileError(err))
@@ -200,14 +198,32 @@ func (p *Preflight) checkEntry() Check {
 	}
 	if err != nil {
 		c.Status = StatusFail
-		c.Detail = fmt.Sprintf("%s: %v (node would fail with: Cannot find module '%s')", path, describeFileError(err), path)
+		c.Detail = fmt.Sprintf("%s: %v (node would fail with: Cannot find module '%s'); tried %s",
+			path, describeFileError(err), path, strings.Join(tried, ", "))
 		c.Hint = fmt.Sprintf("The compiled entry must be at %s. In the backend-builder stage `npm run build` (tsc) writes it to tsconfig's outDir (./dist); "+
-			"the runtime stage must copy that folder's contents there: `COPY --from=backend-builder /build/dist/ %s/`. "+
+			"the runtime stage must copy that folder there: `COPY --from=backend-builder /build/dist/ %s/dist/` with LAUNCHER_ENTRY=dist/index.js. "+
 			"Or point LAUNCHER_APP_DIR and LAUNCHER_ENTRY at where it is.", path, p.AppDir)
 		return c
 	}
+	if err := p.RunAs.canRead(path); err != nil {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s: %v (node, running as %s, would fail with: EACCES)", path, err, p.RunAs)
+		c.Hint = fmt.Sprintf("Make it readable by %s: `RUN chown -R %s %s` or `chmod -R a+rX %s` in the Dockerfile, or run node as another LAUNCHER_USER.",
+			p.RunAs, p.RunAs.owner(), p.AppDir, p.AppDir)
+		return c
+	}
+	st, _ := os.Stat(path)
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s (%d bytes)", path, st.Size())
+	for _, pre := range preloads(p.NodeOptions) {
+		if _, _, err := resolveModule(p.AppDir, pre); err != nil {
+			c.Status = StatusFail
+			c.Detail = fmt.Sprintf("NODE_OPTIONS preloads %q, which does not resolve from %s (node would fail with: Cannot find module '%s' before loading the entry)", pre, p.AppDir, pre)
+			c.Hint = "Install the preloaded module in the image, or remove the --require from NODE_OPTIONS (an option or the Dockerfile's ENV sets it)."
+			return c
+		}
+		c.Detail += fmt.Sprintf(", preload %s", pre)
+	}
 	return c
 }
 
@@ -444,6 +460,14 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 	entries, _ := os.ReadDir(dir)
 	pf := p.platformOf(node)
 	pk := pickBinary(dir, pj, entries, pf)
+	if pk.Loader == "" {
+		if linux, here := platformVariants(pj, pf); len(linux) > 0 {
+			return p.checkVariant(c, pkg, dir, pj, linux, here, node, libs)
+		}
+		if found := anyNode(dir); found != "" {
+			pk = pick{Path: found, Loader: "a plain require"}
+		}
+	}
 	switch {
 	case pk.Loader == "":
 		c.Status = StatusWarn
@@ -467,7 +491,89 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 	}
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s): %s", pkg, pj.Version, shown, pk.Loader, v.summary)
+	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, pk.Path
+}
+
+// checkVariant checks a package of napi-rs's scheme: plain JavaScript that
+// loads, at run time, the optional dependency built for its platform.
+func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linux, here []string, node *NodeInfo, libs *libResolver) (Check, string) {
+	pf := p.platformOf(node)
+	fix := fmt.Sprintf("Install it for the runtime's platform: run `npm ci` in a builder stage of the runtime's platform and libc "+
+		"(FROM node:<major>-alpine on the runtime's Alpine release for musl), or, from another platform, `npm install %s`; "+
+		"never copy a node_modules installed for another platform.", pf.npmFlags())
+	if len(here) == 0 {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s publishes no build for linux-%s (%s); it has %s (node would fail with: Cannot find module)", pkg, pj.Version, pf.Arch, pf.Libc, strings.Join(linux, ", "))
+		c.Hint = "Use a version of " + pkg + " that supports this platform, or run the add-on on a platform it supports."
+		return c, ""
+	}
+	var variantDir string
+	for _, name := range here {
+		if d, _, err := resolvePackage(dir, name); err == nil {
+			variantDir = d
+			break
+		}
+	}
+	if variantDir == "" {
+		var installed []string
+		for _, name := range linux {
+			if _, _, err := resolvePackage(dir, name); err == nil {
+				installed = append(installed, name)
+			}
+		}
+		what := "none of its platform packages is installed"
+		if len(installed) > 0 {
+			what = "only " + strings.Join(installed, ", ") + " is installed"
+		}
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s loads %s on linux-%s (%s), which is not installed: %s (node would fail with: Cannot find module '%s')",
+			pkg, pj.Version, here[0], pf.Arch, pf.Libc, what, here[0])
+		c.Hint = fix
+		return c, ""
+	}
+	vpj, err := readPackageJSON(variantDir)
+	if err != nil {
+		c.Status, c.Detail, c.Hint = StatusFail, err.Error(), fix
+		return c, ""
+	}
+	found := firstNode(variantDir)
+	if found == "" {
+		found = anyNode(variantDir)
+	}
+	if found == "" {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s: %s has no .node file", pkg, pj.Version, filepath.Base(variantDir))
+		c.Hint = fix
+		return c, ""
+	}
+	v := p.checkBinary(found, node, libs, p.Deep)
+	shown := vpj.Name + "/" + filepath.Base(found)
+	if len(v.problems) > 0 {
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s: %s (its platform package): %s", pkg, pj.Version, shown, v.details())
+		c.Hint = v.hints(pkg)
+		return c, found
+	}
+	c.Status = StatusPass
+	c.Detail = fmt.Sprintf("%s %s: %s (its platform package): %s", pkg, pj.Version, shown, v.summary)
+	p.checkPackageEngines(&c, pkg, pj, node)
+	return c, found
+}
+
+// checkPackageEngines warns when a native package's own engines.node
+// excludes the running node: unsupported even where it happens to load.
+func (p *Preflight) checkPackageEngines(c *Check, pkg string, pj *packageJSON, node *NodeInfo) {
+	if pj.Engines.Node == "" || node == nil || !node.versionKnown() {
+		return
+	}
+	if ok, err := satisfies(node.Version, pj.Engines.Node); err != nil || ok {
+		return
+	}
+	c.Status = StatusWarn
+	c.Detail += fmt.Sprintf("; but %s %s declares engines.node %q, which excludes node %s", pkg, pj.Version, pj.Engines.Node, node.Version)
+	c.Hint = fmt.Sprintf("Install a version of %s whose engines include node %s (`npm install %s@<version>`; better-sqlite3 11 for Node 18), "+
+		"or give the runtime a node that %s %s supports.", pkg, node.Version, pkg, pkg, pj.Version)
 }
 
 func rel(dir string, paths []string) []string {
@@ -520,6 +626,11 @@ func (v *verdict) hints(pkg string) string {
 // functions, libraries, symbol versions, and with deep every symbol.
 func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, deep bool) verdict {
 	var v verdict
+	if err := p.RunAs.canRead(path); err != nil {
+		v.add(fmt.Sprintf("%v (node runs as %s)", err, p.RunAs),
+			fmt.Sprintf("Make node_modules readable by %s: `RUN chmod -R a+rX node_modules` in the runtime stage.", p.RunAs))
+		return v
+	}
 	e, err := openELF(path)
 	if errors.Is(err, errNotELF) {
 		v.add("not a Linux binary (from another operating system?)",

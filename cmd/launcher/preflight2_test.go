@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher/preflight"
+)
+
+// The preflight sees what node will see: each case here was a false pass
+// or a false failure of the earlier checks, compared with what node does.
+
+// nodeLoads runs node on a one-line script in dir and reports whether it
+// exited 0, with its stderr.
+func nodeLoads(t *testing.T, dir, script string, env ...string) (bool, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "-e", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return err == nil, string(out)
+}
+
+// A FIFO where the entry, a package.json or a .node should be: refused at
+// once, never waited on.
+func TestCheck_FIFOsAreRefusedWithoutBlocking(t *testing.T) {
+	for _, where := range []string{"index.js", "node_modules/bcrypt/package.json", "node_modules/bcrypt/prebuilds/linux-x64/bcrypt.glibc.node"} {
+		t.Run(where, func(t *testing.T) {
+			app := newApp(t, ">=18", map[string]string{})
+			copyPackage(t, app, "bcrypt", appPackages(t, "app20")["bcrypt"])
+			copyPackage(t, app, "node-gyp-build", appPackages(t, "app20")["node-gyp-build"])
+			path := filepath.Join(app, where)
+			must(t, os.Remove(path))
+			must(t, syscall.Mkfifo(path, 0o644))
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=bcrypt")
+			if code != 3 {
+				t.Fatalf("exit %d, want 3: %+v", code, r.Checks)
+			}
+			found := false
+			for _, c := range r.Failed() {
+				found = found || strings.Contains(c.Detail, "FIFO")
+			}
+			if !found {
+				t.Errorf("no failure names the FIFO: %+v", r.Checks)
+			}
+		})
+	}
+}
+
+// The entry is resolved as node resolves `node X`: an absolute path as it
+// is, X.js for X, a folder by its package.json main or index.js.
+func TestCheck_EntryResolvedAsNodeDoes(t *testing.T) {
+	app := newApp(t, ">=18", map[string]string{})
+	must(t, os.MkdirAll(filepath.Join(app, "server", "lib"), 0o755))
+	must(t, os.WriteFile(filepath.Join(app, "server", "package.json"), []byte(`{"main":"lib/start"}`), 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "server", "lib", "start.js"), []byte("1\n"), 0o644))
+	must(t, os.MkdirAll(filepath.Join(app, "web"), 0o755))
+	must(t, os.WriteFile(filepath.Join(app, "web", "index.js"), []byte("1\n"), 0o644))
+	outside := filepath.Join(t.TempDir(), "x.js")
+	must(t, os.WriteFile(outside, []byte("1\n"), 0o644))
+	for _, c := range []struct{ entry, want string }{
+		{"index", "index.js"},
+		{"server", filepath.Join("server", "lib", "start.js")},
+		{"web", filepath.Join("web", "index.js")},
+		{outside, outside},
+	} {
+		ok, out := nodeLoads(t, app, fmt.Sprintf("require(%q)", filepath.Join(app, c.entry)))
+		if filepath.IsAbs(c.entry) {
+			ok, out = nodeLoads(t, app, fmt.Sprintf("require(%q)", c.entry))
+		}
+		if !ok {
+			t.Fatalf("node itself cannot load %s: %s", c.entry, out)
+		}
+		code, r := runCheck(t, app, "LAUNCHER_ENTRY="+c.entry, "LAUNCHER_NATIVE_MODULES=")
+		want := c.want
+		if !filepath.IsAbs(want) {
+			want = filepath.Join(app, want)
+		}
+		if code != 0 {
+			t.Errorf("LAUNCHER_ENTRY=%s: exit %d: %+v", c.entry, code, r.Checks)
+		}
+		expectCheck(t, r, "entry", pass, []string{want}, nil)
+	}
+}
+
+// Checked as the user node runs as: an entry only root can read fails, as
+// node would with EACCES.
+func TestCheck_EntryReadAsTheNodeUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a root-only file")
+	}
+	app := newApp(t, ">=18", map[string]string{})
+	// The test's temporary folders are root's alone: open them to all,
+	// so that only the entry's own mode decides.
+	for d := app; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		must(t, os.Chmod(d, 0o755))
+	}
+	must(t, os.Chmod(filepath.Join(app, "index.js"), 0o600))
+	code, r := runCheck(t, app, "LAUNCHER_USER=65534", "LAUNCHER_NATIVE_MODULES=")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "entry", preflight.StatusFail, []string{"not readable by nobody (uid 65534)", "EACCES"}, []string{"chmod"})
+	must(t, os.Chmod(filepath.Join(app, "index.js"), 0o644))
+	if code, r := runCheck(t, app, "LAUNCHER_USER=65534", "LAUNCHER_NATIVE_MODULES="); code != 0 {
+		t.Errorf("readable by all, still refused: %+v", r.Checks)
+	}
+}
+
+// NODE_OPTIONS from the options (node's environment): a --require preload
+// that does not resolve fails the start, as node would.
+func TestCheck_NodeOptionsPreload(t *testing.T) {
+	app := newApp(t, ">=18", map[string]string{})
+	opts := filepath.Join(t.TempDir(), "options.json")
+	must(t, os.WriteFile(opts, []byte(`{"node_options": "--require ./missing-preload.js"}`), 0o644))
+	ok, _ := nodeLoads(t, app, "1", "NODE_OPTIONS=--require ./missing-preload.js")
+	if ok {
+		t.Fatal("node runs with a missing preload?")
+	}
+	code, r := runCheck(t, app, "LAUNCHER_OPTIONS_FILE="+opts, "LAUNCHER_NATIVE_MODULES=")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "entry", preflight.StatusFail, []string{"NODE_OPTIONS preloads", "missing-preload.js"}, nil)
+}
+
+// A .node that no loader marks: build/Release without binding.gyp, named
+// in LAUNCHER_NATIVE_MODULES; and the app's own (a bundle's) beside its
+// code and required by a literal path. Random bytes and an aarch64 build
+// fail, as node would fail to load them.
+func TestCheck_UnmarkedBinaries(t *testing.T) {
+	fx := fixtures(t)
+	arm := filepath.Join(fx, "app20", "node_modules", "bcrypt", "prebuilds", "linux-arm64", "bcrypt.glibc.node")
+	good := filepath.Join(fx, "app20", "node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")
+	random := filepath.Join(t.TempDir(), "random.node")
+	must(t, os.WriteFile(random, []byte("\x7fELF\x02\x01\x01 random bytes, not a module at all"), 0o644))
+
+	t.Run("package without binding.gyp", func(t *testing.T) {
+		for _, c := range []struct{ file, says string }{{arm, "node here is x64"}, {random, "malformed"}} {
+			app := newApp(t, ">=18", map[string]string{})
+			dir := filepath.Join(app, "node_modules", "plainmod")
+			must(t, os.MkdirAll(filepath.Join(dir, "build", "Release"), 0o755))
+			must(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"plainmod","version":"1.0.0","main":"index.js"}`), 0o644))
+			must(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte("module.exports = require('./build/Release/x.node')\n"), 0o644))
+			b, _ := os.ReadFile(c.file)
+			must(t, os.WriteFile(filepath.Join(dir, "build", "Release", "x.node"), b, 0o644))
+			if ok, _ := nodeLoads(t, app, "require('plainmod')"); ok {
+				t.Fatalf("node loads %s?", c.file)
+			}
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=plainmod")
+			if code != 3 {
+				t.Fatalf("%s: exit %d, want 3: %+v", filepath.Base(c.file), code, r.Checks)
+			}
+			expectCheck(t, r, "native:plainmod", preflight.StatusFail, []string{"build/Release/x.node", c.says}, nil)
+		}
+	})
+	t.Run("bundle", func(t *testing.T) {
+		app := newApp(t, ">=18", map[string]string{})
+		dist := filepath.Join(app, "dist")
+		must(t, os.MkdirAll(dist, 0o755))
+		b, _ := os.ReadFile(good)
+		must(t, os.WriteFile(filepath.Join(dist, "better_sqlite3.node"), b, 0o644))
+		must(t, os.WriteFile(filepath.Join(dist, "index.js"), []byte("const b = require('./better_sqlite3.node');\nconst c = require('./crypto.node');\n"), 0o644))
+		// the literal require of a file that is not there
+		code, r := runCheck(t, app, "LAUNCHER_ENTRY=dist/index.js", "LAUNCHER_NATIVE_MODULES=")
+		if code != 3 {
+			t.Fatalf("exit %d, want 3: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native-app", preflight.StatusFail, []string{"dist/index.js requires dist/crypto.node, which is missing"}, nil)
+		// with it there, and built for aarch64
+		a, _ := os.ReadFile(arm)
+		must(t, os.WriteFile(filepath.Join(dist, "crypto.node"), a, 0o644))
+		code, r = runCheck(t, app, "LAUNCHER_ENTRY=dist/index.js", "LAUNCHER_NATIVE_MODULES=")
+		if code != 3 {
+			t.Fatalf("exit %d, want 3: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native-app", preflight.StatusFail, []string{"dist/crypto.node", "arm64"}, nil)
+		// only the good one: it passes, and node agrees
+		must(t, os.Remove(filepath.Join(dist, "crypto.node")))
+		must(t, os.WriteFile(filepath.Join(dist, "index.js"), []byte("const b = require('./better_sqlite3.node');\n"), 0o644))
+		if ok, out := nodeLoads(t, dist, "require('./index.js')"); !ok {
+			t.Fatalf("node cannot load the bundle: %s", out)
+		}
+		code, r = runCheck(t, app, "LAUNCHER_ENTRY=dist/index.js", "LAUNCHER_NATIVE_MODULES=")
+		if code != 0 {
+			t.Fatalf("exit %d: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native-app", pass, []string{"1 native binary of the app's own"}, nil)
+	})
+}

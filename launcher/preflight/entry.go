@@ -1,0 +1,123 @@
+package preflight
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The main script as node resolves it (Module._findPath for `node X` in
+// the app folder): X itself, X with .js, .json or .node, then X as a folder:
+// its package.json main (as a file, then as a folder's index), else its
+// index.js. An absolute X is taken as it is.
+
+var entryExtensions = []string{".js", ".json", ".node"}
+
+// resolveEntry finds the file node would run for entry, and where it looked.
+func resolveEntry(appDir, entry string) (string, []string, error) {
+	path := entry
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(appDir, entry)
+	}
+	var tried []string
+	if found, err := resolveFile(path, &tried); found != "" || err != nil {
+		return found, tried, err
+	}
+	if found, err := resolveFolder(path, &tried, 0); found != "" || err != nil {
+		return found, tried, err
+	}
+	return path, tried, fs.ErrNotExist
+}
+
+// resolveFile tries path and path with each extension. A path that exists
+// but is not a regular file is an error, not a miss, except a folder.
+func resolveFile(path string, tried *[]string) (string, error) {
+	for _, p := range append([]string{path}, withExtensions(path)...) {
+		*tried = append(*tried, p)
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && st.Mode().IsRegular():
+			f, _, err := openRegular(p) // readable, and not swapped for a FIFO
+			if err != nil {
+				return p, err
+			}
+			f.Close()
+			return p, nil
+		case err == nil && !st.IsDir():
+			return p, &fs.PathError{Op: "open", Path: p, Err: notRegular(st.Mode())}
+		case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission):
+			return p, err
+		case errors.Is(err, fs.ErrPermission):
+			return p, err
+		}
+	}
+	return "", nil
+}
+
+func withExtensions(path string) []string {
+	out := make([]string, len(entryExtensions))
+	for i, ext := range entryExtensions {
+		out[i] = path + ext
+	}
+	return out
+}
+
+// resolveFolder resolves path as a folder: its package.json main, else
+// its index.
+func resolveFolder(dir string, tried *[]string, depth int) (string, error) {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() || depth > 4 {
+		return "", nil
+	}
+	if pj, err := readPackageJSON(dir); err == nil && pj.Main != "" {
+		main := filepath.Join(dir, pj.Main)
+		if found, err := resolveFile(main, tried); found != "" || err != nil {
+			return found, err
+		}
+		if found, err := resolveFolder(main, tried, depth+1); found != "" || err != nil {
+			return found, err
+		}
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return filepath.Join(dir, "package.json"), err
+	}
+	return resolveFile(filepath.Join(dir, "index"), tried)
+}
+
+// resolveModule resolves what `require(spec)` from the app folder loads:
+// a path (./x, /x) as the entry is resolved, else a package by its name.
+func resolveModule(appDir, spec string) (string, []string, error) {
+	if strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../") || filepath.IsAbs(spec) {
+		return resolveEntry(appDir, spec)
+	}
+	name := spec
+	if parts := strings.SplitN(spec, "/", 3); strings.HasPrefix(spec, "@") && len(parts) >= 2 {
+		name = parts[0] + "/" + parts[1]
+	} else {
+		name = parts[0]
+	}
+	dir, tried, err := resolvePackage(appDir, name)
+	if err != nil {
+		return "", tried, err
+	}
+	return dir, tried, nil
+}
+
+// preloads are the modules NODE_OPTIONS makes node load before the entry
+// (--require X, -r X, --require=X).
+func preloads(nodeOptions string) []string {
+	var out []string
+	fields := strings.Fields(nodeOptions)
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		switch {
+		case (f == "--require" || f == "-r") && i+1 < len(fields):
+			out = append(out, strings.Trim(fields[i+1], `"'`))
+			i++
+		case strings.HasPrefix(f, "--require="):
+			out = append(out, strings.Trim(strings.TrimPrefix(f, "--require="), `"'`))
+		}
+	}
+	return out
+}

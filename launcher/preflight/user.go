@@ -1,0 +1,90 @@
+package preflight
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// User is who node runs as, for checking that it can read what it must.
+type User struct {
+	UID, GID uint32
+	Groups   []uint32
+	Name     string // empty for a bare uid
+}
+
+func (u *User) String() string {
+	if u == nil {
+		return "the launcher's user"
+	}
+	if u.Name != "" {
+		return fmt.Sprintf("%s (uid %d)", u.Name, u.UID)
+	}
+	return fmt.Sprintf("uid %d", u.UID)
+}
+
+func (u *User) owner() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return fmt.Sprintf("%d:%d", u.UID, u.GID)
+}
+
+// canRead reports whether u may read path, as the kernel's permission
+// check would decide it for u: every folder above searchable, the file
+// readable. Root, and the launcher's own user (nil), may.
+func (u *User) canRead(path string) error {
+	if u == nil || u.UID == 0 {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	parts := strings.Split(filepath.Dir(abs), string(filepath.Separator))
+	dir := string(filepath.Separator)
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		dir = filepath.Join(dir, p)
+		if !u.may(dir, 1) {
+			return fmt.Errorf("%s cannot enter %s", u, dir)
+		}
+	}
+	if !u.may(abs, 4) {
+		return fmt.Errorf("not readable by %s", u)
+	}
+	return nil
+}
+
+// may reports whether u has permission bit want (4 read, 1 execute or
+// search) on path by its owner, group and other bits.
+func (u *User) may(path string, want uint32) bool {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return os.IsNotExist(err) // a missing file is another check's to report
+	}
+	mode := st.Mode
+	switch {
+	case st.Uid == u.UID:
+		return mode>>6&want == want
+	case u.inGroup(st.Gid):
+		return mode>>3&want == want
+	}
+	return mode&want == want
+}
+
+func (u *User) inGroup(gid uint32) bool {
+	if gid == u.GID {
+		return true
+	}
+	for _, g := range u.Groups {
+		if g == gid {
+			return true
+		}
+	}
+	return false
+}
