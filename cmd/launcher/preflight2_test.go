@@ -197,3 +197,47 @@ func TestCheck_UnmarkedBinaries(t *testing.T) {
 		expectCheck(t, r, "native-app", pass, []string{"1 native binary of the app's own"}, nil)
 	})
 }
+
+// napi-rs's scheme: a parent of plain JavaScript that loads, at run time,
+// the optional dependency built for its platform. Installed for another
+// libc or CPU only, node throws; the preflight names the missing package
+// and the npm flags that install it.
+func TestCheck_NapiRsPlatformPackages(t *testing.T) {
+	fx := fixtures(t)
+	for _, c := range []struct {
+		app, says string
+		status    preflight.CheckStatus
+	}{
+		{"napi-here", "nice-linux-x64-gnu/", pass},
+		{"napi-musl", "@napi-rs/nice-linux-x64-gnu on linux-x64 (glibc), which is not installed: only @napi-rs/nice-linux-x64-musl is installed", preflight.StatusFail},
+		{"napi-arm64", "only @napi-rs/nice-linux-arm64-gnu is installed", preflight.StatusFail},
+	} {
+		t.Run(c.app, func(t *testing.T) {
+			app := filepath.Join(fx, c.app)
+			loads, out := nodeLoads(t, app, "require('@napi-rs/nice')")
+			if loads != (c.status == pass) {
+				t.Fatalf("node loads it: %v, but the test expects %s: %s", loads, c.status, out)
+			}
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=@napi-rs/nice")
+			if (code == 0) != loads {
+				t.Errorf("exit %d while node loads it: %v: %+v", code, loads, r.Checks)
+			}
+			var hint []string
+			if c.status != pass {
+				hint = []string{"--os=linux --cpu=x64 --libc=glibc"}
+			}
+			expectCheck(t, r, "native:@napi-rs/nice", c.status, []string{c.says}, hint)
+		})
+	}
+}
+
+// Not named in LAUNCHER_NATIVE_MODULES, the same package is found by the
+// scan of node_modules, which warns.
+func TestCheck_ScanFindsMissingPlatformPackage(t *testing.T) {
+	app := filepath.Join(fixtures(t), "napi-musl")
+	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=")
+	if code != 0 {
+		t.Fatalf("exit %d: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native-scan", preflight.StatusWarn, []string{"@napi-rs/nice-linux-x64-gnu", "not installed"}, []string{"--libc=glibc"})
+}

@@ -947,6 +947,7 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 	pf := p.platformOf(node)
 	var bad, hints []string
 	count := 0
+	parents := map[string]bool{}
 	for _, cand := range candidates {
 		pj, err := readPackageJSON(cand.dir)
 		if err != nil {
@@ -954,6 +955,16 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 		}
 		pk := pickBinary(cand.dir, pj, cand.entries, pf)
 		if pk.Path == "" {
+			// A platform package for another platform: does its parent
+			// have the one for this platform?
+			if i := strings.LastIndex(pj.Name, "-linux"); i > 0 && !parents[pj.Name[:i]] {
+				parent := pj.Name[:i]
+				parents[parent] = true
+				if c, _ := p.checkNative(parent, node, libs); c.Status == StatusFail && !checked[parent] && strings.Contains(c.Detail, "not installed") {
+					bad = append(bad, c.Detail)
+					hints = append(hints, c.Hint)
+				}
+			}
 			continue
 		}
 		if real, err := filepath.EvalSymlinks(pk.Path); err == nil && checked[real] {

@@ -9,6 +9,8 @@
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
+#   napi-here/, napi-musl/, napi-arm64/
+#                  @napi-rs/nice installed for this platform, for musl only, for arm64 only
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -132,6 +134,22 @@ CC
   sed -n 's/.*global: \([a-z_0-9]*\);.*/int \1;/p' addons/oldlib/vers.map > addons/oldlib/stub.c
   gcc -shared -fPIC -Wl,-soname,libstdc++.so.6 -Wl,--version-script=addons/oldlib/vers.map -o addons/oldlib/libstdc++.so.6 addons/oldlib/stub.c
 fi
+# A napi-rs package (@napi-rs/nice: plain JavaScript that loads the
+# optionalDependency for its platform) installed for this platform, for
+# musl only, and for arm64 only, as a node_modules from another builder.
+napi() { # dir flags...
+  local dir=$1; shift
+  [ -f "$dir/.done" ] && return
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo '{"name":"napi-app","version":"1.0.0","private":true}' > "$dir/package.json"
+  echo "require('@napi-rs/nice');" > "$dir/index.js"
+  (cd "$dir" && npm install --no-audit --no-fund "$@" @napi-rs/nice@1 >/dev/null)
+  touch "$dir/.done"
+}
+napi napi-here
+napi napi-musl --os=linux --cpu=x64 --libc=musl
+napi napi-arm64 --os=linux --cpu=arm64 --libc=glibc
+
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
 # does, and the arm64 root is the base of `make e2e-arm64`.
