@@ -91,6 +91,10 @@ func (s *Server) Handler() http.Handler {
 // Run serves until ctx ends, then shuts down.
 func (s *Server) Run(ctx context.Context) error {
 	s.log.Info().Str("addr", s.ln.Addr().String()).Msgf("health server on http://%s (/healthz /readyz /metrics /status)", s.ln.Addr())
+	if tcp, ok := s.ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		s.log.Warn().Str("addr", tcp.String()).Msgf("the health server listens on %s, reachable beyond this container: /status and /metrics reveal node's version, "+
+			"the app's paths, its state and its last error lines, with no authentication; set LAUNCHER_HEALTH_ADDR to 127.0.0.1:<port> unless that is meant", tcp)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {

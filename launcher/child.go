@@ -29,6 +29,7 @@ type Child struct {
 	stderr  *Tail
 	relay   sync.WaitGroup // copies the child's stderr to ours
 	ipc     *ipcChannel    // nil without LAUNCHER_READY_IPC
+	mask    func(string) string
 }
 
 // ChildSpec is what to start and how.
@@ -42,7 +43,10 @@ type ChildSpec struct {
 	// terminal on stdin, so Ctrl-C reaches it, and only it.
 	Foreground bool
 	// IPC gives the child a Node IPC channel (NODE_CHANNEL_FD).
-	IPC    bool
+	IPC bool
+	// Mask hides secrets in the child's stderr lines the launcher
+	// republishes; nil republishes them as they are.
+	Mask   func(string) string
 	Stdin  *os.File
 	Stdout *os.File
 	Stderr io.Writer
@@ -70,6 +74,7 @@ func NewChildSpec(cfg *config.Config, environ []string) (ChildSpec, error) {
 	return ChildSpec{
 		Path: path, Args: argv, Dir: dir,
 		Env: cfg.ChildEnv(environ), Credential: cfg.Credential, IPC: cfg.ReadyIPC,
+		Mask: cfg.Options.Mask,
 	}, nil
 }
 
@@ -155,7 +160,7 @@ func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 	}
 	c := &Child{
 		PID: cmd.Process.Pid, Started: time.Now(), done: done,
-		process: cmd.Process, stderr: NewTail(stderrTailLines), ipc: ipc,
+		process: cmd.Process, stderr: NewTail(stderrTailLines), ipc: ipc, mask: spec.Mask,
 	}
 	c.relay.Add(1)
 	go func() {
@@ -203,8 +208,17 @@ func (c *Child) kill() {
 	killTree(c.PID, true, time.Now().Add(sweepTimeout))
 }
 
-// StderrTail returns the child's last stderr lines.
-func (c *Child) StderrTail() []string { return c.stderr.Lines() }
+// StderrTail returns the child's last stderr lines, secrets masked: what
+// the launcher republishes (its log, /status).
+func (c *Child) StderrTail() []string {
+	lines := c.stderr.Lines()
+	if c.mask != nil {
+		for i, l := range lines {
+			lines[i] = c.mask(l)
+		}
+	}
+	return lines
+}
 
 // finish releases what the child held once its status arrived, waiting a
 // bounded time for the stderr relay to see the pipe close. (The IPC

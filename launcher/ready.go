@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
+	"github.com/hasync/launcher/launcher/config"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,12 +28,13 @@ const (
 // alive: a GET of LAUNCHER_READY_URL that must answer 2xx.
 type ReadyProbe struct {
 	URL    string
+	shown  string // the URL without its secrets, for every message
 	client *http.Client
 }
 
 // NewReadyProbe probes url.
 func NewReadyProbe(url string) *ReadyProbe {
-	return &ReadyProbe{URL: url, client: &http.Client{
+	return &ReadyProbe{URL: url, shown: config.Redact(url), client: &http.Client{
 		// No keep-alive: an idle connection held by the launcher would make a
 		// backend that stops with server.close() wait out its keepAliveTimeout
 		// (5 s in node) before exiting. A probe every few seconds can afford a
@@ -48,16 +52,21 @@ func (p *ReadyProbe) Probe(ctx context.Context, timeout time.Duration) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("GET %s: %w", p.shown, errors.Unwrap(err))
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return err
+		// net/http's error quotes the URL with its query: say it without.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("GET %s: %w", p.shown, ue.Err)
+		}
+		return fmt.Errorf("GET %s: failed", p.shown)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%s answered %s", p.URL, resp.Status)
+		return fmt.Errorf("%s answered %s", p.shown, resp.Status)
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func getStatus(t *testing.T, port int) *launcher.Snapshot {
 func TestFault_ThousandRestartsLeakNothing(t *testing.T) {
 	health := freePort(t)
 	l := launch(t, launchOpts{binary: realLauncher(t), args: []string{"run", "--", "/bin/true"}, env: []string{
-		"LAUNCHER_RESTART=always", "LAUNCHER_RESTART_DELAY=0s", "LAUNCHER_RESTART_DELAY_MAX=0s", "LAUNCHER_RESTART_LIMIT=1000",
+		"LAUNCHER_RESTART=always", "LAUNCHER_RESTART_DELAY=10ms", "LAUNCHER_RESTART_DELAY_MAX=10ms", "LAUNCHER_RESTART_LIMIT=1000",
 		"LAUNCHER_LOG_LEVEL=warning", fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)}})
 	pid := l.pid()
 	type sample struct{ fds, anonKB int }

@@ -139,6 +139,10 @@ func fakeChild(args []string) int {
 		}
 		fmt.Println("child-exiting")
 		return 1
+	case "leak": // print option values on stderr, as a careless crash message would, then wait
+		fmt.Fprintf(os.Stderr, "db password is %s, api token %s\n", os.Getenv("ADMIN_PASSWORD"), os.Getenv("API_TOKEN"))
+		fmt.Println("child-ready")
+		select {}
 	case "ipc-ready": // say "ready" on node's IPC channel (fd 3, JSON lines), then wait
 		if os.Getenv("NODE_CHANNEL_FD") != "3" {
 			fmt.Println("no IPC channel")

@@ -122,6 +122,9 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 		problems = append(problems, err)
 	}
 	cfg.Options = opts
+	if cfg.OptionsEnv {
+		problems = append(problems, opts.Check(environList(environ))...)
+	}
 	if _, set := environ[envPrefix+"LOG_LEVEL"]; !set && opts.LogLevel != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(opts.LogLevel)); err != nil {
 			problems = append(problems, fmt.Errorf("%s: log_level %q: %w", cfg.OptionsFile, opts.LogLevel, err))
@@ -129,6 +132,10 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 	}
 
 	problems = append(problems, cfg.validate()...)
+	// 0 turns the limit off; a value that rounds to 0 bytes is a mistake.
+	if v := strings.TrimSpace(environ[envPrefix+"MEMORY_LIMIT"]); v != "" && cfg.MemoryLimit == 0 && strings.ContainsAny(v, "123456789") {
+		problems = append(problems, fmt.Errorf("%sMEMORY_LIMIT=%q: rounds to 0 bytes; at least %s, or unset it to turn the limit off", envPrefix, v, MinMemoryLimit))
+	}
 	if cfg.User != "" && len(problems) == 0 {
 		cred, err := LookupCredential(cfg.User)
 		if err != nil {
@@ -195,14 +202,20 @@ func (c *Config) validate() []error {
 	if c.HealthEnabled() {
 		if _, port, err := net.SplitHostPort(c.HealthAddr); err != nil {
 			bad("HEALTH_ADDR", strconv.Quote(c.HealthAddr), "want host:port like 127.0.0.1:8098, or off")
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			bad("HEALTH_ADDR", strconv.Quote(c.HealthAddr), "port must be a number from 0 to 65535")
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			bad("HEALTH_ADDR", strconv.Quote(c.HealthAddr), "port must be a number from 1 to 65535 (0 would pick a random port, which `launcher healthcheck` cannot find)")
 		}
 	}
 	if c.ReadyURL != "" {
+		shown := strconv.Quote(Redact(c.ReadyURL))
 		u, err := url.Parse(c.ReadyURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("READY_URL", strconv.Quote(c.ReadyURL), "want an http:// or https:// URL, or empty for ready once spawned")
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("READY_URL", shown, "want an http:// or https:// URL, or empty for ready once spawned")
+		case u.Port() != "" && !validPort(u.Port()):
+			bad("READY_URL", shown, "port must be a number from 1 to 65535")
+		case c.HealthEnabled() && sameEndpoint(u, c.HealthAddr):
+			bad("READY_URL", shown, "points at the launcher's own health server (LAUNCHER_HEALTH_ADDR=%s), which answers whether node listens or not: point it at the app's health route", c.HealthAddr)
 		}
 	}
 	positive := []struct {
@@ -217,6 +230,27 @@ func (c *Config) validate() []error {
 	for _, p := range positive {
 		if p.d <= 0 {
 			bad(p.name, p.d, "must be more than 0")
+		}
+	}
+	// Floors below which a value cannot work: a restart loop with no
+	// pause, a window no restart fits in, sampling that costs more than
+	// it tells, probes that hammer the app.
+	for _, f := range []struct {
+		name      string
+		d, floor  time.Duration
+		zeroIsOff bool
+	}{
+		{"RESTART_WINDOW", c.RestartWindow, MinRestartWindow, false},
+		{"RESTART_DELAY", c.RestartDelay, MinRestartDelay, false},
+		{"SAMPLE_INTERVAL", c.SampleInterval, MinSampleInterval, false},
+		{"LIVENESS_INTERVAL", c.LivenessInterval, MinLivenessInterval, true},
+	} {
+		if f.d > 0 && f.d < f.floor || f.d == 0 && f.name == "RESTART_DELAY" {
+			off := ""
+			if f.zeroIsOff {
+				off = ", or 0 to turn it off"
+			}
+			bad(f.name, f.d, "at least %s%s", f.floor, off)
 		}
 	}
 	if c.StopTimeout > 5*time.Minute {
@@ -241,8 +275,71 @@ func (c *Config) validate() []error {
 	}
 	if c.MemoryLimit < 0 {
 		bad("MEMORY_LIMIT", c.MemoryLimit, "must not be negative")
+	} else if c.MemoryLimit > 0 && c.MemoryLimit < MinMemoryLimit {
+		bad("MEMORY_LIMIT", int64(c.MemoryLimit), "at least %s (node alone needs about 40 MB), or unset it to turn the limit off", MinMemoryLimit)
 	}
 	return errs
+}
+
+// Floors of values below which they cannot work (docs/LAUNCHER.md).
+const (
+	MinRestartWindow    = time.Second
+	MinRestartDelay     = 10 * time.Millisecond
+	MinSampleInterval   = 50 * time.Millisecond
+	MinLivenessInterval = 100 * time.Millisecond
+	MinMemoryLimit      = ByteSize(32 << 20)
+)
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// sameEndpoint reports whether u is served by the health server on addr:
+// the same port on the same host, a loopback or wildcard listen address
+// being reached on loopback.
+func sameEndpoint(u *url.URL, addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	uport := u.Port()
+	if uport == "" {
+		uport = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if uport != port {
+		return false
+	}
+	local := func(h string) bool {
+		if h == "" || h == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(h)
+		return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+	}
+	return u.Hostname() == host || local(u.Hostname()) && local(host)
+}
+
+// Redact hides a URL's secrets for logs, errors and answers: the password
+// of its user info and the values of its query (tokens are often there).
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // scalarParsers replace env's built-in parsers so that each message says
@@ -351,6 +448,15 @@ func (cfg *Config) ChildEnv(environ []string) []string {
 		if c.Home != "" {
 			out = append(out, "HOME="+c.Home)
 		}
+	}
+	return out
+}
+
+// environList is environ as exec takes it.
+func environList(environ map[string]string) []string {
+	out := make([]string, 0, len(environ))
+	for k, v := range environ {
+		out = append(out, k+"="+v)
 	}
 	return out
 }

@@ -14,6 +14,8 @@ func FuzzParseOptions(f *testing.F) {
 	for _, s := range []string{
 		`{"log_level":"info","admin_username":"admin","admin_password":"x","database_path":"/data/hasync.db"}`,
 		`{"a":[1,{"b":null}],"c":1e9,"d":true}`, ``, `[]`, `{`, `{"a":"\xff"}`, `{"a":1}{}`, `null`,
+		`{"a-b":1,"a_b":2}`, `{"":1}`, `{"1x":1}`, `{"launcher_x":1}`, `{"node-channel-fd":3}`,
+		`{"big":"` + strings.Repeat("x", 140000) + `"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -29,6 +31,28 @@ func FuzzParseOptions(f *testing.F) {
 		for _, n := range names {
 			if strings.Trim(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
 				t.Fatalf("invalid variable name %q", n)
+			}
+		}
+		// What Check lets through reaches node as meant: one key per
+		// variable, a valid name that is not reserved, a size exec takes.
+		if len(opts.Check(nil)) > 0 {
+			return
+		}
+		seen := map[string]bool{}
+		for k := range opts.Values {
+			n := config.EnvName(k)
+			if seen[n] {
+				t.Fatalf("two keys map to %s and Check let them through", n)
+			}
+			seen[n] = true
+			if n == "" || n[0] >= '0' && n[0] <= '9' || strings.HasPrefix(n, "LAUNCHER_") || n == "NODE_CHANNEL_FD" {
+				t.Fatalf("key %q maps to %q and Check let it through", k, n)
+			}
+		}
+		vars, _ := opts.Env(nil)
+		for _, v := range vars {
+			if len(v) >= 128<<10 {
+				t.Fatalf("a %d-byte variable got through", len(v))
 			}
 		}
 	})

@@ -8,9 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxOptionsSize caps the options file. The Supervisor writes a small object;
@@ -35,7 +39,8 @@ func ReadOptions(path string) (Options, error) {
 	if path == "" {
 		return Options{}, nil
 	}
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO opened for reading would wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Options{}, nil
 	}
@@ -43,6 +48,9 @@ func ReadOptions(path string) (Options, error) {
 		return Options{}, fmt.Errorf("options file: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return Options{}, fmt.Errorf("options file %s: not a regular file; the Supervisor writes a JSON file there (set %sOPTIONS_FILE to one, or empty for none)", path, envPrefix)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxOptionsSize+1))
 	if err != nil {
 		return Options{}, fmt.Errorf("options file %s: %w", path, err)
@@ -149,6 +157,80 @@ func (o Options) Env(environ map[string]string) (vars []string, names []string) 
 	return vars, names
 }
 
+// Limits of exec: one "NAME=value" string (MAX_ARG_STRLEN, 32 pages), and
+// the whole environment and arguments, a quarter of the stack limit and at
+// most 6 MiB (the kernel's bprm limit).
+const maxArgString = 32 * 4096
+
+func maxArgTotal() int {
+	total := 6 << 20
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &lim) == nil && lim.Cur != unix.RLIM_INFINITY && int(lim.Cur/4) < total {
+		total = int(lim.Cur / 4)
+	}
+	return total
+}
+
+// reservedName reports the variables an option must not set: node's IPC
+// channel, which the launcher gives (or not), and the launcher's own.
+func reservedName(name string) bool {
+	return name == "NODE_CHANNEL_FD" || name == "NODE_CHANNEL_SERIALIZATION_MODE" || strings.HasPrefix(name, envPrefix)
+}
+
+// Check reports every option that cannot reach node as meant, when the
+// options are exported: keys that map to the same variable, keys that map
+// to no valid name or to a reserved one, and values exec would refuse, with
+// the launcher's own environment (environ) counted in.
+func (o Options) Check(environ []string) []error {
+	var errs []error
+	keys := make([]string, 0, len(o.Values))
+	for k := range o.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	byName := map[string]string{}
+	type sized struct {
+		key  string
+		size int
+	}
+	var sizes []sized
+	total := 0
+	for _, kv := range environ {
+		total += len(kv) + 1 + 8
+	}
+	for _, k := range keys {
+		name := EnvName(k)
+		switch {
+		case name == "" || name[0] >= '0' && name[0] <= '9':
+			errs = append(errs, fmt.Errorf("%s: option %q maps to no valid variable name (%q); rename it to start with a letter", o.Path, k, name))
+			continue
+		case reservedName(name):
+			errs = append(errs, fmt.Errorf("%s: option %q would set %s, which the launcher or node's IPC channel owns; rename the option", o.Path, k, name))
+			continue
+		}
+		if other, dup := byName[name]; dup {
+			errs = append(errs, fmt.Errorf("%s: options %q and %q both map to %s; one would silently win: rename one", o.Path, other, k, name))
+			continue
+		}
+		byName[name] = k
+		size := len(name) + 1 + len(envValue(o.Values[k])) + 1
+		sizes = append(sizes, sized{k, size})
+		total += size + 8
+		if size > maxArgString {
+			errs = append(errs, fmt.Errorf("%s: option %q is %d KiB as %s, over the %d KiB exec allows one variable; keep large data in a file under /data", o.Path, k, size>>10, name, maxArgString>>10))
+		}
+	}
+	if limit := maxArgTotal(); total > limit {
+		sort.Slice(sizes, func(i, j int) bool { return sizes[i].size > sizes[j].size })
+		var largest []string
+		for i := 0; i < len(sizes) && i < 3; i++ {
+			largest = append(largest, fmt.Sprintf("%q (%d KiB)", sizes[i].key, sizes[i].size>>10))
+		}
+		errs = append(errs, fmt.Errorf("%s: node's environment would be %d KiB, over the %d KiB exec allows; the largest options: %s", o.Path, total>>10, limit>>10, strings.Join(largest, ", ")))
+	}
+	return errs
+}
+
 // EnvName turns an option key into a variable name: admin_username becomes
 // ADMIN_USERNAME, db-path becomes DB_PATH.
 func EnvName(key string) string {
@@ -183,4 +265,22 @@ func envValue(raw json.RawMessage) string {
 		}
 	}
 	return string(raw) // numbers and booleans, as written
+}
+
+// secretKey names the option keys whose values are secrets whatever their
+// length.
+var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key`)
+
+// Mask hides the options' values in text the launcher republishes (node's
+// stderr lines in its log, /status and `launcher status`): every value of
+// 6 characters or more, and every value (of 2 or more) whose key says
+// password, secret, token or key, becomes ********.
+func (o Options) Mask(text string) string {
+	for k, raw := range o.Values {
+		v := envValue(raw)
+		if len(v) >= 6 || len(v) >= 2 && secretKey.MatchString(k) {
+			text = strings.ReplaceAll(text, v, "********")
+		}
+	}
+	return text
 }

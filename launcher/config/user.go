@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os/user"
 	"strconv"
 	"strings"
@@ -27,6 +28,14 @@ func LookupCredential(spec string) (*Credential, error) {
 		return nil, errors.New("want a user name, a uid, or uid:gid")
 	}
 	cred := &Credential{}
+	// 4294967295 is (uid_t)-1, which the kernel reads as "leave unchanged":
+	// setuid refuses it.
+	if id, err := strconv.ParseUint(name, 10, 64); err == nil && id >= math.MaxUint32 {
+		return nil, fmt.Errorf("uid %d does not fit: want 0 to %d", id, uint32(math.MaxUint32-1))
+	}
+	if id, err := strconv.ParseUint(group, 10, 64); hasGroup && err == nil && id >= math.MaxUint32 {
+		return nil, fmt.Errorf("gid %d does not fit: want 0 to %d", id, uint32(math.MaxUint32-1))
+	}
 	if uid, err := strconv.ParseUint(name, 10, 32); err == nil {
 		cred.UID, cred.GID = uint32(uid), uint32(uid)
 		if u, err := user.LookupId(name); err == nil {
