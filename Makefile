@@ -1,10 +1,17 @@
-# The launcher's build, tests and demo. `make demo` and `make test` do all
-# the set-up a fresh machine needs beyond Go and node.
+# The launcher's build, tests and demo. Beyond Go and node, `make demo`
+# needs g++, make and python3 (npm compiles better-sqlite3 where its
+# prebuilt binary cannot be downloaded), `make test` also musl-tools, file,
+# bsdutils and util-linux, network to the npm registry and Debian's
+# archive, and about 400 MB under .fixtures; each target says within a
+# second what is missing, with the apt-get line that brings it.
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO       ?= go
 BIN      := bin/launcher
 LDFLAGS  := -s -w -X main.version=$(VERSION)
+# FuzzInspectELF first replays its seed corpus, real addons of up to a few
+# MB each, under coverage instrumentation: Go's fuzzer reports "0 execs/s"
+# for about 40 s while it does, then runs new inputs. It is not hung.
 # Each fuzz target's budget, in executions: a count, not a duration, because
 # a duration can end a run with a spurious "context deadline exceeded" when a
 # worker is busy at the deadline (golang/go#75804, fixed after Go 1.26).
@@ -21,7 +28,10 @@ build:
 # Everything CI runs: vet, the race-enabled tests (real processes, PID
 # namespaces, real node), a bounded fuzz run of each target, and a check
 # that the binary is static.
-test: fixtures vet unit fuzz static backend-test
+test: prereqs-test fixtures vet unit fuzz static backend-test
+
+prereqs-%:
+	@bash testdata/prereqs.sh $*
 
 # Real native binaries the preflight tests read (Node 18 from npm,
 # better-sqlite3 built for two ABIs, musl objects): built once, kept in
@@ -39,6 +49,7 @@ fuzz:
 	@set -e; for pkg in ./launcher/config ./launcher/preflight; do \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$target ($$pkg) for $(FUZZEXECS) inputs"; \
+			[ $$target != FuzzInspectELF ] || echo "  (it replays its seed corpus of real addons first: about 40 s at 0 execs/s, not a hang)"; \
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZEXECS)x -timeout 10m $$pkg; \
 		done; \
 	done
@@ -50,7 +61,9 @@ static: build
 # The reference backend (TypeScript, bcrypt, better-sqlite3) and the
 # frontend, built as the Dockerfile's builder stages build them.
 backend:
-	cd rootfs/app/backend && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+	@cd rootfs/app/backend && if [ ! -d node_modules ]; then \
+		echo "backend: npm ci; npm compiles better-sqlite3 where its prebuilt binary cannot be downloaded (a minute or more; the compiler's lines follow)"; \
+		npm ci --no-audit --no-fund --foreground-scripts; fi && npm run build
 
 frontend:
 	cd rootfs/app/frontend && npm ci --no-audit --no-fund && npm run build
@@ -60,14 +73,15 @@ backend-test: backend
 
 # The launcher supervising the reference backend, locally: the database in a
 # fresh temporary folder, the demo's options as the add-on's options.
-demo: build backend frontend
-	@db=$$(mktemp -d); \
+demo: prereqs-demo build backend frontend
+	@db=$$(mktemp -d); trap 'rm -rf "$$db"' EXIT INT TERM; \
 	echo; \
 	echo "launcher supervises the reference backend (Ctrl-C stops it):"; \
 	echo "  the add-on      http://127.0.0.1:8099  (GET /api/health)"; \
 	echo "  health/metrics  http://127.0.0.1:8098/status  /metrics  /healthz"; \
 	echo "  in a terminal   bin/launcher status"; \
-	echo "  database        $$db/hasync.db"; \
+	echo "                  LAUNCHER_APP_DIR=$(CURDIR)/rootfs/app/backend LAUNCHER_ENTRY=dist/index.js bin/launcher check"; \
+	echo "  database        $$db/hasync.db (removed when the demo stops)"; \
 	echo; \
 	LAUNCHER_APP_DIR=$(CURDIR)/rootfs/app/backend LAUNCHER_ENTRY=dist/index.js \
 	LAUNCHER_OPTIONS_FILE=$(CURDIR)/testdata/demo/options.json \
@@ -77,7 +91,7 @@ demo: build backend frontend
 # The add-on in a real container: an image assembled from scratch (the
 # static launcher, the built backend, node from the host's /usr), run by
 # podman with runc as ENTRYPOINT and PID 1.
-e2e: build backend frontend
+e2e: prereqs-e2e build backend frontend
 	$(GO) test -tags e2e -count=1 -v -skip Arm64 ./e2e
 
 # The add-on on aarch64 under emulation (qemu-user-static and binfmt_misc,

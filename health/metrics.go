@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -108,7 +109,8 @@ func (e *exposition) render(w io.Writer, snap *launcher.Snapshot, reaped int64) 
 	e.gauge("launcher_child_resident_memory_bytes", f64(c.RSSBytes))
 	e.gauge("launcher_child_virtual_memory_bytes", f64(c.VMSBytes))
 	if c.CPUSeconds != nil {
-		e.counter("launcher_child_cpu_seconds_total", *c.CPUSeconds)
+		// Clock ticks summed as floats (0.21000000000000002): whole microseconds.
+		e.counter("launcher_child_cpu_seconds_total", math.Round(*c.CPUSeconds*1e6)/1e6)
 	}
 	e.gauge("launcher_child_open_fds", f64(c.OpenFDs))
 	e.gauge("launcher_child_threads", f64(c.Threads))
@@ -125,5 +127,45 @@ func (e *exposition) render(w io.Writer, snap *launcher.Snapshot, reaped int64) 
 			e.gauge(fmt.Sprintf(`launcher_preflight_check_success{check=%q}`, ch.Name), boolValue(ch.Status != preflight.StatusFail))
 		}
 	}
-	e.set.WritePrometheus(w)
+	var raw bytes.Buffer
+	e.set.WritePrometheus(&raw)
+	writeWithHelp(w, raw.Bytes())
+}
+
+// help says what each metric measures: the library writes "# HELP name"
+// with no text, so the text is added here.
+var help = map[string]string{
+	"launcher_build_info":                   "The launcher's version and Go version, as labels; always 1.",
+	"launcher_startup_seconds":              "Seconds from the launcher's start to the end of each phase of the first start: preflight, spawn, ready.",
+	"launcher_child_up":                     "1 while the child (node) runs.",
+	"launcher_child_ready":                  "1 while the child is ready (its ready URL answered 2xx, or it sent ready over IPC).",
+	"launcher_child_start_time_seconds":     "When the current child started, in seconds since the Unix epoch.",
+	"launcher_child_ready_seconds":          "Seconds from the current child's spawn to its readiness.",
+	"launcher_child_restarts_total":         "Restarts of the child since the launcher started.",
+	"launcher_child_last_exit_code":         "The last child's exit code as a shell reports it (128+N for a death by signal N).",
+	"launcher_child_resident_memory_bytes":  "The child's resident memory (RSS), at the last sample.",
+	"launcher_child_virtual_memory_bytes":   "The child's virtual memory size, at the last sample.",
+	"launcher_child_cpu_seconds_total":      "CPU time the current child used, user and system, at the last sample.",
+	"launcher_child_open_fds":               "File descriptors the child holds open, at the last sample.",
+	"launcher_child_threads":                "The child's threads, at the last sample.",
+	"launcher_resident_memory_bytes":        "The launcher's own resident memory, at the last sample.",
+	"launcher_reaped_processes_total":       "Orphaned processes the launcher reaped (not its own child).",
+	"launcher_signals_forwarded_total":      "Signals forwarded to the child, by signal.",
+	"launcher_container_memory_limit_bytes": "The container's memory limit, from its cgroup; absent when there is none.",
+	"launcher_container_memory_usage_bytes": "The container's memory usage, from its cgroup.",
+	"launcher_preflight_check_success":      "1 when the last preflight's check passed or warned, 0 when it failed, by check.",
+}
+
+// writeWithHelp copies the exposition, giving each "# HELP name" line
+// its text.
+func writeWithHelp(w io.Writer, raw []byte) {
+	for _, line := range bytes.SplitAfter(raw, []byte("\n")) {
+		if name, ok := bytes.CutPrefix(bytes.TrimRight(line, "\n"), []byte("# HELP ")); ok && !bytes.ContainsRune(name, ' ') {
+			if text := help[string(name)]; text != "" {
+				fmt.Fprintf(w, "# HELP %s %s\n", name, text)
+				continue
+			}
+		}
+		_, _ = w.Write(line)
+	}
 }

@@ -218,6 +218,9 @@ func parse(t *testing.T, body []byte) map[string]float64 {
 		if !metricName.MatchString(name) {
 			t.Errorf("metric name %q breaks the naming rules", name)
 		}
+		if strings.TrimSpace(f.GetHelp()) == "" {
+			t.Errorf("%s: its HELP says nothing about what it measures", name)
+		}
 		isCounter := f.GetType() == dto.MetricType_COUNTER
 		if strings.HasSuffix(name, "_total") != isCounter {
 			t.Errorf("%s: type %s; counters and only counters end in _total", name, f.GetType())
@@ -260,5 +263,19 @@ func TestWriteStatus(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Values carry no float noise: CPU time summed from clock ticks is whole
+// microseconds (0.21, not 0.21000000000000002).
+func TestMetrics_NoFloatNoise(t *testing.T) {
+	store := launcher.NewStateStore("test")
+	store.Update(func(s *launcher.Snapshot) {
+		s.Child.PID = ptr(9)
+		s.Child.CPUSeconds = ptr(0.1 + 0.11)
+	})
+	body := string(readAll(serve(t, store, "GET", "/metrics")))
+	if !strings.Contains(body, "launcher_child_cpu_seconds_total 0.21\n") {
+		t.Errorf("cpu seconds with float noise:\n%s", body)
 	}
 }

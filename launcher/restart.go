@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/plural"
 )
 
 // stableUptime is how long a child must stay up for the backoff to start
@@ -73,7 +74,7 @@ func (b *Backoff) Decide(now time.Time, uptime time.Duration, status ExitStatus,
 	}
 	b.history = kept
 	if len(b.history) >= b.Limit {
-		return Decision{Why: fmt.Sprintf("%d restarts within %s (LAUNCHER_RESTART_LIMIT)", len(b.history), HumanDuration(b.Window))}
+		return Decision{Why: fmt.Sprintf("%d %s within %s (LAUNCHER_RESTART_LIMIT)", len(b.history), plural.Of(len(b.history), "restart"), HumanDuration(b.Window))}
 	}
 	delay := b.Base
 	for i := 0; i < b.consecutive && delay < b.Max; i++ {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -557,17 +556,19 @@ func (s *Supervisor) ready(c *Child, how string) {
 		s.log.Info().Str("by", how).Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
 		return
 	}
+	// The fields, as /status's startup and the startup metric: the end of
+	// each phase, in ms from the launcher's start. The message: each
+	// phase's own length.
 	st := s.store.Load().Startup
-	pre, spawn := 0.0, 0.0
+	pre, spawned := 0.0, 0.0
 	if st.PreflightMS != nil {
 		pre = *st.PreflightMS
 	}
 	if st.SpawnMS != nil {
-		// Both are whole microseconds; round away the subtraction's float noise.
-		spawn = math.Round((*st.SpawnMS-pre)*1000) / 1000
+		spawned = *st.SpawnMS
 	}
-	s.log.Info().Str("by", how).Float64("ready_ms", *total).Float64("preflight_ms", pre).Float64("spawn_ms", spawn).
-		Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawn)
+	s.log.Info().Str("by", how).Float64("preflight_ms", pre).Float64("spawn_ms", spawned).Float64("ready_ms", *total).
+		Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawned-pre)
 }
 
 func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {

@@ -17,13 +17,15 @@ import (
 )
 
 func TestCLI_VersionAndHelp(t *testing.T) {
-	l := launch(t, launchOpts{args: []string{"version"}})
-	if code := l.wait(10 * time.Second); code != 0 {
-		t.Fatalf("version: exit %d", code)
-	}
 	want := regexp.MustCompile(`^launcher \S+ \(` + regexp.QuoteMeta(runtime.Version()) + `, linux/` + runtime.GOARCH + `\)\n$`)
-	if !want.MatchString(l.stdout.String()) {
-		t.Errorf("version printed %q", l.stdout)
+	for _, arg := range []string{"version", "--version", "-v"} {
+		l := launch(t, launchOpts{args: []string{arg}})
+		if code := l.wait(10 * time.Second); code != 0 {
+			t.Fatalf("%s: exit %d: %s", arg, code, l.stderr)
+		}
+		if !want.MatchString(l.stdout.String()) {
+			t.Errorf("%s printed %q", arg, l.stdout)
+		}
 	}
 	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"run", "--help"}} {
 		l := launch(t, launchOpts{args: args})
@@ -31,7 +33,7 @@ func TestCLI_VersionAndHelp(t *testing.T) {
 			t.Errorf("%v: exit %d\n%s", args, code, l.stdout)
 		}
 	}
-	l = launch(t, launchOpts{args: []string{"frobnicate"}})
+	l := launch(t, launchOpts{args: []string{"frobnicate"}})
 	if code := l.wait(10 * time.Second); code != 2 || strings.Count(l.stderr.String(), "\n") != 1 ||
 		!strings.Contains(l.stderr.String(), `"frobnicate"`) || !strings.Contains(l.stderr.String(), "launcher help") {
 		t.Errorf("unknown subcommand: exit %d, stderr %q (want one line naming it, with the usage hint)", code, l.stderr)

@@ -86,6 +86,18 @@ func TestRun_ReadinessOfARealNodeServer(t *testing.T) {
 	if !regexp.MustCompile(`spawn_ms=\d+(\.\d{1,3})?(\s|$)`).MatchString(b.stdout.String()) {
 		t.Errorf("spawn_ms is not in whole microseconds:\n%s", b.stdout)
 	}
+	// One meaning per name: the log's spawn_ms is /status's startup.spawn_ms.
+	if f := regexp.MustCompile(`spawn_ms=([\d.]+)`).FindStringSubmatch(b.stdout.String()); f != nil {
+		var st struct {
+			Startup struct {
+				SpawnMS float64 `json:"spawn_ms"`
+			}
+		}
+		_, body := b.get("/status")
+		if err := json.Unmarshal(body, &st); err == nil && fmt.Sprint(st.Startup.SpawnMS) != f[1] {
+			t.Errorf("spawn_ms is %s in the log and %v in /status", f[1], st.Startup.SpawnMS)
+		}
+	}
 	var readyMS int
 	fmt.Sscan(m[1], &readyMS)
 	if readyMS < 400 {

@@ -12,8 +12,16 @@ const { start } = require('../dist/index.js');
 const { loadConfig } = require('../dist/config.js');
 const { migrate, openDatabase } = require('../dist/db.js');
 
+// Every temporary folder is removed when the tests end.
+const made = [];
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tmpdir() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'hasync-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hasync-'));
+  made.push(dir);
+  return dir;
 }
 
 function config(dir, extra = {}) {
