@@ -91,3 +91,25 @@ func TestHealthServerOnAllInterfacesWarns(t *testing.T) {
 	l.signal(syscall.SIGTERM)
 	l.wait(15 * time.Second)
 }
+
+// The contract of exit 2 holds for every value that cannot work: the
+// launcher refuses it at start, naming it, before anything runs.
+func TestValuesThatCannotWorkAreExit2(t *testing.T) {
+	opts := filepath.Join(t.TempDir(), "options.json")
+	must(t, os.WriteFile(opts, []byte(`{"a-b": 1, "a_b": 2}`), 0o644))
+	for _, c := range []struct{ env, names string }{
+		{"LAUNCHER_HEALTH_ADDR=127.0.0.1:0", "LAUNCHER_HEALTH_ADDR"},
+		{"LAUNCHER_USER=4294967295", "LAUNCHER_USER"},
+		{"LAUNCHER_READY_URL=http://127.0.0.1:70000/", "LAUNCHER_READY_URL"},
+		{"LAUNCHER_MEMORY_LIMIT=0.5", "LAUNCHER_MEMORY_LIMIT"},
+		{"LAUNCHER_RESTART_WINDOW=1ns", "LAUNCHER_RESTART_WINDOW"},
+		{"LAUNCHER_OPTIONS_FILE=" + opts, `"a-b"`},
+	} {
+		l := launch(t, launchOpts{args: child("exit", "0"), env: []string{c.env}})
+		code := l.wait(10 * time.Second)
+		out := l.stdout.String()
+		if code != 2 || !strings.Contains(out, c.names) || strings.Contains(out, "started ") {
+			t.Errorf("%s: exit %d, want 2 naming %s before anything started:\n%s", c.env, code, c.names, out)
+		}
+	}
+}
