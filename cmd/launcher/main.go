@@ -45,7 +45,9 @@ const usage = `launcher: the entrypoint of a Node.js Home Assistant add-on.
 Usage:
   launcher [run]                    preflight, then start and supervise node <entry>
   launcher run -- CMD [ARGS...]     supervise CMD instead of node
-  launcher check [--json] [--deep]  preflight only
+  launcher check [--json] [--deep] [--root DIR]
+                                    preflight only; with --root, of an unpacked
+                                    image root of any architecture, nothing run
   launcher healthcheck              exit 0 when the running launcher is healthy
   launcher status [--json]          the running launcher's status
   launcher version                  print the version (also --version, -v)
@@ -197,17 +199,28 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 // check runs the preflight alone and reports it: `launcher check [--json] [--deep]`.
 func (p program) check(ctx context.Context, args []string) int {
 	var asJSON, deep bool
-	for _, a := range args {
-		switch a {
-		case "--json":
+	var root string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--json":
 			asJSON = true
-		case "--deep":
+		case a == "--deep":
 			deep = true
-		case "-h", "--help":
+		case a == "--root" && i+1 < len(args):
+			i++
+			root = args[i]
+		case strings.HasPrefix(a, "--root="):
+			root = strings.TrimPrefix(a, "--root=")
+		case a == "-h" || a == "--help":
 			fmt.Fprint(p.stdout, usage)
 			return exitOK
 		default:
 			return p.usageError(fmt.Sprintf("unknown flag %q for check", a))
+		}
+	}
+	if root != "" {
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return p.usageError(fmt.Sprintf("--root %q: not a folder; export an image's root with `docker export` or `podman unshare` (docs/LAUNCHER.md)", root))
 		}
 	}
 	environ := config.EnvMap(p.environ)
@@ -217,7 +230,7 @@ func (p program) check(ctx context.Context, args []string) int {
 		return exitCode(err)
 	}
 	pf := newPreflight(&cfg, p.environ)
-	pf.Deep = deep
+	pf.Deep, pf.Image = deep, root
 	report := pf.Run(ctx)
 	if asJSON {
 		enc := json.NewEncoder(p.stdout)

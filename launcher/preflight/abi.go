@@ -49,6 +49,9 @@ type NodeInfo struct {
 	NAPI    int    `json:"napi"`
 	Libc    string `json:"libc"`
 	Arch    string `json:"arch"`
+	// VersionFrom says where the version was read when node was not run
+	// (`check --root`); empty when node --version answered.
+	VersionFrom string `json:"version_from,omitempty"`
 
 	major, minor int
 	machine      elf.Machine

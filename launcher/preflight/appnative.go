@@ -113,13 +113,13 @@ func literalRequires(path string) []string {
 // and each literal require must find its file.
 func (p *Preflight) checkAppBinaries(node *NodeInfo, libs *libResolver, checked map[string]bool) Check {
 	c := Check{Name: "native-app", Status: StatusPass}
-	found := findAppBinaries(p.AppDir)
+	found := findAppBinaries(p.app)
 	var bad, hints []string
 	count := 0
 	for _, b := range found {
-		shown, _ := filepath.Rel(p.AppDir, b.path)
+		shown, _ := filepath.Rel(p.app, b.path)
 		if _, err := os.Stat(b.path); err != nil && b.by != "file" {
-			by, _ := filepath.Rel(p.AppDir, b.by)
+			by, _ := filepath.Rel(p.app, b.by)
 			bad = append(bad, fmt.Sprintf("%s requires %s, which is missing (node would fail with: Cannot find module)", by, shown))
 			hints = append(hints, "Copy the .node files the bundler emitted beside the bundle into the image (the whole dist/ folder).")
 			continue

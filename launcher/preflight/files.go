@@ -3,6 +3,8 @@ package preflight
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -46,4 +48,67 @@ func notRegular(m fs.FileMode) error {
 		kind = "a socket"
 	}
 	return notRegularError{kind}
+}
+
+// resolveIn is where this process reaches path p of the image rooted at
+// root: each component in turn, a symlink's target resolved inside the root
+// too (an absolute target starts again from the root, never from this
+// machine's /), as the container would see it. With root "" or "/", p.
+func resolveIn(root, p string) string {
+	if root == "" || root == "/" {
+		return p
+	}
+	parts := strings.Split(filepath.Clean("/"+p), "/")
+	cur := "/"
+	for hops := 0; len(parts) > 0; {
+		part := parts[0]
+		parts = parts[1:]
+		if part == "" || part == "." {
+			continue
+		}
+		if part == ".." {
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, part)
+		target, err := os.Readlink(filepath.Join(root, next))
+		if err != nil { // not a link, or not there: taken as it is
+			cur = next
+			continue
+		}
+		if hops++; hops > 40 {
+			return filepath.Join(root, next) // a loop: let the open fail
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(cur, target)
+		}
+		parts = append(strings.Split(filepath.Clean(target), "/"), parts...)
+		cur = "/"
+	}
+	return filepath.Join(root, cur)
+}
+
+// imagePath is where node is looked for in an image: the PATH of the node
+// and Home Assistant base images.
+const imagePath = "PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// lookPathIn finds name as the image's shell would: a path as it is, else
+// in the image's PATH. It returns the path inside the image and where this
+// process reaches it.
+func lookPathIn(root, name string) (path, host string, err error) {
+	var candidates []string
+	if strings.ContainsRune(name, '/') {
+		candidates = []string{name}
+	} else {
+		for _, d := range strings.Split(strings.TrimPrefix(imagePath, "PATH "), ":") {
+			candidates = append(candidates, filepath.Join(d, name))
+		}
+	}
+	for _, c := range candidates {
+		h := resolveIn(root, c)
+		if st, err := os.Stat(h); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return c, h, nil
+		}
+	}
+	return "", "", fs.ErrNotExist
 }

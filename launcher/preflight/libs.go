@@ -40,7 +40,9 @@ func newLibResolver(root, libc string, class elf.Class, machine elf.Machine, ldL
 	return r
 }
 
-func (r *libResolver) host(p string) string { return filepath.Join(r.root, p) }
+// host is where this process reaches the container's path p: inside the
+// root, symlinks resolved inside it too.
+func (r *libResolver) host(p string) string { return resolveIn(r.root, p) }
 
 // muslArch is the <arch> of /etc/ld-musl-<arch>.path and ld-musl-<arch>.so.1.
 func muslArch(m elf.Machine) string {
@@ -65,7 +67,7 @@ func (r *libResolver) muslPath() []string {
 		}
 		return nil // exists but unreadable: an empty path, as musl does
 	}
-	return strings.FieldsFunc(string(b), func(c rune) bool { return c == ':' || c == '\n' })
+	return parseMuslPath(b)
 }
 
 func glibcDefaults(m elf.Machine) []string {
@@ -86,7 +88,24 @@ func (r *libResolver) ldSoConf(path string, depth int) []string {
 	if err != nil || depth > 8 {
 		return nil
 	}
-	var dirs []string
+	lines, includes := parseLdSoConf(b)
+	dirs := append([]string(nil), lines...)
+	for _, pattern := range includes {
+		if !strings.HasPrefix(pattern, "/") {
+			pattern = filepath.Join(filepath.Dir(path), pattern)
+		}
+		matches, _ := filepath.Glob(r.host(pattern))
+		for _, m := range matches {
+			rel, _ := filepath.Rel(r.root, m)
+			dirs = append(dirs, r.ldSoConf("/"+rel, depth+1)...)
+		}
+	}
+	return dirs
+}
+
+// parseLdSoConf reads one ld.so.conf file: its folders, and the patterns
+// of its include lines. Comments (#) and blank lines are skipped.
+func parseLdSoConf(b []byte) (dirs, includes []string) {
 	for _, line := range strings.Split(string(b), "\n") {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -94,21 +113,21 @@ func (r *libResolver) ldSoConf(path string, depth int) []string {
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "":
-		case strings.HasPrefix(line, "include"):
-			pattern := strings.TrimSpace(strings.TrimPrefix(line, "include"))
-			if !strings.HasPrefix(pattern, "/") {
-				pattern = filepath.Join(filepath.Dir(path), pattern)
-			}
-			matches, _ := filepath.Glob(r.host(pattern))
-			for _, m := range matches {
-				rel, _ := filepath.Rel(r.root, m)
-				dirs = append(dirs, r.ldSoConf("/"+rel, depth+1)...)
+		case strings.HasPrefix(line, "include") && (len(line) == 7 || line[7] == ' ' || line[7] == '\t'):
+			if pattern := strings.TrimSpace(line[7:]); pattern != "" {
+				includes = append(includes, pattern)
 			}
 		default:
 			dirs = append(dirs, line)
 		}
 	}
-	return dirs
+	return dirs, includes
+}
+
+// parseMuslPath reads /etc/ld-musl-<arch>.path: folders split on ':' or
+// newlines.
+func parseMuslPath(b []byte) []string {
+	return strings.FieldsFunc(string(b), func(c rune) bool { return c == ':' || c == '\n' })
 }
 
 // muslReserved reports names musl's loader maps to itself: libc, libpthread,

@@ -118,7 +118,14 @@ type Preflight struct {
 	// NodeOptions is node's NODE_OPTIONS: its --require preloads must
 	// resolve as the entry does.
 	NodeOptions string
+	// Image, when set, is an unpacked image root of any architecture,
+	// checked from outside (`launcher check --root`): every path is
+	// resolved inside it (absolute symlinks too), libraries by its own
+	// loader configuration, node's version read from its package database
+	// or node's own files, and nothing is run.
+	Image string
 
+	app   string      // AppDir as this process reaches it
 	short atomic.Bool // a check met a shortage of descriptors, processes or memory
 }
 
@@ -143,9 +150,14 @@ func (p *Preflight) root() string {
 func (p *Preflight) Run(ctx context.Context) *Report {
 	start := time.Now()
 	p.short.Store(false)
+	p.app = p.AppDir
+	if p.Image != "" {
+		p.Root = p.Image
+		p.app = resolveIn(p.Image, p.AppDir)
+	}
 	r := &Report{}
 	found := make(chan []nativeCandidate, 1)
-	go func() { found <- findNativePackages(filepath.Join(p.AppDir, "node_modules")) }()
+	go func() { found <- findNativePackages(filepath.Join(p.app, "node_modules")) }()
 	r.Checks = append(r.Checks, p.checkEntry())
 	node, failed := p.inspectNode(ctx)
 	nodeAt := len(r.Checks)
@@ -189,7 +201,7 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 
 func (p *Preflight) checkEntry() Check {
 	c := Check{Name: "entry"}
-	path, tried, err := resolveEntry(p.AppDir, p.Entry)
+	path, tried, err := resolveEntry(p.app, p.Entry)
 	if err != nil && p.noteShortage(err) {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s: cannot be checked now: %v", path, describeFileError(err))
@@ -202,23 +214,23 @@ func (p *Preflight) checkEntry() Check {
 			path, describeFileError(err), path, strings.Join(tried, ", "))
 		c.Hint = fmt.Sprintf("The compiled entry must be at %s. In the backend-builder stage `npm run build` (tsc) writes it to tsconfig's outDir (./dist); "+
 			"the runtime stage must copy that folder there: `COPY --from=backend-builder /build/dist/ %s/dist/` with LAUNCHER_ENTRY=dist/index.js. "+
-			"Or point LAUNCHER_APP_DIR and LAUNCHER_ENTRY at where it is.", path, p.AppDir)
+			"Or point LAUNCHER_APP_DIR and LAUNCHER_ENTRY at where it is.", path, p.app)
 		return c
 	}
 	if err := p.RunAs.canRead(path); err != nil {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s: %v (node, running as %s, would fail with: EACCES)", path, err, p.RunAs)
 		c.Hint = fmt.Sprintf("Make it readable by %s: `RUN chown -R %s %s` or `chmod -R a+rX %s` in the Dockerfile, or run node as another LAUNCHER_USER.",
-			p.RunAs, p.RunAs.owner(), p.AppDir, p.AppDir)
+			p.RunAs, p.RunAs.owner(), p.app, p.app)
 		return c
 	}
 	st, _ := os.Stat(path)
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s (%d bytes)", path, st.Size())
 	for _, pre := range preloads(p.NodeOptions) {
-		if _, _, err := resolveModule(p.AppDir, pre); err != nil {
+		if _, _, err := resolveModule(p.app, pre); err != nil {
 			c.Status = StatusFail
-			c.Detail = fmt.Sprintf("NODE_OPTIONS preloads %q, which does not resolve from %s (node would fail with: Cannot find module '%s' before loading the entry)", pre, p.AppDir, pre)
+			c.Detail = fmt.Sprintf("NODE_OPTIONS preloads %q, which does not resolve from %s (node would fail with: Cannot find module '%s' before loading the entry)", pre, p.app, pre)
 			c.Hint = "Install the preloaded module in the image, or remove the --require from NODE_OPTIONS (an option or the Dockerfile's ENV sets it)."
 			return c
 		}
@@ -265,8 +277,15 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
 	path, err := exec.LookPath(p.Node)
+	host := path
+	if p.Image != "" {
+		path, host, err = lookPathIn(p.Image, p.Node)
+	}
 	if err != nil {
 		where := "PATH (" + os.Getenv("PATH") + ")"
+		if p.Image != "" {
+			where = "the image's " + imagePath
+		}
 		if strings.ContainsRune(p.Node, '/') {
 			where = "that path"
 		}
@@ -275,19 +294,37 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 				"or set LAUNCHER_NODE to node's full path.")
 	}
 	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
-	go func() {
-		defer close(n.versionDone)
-		n.versionErr = p.readVersion(ctx, n)
-	}()
+	if p.Image == "" {
+		go func() {
+			defer close(n.versionDone)
+			n.versionErr = p.readVersion(ctx, n)
+		}()
+	} else {
+		// Nothing runs: the version is read once node's files are open.
+		defer func() {
+			if n.versionDone != nil {
+				select {
+				case <-n.versionDone:
+				default:
+					n.versionErr = p.imageVersion(n)
+					close(n.versionDone)
+				}
+			}
+		}()
+	}
 	// From here on, a failure must still wait for node --version to end.
 	fail = func(detail, hint string) (*NodeInfo, *Check) {
+		if p.Image != "" {
+			n.versionErr = errors.New("not read")
+			close(n.versionDone)
+		}
 		<-n.versionDone
 		if n.bin != nil {
 			n.bin.Close()
 		}
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
-	if bin, err := openELF(path); err == nil {
+	if bin, err := openELF(host); err == nil {
 		n.bin = bin
 		n.class, n.machine, n.interp = bin.ef.Class, bin.ef.Machine, bin.interp()
 		n.Libc, n.Arch = libcOfInterp(n.interp), archOf(n.machine)
@@ -382,6 +419,9 @@ func nodeCheck(n *NodeInfo) Check {
 	}
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s at %s: %s", n.Version, n.Path, n.Facts())
+	if n.VersionFrom != "" {
+		c.Detail += fmt.Sprintf(" (version from %s; node was not run)", n.VersionFrom)
+	}
 	if n.bin == nil {
 		c.Status = StatusWarn
 		c.Detail += " (not an ELF binary: libc and architecture unknown, native modules checked less)"
@@ -392,10 +432,10 @@ func nodeCheck(n *NodeInfo) Check {
 
 func (p *Preflight) checkEngines(node *NodeInfo) Check {
 	c := Check{Name: "engines", Status: StatusPass}
-	pj, err := readPackageJSON(p.AppDir)
+	pj, err := readPackageJSON(p.app)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		c.Detail = "no package.json in " + p.AppDir
+		c.Detail = "no package.json in " + p.app
 		return c
 	case err != nil:
 		c.Status, c.Detail = StatusWarn, err.Error()
@@ -442,13 +482,13 @@ func (p *Preflight) platformOf(node *NodeInfo) platform {
 // binary its loader would pick will load here. It returns the binary's path.
 func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (Check, string) {
 	c := Check{Name: "native:" + pkg}
-	dir, tried, err := resolvePackage(p.AppDir, pkg)
+	dir, tried, err := resolvePackage(p.app, pkg)
 	if err != nil {
 		c.Status = StatusFail
-		c.Detail = fmt.Sprintf("%s does not resolve from %s (node would fail with: Cannot find module '%s'); looked in %s", pkg, p.AppDir, pkg, strings.Join(tried, ", "))
+		c.Detail = fmt.Sprintf("%s does not resolve from %s (node would fail with: Cannot find module '%s'); looked in %s", pkg, p.app, pkg, strings.Join(tried, ", "))
 		c.Hint = fmt.Sprintf("Keep %s in package.json's \"dependencies\" (not devDependencies), so `npm prune --omit=dev` in backend-builder keeps it, "+
 			"and copy node_modules into the runtime stage: `COPY --from=backend-builder /build/node_modules %s/node_modules`. "+
-			"If the app no longer uses it, drop it from LAUNCHER_NATIVE_MODULES.", pkg, p.AppDir)
+			"If the app no longer uses it, drop it from LAUNCHER_NATIVE_MODULES.", pkg, p.app)
 		return c, ""
 	}
 	pj, err := readPackageJSON(dir)

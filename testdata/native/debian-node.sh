@@ -32,7 +32,13 @@ echo "debian-node: downloading Debian's nodejs $v for $arch and its libraries (a
   "libgcc-s1:$arch" "gcc-12-base:$arch" node-acorn node-cjs-module-lexer node-undici node-xtend node-busboy \
   ca-certificates >/dev/null)
 rm -rf "$out" && mkdir -p "$out"
-for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$out"; done
+mkdir -p "$out/var/lib/dpkg"
+for f in "$debs"/*.deb; do
+  dpkg-deb -x "$f" "$out"
+  # What dpkg would record: the package database `check --root` reads.
+  { dpkg-deb -f "$f" Package; echo "Status: install ok installed"; dpkg-deb -f "$f" Architecture Version; echo; } |
+    sed '1s/^/Package: /' >> "$out/var/lib/dpkg/status"
+done
 mkdir -p "$out/dev" "$out/tmp" "$out/etc" "$out/data"
 chmod 1777 "$out/tmp"
 # Debian 12 is /usr-merged: the links dpkg-deb does not make.

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hasync/launcher/launcher/preflight"
+)
+
+// `launcher check --root DIR` checks an unpacked image of any architecture
+// from outside, running nothing in it: the same verdicts as inside.
+
+var binfmt sync.Mutex
+
+// withoutEmulation turns arm64 emulation off while f runs: an arm64
+// program started meanwhile fails with "exec format error", so a check
+// that passes ran nothing of the image.
+func withoutEmulation(t *testing.T, f func()) {
+	t.Helper()
+	const entry = "/proc/sys/fs/binfmt_misc/qemu-aarch64"
+	if _, err := os.Stat(entry); err != nil {
+		f() // no emulation to switch off: nothing arm64 can run anyway
+		return
+	}
+	binfmt.Lock()
+	defer binfmt.Unlock()
+	must(t, os.WriteFile(entry, []byte("0"), 0o644))
+	defer os.WriteFile(entry, []byte("1"), 0o644)
+	if out, err := exec.Command(filepath.Join(fixtures(t), "debian-arm64", "usr", "bin", "node"), "--version").CombinedOutput(); err == nil {
+		t.Fatalf("arm64 node still runs with emulation off: %s", out)
+	}
+	f()
+}
+
+func checkRoot(t *testing.T, root, appDir string, env ...string) (int, preflight.Report, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "check", "--json", "--root", root)
+	cmd.Env = append(os.Environ(), append([]string{"LAUNCHER_TEST_ROLE=launcher", "LAUNCHER_APP_DIR=" + appDir,
+		"LAUNCHER_OPTIONS_FILE=/nonexistent"}, env...)...)
+	out, err := cmd.Output()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	}
+	var r preflight.Report
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("check --root printed no report (%v): %s", err, out)
+	}
+	return code, r, string(out)
+}
+
+func TestCheckRoot_Arm64ImageFromOutside(t *testing.T) {
+	requireArm64(t)
+	root := debianRoot(t, "arm64")
+	app := newApp(t, ">=18", appPackages(t, "app18"))
+	_, appDir := inRoot(t, root, app)
+
+	// Inside the image, under emulation: the reference verdicts.
+	_, inside := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES=bcrypt,better-sqlite3")
+
+	var code int
+	var outside preflight.Report
+	var text string
+	withoutEmulation(t, func() {
+		code, outside, text = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=bcrypt,better-sqlite3")
+	})
+	// better-sqlite3 here is an amd64 build: both must fail it, for that.
+	if code != 3 {
+		t.Errorf("exit %d, want 3 (better-sqlite3 is built for x64):\n%s", code, text)
+	}
+	expectCheck(t, outside, "node", pass, []string{"v18.20.4", "arm64", "glibc", "nodejs 18.20.4", "var/lib/dpkg/status", "not run"}, nil)
+	expectCheck(t, outside, "native:bcrypt", pass, []string{"prebuilds/linux-arm64/bcrypt.glibc.node", "Node-API"}, nil)
+	expectCheck(t, outside, "native:better-sqlite3", preflight.StatusFail, []string{"built for x64", "node here is arm64"}, nil)
+	verdicts := func(r preflight.Report) map[string]preflight.CheckStatus {
+		m := map[string]preflight.CheckStatus{}
+		for _, c := range r.Checks {
+			m[c.Name] = c.Status
+		}
+		return m
+	}
+	in, out := verdicts(inside), verdicts(outside)
+	for name, v := range in {
+		if out[name] != v {
+			t.Errorf("%s: %s inside the image, %s from outside", name, v, out[name])
+		}
+	}
+	if len(in) != len(out) {
+		t.Errorf("checks inside %v, from outside %v", in, out)
+	}
+}
+
+// Absolute symlinks in the image resolve inside it, never on this
+// machine: /usr/bin/node -> /opt/node/bin/node.
+func TestCheckRoot_AbsoluteSymlinksStayInside(t *testing.T) {
+	root := debianRoot(t, "amd64")
+	app := newApp(t, ">=18", appPackages(t, "app18"))
+	_, appDir := inRoot(t, root, app)
+	link := filepath.Join(root, "usr", "local", "bin", "node")
+	must(t, os.MkdirAll(filepath.Dir(link), 0o755))
+	must(t, os.Symlink("/usr/bin/node", link))
+	defer os.Remove(link)
+	code, r, text := checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=bcrypt", "LAUNCHER_NODE=/usr/local/bin/node")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, text)
+	}
+	// This machine's /usr/bin/node is node 20, static; the image's is
+	// Debian's 18 over libnode.
+	expectCheck(t, r, "node", pass, []string{"v18.20.4"}, nil)
+	if !strings.Contains(text, "libnode") && !strings.Contains(text, "Node-API") {
+		t.Logf("%s", text)
+	}
+}
