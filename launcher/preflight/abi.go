@@ -83,6 +83,23 @@ func (n *NodeInfo) defines(name string) bool {
 	return false
 }
 
+// setVersion takes node's version ("v18.20.4") and derives the Node-API
+// level and the ABI: from the ABI table, else the binary's
+// node_register_module_v<ABI> literal; 0 when neither knows.
+func (n *NodeInfo) setVersion(version string) error {
+	var err error
+	if n.major, n.minor, n.Version, err = parseNodeVersion(version); err != nil {
+		return err
+	}
+	n.NAPI = napiLevel(n.major, n.minor)
+	if abi, ok := nodeABI[n.major]; ok {
+		n.ABI = abi
+	} else if n.bin != nil {
+		n.ABI = scanABI(n.bin.f, n.bin.size)
+	}
+	return nil
+}
+
 // Facts are what the modules must match: "NODE_MODULE_VERSION 108, N-API 9,
 // glibc, arm64".
 func (n *NodeInfo) Facts() string {

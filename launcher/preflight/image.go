@@ -117,15 +117,8 @@ func (p *Preflight) imageVersion(n *NodeInfo) error {
 	if version == "" {
 		return errors.New("node's version could not be read without running it: no nodejs in the image's package database, and no release in node's files")
 	}
-	var err error
-	if n.major, n.minor, n.Version, err = parseNodeVersion(version); err != nil {
+	if err := n.setVersion(version); err != nil {
 		return err
-	}
-	n.NAPI = napiLevel(n.major, n.minor)
-	if abi, ok := nodeABI[n.major]; ok {
-		n.ABI = abi
-	} else if n.bin != nil {
-		n.ABI = scanABI(n.bin.f, n.bin.size)
 	}
 	n.VersionFrom = from
 	return nil

@@ -364,14 +364,8 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 		p.noteShortage(err)
 		return &versionError{path: n.Path, err: err}
 	}
-	if n.major, n.minor, n.Version, err = parseNodeVersion(string(out)); err != nil {
+	if err := n.setVersion(string(out)); err != nil {
 		return err
-	}
-	n.NAPI = napiLevel(n.major, n.minor)
-	if abi, ok := nodeABI[n.major]; ok {
-		n.ABI = abi
-	} else if n.bin != nil {
-		n.ABI = scanABI(n.bin.f, n.bin.size)
 	}
 	if n.ABI == 0 {
 		if out, err := p.exec(ctx, n.Path, "-p", "process.versions.modules"); err == nil {
