@@ -21,13 +21,13 @@ import (
 // holds, the launcher exits 1, and the restarts are counted.
 func TestFault_CrashLoop(t *testing.T) {
 	l := launch(t, launchOpts{args: child("exit", "1"), env: []string{
-		"LAUNCHER_RESTART_DELAY=5ms", "LAUNCHER_RESTART_DELAY_MAX=20ms", "LAUNCHER_RESTART_LIMIT=4",
+		"LAUNCHER_RESTART_DELAY=10ms", "LAUNCHER_RESTART_DELAY_MAX=40ms", "LAUNCHER_RESTART_LIMIT=4",
 	}})
 	if code := l.wait(20 * time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
 	out := l.stdout.String()
-	for _, want := range []string{"in 5ms (restart 1 of 4", "in 10ms (restart 2 of 4", "in 20ms (restart 3 of 4", "in 20ms (restart 4 of 4", "restarts=4", "launcher exiting with code 1"} {
+	for _, want := range []string{"in 10ms (restart 1 of 4", "in 20ms (restart 2 of 4", "in 40ms (restart 3 of 4", "in 40ms (restart 4 of 4", "restarts=4", "launcher exiting with code 1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
