@@ -67,7 +67,6 @@ const (
 
 // main runs the subcommand in args and returns the process's exit code.
 func (p program) main(ctx context.Context, args []string) int {
-	defer launcher.CatchSIGPIPE()()
 	name, rest := "run", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, rest = args[0], args[1:]
@@ -128,6 +127,10 @@ func (p program) main(ctx context.Context, args []string) int {
 // (with the preflight before every start of node) until it ends for good
 // or a stop comes; its exit code is the launcher's.
 func (p program) run(ctx context.Context, command []string) (code int) {
+	// PID 1 must outlive a closed log reader; the short subcommands, like
+	// any command line tool, may die of SIGPIPE (and skip the 1 to 3 ms
+	// the subscription costs at start).
+	defer launcher.CatchSIGPIPE()()
 	environ := config.EnvMap(p.environ)
 	cfg, err := config.LoadConfig(environ, command)
 	log := launcher.NewLogger(p.stdout, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -269,7 +268,15 @@ func envValue(raw json.RawMessage) string {
 
 // secretKey names the option keys whose values are secrets whatever their
 // length.
-var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key`)
+func secretKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, word := range []string{"pass", "secret", "token", "key"} {
+		if strings.Contains(k, word) {
+			return true
+		}
+	}
+	return false
+}
 
 // Mask hides the options' values in text the launcher republishes (node's
 // stderr lines in its log, /status and `launcher status`): every value of
@@ -278,7 +285,7 @@ var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key`)
 func (o Options) Mask(text string) string {
 	for k, raw := range o.Values {
 		v := envValue(raw)
-		if len(v) >= 6 || len(v) >= 2 && secretKey.MatchString(k) {
+		if len(v) >= 6 || len(v) >= 2 && secretKey(k) {
 			text = strings.ReplaceAll(text, v, "********")
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -121,12 +120,12 @@ func orUnknown(s string) string {
 	return s
 }
 
-var versionRE = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)`)
+var versionRE = lazy(`^v?(\d+)\.(\d+)\.(\d+)`)
 
 // parseNodeVersion reads `node --version` output.
 func parseNodeVersion(out string) (major, minor int, version string, err error) {
 	out = strings.TrimSpace(out)
-	m := versionRE.FindStringSubmatch(out)
+	m := versionRE.get().FindStringSubmatch(out)
 	if m == nil {
 		return 0, 0, "", fmt.Errorf("unexpected `node --version` output %q", out)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -25,7 +24,7 @@ const (
 
 // requireNode matches require('./x.node') and its bundler forms
 // (__non_webpack_require__, require.resolve is not loading).
-var requireNode = regexp.MustCompile(`(?:\brequire|__non_webpack_require__)\(\s*["']([^"'\n]+\.node)["']\s*\)`)
+var requireNode = lazy(`(?:\brequire|__non_webpack_require__)\(\s*["']([^"'\n]+\.node)["']\s*\)`)
 
 // appBinary is a .node of the app's own, and why it counts.
 type appBinary struct {
@@ -100,7 +99,7 @@ func literalRequires(path string) []string {
 		return nil
 	}
 	var out []string
-	for _, m := range requireNode.FindAllSubmatch(b, -1) {
+	for _, m := range requireNode.get().FindAllSubmatch(b, -1) {
 		req := string(m[1])
 		if strings.HasPrefix(req, "./") || strings.HasPrefix(req, "../") || filepath.IsAbs(req) {
 			out = append(out, req)

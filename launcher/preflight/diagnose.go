@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -16,42 +15,42 @@ type Diagnosis struct {
 // failures preflight checks statically; they catch what slipped through
 // (a module loaded lazily, a check turned off).
 var stderrPatterns = []struct {
-	re      *regexp.Regexp
+	re      *lazyRegexp
 	explain func(m []string) Diagnosis
 }{
-	{regexp.MustCompile(`compiled against a different Node\.js version using\s+NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)`),
+	{lazy(`compiled against a different Node\.js version using\s+NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)`),
 		func(m []string) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("a native module was built for NODE_MODULE_VERSION %s, node needs %s", m[1], m[2]),
 				Hint:  "Build backend-builder FROM the same Node major as the runtime's node, then `npm ci` (or `npm rebuild`) there.",
 			}
 		}},
-	{regexp.MustCompile(`Error loading shared library ([^:\s]+): No such file`),
+	{lazy(`Error loading shared library ([^:\s]+): No such file`),
 		func(m []string) Diagnosis { return missingLibDiagnosis(m[1], "musl") }},
-	{regexp.MustCompile(`([^\s:]+\.so[.\d]*): cannot open shared object file`),
+	{lazy(`([^\s:]+\.so[.\d]*): cannot open shared object file`),
 		func(m []string) Diagnosis { return missingLibDiagnosis(m[1], "glibc") }},
-	{regexp.MustCompile(`Error relocating ([^:]+): ([^:]+): symbol not found`),
+	{lazy(`Error relocating ([^:]+): ([^:]+): symbol not found`),
 		func(m []string) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("%s needs the symbol %s, which the runtime's libraries lack", m[1], m[2]),
 				Hint:  "Build backend-builder FROM node:<major>-alpine on the runtime's Alpine release, so it links against the same musl and libraries.",
 			}
 		}},
-	{regexp.MustCompile("version `((?:GLIBC|GLIBCXX|CXXABI)_[\\d.]+)' not found"),
+	{lazy("version `((?:GLIBC|GLIBCXX|CXXABI)_[\\d.]+)' not found"),
 		func(m []string) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("a native module needs %s, which the runtime's libraries do not define", m[1]),
 				Hint:  "Build backend-builder on the same distribution release as the runtime, or use a newer runtime base image.",
 			}
 		}},
-	{regexp.MustCompile(`invalid ELF header|wrong ELF class|Exec format error`),
+	{lazy(`invalid ELF header|wrong ELF class|Exec format error`),
 		func([]string) Diagnosis {
 			return Diagnosis{
 				Cause: "a native module is for another operating system or CPU",
 				Hint:  "Run `npm ci` inside backend-builder for the image's platform; keep node_modules out of the build context (.dockerignore).",
 			}
 		}},
-	{regexp.MustCompile(`Cannot find module '([^']+)'`),
+	{lazy(`Cannot find module '([^']+)'`),
 		func(m []string) Diagnosis {
 			if strings.HasPrefix(m[1], "/") || strings.HasPrefix(m[1], ".") {
 				return Diagnosis{
@@ -64,7 +63,7 @@ var stderrPatterns = []struct {
 				Hint:  fmt.Sprintf("Keep %s in \"dependencies\" (not devDependencies) and COPY node_modules from backend-builder into the runtime stage.", m[1]),
 			}
 		}},
-	{regexp.MustCompile(`EADDRINUSE[^\n]*?:(\d+)`),
+	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("port %s is already in use", m[1]),
@@ -88,7 +87,7 @@ func Diagnose(lines []string) []Diagnosis {
 	text := strings.Join(lines, "\n")
 	var out []Diagnosis
 	for _, p := range stderrPatterns {
-		if m := p.re.FindStringSubmatch(text); m != nil {
+		if m := p.re.get().FindStringSubmatch(text); m != nil {
 			out = append(out, p.explain(m))
 		}
 	}

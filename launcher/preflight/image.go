@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -47,7 +46,7 @@ func parsePackageDB(data []byte, dpkg bool) map[string]string {
 	return out
 }
 
-var upstreamVersion = regexp.MustCompile(`^(?:\d+:)?(\d+\.\d+\.\d+)`)
+var upstreamVersion = lazy(`^(?:\d+:)?(\d+\.\d+\.\d+)`)
 
 // nodeFromDB is node's version by the image's package database: Alpine's
 // nodejs (or nodejs-current), Debian's nodejs or libnode<ABI>.
@@ -72,7 +71,7 @@ func nodeFromDB(root string) (version, from string) {
 		}
 		pkgs := parsePackageDB(data, db.dpkg)
 		for _, name := range db.names {
-			if m := upstreamVersion.FindStringSubmatch(pkgs[name]); m != nil {
+			if m := upstreamVersion.get().FindStringSubmatch(pkgs[name]); m != nil {
 				return "v" + m[1], fmt.Sprintf("%s %s in %s", name, pkgs[name], db.path)
 			}
 		}
@@ -82,7 +81,7 @@ func nodeFromDB(root string) (version, from string) {
 
 var (
 	releaseURL     = []byte("/download/release/v")
-	releaseVersion = regexp.MustCompile(`^\d+\.\d+\.\d+`)
+	releaseVersion = lazy(`^\d+\.\d+\.\d+`)
 )
 
 // nodeFromFiles finds the release node reports in process.release, in the
@@ -98,7 +97,7 @@ func nodeFromFiles(scope []*loadedLib) (version, from string) {
 			chunk := buf[:n]
 			if i := bytes.Index(chunk, releaseURL); i >= 0 {
 				rest := chunk[i+len(releaseURL):]
-				if m := releaseVersion.Find(rest); m != nil {
+				if m := releaseVersion.get().Find(rest); m != nil {
 					return "v" + string(m), "the release named in " + filepath.Base(l.Path)
 				}
 			}

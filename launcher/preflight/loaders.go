@@ -320,7 +320,7 @@ func pickNodeGypBuild(dir string, pf platform) pick {
 	return pick{Path: filepath.Join(prebuilds, tuple, candidates[0].file), Loader: "node-gyp-build"}
 }
 
-var bindingsCall = regexp.MustCompile(`bindings\(\s*(?:\{[^}]*?bindings\s*:\s*)?['"]([^'"]+)['"]`)
+var bindingsCall = lazy(`bindings\(\s*(?:\{[^}]*?bindings\s*:\s*)?['"]([^'"]+)['"]`)
 
 // pickBindings follows the bindings package: its fixed list of folders,
 // for the file name the package asks for.
@@ -373,7 +373,7 @@ func bindingsName(dir string, pj *packageJSON) string {
 		if err != nil || len(b) > 1<<20 {
 			continue
 		}
-		if m := bindingsCall.FindSubmatch(b); m != nil {
+		if m := bindingsCall.get().FindSubmatch(b); m != nil {
 			return string(m[1])
 		}
 	}
