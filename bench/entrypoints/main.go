@@ -263,6 +263,9 @@ func main() {
 		}
 	}
 
+	// 0: the launcher's own start, against its dependencies' floor.
+	selfStart(tmp)
+
 	// 4: signal forwarding latency.
 	fmt.Printf("### Signal forwarding: SIGUSR1 to the entrypoint until node's handler runs (%d signals)\n\n", *signals)
 	fmt.Println("| entrypoint | median | p99 |")
@@ -581,4 +584,44 @@ func zombies(pid int) int {
 		}
 	}
 	return n
+}
+
+// selfStart times `launcher version`, exec to exit, against bench/baseline
+// (a static binary that imports the same packages and exits) and /bin/true,
+// interleaved, and prints the medians and the ratio.
+func selfStart(tmp string) {
+	base := filepath.Join(tmp, "baseline")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", base, "./bench/baseline")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: baseline: %v\n%s", err, out)
+		return
+	}
+	cmds := []struct {
+		name string
+		argv []string
+	}{
+		{"baseline (imports the launcher's dependencies, exits)", []string{base}},
+		{"launcher version", []string{filepath.Join(repo, "bin/launcher"), "version"}},
+		{"/bin/true", []string{"/bin/true"}},
+	}
+	n := max(*runs*10, 20)
+	took := make([][]time.Duration, len(cmds))
+	for i := 0; i < n; i++ {
+		for j, c := range cmds {
+			began := time.Now()
+			if err := exec.Command(c.argv[0], c.argv[1:]...).Run(); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", c.name, err)
+				return
+			}
+			took[j] = append(took[j], time.Since(began))
+		}
+	}
+	fmt.Printf("### The launcher's own start: exec to exit, %d runs interleaved\n\n", n)
+	fmt.Println("| program | median | p90 | size |")
+	fmt.Println("|---|---|---|---|")
+	for j, c := range cmds {
+		fmt.Printf("| %s | %s | %s | %.1f MB |\n", c.name, ms(median(took[j])), ms(pct(took[j], 90)), float64(fileSize(c.argv[0]))/1e6)
+	}
+	fmt.Printf("\nlauncher version / baseline: %.2f (target ≤ 1.1).\n\n", float64(median(took[1]))/float64(median(took[0])))
 }
