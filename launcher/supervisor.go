@@ -124,7 +124,6 @@ type machine struct {
 	child     *Child
 	out       outcome
 	monitors  *monitors
-	isReady   bool
 	preflight context.CancelFunc // cancels the running preflight
 
 	// What the loop waits on besides signals; nil when not awaited.
@@ -315,7 +314,7 @@ func (m *machine) spawn(ctx context.Context) {
 		m.finish(code)
 		return
 	}
-	m.child, m.out, m.isReady = c, outcome{reason: ReasonExit}, false
+	m.child, m.out = c, outcome{reason: ReasonExit}
 	m.childDone = c.done
 	s.started(c)
 	m.enter(phaseRunning)
@@ -383,7 +382,7 @@ func (m *machine) onEvent(ev childEvent) {
 	case ev.sample != nil:
 		s.publishSample(ev.sample, ev.host)
 	case ev.ready != "" && m.phase == phaseRunning:
-		m.isReady, m.readyC = true, nil
+		m.readyC = nil
 		m.enter(phaseReady)
 		s.ready(m.child, ev.ready)
 		m.monitors.readied()

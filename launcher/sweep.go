@@ -78,21 +78,16 @@ func (s *Supervisor) sweep(c *Child) sweepResult {
 		if err == nil {
 			break
 		}
-		left := descendants(self)
-		if len(left) == 0 {
-			// Only zombies the Reaper has yet to collect, or none.
-			if time.Now().After(deadline) {
-				break
-			}
-			continue
-		}
 		if time.Now().After(deadline) {
-			res.survivors = len(left)
+			res.survivors = len(descendants(self))
 			break
 		}
-		res.passes++
-		for _, pid := range killTree(self, false, deadline) {
-			killed[pid] = true
+		// Nothing listed: only zombies the Reaper has yet to collect.
+		if pids := killTree(self, false, deadline); len(pids) > 0 {
+			res.passes++
+			for _, pid := range pids {
+				killed[pid] = true
+			}
 		}
 	}
 	res.killed = len(killed)

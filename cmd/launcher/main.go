@@ -188,7 +188,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
 	sup.Sampler = health.NewSampler()
 	if !cfg.Generic() {
-		pf := newPreflight(&cfg, p.environ)
+		pf := newPreflight(&cfg, spec.Env)
 		pf.Exec = reaper.Output
 		sup.Preflight = pf
 	}
@@ -232,7 +232,7 @@ func (p program) check(ctx context.Context, args []string) int {
 		fmt.Fprintln(p.stderr, "launcher: "+err.Error())
 		return exitCode(err)
 	}
-	pf := newPreflight(&cfg, p.environ)
+	pf := newPreflight(&cfg, cfg.ChildEnv(p.environ))
 	pf.Deep, pf.Image = deep, root
 	report := pf.Run(ctx)
 	if asJSON {
@@ -249,10 +249,10 @@ func (p program) check(ctx context.Context, args []string) int {
 }
 
 // newPreflight takes the checks' inputs from the configuration and from
-// the environment node will have (the options' variables included), and
-// checks as the user node will run as.
-func newPreflight(cfg *config.Config, environ []string) *preflight.Preflight {
-	node := config.EnvMap(cfg.ChildEnv(environ))
+// nodeEnv, the environment node will have (the options' variables
+// included), and checks as the user node will run as.
+func newPreflight(cfg *config.Config, nodeEnv []string) *preflight.Preflight {
+	node := config.EnvMap(nodeEnv)
 	p := &preflight.Preflight{
 		AppDir: cfg.AppDir, Entry: cfg.Entry, Node: cfg.Node, NativeModules: cfg.NativeModules,
 		LDLibraryPath: node["LD_LIBRARY_PATH"], LibcEnv: node["LIBC"], NodeOptions: node["NODE_OPTIONS"],

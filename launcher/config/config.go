@@ -123,7 +123,7 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 	}
 	cfg.Options = opts
 	if cfg.OptionsEnv {
-		problems = append(problems, opts.Check(environList(environ))...)
+		problems = append(problems, opts.Check(environ)...)
 	}
 	if _, set := environ[envPrefix+"LOG_LEVEL"]; !set && opts.LogLevel != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(opts.LogLevel)); err != nil {
@@ -448,15 +448,6 @@ func (cfg *Config) ChildEnv(environ []string) []string {
 		if c.Home != "" {
 			out = append(out, "HOME="+c.Home)
 		}
-	}
-	return out
-}
-
-// environList is environ as exec takes it.
-func environList(environ map[string]string) []string {
-	out := make([]string, 0, len(environ))
-	for k, v := range environ {
-		out = append(out, k+"="+v)
 	}
 	return out
 }

@@ -180,7 +180,7 @@ func reservedName(name string) bool {
 // options are exported: keys that map to the same variable, keys that map
 // to no valid name or to a reserved one, and values exec would refuse, with
 // the launcher's own environment (environ) counted in.
-func (o Options) Check(environ []string) []error {
+func (o Options) Check(environ map[string]string) []error {
 	var errs []error
 	keys := make([]string, 0, len(o.Values))
 	for k := range o.Values {
@@ -194,8 +194,8 @@ func (o Options) Check(environ []string) []error {
 	}
 	var sizes []sized
 	total := 0
-	for _, kv := range environ {
-		total += len(kv) + 1 + 8
+	for k, v := range environ {
+		total += len(k) + 1 + len(v) + 1 + 8
 	}
 	for _, k := range keys {
 		name := EnvName(k)

@@ -210,31 +210,27 @@ func archOf(m elf.Machine) string {
 	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
 }
 
-// haArch names a node arch as Home Assistant's config.yaml does.
+// archNames are node's process.arch values as Home Assistant's config.yaml
+// and a container platform (`--platform linux/<arch>`) name them.
+var archNames = map[string]struct{ ha, docker string }{
+	"x64":   {"amd64", "amd64"},
+	"arm64": {"aarch64", "arm64"},
+	"arm":   {"armv7", "arm/v7"},
+	"ia32":  {"i386", "386"},
+}
+
+// haArch names a node arch as Home Assistant does.
 func haArch(arch string) string {
-	switch arch {
-	case "x64":
-		return "amd64"
-	case "arm64":
-		return "aarch64"
-	case "arm":
-		return "armv7"
-	case "ia32":
-		return "i386"
+	if n, ok := archNames[arch]; ok {
+		return n.ha
 	}
 	return arch
 }
 
-// dockerArch names a node arch as a container platform does
-// (`--platform linux/<arch>`).
+// dockerArch names a node arch as a container platform does.
 func dockerArch(arch string) string {
-	switch arch {
-	case "x64":
-		return "amd64"
-	case "arm":
-		return "arm/v7"
-	case "ia32":
-		return "386"
+	if n, ok := archNames[arch]; ok {
+		return n.docker
 	}
 	return arch
 }

@@ -47,10 +47,8 @@ func resolveFile(path string, tried *[]string) (string, error) {
 			return p, nil
 		case err == nil && !st.IsDir():
 			return p, &fs.PathError{Op: "open", Path: p, Err: notRegular(st.Mode())}
-		case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission):
-			return p, err
-		case errors.Is(err, fs.ErrPermission):
-			return p, err
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return p, err // unreadable folder, shortage: not a miss
 		}
 	}
 	return "", nil

@@ -88,9 +88,9 @@ func resolveIn(root, p string) string {
 	return filepath.Join(root, cur)
 }
 
-// imagePath is where node is looked for in an image: the PATH of the node
+// imagePATH is where node is looked for in an image: the PATH of the node
 // and Home Assistant base images.
-const imagePath = "PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const imagePATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // lookPathIn finds name as the image's shell would: a path as it is, else
 // in the image's PATH. It returns the path inside the image and where this
@@ -100,7 +100,7 @@ func lookPathIn(root, name string) (path, host string, err error) {
 	if strings.ContainsRune(name, '/') {
 		candidates = []string{name}
 	} else {
-		for _, d := range strings.Split(strings.TrimPrefix(imagePath, "PATH "), ":") {
+		for _, d := range strings.Split(imagePATH, ":") {
 			candidates = append(candidates, filepath.Join(d, name))
 		}
 	}

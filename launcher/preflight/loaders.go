@@ -448,8 +448,7 @@ func variantPlatform(name string) (arch, libc string, ok bool) {
 	return arch, libc, arch != ""
 }
 
-// variantName is how the runtime names a platform in messages and in the
-// npm flags that install for it.
+// npmFlags are the npm flags that install packages for this platform.
 func (pf platform) npmFlags() string {
 	return fmt.Sprintf("--os=linux --cpu=%s --libc=%s", pf.Arch, pf.Libc)
 }

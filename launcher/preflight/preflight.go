@@ -284,7 +284,7 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 	if err != nil {
 		where := "PATH (" + os.Getenv("PATH") + ")"
 		if p.Image != "" {
-			where = "the image's " + imagePath
+			where = "the image's PATH (" + imagePATH + ")"
 		}
 		if strings.ContainsRune(p.Node, '/') {
 			where = "that path"
@@ -299,20 +299,9 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 			defer close(n.versionDone)
 			n.versionErr = p.readVersion(ctx, n)
 		}()
-	} else {
-		// Nothing runs: the version is read once node's files are open.
-		defer func() {
-			if n.versionDone != nil {
-				select {
-				case <-n.versionDone:
-				default:
-					n.versionErr = p.imageVersion(n)
-					close(n.versionDone)
-				}
-			}
-		}()
 	}
-	// From here on, a failure must still wait for node --version to end.
+	// From here on, a failure must still wait for node --version to end
+	// (in an image nothing runs: the version is read at the end).
 	fail = func(detail, hint string) (*NodeInfo, *Check) {
 		if p.Image != "" {
 			n.versionErr = errors.New("not read")
@@ -351,6 +340,10 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
 		n.libs = libs
+	}
+	if p.Image != "" {
+		n.versionErr = p.imageVersion(n)
+		close(n.versionDone)
 	}
 	return n, nil
 }
