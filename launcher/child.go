@@ -120,7 +120,11 @@ func startError(name string, err error) error {
 // locked to its OS thread for as long as the child runs, since the kernel
 // sends the parent-death signal when the creating thread ends
 // (docs/DESIGN.md, "PID 1 in Go").
-func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
+func (spec ChildSpec) Start(r *Reaper) (*Child, error) { return spec.start(r, nil) }
+
+// start is Start, behind g when it is set (gate.go): node starts at once,
+// the app only once g opens.
+func (spec ChildSpec) start(r *Reaper, g *gate) (*Child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, &SpawnError{Code: 1, Err: fmt.Errorf("start %s: stderr pipe: %w", spec.Args[0], err)}
@@ -146,10 +150,17 @@ func (spec ChildSpec) Start(r *Reaper) (*Child, error) {
 		cmd.ExtraFiles = []*os.File{ipc.child}
 		cmd.Env = append(append([]string(nil), cmd.Env...), ipc.env()...)
 	}
+	if g != nil {
+		cmd.Env = g.env(cmd.Env, 3+len(cmd.ExtraFiles))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, g.child)
+	}
 	done, err := r.Start(cmd)
 	pw.Close()
 	if ipc != nil {
 		ipc.child.Close()
+	}
+	if g != nil {
+		g.spawned()
 	}
 	if err != nil {
 		pr.Close()

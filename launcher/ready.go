@@ -98,18 +98,28 @@ type ipcChannel struct {
 const childFD = 3
 
 func newIPCChannel() (*ipcChannel, error) {
+	parent, child, err := socketPair("ipc")
+	if err != nil {
+		return nil, err
+	}
+	return &ipcChannel{parent: parent, child: child}, nil
+}
+
+// socketPair makes a connected pair of Unix stream sockets: the launcher's
+// end non-blocking, so the runtime's poller serves it and a deadline or
+// Close interrupts a read in progress; the child's end blocking, as a
+// child's inherited descriptor is expected to be.
+func socketPair(what string) (parent, child *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("ipc socketpair: %w", err)
+		return nil, nil, fmt.Errorf("%s socketpair: %w", what, err)
 	}
-	// Non-blocking, so the runtime's poller serves reads and Close
-	// interrupts one in progress.
 	if err := unix.SetNonblock(fds[0], true); err != nil {
 		unix.Close(fds[0])
 		unix.Close(fds[1])
-		return nil, fmt.Errorf("ipc socketpair: %w", err)
+		return nil, nil, fmt.Errorf("%s socketpair: %w", what, err)
 	}
-	return &ipcChannel{parent: os.NewFile(uintptr(fds[0]), "ipc"), child: os.NewFile(uintptr(fds[1]), "ipc-child")}, nil
+	return os.NewFile(uintptr(fds[0]), what), os.NewFile(uintptr(fds[1]), what+"-child"), nil
 }
 
 // env is what tells node about the channel.

@@ -43,6 +43,9 @@ type Supervisor struct {
 	// Sampler, when set, samples the child and the container every
 	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
 	Sampler Sampler
+	// GateDir is where the gate's preload is written for each start;
+	// empty is os.TempDir().
+	GateDir string
 
 	probe *ReadyProbe // nil without LAUNCHER_READY_URL
 	name  string      // "node", or the command's base name
@@ -122,6 +125,8 @@ type machine struct {
 	code    int            // the launcher's exit code, once phaseDone
 
 	child     *Child
+	gated     *Child // node held at the gate while the preflight runs
+	gate      *gate  // gated's gate
 	out       outcome
 	monitors  *monitors
 	preflight context.CancelFunc // cancels the running preflight
@@ -258,9 +263,77 @@ func (m *machine) startPreflight(ctx context.Context) {
 		m.preflightDone <- nil
 		return
 	}
+	pf := m.s.Preflight
+	pf.Reported = nil
+	if m.startGated() {
+		pf.Reported = m.gate.report
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	m.preflight = cancel
-	go func() { m.preflightDone <- m.s.Preflight.Run(pctx) }()
+	go func() { m.preflightDone <- pf.Run(pctx) }()
+}
+
+// startGated starts node behind the gate (gate.go), so that node's own
+// start overlaps the preflight. Not at a terminal, where Ctrl-C would reach
+// node at the gate alone, nor with LAUNCHER_GATE=false. Any failure here
+// only loses the overlap: node is then started after the preflight.
+func (m *machine) startGated() bool {
+	s := m.s
+	if !s.cfg.Gate || s.spec.Foreground {
+		return false
+	}
+	g, err := newGate(s.GateDir)
+	if err != nil {
+		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)
+		return false
+	}
+	c, err := s.spec.start(s.reaper, g)
+	if err != nil {
+		g.close()
+		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)
+		return false
+	}
+	m.gated, m.gate = c, g
+	s.log.Debug().Int(logKeyPID, c.PID).Msgf("%s started behind the gate: its app loads once the preflight passed", s.name)
+	return true
+}
+
+// openGate lets the gated node load the app, and reports whether it did:
+// false when node ended at the gate.
+func (m *machine) openGate(ctx context.Context) bool {
+	c, g := m.gated, m.gate
+	m.gated, m.gate = nil, nil
+	held, ok := g.open()
+	if !ok {
+		m.dropChild(c)
+		m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s ended at the gate, before its app loaded; starting it again", m.s.name)
+		return false
+	}
+	m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, float64(held.Microseconds())/1000)
+	c.Started = time.Now()
+	m.running(ctx, c)
+	return true
+}
+
+// dropGated kills node held at the gate, which has run nothing of the app.
+func (m *machine) dropGated() {
+	if m.gated == nil {
+		return
+	}
+	m.gate.close()
+	m.dropChild(m.gated)
+	m.gated, m.gate = nil, nil
+}
+
+// dropChild kills c, which never became the supervised child, and collects
+// its status: it is at the gate, so the SIGKILL ends it at once.
+func (m *machine) dropChild(c *Child) {
+	_ = c.Signal(unix.SIGKILL)
+	select {
+	case <-c.done:
+	case <-time.After(sweepTimeout):
+	}
+	c.finish(time.Second)
 }
 
 func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscribed <-chan struct{}) {
@@ -269,8 +342,12 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 		m.preflight = nil
 	}
 	if m.phase == phaseStopping { // a stop came while the checks ran
+		m.dropGated()
 		m.finish(0)
 		return
+	}
+	if r != nil && !r.OK {
+		m.dropGated()
 	}
 	if r != nil {
 		m.s.publishPreflight(r)
@@ -287,9 +364,16 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			m.finish(ExitPreflight)
 			return
 		}
-		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks)", r.DurationMS, len(r.Checks))
+		beside := ""
+		if m.gated != nil {
+			beside = fmt.Sprintf(", beside %s's own start", m.s.name)
+		}
+		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)
 	}
 	<-subscribed
+	if m.gated != nil && m.openGate(ctx) {
+		return
+	}
 	m.spawn(ctx)
 }
 
@@ -314,6 +398,12 @@ func (m *machine) spawn(ctx context.Context) {
 		m.finish(code)
 		return
 	}
+	m.running(ctx, c)
+}
+
+// running makes c, started, the supervised child.
+func (m *machine) running(ctx context.Context, c *Child) {
+	s := m.s
 	m.child, m.out = c, outcome{reason: ReasonExit}
 	m.childDone = c.done
 	s.started(c)

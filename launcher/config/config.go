@@ -36,6 +36,7 @@ type Config struct {
 	ReadyURL         string        `env:"READY_URL"`
 	ReadyTimeout     time.Duration `env:"READY_TIMEOUT"`
 	ReadyIPC         bool          `env:"READY_IPC"`
+	Gate             bool          `env:"GATE"`
 	StopTimeout      time.Duration `env:"STOP_TIMEOUT"`
 	Restart          RestartPolicy `env:"RESTART"`
 	RestartLimit     int           `env:"RESTART_LIMIT"`
@@ -68,6 +69,7 @@ func DefaultConfig() Config {
 		NativeModules:    []string{"bcrypt", "better-sqlite3"},
 		OptionsFile:      "/data/options.json",
 		OptionsEnv:       true,
+		Gate:             true,
 		LogLevel:         LevelInfo,
 		LogFormat:        FormatConsole,
 		HealthAddr:       "127.0.0.1:8098",

@@ -101,6 +101,12 @@ func (n *NodeInfo) setVersion(version string) error {
 
 // Facts are what the modules must match: "NODE_MODULE_VERSION 108, N-API 9,
 // glibc, arm64".
+// preset takes node's version, ABI and Node-API level as given.
+func (n *NodeInfo) preset(v NodeVersions) {
+	_ = n.setVersion(v.Version)
+	n.ABI, n.NAPI = v.ABI, v.NAPI
+}
+
 func (n *NodeInfo) Facts() string {
 	return fmt.Sprintf("NODE_MODULE_VERSION %d, N-API %d, %s, %s", n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
 }

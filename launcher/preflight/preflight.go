@@ -112,6 +112,12 @@ type Preflight struct {
 	// Exec runs a command to its end and returns its output. Under the
 	// supervisor it goes through the Reaper; nil runs it directly.
 	Exec func(ctx context.Context, cmd *exec.Cmd) ([]byte, error)
+	// Reported, when set, is node's own account of itself, in place of
+	// `node --version`: under `run`, node is started at once, held before
+	// the app by the launcher's gate, and reports process.versions from
+	// there. False (node ended before it reported) falls back to
+	// `node --version`.
+	Reported func(ctx context.Context) (NodeVersions, bool)
 	// RunAs is who node runs as (LAUNCHER_USER); nil is the launcher's
 	// own user. The files node must read are checked as that user.
 	RunAs *User
@@ -125,8 +131,9 @@ type Preflight struct {
 	// or node's own files, and nothing is run.
 	Image string
 
-	app   string      // AppDir as this process reaches it
-	short atomic.Bool // a check met a shortage of descriptors, processes or memory
+	app   string        // AppDir as this process reaches it
+	known *NodeVersions // node's answer at the previous Run
+	short atomic.Bool   // a check met a shortage of descriptors, processes or memory
 }
 
 // noteShortage records err when it is a shortage of the moment, and
@@ -147,6 +154,14 @@ func (p *Preflight) root() string {
 }
 
 // Run runs every check and reports them all.
+//
+// Most checks depend on node's version (which binary a loader picks, the
+// ABI a module must have), and node's answer comes last: under `run` it
+// comes from node itself once node's own start reached the gate. So on a
+// live system the checks run at once on the version the package database
+// names (or the one node gave at the previous start), while node is
+// asked; if node's answer differs, they run again on it. Either way the
+// report is on node's own answer.
 func (p *Preflight) Run(ctx context.Context) *Report {
 	start := time.Now()
 	p.short.Store(false)
@@ -155,11 +170,68 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 		p.Root = p.Image
 		p.app = resolveIn(p.Image, p.AppDir)
 	}
+	var r *Report
+	if guess, asked, ok := p.speculate(ctx); ok {
+		r = p.run(ctx, &guess)
+		if answer := <-asked; answer.err != nil {
+			r = p.run(ctx, nil) // the node check reports the failure
+		} else if answer.v != guess {
+			r = p.run(ctx, &answer.v)
+		}
+	} else {
+		r = p.run(ctx, nil)
+	}
+	if r.Node != nil {
+		p.known = &NodeVersions{Version: r.Node.Version, ABI: r.Node.ABI, NAPI: r.Node.NAPI}
+	}
+	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return r
+}
+
+// answer is node's answer about its version.
+type answer struct {
+	v   NodeVersions
+	err error
+}
+
+// speculate picks the version to check against before node answers: the
+// one node gave at the previous Run, else the one the package database
+// names. It asks node in the background.
+func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer, bool) {
+	if p.Image != "" {
+		return NodeVersions{}, nil, false
+	}
+	path, err := exec.LookPath(p.Node)
+	if err != nil {
+		return NodeVersions{}, nil, false
+	}
+	var guess NodeVersions
+	if p.known != nil {
+		guess = *p.known
+	} else {
+		version, _ := nodeFromDB(p.root())
+		var n NodeInfo
+		if version == "" || n.setVersion(version) != nil || n.ABI == 0 {
+			return NodeVersions{}, nil, false
+		}
+		guess = NodeVersions{Version: n.Version, ABI: n.ABI, NAPI: n.NAPI}
+	}
+	asked := make(chan answer, 1)
+	go func() {
+		n := &NodeInfo{Path: path}
+		err := p.readVersion(ctx, n)
+		asked <- answer{NodeVersions{Version: n.Version, ABI: n.ABI, NAPI: n.NAPI}, err}
+	}()
+	return guess, asked, true
+}
+
+// run runs every check, with node's version preset or asked.
+func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	r := &Report{}
 	found := make(chan []nativeCandidate, 1)
 	go func() { found <- findNativePackages(filepath.Join(p.app, "node_modules")) }()
 	r.Checks = append(r.Checks, p.checkEntry())
-	node, failed := p.inspectNode(ctx)
+	node, failed := p.inspectNode(ctx, preset)
 	nodeAt := len(r.Checks)
 	r.Checks = append(r.Checks, Check{}) // the node check, once its version is known
 
@@ -195,7 +267,6 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
 	r.OK = len(r.Failed()) == 0
 	r.Short = p.short.Load()
-	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return r
 }
 
@@ -272,7 +343,7 @@ func (p *Preflight) exec(ctx context.Context, name string, args ...string) ([]by
 // reads what node's file tells (libc, arch, its own libraries): the module
 // checks need node's ABI only at their end, so the 4 ms node takes overlap
 // the reading of ELF files. A failure here is final.
-func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
+func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*NodeInfo, *Check) {
 	fail := func(detail, hint string) (*NodeInfo, *Check) {
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
@@ -294,7 +365,10 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 				"or set LAUNCHER_NODE to node's full path.")
 	}
 	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
-	if p.Image == "" {
+	if preset != nil {
+		n.preset(*preset)
+		close(n.versionDone)
+	} else if p.Image == "" {
 		go func() {
 			defer close(n.versionDone)
 			n.versionErr = p.readVersion(ctx, n)
@@ -348,10 +422,21 @@ func (p *Preflight) inspectNode(ctx context.Context) (*NodeInfo, *Check) {
 	return n, nil
 }
 
-// readVersion runs node --version and derives the ABI and Node-API level:
-// from the ABI table, else the binary's node_register_module_v<ABI> literal,
+// readVersion takes node's own report when the gate gave one; else it runs
+// node --version and derives the ABI and Node-API level: from the ABI table, else the binary's node_register_module_v<ABI> literal,
 // else by asking node (70 ms).
 func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
+	if p.Reported != nil {
+		if v, ok := p.Reported(ctx); ok && n.setVersion(v.Version) == nil {
+			if v.ABI > 0 {
+				n.ABI = v.ABI
+			}
+			if v.NAPI > 0 {
+				n.NAPI = v.NAPI
+			}
+			return nil
+		}
+	}
 	out, err := p.exec(ctx, n.Path, "--version")
 	if err != nil {
 		p.noteShortage(err)
@@ -366,6 +451,13 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 		}
 	}
 	return nil
+}
+
+// NodeVersions is what node says of itself: process.version, and
+// process.versions' modules (the ABI) and napi.
+type NodeVersions struct {
+	Version   string
+	ABI, NAPI int
 }
 
 // versionError is a `node --version` that failed, with its cause kept:

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The gate: node starts at once and its own start overlaps the preflight,
+// but nothing of the app runs, not even a preload of its NODE_OPTIONS,
+// before the checks passed. On a failed check node, held at the gate, is
+// killed: exit 3, and neither the entry nor the preload left a mark.
+func TestGate_NothingOfTheAppRunsBeforeTheChecksPass(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app18")) // built for node 18: node 20 here refuses them
+	marks := t.TempDir()
+	entry := "require('fs').writeFileSync(" + jsString(filepath.Join(marks, "entry")) + ", 'ran');\n"
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(entry), 0o644))
+	preload := filepath.Join(app, "preload.js")
+	must(t, os.WriteFile(preload, []byte("require('fs').writeFileSync("+jsString(filepath.Join(marks, "preload"))+", 'ran');\n"), 0o644))
+
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "NODE_OPTIONS=--require " + preload}})
+	if code := l.wait(30 * time.Second); code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, l.stdout)
+	}
+	out := l.stdout.String()
+	for _, want := range []string{"node started behind the gate", "ERROR: preflight native:better-sqlite3 failed", "launcher exiting with code 3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, mark := range []string{"entry", "preload"} {
+		if _, err := os.Stat(filepath.Join(marks, mark)); err == nil {
+			t.Errorf("the app's %s ran before the preflight passed:\n%s", mark, out)
+		}
+	}
+	if strings.Contains(out, "--version") {
+		t.Errorf("node --version ran: node's own report should have replaced it:\n%s", out)
+	}
+}
+
+// What the app sees of itself under the gate is what it sees without
+// the launcher: NODE_OPTIONS, process.execArgv, its environment, the
+// descriptors it inherits, and a child_process.fork of itself.
+func TestGate_InvisibleToTheApp(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := t.TempDir()
+	script := `const fs = require('fs');
+const seen = () => {
+  const fds = fs.readdirSync('/proc/self/fd').map(Number).filter(fd => fd > 2 && fd !== Number(process.env.NODE_CHANNEL_FD));
+  const open = fds.filter(fd => { try { return !fs.readlinkSync('/proc/self/fd/' + fd).startsWith('/proc/'); } catch { return false; } });
+  const env = Object.keys(process.env).filter(k => k.startsWith('LAUNCHER_GATE') || k === 'NODE_OPTIONS').sort().map(k => k + '=' + process.env[k]);
+  return { execArgv: process.execArgv, env, sockets: open.map(fd => fs.readlinkSync('/proc/self/fd/' + fd)).filter(l => l.startsWith('socket:')).length };
+};
+if (process.argv[2] === 'forked') { process.send(seen(), () => process.exit(0)); }
+else {
+  const self = seen(); // before the fork makes a socket of its own
+  const child = require('child_process').fork(__filename, ['forked']);
+  child.on('message', m => { console.log('SEEN ' + JSON.stringify({ self, forked: m })); });
+  setInterval(() => {}, 1000);
+}
+`
+	must(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte(script), 0o644))
+	for _, options := range []string{"", "--max-old-space-size=200"} {
+		t.Run("NODE_OPTIONS="+options, func(t *testing.T) {
+			env := []string{"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--no-warnings"}
+			if options != "" {
+				env = append(env, "NODE_OPTIONS="+options)
+			}
+			l := launch(t, launchOpts{env: env})
+			l.waitFor("SEEN ")
+			out := l.stdout.String()
+			if !strings.Contains(out, "node started behind the gate") {
+				t.Fatalf("node was not gated:\n%s", out)
+			}
+			line := out[strings.Index(out, "SEEN ")+5:]
+			line = line[:strings.IndexByte(line, '\n')]
+			var seen struct {
+				Self, Forked struct {
+					ExecArgv []string
+					Env      []string
+					Sockets  int
+				}
+			}
+			if err := json.Unmarshal([]byte(line), &seen); err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+			wantEnv := []string{}
+			if options != "" {
+				wantEnv = []string{"NODE_OPTIONS=" + options}
+			}
+			for who, s := range map[string]struct {
+				ExecArgv []string
+				Env      []string
+				Sockets  int
+			}{"the app": seen.Self, "its fork": seen.Forked} {
+				if strings.Join(s.ExecArgv, " ") != "--no-warnings" {
+					t.Errorf("%s: process.execArgv %q, want [--no-warnings]", who, s.ExecArgv)
+				}
+				if strings.Join(s.Env, ",") != strings.Join(wantEnv, ",") {
+					t.Errorf("%s: environment %q, want %q", who, s.Env, wantEnv)
+				}
+				if s.Sockets != 0 && who == "the app" {
+					t.Errorf("%s inherited %d sockets: the gate's was not closed", who, s.Sockets)
+				}
+			}
+		})
+	}
+}
+
+// Without a folder to write the preload to, node starts after the
+// preflight, as it did before the gate, and is ready all the same.
+func TestGate_FallsBackWithoutAFolder(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte("console.log('child-ready'); setInterval(() => {}, 1000);\n"), 0o644))
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
+		"TMPDIR=" + filepath.Join(dir, "missing")}})
+	l.waitFor("child-ready")
+	out := l.stdout.String()
+	if !strings.Contains(out, "starts after the preflight") || strings.Contains(out, "behind the gate") {
+		t.Errorf("no fallback logged:\n%s", out)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,211 @@
+package launcher
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hasync/launcher/launcher/preflight"
+)
+
+// The gate lets node's own start (loading its binary and libraries,
+// V8's and its bootstrap's start: most of the time to readiness of a small
+// app) run while the preflight checks the native modules, and still lets no
+// line of the app run before they passed. node is started at once with one
+// preload, put first in NODE_OPTIONS: gateScript. It tells the launcher
+// node's version, ABI and Node-API level (so no `node --version` runs) and
+// blocks on a socket until the launcher answers. The launcher answers "go"
+// once the preflight passed; on a failed preflight it kills node, which has
+// run nothing of the app, not even another preload.
+//
+// The preload undoes itself before the app's first line: NODE_OPTIONS and
+// the other variables are what they were (so child processes and
+// child_process.fork do not inherit the gate), process.execArgv never had
+// it, and its socket is closed. What stays visible: require.cache and
+// process.moduleLoadList list the preload's file, and /proc/<pid>/environ
+// shows node's initial environment.
+//
+// Any failure of the gate itself (no writable temporary folder, node ended
+// before it reported) only loses the overlap: the preflight then runs
+// `node --version` and node is started again after it, as without a gate.
+
+// gateScript is the preload. CommonJS, for every node the launcher
+// supports; fs is part of node's bootstrap, so requiring it loads nothing.
+const gateScript = `'use strict';
+// The launcher's gate: see docs/LAUNCHER.md ("Start"). Holds the app until
+// the launcher's preflight passed.
+{
+  const env = process.env;
+  const fd = Number(env.LAUNCHER_GATE_FD);
+  if ('LAUNCHER_GATE_FD' in env) {
+    delete env.LAUNCHER_GATE_FD;
+    if ('LAUNCHER_GATE_NODE_OPTIONS' in env) env.NODE_OPTIONS = env.LAUNCHER_GATE_NODE_OPTIONS;
+    else delete env.NODE_OPTIONS;
+    delete env.LAUNCHER_GATE_NODE_OPTIONS;
+  }
+  if (Number.isInteger(fd) && fd > 2) {
+    const fs = require('fs');
+    const v = process.versions;
+    let answer = '';
+    try {
+      fs.writeSync(fd, JSON.stringify({ version: process.version, modules: v.modules, napi: v.napi || '', arch: process.arch }) + '\n');
+      const b = Buffer.alloc(1);
+      for (;;) {
+        try { if (fs.readSync(fd, b, 0, 1, null) === 1) answer = b.toString(); break; }
+        catch (e) { if (e.code !== 'EINTR' && e.code !== 'EAGAIN') throw e; }
+      }
+    } catch (e) {}
+    try { fs.closeSync(fd); } catch (e) {}
+    if (answer !== 'g') process.exit(70);
+  }
+}
+`
+
+// Environment variables the gate reads, and removes from node's.
+const (
+	envGateFD          = "LAUNCHER_GATE_FD"
+	envGateNodeOptions = "LAUNCHER_GATE_NODE_OPTIONS"
+)
+
+// gate is one gated start: the preload's file and the launcher's end of
+// the socket. The supervisor's loop owns it from the spawn to open or
+// close; report runs on the preflight's goroutine.
+type gate struct {
+	script string   // the preload's path, removed once node has read it
+	conn   *os.File // the launcher's end
+	child  *os.File // node's end, closed once node has it
+	line   chan gateLine
+}
+
+type gateLine struct {
+	v   preflight.NodeVersions
+	at  time.Time // when node reported: from then on it waits
+	err error
+}
+
+// newGate writes the preload into dir (os.TempDir() when empty) and makes
+// the socket. Its file is readable by anyone: node may run as another user.
+func newGate(dir string) (*gate, error) {
+	f, err := os.CreateTemp(dir, "launcher-gate-*.js")
+	if err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
+	script := f.Name()
+	_, err = f.WriteString(gateScript)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(script, 0o644)
+	}
+	if err == nil && strings.ContainsAny(script, "\"\\") {
+		err = errors.New("its path needs quoting NODE_OPTIONS cannot do")
+	}
+	if err != nil {
+		os.Remove(script)
+		return nil, fmt.Errorf("gate %s: %w", script, err)
+	}
+	parent, child, err := socketPair("gate")
+	if err != nil {
+		os.Remove(script)
+		return nil, err
+	}
+	return &gate{script: script, conn: parent, child: child, line: make(chan gateLine, 1)}, nil
+}
+
+// env is node's environment with the gate in it: the preload first in
+// NODE_OPTIONS, before any of the app's own, and where to find the socket.
+func (g *gate) env(env []string, fd int) []string {
+	out := make([]string, 0, len(env)+3)
+	options, had := "", false
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "NODE_OPTIONS="); ok {
+			options, had = v, true
+			continue
+		}
+		out = append(out, kv)
+	}
+	preload := `--require "` + g.script + `"`
+	if options != "" {
+		preload += " " + options
+	}
+	out = append(out, "NODE_OPTIONS="+preload, envGateFD+"="+strconv.Itoa(fd))
+	if had {
+		out = append(out, envGateNodeOptions+"="+options)
+	}
+	return out
+}
+
+// spawned is called once node runs (or failed to start): the launcher's
+// copy of node's end goes, so that node's end closing is seen, and the
+// report is read from here on.
+func (g *gate) spawned() {
+	g.child.Close()
+	go g.read()
+}
+
+// read takes node's one line, then removes the preload's file: node has
+// read it (or ended).
+func (g *gate) read() {
+	var l gateLine
+	line, err := bufio.NewReader(g.conn).ReadString('\n')
+	l.at = time.Now()
+	os.Remove(g.script)
+	if err != nil {
+		l.err = fmt.Errorf("node ended before the gate: %w", err)
+		g.line <- l
+		return
+	}
+	var r struct{ Version, Modules, NAPI, Arch string }
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		l.err = fmt.Errorf("gate: node's report %q: %w", line, err)
+		g.line <- l
+		return
+	}
+	l.v.Version = r.Version
+	l.v.ABI, _ = strconv.Atoi(r.Modules)
+	l.v.NAPI, _ = strconv.Atoi(r.NAPI)
+	g.line <- l
+}
+
+// report is node's account of itself, for the preflight: false when node
+// ended before it gave one, or ctx ended first.
+func (g *gate) report(ctx context.Context) (preflight.NodeVersions, bool) {
+	select {
+	case l := <-g.line:
+		g.line <- l // whoever asks again gets the same answer
+		return l.v, l.err == nil
+	case <-ctx.Done():
+		return preflight.NodeVersions{}, false
+	}
+}
+
+// open lets the app load. It reports whether node was still waiting, and
+// for how long it had.
+func (g *gate) open() (held time.Duration, ok bool) {
+	_ = g.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, err := g.conn.Write([]byte("g"))
+	g.close()
+	select {
+	case l := <-g.line:
+		if l.err == nil {
+			held = time.Since(l.at)
+		}
+	default:
+	}
+	return held, err == nil
+}
+
+// close ends the gate without opening it: node, if still waiting, exits
+// 70 (the supervisor SIGKILLs it first).
+func (g *gate) close() {
+	g.conn.Close()
+	g.child.Close()
+	os.Remove(g.script)
+}
