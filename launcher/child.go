@@ -204,10 +204,14 @@ func relayStderr(from io.Reader, to io.Writer, tail *Tail) {
 }
 
 // Signal sends sig to the child's process group.
-func (c *Child) Signal(sig syscall.Signal) error {
-	err := unix.Kill(-c.PID, sig)
+func (c *Child) Signal(sig syscall.Signal) error { return signalGroup(c.PID, sig) }
+
+// signalGroup sends sig to the process group led by pid, or to pid alone
+// when it leads none (the group is gone, or a foreground child's).
+func signalGroup(pid int, sig syscall.Signal) error {
+	err := unix.Kill(-pid, sig)
 	if errors.Is(err, unix.ESRCH) {
-		err = unix.Kill(c.PID, sig)
+		err = unix.Kill(pid, sig)
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,6 +56,9 @@ type Supervisor struct {
 	stops  chan os.Signal
 	sigs   chan os.Signal
 	events chan childEvent
+	// target is the pid of the child the forwarder passes the other
+	// signals to; 0 while there is none. The loop's transitions set it.
+	target atomic.Int64
 
 	firstDone bool   // the first start's timeline is recorded
 	oomBase   uint64 // the cgroup's OOM kills when the current child started
@@ -160,6 +164,8 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
 	}()
 	defer func() { <-subscribed; signal.Stop(s.sigs); signal.Stop(s.stops) }()
+	forwarding := s.forwardSignals()
+	defer forwarding()
 	if err := becomeSubreaper(); err != nil {
 		s.log.Warn().Err(err).Msg("cannot become child subreaper; orphans will not be reaped")
 	}
@@ -175,8 +181,6 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		case <-done:
 			done = nil
 			m.onStop(unix.SIGTERM)
-		case sig := <-s.sigs:
-			m.onSignal(sig.(syscall.Signal))
 		case r := <-m.preflightDone:
 			m.preflightDone = nil
 			m.onPreflight(ctx, r, subscribed)
@@ -406,6 +410,7 @@ func (m *machine) running(ctx context.Context, c *Child) {
 	s := m.s
 	m.child, m.out = c, outcome{reason: ReasonExit}
 	m.childDone = c.done
+	s.target.Store(int64(c.PID))
 	s.started(c)
 	m.enter(phaseRunning)
 	m.monitors = s.startMonitors(ctx, c)
@@ -424,7 +429,7 @@ func (m *machine) onStop(sig syscall.Signal) {
 		m.enter(phaseStopping)
 		s.log.Info().Str(logKeySignal, SignalName(sig)).
 			Msgf("stopping %s: %s forwarded, SIGKILL in %s", s.name, SignalName(sig), HumanDuration(s.cfg.StopTimeout))
-		s.forward(m.child, sig)
+		s.forward(m.child.PID, sig)
 	case phaseStopping:
 		if m.child == nil {
 			return // the preflight is being cancelled
@@ -449,16 +454,6 @@ func (m *machine) onStop(sig syscall.Signal) {
 		code := m.out.status.Shell()
 		s.log.Info().Int(logKeyCode, code).Str(logKeySignal, SignalName(sig)).Msg("stopped during the restart delay")
 		m.finish(code)
-	}
-}
-
-// onSignal forwards any other signal to the child, when there is one.
-func (m *machine) onSignal(sig syscall.Signal) {
-	switch m.phase {
-	case phaseRunning, phaseReady, phaseRestarting, phaseStopping:
-		if m.child != nil {
-			m.s.forward(m.child, sig)
-		}
 	}
 }
 
@@ -493,7 +488,7 @@ func (m *machine) restart(reason, detail string) {
 	m.out.reason, m.out.detail = reason, detail
 	m.enter(phaseRestarting)
 	s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
-	s.forward(m.child, unix.SIGTERM)
+	s.forward(m.child.PID, unix.SIGTERM)
 	m.graceC = m.timer(s.cfg.StopTimeout)
 	s.log.Info().Msgf("restart: SIGTERM forwarded to %s, SIGKILL in %s", s.name, HumanDuration(s.cfg.StopTimeout))
 }
@@ -512,6 +507,7 @@ func (m *machine) onGrace() {
 func (m *machine) onExit(st ExitStatus) {
 	s := m.s
 	m.out.status = st
+	s.target.Store(0)
 	if m.phase != phaseStopping && s.spec.Foreground && st.Signal == unix.SIGINT {
 		// Ctrl-C at the terminal went to node alone; it is a stop.
 		m.stopSig, m.out.reason = unix.SIGINT, ReasonStop
@@ -698,8 +694,34 @@ func (s *Supervisor) publishPreflight(r *preflight.Report) {
 	}
 }
 
-func (s *Supervisor) forward(c *Child, sig syscall.Signal) {
-	if err := c.Signal(sig); err != nil {
+// forwardSignals starts the forwarder: the signals other than the stops
+// go to the child's process group from its own goroutine, as soon as the
+// runtime hands them over, never queued behind the loop (whose goroutine
+// is locked to its thread, and slower to wake). The loop only sets the
+// target. It returns the function that ends the forwarder.
+func (s *Supervisor) forwardSignals() (stop func()) {
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-s.sigs:
+				if pid := s.target.Load(); pid > 0 {
+					s.forward(int(pid), sig.(syscall.Signal))
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
+}
+
+// forward sends sig to the process group of the child pid first, then
+// counts and logs it. The loop forwards the stops, the forwarder the rest.
+func (s *Supervisor) forward(pid int, sig syscall.Signal) {
+	if err := signalGroup(pid, sig); err != nil {
 		s.log.Warn().Err(err).Str(logKeySignal, SignalName(sig)).Msgf("%s was gone when forwarding %s", s.name, SignalName(sig))
 		return
 	}
@@ -712,7 +734,14 @@ func (s *Supervisor) forward(c *Child, sig syscall.Signal) {
 		counts[name]++
 		st.SignalsForwarded = counts
 	})
-	s.log.Info().Str(logKeySignal, name).Int(logKeyPID, c.PID).Msgf("forwarded %s to %s", name, s.name)
+	// The stops at info; the others, which may come by the hundred (a
+	// terminal's SIGWINCH, an app's own real-time signals), at debug: they
+	// are counted in /status and the metrics.
+	ev := s.log.Debug()
+	if isStopSignal(sig) {
+		ev = s.log.Info()
+	}
+	ev.Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s", name, s.name)
 }
 
 func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
