@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -116,11 +117,49 @@ func startError(name string, err error) error {
 }
 
 // Start starts the child through the reaper: in its own process group, with
-// SIGKILL as its parent-death signal. The caller's goroutine must stay
-// locked to its OS thread for as long as the child runs, since the kernel
-// sends the parent-death signal when the creating thread ends
+// SIGKILL as its parent-death signal. The kernel sends that signal when the
+// thread that started the child ends, so the caller's thread must outlive
+// the child: the Supervisor starts children from its spawner's
 // (docs/DESIGN.md, "PID 1 in Go").
 func (spec ChildSpec) Start(r *Reaper) (*Child, error) { return spec.start(r, nil) }
+
+// spawner starts children from one goroutine locked to its OS thread for
+// the whole of supervision: the kernel sends a child's parent-death signal
+// when the thread that started it ends, and Go ends a thread only when a
+// goroutine exits locked to it, as the spawner does once supervision is
+// over and every child is gone. The supervision loop itself stays
+// unlocked, so its many wakeups are goroutine switches, not hand-offs
+// between threads (a locked goroutine's every wakeup is one).
+type spawner struct {
+	reqs chan func()
+	done chan struct{}
+}
+
+func newSpawner() *spawner {
+	sp := &spawner{reqs: make(chan func()), done: make(chan struct{})}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the spawner
+		defer close(sp.done)
+		for f := range sp.reqs {
+			f()
+		}
+	}()
+	return sp
+}
+
+// start starts spec from the spawner's thread, behind g when set.
+func (sp *spawner) start(spec ChildSpec, r *Reaper, g *gate) (c *Child, err error) {
+	ran := make(chan struct{})
+	sp.reqs <- func() { c, err = spec.start(r, g); close(ran) }
+	<-ran
+	return c, err
+}
+
+// close ends the spawner, and its thread, once no child it started is left.
+func (sp *spawner) close() {
+	close(sp.reqs)
+	<-sp.done
+}
 
 // start is Start, behind g when it is set (gate.go): node starts at once,
 // the app only once g opens.

@@ -3,6 +3,7 @@ package launcher
 import (
 	"bufio"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,12 @@ import (
 // mappings, and MADV_DONTNEED drops what is mapped now; the pages stay in the
 // page cache, and whatever runs later faults back in one page at a time.
 // Only read-only, file-backed mappings of the executable are touched.
+//
+// The heap goes the same way: what starting allocated (the preflight's
+// reads above all) is garbage by now, so it is collected and its pages
+// returned at once rather than at the scavenger's pace.
 func trimResident() {
+	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -53,9 +52,10 @@ type Supervisor struct {
 	// Stop signals have a channel of their own, which the loop reads in
 	// every phase: a flood of forwarded signals can fill sigs (and the
 	// runtime drops what does not fit), never stops.
-	stops  chan os.Signal
-	sigs   chan os.Signal
-	events chan childEvent
+	stops   chan os.Signal
+	sigs    chan os.Signal
+	events  chan childEvent
+	spawner *spawner // starts every child, from its own locked thread
 	// target is the pid of the child the forwarder passes the other
 	// signals to; 0 while there is none. The loop's transitions set it.
 	target atomic.Int64
@@ -149,10 +149,9 @@ type machine struct {
 // It returns the launcher's exit code as a value; an error means the
 // launcher itself failed. Cancelling ctx stops the child like SIGTERM.
 func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
-	// The parent-death signal is tied to the thread that started the child;
-	// keep this goroutine on one thread and never unlock it, so the thread
-	// lives exactly as long as supervision.
-	runtime.LockOSThread()
+	sp := newSpawner()
+	defer sp.close()
+	s.spawner = sp
 	// The stop signals at once, so no stop is lost. The runtime enables each
 	// signal with a round trip to its signal thread: the other 47 take 1.5 to
 	// 3.5 ms, so they are subscribed while the preflight runs, and waited
@@ -163,7 +162,9 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		defer close(subscribed)
 		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
 	}()
-	defer func() { <-subscribed; signal.Stop(s.sigs); signal.Stop(s.stops) }()
+	// Unsubscribing takes as long as subscribing (3 to 4 ms for the 49
+	// signals): done beside the launcher's exit, not before it.
+	defer func() { go func() { <-subscribed; signal.Stop(s.sigs); signal.Stop(s.stops) }() }()
 	forwarding := s.forwardSignals()
 	defer forwarding()
 	if err := becomeSubreaper(); err != nil {
@@ -291,7 +292,7 @@ func (m *machine) startGated() bool {
 		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)
 		return false
 	}
-	c, err := s.spec.start(s.reaper, g)
+	c, err := s.spawner.start(s.spec, s.reaper, g)
 	if err != nil {
 		g.close()
 		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)
@@ -385,7 +386,7 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 
 func (m *machine) spawn(ctx context.Context) {
 	s := m.s
-	c, err := s.spec.Start(s.reaper)
+	c, err := s.spawner.start(s.spec, s.reaper, nil)
 	if err != nil {
 		var se *SpawnError
 		if errors.As(err, &se) && se.Transient() {
@@ -629,14 +630,16 @@ func (s *Supervisor) ready(c *Child, how string) {
 	first := !s.firstDone
 	s.firstDone = true
 	total := msSince(processStart)
+	// A start is over: give back the pages only starting needed, before
+	// /readyz says so, so that whoever looks then sees the launcher's own
+	// size.
+	trimResident()
 	s.store.Update(func(st *Snapshot) {
 		st.Child.Ready, st.Child.ReadySeconds = true, ptr(took.Seconds())
 		if first {
 			st.Startup.ReadyMS = total
 		}
 	})
-	// A start is over: give back the pages only starting needed.
-	defer trimResident()
 	if !first {
 		s.log.Info().Str("by", how).Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
 		return
@@ -697,7 +700,7 @@ func (s *Supervisor) publishPreflight(r *preflight.Report) {
 // forwardSignals starts the forwarder: the signals other than the stops
 // go to the child's process group from its own goroutine, as soon as the
 // runtime hands them over, never queued behind the loop (whose goroutine
-// is locked to its thread, and slower to wake). The loop only sets the
+// may be busy with a transition). The loop only sets the
 // target. It returns the function that ends the forwarder.
 func (s *Supervisor) forwardSignals() (stop func()) {
 	done := make(chan struct{})

@@ -86,15 +86,16 @@ func contenders(healthPort int) []contender {
 		{"pm2-runtime", func(a app, _ int) ([]string, []string) {
 			return []string{pm2Runtime(), filepath.Join(a.dir, a.entry)}, []string{"PM2_HOME=" + filepath.Join(os.TempDir(), "bench-pm2")}
 		}},
-		{"launcher", func(a app, port int) ([]string, []string) {
-			return []string{filepath.Join(repo, "bin/launcher")}, []string{
-				"LAUNCHER_APP_DIR=" + a.dir, "LAUNCHER_ENTRY=" + a.entry, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(repo, "bench/options.json"),
-				fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", healthPort), fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/api/health", port),
-			}
+		{"launcher", func(a app, port int) ([]string, []string) { return launcherCmd(a, port, healthPort) }},
+		// The launcher as it was before the gate: node started after the
+		// preflight. Only on request (-only): it documents what the gate saves.
+		{"launcher-sequential", func(a app, port int) ([]string, []string) {
+			argv, env := launcherCmd(a, port, healthPort)
+			return argv, append(env, "LAUNCHER_GATE=false")
 		}},
 	}
 	if *only == "" {
-		return all
+		return all[:len(all)-1]
 	}
 	var out []contender
 	for _, c := range all {
@@ -103,6 +104,13 @@ func contenders(healthPort int) []contender {
 		}
 	}
 	return out
+}
+
+func launcherCmd(a app, port, healthPort int) ([]string, []string) {
+	return []string{filepath.Join(repo, "bin/launcher")}, []string{
+		"LAUNCHER_APP_DIR=" + a.dir, "LAUNCHER_ENTRY=" + a.entry, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(repo, "bench/options.json"),
+		fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", healthPort), fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/api/health", port),
+	}
 }
 
 // started is one entrypoint process.
@@ -158,6 +166,18 @@ func waitReady(port int, begin time.Time, timeout time.Duration) (time.Duration,
 		time.Sleep(time.Millisecond)
 	}
 	return 0, errors.New("not ready")
+}
+
+// waitURL polls url every millisecond until it answers 2xx or timeout.
+func waitURL(url string, timeout time.Duration) {
+	for t0 := time.Now(); time.Since(t0) < timeout; time.Sleep(time.Millisecond) {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return
+			}
+		}
+	}
 }
 
 // stop sends SIGTERM to the entrypoint and times its exit; anything left
@@ -288,22 +308,27 @@ func main() {
 
 	// 3: idle cost, all contenders at once on the minimal server.
 	fmt.Printf("\n### Idle: the entrypoint's own RSS and CPU after %s (launcher with sampling and the health server on)\n\n", *idle)
-	fmt.Println("| entrypoint | RSS | CPU over the idle time | size it adds to the image |")
-	fmt.Println("|---|---|---|---|")
+	fmt.Println("| entrypoint | RSS at readiness | RSS idle | CPU over the idle time | size it adds to the image |")
+	fmt.Println("|---|---|---|---|---|")
 	type idler struct {
 		c     contender
 		s     *started
 		ticks uint64
+		ready string
 	}
 	var idlers []idler
 	for _, c := range cs {
-		port := proc.FreePort()
+		port, health := proc.FreePort(), proc.FreePort()
 		a := apps[0]
-		s := start(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", proc.FreePort()))
+		s := start(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health))
 		if _, err := waitReady(port, s.begin, 30*time.Second); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %s idle: %v\n", c.name, err)
 		}
-		idlers = append(idlers, idler{c: c, s: s, ticks: cpuTicks(s.cmd.Process.Pid)})
+		if strings.HasPrefix(c.name, "launcher") {
+			// At readiness: once the launcher itself has taken node as ready.
+			waitURL(fmt.Sprintf("http://127.0.0.1:%d/readyz", health), 5*time.Second)
+		}
+		idlers = append(idlers, idler{c: c, s: s, ticks: cpuTicks(s.cmd.Process.Pid), ready: rss(s.cmd.Process.Pid)})
 	}
 	t0 := time.Now()
 	time.Sleep(*idle)
@@ -311,7 +336,7 @@ func main() {
 	for _, i := range idlers {
 		pid := i.s.cmd.Process.Pid
 		cpu := float64(cpuTicks(pid)-i.ticks) / hz / time.Since(t0).Seconds() * 100
-		fmt.Printf("| %s | %s | %.2f %% | %s |\n", i.c.name, rss(pid), cpu, imageSize(i.c.name))
+		fmt.Printf("| %s | %s | %s | %.2f %% | %s |\n", i.c.name, i.ready, rss(pid), cpu, imageSize(i.c.name))
 		i.s.stop()
 	}
 	fmt.Println()
@@ -418,7 +443,7 @@ func imageSize(name string) string {
 		return mb(fileSize(filepath.Join(repo, "bench/run.sh"))+fileSize("jq")) + " (script + jq; bash is in the base image)"
 	case "pm2-runtime":
 		return mb(dirSize(filepath.Join(repo, "bench/pm2/node_modules"))) + " (node_modules)"
-	case "launcher":
+	case "launcher", "launcher-sequential":
 		return mb(fileSize(filepath.Join(repo, "bin/launcher"))) + " (static)"
 	}
 	return "?"
