@@ -113,6 +113,19 @@ func launcherCmd(a app, port, healthPort int) ([]string, []string) {
 	}
 }
 
+// target is one of the launcher's targets against tini (or its own
+// floor), judged at the end of the run.
+type target struct {
+	what, want, got string
+	met             bool
+}
+
+var targets []target
+
+func judge(what, want, got string, met bool) {
+	targets = append(targets, target{what, want, got, met})
+}
+
 // started is one entrypoint process.
 type started struct {
 	cmd   *exec.Cmd
@@ -273,6 +286,10 @@ func main() {
 		}
 		l, ti, pm := results[a.name]["launcher"], results[a.name]["tini"], results[a.name]["pm2-runtime"]
 		if l != nil && ti != nil && len(l.ready) > 0 && len(ti.ready) > 0 {
+			ratio := float64(median(l.ready)) / float64(median(ti.ready))
+			judge("start→ready, "+a.name, "≤ 1.05 × tini", fmt.Sprintf("%.3f ×", ratio), ratio <= 1.05)
+			extra := median(l.stop) - median(ti.stop)
+			judge("stop, "+a.name, "≤ tini + 2 ms", fmt.Sprintf("tini %+.1f ms", float64(extra.Microseconds())/1000), extra <= 2*time.Millisecond)
 			fmt.Printf("\nlauncher − tini: start→ready %+.1f ms (ratio %.3f), stop %+.1f ms.",
 				float64((median(l.ready)-median(ti.ready)).Microseconds())/1000, float64(median(l.ready))/float64(median(ti.ready)),
 				float64((median(l.stop)-median(ti.stop)).Microseconds())/1000)
@@ -291,8 +308,14 @@ func main() {
 	fmt.Println("| entrypoint | median | p99 |")
 	fmt.Println("|---|---|---|")
 	sigApp := app{name: "signals", dir: filepath.Join(repo, "bench/node"), entry: "signals.js", env: []string{"LAUNCHER_NATIVE_MODULES="}}
+	medians := map[string]time.Duration{}
 	for _, c := range cs {
-		fmt.Printf("| %s | %s |\n", c.name, signalLatency(c, sigApp))
+		text, med := signalLatency(c, sigApp)
+		medians[c.name] = med
+		fmt.Printf("| %s | %s |\n", c.name, text)
+	}
+	if l, t := medians["launcher"], medians["tini"]; l > 0 && t > 0 {
+		judge("signal forwarding, median", "≤ tini + 20 µs", fmt.Sprintf("tini %+d µs", (l-t).Microseconds()), l-t <= 20*time.Microsecond)
 	}
 
 	// 5: reaping, each entrypoint as PID 1 of a fresh PID namespace.
@@ -301,9 +324,14 @@ func main() {
 	fmt.Println("|---|---|---|")
 	orphanApp := app{name: "orphans", dir: filepath.Join(repo, "bench/node"), entry: "orphans.js",
 		env: []string{"LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", fmt.Sprintf("ORPHANS=%d", *orphans)}}
+	reaped := map[string]time.Duration{}
 	for _, c := range cs {
-		left, took := reaping(c, orphanApp)
+		left, took, d := reaping(c, orphanApp)
+		reaped[c.name] = d
 		fmt.Printf("| %s | %d | %s |\n", c.name, left, took)
+	}
+	if l, t := reaped["launcher"], reaped["tini"]; l > 0 && t > 0 {
+		judge(fmt.Sprintf("reaping %d orphans", *orphans), "≤ 1.2 × tini", fmt.Sprintf("%.2f ×", float64(l)/float64(t)), float64(l) <= 1.2*float64(t))
 	}
 
 	// 3: idle cost, all contenders at once on the minimal server.
@@ -328,6 +356,10 @@ func main() {
 			// At readiness: once the launcher itself has taken node as ready.
 			waitURL(fmt.Sprintf("http://127.0.0.1:%d/readyz", health), 5*time.Second)
 		}
+		if c.name == "launcher" {
+			mb := float64(proc.RSSKB(s.cmd.Process.Pid)) * 1024 / 1e6
+			judge("RSS at readiness", "≤ 8 MB", fmt.Sprintf("%.1f MB", mb), mb <= 8)
+		}
 		idlers = append(idlers, idler{c: c, s: s, ticks: cpuTicks(s.cmd.Process.Pid), ready: rss(s.cmd.Process.Pid)})
 	}
 	t0 := time.Now()
@@ -336,8 +368,22 @@ func main() {
 	for _, i := range idlers {
 		pid := i.s.cmd.Process.Pid
 		cpu := float64(cpuTicks(pid)-i.ticks) / hz / time.Since(t0).Seconds() * 100
+		if i.c.name == "launcher" {
+			mb := float64(proc.RSSKB(pid)) * 1024 / 1e6
+			judge("RSS idle", "≤ 5 MB", fmt.Sprintf("%.1f MB", mb), mb <= 5)
+		}
 		fmt.Printf("| %s | %s | %s | %.2f %% | %s |\n", i.c.name, i.ready, rss(pid), cpu, imageSize(i.c.name))
 		i.s.stop()
+	}
+	fmt.Println()
+
+	fmt.Printf("### Against the targets\n\n| target | wanted | measured | verdict |\n|---|---|---|---|\n")
+	for _, t := range targets {
+		verdict := "met"
+		if !t.met {
+			verdict = "**missed**"
+		}
+		fmt.Printf("| %s | %s | %s | %s |\n", t.what, t.want, t.got, verdict)
 	}
 	fmt.Println()
 }
@@ -451,7 +497,7 @@ func imageSize(name string) string {
 
 // signalLatency sends SIGUSR1 to the entrypoint and reads the monotonic
 // time node's handler printed.
-func signalLatency(c contender, a app) string {
+func signalLatency(c contender, a app) (string, time.Duration) {
 	port := proc.FreePort()
 	s := startWatched(c, a, port, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", proc.FreePort()))
 	defer s.stop()
@@ -469,7 +515,7 @@ func signalLatency(c contender, a app) string {
 		}
 	}()
 	if _, err := waitReady(port, s.begin, 30*time.Second); err != nil {
-		return "did not start | |"
+		return "did not start | |", 0
 	}
 	var lat []time.Duration
 	for i := 0; i < *signals; i++ {
@@ -480,24 +526,24 @@ func signalLatency(c contender, a app) string {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				return "the entrypoint died | |"
+				return "the entrypoint died | |", 0
 			}
 			got, _ := strconv.ParseInt(l, 10, 64)
 			lat = append(lat, time.Duration(got-sent))
 		case <-time.After(time.Second):
 			if i == 0 {
-				return "not forwarded | "
+				return "not forwarded | ", 0
 			}
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	us := func(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
-	return fmt.Sprintf("%s | %s", us(median(lat)), us(pct(lat, 99)))
+	return fmt.Sprintf("%s | %s", us(median(lat)), us(pct(lat, 99))), median(lat)
 }
 
 // reaping runs the entrypoint as PID 1 of a fresh PID namespace, lets node
 // orphan processes, and counts the zombies left in the namespace.
-func reaping(c contender, a app) (int, string) {
+func reaping(c contender, a app) (int, string, time.Duration) {
 	argv, env := c.cmd(a, proc.FreePort())
 	if c.name == "tini" {
 		argv = append([]string{"tini", "--"}, argv[3:]...) // PID 1: no -s
@@ -542,10 +588,10 @@ func reaping(c contender, a app) (int, string) {
 	select {
 	case ok := <-found:
 		if !ok {
-			return -1, "did not run"
+			return -1, "did not run", 0
 		}
 	case <-ctx.Done():
-		return -1, "timed out"
+		return -1, "timed out", 0
 	}
 	begin := time.Now()
 	pid1 := childOf(cmd.Process.Pid)
@@ -555,14 +601,17 @@ func reaping(c contender, a app) (int, string) {
 			reapedAt = time.Since(begin)
 			break
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(pollEvery)
 	}
 	left := zombies(pid1)
 	if left > 0 {
-		return left, "never"
+		return left, "never", 0
 	}
-	return 0, "≤ " + ms(reapedAt+2*time.Millisecond)
+	return 0, "≤ " + ms(reapedAt+pollEvery), reapedAt + pollEvery
 }
+
+// pollEvery is how often the reaping test counts the zombies left.
+const pollEvery = 2 * time.Millisecond
 
 func childOf(pid int) int {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
@@ -648,5 +697,7 @@ func selfStart(tmp string) {
 	for j, c := range cmds {
 		fmt.Printf("| %s | %s | %s | %.1f MB |\n", c.name, ms(median(took[j])), ms(pct(took[j], 90)), float64(fileSize(c.argv[0]))/1e6)
 	}
-	fmt.Printf("\nlauncher version / baseline: %.2f (target ≤ 1.1).\n\n", float64(median(took[1]))/float64(median(took[0])))
+	ratio := float64(median(took[1])) / float64(median(took[0]))
+	fmt.Printf("\nlauncher version / baseline: %.2f (target ≤ 1.1).\n\n", ratio)
+	judge("the launcher's own start", "≤ 1.1 × baseline", fmt.Sprintf("%.2f ×", ratio), ratio <= 1.1)
 }
