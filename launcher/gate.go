@@ -54,7 +54,7 @@ const gateScript = `'use strict';
     const v = process.versions;
     let answer = '';
     try {
-      fs.writeSync(fd, JSON.stringify({ version: process.version, modules: v.modules, napi: v.napi || '', arch: process.arch }) + '\n');
+      fs.writeSync(fd, JSON.stringify({ version: process.version, modules: v.modules, napi: v.napi || '' }) + '\n');
       const b = Buffer.alloc(1);
       for (;;) {
         try { if (fs.readSync(fd, b, 0, 1, null) === 1) answer = b.toString(); break; }
@@ -89,10 +89,11 @@ type gateLine struct {
 	err error
 }
 
-// newGate writes the preload into dir (os.TempDir() when empty) and makes
-// the socket. Its file is readable by anyone: node may run as another user.
-func newGate(dir string) (*gate, error) {
-	f, err := os.CreateTemp(dir, "launcher-gate-*.js")
+// newGate writes the preload into the temporary folder ($TMPDIR, else
+// /tmp) and makes the socket. Its file is readable by anyone: node may run
+// as another user.
+func newGate() (*gate, error) {
+	f, err := os.CreateTemp("", "launcher-gate-*.js")
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
@@ -162,7 +163,7 @@ func (g *gate) read() {
 		g.line <- l
 		return
 	}
-	var r struct{ Version, Modules, NAPI, Arch string }
+	var r struct{ Version, Modules, NAPI string }
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		l.err = fmt.Errorf("gate: node's report %q: %w", line, err)
 		g.line <- l

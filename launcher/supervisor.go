@@ -43,9 +43,6 @@ type Supervisor struct {
 	// Sampler, when set, samples the child and the container every
 	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
 	Sampler Sampler
-	// GateDir is where the gate's preload is written for each start;
-	// empty is os.TempDir().
-	GateDir string
 
 	probe *ReadyProbe // nil without LAUNCHER_READY_URL
 	name  string      // "node", or the command's base name
@@ -287,7 +284,7 @@ func (m *machine) startGated() bool {
 	if !s.cfg.Gate || s.spec.Foreground {
 		return false
 	}
-	g, err := newGate(s.GateDir)
+	g, err := newGate()
 	if err != nil {
 		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)
 		return false

@@ -99,14 +99,23 @@ func (n *NodeInfo) setVersion(version string) error {
 	return nil
 }
 
-// Facts are what the modules must match: "NODE_MODULE_VERSION 108, N-API 9,
-// glibc, arm64".
-// preset takes node's version, ABI and Node-API level as given.
-func (n *NodeInfo) preset(v NodeVersions) {
-	_ = n.setVersion(v.Version)
-	n.ABI, n.NAPI = v.ABI, v.NAPI
+// preset takes node's version, and its ABI and Node-API level where given
+// (the table's otherwise).
+func (n *NodeInfo) preset(v NodeVersions) error {
+	if err := n.setVersion(v.Version); err != nil {
+		return err
+	}
+	if v.ABI > 0 {
+		n.ABI = v.ABI
+	}
+	if v.NAPI > 0 {
+		n.NAPI = v.NAPI
+	}
+	return nil
 }
 
+// Facts are what the modules must match: "NODE_MODULE_VERSION 108, N-API 9,
+// glibc, arm64".
 func (n *NodeInfo) Facts() string {
 	return fmt.Sprintf("NODE_MODULE_VERSION %d, N-API %d, %s, %s", n.ABI, n.NAPI, orUnknown(n.Libc), orUnknown(n.Arch))
 }

@@ -366,7 +366,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 	}
 	n := &NodeInfo{Path: path, versionDone: make(chan struct{})}
 	if preset != nil {
-		n.preset(*preset)
+		_ = n.preset(*preset) // a version this package parsed or node gave
 		close(n.versionDone)
 	} else if p.Image == "" {
 		go func() {
@@ -427,13 +427,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 // else by asking node (70 ms).
 func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	if p.Reported != nil {
-		if v, ok := p.Reported(ctx); ok && n.setVersion(v.Version) == nil {
-			if v.ABI > 0 {
-				n.ABI = v.ABI
-			}
-			if v.NAPI > 0 {
-				n.NAPI = v.NAPI
-			}
+		if v, ok := p.Reported(ctx); ok && n.preset(v) == nil {
 			return nil
 		}
 	}
