@@ -53,7 +53,7 @@ func NewReaper(log zerolog.Logger) *Reaper {
 
 // Run reaps until ctx ends. It is the one goroutine that waits.
 func (r *Reaper) Run(ctx context.Context) {
-	defer signal.Stop(r.sigchld)
+	defer unsubscribe(nil, r.sigchld)
 	r.drain()
 	for {
 		select {

@@ -159,9 +159,7 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		defer close(subscribed)
 		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
 	}()
-	// Unsubscribing takes as long as subscribing (3 to 4 ms for the 49
-	// signals): done beside the launcher's exit, not before it.
-	defer func() { go func() { <-subscribed; signal.Stop(s.sigs); signal.Stop(s.stops) }() }()
+	defer unsubscribe(subscribed, s.sigs, s.stops)
 	forwarding := s.forwardSignals()
 	defer forwarding()
 	if err := becomeSubreaper(); err != nil {
@@ -420,6 +418,9 @@ func (m *machine) onStop(sig syscall.Signal) {
 	s := m.s
 	switch m.phase {
 	case phaseRunning, phaseReady, phaseRestarting:
+		// The signal before anything else: node begins its stop while the
+		// launcher publishes and logs it.
+		sent := signalGroup(m.child.PID, sig)
 		m.stopSig, m.out.reason = sig, ReasonStop
 		if m.graceC == nil {
 			m.graceC = m.timer(s.cfg.StopTimeout)
@@ -427,7 +428,7 @@ func (m *machine) onStop(sig syscall.Signal) {
 		m.enter(phaseStopping)
 		s.log.Info().Str(logKeySignal, SignalName(sig)).
 			Msgf("stopping %s: %s forwarded, SIGKILL in %s", s.name, SignalName(sig), HumanDuration(s.cfg.StopTimeout))
-		s.forward(m.child.PID, sig)
+		s.forwarded(m.child.PID, sig, sent)
 	case phaseStopping:
 		if m.child == nil {
 			return // the preflight is being cancelled
@@ -721,7 +722,12 @@ func (s *Supervisor) forwardSignals() (stop func()) {
 // forward sends sig to the process group of the child pid first, then
 // counts and logs it. The loop forwards the stops, the forwarder the rest.
 func (s *Supervisor) forward(pid int, sig syscall.Signal) {
-	if err := signalGroup(pid, sig); err != nil {
+	s.forwarded(pid, sig, signalGroup(pid, sig))
+}
+
+// forwarded counts and logs a forward that signalGroup returned err for.
+func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error) {
+	if err != nil {
 		s.log.Warn().Err(err).Str(logKeySignal, SignalName(sig)).Msgf("%s was gone when forwarding %s", s.name, SignalName(sig))
 		return
 	}
