@@ -1,26 +1,25 @@
 package health
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"runtime"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
-
-	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
-// exposition keeps one metrics.Set whose values are set from a single
-// snapshot at each scrape; a value not known yet is left out rather than
-// written as 0.
+// exposition writes the Prometheus text format from a single snapshot at
+// each scrape; a value not known yet is left out rather than written as 0.
 type exposition struct {
-	mu    sync.Mutex
-	store *launcher.StateStore
-	set   *metrics.Set
+	mu        sync.Mutex
+	store     *launcher.StateStore
+	buildInfo string // the launcher_build_info series, fixed at start
 	// The last rendering and what it was rendered from: snapshots are
 	// immutable, so the same snapshot and count give the same bytes, and a
 	// scraper polling faster than the state changes costs only the copy.
@@ -30,22 +29,38 @@ type exposition struct {
 }
 
 func newExposition(store *launcher.StateStore) *exposition {
-	metrics.ExposeMetadata(true)
-	e := &exposition{store: store, set: metrics.NewSet()}
-	e.set.GetOrCreateGauge(fmt.Sprintf(`launcher_build_info{version=%q,goversion=%q}`, store.Load().Version, runtime.Version()), nil).Set(1)
-	return e
+	return &exposition{store: store, buildInfo: series("launcher_build_info",
+		label("version", store.Load().Version), label("goversion", runtime.Version()))}
 }
 
-func (e *exposition) gauge(name string, v *float64) {
-	if v == nil {
-		e.set.UnregisterMetric(name)
-		return
+// sample is one series and its value.
+type sample struct {
+	series string // name{labels}
+	value  float64
+}
+
+// samples gathers a rendering's series; nil values are left out.
+type samples []sample
+
+func (ss *samples) add(series string, v *float64) {
+	if v != nil {
+		*ss = append(*ss, sample{series, *v})
 	}
-	e.set.GetOrCreateGauge(name, nil).Set(*v)
 }
 
-func (e *exposition) counter(name string, v float64) {
-	e.set.GetOrCreateFloatCounter(name).Set(v)
+// series is name{labels}, or name alone without labels.
+func series(name string, labels ...string) string {
+	if len(labels) == 0 {
+		return name
+	}
+	return name + "{" + strings.Join(labels, ",") + "}"
+}
+
+// labelValue escapes as the text format asks: backslash, quote, newline.
+var labelValue = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+func label(name, value string) string {
+	return name + `="` + labelValue.Replace(value) + `"`
 }
 
 func f64[T int | int32 | int64 | uint64 | float64](v *T) *float64 {
@@ -64,20 +79,20 @@ func boolValue(b bool) *float64 {
 	return &v
 }
 
-// write sets every value from one snapshot and writes the exposition.
+func value(v float64) *float64 { return &v }
+
+// write renders the exposition of the current snapshot.
 func (e *exposition) write(w io.Writer) {
 	snap, reaped := e.store.Load(), e.store.Reaped()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if snap != e.cachedSnap || reaped != e.cachedReaped || e.cached == nil {
-		var buf bytes.Buffer
-		e.render(&buf, snap, reaped)
-		e.cached, e.cachedSnap, e.cachedReaped = buf.Bytes(), snap, reaped
+		e.cached, e.cachedSnap, e.cachedReaped = e.render(snap, reaped), snap, reaped
 	}
 	_, _ = w.Write(e.cached)
 }
 
-func (e *exposition) render(w io.Writer, snap *launcher.Snapshot, reaped int64) {
+func (e *exposition) render(snap *launcher.Snapshot, reaped int64) []byte {
 	ms := func(v *float64) *float64 {
 		if v == nil {
 			return nil
@@ -85,55 +100,83 @@ func (e *exposition) render(w io.Writer, snap *launcher.Snapshot, reaped int64) 
 		s := *v / 1000
 		return &s
 	}
-	e.gauge(`launcher_startup_seconds{phase="preflight"}`, ms(snap.Startup.PreflightMS))
-	e.gauge(`launcher_startup_seconds{phase="spawn"}`, ms(snap.Startup.SpawnMS))
-	e.gauge(`launcher_startup_seconds{phase="ready"}`, ms(snap.Startup.ReadyMS))
+	var ss samples
+	ss.add(e.buildInfo, value(1))
+	ss.add(series("launcher_startup_seconds", label("phase", "preflight")), ms(snap.Startup.PreflightMS))
+	ss.add(series("launcher_startup_seconds", label("phase", "spawn")), ms(snap.Startup.SpawnMS))
+	ss.add(series("launcher_startup_seconds", label("phase", "ready")), ms(snap.Startup.ReadyMS))
 
 	c := snap.Child
-	e.gauge("launcher_child_up", boolValue(c.PID != nil))
-	e.gauge("launcher_child_ready", boolValue(c.Ready))
-	var start *float64
+	ss.add("launcher_child_up", boolValue(c.PID != nil))
+	ss.add("launcher_child_ready", boolValue(c.Ready))
 	if c.StartedAt != nil {
-		v := float64(c.StartedAt.UnixNano()) / 1e9
-		start = &v
+		ss.add("launcher_child_start_time_seconds", value(float64(c.StartedAt.UnixNano())/1e9))
 	}
-	e.gauge("launcher_child_start_time_seconds", start)
-	e.gauge("launcher_child_ready_seconds", c.ReadySeconds)
-	e.counter("launcher_child_restarts_total", float64(c.Restarts))
-	var lastExit *float64
+	ss.add("launcher_child_ready_seconds", c.ReadySeconds)
+	ss.add("launcher_child_restarts_total", value(float64(c.Restarts)))
 	if c.LastExit != nil {
-		v := float64(c.LastExit.Code)
-		lastExit = &v
+		ss.add("launcher_child_last_exit_code", value(float64(c.LastExit.Code)))
 	}
-	e.gauge("launcher_child_last_exit_code", lastExit)
-	e.gauge("launcher_child_resident_memory_bytes", f64(c.RSSBytes))
-	e.gauge("launcher_child_virtual_memory_bytes", f64(c.VMSBytes))
+	ss.add("launcher_child_resident_memory_bytes", f64(c.RSSBytes))
+	ss.add("launcher_child_virtual_memory_bytes", f64(c.VMSBytes))
 	if c.CPUSeconds != nil {
 		// Clock ticks summed as floats (0.21000000000000002): whole microseconds.
-		e.counter("launcher_child_cpu_seconds_total", math.Round(*c.CPUSeconds*1e6)/1e6)
+		ss.add("launcher_child_cpu_seconds_total", value(math.Round(*c.CPUSeconds*1e6)/1e6))
 	}
-	e.gauge("launcher_child_open_fds", f64(c.OpenFDs))
-	e.gauge("launcher_child_threads", f64(c.Threads))
+	ss.add("launcher_child_open_fds", f64(c.OpenFDs))
+	ss.add("launcher_child_threads", f64(c.Threads))
 
-	e.gauge("launcher_resident_memory_bytes", f64(snap.Launcher.RSSBytes))
-	e.counter("launcher_reaped_processes_total", float64(reaped))
+	ss.add("launcher_resident_memory_bytes", f64(snap.Launcher.RSSBytes))
+	ss.add("launcher_reaped_processes_total", value(float64(reaped)))
 	for sig, n := range snap.SignalsForwarded {
-		e.counter(fmt.Sprintf(`launcher_signals_forwarded_total{signal=%q}`, sig), float64(n))
+		ss.add(series("launcher_signals_forwarded_total", label("signal", sig)), value(float64(n)))
 	}
-	e.gauge("launcher_container_memory_limit_bytes", f64(snap.Container.MemoryLimitBytes))
-	e.gauge("launcher_container_memory_usage_bytes", f64(snap.Container.MemoryUsageBytes))
+	ss.add("launcher_container_memory_limit_bytes", f64(snap.Container.MemoryLimitBytes))
+	ss.add("launcher_container_memory_usage_bytes", f64(snap.Container.MemoryUsageBytes))
 	if snap.Preflight != nil {
 		for _, ch := range snap.Preflight.Checks {
-			e.gauge(fmt.Sprintf(`launcher_preflight_check_success{check=%q}`, ch.Name), boolValue(ch.Status != preflight.StatusFail))
+			ss.add(series("launcher_preflight_check_success", label("check", ch.Name)), boolValue(ch.Status != preflight.StatusFail))
 		}
 	}
-	var raw bytes.Buffer
-	e.set.WritePrometheus(&raw)
-	writeWithHelp(w, raw.Bytes())
+	return ss.text()
 }
 
-// help says what each metric measures: the library writes "# HELP name"
-// with no text, so the text is added here.
+// text is the exposition: families sorted by name, each under one HELP
+// and TYPE line, its series sorted. A name ending in _total is a counter,
+// every other a gauge, as Prometheus' naming rules have it.
+func (ss samples) text() []byte {
+	name := func(s sample) string { n, _, _ := strings.Cut(s.series, "{"); return n }
+	sort.Slice(ss, func(i, j int) bool {
+		if ni, nj := name(ss[i]), name(ss[j]); ni != nj {
+			return ni < nj
+		}
+		return ss[i].series < ss[j].series
+	})
+	var b []byte
+	family := ""
+	for _, s := range ss {
+		name := name(s)
+		if name != family {
+			family = name
+			kind := "gauge"
+			if strings.HasSuffix(name, "_total") {
+				kind = "counter"
+			}
+			b = fmt.Appendf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help[name], name, kind)
+		}
+		b = append(append(b, s.series...), ' ')
+		// Whole numbers as integers (46493696, not 4.6493696e+07).
+		if s.value == math.Trunc(s.value) && math.Abs(s.value) < 1<<53 {
+			b = strconv.AppendInt(b, int64(s.value), 10)
+		} else {
+			b = strconv.AppendFloat(b, s.value, 'g', -1, 64)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// help says what each metric measures, for its HELP line.
 var help = map[string]string{
 	"launcher_build_info":                   "The launcher's version and Go version, as labels; always 1.",
 	"launcher_startup_seconds":              "Seconds from the launcher's start to the end of each phase of the first start: preflight, spawn, ready.",
@@ -154,18 +197,4 @@ var help = map[string]string{
 	"launcher_container_memory_limit_bytes": "The container's memory limit, from its cgroup; absent when there is none.",
 	"launcher_container_memory_usage_bytes": "The container's memory usage, from its cgroup.",
 	"launcher_preflight_check_success":      "1 when the last preflight's check passed or warned, 0 when it failed, by check.",
-}
-
-// writeWithHelp copies the exposition, giving each "# HELP name" line
-// its text.
-func writeWithHelp(w io.Writer, raw []byte) {
-	for _, line := range bytes.SplitAfter(raw, []byte("\n")) {
-		if name, ok := bytes.CutPrefix(bytes.TrimRight(line, "\n"), []byte("# HELP ")); ok && !bytes.ContainsRune(name, ' ') {
-			if text := help[string(name)]; text != "" {
-				fmt.Fprintf(w, "# HELP %s %s\n", name, text)
-				continue
-			}
-		}
-		_, _ = w.Write(line)
-	}
 }

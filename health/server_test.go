@@ -279,3 +279,26 @@ func TestMetrics_NoFloatNoise(t *testing.T) {
 		t.Errorf("cpu seconds with float noise:\n%s", body)
 	}
 }
+
+// Label values are escaped as the text format asks: a version built with
+// quotes, a backslash or a newline in it still parses, and reads back.
+func TestMetrics_LabelEscaping(t *testing.T) {
+	odd := "1.0 \"rc\" C:\\x\nnext"
+	body := readAll(serve(t, launcher.NewStateStore(odd), "GET", "/metrics"))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("Prometheus' parser rejects the exposition: %v\n%s", err, body)
+	}
+	got := ""
+	for _, m := range fams["launcher_build_info"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "version" {
+				got = l.GetValue()
+			}
+		}
+	}
+	if got != odd {
+		t.Errorf("version label %q, want %q", got, odd)
+	}
+}

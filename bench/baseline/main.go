@@ -6,7 +6,6 @@ package main
 import (
 	_ "net/http"
 
-	_ "github.com/VictoriaMetrics/metrics"
 	_ "github.com/caarlos0/env/v11"
 	_ "github.com/rs/zerolog"
 	_ "github.com/shirou/gopsutil/v3/process"
