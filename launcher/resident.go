@@ -24,7 +24,7 @@ import (
 // The heap goes the same way: what starting allocated (the preflight's
 // reads above all) is garbage by now, so it is collected and its pages
 // returned at once rather than at the scavenger's pace.
-func trimResident() {
+var trimResident = func() {
 	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {

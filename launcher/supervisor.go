@@ -217,7 +217,7 @@ func (m *machine) enter(p phase) {
 	case phaseRunning:
 		state = StateRunning
 	case phaseReady:
-		state = StateReady
+		return // ready publishes it, once the start's pages are given back
 	case phaseRestarting, phaseBackoff:
 		state = StateRestarting
 	case phaseStopping:
@@ -630,9 +630,10 @@ func (s *Supervisor) ready(c *Child, how string) {
 	total := msSince(processStart)
 	// A start is over: give back the pages only starting needed, before
 	// /readyz says so, so that whoever looks then sees the launcher's own
-	// size.
+	// size. The state and the child's readiness are published together.
 	trimResident()
 	s.store.Update(func(st *Snapshot) {
+		st.State = StateReady
 		st.Child.Ready, st.Child.ReadySeconds = true, ptr(took.Seconds())
 		if first {
 			st.Startup.ReadyMS = total
