@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 )
 
 // Node's version in an image, without running node: from the image's
@@ -20,29 +19,44 @@ const maxPackageDB = 64 << 20
 // empty line) or dpkg's var/lib/dpkg/status (Package:, Status:, Version:).
 // dpkg packages not "install ok installed" are left out.
 func parsePackageDB(data []byte, dpkg bool) map[string]string {
+	// Line by line over the bytes, converting only the names and versions
+	// kept: it runs beside node's start, and a Debian image's status file
+	// is hundreds of kilobytes (splitting it and converting every line
+	// took 3 ms and 1.7 MB here, all of it competing with node).
 	out := map[string]string{}
-	for _, record := range bytes.Split(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), []byte("\n\n")) {
-		var name, version, status string
-		for _, line := range bytes.Split(record, []byte("\n")) {
-			key, value, ok := bytes.Cut(line, []byte(":"))
-			if !ok {
-				continue
-			}
-			v := strings.TrimSpace(string(value))
-			switch string(key) {
-			case "P", "Package":
-				name = v
-			case "V", "Version":
-				version = v
-			case "Status":
-				status = v
-			}
+	var name, version, status []byte
+	flush := func() {
+		if len(name) > 0 && len(version) > 0 && (!dpkg || string(status) == "install ok installed") {
+			out[string(name)] = string(version)
 		}
-		if name == "" || version == "" || dpkg && status != "install ok installed" {
+		name, version, status = nil, nil, nil
+	}
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			flush() // a blank line ends a record
 			continue
 		}
-		out[name] = version
+		key, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch string(key) {
+		case "P", "Package":
+			name = bytes.TrimSpace(value)
+		case "V", "Version":
+			version = bytes.TrimSpace(value)
+		case "Status":
+			status = bytes.TrimSpace(value)
+		}
 	}
+	flush()
 	return out
 }
 
