@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -26,7 +28,6 @@ type Child struct {
 	PID     int
 	Started time.Time
 	done    <-chan ExitStatus
-	process *os.Process
 	stderr  *Tail
 	relay   sync.WaitGroup // copies the child's stderr to ours
 	ipc     *ipcChannel    // nil without LAUNCHER_READY_IPC
@@ -168,17 +169,7 @@ func (spec ChildSpec) start(r *Reaper, g *gate) (*Child, error) {
 	if err != nil {
 		return nil, &SpawnError{Code: 1, Err: fmt.Errorf("start %s: stderr pipe: %w", spec.Args[0], err)}
 	}
-	cmd := &exec.Cmd{
-		Path: spec.Path, Args: spec.Args, Dir: spec.Dir, Env: spec.Env,
-		Stdin: spec.Stdin, Stdout: spec.Stdout, Stderr: pw,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:    !spec.Foreground,
-			Foreground: spec.Foreground,
-			Ctty:       0, // with Foreground: stdin, a descriptor of this process
-			Pdeathsig:  syscall.SIGKILL,
-			Credential: spec.Credential.Syscall(),
-		},
-	}
+	env, extra := spec.Env, []*os.File(nil)
 	var ipc *ipcChannel
 	if spec.IPC {
 		if ipc, err = newIPCChannel(); err != nil {
@@ -186,14 +177,35 @@ func (spec ChildSpec) start(r *Reaper, g *gate) (*Child, error) {
 			pw.Close()
 			return nil, &SpawnError{Code: 1, Err: fmt.Errorf("start %s: %w", spec.Args[0], err)}
 		}
-		cmd.ExtraFiles = []*os.File{ipc.child}
-		cmd.Env = append(append([]string(nil), cmd.Env...), ipc.env()...)
+		extra = append(extra, ipc.child)
+		env = append(append([]string(nil), env...), ipc.env()...)
 	}
 	if g != nil {
-		cmd.Env = g.env(cmd.Env, 3+len(cmd.ExtraFiles))
-		cmd.ExtraFiles = append(cmd.ExtraFiles, g.child)
+		env = g.env(env, 3+len(extra))
+		extra = append(extra, g.child)
 	}
-	done, err := r.Start(cmd)
+	// syscall's fork and exec, not os/exec's: os/exec probes pidfd support
+	// with a clone of its own at the first start (0.4 ms) and asks for a
+	// pidfd at each, which the reaper, the one waiter, has no use for.
+	files := append([]*os.File{spec.Stdin, spec.Stdout, pw}, extra...)
+	attr := &syscall.ProcAttr{Dir: spec.Dir, Env: childEnviron(env), Sys: &syscall.SysProcAttr{
+		Setpgid:    !spec.Foreground,
+		Foreground: spec.Foreground,
+		Ctty:       0, // with Foreground: stdin, a descriptor of this process
+		Pdeathsig:  syscall.SIGKILL,
+		Credential: spec.Credential.Syscall(),
+	}}
+	for _, f := range files {
+		attr.Files = append(attr.Files, f.Fd()) // a nil file is ^0: closed in the child
+	}
+	pid, done, err := r.Spawn(func() (int, error) {
+		pid, err := syscall.ForkExec(spec.Path, spec.Args, attr)
+		if err != nil {
+			return 0, &os.PathError{Op: "fork/exec", Path: spec.Path, Err: err}
+		}
+		return pid, nil
+	})
+	runtime.KeepAlive(files)
 	pw.Close()
 	if ipc != nil {
 		ipc.child.Close()
@@ -209,8 +221,8 @@ func (spec ChildSpec) start(r *Reaper, g *gate) (*Child, error) {
 		return nil, startError(spec.Args[0], err)
 	}
 	c := &Child{
-		PID: cmd.Process.Pid, Started: time.Now(), done: done,
-		process: cmd.Process, stderr: NewTail(stderrTailLines), ipc: ipc, mask: spec.Mask,
+		PID: pid, Started: time.Now(), done: done,
+		stderr: NewTail(stderrTailLines), ipc: ipc, mask: spec.Mask,
 	}
 	c.relay.Add(1)
 	go func() {
@@ -219,6 +231,26 @@ func (spec ChildSpec) start(r *Reaper, g *gate) (*Child, error) {
 		relayStderr(pr, spec.Stderr, c.stderr)
 	}()
 	return c, nil
+}
+
+// childEnviron is env as the child gets it: one entry per name, the last
+// one given (options and the launcher's own variables are appended to the
+// environment they override), in the order of those last entries; entries
+// without "=" are kept, empty ones dropped. os/exec does the same.
+func childEnviron(env []string) []string {
+	seen := make(map[string]bool, len(env))
+	out := make([]string, 0, len(env))
+	for i := len(env) - 1; i >= 0; i-- {
+		kv := env[i]
+		name, _, ok := strings.Cut(kv, "=")
+		if kv == "" || ok && seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, kv)
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // relayStderr copies the child's stderr to ours byte for byte and keeps its
@@ -278,7 +310,6 @@ func (c *Child) StderrTail() []string {
 // bounded time for the stderr relay to see the pipe close. (The IPC
 // channel is its monitor's, which closes it.)
 func (c *Child) finish(timeout time.Duration) {
-	_ = c.process.Release()
 	done := make(chan struct{})
 	go func() { c.relay.Wait(); close(done) }()
 	select {

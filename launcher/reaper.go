@@ -102,15 +102,30 @@ func (r *Reaper) drain() {
 // The caller must never call cmd.Wait. It calls cmd.Process.Release once
 // the status arrived.
 func (r *Reaper) Start(cmd *exec.Cmd) (<-chan ExitStatus, error) {
+	_, done, err := r.Spawn(func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	})
+	return done, err
+}
+
+// Spawn runs start, which starts a process and returns its pid, and
+// registers that pid; its status arrives on the channel. The reaper waits
+// meanwhile, so the status of a process that ends at once is not taken for
+// an orphan's.
+func (r *Reaper) Spawn(start func() (pid int, err error)) (int, <-chan ExitStatus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	pid, err := start()
+	if err != nil {
+		return 0, nil, err
 	}
 	ch := make(chan ExitStatus, 1)
-	r.waiting[cmd.Process.Pid] = ch
+	r.waiting[pid] = ch
 	r.children = true
-	return ch, nil
+	return pid, ch, nil
 }
 
 // Output runs cmd to its end and returns its standard output, like
