@@ -517,6 +517,14 @@ func (m *machine) onExit(st ExitStatus) {
 	c := m.child
 	m.enter(phaseSweeping)
 	m.sweepDone = make(chan sweepResult, 1)
+	if !s.reaper.HasChildren() {
+		// The drain that collected the child found no other: whatever
+		// the child left behind was reparented to the launcher before the
+		// child could be collected, so nothing is below it. The sweep is
+		// over at once; the loop takes its result as any other.
+		m.sweepDone <- sweepResult{}
+		return
+	}
 	go func() { m.sweepDone <- s.sweep(c) }()
 }
 
