@@ -1,42 +1,43 @@
 package launcher_test
 
 import (
-	"context"
 	"io"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/config"
 )
+
+// genericChild is the configuration and child of `launcher run -- command`
+// with no readiness URL and no health server, node's environment environ.
+func genericChild(t *testing.T, environ []string, command ...string) (*config.Config, launcher.ChildSpec) {
+	t.Helper()
+	cfg, err := config.LoadConfig(map[string]string{"LAUNCHER_READY_URL": "", "LAUNCHER_HEALTH_ADDR": "off"}, command)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := launcher.NewChildSpec(&cfg, environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cfg, spec
+}
 
 // The child gets one entry per variable, the last one given: LAUNCHER_USER's
 // HOME and USER, and the launcher's own variables, are appended to the
 // environment they override.
 func TestStart_TheLastOfDuplicateVariablesWins(t *testing.T) {
-	cfg, err := config.LoadConfig(map[string]string{"LAUNCHER_HEALTH_ADDR": "off", "LAUNCHER_READY_URL": ""},
-		[]string{"/usr/bin/env"}) // prints its environment as it got it; a shell would tidy it
-
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := launcher.NewChildSpec(&cfg, []string{"DUP=first", "PATH=/usr/bin:/bin", "", "DUP=last"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// env prints its environment as it got it; a shell would tidy it.
+	_, spec := genericChild(t, []string{"DUP=first", "PATH=/usr/bin:/bin", "", "DUP=last"}, "/usr/bin/env")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	spec.Stdout = w
-	reaper := launcher.NewReaper(zerolog.New(io.Discard))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go reaper.Run(ctx)
+	_, reaper := runReaper(t)
 	if _, err := spec.Start(reaper); err != nil {
 		t.Fatal(err)
 	}

@@ -99,6 +99,11 @@ func (n *NodeInfo) setVersion(version string) error {
 	return nil
 }
 
+// versions is what preset takes: node's version, ABI and Node-API level.
+func (n *NodeInfo) versions() NodeVersions {
+	return NodeVersions{Version: n.Version, ABI: n.ABI, NAPI: n.NAPI}
+}
+
 // preset takes node's version, and its ABI and Node-API level where given
 // (the table's otherwise).
 func (n *NodeInfo) preset(v NodeVersions) error {

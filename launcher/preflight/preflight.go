@@ -182,7 +182,8 @@ func (p *Preflight) Run(ctx context.Context) *Report {
 		r = p.run(ctx, nil)
 	}
 	if r.Node != nil {
-		p.known = &NodeVersions{Version: r.Node.Version, ABI: r.Node.ABI, NAPI: r.Node.NAPI}
+		known := r.Node.versions()
+		p.known = &known
 	}
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return r
@@ -214,13 +215,13 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 		if version == "" || n.setVersion(version) != nil || n.ABI == 0 {
 			return NodeVersions{}, nil, false
 		}
-		guess = NodeVersions{Version: n.Version, ABI: n.ABI, NAPI: n.NAPI}
+		guess = n.versions()
 	}
 	asked := make(chan answer, 1)
 	go func() {
 		n := &NodeInfo{Path: path}
 		err := p.readVersion(ctx, n)
-		asked <- answer{NodeVersions{Version: n.Version, ABI: n.ABI, NAPI: n.NAPI}, err}
+		asked <- answer{n.versions(), err}
 	}()
 	return guess, asked, true
 }
@@ -423,8 +424,9 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 }
 
 // readVersion takes node's own report when the gate gave one; else it runs
-// node --version and derives the ABI and Node-API level: from the ABI table, else the binary's node_register_module_v<ABI> literal,
-// else by asking node (70 ms).
+// node --version and derives the ABI and Node-API level: from the ABI
+// table, else the binary's node_register_module_v<ABI> literal, else by
+// asking node (70 ms).
 func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	if p.Reported != nil {
 		if v, ok := p.Reported(ctx); ok && n.preset(v) == nil {
