@@ -43,6 +43,11 @@ type Supervisor struct {
 	// Sampler, when set, samples the child and the container every
 	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
 	Sampler Sampler
+	// MainThread says that Run is called from the main goroutine, kept on
+	// the process's main thread (runtime.LockOSThread in an init function)
+	// and that this Supervisor is the process's only one: Run then waits
+	// for the forwarded signals on that thread (sigwait.go).
+	MainThread bool
 
 	probe *ReadyProbe // nil without LAUNCHER_READY_URL
 	name  string      // "node", or the command's base name
@@ -146,6 +151,27 @@ type machine struct {
 // It returns the launcher's exit code as a value; an error means the
 // launcher itself failed. Cancelling ctx stops the child like SIGTERM.
 func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
+	if !s.MainThread || !onMainThread() {
+		return s.run(ctx)
+	}
+	// The loop moves to a goroutine of its own; the main thread waits for
+	// the signals to forward until it ends.
+	w := newMainThreadWaiter(forwardedSignalsBut(unix.SIGTERM, unix.SIGINT))
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer w.stop()
+		code, err = s.run(ctx)
+	}()
+	if werr := w.wait(s.pass); werr != nil {
+		s.log.Debug().Err(werr).Msg("cannot wait for signals on the main thread; the runtime's path forwards them")
+	}
+	<-ended
+	return code, err
+}
+
+// run is Run's loop.
+func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 	sp := newSpawner()
 	defer sp.close()
 	s.spawner = sp
@@ -719,13 +745,18 @@ func (s *Supervisor) forwardSignals() (stop func()) {
 			case <-done:
 				return
 			case sig := <-s.sigs:
-				if pid := s.target.Load(); pid > 0 {
-					s.forward(int(pid), sig.(syscall.Signal))
-				}
+				s.pass(sig.(syscall.Signal))
 			}
 		}
 	}()
 	return func() { close(done); <-ended }
+}
+
+// pass forwards sig to the current child, when there is one.
+func (s *Supervisor) pass(sig syscall.Signal) {
+	if pid := s.target.Load(); pid > 0 {
+		s.forward(int(pid), sig)
+	}
 }
 
 // forward sends sig to the process group of the child pid first, then

@@ -28,6 +28,11 @@ import (
 // version is set at build time: -ldflags "-X main.version=1.2.3".
 var version = "dev"
 
+// The main goroutine keeps the process's main thread: the kernel offers a
+// signal sent to the process to that thread first, and the supervisor
+// waits there for the signals it forwards (Supervisor.MainThread).
+func init() { runtime.LockOSThread() }
+
 func main() {
 	p := program{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ()}
 	os.Exit(p.main(context.Background(), os.Args[1:]))
@@ -187,6 +192,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 
 	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
 	sup.Sampler = health.NewSampler()
+	sup.MainThread = true
 	if !cfg.Generic() {
 		pf := newPreflight(&cfg, spec.Env)
 		pf.Exec = reaper.Output

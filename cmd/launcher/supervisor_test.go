@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const never = "LAUNCHER_RESTART=never"
@@ -144,6 +146,28 @@ func TestRun_ForwardsSignals(t *testing.T) {
 		l.signal(sig)
 		l.waitFor("got " + sigName(sig))
 		l.waitFor("forwarded " + sigName(sig))
+	}
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+}
+
+// The forwarded signals are waited for on the launcher's main thread, in
+// rt_sigtimedwait, where the kernel brings a process's signals first (the
+// runtime's path is two to three thread wake-ups slower); they still arrive.
+func TestRun_WaitsForSignalsOnTheMainThread(t *testing.T) {
+	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
+	l.waitFor("child-ready")
+	// Between the waits it forwards, logs and counts; at rest it waits.
+	eventually(t, 5*time.Second, "the main thread waiting in rt_sigtimedwait", func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", l.pid()))
+		f := strings.Fields(string(b))
+		return err == nil && len(f) > 0 && f[0] == strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT)
+	})
+	for i := 1; i <= 3; i++ {
+		l.signal(syscall.SIGUSR2)
+		eventually(t, 5*time.Second, fmt.Sprintf("SIGUSR2 number %d at the child", i), func() bool { return l.stdout.count("got SIGUSR2") == i })
 	}
 	l.signal(syscall.SIGTERM)
 	if code := l.wait(10 * time.Second); code != 0 {
