@@ -13,6 +13,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -424,11 +425,26 @@ func version(cmd string, args ...string) string {
 func versions() string {
 	pm2 := "absent"
 	if p := pm2Runtime(); p != "" {
-		pm2 = version(filepath.Join(filepath.Dir(p), "pm2"), "--version")
+		pm2 = pm2Version(p)
 	}
 	return fmt.Sprintf("tini %s, dumb-init %s, pm2 %s, %s",
 		strings.TrimPrefix(version("tini", "--version"), "tini version "), strings.TrimPrefix(version("dumb-init", "--version"), "dumb-init v"),
 		pm2, version("bash", "--version"))
+}
+
+// pm2Version reads pm2's version from its package.json: `pm2 --version`
+// starts pm2's daemon, which then stays, busy, through the whole run.
+func pm2Version(runtime string) string {
+	bin, err := filepath.EvalSymlinks(runtime) // node_modules/pm2/bin/pm2-runtime
+	if err != nil {
+		return "?"
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(bin)), "package.json"))
+	var pkg struct{ Version string }
+	if err != nil || json.Unmarshal(b, &pkg) != nil || pkg.Version == "" {
+		return "?"
+	}
+	return pkg.Version
 }
 
 func cpuTicks(pid int) uint64 {
