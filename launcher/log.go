@@ -2,10 +2,8 @@ package launcher
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,77 +83,66 @@ var consoleLevels = map[string]struct{ word, color string }{
 }
 
 func (w *consoleWriter) Write(p []byte) (int, error) {
-	var event map[string]any
-	dec := json.NewDecoder(bytes.NewReader(p))
-	dec.UseNumber()
-	if err := dec.Decode(&event); err != nil {
+	fields, ok := parseEvent(p)
+	if !ok {
 		return w.out.Write(p) // not an event: pass it on untouched
 	}
-	lvl := consoleLevels[str(event[zerolog.LevelFieldName])]
+	var level, msg string
+	rest := fields[:0]
+	for _, f := range fields {
+		switch f.key {
+		case zerolog.LevelFieldName:
+			level = f.text()
+		case zerolog.MessageFieldName:
+			msg = f.text()
+		case zerolog.TimestampFieldName, logKeyComponent: // for JSON consumers; noise in the add-on log
+		default:
+			rest = append(rest, f)
+		}
+	}
+	lvl := consoleLevels[level]
 	if lvl.word == "" {
 		lvl.word = "INFO"
 	}
-	msg := str(event[zerolog.MessageFieldName])
-	delete(event, zerolog.LevelFieldName)
-	delete(event, zerolog.MessageFieldName)
-	delete(event, zerolog.TimestampFieldName)
-	delete(event, logKeyComponent) // for JSON consumers; noise in the add-on log
+	slices.SortFunc(rest, func(a, b eventField) int { return strings.Compare(a.key, b.key) })
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	b := &w.buf
 	b.Reset()
-	b.WriteString("[" + w.clock().Format("15:04:05") + "] " + lvl.word + ": ")
+	b.WriteByte('[')
+	b.Write(w.clock().AppendFormat(b.AvailableBuffer(), "15:04:05"))
+	b.WriteString("] ")
+	b.WriteString(lvl.word)
+	b.WriteString(": ")
 	if w.color && lvl.color != "" {
-		b.WriteString(lvl.color + msg + "\033[0m")
+		b.WriteString(lvl.color)
+		b.WriteString(msg)
+		b.WriteString("\033[0m")
 	} else {
 		b.WriteString(msg)
 	}
-	keys := make([]string, 0, len(event))
-	for k := range event {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var blocks []string
-	for _, k := range keys {
-		v := event[k]
-		if s, ok := v.(string); ok && strings.Contains(s, "\n") {
-			blocks = append(blocks, s)
+	for _, f := range rest {
+		if f.isString && strings.Contains(f.value, "\n") {
+			blocks = append(blocks, f.value)
 			continue
 		}
-		b.WriteString(" " + k + "=" + fieldText(v))
+		b.WriteByte(' ')
+		b.WriteString(f.key)
+		b.WriteByte('=')
+		b.WriteString(f.shown())
 	}
 	b.WriteByte('\n')
 	for _, block := range blocks {
 		for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
-			b.WriteString("    " + line + "\n")
+			b.WriteString("    ")
+			b.WriteString(line)
+			b.WriteByte('\n')
 		}
 	}
 	if _, err := w.out.Write(b.Bytes()); err != nil {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// fieldText prints a field value: plain when it is a simple word, quoted
-// when it has blanks or quotes, JSON for lists and objects.
-func fieldText(v any) string {
-	switch t := v.(type) {
-	case string:
-		if t == "" || strings.ContainsAny(t, " \t\"=\\") || !strconv.CanBackquote(t) {
-			return strconv.Quote(t)
-		}
-		return t
-	case json.Number:
-		return t.String()
-	case nil:
-		return "null"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
