@@ -9,25 +9,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mainThreadWaiter forwards signals from the process's main thread, the
-// way tini does: blocked in rt_sigtimedwait, it wakes once per signal and
-// sends it on from there.
+// mainThreadWaiter takes signals on the process's main thread, the way
+// tini does: blocked in rt_sigtimedwait, it wakes once per signal and
+// handles it from there (Supervisor.take: forward it, or hand a stop to
+// the loop).
 //
 // Why the main thread: the kernel offers a signal sent to a process to its
 // main thread first, and takes it as long as that thread does not block
 // it; only otherwise does it pick another thread. A thread waiting in
 // rt_sigtimedwait does not block the signals it waits for, so while the
-// main thread waits, every forwarded signal comes to it, without the Go
+// main thread waits, every such signal comes to it, without the Go
 // runtime's path (a handler on whichever thread, then a wake-up of the
 // runtime's signal goroutine, then one of the goroutine that receives from
-// the channel: two to three thread wake-ups, 80 to 100 µs here).
+// the channel: two to three thread wake-ups, 70 to 100 µs here).
 //
-// Outside the wait (while it forwards the previous one) the main thread
+// Outside the wait (while it handles the previous one) the main thread
 // blocks the signals, so the kernel gives them to another thread, where
-// the runtime's handler delivers them to the Notify forwarder as before:
-// every signal still arrives once, by one of the two paths, and both
-// forward it the same way. The stop signals are not waited for here: they
-// change the loop's phase, and go to it through os/signal.
+// the runtime's handler delivers them to the os/signal channels as before
+// (the forwarder's, the loop's stops): every signal still
+// arrives once, by one of the two paths, and both handle it the same way.
 //
 // It needs the calling goroutine to be on the main thread for good
 // (runtime.LockOSThread in cmd/launcher's init); Run uses it only when

@@ -155,15 +155,17 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		return s.run(ctx)
 	}
 	// The loop moves to a goroutine of its own; the main thread waits for
-	// the signals to forward until it ends.
-	w := newMainThreadWaiter(forwardedSignalsBut(unix.SIGTERM, unix.SIGINT))
+	// the stops and the signals to forward until it ends. Not SIGCHLD: the
+	// kernel offers it to the thread that started the child first, the
+	// spawner's, so the main thread would seldom see it.
+	w := newMainThreadWaiter(forwardedSignals)
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
 		defer w.stop()
 		code, err = s.run(ctx)
 	}()
-	if werr := w.wait(s.pass); werr != nil {
+	if werr := w.wait(s.take); werr != nil {
 		s.log.Debug().Err(werr).Msg("cannot wait for signals on the main thread; the runtime's path forwards them")
 	}
 	<-ended
@@ -750,6 +752,19 @@ func (s *Supervisor) forwardSignals() (stop func()) {
 		}
 	}()
 	return func() { close(done); <-ended }
+}
+
+// take handles a signal the main thread waited for: a stop goes to the
+// loop as os/signal would send it, anything else to the child.
+func (s *Supervisor) take(sig syscall.Signal) {
+	if !isStopSignal(sig) {
+		s.pass(sig)
+		return
+	}
+	select {
+	case s.stops <- sig:
+	default: // as signal.Notify: a full channel holds stops enough
+	}
 }
 
 // pass forwards sig to the current child, when there is one.
