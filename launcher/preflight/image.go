@@ -1,9 +1,11 @@
 package preflight
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 )
 
@@ -16,29 +18,52 @@ const maxPackageDB = 64 << 20
 
 // parsePackageDB reads the installed packages and their versions from
 // apk's lib/apk/db/installed (P: and V: lines, records separated by an
-// empty line) or dpkg's var/lib/dpkg/status (Package:, Status:, Version:).
-// dpkg packages not "install ok installed" are left out.
-func parsePackageDB(data []byte, dpkg bool) map[string]string {
-	// Line by line over the bytes, converting only the names and versions
-	// kept: it runs beside node's start, and a Debian image's status file
-	// is hundreds of kilobytes (splitting it and converting every line
-	// took 3 ms and 1.7 MB here, all of it competing with node).
+// empty line) or dpkg's var/lib/dpkg/status (Package:, Status:, Version:),
+// keeping only the packages named (all when none is). dpkg packages not
+// "install ok installed" are left out. A line longer than 64 KiB (a
+// package's description) is skipped whole.
+func parsePackageDB(r io.Reader, dpkg bool, names ...string) map[string]string {
+	// Line by line through a small buffer, converting only the names and
+	// versions kept: it runs beside node's start, and a Debian image's
+	// status file is hundreds of kilobytes (read whole, split and
+	// converted, it took 3 ms and 1.7 MB here, all of it competing with
+	// node; a fresh buffer of its size alone is a page fault per 4 KiB).
 	out := map[string]string{}
-	var name, version, status []byte
+	var name, version, status string
+	skip := false // the record is of a package not asked for
 	flush := func() {
-		if len(name) > 0 && len(version) > 0 && (!dpkg || string(status) == "install ok installed") {
-			out[string(name)] = string(version)
+		if name != "" && version != "" && (!dpkg || status == "install ok installed") {
+			out[name] = version
 		}
-		name, version, status = nil, nil, nil
+		name, version, status, skip = "", "", "", false
 	}
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
+	wanted := func(n []byte) bool {
+		if len(names) == 0 {
+			return true
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		for _, w := range names {
+			if string(n) == w {
+				return true
+			}
+		}
+		return false
+	}
+	br := bufio.NewReaderSize(io.LimitReader(r, maxPackageDB), 64<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			for err == bufio.ErrBufferFull { // the rest of an overlong line
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil {
+				break
+			}
+			continue
+		}
+		if err != nil && len(line) == 0 {
+			break
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 		if len(line) == 0 {
 			flush() // a blank line ends a record
 			continue
@@ -49,11 +74,22 @@ func parsePackageDB(data []byte, dpkg bool) map[string]string {
 		}
 		switch string(key) {
 		case "P", "Package":
-			name = bytes.TrimSpace(value)
+			n := bytes.TrimSpace(value)
+			name, skip = "", !wanted(n)
+			if !skip {
+				name = string(n)
+			}
 		case "V", "Version":
-			version = bytes.TrimSpace(value)
+			if !skip {
+				version = string(bytes.TrimSpace(value))
+			}
 		case "Status":
-			status = bytes.TrimSpace(value)
+			if !skip {
+				status = string(bytes.TrimSpace(value))
+			}
+		}
+		if err != nil {
+			break
 		}
 	}
 	flush()
@@ -73,17 +109,12 @@ func nodeFromDB(root string) (version, from string) {
 		{"/lib/apk/db/installed", false, []string{"nodejs", "nodejs-current"}},
 		{"/var/lib/dpkg/status", true, []string{"nodejs", "libnode115", "libnode108", "libnode127", "libnode137"}},
 	} {
-		f, st, err := openRegular(resolveIn(root, db.path))
+		f, _, err := openRegular(resolveIn(root, db.path))
 		if err != nil {
 			continue
 		}
-		data := make([]byte, min(st.Size(), maxPackageDB))
-		_, err = f.ReadAt(data, 0)
+		pkgs := parsePackageDB(f, db.dpkg, db.names...)
 		f.Close()
-		if err != nil && int64(len(data)) != st.Size() {
-			continue
-		}
-		pkgs := parsePackageDB(data, db.dpkg)
 		for _, name := range db.names {
 			if m := upstreamVersion.get().FindStringSubmatch(pkgs[name]); m != nil {
 				return "v" + m[1], fmt.Sprintf("%s %s in %s", name, pkgs[name], db.path)

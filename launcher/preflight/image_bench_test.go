@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"bytes"
 	"os"
 	"testing"
 )
@@ -15,6 +16,6 @@ func BenchmarkPackageDB_ThisMachinesDpkgStatus(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		parsePackageDB(data, true)
+		parsePackageDB(bytes.NewReader(data), true, "nodejs", "libnode115", "libnode108", "libnode127", "libnode137")
 	}
 }

@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ func FuzzPackageDB(f *testing.F) {
 	f.Add([]byte("P:\nV:\n\n\n\nP:x"), false)
 	f.Add([]byte("Package: a\r\nVersion: 1:2.3.4-5\r\nStatus: install ok installed\r\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, dpkg bool) {
-		pkgs := parsePackageDB(data, dpkg)
+		pkgs := parsePackageDB(bytes.NewReader(data), dpkg)
 		for name, version := range pkgs {
 			if name == "" || version == "" {
 				t.Fatalf("an empty name or version: %q=%q", name, version)
@@ -84,5 +85,37 @@ func TestNodeFromFiles(t *testing.T) {
 	v, from := nodeFromFiles([]*loadedLib{{Path: "/usr/lib/aarch64-linux-gnu/libnode.so.108", File: e}})
 	if v != "v18.20.4" || !strings.Contains(from, "libnode.so.108") {
 		t.Errorf("nodeFromFiles = %q from %q", v, from)
+	}
+}
+
+// Only the packages asked for are kept, in either database's order of
+// fields, and a description line longer than the read buffer is skipped
+// whole, not mistaken for fields.
+func TestParsePackageDB_KeepsWhatIsAskedFor(t *testing.T) {
+	// The buffer ends right before "Version": read as a line of its own,
+	// that would be a second version.
+	long := "Description: " + strings.Repeat("x", 64<<10-len("Description: ")) + "Version: 9.9.9\n"
+	for _, c := range []struct {
+		db   string
+		dpkg bool
+		want map[string]string
+	}{
+		{"P:musl\nV:1.2.5-r10\n\nC:Q1abc=\nP:nodejs\nV:24.11.1-r0\n", false, map[string]string{"nodejs": "24.11.1-r0"}},
+		{"Version: 18.20.4+dfsg-1\nStatus: install ok installed\nPackage: nodejs\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36\n", true,
+			map[string]string{"nodejs": "18.20.4+dfsg-1"}},
+		{"Package: nodejs\nStatus: deinstall ok config-files\nVersion: 18.19.0\n\nPackage: libnode108\nStatus: install ok installed\nVersion: 18.20.4\n", true,
+			map[string]string{"libnode108": "18.20.4"}},
+		{"Package: nodejs\nStatus: install ok installed\nVersion: 20.1.0\n" + long, true, map[string]string{"nodejs": "20.1.0"}},
+	} {
+		got := parsePackageDB(strings.NewReader(c.db), c.dpkg, "nodejs", "libnode108")
+		if len(got) != len(c.want) {
+			t.Errorf("%.60q: got %v, want %v", c.db, got, c.want)
+			continue
+		}
+		for k, v := range c.want {
+			if got[k] != v {
+				t.Errorf("%.60q: got %v, want %v", c.db, got, c.want)
+			}
+		}
 	}
 }
