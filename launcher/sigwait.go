@@ -26,8 +26,8 @@ import (
 // Outside the wait (while it handles the previous one) the main thread
 // blocks the signals, so the kernel gives them to another thread, where
 // the runtime's handler delivers them to the os/signal channels as before
-// (the forwarder's, the loop's stops): every signal still
-// arrives once, by one of the two paths, and both handle it the same way.
+// (the forwarder's, the loop's stops): every signal still arrives once, by
+// one of the two paths, and both handle it the same way.
 //
 // It needs the calling goroutine to be on the main thread for good
 // (runtime.LockOSThread in cmd/launcher's init); Run uses it only when
@@ -59,7 +59,7 @@ func (w *mainThreadWaiter) wait(handle func(syscall.Signal)) error {
 	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &w.set, &old); err != nil {
 		return err
 	}
-	defer unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) //nolint:errcheck // restores what was set above
+	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
 	for {
 		var info unix.Siginfo
 		// The kernel's signal set is 8 bytes, not the 128 of Sigset_t.
@@ -72,7 +72,7 @@ func (w *mainThreadWaiter) wait(handle func(syscall.Signal)) error {
 			return errno
 		}
 		if w.stopping.Load() {
-			return nil
+			return nil // supervision is over: there is no child left to give it to
 		}
 		handle(syscall.Signal(r))
 	}

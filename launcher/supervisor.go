@@ -46,7 +46,7 @@ type Supervisor struct {
 	// MainThread says that Run is called from the main goroutine, kept on
 	// the process's main thread (runtime.LockOSThread in an init function)
 	// and that this Supervisor is the process's only one: Run then waits
-	// for the forwarded signals on that thread (sigwait.go).
+	// on that thread for the stops and the signals it forwards (sigwait.go).
 	MainThread bool
 
 	probe *ReadyProbe // nil without LAUNCHER_READY_URL
