@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -196,6 +197,18 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	if m := regexp.MustCompile(`node ready in (\d+) ms`).FindStringSubmatch(logs); m != nil {
 		t.Logf("under emulation: node ready in %s ms", m[1])
 	}
+
+	// A signal for node goes through the arm64 launcher (by the main
+	// thread's wait or the runtime's path, whichever the emulator's signal
+	// delivery gives it) and is counted in /status.
+	run(t, "kill", "--signal", "SIGWINCH", c.name)
+	c.eventually(30*time.Second, "SIGWINCH sent to the container was not forwarded to node", func() bool {
+		out, err := c.exec("/usr/bin/launcher", "status", "--json")
+		var s struct {
+			Forwarded map[string]int64 `json:"signals_forwarded"`
+		}
+		return err == nil && json.Unmarshal([]byte(out), &s) == nil && s.Forwarded["SIGWINCH"] >= 1
+	})
 
 	began := time.Now()
 	run(t, "stop", "-t", "10", c.name)
