@@ -36,11 +36,14 @@ import (
 type mainThreadWaiter struct {
 	set      unix.Sigset_t
 	stopping atomic.Bool
-	wake     syscall.Signal // the signal that ends the wait, one of set
 }
 
+// waiterWake is the signal stop sends the main thread to end the wait; it
+// must be one of the set waited for.
+const waiterWake = unix.SIGWINCH
+
 func newMainThreadWaiter(sigs []os.Signal) *mainThreadWaiter {
-	w := &mainThreadWaiter{wake: unix.SIGWINCH}
+	w := &mainThreadWaiter{}
 	for _, s := range sigs {
 		n := int(s.(syscall.Signal)) - 1
 		w.set.Val[n/64] |= 1 << (uint(n) % 64)
@@ -81,5 +84,5 @@ func (w *mainThreadWaiter) wait(handle func(syscall.Signal)) error {
 // stop ends wait, from any goroutine.
 func (w *mainThreadWaiter) stop() {
 	w.stopping.Store(true)
-	_ = unix.Tgkill(unix.Getpid(), unix.Getpid(), w.wake)
+	_ = unix.Tgkill(unix.Getpid(), unix.Getpid(), waiterWake)
 }

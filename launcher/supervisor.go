@@ -775,7 +775,8 @@ func (s *Supervisor) pass(sig syscall.Signal) {
 }
 
 // forward sends sig to the process group of the child pid first, then
-// counts and logs it. The loop forwards the stops, the forwarder the rest.
+// counts and logs it. The loop forwards the stops; the rest go through
+// pass, from the main thread's wait or the Notify forwarder.
 func (s *Supervisor) forward(pid int, sig syscall.Signal) {
 	s.forwarded(pid, sig, signalGroup(pid, sig))
 }
