@@ -796,12 +796,13 @@ func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error) {
 		counts[name]++
 		st.SignalsForwarded = counts
 	})
-	// The stops at info; the others, which may come by the hundred (a
-	// terminal's SIGWINCH, an app's own real-time signals), at debug: they
-	// are counted in /status and the metrics.
-	ev := s.log.Debug()
-	if isStopSignal(sig) {
-		ev = s.log.Info()
+	// At info, where whoever sent it (`docker kill -s USR1`, the
+	// Supervisor) looks for it; but SIGWINCH, which a terminal sends by the
+	// dozen while its window is resized, at debug. All are counted in
+	// /status and the metrics.
+	ev := s.log.Info()
+	if sig == unix.SIGWINCH {
+		ev = s.log.Debug()
 	}
 	ev.Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s", name, s.name)
 }

@@ -153,6 +153,29 @@ func TestRun_ForwardsSignals(t *testing.T) {
 	}
 }
 
+// At the default level each forward is logged, where whoever sent the
+// signal looks for it, but not a terminal's SIGWINCH, which comes by the
+// dozen while a window is resized.
+func TestRun_LogsEachForwardButSIGWINCH(t *testing.T) {
+	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never, "LAUNCHER_LOG_LEVEL=info"}})
+	l.waitFor("child-ready")
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGWINCH, syscall.SIGHUP} {
+		l.signal(sig)
+		l.waitFor("got " + sigName(sig))
+	}
+	// Signals that come while the main thread forwards one go through the
+	// runtime's path, so the lines may come in another order.
+	l.waitFor("forwarded SIGUSR1 to")
+	l.waitFor("forwarded SIGHUP to")
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+	if strings.Contains(l.stdout.String(), "forwarded SIGWINCH") {
+		t.Errorf("the forwarded SIGWINCH logged at info:\n%s", l.stdout)
+	}
+}
+
 // The forwarded signals are waited for on the launcher's main thread, in
 // rt_sigtimedwait, where the kernel brings a process's signals first (the
 // runtime's path is two to three thread wake-ups slower); they still arrive.
