@@ -1,5 +1,7 @@
 package launcher
 
+import "runtime/debug"
+
 // TrimResident lets a test see when the launcher gives back its start's
 // pages, and put the real trim back with the function returned.
 func TrimResident(f func()) (restore func()) {
@@ -7,3 +9,13 @@ func TrimResident(f func()) (restore func()) {
 	trimResident = f
 	return func() { trimResident = was }
 }
+
+// GCPercent reads the collector's pace (SetGCPercent returns the old one).
+func GCPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// IdleGCPercent is the collector's pace once the child is ready.
+const IdleGCPercent = idleGCPercent

@@ -2,6 +2,8 @@ package launcher_test
 
 import (
 	"context"
+	"path/filepath"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -41,4 +43,49 @@ func TestReady_TrimsBeforeReadinessIsPublished(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// Every start runs at Go's default GC pace, the preflight's allocations
+// above all; once the child is ready the launcher idles at a slower one,
+// which keeps its heap near 1 MB instead of 4. A restart starts at the
+// default again.
+func TestReady_StartsAtTheDefaultGCPaceAndIdlesSlower(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	// The first child fails soon after it is ready; the second stays.
+	marker := filepath.Join(t.TempDir(), "started")
+	cfg, spec := genericChild(t, nil, "sh", "-c", "if [ -e "+marker+" ]; then exec sleep 30; fi; touch "+marker+"; sleep 0.1; exit 1")
+	cfg.RestartDelay = 50 * time.Millisecond
+	store := launcher.NewStateStore("test")
+	// The pace each ready finds, left by the start before it.
+	paces := make(chan int, 8)
+	defer launcher.TrimResident(func() {
+		select {
+		case paces <- launcher.GCPercent():
+		default:
+		}
+	})()
+	_, reaper := runReaper(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.Nop())
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	for i := 1; i <= 2; i++ {
+		select {
+		case p := <-paces:
+			if p != 100 {
+				t.Errorf("start %d ran at GC percent %d, want Go's default 100", i, p)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("start %d never became ready", i)
+		}
+	}
+	// Run returns after the second ready is through, the second child
+	// still running: nothing has started since.
+	cancel()
+	<-done
+	if p := launcher.GCPercent(); p != launcher.IdleGCPercent {
+		t.Errorf("GC percent once ready = %d, want %d", p, launcher.IdleGCPercent)
+	}
 }
