@@ -19,3 +19,11 @@ func GCPercent() int {
 
 // IdleGCPercent is the collector's pace once the child is ready.
 const IdleGCPercent = idleGCPercent
+
+// ChooseGOGC makes the launcher take GOGC as set (or not) at its start,
+// and puts the real reading back with the function returned.
+func ChooseGOGC(chosen bool) (restore func()) {
+	was := gogcChosen
+	gogcChosen = chosen
+	return func() { gogcChosen = was }
+}

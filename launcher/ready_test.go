@@ -50,7 +50,7 @@ func TestReady_TrimsBeforeReadinessIsPublished(t *testing.T) {
 // which keeps its heap near 1 MB instead of 4. A restart starts at the
 // default again.
 func TestReady_StartsAtTheDefaultGCPaceAndIdlesSlower(t *testing.T) {
-	t.Setenv("GOGC", "")
+	defer launcher.ChooseGOGC(false)()
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	// The first child fails soon after it is ready; the second stays.
 	marker := filepath.Join(t.TempDir(), "started")

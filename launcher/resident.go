@@ -70,10 +70,13 @@ const (
 	idleGCPercent  = 25
 )
 
-// paceGC sets the collector's pace to percent, unless GOGC, read by
-// getenv, is set: whoever set it has chosen.
-func paceGC(getenv func(string) string, percent int) {
-	if getenv("GOGC") == "" {
+// gogcChosen is whether GOGC was set when the process started, when the
+// runtime read it: whoever set it has chosen the pace, and paceGC leaves it.
+var gogcChosen = os.Getenv("GOGC") != ""
+
+// paceGC sets the collector's pace to percent, unless GOGC was chosen.
+func paceGC(percent int) {
+	if !gogcChosen {
 		debug.SetGCPercent(percent)
 	}
 }

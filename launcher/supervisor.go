@@ -286,7 +286,7 @@ func (m *machine) stopTimers() {
 // reports at once).
 func (m *machine) startPreflight(ctx context.Context) {
 	m.enter(phasePreflight)
-	paceGC(os.Getenv, startGCPercent)
+	paceGC(startGCPercent)
 	m.preflightDone = make(chan *preflight.Report, 1)
 	if m.s.Preflight == nil {
 		m.preflightDone <- nil
@@ -669,7 +669,7 @@ func (s *Supervisor) ready(c *Child, how string) {
 	// /readyz says so, so that whoever looks then sees the launcher's own
 	// size. The state and the child's readiness are published together.
 	trimResident()
-	paceGC(os.Getenv, idleGCPercent)
+	paceGC(idleGCPercent)
 	s.store.Update(func(st *Snapshot) {
 		st.State = StateReady
 		st.Child.Ready, st.Child.ReadySeconds = true, ptr(took.Seconds())
