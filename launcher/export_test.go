@@ -1,6 +1,9 @@
 package launcher
 
-import "runtime/debug"
+import (
+	"os"
+	"runtime/debug"
+)
 
 // TrimResident lets a test see when the launcher gives back its start's
 // pages, and put the real trim back with the function returned.
@@ -27,3 +30,7 @@ func ChooseGOGC(chosen bool) (restore func()) {
 	gogcChosen = chosen
 	return func() { gogcChosen = was }
 }
+
+// ForwardedSignals is the channel the Supervisor gets the signals it
+// forwards on from the runtime.
+func ForwardedSignals(s *Supervisor) <-chan os.Signal { return s.sigs }

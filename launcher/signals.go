@@ -93,18 +93,19 @@ func forwardedSignalsBut(except ...syscall.Signal) []os.Signal {
 // instead of killing the launcher: without a Notify for SIGPIPE the Go
 // runtime dies of it (and as PID 1, where the kernel ignores the signal,
 // exits 2). Caught, not ignored, because node would inherit SIG_IGN.
-// Nobody reads the channel; being subscribed is what counts.
-func CatchSIGPIPE() (stop func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, unix.SIGPIPE)
-	return func() { unsubscribe(nil, ch) }
+// Nobody reads the channel; being subscribed is what counts. It lasts the
+// process's life: undone, a write to a closed log on the way out could end
+// the process with the runtime's default instead of its exit code.
+func CatchSIGPIPE() {
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
 }
 
 // unsubscribe undoes signal.Notify for chs, once ready is closed (nil: at
 // once), without holding up its caller. The runtime disables each signal
 // with a round trip to its signal thread, and os/signal serializes every
 // Stop: the 49 signals the supervisor forwards take 3 to 4 ms, which, waited
-// for on the way out, would lengthen every container's stop.
+// for on the way out, would lengthen every container's stop. The program's
+// Supervisor (MainThread) does not unsubscribe at all: the process ends.
 func unsubscribe(ready <-chan struct{}, chs ...chan<- os.Signal) {
 	go func() {
 		if ready != nil {

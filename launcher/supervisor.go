@@ -44,9 +44,13 @@ type Supervisor struct {
 	// LAUNCHER_SAMPLE_INTERVAL; it feeds the memory limit and the metrics.
 	Sampler Sampler
 	// MainThread says that Run is called from the main goroutine, kept on
-	// the process's main thread (runtime.LockOSThread in an init function)
-	// and that this Supervisor is the process's only one: Run then waits
-	// on that thread for the stops and the signals it forwards (sigwait.go).
+	// the process's main thread (runtime.LockOSThread in an init function),
+	// that this Supervisor is the process's only one and that the process
+	// ends when Run returns: Run then waits on that thread for the stops
+	// and the signals it forwards (sigwait.go), and leaves them subscribed
+	// on its way out (undoing 49 subscriptions is 49 round trips to the
+	// runtime's signal thread beside the exit, and a stop signal after it
+	// would end the process with the runtime's default).
 	MainThread bool
 
 	probe *ReadyProbe // nil without LAUNCHER_READY_URL
@@ -187,7 +191,9 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 		defer close(subscribed)
 		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
 	}()
-	defer unsubscribe(subscribed, s.sigs, s.stops)
+	if !s.MainThread {
+		defer unsubscribe(subscribed, s.sigs, s.stops)
+	}
 	forwarding := s.forwardSignals()
 	defer forwarding()
 	if err := becomeSubreaper(); err != nil {

@@ -135,7 +135,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	// PID 1 must outlive a closed log reader; the short subcommands, like
 	// any command line tool, may die of SIGPIPE (and skip the 1 to 3 ms
 	// the subscription costs at start).
-	defer launcher.CatchSIGPIPE()()
+	launcher.CatchSIGPIPE()
 	environ := config.EnvMap(p.environ)
 	cfg, err := config.LoadConfig(environ, command)
 	log := launcher.NewLogger(p.stdout, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
