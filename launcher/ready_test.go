@@ -4,12 +4,14 @@ import (
 	"context"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
 )
 
 // The launcher gives back the pages only its start needed before /readyz
@@ -26,13 +28,8 @@ func TestReady_TrimsBeforeReadinessIsPublished(t *testing.T) {
 		default:
 		}
 	})()
-	// The reaper outlives supervision, as in main.
-	_, reaper := runReaper(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.Nop())
-	done := make(chan struct{})
-	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	stop := supervise(t, cfg, spec, store)
+	defer stop()
 	select {
 	case state := <-stateAtTrim:
 		if state == launcher.StateReady {
@@ -41,8 +38,6 @@ func TestReady_TrimsBeforeReadinessIsPublished(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the child never became ready")
 	}
-	cancel()
-	<-done
 }
 
 // Every start runs at Go's default GC pace, the preflight's allocations
@@ -65,12 +60,8 @@ func TestReady_StartsAtTheDefaultGCPaceAndIdlesSlower(t *testing.T) {
 		default:
 		}
 	})()
-	_, reaper := runReaper(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.Nop())
-	done := make(chan struct{})
-	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	stop := supervise(t, cfg, spec, store)
+	defer stop()
 	for i := 1; i <= 2; i++ {
 		select {
 		case p := <-paces:
@@ -83,9 +74,21 @@ func TestReady_StartsAtTheDefaultGCPaceAndIdlesSlower(t *testing.T) {
 	}
 	// Run returns after the second ready is through, the second child
 	// still running: nothing has started since.
-	cancel()
-	<-done
+	stop()
 	if p := launcher.GCPercent(); p != launcher.IdleGCPercent {
 		t.Errorf("GC percent once ready = %d, want %d", p, launcher.IdleGCPercent)
 	}
+}
+
+// supervise runs a Supervisor of spec in the background, its reaper
+// outliving it as in main; stop cancels it and waits for Run to return,
+// once however often it is called.
+func supervise(t *testing.T, cfg *config.Config, spec launcher.ChildSpec, store *launcher.StateStore) (stop func()) {
+	t.Helper()
+	_, reaper := runReaper(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.Nop())
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	return sync.OnceFunc(func() { cancel(); <-done })
 }
