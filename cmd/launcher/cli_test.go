@@ -40,6 +40,35 @@ func TestCLI_VersionAndHelp(t *testing.T) {
 	}
 }
 
+// Only `run` (named, or implied by no subcommand or a leading flag) keeps
+// the main thread for its main goroutine: init decides by subcommand, and
+// must decide as main does. That run still waits for signals there is
+// TestRun_WaitsForSignalsOnTheMainThread.
+func TestSubcommand(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		name string
+		rest int
+	}{
+		{nil, "run", 0},
+		{[]string{"run"}, "run", 0},
+		{[]string{"run", "--", "node", "x.js"}, "run", 3},
+		{[]string{"--", "node"}, "run", 2},
+		{[]string{"--version"}, "version", 0},
+		{[]string{"-v"}, "version", 0},
+		{[]string{"version"}, "version", 0},
+		{[]string{"-h"}, "help", 0},
+		{[]string{"healthcheck"}, "healthcheck", 0},
+		{[]string{"status", "--json"}, "status", 1},
+		{[]string{"check", "--root", "/r"}, "check", 2},
+	} {
+		name, rest := subcommand(c.args)
+		if name != c.name || len(rest) != c.rest {
+			t.Errorf("subcommand(%q) = %q, %q; want %q and %d arguments", c.args, name, rest, c.name, c.rest)
+		}
+	}
+}
+
 // TZ sets the time zone of the console timestamps, as bashio's %T does.
 func TestCLI_TimeZone(t *testing.T) {
 	stamp := regexp.MustCompile(`(?m)^\[(\d\d):(\d\d):\d\d\] INFO: `)

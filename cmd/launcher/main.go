@@ -28,10 +28,20 @@ import (
 // version is set at build time: -ldflags "-X main.version=1.2.3".
 var version = "dev"
 
-// The main goroutine keeps the process's main thread: the kernel offers a
-// signal sent to the process to that thread first, and the supervisor
-// waits there for the signals it forwards (Supervisor.MainThread).
-func init() { runtime.LockOSThread() }
+// When the launcher runs (supervises), its main goroutine keeps the
+// process's main thread: the kernel offers a signal sent to the process to
+// that thread first, and the supervisor waits there for the signals it
+// forwards (Supervisor.MainThread). Only an init function can keep it:
+// main.main may already run elsewhere. The other subcommands have no use
+// for it, and a locked main thread costs a process a thread or two (the
+// runtime's template thread, and one for the goroutines the main thread no
+// longer runs): `launcher healthcheck` runs at every HEALTHCHECK interval
+// for as long as the container lives.
+func init() {
+	if name, _ := subcommand(os.Args[1:]); name == "run" {
+		runtime.LockOSThread()
+	}
+}
 
 func main() {
 	p := program{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ()}
@@ -70,20 +80,27 @@ const (
 	exitUsage = 2 // bad configuration, flag or subcommand
 )
 
+// subcommand names the subcommand args ask for ("run" when they name
+// none), and the arguments that follow it.
+func subcommand(args []string) (name string, rest []string) {
+	if len(args) == 0 {
+		return "run", args
+	}
+	switch args[0] {
+	case "--version", "-v":
+		return "version", args[1:]
+	case "-h", "--help":
+		return "help", args[1:]
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return "run", args
+	}
+	return args[0], args[1:]
+}
+
 // main runs the subcommand in args and returns the process's exit code.
 func (p program) main(ctx context.Context, args []string) int {
-	name, rest := "run", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, rest = args[0], args[1:]
-	}
-	if len(args) > 0 {
-		switch args[0] {
-		case "--version", "-v":
-			name, rest = "version", args[1:]
-		case "-h", "--help":
-			name, rest = "help", args[1:]
-		}
-	}
+	name, rest := subcommand(args)
 	switch name {
 	case "run":
 		command, err := parseRunArgs(rest)
