@@ -32,9 +32,9 @@ type elfFile struct {
 
 	dynsym, dynstr, gnuHash, sysvHash *elf.Section
 
-	hashData []byte // the hash section, read once on the first lookup
-	hashErr  error
-	defs     map[string]bool // version definitions, read once
+	hash    *symbolHash // the hash section's header, read at the first lookup
+	hashErr error
+	defs    map[string]bool // version definitions, read once
 }
 
 // errNotELF marks a file that is not ELF at all (a script, a Mach-O, a DLL).
@@ -254,97 +254,167 @@ func (e *elfFile) dynamicSymbols() ([]elfSym, error) {
 }
 
 // lookup finds a defined dynamic symbol by name through .gnu.hash (or the
-// SysV .hash), reading only the entries on its chain.
+// SysV .hash), as the dynamic loader does: a GNU table's Bloom filter
+// first, then the bucket and the entries on its chain, each read where it
+// is. node's .gnu.hash is half a megabyte, and the preflight looks up a few
+// dozen Node-API functions in it while node starts: read whole, into fresh
+// memory, it was the largest part of the preflight's time there.
 func (e *elfFile) lookup(name string) (elfSym, bool) {
 	if e.dynsym == nil || e.dynstr == nil {
 		return elfSym{}, false
 	}
-	if e.hashData == nil && e.hashErr == nil {
-		switch {
-		case e.gnuHash != nil:
-			e.hashData, e.hashErr = e.readSection(e.gnuHash)
-		case e.sysvHash != nil:
-			e.hashData, e.hashErr = e.readSection(e.sysvHash)
-		default:
-			e.hashErr = errors.New("no hash table")
-		}
+	if e.hash == nil && e.hashErr == nil {
+		e.hash, e.hashErr = e.readHashHeader()
 	}
 	if e.hashErr != nil {
 		return e.lookupLinear(name)
 	}
-	if e.gnuHash != nil {
+	if e.hash.gnu {
 		return e.lookupGNU(name)
 	}
 	return e.lookupSysV(name)
 }
 
+// symbolHash is the header of a symbol hash section and where its parts
+// are, as offsets into the section.
+type symbolHash struct {
+	sec *elf.Section
+	gnu bool
+	// GNU: nbuckets, symoffset, the Bloom filter's words (of word bytes)
+	// and shift. SysV: nbuckets and nchain.
+	nbuckets, symoffset, nchain uint64
+	bloomWords, word            uint64
+	bloomShift                  uint32
+	bucketsAt, chainAt          uint64
+}
+
+func (e *elfFile) readHashHeader() (*symbolHash, error) {
+	h := &symbolHash{sec: e.gnuHash, gnu: e.gnuHash != nil}
+	if !h.gnu {
+		h.sec = e.sysvHash
+	}
+	if h.sec == nil {
+		return nil, errors.New("no hash table")
+	}
+	if h.gnu {
+		b, err := e.hashBytes(h, 0, 16)
+		if err != nil {
+			return nil, err
+		}
+		h.nbuckets, h.symoffset = uint64(e.order.Uint32(b)), uint64(e.order.Uint32(b[4:]))
+		h.bloomWords, h.bloomShift = uint64(e.order.Uint32(b[8:])), e.order.Uint32(b[12:])
+		h.word = 8
+		if e.ef.Class == elf.ELFCLASS32 {
+			h.word = 4
+		}
+		h.bucketsAt = 16 + h.bloomWords*h.word
+		h.chainAt = h.bucketsAt + h.nbuckets*4
+	} else {
+		b, err := e.hashBytes(h, 0, 8)
+		if err != nil {
+			return nil, err
+		}
+		h.nbuckets, h.nchain = uint64(e.order.Uint32(b)), uint64(e.order.Uint32(b[4:]))
+		h.bucketsAt = 8
+		h.chainAt = 8 + h.nbuckets*4
+	}
+	if h.nbuckets == 0 || h.bloomWords > h.sec.Size || h.nchain > h.sec.Size || h.chainAt > h.sec.Size {
+		return nil, errors.New("malformed hash table")
+	}
+	return h, nil
+}
+
+// hashBytes reads n bytes at off in the hash section, bounds-checked.
+func (e *elfFile) hashBytes(h *symbolHash, off, n uint64) ([]byte, error) {
+	if off > h.sec.Size || n > h.sec.Size-off {
+		return nil, errors.New("read past the end of the hash table")
+	}
+	b := make([]byte, n)
+	if _, err := e.f.ReadAt(b, int64(h.sec.Offset+off)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// hashWord reads the 32-bit entry at off in the hash section.
+func (e *elfFile) hashWord(h *symbolHash, off uint64) (uint32, bool) {
+	b, err := e.hashBytes(h, off, 4)
+	if err != nil {
+		return 0, false
+	}
+	return e.order.Uint32(b), true
+}
+
+// chainRead is how many chain entries a GNU lookup reads at once: chains
+// are short, and consecutive.
+const chainRead = 16
+
 func (e *elfFile) lookupGNU(name string) (elfSym, bool) {
-	d := e.hashData
-	if len(d) < 16 {
-		return elfSym{}, false
-	}
-	nbuckets := uint64(e.order.Uint32(d[0:]))
-	symoffset := uint64(e.order.Uint32(d[4:]))
-	bloomSize := uint64(e.order.Uint32(d[8:]))
-	word := uint64(8)
-	if e.ef.Class == elf.ELFCLASS32 {
-		word = 4
-	}
-	bucketsAt := 16 + bloomSize*word
-	chainAt := bucketsAt + nbuckets*4
-	if nbuckets == 0 || bloomSize > uint64(len(d)) || chainAt > uint64(len(d)) {
-		return elfSym{}, false
-	}
-	h := uint32(5381)
+	h := e.hash
+	hv := uint32(5381)
 	for i := 0; i < len(name); i++ {
-		h = h*33 + uint32(name[i])
+		hv = hv*33 + uint32(name[i])
 	}
-	idx := uint64(e.order.Uint32(d[bucketsAt+uint64(h)%nbuckets*4:]))
-	if idx < symoffset {
-		return elfSym{}, false
-	}
-	for n := 0; n < 1<<20; n++ {
-		at := chainAt + (idx-symoffset)*4
-		if at+4 > uint64(len(d)) {
+	if h.bloomWords > 0 {
+		bits := uint32(h.word * 8)
+		b, err := e.hashBytes(h, 16+uint64(hv/bits)&(h.bloomWords-1)*h.word, h.word) // the loaders mask, for a power of two
+		if err != nil {
 			return elfSym{}, false
 		}
-		ch := e.order.Uint32(d[at:])
-		if ch|1 == h|1 {
-			if s, ok := e.symAt(idx); ok && s.Name == name && s.Defined {
-				return s, true
+		w := uint64(e.order.Uint32(b))
+		if h.word == 8 {
+			w = e.order.Uint64(b)
+		}
+		mask := uint64(1)<<(hv%bits) | uint64(1)<<((hv>>(h.bloomShift%32))%bits)
+		if w&mask != mask {
+			return elfSym{}, false // the filter says it is not here, and the loader would believe it
+		}
+	}
+	first, ok := e.hashWord(h, h.bucketsAt+uint64(hv)%h.nbuckets*4)
+	if !ok || uint64(first) < h.symoffset {
+		return elfSym{}, false
+	}
+	idx := uint64(first)
+	for n := 0; n < 1<<20; {
+		at := h.chainAt + (idx-h.symoffset)*4
+		if at >= h.sec.Size {
+			return elfSym{}, false
+		}
+		b, err := e.hashBytes(h, at, min(chainRead*4, (h.sec.Size-at)/4*4))
+		if err != nil || len(b) == 0 {
+			return elfSym{}, false
+		}
+		for ; len(b) >= 4; b, idx, n = b[4:], idx+1, n+1 {
+			ch := e.order.Uint32(b)
+			if ch|1 == hv|1 {
+				if s, ok := e.symAt(idx); ok && s.Name == name && s.Defined {
+					return s, true
+				}
+			}
+			if ch&1 != 0 {
+				return elfSym{}, false
 			}
 		}
-		if ch&1 != 0 {
-			return elfSym{}, false
-		}
-		idx++
 	}
 	return elfSym{}, false
 }
 
 func (e *elfFile) lookupSysV(name string) (elfSym, bool) {
-	d := e.hashData
-	if len(d) < 8 {
-		return elfSym{}, false
-	}
-	nbucket := uint64(e.order.Uint32(d[0:]))
-	nchain := uint64(e.order.Uint32(d[4:]))
-	if nbucket == 0 || 8+(nbucket+nchain)*4 > uint64(len(d)) {
-		return elfSym{}, false
-	}
-	var h uint32
+	h := e.hash
+	var hv uint32
 	for i := 0; i < len(name); i++ {
-		h = h<<4 + uint32(name[i])
-		g := h & 0xf0000000
-		h ^= g >> 24
-		h &^= g
+		hv = hv<<4 + uint32(name[i])
+		g := hv & 0xf0000000
+		hv ^= g >> 24
+		hv &^= g
 	}
-	idx := uint64(e.order.Uint32(d[8+uint64(h)%nbucket*4:]))
-	for n := uint64(0); idx != 0 && idx < nchain && n < nchain; n++ {
-		if s, ok := e.symAt(idx); ok && s.Name == name && s.Defined {
+	next, ok := e.hashWord(h, h.bucketsAt+uint64(hv)%h.nbuckets*4)
+	for n := uint64(0); ok && next != 0 && uint64(next) < h.nchain && n < h.nchain; n++ {
+		idx := uint64(next)
+		if s, found := e.symAt(idx); found && s.Name == name && s.Defined {
 			return s, true
 		}
-		idx = uint64(e.order.Uint32(d[8+(nbucket+idx)*4:]))
+		next, ok = e.hashWord(h, h.chainAt+idx*4)
 	}
 	return elfSym{}, false
 }
