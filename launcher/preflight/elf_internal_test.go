@@ -12,13 +12,18 @@ import (
 // real files it must find every defined global or weak symbol the whole
 // symbol table holds, and no undefined or absent one: this machine's node
 // (a .gnu.hash of half a megabyte), its libc, the fixtures' addons and
-// libraries, and a library linked with the SysV hash alone.
+// libraries (x86-64, aarch64 and 32-bit ARM), and a library linked with the
+// SysV hash alone.
 func TestLookup_FindsWhatTheSymbolTableHolds(t *testing.T) {
 	fx, _ := filepath.Abs(filepath.Join("..", "..", ".fixtures"))
 	files := []string{"/usr/bin/node", "/lib/x86_64-linux-gnu/libc.so.6",
 		filepath.Join(fx, "addons", "cxx.node"), filepath.Join(fx, "musl", "napi_musl.node"),
 		filepath.Join(fx, "musl", "lib", "libstdc++.so.6"),
-		filepath.Join(fx, "app20", "node_modules", "bcrypt", "prebuilds", "linux-x64", "bcrypt.glibc.node")}
+		filepath.Join(fx, "app20", "node_modules", "bcrypt", "prebuilds", "linux-x64", "bcrypt.glibc.node"),
+		// aarch64, where most installs run, and 32-bit ARM (4-byte Bloom words).
+		filepath.Join(fx, "debian-arm64", "usr", "lib", "aarch64-linux-gnu", "libnode.so.108"),
+		filepath.Join(fx, "app20", "node_modules", "bcrypt", "prebuilds", "linux-arm64", "bcrypt.musl.node"),
+		filepath.Join(fx, "app20", "node_modules", "bcrypt", "prebuilds", "linux-arm", "bcrypt.glibc.node")}
 	if gcc, err := exec.LookPath("gcc"); err == nil {
 		dir := t.TempDir()
 		src, lib := filepath.Join(dir, "sysv.c"), filepath.Join(dir, "libsysv.so")
