@@ -357,7 +357,9 @@ func (e *elfFile) lookupGNU(name string) (elfSym, bool) {
 	}
 	if h.bloomWords > 0 {
 		bits := uint32(h.word * 8)
-		b, err := e.hashBytes(h, 16+uint64(hv/bits)&(h.bloomWords-1)*h.word, h.word) // the loaders mask, for a power of two
+		// The word's index is masked, as the loaders mask it: the count is a
+		// power of two.
+		b, err := e.hashBytes(h, 16+uint64(hv/bits)&(h.bloomWords-1)*h.word, h.word)
 		if err != nil {
 			return elfSym{}, false
 		}
