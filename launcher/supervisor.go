@@ -461,9 +461,7 @@ func (m *machine) onStop(sig syscall.Signal) {
 			m.graceC = m.timer(s.cfg.StopTimeout)
 		}
 		m.enter(phaseStopping)
-		s.log.Info().Str(logKeySignal, SignalName(sig)).
-			Msgf("stopping %s: %s forwarded, SIGKILL in %s", s.name, SignalName(sig), HumanDuration(s.cfg.StopTimeout))
-		s.forwarded(m.child.PID, sig, sent)
+		s.forwarded(m.child.PID, sig, sent, " to stop it, SIGKILL in "+HumanDuration(s.cfg.StopTimeout))
 	case phaseStopping:
 		if m.child == nil {
 			return // the preflight is being cancelled
@@ -522,9 +520,9 @@ func (m *machine) restart(reason, detail string) {
 	m.out.reason, m.out.detail = reason, detail
 	m.enter(phaseRestarting)
 	s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
-	s.forward(m.child.PID, unix.SIGTERM)
+	sent := signalGroup(m.child.PID, unix.SIGTERM)
 	m.graceC = m.timer(s.cfg.StopTimeout)
-	s.log.Info().Msgf("restart: SIGTERM forwarded to %s, SIGKILL in %s", s.name, HumanDuration(s.cfg.StopTimeout))
+	s.forwarded(m.child.PID, unix.SIGTERM, sent, " to restart it, SIGKILL in "+HumanDuration(s.cfg.StopTimeout))
 }
 
 func (m *machine) onGrace() {
@@ -786,11 +784,13 @@ func (s *Supervisor) pass(sig syscall.Signal) {
 // counts and logs it. The loop forwards the stops; the rest go through
 // pass, from the main thread's wait or the Notify forwarder.
 func (s *Supervisor) forward(pid int, sig syscall.Signal) {
-	s.forwarded(pid, sig, signalGroup(pid, sig))
+	s.forwarded(pid, sig, signalGroup(pid, sig), "")
 }
 
 // forwarded counts and logs a forward that signalGroup returned err for.
-func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error) {
+// A forward that stops or restarts the child says so, and the grace before
+// SIGKILL, in its one line (purpose: " to stop it, SIGKILL in 8s").
+func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error, purpose string) {
 	if err != nil {
 		s.log.Warn().Err(err).Str(logKeySignal, SignalName(sig)).Msgf("%s was gone when forwarding %s", s.name, SignalName(sig))
 		return
@@ -812,7 +812,7 @@ func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error) {
 	if sig == unix.SIGWINCH {
 		ev = s.log.Debug()
 	}
-	ev.Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s", name, s.name)
+	ev.Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s%s", name, s.name, purpose)
 }
 
 func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {

@@ -185,6 +185,10 @@ func TestRun_ReadinessTimeout(t *testing.T) {
 	if b.stdout.count("started node") != 2 || !strings.Contains(out, "reason=readiness") {
 		t.Errorf("want 2 starts with reason readiness:\n%s", out)
 	}
+	// Each restart's SIGTERM is one line: the forward, what it is for, the grace.
+	if n, m := b.stdout.count("forwarded SIGTERM")+b.stdout.count("SIGTERM forwarded"), b.stdout.count("forwarded SIGTERM to node to restart it, SIGKILL in 8s"); n != 2 || m != 2 {
+		t.Errorf("the restarts' SIGTERM in %d lines, want 2 saying each is forwarded to restart, SIGKILL in 8s:\n%s", n, out)
+	}
 }
 
 // Liveness: once ready, LAUNCHER_LIVENESS_FAILURES failed probes in a row

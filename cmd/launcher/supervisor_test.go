@@ -216,6 +216,10 @@ func TestRun_PID1_StopIsQuickAndClean(t *testing.T) {
 	if d := time.Since(sent); d > time.Second {
 		t.Errorf("stop took %s, want well under a second", d)
 	}
+	// One line says it: the forward, what it is for, and the grace.
+	if n, m := l.stdout.count("forwarded SIGTERM")+l.stdout.count("SIGTERM forwarded"), l.stdout.count("forwarded SIGTERM to launcher.test to stop it, SIGKILL in 8s"); n != 1 || m != 1 {
+		t.Errorf("the stop's SIGTERM in %d lines, want one saying it is forwarded to stop, SIGKILL in 8s:\n%s", n, l.stdout)
+	}
 }
 
 func TestRun_PID1_StopTimeoutKills(t *testing.T) {
