@@ -520,9 +520,8 @@ func (m *machine) restart(reason, detail string) {
 	m.out.reason, m.out.detail = reason, detail
 	m.enter(phaseRestarting)
 	s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
-	sent := signalGroup(m.child.PID, unix.SIGTERM)
+	s.forward(m.child.PID, unix.SIGTERM, " to restart it, SIGKILL in "+HumanDuration(s.cfg.StopTimeout))
 	m.graceC = m.timer(s.cfg.StopTimeout)
-	s.forwarded(m.child.PID, unix.SIGTERM, sent, " to restart it, SIGKILL in "+HumanDuration(s.cfg.StopTimeout))
 }
 
 func (m *machine) onGrace() {
@@ -776,15 +775,16 @@ func (s *Supervisor) take(sig syscall.Signal) {
 // pass forwards sig to the current child, when there is one.
 func (s *Supervisor) pass(sig syscall.Signal) {
 	if pid := s.target.Load(); pid > 0 {
-		s.forward(int(pid), sig)
+		s.forward(int(pid), sig, "")
 	}
 }
 
 // forward sends sig to the process group of the child pid first, then
-// counts and logs it. The loop forwards the stops; the rest go through
-// pass, from the main thread's wait or the Notify forwarder.
-func (s *Supervisor) forward(pid int, sig syscall.Signal) {
-	s.forwarded(pid, sig, signalGroup(pid, sig), "")
+// counts and logs it, with its purpose (see forwarded). The loop forwards
+// the stops and the restarts' SIGTERM; the rest go through pass, from the
+// main thread's wait or the Notify forwarder.
+func (s *Supervisor) forward(pid int, sig syscall.Signal, purpose string) {
+	s.forwarded(pid, sig, signalGroup(pid, sig), purpose)
 }
 
 // forwarded counts and logs a forward that signalGroup returned err for.
