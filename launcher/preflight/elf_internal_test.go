@@ -15,7 +15,7 @@ import (
 // libraries (x86-64, aarch64 and 32-bit ARM), and a library linked with the
 // SysV hash alone.
 func TestLookup_FindsWhatTheSymbolTableHolds(t *testing.T) {
-	fx, _ := filepath.Abs(filepath.Join("..", "..", ".fixtures"))
+	fx := fixtures()
 	files := []string{"/usr/bin/node", "/lib/x86_64-linux-gnu/libc.so.6",
 		filepath.Join(fx, "addons", "cxx.node"), filepath.Join(fx, "musl", "napi_musl.node"),
 		filepath.Join(fx, "musl", "lib", "libstdc++.so.6"),
@@ -94,4 +94,11 @@ func definedElsewhere(syms []elf.Symbol, name string) bool {
 		}
 	}
 	return false
+}
+
+// fixtures is the repository's .fixtures folder (make fixtures), from this
+// package's folder, where tests run.
+func fixtures(parts ...string) string {
+	p, _ := filepath.Abs(filepath.Join(append([]string{"..", "..", ".fixtures"}, parts...)...))
+	return p
 }

@@ -76,7 +76,7 @@ func FuzzResolveIn(f *testing.F) {
 // Node's version from its own files, without a package database: the
 // release named in Debian's libnode.
 func TestNodeFromFiles(t *testing.T) {
-	lib, _ := filepath.Abs(filepath.Join("..", "..", ".fixtures", "debian-arm64", "usr", "lib", "aarch64-linux-gnu", "libnode.so.108"))
+	lib := fixtures("debian-arm64", "usr", "lib", "aarch64-linux-gnu", "libnode.so.108")
 	e, err := openELF(lib)
 	if err != nil {
 		t.Skipf("no Debian arm64 fixture (make fixtures): %v", err)
