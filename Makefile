@@ -46,7 +46,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
-	@set -e; for pkg in ./launcher ./launcher/config ./launcher/preflight; do \
+	@set -e; for pkg in ./launcher ./launcher/config ./launcher/http1 ./launcher/preflight; do \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$target ($$pkg) for $(FUZZEXECS) inputs"; \
 			[ $$target != FuzzInspectELF ] || echo "  (it replays its seed corpus of real addons first: about 40 s at 0 execs/s, not a hang)"; \

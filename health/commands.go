@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/http1"
 )
 
 // addr is LAUNCHER_HEALTH_ADDR as the running launcher uses it. These
@@ -36,28 +36,12 @@ func addr(environ []string) (string, error) {
 	return a, nil
 }
 
-func get(ctx context.Context, url string) (*http.Response, error) {
+// get GETs url from the running launcher, within 3 s.
+func get(ctx context.Context, url string) (*http1.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{resp.Body, closerFunc(func() error { cancel(); return nil })}
-	return resp, nil
+	defer cancel()
+	return http1.Get(ctx, url, 4<<20)
 }
-
-type closerFunc func() error
-
-func (f closerFunc) Close() error { return f() }
 
 // Healthcheck is `launcher healthcheck`, for the Dockerfile's HEALTHCHECK:
 // quiet; nil when /healthz answers 200.
@@ -70,8 +54,7 @@ func Healthcheck(ctx context.Context, environ []string) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != 200 {
 		return fmt.Errorf("healthz answered %s", resp.Status)
 	}
 	return nil
@@ -90,11 +73,7 @@ func Status(ctx context.Context, environ []string, asJSON bool, stdout, stderr i
 		fmt.Fprintf(stderr, "launcher status: no launcher answers at %s: %v\n", a, err)
 		return err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return err
-	}
+	body := resp.Body
 	if asJSON {
 		_, err = stdout.Write(body)
 		return err

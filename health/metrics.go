@@ -2,7 +2,6 @@ package health
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"runtime"
 	"sort"
@@ -81,15 +80,16 @@ func boolValue(b bool) *float64 {
 
 func value(v float64) *float64 { return &v }
 
-// write renders the exposition of the current snapshot.
-func (e *exposition) write(w io.Writer) {
+// current is the exposition of the current snapshot. The caller must not
+// change it: it is kept for the next scrape.
+func (e *exposition) current() []byte {
 	snap, reaped := e.store.Load(), e.store.Reaped()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if snap != e.cachedSnap || reaped != e.cachedReaped || e.cached == nil {
 		e.cached, e.cachedSnap, e.cachedReaped = e.render(snap, reaped), snap, reaped
 	}
-	_, _ = w.Write(e.cached)
+	return e.cached
 }
 
 func (e *exposition) render(snap *launcher.Snapshot, reaped int64) []byte {

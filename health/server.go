@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
-	"net/http"
 	"syscall"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 
 	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/http1"
 )
 
 // Server is the health server on LAUNCHER_HEALTH_ADDR.
@@ -23,20 +21,22 @@ type Server struct {
 	log     zerolog.Logger
 	store   *launcher.StateStore
 	ln      net.Listener
-	srv     *http.Server
+	srv     *http1.Server
 	metrics *exposition
 }
 
 // Timeouts against slow or idle clients: a scraper or a HEALTHCHECK
-// answers within a second; nothing here streams.
+// sends its request at once and reads an answer of a few kB; nothing here
+// streams.
 const (
-	readHeaderTimeout = 2 * time.Second
-	readTimeout       = 5 * time.Second
-	writeTimeout      = 5 * time.Second
-	idleTimeout       = 5 * time.Second
-	maxHeaderBytes    = 8 << 10
-	shutdownTimeout   = time.Second
+	readTimeout  = 2 * time.Second
+	writeTimeout = 5 * time.Second
 )
+
+// maxConns caps the health server's connections: a scraper, a HEALTHCHECK
+// and a person at `launcher status` need a handful; the cap keeps idle or
+// hostile clients from taking the descriptors node's restart needs.
+const maxConns = 64
 
 // New binds LAUNCHER_HEALTH_ADDR at once, so a taken or bad address stops
 // the launcher before node starts (exit 2), and returns the server.
@@ -57,38 +57,28 @@ func New(cfg *config.Config, store *launcher.StateStore, logger zerolog.Logger) 
 }
 
 func newServer(ln net.Listener, store *launcher.StateStore, logger zerolog.Logger) *Server {
-	bounded := newBoundedListener(ln, maxConns)
 	s := &Server{
 		log:     logger.With().Str("component", "health").Logger(),
 		store:   store,
-		ln:      bounded,
+		ln:      ln,
 		metrics: newExposition(store),
 	}
-	s.srv = &http.Server{
-		ConnState:         bounded.connState,
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          log.New(io.Discard, "", 0),
+	s.srv = &http1.Server{
+		Routes: map[string]func() http1.Reply{
+			"/healthz": s.healthz,
+			"/readyz":  s.readyz,
+			"/metrics": s.serveMetrics,
+			"/status":  s.status,
+		},
+		ReadTimeout:  readTimeout,
+		WriteTimeout: writeTimeout,
+		MaxConns:     maxConns,
 	}
 	return s
 }
 
-// Handler routes the four endpoints; "GET /x" patterns also answer HEAD,
-// and the mux answers other methods 405 with Allow, unknown paths 404.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.HandleFunc("GET /metrics", s.serveMetrics)
-	mux.HandleFunc("GET /status", s.status)
-	return mux
-}
-
-// Run serves until ctx ends, then shuts down.
+// Run serves until ctx ends, then closes the listener; answers under way
+// finish on their own.
 func (s *Server) Run(ctx context.Context) error {
 	s.log.Info().Str("addr", s.ln.Addr().String()).Msgf("health server on http://%s (/healthz /readyz /metrics /status)", s.ln.Addr())
 	if tcp, ok := s.ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
@@ -102,22 +92,14 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("health server: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		s.srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("health server: %w", err)
-	}
+	s.ln.Close()
+	<-errc
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+func jsonReply(code int, v any) http1.Reply {
+	b, _ := json.Marshal(v)
+	return http1.Reply{Code: code, ContentType: "application/json", Body: append(b, '\n')}
 }
 
 type probeBody struct {
@@ -125,26 +107,24 @@ type probeBody struct {
 	State  string `json:"state"`
 }
 
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) healthz() http1.Reply {
 	snap := s.store.Load()
 	if snap.Healthy() {
-		writeJSON(w, http.StatusOK, probeBody{"ok", snap.State})
-		return
+		return jsonReply(200, probeBody{"ok", snap.State})
 	}
-	writeJSON(w, http.StatusServiceUnavailable, probeBody{"unhealthy", snap.State})
+	return jsonReply(503, probeBody{"unhealthy", snap.State})
 }
 
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) readyz() http1.Reply {
 	snap := s.store.Load()
 	if snap.State == launcher.StateReady {
-		writeJSON(w, http.StatusOK, probeBody{"ok", snap.State})
-		return
+		return jsonReply(200, probeBody{"ok", snap.State})
 	}
-	writeJSON(w, http.StatusServiceUnavailable, probeBody{"unready", snap.State})
+	return jsonReply(503, probeBody{"unready", snap.State})
 }
 
-func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, StatusOf(s.store))
+func (s *Server) status() http1.Reply {
+	return jsonReply(200, StatusOf(s.store))
 }
 
 // StatusOf is the /status document: the snapshot with the live counts.
@@ -154,7 +134,6 @@ func StatusOf(store *launcher.StateStore) launcher.Snapshot {
 	return snap
 }
 
-func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.write(w)
+func (s *Server) serveMetrics() http1.Reply {
+	return http1.Reply{Code: 200, ContentType: "text/plain; version=0.0.4; charset=utf-8", Body: s.metrics.current()}
 }

@@ -2,10 +2,11 @@ package health
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -42,12 +43,33 @@ func readySnapshot() func(*launcher.Snapshot) {
 	}
 }
 
+// serve answers one request over a real connection: the health server on
+// a loopback port of its own, net/http's client.
 func serve(t *testing.T, store *launcher.StateStore, method, path string) *http.Response {
 	t.Helper()
-	srv := newServer(nil, store, zerolog.Nop())
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest(method, path, nil))
-	return rec.Result()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newServer(ln, store, zerolog.Nop()).Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	req, err := http.NewRequest(method, "http://"+ln.Addr().String()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp
 }
 
 func TestHealthzAndReadyz(t *testing.T) {

@@ -4,15 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"time"
 
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/http1"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,46 +23,34 @@ const (
 )
 
 // ReadyProbe asks the backend whether it is ready, and later whether it is
-// alive: a GET of LAUNCHER_READY_URL that must answer 2xx.
+// alive: a GET of LAUNCHER_READY_URL that must answer 2xx. Each probe is a
+// connection of its own, closed after the answer: an idle connection held
+// by the launcher would make a backend that stops with server.close() wait
+// out its keepAliveTimeout (5 s in node) before exiting. A 3xx is an
+// answer, not something to follow: the Supervisor's watchdog counts it a
+// failure too.
 type ReadyProbe struct {
-	URL    string
-	shown  string // the URL without its secrets, for every message
-	client *http.Client
+	URL   string
+	shown string // the URL without its secrets, for every message
 }
 
 // NewReadyProbe probes url.
 func NewReadyProbe(url string) *ReadyProbe {
-	return &ReadyProbe{URL: url, shown: config.Redact(url), client: &http.Client{
-		// No keep-alive: an idle connection held by the launcher would make a
-		// backend that stops with server.close() wait out its keepAliveTimeout
-		// (5 s in node) before exiting. A probe every few seconds can afford a
-		// fresh connection.
-		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
-		// A redirect is an answer, not something to follow: the Supervisor's
-		// watchdog counts 3xx as a failure too.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &ReadyProbe{URL: url, shown: config.Redact(url)}
 }
+
+// probeBodyBytes is as much of an answer's body as a probe reads before
+// closing the connection.
+const probeBodyBytes = 64 << 10
 
 // Probe makes one request, bounded by timeout.
 func (p *ReadyProbe) Probe(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL, nil)
+	resp, err := http1.Get(ctx, p.URL, probeBodyBytes)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", p.shown, errors.Unwrap(err))
+		return fmt.Errorf("GET %s: %w", p.shown, err)
 	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		// net/http's error quotes the URL with its query: say it without.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return fmt.Errorf("GET %s: %w", p.shown, ue.Err)
-		}
-		return fmt.Errorf("GET %s: failed", p.shown)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("%s answered %s", p.shown, resp.Status)
 	}

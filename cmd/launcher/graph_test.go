@@ -20,6 +20,7 @@ func TestPackageGraph(t *testing.T) {
 		mod + "launcher/preflight": {mod + "launcher", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/config":    {mod + "launcher", mod + "launcher/preflight", mod + "health", mod + "cmd/launcher"},
 		mod + "health":             {mod + "cmd/launcher"},
+		mod + "launcher/http1":     {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 	}
 	seen := 0
 	for _, line := range strings.Split(string(out), "\n") {
@@ -38,5 +39,26 @@ func TestPackageGraph(t *testing.T) {
 	}
 	if seen != len(forbidden) {
 		t.Errorf("found %d of the %d packages in go list's output", seen, len(forbidden))
+	}
+}
+
+// The binary leaves out net/http and what its client and server bring
+// (crypto/tls, x509, HTTP/2): 3.7 MB of the 8.1 MB the launcher was, and
+// a start slower with every MB (docs/BENCHMARKS.md, "A smaller binary").
+// launcher/http1 speaks what the launcher needs. Tests may use net/http.
+func TestBinaryLeavesOutNetHTTP(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list -deps found %d packages", len(deps))
+	}
+	for _, dep := range deps {
+		switch dep {
+		case "net/http", "crypto/tls", "crypto/x509":
+			t.Errorf("the launcher's binary links %s", dep)
+		}
 	}
 }

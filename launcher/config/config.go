@@ -212,8 +212,10 @@ func (c *Config) validate() []error {
 		shown := strconv.Quote(Redact(c.ReadyURL))
 		u, err := url.Parse(c.ReadyURL)
 		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			bad("READY_URL", shown, "want an http:// or https:// URL, or empty for ready once spawned")
+		case err == nil && u.Scheme == "https":
+			bad("READY_URL", shown, "the probe speaks plain HTTP: give the app's http:// route on loopback (https is not probed)")
+		case err != nil || u.Scheme != "http" || u.Host == "":
+			bad("READY_URL", shown, "want an http:// URL, or empty for ready once spawned")
 		case u.Port() != "" && !validPort(u.Port()):
 			bad("READY_URL", shown, "port must be a number from 1 to 65535")
 		case c.HealthEnabled() && sameEndpoint(u, c.HealthAddr):
@@ -307,7 +309,7 @@ func sameEndpoint(u *url.URL, addr string) bool {
 	}
 	uport := u.Port()
 	if uport == "" {
-		uport = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		uport = "80"
 	}
 	if uport != port {
 		return false

@@ -40,6 +40,9 @@ func TestLoadConfig_RefusesWhatCannotWork(t *testing.T) {
 		{"ready URL port", func(t *testing.T) map[string]string {
 			return map[string]string{"LAUNCHER_READY_URL": "http://127.0.0.1:70000/health"}
 		}, []string{"LAUNCHER_READY_URL", "1 to 65535"}},
+		{"ready URL over TLS", func(t *testing.T) map[string]string {
+			return map[string]string{"LAUNCHER_READY_URL": "https://127.0.0.1:8099/api/health"}
+		}, []string{"LAUNCHER_READY_URL", "plain HTTP", "http://"}},
 		{"ready URL at the health server", func(t *testing.T) map[string]string {
 			return map[string]string{"LAUNCHER_READY_URL": "http://localhost:8098/healthz"}
 		}, []string{"LAUNCHER_READY_URL", "own health server"}},

@@ -1,0 +1,246 @@
+package http1
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Reply is a route's answer.
+type Reply struct {
+	Code        int
+	ContentType string
+	Body        []byte
+}
+
+// Server answers GET and HEAD of its routes, one request per connection:
+// 404 for another path, 405 for another method, 400, 414 or 431 for a
+// request it will not read, and nothing (the connection closed) for one
+// that is not whole within ReadTimeout. Every answer says
+// "Cache-Control: no-store" and "Connection: close".
+type Server struct {
+	// Routes maps a path to what answers it, called for each request.
+	Routes map[string]func() Reply
+	// ReadTimeout bounds the reading of a request; WriteTimeout the writing
+	// of its answer.
+	ReadTimeout, WriteTimeout time.Duration
+	// MaxConns caps the connections held open (0: no cap): when a new one
+	// arrives at the cap, the oldest one still waiting for its request is
+	// closed, so fresh requests are always served; only when every
+	// connection is being answered does Serve wait for one to end, the
+	// kernel's backlog holding the clients that come meanwhile.
+	MaxConns int
+
+	mu      sync.Mutex
+	open    int
+	waiting []net.Conn // oldest first: connected, request not read yet
+	freed   chan struct{}
+}
+
+// Serve accepts connections on ln and answers them until ln is closed.
+// Other errors of Accept (descriptors running out) are waited out.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.freed == nil {
+		s.freed = make(chan struct{}, 1)
+	}
+	s.mu.Unlock()
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			// EMFILE and the like: net/http waits likewise, from 5 ms up
+			// to 1 s, rather than spin or give up.
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		s.admit(c)
+		go s.serveConn(c)
+	}
+}
+
+// admit gives c a connection slot; at the cap it closes the oldest
+// connection still waiting for its request to make room, or waits for an
+// answer to end when none is waiting.
+func (s *Server) admit(c net.Conn) {
+	for {
+		s.mu.Lock()
+		if s.MaxConns <= 0 || s.open < s.MaxConns {
+			s.open++
+			s.waiting = append(s.waiting, c)
+			s.mu.Unlock()
+			return
+		}
+		var victim net.Conn
+		if len(s.waiting) > 0 {
+			victim, s.waiting = s.waiting[0], s.waiting[1:]
+		}
+		s.mu.Unlock()
+		if victim != nil {
+			victim.Close() // its serveConn ends and frees the slot
+		}
+		<-s.freed
+	}
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.open--
+	s.mu.Unlock()
+	select {
+	case s.freed <- struct{}{}:
+	default:
+	}
+}
+
+// answered takes c off the waiting list: it is being answered, and no
+// longer the one to close at the cap. It says false when c was closed to
+// make room already.
+func (s *Server) answered(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.waiting {
+		if x == c {
+			s.waiting = append(s.waiting[:i], s.waiting[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) serveConn(c net.Conn) {
+	defer s.release()
+	defer c.Close()
+	if s.ReadTimeout > 0 {
+		_ = c.SetReadDeadline(time.Now().Add(s.ReadTimeout))
+	}
+	br := bufio.NewReaderSize(c, 4096)
+	method, path, code := ReadRequest(br)
+	if !s.answered(c) || code == 0 {
+		return // closed at the cap, or no request came whole
+	}
+	var reply Reply
+	var allow bool
+	if code != 200 {
+		reply = Reply{Code: code}
+	} else if route, ok := s.Routes[path]; !ok {
+		reply = Reply{Code: 404}
+	} else if method != "GET" && method != "HEAD" {
+		reply, allow = Reply{Code: 405}, true
+	} else {
+		reply = route()
+	}
+	if s.WriteTimeout > 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+	}
+	if _, err := c.Write(encode(reply, method == "HEAD", allow)); err != nil {
+		return
+	}
+	// Closing a socket with unread input resets it, and a reset can
+	// destroy the answer before the client reads it: say the end first,
+	// then read what the client still sends until it closes (briefly).
+	if tcp, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = tcp.CloseWrite()
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		var sink [512]byte
+		for n := 0; n < 64<<10; {
+			k, err := br.Read(sink[:])
+			if err != nil {
+				break
+			}
+			n += k
+		}
+	}
+}
+
+// ReadRequest reads a request's head from r and returns its method and
+// path (the request target without its query), with 200, or the status a
+// request that cannot be answered gets (400, 414, 431, 505), or 0 when
+// the connection ended or timed out before a whole head.
+func ReadRequest(r *bufio.Reader) (method, path string, code int) {
+	h, err := readHead(r)
+	switch {
+	case errors.Is(err, errHeadTooLarge):
+		return "", "", 431
+	case errors.Is(err, errMalformed):
+		return "", "", 400
+	case err != nil:
+		return "", "", 0
+	}
+	parts := strings.Split(h.first, " ")
+	if len(parts) != 3 || !token(parts[0]) {
+		return "", "", 400
+	}
+	method, target, version := parts[0], parts[1], parts[2]
+	if version != "HTTP/1.1" && version != "HTTP/1.0" {
+		if strings.HasPrefix(version, "HTTP/") {
+			return "", "", 505
+		}
+		return "", "", 400
+	}
+	if len(target) > 2048 {
+		return "", "", 414
+	}
+	// The absolute form (a proxy's) names the same path.
+	if rest, ok := strings.CutPrefix(target, "http://"); ok {
+		target = "/"
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			target = rest[i:]
+		}
+	}
+	if !strings.HasPrefix(target, "/") {
+		return "", "", 400
+	}
+	path, _, _ = strings.Cut(target, "?")
+	return method, path, 200
+}
+
+// statusText names the codes the server answers.
+var statusText = map[int]string{
+	200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+	414: "URI Too Long", 431: "Request Header Fields Too Large", 503: "Service Unavailable",
+	505: "HTTP Version Not Supported",
+}
+
+// encode writes reply as an HTTP/1.1 answer; a HEAD's has no body.
+func encode(reply Reply, head, allow bool) []byte {
+	text := statusText[reply.Code]
+	if text == "" {
+		text = "Status"
+	}
+	body := reply.Body
+	if reply.Code != 200 && body == nil {
+		body = []byte(strconv.Itoa(reply.Code) + " " + strings.ToLower(text) + "\n")
+		reply.ContentType = "text/plain; charset=utf-8"
+	}
+	b := make([]byte, 0, 160+len(body))
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(reply.Code), 10)
+	b = append(b, ' ')
+	b = append(b, text...)
+	b = append(b, "\r\n"...)
+	if reply.ContentType != "" {
+		b = append(b, "Content-Type: "...)
+		b = append(b, reply.ContentType...)
+		b = append(b, "\r\n"...)
+	}
+	if allow {
+		b = append(b, "Allow: GET, HEAD\r\n"...)
+	}
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"...)
+	if !head {
+		b = append(b, body...)
+	}
+	return b
+}
