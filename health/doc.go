@@ -18,6 +18,9 @@
 // with runtime/metrics, which it imports); prometheus/client_golang adds
 // about 2.6 MB and 1 ms per start.
 //
+// It speaks HTTP through launcher/http1: one request per connection, GET
+// and HEAD of the four paths.
+//
 // Non-goals: pprof, any write endpoint, TLS, authentication (it listens on
 // loopback by default; expose it only on purpose).
 package health
