@@ -18,8 +18,8 @@
 // with runtime/metrics, which it imports); prometheus/client_golang adds
 // about 2.6 MB and 1 ms per start.
 //
-// It speaks HTTP through launcher/http1: one request per connection, GET
-// and HEAD of the four paths.
+// It speaks HTTP through launcher/http1: GET and HEAD of the four paths,
+// HTTP/1.1 connections kept for a scraper's or a watchdog's next request.
 //
 // Non-goals: pprof, any write endpoint, TLS, authentication (it listens on
 // loopback by default; expose it only on purpose).

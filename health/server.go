@@ -27,9 +27,10 @@ type Server struct {
 
 // Timeouts against slow or idle clients: a scraper or a HEALTHCHECK
 // sends its request at once and reads an answer of a few kB; nothing here
-// streams.
+// streams. A kept connection waits 5 s for its next request.
 const (
 	readTimeout  = 2 * time.Second
+	idleTimeout  = 5 * time.Second
 	writeTimeout = 5 * time.Second
 )
 
@@ -71,6 +72,7 @@ func newServer(ln net.Listener, store *launcher.StateStore, logger zerolog.Logge
 			"/status":  s.status,
 		},
 		ReadTimeout:  readTimeout,
+		IdleTimeout:  idleTimeout,
 		WriteTimeout: writeTimeout,
 		MaxConns:     maxConns,
 	}

@@ -17,17 +17,20 @@ type Reply struct {
 	Body        []byte
 }
 
-// Server answers GET and HEAD of its routes, one request per connection:
-// 404 for another path, 405 for another method, 400, 414 or 431 for a
-// request it will not read, and nothing (the connection closed) for one
-// that is not whole within ReadTimeout. Every answer says
-// "Cache-Control: no-store" and "Connection: close".
+// Server answers GET and HEAD of its routes: 404 for another path, 405
+// for another method, 400, 414, 431 or 505 for a request it will not
+// read, and nothing (the connection closed) for one that is not whole in
+// time. An HTTP/1.1 connection stays open for the next request, as a
+// scraper or a watchdog polling every few seconds expects, unless the
+// client says "Connection: close" or sent a body; HTTP/1.0 and every
+// refusal close it. Every answer says "Cache-Control: no-store".
 type Server struct {
 	// Routes maps a path to what answers it, called for each request.
 	Routes map[string]func() Reply
-	// ReadTimeout bounds the reading of a request; WriteTimeout the writing
-	// of its answer.
-	ReadTimeout, WriteTimeout time.Duration
+	// ReadTimeout bounds the reading of a connection's first request;
+	// IdleTimeout the wait for, and the reading of, each next one;
+	// WriteTimeout the writing of an answer.
+	ReadTimeout, IdleTimeout, WriteTimeout time.Duration
 	// MaxConns caps the connections held open (0: no cap): when a new one
 	// arrives at the cap, the oldest one still waiting for its request is
 	// closed, so fresh requests are always served; only when every
@@ -37,7 +40,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	open    int
-	waiting []net.Conn // oldest first: connected, request not read yet
+	waiting []net.Conn // oldest first: connected, next request not read yet
 	freed   chan struct{}
 }
 
@@ -120,75 +123,101 @@ func (s *Server) answered(c net.Conn) bool {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.release()
 	defer c.Close()
-	if s.ReadTimeout > 0 {
-		_ = c.SetReadDeadline(time.Now().Add(s.ReadTimeout))
-	}
 	br := bufio.NewReaderSize(c, 4096)
-	method, path, code := ReadRequest(br)
-	if !s.answered(c) || code == 0 {
-		return // closed at the cap, or no request came whole
-	}
-	var reply Reply
-	var allow bool
-	if code != 200 {
-		reply = Reply{Code: code}
-	} else if route, ok := s.Routes[path]; !ok {
-		reply = Reply{Code: 404}
-	} else if method != "GET" && method != "HEAD" {
-		reply, allow = Reply{Code: 405}, true
-	} else {
-		reply = route()
-	}
-	if s.WriteTimeout > 0 {
-		_ = c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
-	}
-	if _, err := c.Write(encode(reply, method == "HEAD", allow)); err != nil {
-		return
-	}
-	// Closing a socket with unread input resets it, and a reset can
-	// destroy the answer before the client reads it: say the end first,
-	// then read what the client still sends until it closes (briefly).
-	if tcp, ok := c.(interface{ CloseWrite() error }); ok {
-		_ = tcp.CloseWrite()
-		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		var sink [512]byte
-		for n := 0; n < 64<<10; {
-			k, err := br.Read(sink[:])
-			if err != nil {
-				break
-			}
-			n += k
+	timeout := s.ReadTimeout
+	for {
+		if timeout > 0 {
+			_ = c.SetReadDeadline(time.Now().Add(timeout))
 		}
+		req, code := ReadRequest(br)
+		if !s.answered(c) || code == 0 {
+			return // closed at the cap, or no request came whole
+		}
+		var reply Reply
+		var allow bool
+		if code != 200 {
+			reply = Reply{Code: code}
+		} else if route, ok := s.Routes[req.Path]; !ok {
+			reply = Reply{Code: 404}
+		} else if req.Method != "GET" && req.Method != "HEAD" {
+			reply, allow = Reply{Code: 405}, true
+		} else {
+			reply = route()
+		}
+		keep := code == 200 && req.KeepAlive
+		if s.WriteTimeout > 0 {
+			_ = c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+		}
+		if _, err := c.Write(encode(reply, req.Method == "HEAD", allow, keep)); err != nil {
+			return
+		}
+		if !keep {
+			lingerClose(c, br)
+			return
+		}
+		s.mu.Lock()
+		s.waiting = append(s.waiting, c)
+		s.mu.Unlock()
+		timeout = s.IdleTimeout
 	}
 }
 
-// ReadRequest reads a request's head from r and returns its method and
-// path (the request target without its query), with 200, or the status a
+// lingerClose ends a connection whose client may still be sending (a
+// body, or requests after a refused one): closing a socket with unread
+// input resets it, and a reset can destroy the answer before the client
+// reads it. So it says the end first, then reads what the client still
+// sends until it closes, briefly.
+func lingerClose(c net.Conn, br *bufio.Reader) {
+	tcp, ok := c.(interface{ CloseWrite() error })
+	if !ok {
+		return
+	}
+	_ = tcp.CloseWrite()
+	_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	var sink [512]byte
+	for n := 0; n < 64<<10; {
+		k, err := br.Read(sink[:])
+		if err != nil {
+			return
+		}
+		n += k
+	}
+}
+
+// Request is what the server reads of a request.
+type Request struct {
+	Method, Path string // Path: the target without its query
+	// KeepAlive: the client may send another request on the connection
+	// (HTTP/1.1 without "Connection: close", and no body to skip).
+	KeepAlive bool
+}
+
+// ReadRequest reads a request's head from r, with 200, or the status a
 // request that cannot be answered gets (400, 414, 431, 505), or 0 when
 // the connection ended or timed out before a whole head.
-func ReadRequest(r *bufio.Reader) (method, path string, code int) {
+func ReadRequest(r *bufio.Reader) (Request, int) {
 	h, err := readHead(r)
 	switch {
 	case errors.Is(err, errHeadTooLarge):
-		return "", "", 431
+		return Request{}, 431
 	case errors.Is(err, errMalformed):
-		return "", "", 400
+		return Request{}, 400
 	case err != nil:
-		return "", "", 0
+		return Request{}, 0
 	}
 	parts := strings.Split(h.first, " ")
 	if len(parts) != 3 || !token(parts[0]) {
-		return "", "", 400
+		return Request{}, 400
 	}
 	method, target, version := parts[0], parts[1], parts[2]
 	if version != "HTTP/1.1" && version != "HTTP/1.0" {
 		if strings.HasPrefix(version, "HTTP/") {
-			return "", "", 505
+			return Request{}, 505
 		}
-		return "", "", 400
+		return Request{}, 400
 	}
 	if len(target) > 2048 {
-		return "", "", 414
+		return Request{}, 414
 	}
 	// The absolute form (a proxy's) names the same path.
 	if rest, ok := strings.CutPrefix(target, "http://"); ok {
@@ -198,10 +227,23 @@ func ReadRequest(r *bufio.Reader) (method, path string, code int) {
 		}
 	}
 	if !strings.HasPrefix(target, "/") {
-		return "", "", 400
+		return Request{}, 400
 	}
-	path, _, _ = strings.Cut(target, "?")
-	return method, path, 200
+	path, _, _ := strings.Cut(target, "?")
+	// A body is never read, so a connection that carries one ends with it.
+	body := h.get("transfer-encoding") != "" || (h.get("content-length") != "" && h.get("content-length") != "0")
+	keep := version == "HTTP/1.1" && !body && !hasToken(h.get("connection"), "close")
+	return Request{Method: method, Path: path, KeepAlive: keep}, 200
+}
+
+// hasToken says whether the comma-separated list v holds t, in any case.
+func hasToken(v, t string) bool {
+	for _, x := range strings.Split(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(x), t) {
+			return true
+		}
+	}
+	return false
 }
 
 // statusText names the codes the server answers.
@@ -211,8 +253,9 @@ var statusText = map[int]string{
 	505: "HTTP Version Not Supported",
 }
 
-// encode writes reply as an HTTP/1.1 answer; a HEAD's has no body.
-func encode(reply Reply, head, allow bool) []byte {
+// encode writes reply as an HTTP/1.1 answer; a HEAD's has no body. When
+// the connection is not kept, the answer says so.
+func encode(reply Reply, head, allow, keep bool) []byte {
 	text := statusText[reply.Code]
 	if text == "" {
 		text = "Status"
@@ -238,7 +281,11 @@ func encode(reply Reply, head, allow bool) []byte {
 	}
 	b = append(b, "Content-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"...)
+	b = append(b, "\r\nCache-Control: no-store\r\n"...)
+	if !keep {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	b = append(b, "\r\n"...)
 	if !head {
 		b = append(b, body...)
 	}

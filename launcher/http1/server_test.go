@@ -145,6 +145,53 @@ func TestServer_CapClosesTheOldestWaiting(t *testing.T) {
 	}
 }
 
+// An HTTP/1.1 connection is kept for the next request, also pipelined;
+// "Connection: close", HTTP/1.0 and a request with a body end it, the
+// answer saying so.
+func TestServer_KeepsConnectionsAsHTTP11Says(t *testing.T) {
+	addr := start(t, &http1.Server{Routes: map[string]func() http1.Reply{"/hello": hello}, ReadTimeout: time.Second, IdleTimeout: time.Second})
+	for _, c := range []struct {
+		name, reqs string
+		answers    int
+		closed     bool
+	}{
+		{"two in a row", "GET /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 2, false},
+		{"close asked", "GET /hello HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n", 1, true},
+		{"HTTP/1.0", "GET /hello HTTP/1.0\r\n\r\n", 1, true},
+		{"a body", "POST /hello HTTP/1.1\r\nContent-Length: 4\r\n\r\nbodyGET /hello HTTP/1.1\r\n\r\n", 1, true},
+		{"refused", "GET hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 1, true},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, c.reqs)
+		br := bufio.NewReader(conn)
+		for i := range c.answers {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("%s: answer %d: %v", c.name, i+1, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			if last := i == c.answers-1; resp.Close != (last && c.closed) {
+				t.Errorf("%s: answer %d says close %v", c.name, i+1, resp.Close)
+			}
+		}
+		if c.closed {
+			if _, err := br.ReadByte(); err != io.EOF {
+				t.Errorf("%s: the connection is still open (%v)", c.name, err)
+			}
+		} else {
+			io.WriteString(conn, "GET /hello HTTP/1.1\r\n\r\n")
+			if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+				t.Errorf("%s: a third request on the kept connection: %v", c.name, err)
+			}
+		}
+		conn.Close()
+	}
+}
+
 // FuzzReadRequest: any bytes from a client end in a method and path with
 // 200, or a status; a path always begins with "/".
 func FuzzReadRequest(f *testing.F) {
@@ -152,12 +199,12 @@ func FuzzReadRequest(f *testing.F) {
 	f.Add("HEAD http://x/metrics?a=b HTTP/1.0\r\n\r\n")
 	f.Add("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		method, path, code := http1.ReadRequest(bufio.NewReaderSize(strings.NewReader(in), 4096))
-		if code == 200 && (!strings.HasPrefix(path, "/") || strings.Contains(path, "?") || method == "") {
-			t.Fatalf("%q gave %q %q", in, method, path)
+		req, code := http1.ReadRequest(bufio.NewReaderSize(strings.NewReader(in), 4096))
+		if code == 200 && (!strings.HasPrefix(req.Path, "/") || strings.Contains(req.Path, "?") || req.Method == "") {
+			t.Fatalf("%q gave %+v", in, req)
 		}
-		if code != 200 && (method != "" || path != "") {
-			t.Fatalf("%q gave %d with %q %q", in, code, method, path)
+		if code != 200 && req != (http1.Request{}) {
+			t.Fatalf("%q gave %d with %+v", in, code, req)
 		}
 	})
 }
