@@ -73,13 +73,12 @@ func Status(ctx context.Context, environ []string, asJSON bool, stdout, stderr i
 		fmt.Fprintf(stderr, "launcher status: no launcher answers at %s: %v\n", a, err)
 		return err
 	}
-	body := resp.Body
 	if asJSON {
-		_, err = stdout.Write(body)
+		_, err = stdout.Write(resp.Body)
 		return err
 	}
 	var snap launcher.Snapshot
-	if err := json.Unmarshal(body, &snap); err != nil {
+	if err := json.Unmarshal(resp.Body, &snap); err != nil {
 		fmt.Fprintf(stderr, "launcher status: %s did not answer a status: %v\n", a, err)
 		return err
 	}

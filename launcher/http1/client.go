@@ -90,15 +90,14 @@ func ReadResponse(r *bufio.Reader, maxBody int) (*Response, error) {
 		if err != nil || code < 100 || code > 999 || (len(status) > 3 && status[3] != ' ') {
 			return nil, fmt.Errorf("malformed status line %q", clip(h.first))
 		}
-		if code >= 100 && code < 200 && code != 101 {
+		if code < 200 && code != 101 {
 			continue
 		}
 		resp := &Response{StatusCode: code, Status: status}
 		if code == 204 || code == 304 || code == 101 {
 			return resp, nil
 		}
-		resp.Body, err = readBody(r, h, maxBody)
-		if err != nil {
+		if resp.Body, err = readBody(r, h, maxBody); err != nil {
 			return nil, err
 		}
 		return resp, nil
@@ -123,8 +122,7 @@ func readBody(r *bufio.Reader, h *head, max int) ([]byte, error) {
 		return body, unexpected(err)
 	}
 	// Neither: the body ends with the connection.
-	body, err := io.ReadAll(io.LimitReader(r, int64(max)))
-	return body, err
+	return io.ReadAll(io.LimitReader(r, int64(max)))
 }
 
 // readChunked decodes a chunked body, stopping at max bytes.
