@@ -56,6 +56,20 @@ type contender struct {
 
 var repo, _ = os.Getwd()
 
+// floorBin is bench/floor, built into the run's temporary folder.
+var floorBin string
+
+// buildFloor builds bench/floor into dir, or says why it could not.
+func buildFloor(dir string) (string, error) {
+	bin := filepath.Join(dir, "floor")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./bench/floor")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, out)
+	}
+	return bin, nil
+}
+
 func must(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -80,6 +94,9 @@ func contenders(healthPort int) []contender {
 			return append([]string{"tini", "-s", "--"}, nodeArgs(a)...), nil
 		}},
 		{"dumb-init", func(a app, _ int) ([]string, []string) { return append([]string{"dumb-init"}, nodeArgs(a)...), nil }},
+		// The least a Go entrypoint can be (bench/floor): what the Go
+		// runtime alone costs, beside tini.
+		{"go-floor", func(a app, _ int) ([]string, []string) { return append([]string{floorBin}, nodeArgs(a)...), nil }},
 		{"run.sh", func(a app, _ int) ([]string, []string) {
 			return []string{"bash", filepath.Join(repo, "bench/run.sh")},
 				[]string{"OPTIONS_FILE=" + filepath.Join(repo, "bench/options.json"), "APP_DIR=" + a.dir, "ENTRY=" + a.entry}
@@ -245,16 +262,22 @@ func main() {
 			env: []string{"DATABASE_PATH=" + filepath.Join(tmp, "hasync.db"), "FRONTEND_DIR=" + filepath.Join(repo, "rootfs/app/frontend/dist"), "HOST=127.0.0.1"}},
 	}
 	cs := contenders(healthPort)
+	skip := map[string]bool{}
 	if pm2Runtime() == "" {
 		fmt.Fprintln(os.Stderr, "bench: pm2-runtime not found (npm install --prefix bench/pm2 pm2); skipping it")
-		var keep []contender
-		for _, c := range cs {
-			if c.name != "pm2-runtime" {
-				keep = append(keep, c)
-			}
-		}
-		cs = keep
+		skip["pm2-runtime"] = true
 	}
+	if floorBin, err = buildFloor(tmp); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: go-floor: %v; skipping it\n", err)
+		skip["go-floor"] = true
+	}
+	var keep []contender
+	for _, c := range cs {
+		if !skip[c.name] {
+			keep = append(keep, c)
+		}
+	}
+	cs = keep
 
 	fmt.Printf("## Entrypoints compared\n\n")
 	fmt.Printf("Machine: %s, %d CPUs; %s; node %s; %s. Contenders interleaved (A B A B ...), %d runs each.\n",
@@ -303,6 +326,12 @@ func main() {
 				float64((median(l.stop)-median(ti.stop)).Microseconds())/1000)
 			if pm != nil && len(pm.ready) > 0 {
 				fmt.Printf(" launcher / pm2-runtime: start→ready %.3f.", float64(median(l.ready))/float64(median(pm.ready)))
+			}
+			if f := results[a.name]["go-floor"]; f != nil && len(f.ready) > 0 {
+				fmt.Printf(" go-floor − tini (the Go runtime's share): start→ready %+.1f ms (ratio %.3f), stop %+.1f ms; launcher − go-floor (the launcher's own share): %+.1f ms, stop %+.1f ms.",
+					float64((median(f.ready)-median(ti.ready)).Microseconds())/1000, float64(median(f.ready))/float64(median(ti.ready)),
+					float64((median(f.stop)-median(ti.stop)).Microseconds())/1000,
+					float64((median(l.ready)-median(f.ready)).Microseconds())/1000, float64((median(l.stop)-median(f.stop)).Microseconds())/1000)
 			}
 			fmt.Printf("\n\n")
 		}
@@ -554,6 +583,8 @@ func imageSize(name string) string {
 		return mb(dirSize(filepath.Join(repo, "bench/pm2/node_modules"))) + " (node_modules)"
 	case "launcher", "launcher-sequential", longRun:
 		return mb(fileSize(filepath.Join(repo, "bin/launcher"))) + " (static)"
+	case "go-floor":
+		return mb(fileSize(floorBin)) + " (static)"
 	}
 	return "?"
 }
