@@ -18,7 +18,7 @@ type monitors struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	readyOnce sync.Once
-	isReady   chan struct{}      // closed once the loop took the child as ready
+	isReady   chan struct{}      // closed once the child's start is over (readied)
 	stopURL   context.CancelFunc // ends the URL readiness probe
 }
 
@@ -37,19 +37,19 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		// Readiness is the first of the URL answering 2xx and the child's
 		// process.send('ready'); with neither, the spawn itself.
 		if s.probe == nil && c.ipc == nil {
-			send(childEvent{ready: "spawn"})
+			send(childEvent{ready: readyAtSpawn})
 		}
 	})
 	if c.ipc != nil {
 		ipc := c.ipc
-		m.run(func() { ipc.serve(ctx, func() { send(childEvent{ready: "ipc"}) }) })
+		m.run(func() { ipc.serve(ctx, func() { send(childEvent{ready: readyByIPC}) }) })
 	}
 	if s.probe != nil {
 		urlCtx, stopURL := context.WithCancel(ctx)
 		m.stopURL = stopURL
 		m.run(func() {
 			if s.probe.WaitReady(urlCtx) == nil {
-				send(childEvent{ready: "url"})
+				send(childEvent{ready: readyByURL})
 			}
 		})
 		m.run(func() {
@@ -74,8 +74,10 @@ func (m *monitors) run(f func()) {
 	go func() { defer m.wg.Done(); f() }()
 }
 
-// readied tells the monitors that the loop took the child as ready: the
-// URL probe ends, liveness begins.
+// readied tells the monitors that the child's start is over (the loop took
+// it as ready by URL or IPC, or a sample interval passed since it was ready
+// at the spawn): the URL probe ends, liveness begins, the first sample is
+// taken.
 func (m *monitors) readied() {
 	m.readyOnce.Do(func() {
 		m.stopURL()
@@ -132,17 +134,18 @@ func (s *Supervisor) sample(ctx context.Context, c *Child, readied <-chan struct
 	strikes := 0
 	limit := uint64(s.cfg.MemoryLimit)
 	for {
-		// The first sample when the child is ready (or after one interval,
-		// if that comes first): at the spawn it would only compete with
-		// node's start for the CPU, and a person who runs `launcher status`
-		// once the add-on is up should not read "unknown" memory.
+		// The first sample when the child's start is over (or after one
+		// interval, if that comes first): at the spawn it would only compete
+		// with node's start for the CPU, and a person who runs `launcher
+		// status` once the add-on is up should not read "unknown" memory.
+		// After the first, the interval alone.
 		select {
 		case <-ctx.Done():
 			return
 		case <-readied:
-			readied = nil
 		case <-t.C:
 		}
+		readied = nil
 		if ps, err := s.Sampler.Process(c.PID); err == nil {
 			// Read here, off the supervision loop, which only publishes.
 			send(childEvent{sample: &ps, host: s.Sampler.Host()})
