@@ -59,10 +59,11 @@ var repo, _ = os.Getwd()
 // floorBin is bench/floor, built into the run's temporary folder.
 var floorBin string
 
-// buildFloor builds bench/floor into dir, or says why it could not.
-func buildFloor(dir string) (string, error) {
-	bin := filepath.Join(dir, "floor")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./bench/floor")
+// buildStatic builds ./bench/<name> into dir as the launcher is built
+// (static, stripped), or says why it could not.
+func buildStatic(dir, name string) (string, error) {
+	bin := filepath.Join(dir, name)
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./bench/"+name)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%v\n%s", err, out)
@@ -267,7 +268,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: pm2-runtime not found (npm install --prefix bench/pm2 pm2); skipping it")
 		skip["pm2-runtime"] = true
 	}
-	if floorBin, err = buildFloor(tmp); err != nil {
+	if floorBin, err = buildStatic(tmp, "floor"); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: go-floor: %v; skipping it\n", err)
 		skip["go-floor"] = true
 	}
@@ -758,11 +759,9 @@ func zombies(pid int) int {
 // (a static binary that imports the same packages and exits) and /bin/true,
 // interleaved, and prints the medians and the ratio.
 func selfStart(tmp string) {
-	base := filepath.Join(tmp, "baseline")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", base, "./bench/baseline")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: baseline: %v\n%s", err, out)
+	base, err := buildStatic(tmp, "baseline")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: baseline: %v\n", err)
 		return
 	}
 	cmds := []struct {
