@@ -286,6 +286,22 @@ func TestWriteStatus(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "recalled") {
+		t.Errorf("a preflight that checked shows as recalled:\n%s", out)
+	}
+
+	// A preflight recalled from its record says so, and since when.
+	store.Update(func(s *launcher.Snapshot) {
+		p := *s.Preflight
+		p.Recorded = time.Date(2026, 12, 1, 8, 0, 0, 0, time.Local)
+		s.Preflight = &p
+	})
+	buf.Reset()
+	snap = StatusOf(store)
+	WriteStatus(&buf, &snap, false)
+	if out := buf.String(); !strings.Contains(out, "recalled: unchanged since they ran at 2026-12-01 08:00:00") {
+		t.Errorf("status does not say the preflight was recalled:\n%s", out)
+	}
 }
 
 // Values carry no float noise: CPU time summed from clock ticks is whole

@@ -110,9 +110,13 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 		}
 	}
 	if p := s.Preflight; p != nil {
-		if p.OK {
+		switch {
+		case p.OK && !p.Recorded.IsZero():
+			fmt.Fprintf(w, "preflight passed (%d checks, %.1f ms, recalled: unchanged since they ran at %s)\n",
+				len(p.Checks), p.DurationMS, p.Recorded.Local().Format("2006-01-02 15:04:05"))
+		case p.OK:
 			fmt.Fprintf(w, "preflight passed (%d checks, %.1f ms)\n", len(p.Checks), p.DurationMS)
-		} else {
+		default:
 			fmt.Fprintln(w, "preflight FAILED")
 		}
 		for _, c := range p.Checks {

@@ -53,8 +53,9 @@ type Supervisor struct {
 	// would end the process with the runtime's default).
 	MainThread bool
 
-	probe *ReadyProbe // nil without LAUNCHER_READY_URL
-	name  string      // "node", or the command's base name
+	probe  *ReadyProbe // nil without LAUNCHER_READY_URL
+	record *recordFile // the preflight's record between starts
+	name   string      // "node", or the command's base name
 	// Stop signals have a channel of their own, which the loop reads in
 	// every phase: a flood of forwarded signals can fill sigs (and the
 	// runtime drops what does not fit), never stops.
@@ -103,6 +104,7 @@ func NewSupervisor(cfg *config.Config, spec ChildSpec, reaper *Reaper, store *St
 	if cfg.ReadyURL != "" {
 		s.probe = NewReadyProbe(cfg.ReadyURL)
 	}
+	s.record = &recordFile{path: cfg.PreflightRecord, log: s.log}
 	return s
 }
 
@@ -316,7 +318,13 @@ func (m *machine) startPreflight(ctx context.Context) {
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	m.preflight = cancel
-	go func() { m.preflightDone <- pf.Run(pctx) }()
+	done, record := m.preflightDone, m.s.record
+	go func() {
+		pf.Record = record.load()
+		r := pf.Run(pctx)
+		done <- r
+		record.keep(r.Record()) // beside the app's start: only after a preflight that checked
+	}()
 }
 
 // startGated starts node behind the gate (gate.go), so that node's own
@@ -396,6 +404,9 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 		m.dropGated()
 	}
 	if r != nil {
+		if r.Stale != "" {
+			m.s.log.Debug().Msgf("preflight record not used: %s", r.Stale)
+		}
 		m.s.publishPreflight(r)
 		switch {
 		case r.Transient():
@@ -413,6 +424,9 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 		beside := ""
 		if m.gated != nil {
 			beside = fmt.Sprintf(", beside %s's own start", m.s.name)
+		}
+		if !r.Recorded.IsZero() {
+			beside = fmt.Sprintf("%s, recalled: nothing they read changed since they ran at %s", beside, r.Recorded.Format(time.RFC3339))
 		}
 		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)
 	}

@@ -218,6 +218,9 @@ func launch(t *testing.T, o launchOpts) *launched {
 		"LAUNCHER_TEST_ROLE=launcher",
 		"LAUNCHER_OPTIONS_FILE="+filepath.Join(t.TempDir(), "options.json"),
 		"LAUNCHER_HEALTH_ADDR=off",
+		// On, as in the add-on, but each launch's own: a test that wants
+		// one start to recall another's sets it.
+		"LAUNCHER_PREFLIGHT_RECORD="+filepath.Join(t.TempDir(), "preflight.json"),
 		"LAUNCHER_LOG_LEVEL=debug",
 		"NO_COLOR=1",
 		// The race runtime sleeps 1 s at exit by default; timings here are the launcher's.

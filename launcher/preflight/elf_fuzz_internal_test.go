@@ -17,7 +17,7 @@ func FuzzInspectELF(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		e, err := openELF(path)
+		e, err := openELF(nil, path)
 		if err != nil {
 			return
 		}

@@ -38,7 +38,7 @@ func TestLookup_FindsWhatTheSymbolTableHolds(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for _, path := range files {
-		e, err := openELF(path)
+		e, err := openELF(nil, path)
 		if err != nil {
 			t.Logf("skip %s: %v", path, err)
 			continue

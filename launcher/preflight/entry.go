@@ -3,7 +3,6 @@ package preflight
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -16,16 +15,16 @@ import (
 var entryExtensions = []string{".js", ".json", ".node"}
 
 // resolveEntry finds the file node would run for entry, and where it looked.
-func resolveEntry(appDir, entry string) (string, []string, error) {
+func resolveEntry(fsys *files, appDir, entry string) (string, []string, error) {
 	path := entry
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(appDir, entry)
 	}
 	var tried []string
-	if found, err := resolveFile(path, &tried); found != "" || err != nil {
+	if found, err := resolveFile(fsys, path, &tried); found != "" || err != nil {
 		return found, tried, err
 	}
-	if found, err := resolveFolder(path, &tried, 0); found != "" || err != nil {
+	if found, err := resolveFolder(fsys, path, &tried, 0); found != "" || err != nil {
 		return found, tried, err
 	}
 	return path, tried, fs.ErrNotExist
@@ -33,13 +32,13 @@ func resolveEntry(appDir, entry string) (string, []string, error) {
 
 // resolveFile tries path and path with each extension. A path that exists
 // but is not a regular file is an error, not a miss, except a folder.
-func resolveFile(path string, tried *[]string) (string, error) {
+func resolveFile(fsys *files, path string, tried *[]string) (string, error) {
 	for _, p := range append([]string{path}, withExtensions(path)...) {
 		*tried = append(*tried, p)
-		st, err := os.Stat(p)
+		st, err := fsys.stat(p)
 		switch {
 		case err == nil && st.Mode().IsRegular():
-			f, _, err := openRegular(p) // readable, and not swapped for a FIFO
+			f, _, err := fsys.open(p) // readable, and not swapped for a FIFO
 			if err != nil {
 				return p, err
 			}
@@ -64,30 +63,30 @@ func withExtensions(path string) []string {
 
 // resolveFolder resolves path as a folder: its package.json main, else
 // its index.
-func resolveFolder(dir string, tried *[]string, depth int) (string, error) {
-	st, err := os.Stat(dir)
+func resolveFolder(fsys *files, dir string, tried *[]string, depth int) (string, error) {
+	st, err := fsys.stat(dir)
 	if err != nil || !st.IsDir() || depth > 4 {
 		return "", nil
 	}
-	if pj, err := readPackageJSON(dir); err == nil && pj.Main != "" {
+	if pj, err := readPackageJSON(fsys, dir); err == nil && pj.Main != "" {
 		main := filepath.Join(dir, pj.Main)
-		if found, err := resolveFile(main, tried); found != "" || err != nil {
+		if found, err := resolveFile(fsys, main, tried); found != "" || err != nil {
 			return found, err
 		}
-		if found, err := resolveFolder(main, tried, depth+1); found != "" || err != nil {
+		if found, err := resolveFolder(fsys, main, tried, depth+1); found != "" || err != nil {
 			return found, err
 		}
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return filepath.Join(dir, "package.json"), err
 	}
-	return resolveFile(filepath.Join(dir, "index"), tried)
+	return resolveFile(fsys, filepath.Join(dir, "index"), tried)
 }
 
 // resolveModule resolves what `require(spec)` from the app folder loads:
 // a path (./x, /x) as the entry is resolved, else a package by its name.
-func resolveModule(appDir, spec string) (string, []string, error) {
+func resolveModule(fsys *files, appDir, spec string) (string, []string, error) {
 	if strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../") || filepath.IsAbs(spec) {
-		return resolveEntry(appDir, spec)
+		return resolveEntry(fsys, appDir, spec)
 	}
 	name := spec
 	if parts := strings.SplitN(spec, "/", 3); strings.HasPrefix(spec, "@") && len(parts) >= 2 {
@@ -95,7 +94,7 @@ func resolveModule(appDir, spec string) (string, []string, error) {
 	} else {
 		name = parts[0]
 	}
-	dir, tried, err := resolvePackage(appDir, name)
+	dir, tried, err := resolvePackage(fsys, appDir, name)
 	if err != nil {
 		return "", tried, err
 	}

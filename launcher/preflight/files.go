@@ -1,33 +1,18 @@
 package preflight
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
-
-// openRegular opens a file the checks read, refusing without blocking
-// anything that is not a regular file: opening a FIFO for reading waits for
-// a writer, and a device may never answer. O_NONBLOCK makes the open itself
-// return at once; for a regular file it changes nothing.
-func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: notRegular(st.Mode())}
-	}
-	return f, st, nil
-}
 
 // notRegularError is a path that is a folder, FIFO, device or socket where
 // a file must be.
@@ -54,7 +39,7 @@ func notRegular(m fs.FileMode) error {
 // root: each component in turn, a symlink's target resolved inside the root
 // too (an absolute target starts again from the root, never from this
 // machine's /), as the container would see it. With root "" or "/", p.
-func resolveIn(root, p string) string {
+func resolveIn(fsys *files, root, p string) string {
 	if root == "" || root == "/" {
 		return p
 	}
@@ -71,7 +56,7 @@ func resolveIn(root, p string) string {
 			continue
 		}
 		next := filepath.Join(cur, part)
-		target, err := os.Readlink(filepath.Join(root, next))
+		target, err := fsys.readlink(filepath.Join(root, next))
 		if err != nil { // not a link, or not there: taken as it is
 			cur = next
 			continue
@@ -95,7 +80,7 @@ const imagePATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 // lookPathIn finds name as the image's shell would: a path as it is, else
 // in the image's PATH. It returns the path inside the image and where this
 // process reaches it.
-func lookPathIn(root, name string) (path, host string, err error) {
+func lookPathIn(fsys *files, root, name string) (path, host string, err error) {
 	var candidates []string
 	if strings.ContainsRune(name, '/') {
 		candidates = []string{name}
@@ -105,10 +90,190 @@ func lookPathIn(root, name string) (path, host string, err error) {
 		}
 	}
 	for _, c := range candidates {
-		h := resolveIn(root, c)
-		if st, err := os.Stat(h); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+		h := resolveIn(fsys, root, c)
+		if st, err := fsys.stat(h); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			return c, h, nil
 		}
 	}
 	return "", "", fs.ErrNotExist
+}
+
+// files is the checks' one way to the filesystem: every open, listing,
+// lookup (a failed one too), symlink and PATH search goes through it, and
+// nothing else in the package touches a file (TestFiles_TheOnlyWayToTheDisk
+// holds that). When noting, it keeps what each access saw, so that a later
+// start can tell whether anything the report was made of has changed
+// (record.go). A nil *files reads without noting.
+type files struct {
+	mu   sync.Mutex
+	seen map[access]string
+}
+
+// access is one way the checks looked at a path. Each op is observed again
+// by a cheap call that changes whenever what the checks learned could have:
+//
+//	stat         the file's identity, or the error (a failed lookup)
+//	file         read: the identity of what was opened (content changes ctime)
+//	dir          listed: the folder's identity (an entry added, removed or
+//	             renamed changes its mtime)
+//	link, real   a symlink's target; a path with every symlink resolved
+//	glob, path   a pattern's matches; a command's place in PATH
+type access struct{ Op, Path string }
+
+func noting() *files { return &files{seen: map[access]string{}} }
+
+func (fsys *files) note(op, path, seen string) {
+	if fsys == nil {
+		return
+	}
+	fsys.mu.Lock()
+	fsys.seen[access{op, path}] = seen
+	fsys.mu.Unlock()
+}
+
+// identity is what a file's metadata says of its content: the inode, size,
+// mode and owner, and the modification and change times, which the kernel
+// moves on every write, rename, chmod or chown. Not the device: overlayfs
+// gives each container's mount its own, and the inode is the layer's file's.
+func identity(st fs.FileInfo) string {
+	s, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "?"
+	}
+	return fmt.Sprintf("%o ino %d size %d uid %d gid %d m %d.%09d c %d.%09d", st.Mode(), s.Ino, s.Size, s.Uid, s.Gid,
+		s.Mtim.Sec, s.Mtim.Nsec, s.Ctim.Sec, s.Ctim.Nsec)
+}
+
+// failure is what a failed access saw, by its errno alone (the message
+// names the path, which the access already does).
+func failure(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return "error " + errno.Error()
+	}
+	return "error " + err.Error()
+}
+
+func statSeen(st fs.FileInfo, err error) string {
+	if err != nil {
+		return failure(err)
+	}
+	return identity(st)
+}
+
+func (fsys *files) stat(path string) (fs.FileInfo, error) {
+	st, err := os.Stat(path)
+	fsys.note("stat", path, statSeen(st, err))
+	return st, err
+}
+
+// open opens a file the checks read, refusing without blocking anything
+// that is not a regular file: opening a FIFO for reading waits for a
+// writer, and a device may never answer. O_NONBLOCK makes the open itself
+// return at once; for a regular file it changes nothing.
+func (fsys *files) open(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		fsys.note("file", path, failure(err))
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	fsys.note("file", path, statSeen(st, err))
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: notRegular(st.Mode())}
+	}
+	return f, st, nil
+}
+
+// readFile reads a whole file, at most max bytes (larger is an error).
+func (fsys *files) readFile(path string, max int64) ([]byte, error) {
+	f, st, err := fsys.open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	b := make([]byte, st.Size())
+	n, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF { // shrunk while read: what was there
+		err = nil
+	}
+	return b[:n], err
+}
+
+// readDir lists a folder in name order. The folder's identity is taken
+// before the listing, so an entry added meanwhile shows as a change later.
+func (fsys *files) readDir(path string) ([]os.DirEntry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		fsys.note("dir", path, failure(err))
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	fsys.note("dir", path, statSeen(st, err))
+	if err != nil {
+		return nil, err
+	}
+	list, err := f.ReadDir(-1)
+	sort.Slice(list, func(i, j int) bool { return list[i].Name() < list[j].Name() })
+	return list, err
+}
+
+func (fsys *files) readlink(path string) (string, error) {
+	target, err := os.Readlink(path)
+	fsys.note("link", path, result(target, err))
+	return target, err
+}
+
+func (fsys *files) evalSymlinks(path string) (string, error) {
+	real, err := filepath.EvalSymlinks(path)
+	fsys.note("real", path, result(real, err))
+	return real, err
+}
+
+func (fsys *files) glob(pattern string) ([]string, error) {
+	matches, err := filepath.Glob(pattern)
+	fsys.note("glob", pattern, result(strings.Join(matches, "\x00"), err))
+	return matches, err
+}
+
+func (fsys *files) lookPath(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	fsys.note("path", name, result(path, err))
+	return path, err
+}
+
+func result(s string, err error) string {
+	if err != nil {
+		return failure(err)
+	}
+	return "= " + s
+}
+
+// observe looks at an access again, without noting, and returns what it
+// sees now, in the form the access noted; false for an op it does not know.
+func observe(a access) (string, bool) {
+	var fsys *files
+	switch a.Op {
+	case "stat", "file", "dir":
+		return statSeen(os.Stat(a.Path)), true
+	case "link":
+		return result(fsys.readlink(a.Path)), true
+	case "real":
+		return result(fsys.evalSymlinks(a.Path)), true
+	case "glob":
+		m, err := fsys.glob(a.Path)
+		return result(strings.Join(m, "\x00"), err), true
+	case "path":
+		return result(fsys.lookPath(a.Path)), true
+	}
+	return "", false
 }

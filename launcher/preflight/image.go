@@ -100,7 +100,7 @@ var upstreamVersion = lazy(`^(?:\d+:)?(\d+\.\d+\.\d+)`)
 
 // nodeFromDB is node's version by the image's package database: Alpine's
 // nodejs (or nodejs-current), Debian's nodejs or libnode<ABI>.
-func nodeFromDB(root string) (version, from string) {
+func nodeFromDB(fsys *files, root string) (version, from string) {
 	for _, db := range []struct {
 		path  string
 		dpkg  bool
@@ -109,7 +109,7 @@ func nodeFromDB(root string) (version, from string) {
 		{"/lib/apk/db/installed", false, []string{"nodejs", "nodejs-current"}},
 		{"/var/lib/dpkg/status", true, []string{"nodejs", "libnode115", "libnode108", "libnode127", "libnode137"}},
 	} {
-		f, _, err := openRegular(resolveIn(root, db.path))
+		f, _, err := fsys.open(resolveIn(fsys, root, db.path))
 		if err != nil {
 			continue
 		}
@@ -154,7 +154,7 @@ func nodeFromFiles(scope []*loadedLib) (version, from string) {
 // imageVersion fills node's version, ABI and Node-API level without
 // running it.
 func (p *Preflight) imageVersion(n *NodeInfo) error {
-	version, from := nodeFromDB(p.Image)
+	version, from := nodeFromDB(p.fsys, p.Image)
 	if version == "" {
 		version, from = nodeFromFiles(n.scope)
 	}

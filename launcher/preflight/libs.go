@@ -14,7 +14,12 @@ import (
 // libResolver finds shared libraries the way the runtime's dynamic loader
 // will (docs/NATIVE.md §4), for node's libc family. Paths are inside the
 // container; root prefixes them on this filesystem (tests build one).
+// maxLoaderConf caps a loader configuration file read; real ones are a
+// few lines.
+const maxLoaderConf = 1 << 20
+
 type libResolver struct {
+	fsys          *files
 	root          string
 	libc          string // musl or glibc
 	class         elf.Class
@@ -25,8 +30,8 @@ type libResolver struct {
 	short         *atomic.Bool // set when an open failed for a shortage of descriptors or memory; may be nil
 }
 
-func newLibResolver(root, libc string, class elf.Class, machine elf.Machine, ldLibraryPath string) *libResolver {
-	r := &libResolver{root: root, libc: libc, class: class, machine: machine, opened: map[string]*elfFile{}}
+func newLibResolver(fsys *files, root, libc string, class elf.Class, machine elf.Machine, ldLibraryPath string) *libResolver {
+	r := &libResolver{fsys: fsys, root: root, libc: libc, class: class, machine: machine, opened: map[string]*elfFile{}}
 	for _, d := range strings.Split(ldLibraryPath, ":") {
 		if d != "" {
 			r.ldLibraryPath = append(r.ldLibraryPath, d)
@@ -42,7 +47,7 @@ func newLibResolver(root, libc string, class elf.Class, machine elf.Machine, ldL
 
 // host is where this process reaches the container's path p: inside the
 // root, symlinks resolved inside it too.
-func (r *libResolver) host(p string) string { return resolveIn(r.root, p) }
+func (r *libResolver) host(p string) string { return resolveIn(r.fsys, r.root, p) }
 
 // muslArch is the <arch> of /etc/ld-musl-<arch>.path and ld-musl-<arch>.so.1.
 func muslArch(m elf.Machine) string {
@@ -60,7 +65,7 @@ func muslArch(m elf.Machine) string {
 }
 
 func (r *libResolver) muslPath() []string {
-	b, err := os.ReadFile(r.host("/etc/ld-musl-" + muslArch(r.machine) + ".path"))
+	b, err := r.fsys.readFile(r.host("/etc/ld-musl-"+muslArch(r.machine)+".path"), maxLoaderConf)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return []string{"/lib", "/usr/local/lib", "/usr/lib"}
@@ -84,7 +89,7 @@ func glibcDefaults(m elf.Machine) []string {
 
 // ldSoConf expands ld.so.conf and its include lines into directories.
 func (r *libResolver) ldSoConf(path string, depth int) []string {
-	b, err := os.ReadFile(r.host(path))
+	b, err := r.fsys.readFile(r.host(path), maxLoaderConf)
 	if err != nil || depth > 8 {
 		return nil
 	}
@@ -94,7 +99,7 @@ func (r *libResolver) ldSoConf(path string, depth int) []string {
 		if !strings.HasPrefix(pattern, "/") {
 			pattern = filepath.Join(filepath.Dir(path), pattern)
 		}
-		matches, _ := filepath.Glob(r.host(pattern))
+		matches, _ := r.fsys.glob(r.host(pattern))
 		for _, m := range matches {
 			rel, _ := filepath.Rel(r.root, m)
 			dirs = append(dirs, r.ldSoConf("/"+rel, depth+1)...)
@@ -202,7 +207,7 @@ func (r *libResolver) resolve(name string, chain []*loadedLib) (*loadedLib, erro
 			continue
 		}
 		p := filepath.Join(d, name)
-		if _, err := os.Stat(r.host(p)); err != nil {
+		if _, err := r.fsys.stat(r.host(p)); err != nil {
 			continue
 		}
 		lib, err := r.open(name, p)
@@ -231,7 +236,7 @@ func (r *libResolver) open(name, p string) (*loadedLib, error) {
 	e, ok := r.opened[p]
 	if !ok {
 		var err error
-		if e, err = openELF(r.host(p)); err != nil {
+		if e, err = openELF(r.fsys, r.host(p)); err != nil {
 			return nil, err
 		}
 		r.opened[p] = e

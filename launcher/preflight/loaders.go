@@ -75,8 +75,8 @@ type packageJSON struct {
 // maxPackageJSON caps a package.json read; real ones are a few KiB.
 const maxPackageJSON = 4 << 20
 
-func readPackageJSON(dir string) (*packageJSON, error) {
-	f, _, err := openRegular(filepath.Join(dir, "package.json"))
+func readPackageJSON(fsys *files, dir string) (*packageJSON, error) {
+	f, _, err := fsys.open(filepath.Join(dir, "package.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -108,14 +108,14 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 
 // resolvePackage finds the folder of package name as require() would from
 // dir: dir/node_modules/name, then each parent's node_modules.
-func resolvePackage(dir, name string) (string, []string, error) {
+func resolvePackage(fsys *files, dir, name string) (string, []string, error) {
 	var tried []string
 	for d := dir; ; d = filepath.Dir(d) {
 		if filepath.Base(d) != "node_modules" {
 			p := filepath.Join(d, "node_modules", name)
 			tried = append(tried, p)
-			if st, err := os.Stat(filepath.Join(p, "package.json")); err == nil && st.Mode().IsRegular() {
-				if real, err := filepath.EvalSymlinks(p); err == nil {
+			if st, err := fsys.stat(filepath.Join(p, "package.json")); err == nil && st.Mode().IsRegular() {
+				if real, err := fsys.evalSymlinks(p); err == nil {
 					p = real
 				}
 				return p, tried, nil
@@ -137,7 +137,7 @@ type pick struct {
 
 // pickBinary chooses the .node file that the package's loader would load
 // on this platform. A package that is not native returns an empty pick.
-func pickBinary(dir string, pj *packageJSON, entries []os.DirEntry, pf platform) pick {
+func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry, pf platform) pick {
 	has := func(name string) bool {
 		for _, e := range entries {
 			if e.Name() == name {
@@ -148,13 +148,13 @@ func pickBinary(dir string, pj *packageJSON, entries []os.DirEntry, pf platform)
 	}
 	switch {
 	case pj.Binary != nil && pj.Binary.ModulePath != "":
-		return pickNodePreGyp(dir, pj, pf)
+		return pickNodePreGyp(fsys, dir, pj, pf)
 	case pj.Dependencies["node-gyp-build"] != "" || has("prebuilds"):
-		return pickNodeGypBuild(dir, pf)
+		return pickNodeGypBuild(fsys, dir, pf)
 	case pj.Dependencies["bindings"] != "":
-		return pickBindings(dir, pj, pf)
+		return pickBindings(fsys, dir, pj, pf)
 	case has("binding.gyp") || pj.Gypfile:
-		if p := firstNode(filepath.Join(dir, "build", "Release")); p != "" {
+		if p := firstNode(fsys, filepath.Join(dir, "build", "Release")); p != "" {
 			return pick{Path: p, Loader: "build/Release"}
 		}
 		return pick{Loader: "build/Release", Looked: []string{filepath.Join(dir, "build", "Release")}}
@@ -162,9 +162,9 @@ func pickBinary(dir string, pj *packageJSON, entries []os.DirEntry, pf platform)
 	// Per-platform packages (napi-rs, @img/sharp-linux-x64, ...) ship their
 	// binary at the top or in lib/; their parent loads the one whose os,
 	// cpu and libc fields match, so skip the others.
-	if p := firstNode(dir); p != "" || platformPackage(filepath.Base(dir)) {
+	if p := firstNode(fsys, dir); p != "" || platformPackage(filepath.Base(dir)) {
 		if p == "" {
-			p = firstNode(filepath.Join(dir, "lib"))
+			p = firstNode(fsys, filepath.Join(dir, "lib"))
 		}
 		if p == "" || !matchesField(pj.OS, "linux") || !matchesField(pj.CPU, pf.Arch) || !matchesField(pj.Libc, pf.Libc) {
 			return pick{}
@@ -200,8 +200,8 @@ func matchesField(list []string, v string) bool {
 
 // firstNode is the first *.node in dir, in name order, as node-gyp-build's
 // getFirst and a plain build/Release require find it.
-func firstNode(dir string) string {
-	entries, err := os.ReadDir(dir)
+func firstNode(fsys *files, dir string) string {
+	entries, err := fsys.readDir(dir)
 	if err != nil {
 		return ""
 	}
@@ -230,15 +230,15 @@ func (pf platform) ngbLibc() string {
 // pickNodeGypBuild follows node-gyp-build 4.8: the first *.node in
 // build/Release, then build/Debug, with no ABI check; then
 // prebuilds/<platform>-<arch> by its tag rules.
-func pickNodeGypBuild(dir string, pf platform) pick {
+func pickNodeGypBuild(fsys *files, dir string, pf platform) pick {
 	looked := []string{filepath.Join(dir, "build", "Release"), filepath.Join(dir, "build", "Debug")}
 	for _, d := range looked {
-		if p := firstNode(d); p != "" {
+		if p := firstNode(fsys, d); p != "" {
 			return pick{Path: p, Loader: "node-gyp-build"}
 		}
 	}
 	prebuilds := filepath.Join(dir, "prebuilds")
-	entries, _ := os.ReadDir(prebuilds)
+	entries, _ := fsys.readDir(prebuilds)
 	var tuple string
 	best := 1 << 30
 	for _, e := range entries {
@@ -257,7 +257,7 @@ func pickNodeGypBuild(dir string, pf platform) pick {
 	if tuple == "" {
 		return pick{Loader: "node-gyp-build", Looked: looked}
 	}
-	files, _ := os.ReadDir(filepath.Join(prebuilds, tuple))
+	files, _ := fsys.readDir(filepath.Join(prebuilds, tuple))
 	type tags struct {
 		file                         string
 		runtime, abi, uv, armv, libc string
@@ -324,10 +324,10 @@ var bindingsCall = lazy(`bindings\(\s*(?:\{[^}]*?bindings\s*:\s*)?['"]([^'"]+)['
 
 // pickBindings follows the bindings package: its fixed list of folders,
 // for the file name the package asks for.
-func pickBindings(dir string, pj *packageJSON, pf platform) pick {
-	name := bindingsName(dir, pj)
+func pickBindings(fsys *files, dir string, pj *packageJSON, pf platform) pick {
+	name := bindingsName(fsys, dir, pj)
 	if name == "" {
-		if p := firstNode(filepath.Join(dir, "build", "Release")); p != "" {
+		if p := firstNode(fsys, filepath.Join(dir, "build", "Release")); p != "" {
 			return pick{Path: p, Loader: "bindings"}
 		}
 		return pick{Loader: "bindings", Looked: []string{filepath.Join(dir, "build", "Release")}}
@@ -346,7 +346,7 @@ func pickBindings(dir string, pj *packageJSON, pf platform) pick {
 	} {
 		p := filepath.Join(append(append([]string{dir}, parts...), name)...)
 		looked = append(looked, p)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		if st, err := fsys.stat(p); err == nil && st.Mode().IsRegular() {
 			return pick{Path: p, Loader: "bindings"}
 		}
 	}
@@ -356,28 +356,28 @@ func pickBindings(dir string, pj *packageJSON, pf platform) pick {
 // bindingsName finds the name a package passes to bindings(): it reads the
 // package's main script and lib/*.js, then falls back to binding.gyp's
 // first target_name.
-func bindingsName(dir string, pj *packageJSON) string {
+func bindingsName(fsys *files, dir string, pj *packageJSON) string {
 	files := []string{}
 	if pj.Main != "" {
 		files = append(files, filepath.Join(dir, pj.Main), filepath.Join(dir, pj.Main+".js"))
 	}
 	files = append(files, filepath.Join(dir, "index.js"))
-	if lib, err := filepath.Glob(filepath.Join(dir, "lib", "*.js")); err == nil {
+	if lib, err := fsys.glob(filepath.Join(dir, "lib", "*.js")); err == nil {
 		files = append(files, lib...)
 	}
 	for i, f := range files {
 		if i > 40 {
 			break
 		}
-		b, err := os.ReadFile(f)
-		if err != nil || len(b) > 1<<20 {
+		b, err := fsys.readFile(f, 1<<20)
+		if err != nil {
 			continue
 		}
 		if m := bindingsCall.get().FindSubmatch(b); m != nil {
 			return string(m[1])
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "binding.gyp")); err == nil {
+	if b, err := fsys.readFile(filepath.Join(dir, "binding.gyp"), 1<<20); err == nil {
 		if m := regexp.MustCompile(`['"]target_name['"]\s*:\s*['"]([^'"]+)['"]`).FindSubmatch(b); m != nil {
 			return string(m[1])
 		}
@@ -386,7 +386,7 @@ func bindingsName(dir string, pj *packageJSON) string {
 }
 
 // pickNodePreGyp evaluates package.json's binary.module_path template.
-func pickNodePreGyp(dir string, pj *packageJSON, pf platform) pick {
+func pickNodePreGyp(fsys *files, dir string, pj *packageJSON, pf platform) pick {
 	napiBuild := 0
 	for _, v := range pj.Binary.NAPIVersions {
 		if v <= pf.napi() && v > napiBuild {
@@ -401,7 +401,7 @@ func pickNodePreGyp(dir string, pj *packageJSON, pf platform) pick {
 		"{node_napi_label}", map[bool]string{true: "napi-v" + strconv.Itoa(napiBuild), false: fmt.Sprintf("node-v%d", pf.abi())}[napiBuild > 0],
 	)
 	p := filepath.Join(dir, r.Replace(pj.Binary.ModulePath), pj.Binary.ModuleName+".node")
-	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+	if st, err := fsys.stat(p); err == nil && st.Mode().IsRegular() {
 		return pick{Path: p, Loader: "node-pre-gyp"}
 	}
 	return pick{Loader: "node-pre-gyp", Looked: []string{p}}
@@ -456,9 +456,9 @@ func (pf platform) npmFlags() string {
 // anyNode is the first .node file inside a package folder that no loader
 // marks (a build/Release without binding.gyp, a bundler's copy), looking a
 // few levels deep and never into node_modules.
-func anyNode(dir string) string {
+func anyNode(fsys *files, dir string) string {
 	for _, sub := range []string{filepath.Join("build", "Release"), "build", "lib", "dist", "bin", "."} {
-		if p := firstNode(filepath.Join(dir, sub)); p != "" {
+		if p := firstNode(fsys, filepath.Join(dir, sub)); p != "" {
 			return p
 		}
 	}

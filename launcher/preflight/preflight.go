@@ -50,6 +50,13 @@ type Report struct {
 	// ENOMEM): then a failure says nothing about the image.
 	Short bool      `json:"short,omitempty"`
 	Node  *NodeInfo `json:"-"`
+	// Recorded, when set, is when the checks that made this report ran:
+	// it was recalled from their record, nothing they read having changed.
+	Recorded time.Time `json:"recorded,omitzero"`
+	// Stale says why an earlier record was not used, when there was one.
+	Stale string `json:"stale,omitempty"`
+
+	record *Record // this report with what it was made of, when it passed
 }
 
 // Transient reports a failed preflight whose failures may come from a
@@ -130,7 +137,13 @@ type Preflight struct {
 	// loader configuration, node's version read from its package database
 	// or node's own files, and nothing is run.
 	Image string
+	// Record, when set, is an earlier passing report and what it was made
+	// of (Report.Record): while the settings, node's own account of itself
+	// and every file the checks read, listed or failed to find are
+	// unchanged, Run returns that report without checking again.
+	Record *Record
 
+	fsys  *files        // the current run's way to the files, noting what it reads
 	app   string        // AppDir as this process reaches it
 	known *NodeVersions // node's answer at the previous Run
 	short atomic.Bool   // a check met a shortage of descriptors, processes or memory
@@ -162,30 +175,47 @@ func (p *Preflight) root() string {
 // names (or the one node gave at the previous start), while node is
 // asked; if node's answer differs, they run again on it. Either way the
 // report is on node's own answer.
+//
+// With a Record whose settings, files and node are unchanged, no check
+// runs: the report is the record's (Report.Recorded says when its checks
+// ran). A report of checks that passed carries its own Record.
 func (p *Preflight) Run(ctx context.Context) *Report {
 	start := time.Now()
 	p.short.Store(false)
+	p.fsys = nil
 	p.app = p.AppDir
 	if p.Image != "" {
 		p.Root = p.Image
-		p.app = resolveIn(p.Image, p.AppDir)
+		p.app = resolveIn(p.fsys, p.Image, p.AppDir)
 	}
-	var r *Report
-	if guess, asked, ok := p.speculate(ctx); ok {
-		r = p.run(ctx, &guess)
-		if answer := <-asked; answer.err != nil {
-			r = p.run(ctx, nil) // the node check reports the failure
-		} else if answer.v != guess {
-			r = p.run(ctx, &answer.v)
+	r, stale := p.recall(ctx)
+	if r == nil {
+		r = p.check(ctx)
+		r.Stale = stale
+		if r.OK && !r.Short && p.fsys != nil {
+			r.record = p.recordOf(r)
 		}
-	} else {
-		r = p.run(ctx, nil)
 	}
 	if r.Node != nil {
 		known := r.Node.versions()
 		p.known = &known
 	}
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return r
+}
+
+// check runs every check on node's answer, starting on a guess at it.
+func (p *Preflight) check(ctx context.Context) *Report {
+	guess, asked, ok := p.speculate(ctx)
+	if !ok {
+		return p.run(ctx, nil)
+	}
+	r := p.run(ctx, &guess)
+	if answer := <-asked; answer.err != nil {
+		r = p.run(ctx, nil) // the node check reports the failure
+	} else if answer.v != guess {
+		r = p.run(ctx, &answer.v)
+	}
 	return r
 }
 
@@ -202,7 +232,7 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 	if p.Image != "" {
 		return NodeVersions{}, nil, false
 	}
-	path, err := exec.LookPath(p.Node)
+	path, err := p.fsys.lookPath(p.Node)
 	if err != nil {
 		return NodeVersions{}, nil, false
 	}
@@ -210,7 +240,7 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 	if p.known != nil {
 		guess = *p.known
 	} else {
-		version, _ := nodeFromDB(p.root())
+		version, _ := nodeFromDB(p.fsys, p.root())
 		var n NodeInfo
 		if version == "" || n.setVersion(version) != nil || n.ABI == 0 {
 			return NodeVersions{}, nil, false
@@ -229,8 +259,13 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 // run runs every check, with node's version preset or asked.
 func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	r := &Report{}
+	p.fsys = nil
+	if p.Image == "" {
+		p.fsys = noting() // what this run reads makes its record
+	}
 	found := make(chan []nativeCandidate, 1)
-	go func() { found <- findNativePackages(filepath.Join(p.app, "node_modules")) }()
+	fsys := p.fsys
+	go func() { found <- findNativePackages(fsys, filepath.Join(p.app, "node_modules")) }()
 	r.Checks = append(r.Checks, p.checkEntry())
 	node, failed := p.inspectNode(ctx, preset)
 	nodeAt := len(r.Checks)
@@ -244,7 +279,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	checked := map[string]bool{}
 	for _, pkg := range p.NativeModules {
 		c, binary := p.checkNative(pkg, node, libs)
-		if real, err := filepath.EvalSymlinks(binary); err == nil {
+		if real, err := p.fsys.evalSymlinks(binary); err == nil {
 			checked[real] = true
 		}
 		r.Checks = append(r.Checks, c)
@@ -273,7 +308,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 
 func (p *Preflight) checkEntry() Check {
 	c := Check{Name: "entry"}
-	path, tried, err := resolveEntry(p.app, p.Entry)
+	path, tried, err := resolveEntry(p.fsys, p.app, p.Entry)
 	if err != nil && p.noteShortage(err) {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s: cannot be checked now: %v", path, describeFileError(err))
@@ -289,18 +324,18 @@ func (p *Preflight) checkEntry() Check {
 			"Or point LAUNCHER_APP_DIR and LAUNCHER_ENTRY at where it is.", path, p.app)
 		return c
 	}
-	if err := p.RunAs.canRead(path); err != nil {
+	if err := p.RunAs.canRead(p.fsys, path); err != nil {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s: %v (node, running as %s, would fail with: EACCES)", path, err, p.RunAs)
 		c.Hint = fmt.Sprintf("Make it readable by %s: `RUN chown -R %s %s` or `chmod -R a+rX %s` in the Dockerfile, or run node as another LAUNCHER_USER.",
 			p.RunAs, p.RunAs.owner(), p.app, p.app)
 		return c
 	}
-	st, _ := os.Stat(path)
+	st, _ := p.fsys.stat(path)
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s (%d bytes)", path, st.Size())
 	for _, pre := range preloads(p.NodeOptions) {
-		if _, _, err := resolveModule(p.app, pre); err != nil {
+		if _, _, err := resolveModule(p.fsys, p.app, pre); err != nil {
 			c.Status = StatusFail
 			c.Detail = fmt.Sprintf("NODE_OPTIONS preloads %q, which does not resolve from %s (node would fail with: Cannot find module '%s' before loading the entry)", pre, p.app, pre)
 			c.Hint = "Install the preloaded module in the image, or remove the --require from NODE_OPTIONS (an option or the Dockerfile's ENV sets it)."
@@ -348,10 +383,10 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 	fail := func(detail, hint string) (*NodeInfo, *Check) {
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
-	path, err := exec.LookPath(p.Node)
+	path, err := p.fsys.lookPath(p.Node)
 	host := path
 	if p.Image != "" {
-		path, host, err = lookPathIn(p.Image, p.Node)
+		path, host, err = lookPathIn(p.fsys, p.Image, p.Node)
 	}
 	if err != nil {
 		where := "PATH (" + os.Getenv("PATH") + ")"
@@ -388,7 +423,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 		}
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
-	if bin, err := openELF(host); err == nil {
+	if bin, err := openELF(p.fsys, host); err == nil {
 		n.bin = bin
 		n.class, n.machine, n.interp = bin.ef.Class, bin.ef.Machine, bin.interp()
 		n.Libc, n.Arch = libcOfInterp(n.interp), archOf(n.machine)
@@ -404,7 +439,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 
 	// Node's own libraries first: without them `node --version` fails too.
 	if n.bin != nil {
-		libs := newLibResolver(p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
+		libs := newLibResolver(p.fsys, p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
 		libs.short = &p.short
 		exe := &loadedLib{Path: path, File: n.bin}
 		loaded, errs := libs.loadTree(exe, nil)
@@ -507,7 +542,7 @@ func nodeCheck(n *NodeInfo) Check {
 
 func (p *Preflight) checkEngines(node *NodeInfo) Check {
 	c := Check{Name: "engines", Status: StatusPass}
-	pj, err := readPackageJSON(p.app)
+	pj, err := readPackageJSON(p.fsys, p.app)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		c.Detail = "no package.json in " + p.app
@@ -548,7 +583,7 @@ func (p *Preflight) platformOf(node *NodeInfo) platform {
 			pf.Libc = node.Libc
 		}
 	}
-	_, err := os.Stat(filepath.Join(p.root(), "etc", "alpine-release"))
+	_, err := p.fsys.stat(filepath.Join(p.root(), "etc", "alpine-release"))
 	pf.Alpine, pf.LibcEnv = err == nil, p.LibcEnv
 	return pf
 }
@@ -557,7 +592,7 @@ func (p *Preflight) platformOf(node *NodeInfo) platform {
 // binary its loader would pick will load here. It returns the binary's path.
 func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (Check, string) {
 	c := Check{Name: "native:" + pkg}
-	dir, tried, err := resolvePackage(p.app, pkg)
+	dir, tried, err := resolvePackage(p.fsys, p.app, pkg)
 	if err != nil {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s does not resolve from %s (node would fail with: Cannot find module '%s'); looked in %s", pkg, p.app, pkg, strings.Join(tried, ", "))
@@ -566,20 +601,20 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 			"If the app no longer uses it, drop it from LAUNCHER_NATIVE_MODULES.", pkg, p.app)
 		return c, ""
 	}
-	pj, err := readPackageJSON(dir)
+	pj, err := readPackageJSON(p.fsys, dir)
 	if err != nil {
 		c.Status, c.Detail = StatusFail, err.Error()
 		c.Hint = fmt.Sprintf("Reinstall it in backend-builder: `npm ci` (or `npm install %s`).", pkg)
 		return c, ""
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, _ := p.fsys.readDir(dir)
 	pf := p.platformOf(node)
-	pk := pickBinary(dir, pj, entries, pf)
+	pk := pickBinary(p.fsys, dir, pj, entries, pf)
 	if pk.Loader == "" {
 		if linux, here := platformVariants(pj, pf); len(linux) > 0 {
 			return p.checkVariant(c, pkg, dir, pj, linux, here, node, libs)
 		}
-		if found := anyNode(dir); found != "" {
+		if found := anyNode(p.fsys, dir); found != "" {
 			pk = pick{Path: found, Loader: "a plain require"}
 		}
 	}
@@ -625,7 +660,7 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 	}
 	var variantDir string
 	for _, name := range here {
-		if d, _, err := resolvePackage(dir, name); err == nil {
+		if d, _, err := resolvePackage(p.fsys, dir, name); err == nil {
 			variantDir = d
 			break
 		}
@@ -633,7 +668,7 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 	if variantDir == "" {
 		var installed []string
 		for _, name := range linux {
-			if _, _, err := resolvePackage(dir, name); err == nil {
+			if _, _, err := resolvePackage(p.fsys, dir, name); err == nil {
 				installed = append(installed, name)
 			}
 		}
@@ -647,14 +682,14 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 		c.Hint = fix
 		return c, ""
 	}
-	vpj, err := readPackageJSON(variantDir)
+	vpj, err := readPackageJSON(p.fsys, variantDir)
 	if err != nil {
 		c.Status, c.Detail, c.Hint = StatusFail, err.Error(), fix
 		return c, ""
 	}
-	found := firstNode(variantDir)
+	found := firstNode(p.fsys, variantDir)
 	if found == "" {
-		found = anyNode(variantDir)
+		found = anyNode(p.fsys, variantDir)
 	}
 	if found == "" {
 		c.Status = StatusFail
@@ -741,12 +776,12 @@ func (v *verdict) hints(pkg string) string {
 // functions, libraries, symbol versions, and with deep every symbol.
 func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, deep bool) verdict {
 	var v verdict
-	if err := p.RunAs.canRead(path); err != nil {
+	if err := p.RunAs.canRead(p.fsys, path); err != nil {
 		v.add(fmt.Sprintf("%v (node runs as %s)", err, p.RunAs),
 			fmt.Sprintf("Make node_modules readable by %s: `RUN chmod -R a+rX node_modules` in the runtime stage.", p.RunAs))
 		return v
 	}
-	e, err := openELF(path)
+	e, err := openELF(p.fsys, path)
 	if errors.Is(err, errNotELF) {
 		v.add("not a Linux binary (from another operating system?)",
 			"The node_modules came from another machine: run `npm ci` inside backend-builder and keep node_modules out of the build context (.dockerignore).")
@@ -988,7 +1023,7 @@ const scanWorkers = 4
 // findNativePackages walks node_modules for package folders (scoped ones
 // and nested node_modules included), reading each folder once and not
 // descending into packages. It runs while node --version does.
-func findNativePackages(nodeModules string) []nativeCandidate {
+func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
 	var (
 		mu  sync.Mutex
 		out []nativeCandidate
@@ -997,7 +1032,7 @@ func findNativePackages(nodeModules string) []nativeCandidate {
 	)
 	var visitModules func(nm string, depth int)
 	visitPackage := func(dir string, depth int) {
-		entries, err := os.ReadDir(dir)
+		entries, err := fsys.readDir(dir)
 		if err != nil {
 			return
 		}
@@ -1030,7 +1065,7 @@ func findNativePackages(nodeModules string) []nativeCandidate {
 		if depth > 8 {
 			return
 		}
-		entries, err := os.ReadDir(nm)
+		entries, err := fsys.readDir(nm)
 		if err != nil {
 			return
 		}
@@ -1040,7 +1075,7 @@ func findNativePackages(nodeModules string) []nativeCandidate {
 				continue
 			}
 			if strings.HasPrefix(name, "@") {
-				scoped, _ := os.ReadDir(filepath.Join(nm, name))
+				scoped, _ := fsys.readDir(filepath.Join(nm, name))
 				for _, s := range scoped {
 					spawn(filepath.Join(nm, name, s.Name()), depth)
 				}
@@ -1064,11 +1099,11 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 	count := 0
 	parents := map[string]bool{}
 	for _, cand := range candidates {
-		pj, err := readPackageJSON(cand.dir)
+		pj, err := readPackageJSON(p.fsys, cand.dir)
 		if err != nil {
 			continue
 		}
-		pk := pickBinary(cand.dir, pj, cand.entries, pf)
+		pk := pickBinary(p.fsys, cand.dir, pj, cand.entries, pf)
 		if pk.Path == "" {
 			// A platform package for another platform: does its parent
 			// have the one for this platform?
@@ -1082,7 +1117,7 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 			}
 			continue
 		}
-		if real, err := filepath.EvalSymlinks(pk.Path); err == nil && checked[real] {
+		if real, err := p.fsys.evalSymlinks(pk.Path); err == nil && checked[real] {
 			continue // a required module, checked on its own
 		}
 		count++

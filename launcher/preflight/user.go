@@ -35,7 +35,7 @@ func (u *User) owner() string {
 // canRead reports whether u may read path, as the kernel's permission
 // check would decide it for u: every folder above searchable, the file
 // readable. Root, and the launcher's own user (nil), may.
-func (u *User) canRead(path string) error {
+func (u *User) canRead(fsys *files, path string) error {
 	if u == nil || u.UID == 0 {
 		return nil
 	}
@@ -50,11 +50,11 @@ func (u *User) canRead(path string) error {
 			continue
 		}
 		dir = filepath.Join(dir, p)
-		if !u.may(dir, 1) {
+		if !u.may(fsys, dir, 1) {
 			return fmt.Errorf("%s cannot enter %s", u, dir)
 		}
 	}
-	if !u.may(abs, 4) {
+	if !u.may(fsys, abs, 4) {
 		return fmt.Errorf("not readable by %s", u)
 	}
 	return nil
@@ -62,12 +62,13 @@ func (u *User) canRead(path string) error {
 
 // may reports whether u has permission bit want (4 read, 1 execute or
 // search) on path by its owner, group and other bits.
-func (u *User) may(path string, want uint32) bool {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
+func (u *User) may(fsys *files, path string, want uint32) bool {
+	fi, err := fsys.stat(path)
+	if err != nil {
 		return os.IsNotExist(err) // a missing file is another check's to report
 	}
-	mode := st.Mode
+	st := fi.Sys().(*syscall.Stat_t)
+	mode := uint32(st.Mode)
 	switch {
 	case st.Uid == u.UID:
 		return mode>>6&want == want

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The preflight's record across starts, as the add-on keeps it in /data:
+// the first start checks and keeps it, the next recalls it, and an image
+// broken since is checked again and refused, nothing of the app run.
+func TestPreflightRecord_RecalledUntilTheImageChanges(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("// ends at once\n"), 0o644))
+	record := filepath.Join(t.TempDir(), "preflight.json")
+	start := func(want int) string {
+		t.Helper()
+		l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
+		if code := l.wait(30 * time.Second); code != want {
+			t.Fatalf("exit %d, want %d\n%s", code, want, l.stdout)
+		}
+		return l.stdout.String()
+	}
+
+	out := start(0)
+	if !strings.Contains(out, "preflight record kept") || strings.Contains(out, "recalled") {
+		t.Fatalf("the first start must check and keep its record:\n%s", out)
+	}
+	st, err := os.Stat(record)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("record %v, mode %v: want the launcher's own file, 0600", err, st)
+	}
+
+	out = start(0)
+	if !strings.Contains(out, "recalled: nothing they read changed since") || strings.Contains(out, "preflight record kept") {
+		t.Fatalf("the second start must recall the record:\n%s", out)
+	}
+
+	// better-sqlite3 built for node 18 in place of node 20's: node would refuse it.
+	mod := filepath.Join(app, "node_modules", "better-sqlite3")
+	must(t, os.Remove(mod))
+	must(t, os.Symlink(appPackages(t, "app18")["better-sqlite3"], mod))
+	out = start(3)
+	for _, want := range []string{"preflight record not used: ", "preflight native:better-sqlite3 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after the image changed, the log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A record that is not one (a torn write, another program's file) costs
+// only the full preflight: the start goes on, and the record is written
+// again.
+func TestPreflightRecord_UnreadableIsReplaced(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("// ends at once\n"), 0o644))
+	record := filepath.Join(t.TempDir(), "preflight.json")
+	must(t, os.WriteFile(record, []byte(`{"format":1,"reads":[`), 0o600))
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
+	if code := l.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
+	}
+	out := l.stdout.String()
+	for _, want := range []string{"preflight record unreadable", "preflight record kept"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
