@@ -89,8 +89,14 @@ func must(t *testing.T, err error) {
 // fork. Such a run is tried once more; any other hang fails the test.
 func runImage(t *testing.T, image string, args ...string) (string, int) {
 	t.Helper()
+	return runImageWith(t, nil, image, args...)
+}
+
+// runImageWith is runImage with more flags for podman run.
+func runImageWith(t *testing.T, flags []string, image string, args ...string) (string, int) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		out, code, stuck := runImageOnce(t, image, args...)
+		out, code, stuck := runImageOnce(t, flags, image, args...)
 		if stuck == "" {
 			return out, code
 		}
@@ -106,11 +112,12 @@ func runImage(t *testing.T, image string, args ...string) (string, int) {
 const runDeadline = 3 * time.Minute
 
 // runImageOnce is one run of runImage; stuck says why it did not end.
-func runImageOnce(t *testing.T, image string, args ...string) (out string, code int, stuck string) {
+func runImageOnce(t *testing.T, flags []string, image string, args ...string) (out string, code int, stuck string) {
 	t.Helper()
 	name := fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
-	cmd := podman(append([]string{"run", "--rm", "--name", name, "--platform", "linux/arm64", "--network", "none",
-		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048", image}, args...)...)
+	argv := append([]string{"run", "--rm", "--name", name, "--platform", "linux/arm64", "--network", "none",
+		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"}, flags...)
+	cmd := podman(append(append(argv, image), args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Start(); err != nil {
@@ -220,6 +227,19 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 		t.Errorf("podman stop took %s, want under 2 s", took)
 	}
 	t.Logf("podman stop took %s", took)
+
+	// A new container of the same image with the same /data, as the
+	// Supervisor starts one at every start: it recalls the preflight the
+	// first one kept there.
+	again := startImage(t, image, data, "--platform", "linux/arm64")
+	again.eventually(120*time.Second, "the second arm64 container never logged its preflight", func() bool {
+		return strings.Contains(again.logs(), "preflight passed in")
+	})
+	if logs := again.logs(); !strings.Contains(logs, "recalled: nothing they read changed since") {
+		t.Errorf("a new container of the same image must recall the preflight:\n%s", logs)
+	}
+	pass := regexp.MustCompile(`preflight passed in [^\x1b\n]*|node ready in \d+ ms`)
+	t.Logf("first container: %q; second: %q", pass.FindAllString(logs, -1), pass.FindAllString(again.logs(), -1))
 }
 
 // The same image with better-sqlite3's amd64 binary, as a node_modules
@@ -239,7 +259,18 @@ func TestAddonOnArm64_RefusesAnAmd64Module(t *testing.T) {
 	run(t, "build", "--platform", "linux/arm64", "--format", "docker", "-q", "-t", wrong, ctx)
 	t.Cleanup(func() { _ = podman("rmi", "-f", wrong).Run() })
 
-	out, code := runImage(t, wrong)
+	// The good image kept its preflight's record in /data first, as the
+	// add-on's last start before an update to this image would have.
+	data := t.TempDir()
+	c := startImage(t, image, data, "--platform", "linux/arm64")
+	record := filepath.Join(data, "launcher-preflight.json")
+	c.eventually(120*time.Second, "the good image kept no preflight record in /data", func() bool {
+		_, err := os.Stat(record)
+		return err == nil
+	})
+	run(t, "stop", "-t", "10", c.name)
+
+	out, code := runImageWith(t, []string{"-v", data + ":/data"}, wrong)
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (a failed preflight)\n%s", code, out)
 	}

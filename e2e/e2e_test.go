@@ -237,6 +237,26 @@ func TestAddonInAContainer(t *testing.T) {
 		t.Errorf("the stop is not logged:\n%s", logs)
 	}
 	t.Logf("podman stop took %s; container logs:\n%s", took, logs)
+
+	// The Supervisor makes a new container of the same image at every
+	// start, with the same /data: the first start kept the preflight's
+	// record there (node's restart above recalled it), and a new container
+	// recalls it too (overlayfs keeps the image's files' inodes and times
+	// across containers, not its device number).
+	passes := regexp.MustCompile(`preflight passed in [^\n]*`).FindAllString(logs, -1)
+	if len(passes) != 2 || strings.Contains(passes[0], "recalled") || !strings.Contains(passes[1], "recalled") {
+		t.Errorf("the first start must run every check and node's restart recall them: %q", passes)
+	}
+	if _, err := os.Stat(filepath.Join(data, "launcher-preflight.json")); err != nil {
+		t.Errorf("the preflight's record is not in /data: %v", err)
+	}
+	again := start(t, image, data)
+	again.eventually(60*time.Second, "the second container never logged its preflight", func() bool {
+		return strings.Contains(again.logs(), "preflight passed in")
+	})
+	if logs := again.logs(); !strings.Contains(logs, "recalled: nothing they read changed since") {
+		t.Errorf("a new container of the same image must recall the preflight:\n%s", logs)
+	}
 }
 
 // Out of memory: in a container with a memory limit, a node that allocates
