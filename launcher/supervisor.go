@@ -352,21 +352,32 @@ func (m *machine) startGated() bool {
 	return true
 }
 
-// openGate lets the gated node load the app, and reports whether it did:
-// false when node ended at the gate.
-func (m *machine) openGate(ctx context.Context) bool {
+// openGate lets the gated node load the app, at once. It returns what
+// makes node the supervised child once the transition's other work is
+// done, and reports whether it did: false when node had ended at the gate.
+// Nil when no node is gated.
+func (m *machine) openGate() (admit func(context.Context) bool) {
 	c, g := m.gated, m.gate
+	if c == nil {
+		return nil
+	}
 	m.gated, m.gate = nil, nil
 	held, ok := g.open()
-	if !ok {
-		m.dropChild(c)
-		m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s ended at the gate, before its app loaded; starting it again", m.s.name)
-		return false
+	opened := time.Now()
+	if ok {
+		m.s.target.Store(int64(c.PID)) // signals for the app reach it from its first line
 	}
-	m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, float64(held.Microseconds())/1000)
-	c.Started = time.Now()
-	m.running(ctx, c)
-	return true
+	return func(ctx context.Context) bool {
+		if !ok {
+			m.dropChild(c)
+			m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s ended at the gate, before its app loaded; starting it again", m.s.name)
+			return false
+		}
+		m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, float64(held.Microseconds())/1000)
+		c.Started = opened
+		m.running(ctx, c)
+		return true
+	}
 }
 
 // dropGated kills node held at the gate, which has run nothing of the app.
@@ -403,6 +414,13 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 	if r != nil && !r.OK {
 		m.dropGated()
 	}
+	var admit func(context.Context) bool
+	if r != nil && r.OK {
+		// node waits at the gate from its report on: it goes on first, and
+		// the report is published and logged beside the app's start.
+		<-subscribed
+		admit = m.openGate()
+	}
 	if r != nil {
 		if r.Stale != "" {
 			m.s.log.Debug().Msgf("preflight record not used: %s", r.Stale)
@@ -429,9 +447,10 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			beside = fmt.Sprintf("%s, recalled: nothing they read changed since they ran at %s", beside, r.Recorded.Format(time.RFC3339))
 		}
 		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)
+	} else {
+		<-subscribed
 	}
-	<-subscribed
-	if m.gated != nil && m.openGate(ctx) {
+	if admit != nil && admit(ctx) {
 		return
 	}
 	m.spawn(ctx)
