@@ -107,6 +107,9 @@ func lookPathIn(fsys *files, root, name string) (path, host string, err error) {
 type files struct {
 	mu   sync.Mutex
 	seen map[access]string
+	// moved is set when one access saw a path two ways in one run: it
+	// changed while the checks read it, and the report may hold both.
+	moved bool
 }
 
 // access is one way the checks looked at a path. Each op is observed again
@@ -126,8 +129,12 @@ func (fsys *files) note(op, path, seen string) {
 	if fsys == nil {
 		return
 	}
+	a := access{op, path}
 	fsys.mu.Lock()
-	fsys.seen[access{op, path}] = seen
+	if before, ok := fsys.seen[a]; ok && before != seen {
+		fsys.moved = true
+	}
+	fsys.seen[a] = seen
 	fsys.mu.Unlock()
 }
 

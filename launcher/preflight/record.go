@@ -80,10 +80,10 @@ func (p *Preflight) settings() string {
 
 // recordOf is r with what the run that made it read, and the launcher's
 // own executable: another build may check differently. Nil when the
-// executable cannot be found.
+// executable cannot be found, or a file changed while the checks read it.
 func (p *Preflight) recordOf(r *Report) *Record {
 	exe, err := os.Executable()
-	if err != nil || r.Node == nil {
+	if err != nil || r.Node == nil || p.fsys.moved {
 		return nil
 	}
 	_, _ = p.fsys.stat(exe)

@@ -259,6 +259,27 @@ func TestRecord_ABrokenImageIsCheckedAgain(t *testing.T) {
 	}
 }
 
+// A path seen two ways in one run changed while the checks read it: the
+// report may hold both, and is not recorded.
+func TestRecord_NotKeptWhenAFileMovedDuringTheChecks(t *testing.T) {
+	fsys := noting()
+	path := filepath.Join(t.TempDir(), "package.json")
+	must(t, os.WriteFile(path, []byte("{}"), 0o644))
+	if _, err := fsys.stat(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsys.stat(path); err != nil || fsys.moved {
+		t.Fatalf("the same file seen twice unchanged: moved=%v err=%v", fsys.moved, err)
+	}
+	time.Sleep(time.Millisecond)
+	must(t, os.WriteFile(path, []byte(`{"name":"x"}`), 0o644))
+	_, _ = fsys.stat(path)
+	p := &Preflight{fsys: fsys}
+	if !fsys.moved || p.recordOf(&Report{OK: true, Node: &NodeInfo{Version: "v20.0.0"}}) != nil {
+		t.Errorf("a file that changed during the checks was recorded (moved=%v)", fsys.moved)
+	}
+}
+
 func TestRecord_AnotherSettingOrNodeAnswerIsCheckedAgain(t *testing.T) {
 	_, p := recordRoot(t)
 	rec := recorded(t, p)
