@@ -414,6 +414,7 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 	if r != nil && !r.OK {
 		m.dropGated()
 	}
+	gated := m.gated != nil
 	var admit func(context.Context) bool
 	if r != nil && r.OK {
 		// node waits at the gate from its report on: it goes on first, and
@@ -440,7 +441,7 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			return
 		}
 		beside := ""
-		if m.gated != nil {
+		if gated {
 			beside = fmt.Sprintf(", beside %s's own start", m.s.name)
 		}
 		if !r.Recorded.IsZero() {
