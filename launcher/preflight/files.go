@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -145,10 +146,39 @@ func (fsys *files) note(op, path, seen string) {
 func identity(st fs.FileInfo) string {
 	s, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
-		return "?"
+		return "?" // never seen again: not recalled
 	}
-	return fmt.Sprintf("%o ino %d size %d uid %d gid %d m %d.%09d c %d.%09d", st.Mode(), s.Ino, s.Size, s.Uid, s.Gid,
-		s.Mtim.Sec, s.Mtim.Nsec, s.Ctim.Sec, s.Ctim.Nsec)
+	return identityOf(s)
+}
+
+// identityOf is identity's text. It is made with strconv, not fmt: a
+// recall makes one per read (a thousand for a backend of 600 packages).
+func identityOf(s *syscall.Stat_t) string {
+	b := make([]byte, 0, 112)
+	b = append(b, "mode "...)
+	b = strconv.AppendUint(b, uint64(s.Mode), 8)
+	b = append(b, " ino "...)
+	b = strconv.AppendUint(b, s.Ino, 10)
+	b = append(b, " size "...)
+	b = strconv.AppendInt(b, s.Size, 10)
+	b = append(b, " uid "...)
+	b = strconv.AppendUint(b, uint64(s.Uid), 10)
+	b = append(b, " gid "...)
+	b = strconv.AppendUint(b, uint64(s.Gid), 10)
+	b = appendTime(append(b, " m "...), s.Mtim)
+	b = appendTime(append(b, " c "...), s.Ctim)
+	return string(b)
+}
+
+// appendTime appends t as seconds, a point and nine digits of nanoseconds.
+func appendTime(b []byte, t syscall.Timespec) []byte {
+	b = strconv.AppendInt(b, t.Sec, 10)
+	ns := strconv.AppendInt(make([]byte, 0, 9), t.Nsec, 10)
+	b = append(b, '.')
+	for range 9 - len(ns) {
+		b = append(b, '0')
+	}
+	return append(b, ns...)
 }
 
 // failure is what a failed access saw, by its errno alone (the message
@@ -271,7 +301,17 @@ func observe(a access) (string, bool) {
 	var fsys *files
 	switch a.Op {
 	case "stat", "file", "dir":
-		return statSeen(os.Stat(a.Path)), true
+		var st syscall.Stat_t // not os.Stat: no FileInfo to allocate per read
+		for {
+			err := syscall.Stat(a.Path, &st)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err != nil:
+				return failure(err), true
+			}
+			return identityOf(&st), true
+		}
 	case "link":
 		return result(fsys.readlink(a.Path)), true
 	case "real":
