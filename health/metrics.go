@@ -137,6 +137,7 @@ func (e *exposition) render(snap *launcher.Snapshot, reaped int64) []byte {
 		for _, ch := range snap.Preflight.Checks {
 			ss.add(series("launcher_preflight_check_success", label("check", ch.Name)), boolValue(ch.Status != preflight.StatusFail))
 		}
+		ss.add("launcher_preflight_recalled", boolValue(!snap.Preflight.Recorded.IsZero()))
 	}
 	return ss.text()
 }
@@ -197,4 +198,5 @@ var help = map[string]string{
 	"launcher_container_memory_limit_bytes": "The container's memory limit, from its cgroup; absent when there is none.",
 	"launcher_container_memory_usage_bytes": "The container's memory usage, from its cgroup.",
 	"launcher_preflight_check_success":      "1 when the last preflight's check passed or warned, 0 when it failed, by check.",
+	"launcher_preflight_recalled":           "1 when the last preflight's report was recalled from its record (nothing it read had changed), 0 when its checks ran.",
 }

@@ -194,6 +194,7 @@ func TestMetrics(t *testing.T) {
 		`launcher_preflight_check_success{check="entry"}`:         1,
 		`launcher_preflight_check_success{check="native:bcrypt"}`: 1,
 		`launcher_preflight_check_success{check="native-scan"}`:   1,
+		`launcher_preflight_recalled`:                             0,
 	}
 	for series, v := range want {
 		got, ok := families[series]
@@ -301,6 +302,9 @@ func TestWriteStatus(t *testing.T) {
 	WriteStatus(&buf, &snap, false)
 	if out := buf.String(); !strings.Contains(out, "recalled: unchanged since they ran at 2026-12-01 08:00:00") {
 		t.Errorf("status does not say the preflight was recalled:\n%s", out)
+	}
+	if body := string(readAll(serve(t, store, "GET", "/metrics"))); !strings.Contains(body, "\nlauncher_preflight_recalled 1\n") {
+		t.Errorf("/metrics does not say the preflight was recalled:\n%s", body)
 	}
 }
 
