@@ -414,9 +414,8 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 	if r != nil && !r.OK {
 		m.dropGated()
 	}
-	gated := m.gated != nil
 	var admit func(context.Context) bool
-	if r != nil && r.OK {
+	if r == nil || r.OK {
 		// node waits at the gate from its report on: it goes on first, and
 		// the report is published and logged beside the app's start.
 		<-subscribed
@@ -441,15 +440,13 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			return
 		}
 		beside := ""
-		if gated {
+		if admit != nil {
 			beside = fmt.Sprintf(", beside %s's own start", m.s.name)
 		}
 		if !r.Recorded.IsZero() {
 			beside = fmt.Sprintf("%s, recalled: nothing they read changed since they ran at %s", beside, r.Recorded.Format(time.RFC3339))
 		}
 		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)
-	} else {
-		<-subscribed
 	}
 	if admit != nil && admit(ctx) {
 		return

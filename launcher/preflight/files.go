@@ -126,6 +126,11 @@ type access struct{ Op, Path string }
 
 func noting() *files { return &files{seen: map[access]string{}} }
 
+// unnoted reads what makes no record: the guess at node's version (the
+// report is always on node's answer), an image checked from outside
+// (never recalled), and a record's reads looked at again.
+var unnoted *files
+
 func (fsys *files) note(op, path, seen string) {
 	if fsys == nil {
 		return
@@ -298,7 +303,6 @@ func result(s string, err error) string {
 // observe looks at an access again, without noting, and returns what it
 // sees now, in the form the access noted; false for an op it does not know.
 func observe(a access) (string, bool) {
-	var fsys *files
 	switch a.Op {
 	case "stat", "file", "dir":
 		var st syscall.Stat_t // not os.Stat: no FileInfo to allocate per read
@@ -313,14 +317,14 @@ func observe(a access) (string, bool) {
 			return identityOf(&st), true
 		}
 	case "link":
-		return result(fsys.readlink(a.Path)), true
+		return result(unnoted.readlink(a.Path)), true
 	case "real":
-		return result(fsys.evalSymlinks(a.Path)), true
+		return result(unnoted.evalSymlinks(a.Path)), true
 	case "glob":
-		m, err := fsys.glob(a.Path)
+		m, err := unnoted.glob(a.Path)
 		return result(strings.Join(m, "\x00"), err), true
 	case "path":
-		return result(fsys.lookPath(a.Path)), true
+		return result(unnoted.lookPath(a.Path)), true
 	}
 	return "", false
 }

@@ -11,13 +11,13 @@ import (
 	"github.com/hasync/launcher/launcher/shortage"
 )
 
-// libResolver finds shared libraries the way the runtime's dynamic loader
-// will (docs/NATIVE.md §4), for node's libc family. Paths are inside the
-// container; root prefixes them on this filesystem (tests build one).
 // maxLoaderConf caps a loader configuration file read; real ones are a
 // few lines.
 const maxLoaderConf = 1 << 20
 
+// libResolver finds shared libraries the way the runtime's dynamic loader
+// will (docs/NATIVE.md §4), for node's libc family. Paths are inside the
+// container; root prefixes them on this filesystem (tests build one).
 type libResolver struct {
 	fsys          *files
 	root          string

@@ -182,11 +182,10 @@ func (p *Preflight) root() string {
 func (p *Preflight) Run(ctx context.Context) *Report {
 	start := time.Now()
 	p.short.Store(false)
-	p.fsys = nil
 	p.app = p.AppDir
 	if p.Image != "" {
 		p.Root = p.Image
-		p.app = resolveIn(p.fsys, p.Image, p.AppDir)
+		p.app = resolveIn(unnoted, p.Image, p.AppDir)
 	}
 	r, stale := p.recall(ctx)
 	if r == nil {
@@ -232,7 +231,7 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 	if p.Image != "" {
 		return NodeVersions{}, nil, false
 	}
-	path, err := p.fsys.lookPath(p.Node)
+	path, err := unnoted.lookPath(p.Node)
 	if err != nil {
 		return NodeVersions{}, nil, false
 	}
@@ -240,7 +239,7 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 	if p.known != nil {
 		guess = *p.known
 	} else {
-		version, _ := nodeFromDB(p.fsys, p.root())
+		version, _ := nodeFromDB(unnoted, p.root())
 		var n NodeInfo
 		if version == "" || n.setVersion(version) != nil || n.ABI == 0 {
 			return NodeVersions{}, nil, false
@@ -259,7 +258,7 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 // run runs every check, with node's version preset or asked.
 func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	r := &Report{}
-	p.fsys = nil
+	p.fsys = unnoted // an image checked from outside is never recalled
 	if p.Image == "" {
 		p.fsys = noting() // what this run reads makes its record
 	}
