@@ -306,6 +306,9 @@ func TestWriteStatus(t *testing.T) {
 	if body := string(readAll(serve(t, store, "GET", "/metrics"))); !strings.Contains(body, "\nlauncher_preflight_recalled 1\n") {
 		t.Errorf("/metrics does not say the preflight was recalled:\n%s", body)
 	}
+	if body := string(readAll(serve(t, store, "GET", "/status"))); !strings.Contains(body, `"recorded":"`) {
+		t.Errorf("/status does not say when the recalled preflight's checks ran:\n%s", body)
+	}
 }
 
 // Values carry no float noise: CPU time summed from clock ticks is whole

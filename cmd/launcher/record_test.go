@@ -12,17 +12,8 @@ import (
 // the first start checks and keeps it, the next recalls it, and an image
 // broken since is checked again and refused, nothing of the app run.
 func TestPreflightRecord_RecalledUntilTheImageChanges(t *testing.T) {
-	app := newApp(t, ">=18", appPackages(t, "app20"))
-	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("// ends at once\n"), 0o644))
-	record := filepath.Join(t.TempDir(), "preflight.json")
-	start := func(want int) string {
-		t.Helper()
-		l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
-		if code := l.wait(30 * time.Second); code != want {
-			t.Fatalf("exit %d, want %d\n%s", code, want, l.stdout)
-		}
-		return l.stdout.String()
-	}
+	app, record := recordApp(t)
+	start := func(want int) string { t.Helper(); return startRecording(t, app, record, want) }
 
 	out := start(0)
 	if !strings.Contains(out, "preflight record kept") || strings.Contains(out, "recalled") ||
@@ -55,18 +46,32 @@ func TestPreflightRecord_RecalledUntilTheImageChanges(t *testing.T) {
 // only the full preflight: the start goes on, and the record is written
 // again.
 func TestPreflightRecord_UnreadableIsReplaced(t *testing.T) {
-	app := newApp(t, ">=18", appPackages(t, "app20"))
-	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("// ends at once\n"), 0o644))
-	record := filepath.Join(t.TempDir(), "preflight.json")
+	app, record := recordApp(t)
 	must(t, os.WriteFile(record, []byte(`{"format":1,"reads":[`), 0o600))
-	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
-	if code := l.wait(30 * time.Second); code != 0 {
-		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
-	}
-	out := l.stdout.String()
+	out := startRecording(t, app, record, 0)
 	for _, want := range []string{"preflight record unreadable", "preflight record kept"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// recordApp is the reference app with an entry that ends at once, and
+// where its record is to be kept.
+func recordApp(t *testing.T) (app, record string) {
+	t.Helper()
+	app = newApp(t, ">=18", appPackages(t, "app20"))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("// ends at once\n"), 0o644))
+	return app, filepath.Join(t.TempDir(), "preflight.json")
+}
+
+// startRecording runs the launcher on app, its record kept in record, to
+// its end with exit code want, and returns its log.
+func startRecording(t *testing.T, app, record string, want int) string {
+	t.Helper()
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
+	if code := l.wait(30 * time.Second); code != want {
+		t.Fatalf("exit %d, want %d\n%s", code, want, l.stdout)
+	}
+	return l.stdout.String()
 }
