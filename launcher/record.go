@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/rs/zerolog"
@@ -59,7 +60,9 @@ func (f *recordFile) load() *preflight.Record {
 }
 
 func readRecord(path string) (*preflight.Record, error) {
-	fh, err := os.Open(path)
+	// O_NONBLOCK, as for the options file: a FIFO opened for reading would
+	// wait for a writer, and node with it, at the gate.
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

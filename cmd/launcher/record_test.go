@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -46,13 +47,21 @@ func TestPreflightRecord_RecalledUntilTheImageChanges(t *testing.T) {
 // only the full preflight: the start goes on, and the record is written
 // again.
 func TestPreflightRecord_UnreadableIsReplaced(t *testing.T) {
-	app, record := recordApp(t)
-	must(t, os.WriteFile(record, []byte(`{"format":1,"reads":[`), 0o600))
-	out := startRecording(t, app, record, 0)
-	for _, want := range []string{"preflight record unreadable", "preflight record kept"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
+	for name, lay := range map[string]func(path string) error{
+		"torn": func(path string) error { return os.WriteFile(path, []byte(`{"format":1,"reads":[`), 0o600) },
+		// Opened for reading, a FIFO would wait for a writer.
+		"a FIFO": func(path string) error { return syscall.Mkfifo(path, 0o600) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			app, record := recordApp(t)
+			must(t, lay(record))
+			out := startRecording(t, app, record, 0)
+			for _, want := range []string{"preflight record unreadable", "preflight record kept"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("log lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }
 
