@@ -41,8 +41,16 @@ const maxConns = 64
 
 // New binds LAUNCHER_HEALTH_ADDR at once, so a taken or bad address stops
 // the launcher before node starts (exit 2), and returns the server.
+//
+// Plain TCP: Go listens with Multipath TCP by default, which first probes
+// the kernel (three sockets, two binds, an MPTCP socket, uname) on the way
+// to node's fork, 0.15 ms here, for an endpoint that a HEALTHCHECK, a
+// scraper and `launcher status` reach over loopback or a bridge, where
+// MPTCP's several paths buy nothing.
 func New(cfg *config.Config, store *launcher.StateStore, logger zerolog.Logger) (*Server, error) {
-	ln, err := net.Listen("tcp", cfg.HealthAddr)
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.HealthAddr)
 	if err != nil {
 		why := err.Error()
 		var op *net.OpError
