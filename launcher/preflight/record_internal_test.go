@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -325,7 +326,9 @@ func TestFiles_TheOnlyWayToTheDisk(t *testing.T) {
 
 // The record comes back from a file in /data: outside input. Whatever it
 // holds, ParseRecord accepts a whole record of this format or refuses with
-// an error. (What it names is not looked at here: a fuzzed glob could walk
+// an error; what it accepts, encoding/json (which writes the record, and
+// read it before ParseRecord read it by hand) reads the same; and a record
+// encoding/json writes is read back as it was. (What it names is not looked at here: a fuzzed glob could walk
 // the whole disk. observe's ops are TestRecord_EveryReadSeesItsFileChange's,
 // and an op it does not know never matches: TestObserve_UnknownOpNeverMatches.)
 func FuzzParseRecord(f *testing.F) {
@@ -347,12 +350,23 @@ func FuzzParseRecord(f *testing.F) {
 		if rec.Format != recordFormat || len(rec.Reads) == 0 || len(rec.Checks) == 0 || rec.Node.Version == "" {
 			t.Fatalf("accepted an incomplete record: %+v", rec)
 		}
+		var want Record
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("accepted what encoding/json refuses (%v)", err)
+		}
+		if !reflect.DeepEqual(*rec, want) {
+			t.Fatalf("read differently from encoding/json:\n%+v\n%+v", *rec, want)
+		}
 		b, err := json.Marshal(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ParseRecord(b); err != nil {
+		back, err := ParseRecord(b)
+		if err != nil {
 			t.Fatalf("a record written back is refused: %v", err)
+		}
+		if !reflect.DeepEqual(back, rec) {
+			t.Fatalf("a record written back reads differently:\n%+v\n%+v", back, rec)
 		}
 	})
 }
