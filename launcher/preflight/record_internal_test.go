@@ -377,3 +377,45 @@ func TestObserve_UnknownOpNeverMatches(t *testing.T) {
 		t.Error("an op observe does not know must count as a change")
 	}
 }
+
+// Every setting the checks take, changed alone, gives other settings, and
+// no two of these settings read the same: lists and names are told apart
+// however their words are cut or quoted.
+func TestRecord_SettingsTellEveryChangeApart(t *testing.T) {
+	base := Preflight{AppDir: "/app", Entry: "index.js", Node: "node", NativeModules: []string{"bcrypt", "better-sqlite3"}}
+	variants := map[string]func(p *Preflight){
+		"base":            func(p *Preflight) {},
+		"app":             func(p *Preflight) { p.AppDir = "/app2" },
+		"entry":           func(p *Preflight) { p.Entry = "main.js" },
+		"node":            func(p *Preflight) { p.Node = "/usr/bin/node" },
+		"no modules":      func(p *Preflight) { p.NativeModules = nil },
+		"one module":      func(p *Preflight) { p.NativeModules = []string{"bcrypt"} },
+		"joined":          func(p *Preflight) { p.NativeModules = []string{"bcrypt,better-sqlite3"} },
+		"spaced":          func(p *Preflight) { p.NativeModules = []string{"bcrypt better-sqlite3"} },
+		"quoted":          func(p *Preflight) { p.NativeModules = []string{`bcrypt" "better-sqlite3`} },
+		"empty module":    func(p *Preflight) { p.NativeModules = []string{""} },
+		"deep":            func(p *Preflight) { p.Deep = true },
+		"ld path":         func(p *Preflight) { p.LDLibraryPath = "/opt/lib" },
+		"libc":            func(p *Preflight) { p.LibcEnv = "musl" },
+		"root":            func(p *Preflight) { p.Root = "/img" },
+		"node options":    func(p *Preflight) { p.NodeOptions = "--require x" },
+		"node options ld": func(p *Preflight) { p.LDLibraryPath, p.NodeOptions = "--require x", "" },
+		"root user":       func(p *Preflight) { p.RunAs = &User{} },
+		"uid":             func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000} },
+		"groups":          func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Groups: []uint32{20}} },
+		"two groups":      func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Groups: []uint32{2, 0}} },
+		"group 20":        func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Groups: []uint32{20}, Name: "node"} },
+		"named":           func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Name: "node"} },
+	}
+	seen := map[string]string{}
+	for name, change := range variants {
+		p := base
+		p.NativeModules = append([]string(nil), base.NativeModules...)
+		change(&p)
+		s := p.settings()
+		if other, ok := seen[s]; ok {
+			t.Errorf("%s and %s read the same: %s", name, other, s)
+		}
+		seen[s] = name
+	}
+}
