@@ -1,6 +1,10 @@
 package config_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -10,17 +14,44 @@ import (
 
 // Options files come from outside: any bytes give options or an error
 // that says where, never a panic, and exported names are valid variables.
+// Read by hand or by encoding/json (the hand reading leaves it what it does
+// not take), a file gives the same options or the same error, and each
+// value reaches the environment as encoding/json reads it.
 func FuzzParseOptions(f *testing.F) {
 	for _, s := range []string{
 		`{"log_level":"info","admin_username":"admin","admin_password":"x","database_path":"/data/hasync.db"}`,
 		`{"a":[1,{"b":null}],"c":1e9,"d":true}`, ``, `[]`, `{`, `{"a":"\xff"}`, `{"a":1}{}`, `null`,
 		`{"a-b":1,"a_b":2}`, `{"":1}`, `{"1x":1}`, `{"launcher_x":1}`, `{"node-channel-fd":3}`,
 		`{"big":"` + strings.Repeat("x", 140000) + `"}`,
+		`{"a":1,"a":2}`, `{"a":"\ud800x","b":"\u00e9\n","c":[ 1 , {"d" : "e"} ]}`, ` { "a" : "b" } `, `{"a":"x\u0000y"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts, err := config.ParseOptions(data)
+		if len(bytes.TrimSpace(data)) > 0 && utf8.Valid(data) {
+			want, werr := config.DecodeOptions(data)
+			if fmt.Sprint(err) != fmt.Sprint(werr) || !reflect.DeepEqual(opts, want) {
+				t.Fatalf("read by hand: %+v, %v; by encoding/json: %+v, %v", opts, err, want, werr)
+			}
+		}
+		for k, raw := range opts.Values {
+			want := string(raw)
+			switch v := any(nil); {
+			case len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &v) == nil:
+				want = strings.ReplaceAll(v.(string), "\x00", "")
+			case len(raw) > 0 && raw[0] == 'n':
+				want = ""
+			case len(raw) > 0 && (raw[0] == '[' || raw[0] == '{'):
+				var buf bytes.Buffer
+				if json.Compact(&buf, raw) == nil {
+					want = buf.String()
+				}
+			}
+			if got := config.EnvValue(raw); got != want {
+				t.Fatalf("option %q: %q reaches node as %q, encoding/json reads %q", k, raw, got, want)
+			}
+		}
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")

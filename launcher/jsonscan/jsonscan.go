@@ -1,14 +1,16 @@
-// Package jsonscan reads JSON by hand, token by token, for the two places
-// where encoding/json costs too much: the console log writer, which reads
-// back every event zerolog writes, and the preflight's record, read while
-// node starts. Its reflection-driven decoding took most of the writer's
-// time and allocations, and its first use in a process (1 ms for a 19 KB
-// record here) came out of node's start.
+// Package jsonscan reads JSON by hand, token by token, where encoding/json
+// costs too much: the console log writer, which reads back every event
+// zerolog writes, and what a start reads, the options file before node's
+// fork and the preflight's record while node starts. encoding/json's
+// reflection-driven decoding took most of the writer's time and
+// allocations, and its first use in a process (1 ms for a 19 KB record
+// here) came out of node's start.
 //
 // It reads; it does not write, validate a whole document, or decode into
 // types: each caller walks the shape it expects and refuses anything else.
 // Each caller's fuzz target holds it to encoding/json (FuzzConsoleWriter,
-// FuzzParseRecord): what the caller accepts, encoding/json reads the same.
+// FuzzParseOptions, FuzzParseRecord): what the caller accepts,
+// encoding/json reads the same.
 package jsonscan
 
 import (
@@ -297,4 +299,19 @@ func (s *Scanner) Array(elem func() bool) bool {
 		}
 		return s.Skip(']')
 	}
+}
+
+// Value reads any JSON value and returns it as written (a string with its
+// quotes and escapes), as encoding/json's RawMessage holds it. Like Raw, it
+// checks a list or an object no further than its brackets: a caller that
+// needs it valid checks the document first (json.Valid).
+func (s *Scanner) Value() ([]byte, bool) {
+	if s.Next() == '"' {
+		start := s.i
+		_, ok := s.Str()
+		return s.b[start:s.i], ok
+	}
+	start := s.i
+	_, ok := s.Raw()
+	return s.b[start:s.i], ok
 }
