@@ -382,7 +382,6 @@ func TestObserve_UnknownOpNeverMatches(t *testing.T) {
 // no two of these settings read the same: lists and names are told apart
 // however their words are cut or quoted.
 func TestRecord_SettingsTellEveryChangeApart(t *testing.T) {
-	base := Preflight{AppDir: "/app", Entry: "index.js", Node: "node", NativeModules: []string{"bcrypt", "better-sqlite3"}}
 	variants := map[string]func(p *Preflight){
 		"base":            func(p *Preflight) {},
 		"app":             func(p *Preflight) { p.AppDir = "/app2" },
@@ -409,9 +408,8 @@ func TestRecord_SettingsTellEveryChangeApart(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for name, change := range variants {
-		p := base
-		p.NativeModules = append([]string(nil), base.NativeModules...)
-		change(&p)
+		p := &Preflight{AppDir: "/app", Entry: "index.js", Node: "node", NativeModules: []string{"bcrypt", "better-sqlite3"}}
+		change(p)
 		s := p.settings()
 		if other, ok := seen[s]; ok {
 			t.Errorf("%s and %s read the same: %s", name, other, s)
