@@ -14,6 +14,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -231,7 +232,7 @@ func (s *Scanner) Plain() (string, bool) {
 	}
 	start := s.i
 	v, ok := s.Str()
-	if !ok || strings.IndexByte(string(s.b[start:s.i]), '\\') >= 0 {
+	if !ok || bytes.IndexByte(s.b[start:s.i], '\\') >= 0 {
 		return "", false
 	}
 	return v, true

@@ -93,45 +93,56 @@ func (rec *Record) field(s *jsonscan.Scanner) func(string) bool {
 		case "node":
 			ok = s.Object(rec.Node.field(s))
 		case "checks":
-			ok = s.Array(func() bool {
-				var c Check
-				ok := s.Object(func(key string) bool {
-					var ok bool
-					switch key {
-					case "name":
-						c.Name, ok = text(s)
-					case "status":
-						var v string
-						v, ok = text(s)
-						c.Status = CheckStatus(v)
-					case "detail":
-						c.Detail, ok = text(s)
-					case "hint":
-						c.Hint, ok = text(s)
-					}
-					return ok
-				})
-				rec.Checks = append(rec.Checks, c)
-				return ok
-			})
+			ok = objects(s, &rec.Checks, (*Check).field)
 		case "reads":
-			ok = s.Array(func() bool {
-				var r Read
-				ok := s.Object(func(key string) bool {
-					var ok bool
-					switch key {
-					case "op":
-						r.Op, ok = text(s)
-					case "path":
-						r.Path, ok = text(s)
-					case "seen":
-						r.Seen, ok = text(s)
-					}
-					return ok
-				})
-				rec.Reads = append(rec.Reads, r)
-				return ok
-			})
+			ok = objects(s, &rec.Reads, (*Read).field)
+		}
+		return ok
+	}
+}
+
+// objects reads a JSON array of objects onto list, each object's keys by
+// field.
+func objects[T any](s *jsonscan.Scanner, list *[]T, field func(*T, *jsonscan.Scanner) func(string) bool) bool {
+	return s.Array(func() bool {
+		var v T
+		ok := s.Object(field(&v, s))
+		*list = append(*list, v)
+		return ok
+	})
+}
+
+// field reads a check's key from s.
+func (c *Check) field(s *jsonscan.Scanner) func(string) bool {
+	return func(key string) bool {
+		var ok bool
+		switch key {
+		case "name":
+			c.Name, ok = text(s)
+		case "status":
+			var v string
+			v, ok = text(s)
+			c.Status = CheckStatus(v)
+		case "detail":
+			c.Detail, ok = text(s)
+		case "hint":
+			c.Hint, ok = text(s)
+		}
+		return ok
+	}
+}
+
+// field reads a read's key from s.
+func (r *Read) field(s *jsonscan.Scanner) func(string) bool {
+	return func(key string) bool {
+		var ok bool
+		switch key {
+		case "op":
+			r.Op, ok = text(s)
+		case "path":
+			r.Path, ok = text(s)
+		case "seen":
+			r.Seen, ok = text(s)
 		}
 		return ok
 	}
