@@ -26,10 +26,28 @@ type Sampler struct {
 	mu    sync.Mutex
 	self  *process.Process
 	child *process.Process
+	// The memory controller's folder, found at the first sample: a
+	// process's cgroup is its container's for its whole life, and looking
+	// it up again each time read /proc/self/cgroup and stat'ed up to four
+	// files, twice a sample.
+	cgroup *cgroupFolder
+}
+
+// cgroupFolder is where the memory controller's files are, and whether it
+// is cgroup v2; dir is empty when there is none.
+type cgroupFolder struct {
+	dir string
+	v2  bool
 }
 
 // NewSampler samples this process as the launcher.
-func NewSampler() *Sampler { return &Sampler{} }
+func NewSampler() *Sampler {
+	// gopsutil reads the boot time for a process's creation time, which the
+	// launcher does not use, on every CPU-time read: all of /proc/stat,
+	// every sample. The boot time does not change; read it once.
+	process.EnableBootTimeCache(true)
+	return &Sampler{}
+}
 
 // Process samples the child with pid.
 func (s *Sampler) Process(pid int) (launcher.ProcessSample, error) {
@@ -131,9 +149,21 @@ func (s *Sampler) oomKills() uint64 {
 	return 0
 }
 
-// cgroupDir finds the memory controller's folder for this process, and
-// whether it is cgroup v2.
+// cgroupDir is the memory controller's folder for this process, and
+// whether it is cgroup v2, looked up once.
 func (s *Sampler) cgroupDir() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cgroup == nil {
+		dir, v2 := s.findCgroupDir()
+		s.cgroup = &cgroupFolder{dir: dir, v2: v2}
+	}
+	return s.cgroup.dir, s.cgroup.v2
+}
+
+// findCgroupDir finds the memory controller's folder for this process, and
+// whether it is cgroup v2.
+func (s *Sampler) findCgroupDir() (string, bool) {
 	root := s.Root
 	if root == "" {
 		root = "/"

@@ -77,6 +77,40 @@ func TestCgroupMemory(t *testing.T) {
 	}
 }
 
+// The memory controller's folder is looked up at the first sample only;
+// its files are read at every sample.
+func TestCgroupMemory_FolderFoundOnce(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"proc/self/cgroup":                   "0::/addon\n",
+		"sys/fs/cgroup/cgroup.controllers":   "memory\n",
+		"sys/fs/cgroup/addon/memory.max":     "1073741824\n",
+		"sys/fs/cgroup/addon/memory.current": "1000\n",
+		"sys/fs/cgroup/addon/memory.events":  "oom_kill 1\n",
+	})
+	s := &Sampler{Root: root}
+	if _, usage, ok := s.cgroupMemory(); !ok || usage != 1000 {
+		t.Fatalf("first sample: usage %d, ok %v", usage, ok)
+	}
+	// What the lookup reads goes away; what each sample reads changes.
+	for _, p := range []string{"proc/self/cgroup", "sys/fs/cgroup/cgroup.controllers"} {
+		if err := os.Remove(filepath.Join(root, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys/fs/cgroup/addon/memory.current"), []byte("2000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys/fs/cgroup/addon/memory.events"), []byte("oom_kill 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if limit, usage, ok := s.cgroupMemory(); !ok || limit != 1<<30 || usage != 2000 {
+		t.Errorf("second sample: limit %d usage %d ok %v; want the same folder's new figures", limit, usage, ok)
+	}
+	if n := s.oomKills(); n != 4 {
+		t.Errorf("oom kills %d, want 4", n)
+	}
+}
+
 func TestSamplerProcess(t *testing.T) {
 	s := NewSampler()
 	ps, err := s.Process(os.Getpid())
@@ -123,5 +157,23 @@ func TestSamplerProcess_NoDescriptorPerChild(t *testing.T) {
 	}
 	if after := fds(); after > before {
 		t.Errorf("20 children sampled left %d more file descriptors open", after-before)
+	}
+}
+
+// BenchmarkSample is one of the supervisor's samples: a real child's
+// figures, then the launcher's and the container's.
+func BenchmarkSample(b *testing.B) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	s := NewSampler()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Process(cmd.Process.Pid); err != nil {
+			b.Fatal(err)
+		}
+		_ = s.Host()
 	}
 }
