@@ -20,6 +20,10 @@ func GCPercent() int {
 	return p
 }
 
+// ReadySettleDelay is how long after readiness by URL or IPC the launcher
+// settles.
+const ReadySettleDelay = readySettleDelay
+
 // IdleGCPercent is the collector's pace once the child is ready.
 const IdleGCPercent = idleGCPercent
 

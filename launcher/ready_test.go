@@ -17,30 +17,56 @@ import (
 	"github.com/hasync/launcher/launcher/config"
 )
 
-// The launcher gives back the pages only its start needed before /readyz
-// says ready, so that whoever looks at its memory once it is ready (a
-// benchmark, a person at `launcher status`) sees its own size, not its
-// start's. Readiness used to be published first, the trim after.
-func TestReady_TrimsBeforeReadinessIsPublished(t *testing.T) {
+// Readiness by URL is published at once; what the launcher does once a
+// start is over (giving back its pages, the idle GC pace, the first sample)
+// waits a quarter second, off the app's first requests. It used to run
+// before readiness was published, beside them: the reference backend's
+// first answer came 2 to 3 ms later (docs/BENCHMARKS.md, "Tenth pass").
+func TestReady_SettlesOffTheAppsFirstRequests(t *testing.T) {
 	cfg, spec := genericChild(t, nil, "sleep", "30")
-	cfg.ReadyURL = answering(t)
+	var answered atomic.Int64 // when the ready URL last answered
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		answered.Store(time.Now().UnixNano())
+	}))
+	t.Cleanup(srv.Close)
+	cfg.ReadyURL = srv.URL
 	store := launcher.NewStateStore("test")
-	stateAtTrim := make(chan string, 1)
+	type event struct {
+		at    time.Time
+		state string
+	}
+	trims := make(chan event, 1)
 	defer launcher.TrimResident(func() {
 		select {
-		case stateAtTrim <- store.Load().State:
+		case trims <- event{time.Now(), store.Load().State}:
 		default:
 		}
 	})()
-	stop := supervise(t, cfg, spec, store)
+	samples := &recordingSampler{at: make(chan time.Time, 8)}
+	stop := supervise(t, cfg, spec, store, func(s *launcher.Supervisor) { s.Sampler = samples })
 	defer stop()
+	var trim event
 	select {
-	case state := <-stateAtTrim:
-		if state == launcher.StateReady {
-			t.Errorf("the start's pages were given back after readiness was published")
+	case trim = <-trims:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child never became ready, or the launcher never settled")
+	}
+	if trim.state != launcher.StateReady {
+		t.Errorf("state when the start's pages were given back = %q, want %q: readiness is published first", trim.state, launcher.StateReady)
+	}
+	// The probe's answer came before readiness; liveness probes only
+	// begin once settled, so the last answer is the probe's.
+	ready := time.Unix(0, answered.Load())
+	if gap := trim.at.Sub(ready); gap < launcher.ReadySettleDelay {
+		t.Errorf("the start's pages were given back %v after the ready URL answered; want %v or later", gap, launcher.ReadySettleDelay)
+	}
+	select {
+	case at := <-samples.at:
+		if at.Before(trim.at) {
+			t.Errorf("first sample %v before the launcher settled", trim.at.Sub(at))
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the child never became ready")
+		t.Fatal("the child was never sampled")
 	}
 }
 
