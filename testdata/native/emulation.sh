@@ -14,5 +14,13 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 [ -f /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-[ -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
+if [ ! -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  if update-binfmts --display qemu-aarch64 >/dev/null 2>&1; then
+    update-binfmts --enable qemu-aarch64
+  elif [ -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+    # QEMU 10 (bookworm-backports) registers through systemd's binfmt.d,
+    # which its install runs only where systemd is PID 1: register the line.
+    grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
+  fi
+fi
 grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { echo "emulation: qemu-aarch64 is not enabled in binfmt_misc" >&2; exit 1; }
