@@ -20,7 +20,7 @@ if [ ! -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
   elif [ -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
     # QEMU 10 (bookworm-backports) registers through systemd's binfmt.d,
     # which its install runs only where systemd is PID 1: register the line.
-    grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
+    grep -m1 '^:qemu-aarch64:' /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
   fi
 fi
 grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { echo "emulation: qemu-aarch64 is not enabled in binfmt_misc" >&2; exit 1; }
