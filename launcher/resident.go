@@ -1,11 +1,11 @@
 package launcher
 
 import (
-	"bufio"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,30 +14,58 @@ import (
 // an idle launcher's RSS is its own binary's pages, and start-up touches
 // code that never runs again (the preflight, the configuration).
 // MADV_DONTNEED drops what is mapped now; the pages stay in the page cache,
-// and whatever runs later faults back in. It comes back 64 KiB at a time:
-// the kernel maps the cached pages around each fault ("fault-around", one
-// setting for the whole machine; MADV_RANDOM does not change it), so what
-// stays resident is every 64 KiB window of code and read-only data the
-// running launcher touches, about 5 MB of the binary's 8 at readiness.
-// Only read-only, file-backed mappings of the executable are touched.
+// and whatever runs later faults back in.
+//
+// By default a page comes back with up to 64 KiB around it: the kernel maps
+// the cached pages around each fault ("fault-around", one setting for the
+// whole machine; MADV_RANDOM does not change it), so an idle launcher
+// touching a few hundred scattered pages of code and read-only data kept
+// about 3.7 MB of the binary resident. Fault-around never crosses a
+// mapping's edge, so the binary's read-only mappings are first cut into
+// mappings of a page each (splitIntoPages), and what comes back is the pages
+// that run: 1.8 MB less at idle. Only read-only, file-backed mappings of
+// the executable are touched.
 //
 // The heap goes the same way: what starting allocated (the preflight's
 // reads above all) is garbage by now, so it is collected and its pages
 // returned at once rather than at the scavenger's pace.
 var trimResident = func() {
 	debug.FreeOSMemory()
+	ranges, err := splitExecutable()
+	if err != nil {
+		return
+	}
+	for _, r := range ranges {
+		madvise(r[0], r[1], unix.MADV_DONTNEED)
+	}
+}
+
+// splitExecutable cuts the executable's read-only mappings into pages, once:
+// they stay cut for the process's life, and a restart's trim only drops
+// pages. Reading /proc/self/maps again would cost milliseconds once the
+// mappings are cut: the kernel writes a line, path included, for each.
+var splitExecutable = sync.OnceValues(func() ([][2]uintptr, error) {
+	ranges, err := executableRanges()
+	for _, r := range ranges {
+		splitIntoPages(r[0], r[1])
+	}
+	return ranges, err
+})
+
+// executableRanges returns the launcher's read-only mappings of its own
+// executable, adjacent ones joined, from /proc/self/maps.
+func executableRanges() ([][2]uintptr, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
-		return
+		return nil, err
 	}
-	f, err := os.Open("/proc/self/maps")
+	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
-		return
+		return nil, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
+	var ranges [][2]uintptr
+	for line := range strings.Lines(string(maps)) {
+		fields := strings.Fields(line)
 		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
 			continue
 		}
@@ -50,9 +78,34 @@ var trimResident = func() {
 		if err1 != nil || err2 != nil || end <= start {
 			continue
 		}
-		// The raw syscall: the region is not Go memory, so no slice over it.
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		if n := len(ranges); n > 0 && ranges[n-1][1] == uintptr(start) {
+			ranges[n-1][1] = uintptr(end)
+			continue
+		}
+		ranges = append(ranges, [2]uintptr{uintptr(start), uintptr(end)})
 	}
+	return ranges, nil
+}
+
+// splitIntoPages cuts the mapping [start, end) into mappings of one page
+// each. The kernel merges neighbouring mappings whose flags are equal, so
+// every other page gets a flag of its own: MADV_DONTDUMP, which changes only
+// what a core dump holds, and a core dump leaves file-backed private
+// mappings out by default anyway (coredump_filter). The first page, which
+// holds the ELF header a dump does include, keeps its flags. A mapping is a
+// couple of hundred bytes of kernel memory: about 550 of them for the
+// launcher's 4.5 MB, against the 1.8 MB of pages they keep out.
+func splitIntoPages(start, end uintptr) {
+	page := uintptr(os.Getpagesize())
+	for a := start + page; a < end; a += 2 * page {
+		madvise(a, min(a+page, end), unix.MADV_DONTDUMP)
+	}
+}
+
+// madvise is the raw system call: the region is not Go memory, so no slice
+// over it.
+func madvise(start, end uintptr, advice int) {
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, start, end-start, uintptr(advice))
 }
 
 // The collector's pace (GOGC) for each phase. Go never lets the heap goal

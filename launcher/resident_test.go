@@ -1,8 +1,12 @@
 package launcher
 
 import (
+	"encoding/binary"
+	"os"
 	"runtime/debug"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // GOGC set at the start is the pace, whatever the phase.
@@ -18,4 +22,82 @@ func TestPaceGC_LeavesAChosenGOGC(t *testing.T) {
 	if got := GCPercent(); got != idleGCPercent {
 		t.Fatalf("GC percent without GOGC = %d, want %d", got, idleGCPercent)
 	}
+}
+
+// After a trim, a page of the binary comes back alone, not with the 64 KiB
+// around it: fault-around stops at a mapping's edge, and the trim has cut
+// the binary's read-only mappings into pages. Each probe touches one page
+// the trim dropped (through write(2), a real fault on the address) and
+// counts the pages of its 64 KiB window the fault mapped besides it.
+func TestTrimResident_FaultsBackAPageAtATime(t *testing.T) {
+	page := uintptr(os.Getpagesize())
+	const window = 64 << 10 // the kernel's default fault_around_bytes
+	if window/page < 2 {
+		t.Skipf("pages of %d bytes: fault-around maps one page anyway", page)
+	}
+	// The binary in the page cache, so that fault-around has pages to map.
+	if _, err := os.ReadFile("/proc/self/exe"); err != nil {
+		t.Fatal(err)
+	}
+	trimResident()
+	ranges, err := splitExecutable()
+	if err != nil || len(ranges) == 0 {
+		t.Fatalf("the executable's mappings: %v %v", ranges, err)
+	}
+	pagemap, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pagemap.Close()
+	present := func(from, to uintptr) []bool {
+		buf := make([]byte, (to-from)/page*8)
+		if _, err := pagemap.ReadAt(buf, int64(from/page*8)); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]bool, len(buf)/8)
+		for i := range out {
+			out[i] = binary.LittleEndian.Uint64(buf[i*8:])>>63 == 1
+		}
+		return out
+	}
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	drain := make([]byte, 1)
+
+	probes, faulted, extra := 0, 0, 0
+	for _, r := range ranges {
+		for w := (r[0] + window - 1) &^ (window - 1); w+window <= r[1] && probes < 64; w += 4 * window {
+			probes++
+			addr := w + window/2
+			before := present(w, w+window)
+			if before[(addr-w)/page] {
+				continue // running code has it already
+			}
+			if _, _, e := unix.Syscall(unix.SYS_WRITE, uintptr(p[1]), addr, 1); e != 0 {
+				t.Fatalf("write from %#x: %v", addr, e)
+			}
+			if _, err := unix.Read(p[0], drain); err != nil {
+				t.Fatal(err)
+			}
+			faulted++
+			after := present(w, w+window)
+			for i := range after {
+				if after[i] && !before[i] && uintptr(i) != (addr-w)/page {
+					extra++
+				}
+			}
+		}
+	}
+	if faulted < 8 {
+		t.Fatalf("only %d of %d probed pages were out after the trim", faulted, probes)
+	}
+	// Without the cut, each fault maps the window's other 15 pages.
+	if extra > faulted {
+		t.Fatalf("%d faults mapped %d pages besides their own, want about none (fault-around not held to the page)", faulted, extra)
+	}
+	t.Logf("%d faults, %d pages mapped besides", faulted, extra)
 }
