@@ -53,7 +53,7 @@ var splitExecutable = sync.OnceValues(func() ([][2]uintptr, error) {
 })
 
 // executableRanges returns the launcher's read-only mappings of its own
-// executable, adjacent ones joined, from /proc/self/maps.
+// executable, from /proc/self/maps.
 func executableRanges() ([][2]uintptr, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -63,10 +63,18 @@ func executableRanges() ([][2]uintptr, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readOnlyRanges(string(maps), exe), nil
+}
+
+// readOnlyRanges picks from a maps file the read-only mappings of path,
+// adjacent ones joined. A line is "start-end perms offset dev inode path";
+// the path may hold spaces, and ends in " (deleted)" for both the link and
+// the mapping once the file is replaced.
+func readOnlyRanges(maps, path string) [][2]uintptr {
 	var ranges [][2]uintptr
-	for line := range strings.Lines(string(maps)) {
+	for line := range strings.Lines(maps) {
 		fields := strings.Fields(line)
-		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
+		if len(fields) < 6 || strings.Join(fields[5:], " ") != path || strings.Contains(fields[1], "w") {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
@@ -84,7 +92,7 @@ func executableRanges() ([][2]uintptr, error) {
 		}
 		ranges = append(ranges, [2]uintptr{uintptr(start), uintptr(end)})
 	}
-	return ranges, nil
+	return ranges
 }
 
 // splitIntoPages cuts the mapping [start, end) into mappings of one page

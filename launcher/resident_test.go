@@ -101,3 +101,24 @@ func TestTrimResident_FaultsBackAPageAtATime(t *testing.T) {
 	}
 	t.Logf("%d faults, %d pages mapped besides", faulted, extra)
 }
+
+func TestReadOnlyRanges(t *testing.T) {
+	const maps = `00400000-0060a000 r-xp 00000000 fd:01 1234                               /usr/bin/my launcher
+0060a000-00840000 r--p 0020a000 fd:01 1234                               /usr/bin/my launcher
+00840000-00864000 rw-p 00440000 fd:01 1234                               /usr/bin/my launcher
+00864000-0089c000 rw-p 00000000 00:00 0
+7f0000000000-7f0000001000 r--p 00000000 fd:01 99                         /usr/bin/my
+7f0000002000-7f0000003000 r--p 00001000 fd:01 1234                       /usr/bin/my launcher
+7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]
+zz-00400000 r--p 00000000 fd:01 1234                                     /usr/bin/my launcher
+`
+	got := readOnlyRanges(maps, "/usr/bin/my launcher")
+	want := [][2]uintptr{{0x400000, 0x840000}, {0x7f0000002000, 0x7f0000003000}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("readOnlyRanges = %#x, want %#x (text and read-only data joined; not the writable data, another file, or a bad line)", got, want)
+	}
+	deleted := "00400000-0060a000 r-xp 00000000 fd:01 1234 /usr/bin/launcher (deleted)\n"
+	if got := readOnlyRanges(deleted, "/usr/bin/launcher (deleted)"); len(got) != 1 {
+		t.Fatalf("a replaced binary's mapping: %#x, want one range", got)
+	}
+}
