@@ -13,6 +13,14 @@ func TrimResident(f func()) (restore func()) {
 	return func() { trimResident = was }
 }
 
+// GiveBackHeap lets a test see when the launcher returns its free heap,
+// and put the real one back with the function returned.
+func GiveBackHeap(f func()) (restore func()) {
+	was := giveBackHeap
+	giveBackHeap = f
+	return func() { giveBackHeap = was }
+}
+
 // GCPercent reads the collector's pace (SetGCPercent returns the old one).
 func GCPercent() int {
 	p := debug.SetGCPercent(100)

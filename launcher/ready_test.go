@@ -70,6 +70,38 @@ func TestReady_SettlesOffTheAppsFirstRequests(t *testing.T) {
 	}
 }
 
+// Once settled, the launcher returns its free heap at each sample; not
+// before: the start's samples come while node starts and the trim is yet
+// to come.
+func TestReady_GivesBackTheHeapAtEachSampleOnceSettled(t *testing.T) {
+	cfg, spec := genericChild(t, nil, "sleep", "30")
+	cfg.ReadyURL = answering(t)
+	cfg.SampleInterval = 50 * time.Millisecond // samples before the settle too
+	var trimmed atomic.Int64
+	defer launcher.TrimResident(func() { trimmed.Store(time.Now().UnixNano()) })()
+	givebacks := make(chan time.Time, 64)
+	defer launcher.GiveBackHeap(func() {
+		select {
+		case givebacks <- time.Now():
+		default:
+		}
+	})()
+	samples := &recordingSampler{at: make(chan time.Time, 64)}
+	stop := supervise(t, cfg, spec, launcher.NewStateStore("test"), func(s *launcher.Supervisor) { s.Sampler = samples })
+	defer stop()
+	for i := 1; i <= 3; i++ {
+		select {
+		case at := <-givebacks:
+			trim := trimmed.Load()
+			if trim == 0 || at.UnixNano() < trim {
+				t.Fatalf("give-back %d came before the launcher settled", i)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("give-back %d never came", i)
+		}
+	}
+}
+
 // Every start runs at Go's default GC pace, the preflight's allocations
 // above all; once the child is ready the launcher idles at a slower one,
 // which keeps its heap near 1 MB instead of 4. A restart starts at the

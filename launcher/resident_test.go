@@ -3,6 +3,7 @@ package launcher
 import (
 	"encoding/binary"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -154,3 +155,25 @@ func dontDumpSplits(t *testing.T, page uintptr) bool {
 	}
 	return n == 3
 }
+
+// What a collection freed goes back to the system, down to heapSlack.
+func TestReturnFreeHeap(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	debug.FreeOSMemory()
+	garbage := make([][]byte, 0, 512)
+	for range 512 {
+		garbage = append(garbage, make([]byte, 8<<10))
+	}
+	sink = garbage
+	sink = nil
+	runtime.GC()
+	if free := freeHeap(); free < heapSlack {
+		t.Fatalf("4 MB of garbage collected left %d bytes of free heap, want at least %d to return", free, heapSlack)
+	}
+	returnFreeHeap()
+	if free := freeHeap(); free >= heapSlack {
+		t.Fatalf("free heap after returnFreeHeap = %d bytes, want under %d", free, heapSlack)
+	}
+}
+
+var sink [][]byte

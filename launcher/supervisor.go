@@ -540,6 +540,9 @@ func (m *machine) onEvent(ev childEvent) {
 	switch {
 	case ev.sample != nil:
 		s.publishSample(ev.sample, ev.host)
+		if m.phase == phaseReady && m.settleC == nil {
+			giveBackHeap() // settled: the launcher is idle
+		}
 	case ev.ready != "" && m.phase == phaseRunning:
 		m.readyC = nil
 		m.enter(phaseReady)
