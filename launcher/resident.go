@@ -2,8 +2,8 @@ package launcher
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -185,12 +185,11 @@ func returnFreeHeap() {
 	}
 }
 
-// freeHeap is the heap the runtime holds free and has not returned.
+// freeHeap is the heap the runtime holds free and has not returned. It
+// stops the world for some microseconds; runtime/metrics would not, but its
+// package's initialisation costs a millisecond at every start.
 func freeHeap() uint64 {
-	free := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
-	metrics.Read(free)
-	if free[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return free[0].Value.Uint64()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapIdle - ms.HeapReleased
 }
