@@ -163,9 +163,10 @@ const heapSlack = 256 << 10
 // and returns the free pages (debug.FreeOSMemory), beside the caller, so the
 // supervision loop never waits for a collection. At the default 5 s sampling
 // that is one more collection, a few tenths of a millisecond, for each the
-// runtime runs on its own, every minute or two.
+// runtime runs on its own, every minute or two. GOGC set at the start has
+// chosen the collector's pace, forced collections included: then nothing.
 var giveBackHeap = func() {
-	if !givingBack.CompareAndSwap(false, true) {
+	if gogcChosen || !givingBack.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
