@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"bytes"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -53,8 +52,8 @@ type NodeInfo struct {
 	VersionFrom string `json:"version_from,omitempty"`
 
 	major, minor int
-	machine      elf.Machine
-	class        elf.Class
+	machine      elfMachine
+	class        elfClass
 	interp       string
 	bin          *elfFile     // nil when node is not ELF
 	libs         *libResolver // with node's libraries open, for the module checks; nil when node is not ELF
@@ -222,21 +221,21 @@ func libcOfNeeds(needed []string) string {
 }
 
 // archOf maps an ELF machine to node's process.arch.
-func archOf(m elf.Machine) string {
+func archOf(m elfMachine) string {
 	switch m {
-	case elf.EM_X86_64:
+	case emX86_64:
 		return "x64"
-	case elf.EM_AARCH64:
+	case emAARCH64:
 		return "arm64"
-	case elf.EM_ARM:
+	case emARM:
 		return "arm"
-	case elf.EM_386:
+	case em386:
 		return "ia32"
-	case elf.EM_PPC64:
+	case emPPC64:
 		return "ppc64"
-	case elf.EM_S390:
+	case emS390:
 		return "s390x"
-	case elf.EM_RISCV:
+	case emRISCV:
 		return "riscv64"
 	}
 	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
@@ -337,9 +336,9 @@ func readAddonABI(e *elfFile) (addonABI, error) {
 // points at it; stripped, it is found by its relocations: nm_filename (at
 // +16) points at a source file name and nm_modname (+40) is relocated too.
 func readNMVersion(e *elfFile) int {
-	if syms, err := e.ef.Symbols(); err == nil {
+	if syms, err := e.symbols(shtSymtab); err == nil {
 		for _, s := range syms {
-			if s.Name == "_ZL7_module" || strings.HasSuffix(s.Name, "_module") && elf.ST_TYPE(s.Info) == elf.STT_OBJECT && s.Size >= 16 {
+			if s.Name == "_ZL7_module" || strings.HasSuffix(s.Name, "_module") && s.kind() == sttObject && s.Size >= 16 {
 				if b, err := e.readVirtual(s.Value, 4); err == nil {
 					if v := int(int32(e.order.Uint32(b))); v > 0 && v < 10000 {
 						return v
@@ -348,21 +347,21 @@ func readNMVersion(e *elfFile) int {
 			}
 		}
 	}
-	if e.ef.Class != elf.ELFCLASS64 {
+	if e.h.Class != elfClass64 {
 		return 0
 	}
 	var relative uint32
-	switch e.ef.Machine {
-	case elf.EM_X86_64:
-		relative = uint32(elf.R_X86_64_RELATIVE)
-	case elf.EM_AARCH64:
-		relative = uint32(elf.R_AARCH64_RELATIVE)
+	switch e.h.Machine {
+	case emX86_64:
+		relative = rX86_64Relative
+	case emAARCH64:
+		relative = rAARCH64Relative
 	default:
 		return 0
 	}
 	targets := map[uint64]uint64{}
-	for _, s := range e.ef.Sections {
-		if s.Type != elf.SHT_RELA {
+	for _, s := range e.h.Sections {
+		if s.Type != shtRela {
 			continue
 		}
 		data, err := e.readSection(s)
@@ -412,14 +411,14 @@ func readImmediateReturn(e *elfFile, addr uint64) int {
 	if err != nil {
 		return 0
 	}
-	switch e.ef.Machine {
-	case elf.EM_X86_64, elf.EM_386:
+	switch e.h.Machine {
+	case emX86_64, em386:
 		code = bytes.TrimPrefix(code, []byte{0xf3, 0x0f, 0x1e, 0xfa})
 		code = bytes.TrimPrefix(code, []byte{0x55, 0x48, 0x89, 0xe5})
 		if len(code) >= 5 && code[0] == 0xb8 {
 			return int(int32(e.order.Uint32(code[1:])))
 		}
-	case elf.EM_AARCH64:
+	case emAARCH64:
 		if insn := e.order.Uint32(code); insn&0xffe0001f == 0x52800000 {
 			return int(insn >> 5 & 0xffff)
 		}

@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,18 +18,18 @@ const maxELFSize = 512 << 20
 const maxSectionRead = 64 << 20
 
 // elfFile reads what preflight needs from one ELF file. The files come from
-// node_modules, that is from outside, so every read is bounds-checked and a
-// panic in debug/elf is recovered (docs/NATIVE.md §6). Large files (node
+// node_modules, that is from outside, so every read is bounds-checked, and
+// a panic while reading one is recovered all the same (docs/NATIVE.md §6). Large files (node
 // itself) are never read whole: symbols are looked up through the hash
 // tables, as the dynamic loader does.
 type elfFile struct {
 	path  string
 	f     *os.File
-	ef    *elf.File
+	h     *elfHeaders
 	size  int64
 	order binary.ByteOrder
 
-	dynsym, dynstr, gnuHash, sysvHash *elf.Section
+	dynsym, dynstr, gnuHash, sysvHash *elfSection
 
 	hash    *symbolHash // the hash section's header, read at the first lookup
 	hashErr error
@@ -57,35 +56,35 @@ func openELF(fsys *files, path string) (e *elfFile, err error) {
 		return nil, fmt.Errorf("%d MB: too large for a native module", st.Size()>>20)
 	}
 	var magic [4]byte
-	if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != elf.ELFMAG {
+	if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != "\x7fELF" {
 		return nil, errNotELF
 	}
-	ef, err := elf.NewFile(f)
+	h, err := readELFHeaders(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("malformed ELF file: %w", err)
 	}
-	e = &elfFile{path: path, f: f, ef: ef, size: st.Size(), order: ef.ByteOrder}
-	for _, s := range ef.Sections {
-		if s.Type != elf.SHT_NOBITS && s.Size > 0 && (s.Offset > uint64(e.size) || s.Size > uint64(e.size)-s.Offset) {
+	e = &elfFile{path: path, f: f, h: h, size: st.Size(), order: h.order}
+	for _, s := range h.Sections {
+		if s.Type != shtNobits && s.Size > 0 && (s.Offset > uint64(e.size) || s.Size > uint64(e.size)-s.Offset) {
 			return nil, fmt.Errorf("malformed ELF file: section %q extends past the end of the file", s.Name)
 		}
 		switch s.Type {
-		case elf.SHT_DYNSYM:
+		case shtDynsym:
 			e.dynsym = s
-		case elf.SHT_GNU_HASH:
+		case shtGNUHash:
 			e.gnuHash = s
-		case elf.SHT_HASH:
+		case shtHash:
 			e.sysvHash = s
 		}
 	}
 	if e.dynsym != nil {
-		if int(e.dynsym.Link) >= len(ef.Sections) {
+		if int(e.dynsym.Link) >= len(h.Sections) {
 			return nil, errors.New("malformed ELF file: .dynsym links to no string table")
 		}
-		e.dynstr = ef.Sections[e.dynsym.Link]
+		e.dynstr = h.Sections[e.dynsym.Link]
 	}
-	for _, s := range []*elf.Section{e.dynsym, e.dynstr, e.gnuHash, e.sysvHash} {
-		if s != nil && s.Flags&elf.SHF_COMPRESSED != 0 {
+	for _, s := range []*elfSection{e.dynsym, e.dynstr, e.gnuHash, e.sysvHash} {
+		if s != nil && s.Flags&shfCompressed != 0 {
 			return nil, fmt.Errorf("malformed ELF file: compressed %s section", s.Name)
 		}
 	}
@@ -94,19 +93,9 @@ func openELF(fsys *files, path string) (e *elfFile, err error) {
 
 func (e *elfFile) Close() error { return e.f.Close() }
 
-// guard runs fn, turning a panic in debug/elf into an error.
-func (e *elfFile) guard(fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed ELF file (%v)", r)
-		}
-	}()
-	return fn()
-}
-
 // readSection reads a whole (small) section, bounds-checked.
-func (e *elfFile) readSection(s *elf.Section) ([]byte, error) {
-	if s == nil || s.Type == elf.SHT_NOBITS {
+func (e *elfFile) readSection(s *elfSection) ([]byte, error) {
+	if s == nil || s.Type == shtNobits {
 		return nil, nil
 	}
 	if s.Size > maxSectionRead {
@@ -120,8 +109,8 @@ func (e *elfFile) readSection(s *elf.Section) ([]byte, error) {
 }
 
 // stringAt reads the NUL-terminated string at off in section s.
-func (e *elfFile) stringAt(s *elf.Section, off uint64) (string, error) {
-	if s == nil || off >= s.Size || s.Type == elf.SHT_NOBITS {
+func (e *elfFile) stringAt(s *elfSection, off uint64) (string, error) {
+	if s == nil || off >= s.Size || s.Type == shtNobits {
 		return "", errors.New("string offset out of range")
 	}
 	var out []byte
@@ -144,8 +133,8 @@ func (e *elfFile) stringAt(s *elf.Section, off uint64) (string, error) {
 
 // interp is the program interpreter (PT_INTERP) of an executable.
 func (e *elfFile) interp() string {
-	for _, p := range e.ef.Progs {
-		if p.Type != elf.PT_INTERP || p.Filesz == 0 || p.Filesz > 4096 || p.Off > uint64(e.size) || p.Filesz > uint64(e.size)-p.Off {
+	for _, p := range e.h.Progs {
+		if p.Type != ptInterp || p.Filesz == 0 || p.Filesz > 4096 || p.Off > uint64(e.size) || p.Filesz > uint64(e.size)-p.Off {
 			continue
 		}
 		buf := make([]byte, p.Filesz)
@@ -168,10 +157,10 @@ type dynamicInfo struct {
 // DT_SONAME. It reads only the strings it needs, not the whole table.
 func (e *elfFile) dynamic() (dynamicInfo, error) {
 	var info dynamicInfo
-	ds := e.ef.Section(".dynamic")
+	ds := e.h.section(".dynamic")
 	if ds == nil {
-		for _, s := range e.ef.Sections {
-			if s.Type == elf.SHT_DYNAMIC {
+		for _, s := range e.h.Sections {
+			if s.Type == shtDynamic {
 				ds = s
 			}
 		}
@@ -184,11 +173,11 @@ func (e *elfFile) dynamic() (dynamicInfo, error) {
 		return info, err
 	}
 	strtab := e.dynstr
-	if int(ds.Link) < len(e.ef.Sections) && ds.Link != 0 {
-		strtab = e.ef.Sections[ds.Link]
+	if int(ds.Link) < len(e.h.Sections) && ds.Link != 0 {
+		strtab = e.h.Sections[ds.Link]
 	}
 	entry := 16
-	if e.ef.Class == elf.ELFCLASS32 {
+	if e.h.Class == elfClass32 {
 		entry = 8
 	}
 	for off := 0; off+entry <= len(data); off += entry {
@@ -198,11 +187,11 @@ func (e *elfFile) dynamic() (dynamicInfo, error) {
 		} else {
 			tag, val = uint64(e.order.Uint32(data[off:])), uint64(e.order.Uint32(data[off+4:]))
 		}
-		if elf.DynTag(tag) == elf.DT_NULL {
+		if tag == dtNull {
 			break
 		}
-		switch elf.DynTag(tag) {
-		case elf.DT_NEEDED, elf.DT_RPATH, elf.DT_RUNPATH, elf.DT_SONAME:
+		switch tag {
+		case dtNeeded, dtRpath, dtRunpath, dtSoname:
 		default:
 			continue
 		}
@@ -210,14 +199,14 @@ func (e *elfFile) dynamic() (dynamicInfo, error) {
 		if err != nil {
 			return info, fmt.Errorf("dynamic section: %w", err)
 		}
-		switch elf.DynTag(tag) {
-		case elf.DT_NEEDED:
+		switch tag {
+		case dtNeeded:
 			info.Needed = append(info.Needed, s)
-		case elf.DT_RPATH:
+		case dtRpath:
 			info.RPath = append(info.RPath, strings.Split(s, ":")...)
-		case elf.DT_RUNPATH:
+		case dtRunpath:
 			info.RunPath = append(info.RunPath, strings.Split(s, ":")...)
-		case elf.DT_SONAME:
+		case dtSoname:
 			info.Soname = s
 		}
 	}
@@ -235,22 +224,19 @@ type elfSym struct {
 // dynamicSymbols reads the whole dynamic symbol table; for addons and
 // libraries of ordinary size, not for node (use lookup).
 func (e *elfFile) dynamicSymbols() ([]elfSym, error) {
+	syms, err := e.symbols(shtDynsym)
+	if err != nil {
+		return nil, err
+	}
 	var out []elfSym
-	err := e.guard(func() error {
-		syms, err := e.ef.DynamicSymbols()
-		if err != nil && !errors.Is(err, elf.ErrNoSymbols) {
-			return err
+	for _, s := range syms {
+		bind := s.bind()
+		if bind != stbGlobal && bind != stbWeak && bind != stbGNUUnique {
+			continue
 		}
-		for _, s := range syms {
-			bind := elf.ST_BIND(s.Info)
-			if bind != elf.STB_GLOBAL && bind != elf.STB_WEAK && bind != elf.STB_LOOS /* GNU_UNIQUE */ {
-				continue
-			}
-			out = append(out, elfSym{Name: s.Name, Defined: s.Section != elf.SHN_UNDEF, Weak: bind == elf.STB_WEAK, Value: s.Value})
-		}
-		return nil
-	})
-	return out, err
+		out = append(out, elfSym{Name: s.Name, Defined: s.Section != shnUndef, Weak: bind == stbWeak, Value: s.Value})
+	}
+	return out, nil
 }
 
 // lookup finds a defined dynamic symbol by name through .gnu.hash (or the
@@ -278,7 +264,7 @@ func (e *elfFile) lookup(name string) (elfSym, bool) {
 // symbolHash is the header of a symbol hash section and where its parts
 // are, as offsets into the section.
 type symbolHash struct {
-	sec *elf.Section
+	sec *elfSection
 	gnu bool
 	// GNU: nbuckets, symoffset, the Bloom filter's words (of word bytes)
 	// and shift. SysV: nbuckets and nchain.
@@ -304,7 +290,7 @@ func (e *elfFile) readHashHeader() (*symbolHash, error) {
 		h.nbuckets, h.symoffset = uint64(e.order.Uint32(b)), uint64(e.order.Uint32(b[4:]))
 		h.bloomWords, h.bloomShift = uint64(e.order.Uint32(b[8:])), e.order.Uint32(b[12:])
 		h.word = 8
-		if e.ef.Class == elf.ELFCLASS32 {
+		if e.h.Class == elfClass32 {
 			h.word = 4
 		}
 		h.bucketsAt = 16 + h.bloomWords*h.word
@@ -437,7 +423,7 @@ func (e *elfFile) lookupLinear(name string) (elfSym, bool) {
 // symAt reads dynamic symbol number idx.
 func (e *elfFile) symAt(idx uint64) (elfSym, bool) {
 	size := uint64(24)
-	if e.ef.Class == elf.ELFCLASS32 {
+	if e.h.Class == elfClass32 {
 		size = 16
 	}
 	if (idx+1)*size > e.dynsym.Size {
@@ -459,14 +445,14 @@ func (e *elfFile) symAt(idx uint64) (elfSym, bool) {
 	if err != nil {
 		return elfSym{}, false
 	}
-	return elfSym{Name: name, Defined: shndx != uint16(elf.SHN_UNDEF), Weak: elf.ST_BIND(info) == elf.STB_WEAK, Value: value}, true
+	return elfSym{Name: name, Defined: shndx != shnUndef, Weak: info>>4 == stbWeak, Value: value}, true
 }
 
 // readVirtual reads n bytes at virtual address addr from the section that
 // holds it.
 func (e *elfFile) readVirtual(addr uint64, n int) ([]byte, error) {
-	for _, s := range e.ef.Sections {
-		if s.Type == elf.SHT_NOBITS || s.Flags&elf.SHF_ALLOC == 0 || addr < s.Addr || addr-s.Addr >= s.Size {
+	for _, s := range e.h.Sections {
+		if s.Type == shtNobits || s.Flags&shfAlloc == 0 || addr < s.Addr || addr-s.Addr >= s.Size {
 			continue
 		}
 		if uint64(n) > s.Size-(addr-s.Addr) {
@@ -481,25 +467,6 @@ func (e *elfFile) readVirtual(addr uint64, n int) ([]byte, error) {
 	return nil, fmt.Errorf("address %#x is in no section", addr)
 }
 
-// versionNeeds maps each needed library to the symbol versions required of
-// it (GLIBC_2.34, GLIBCXX_3.4.30, ...).
-func (e *elfFile) versionNeeds() (map[string][]string, error) {
-	out := map[string][]string{}
-	err := e.guard(func() error {
-		needs, err := e.ef.DynamicVersionNeeds()
-		if err != nil {
-			return nil // no version needs: musl objects, or none used
-		}
-		for _, n := range needs {
-			for _, d := range n.Needs {
-				out[n.Name] = append(out[n.Name], d.Dep)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
 // versionDefs lists the symbol versions a library defines, from its
 // SHT_GNU_verdef section alone (debug/elf's DynamicVersions reads every
 // dynamic symbol too: half of the preflight's time). Read once per file.
@@ -508,16 +475,16 @@ func (e *elfFile) versionDefs() (map[string]bool, error) {
 		return e.defs, nil
 	}
 	e.defs = map[string]bool{}
-	var sec *elf.Section
-	for _, s := range e.ef.Sections {
-		if s.Type == elf.SHT_GNU_VERDEF {
+	var sec *elfSection
+	for _, s := range e.h.Sections {
+		if s.Type == shtGNUVerdef {
 			sec = s
 		}
 	}
-	if sec == nil || int(sec.Link) >= len(e.ef.Sections) {
+	if sec == nil || int(sec.Link) >= len(e.h.Sections) {
 		return e.defs, nil
 	}
-	strtab := e.ef.Sections[sec.Link]
+	strtab := e.h.Sections[sec.Link]
 	data, err := e.readSection(sec)
 	if err != nil {
 		return e.defs, err

@@ -43,7 +43,14 @@ func TestLookup_FindsWhatTheSymbolTableHolds(t *testing.T) {
 			t.Logf("skip %s: %v", path, err)
 			continue
 		}
-		syms, err := e.ef.DynamicSymbols()
+		// debug/elf is the reference here: the preflight reads on its own.
+		ef, err := elf.Open(path)
+		if err != nil {
+			e.Close()
+			t.Fatalf("%s: %v", path, err)
+		}
+		syms, err := ef.DynamicSymbols()
+		ef.Close()
 		if err != nil {
 			e.Close()
 			t.Fatalf("%s: %v", path, err)
@@ -101,4 +108,55 @@ func definedElsewhere(syms []elf.Symbol, name string) bool {
 func fixtures(parts ...string) string {
 	p, _ := filepath.Abs(filepath.Join(append([]string{"..", "..", ".fixtures"}, parts...)...))
 	return p
+}
+
+// An addon built with compressed debug sections (gcc -g -gz, or a toolchain
+// that compresses them by default) is a sound file: a section's inflated
+// size may exceed the file, since only its compressed bytes are in it. The
+// preflight took that size for the section's extent in the file, and
+// refused such an addon as malformed.
+func TestOpenELF_CompressedDebugSectionsAreSound(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("needs gcc")
+	}
+	dir := t.TempDir()
+	src, lib := filepath.Join(dir, "gz.c"), filepath.Join(dir, "gz.node")
+	code := "struct big { int a[64]; double b[32]; char c[128]; };\nstatic struct big g;\n" +
+		"int launcher_fn(int x) { struct big l = g; for (int i = 0; i < 64; i++) l.a[i] += x; return l.a[3]; }\n" +
+		"int napi_register_module_v1(void) { return launcher_fn(2); }\n"
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(gcc, "-g3", "-gz=zlib", "-shared", "-fPIC", "-o", lib, src).CombinedOutput(); err != nil {
+		t.Skipf("gcc -gz: %v\n%s", err, out)
+	}
+	// The case at hand: a compressed section that, inflated, would reach
+	// past the file's end (read with debug/elf, which inflates).
+	ef, err := elf.Open(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := ""
+	for _, s := range ef.Sections {
+		if s.Flags&elf.SHF_COMPRESSED != 0 && s.Offset+s.Size > uint64(st.Size()) {
+			past = s.Name
+		}
+	}
+	ef.Close()
+	if past == "" {
+		t.Skip("no compressed section inflates past the file's end here")
+	}
+	e, err := openELF(nil, lib)
+	if err != nil {
+		t.Fatalf("openELF refused a sound addon (%s inflates past the end): %v", past, err)
+	}
+	defer e.Close()
+	if _, ok := e.lookup("napi_register_module_v1"); !ok {
+		t.Error("lookup(napi_register_module_v1) found nothing")
+	}
 }

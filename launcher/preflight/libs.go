@@ -1,7 +1,6 @@
 package preflight
 
 import (
-	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,15 +21,15 @@ type libResolver struct {
 	fsys          *files
 	root          string
 	libc          string // musl or glibc
-	class         elf.Class
-	machine       elf.Machine
+	class         elfClass
+	machine       elfMachine
 	ldLibraryPath []string
 	system        []string // musl's ld-musl-<arch>.path or defaults; glibc's ld.so.conf dirs then defaults
 	opened        map[string]*elfFile
 	short         *atomic.Bool // set when an open failed for a shortage of descriptors or memory; may be nil
 }
 
-func newLibResolver(fsys *files, root, libc string, class elf.Class, machine elf.Machine, ldLibraryPath string) *libResolver {
+func newLibResolver(fsys *files, root, libc string, class elfClass, machine elfMachine, ldLibraryPath string) *libResolver {
 	r := &libResolver{fsys: fsys, root: root, libc: libc, class: class, machine: machine, opened: map[string]*elfFile{}}
 	for _, d := range strings.Split(ldLibraryPath, ":") {
 		if d != "" {
@@ -50,15 +49,15 @@ func newLibResolver(fsys *files, root, libc string, class elf.Class, machine elf
 func (r *libResolver) host(p string) string { return resolveIn(r.fsys, r.root, p) }
 
 // muslArch is the <arch> of /etc/ld-musl-<arch>.path and ld-musl-<arch>.so.1.
-func muslArch(m elf.Machine) string {
+func muslArch(m elfMachine) string {
 	switch m {
-	case elf.EM_X86_64:
+	case emX86_64:
 		return "x86_64"
-	case elf.EM_AARCH64:
+	case emAARCH64:
 		return "aarch64"
-	case elf.EM_ARM:
+	case emARM:
 		return "armhf"
-	case elf.EM_386:
+	case em386:
 		return "i386"
 	}
 	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
@@ -75,10 +74,10 @@ func (r *libResolver) muslPath() []string {
 	return parseMuslPath(b)
 }
 
-func glibcDefaults(m elf.Machine) []string {
-	triplet := map[elf.Machine]string{
-		elf.EM_X86_64: "x86_64-linux-gnu", elf.EM_AARCH64: "aarch64-linux-gnu",
-		elf.EM_ARM: "arm-linux-gnueabihf", elf.EM_386: "i386-linux-gnu",
+func glibcDefaults(m elfMachine) []string {
+	triplet := map[elfMachine]string{
+		emX86_64: "x86_64-linux-gnu", emAARCH64: "aarch64-linux-gnu",
+		emARM: "arm-linux-gnueabihf", em386: "i386-linux-gnu",
 	}[m]
 	dirs := []string{}
 	if triplet != "" {
@@ -241,8 +240,8 @@ func (r *libResolver) open(name, p string) (*loadedLib, error) {
 		}
 		r.opened[p] = e
 	}
-	if e.ef.Class != r.class || e.ef.Machine != r.machine {
-		return nil, fmt.Errorf("built for %s %s", archOf(e.ef.Machine), e.ef.Class)
+	if e.h.Class != r.class || e.h.Machine != r.machine {
+		return nil, fmt.Errorf("built for %s %s", archOf(e.h.Machine), e.h.Class)
 	}
 	return &loadedLib{Name: name, Path: p, File: e}, nil
 }

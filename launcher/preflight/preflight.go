@@ -424,7 +424,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 	}
 	if bin, err := openELF(p.fsys, host); err == nil {
 		n.bin = bin
-		n.class, n.machine, n.interp = bin.ef.Class, bin.ef.Machine, bin.interp()
+		n.class, n.machine, n.interp = bin.h.Class, bin.h.Machine, bin.interp()
 		n.Libc, n.Arch = libcOfInterp(n.interp), archOf(n.machine)
 		n.dyn, _ = bin.dynamic()
 		if n.Libc == "" {
@@ -796,11 +796,11 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 	}
 	defer e.Close()
 	if node == nil || node.bin == nil {
-		v.summary = fmt.Sprintf("%s %s; node unknown, not checked further", archOf(e.ef.Machine), e.ef.Class)
+		v.summary = fmt.Sprintf("%s %s; node unknown, not checked further", archOf(e.h.Machine), e.h.Class)
 		return v
 	}
-	if e.ef.Machine != node.machine || e.ef.Class != node.class {
-		v.add(fmt.Sprintf("built for %s (%s, %s), but node here is %s (%s)", archOf(e.ef.Machine), haArch(archOf(e.ef.Machine)), e.ef.Class, node.Arch, haArch(node.Arch)),
+	if e.h.Machine != node.machine || e.h.Class != node.class {
+		v.add(fmt.Sprintf("built for %s (%s, %s), but node here is %s (%s)", archOf(e.h.Machine), haArch(archOf(e.h.Machine)), e.h.Class, node.Arch, haArch(node.Arch)),
 			"The backend-builder stage ran for another platform than the runtime: build the image per platform (`docker buildx build --platform linux/"+dockerArch(node.Arch)+"`), "+
 				"never copy a node_modules built elsewhere, and keep --platform=$BUILDPLATFORM off the stage that compiles native modules.")
 		return v
@@ -841,7 +841,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		p.checkSymbols(&v, abi, node, loaded, libs)
 	}
 	// The ABI last: it waits for node --version, which ran meanwhile.
-	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.ef.Machine))
+	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.h.Machine))
 	if node.versionKnown() {
 		switch abi.Scheme {
 		case schemeV8:
