@@ -20,12 +20,13 @@ type monitors struct {
 	readyOnce sync.Once
 	isReady   chan struct{}      // closed once the child's start is over (readied)
 	stopURL   context.CancelFunc // ends the URL readiness probe
+	endProbes context.CancelFunc // ends both probes, readiness and liveness
 }
 
 // startMonitors starts the monitors of c.
 func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 	ctx, cancel := context.WithCancel(ctx)
-	m := &monitors{cancel: cancel, isReady: make(chan struct{}), stopURL: func() {}}
+	m := &monitors{cancel: cancel, isReady: make(chan struct{}), stopURL: func() {}, endProbes: func() {}}
 	send := func(ev childEvent) {
 		ev.pid = c.PID
 		select {
@@ -45,8 +46,9 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		m.run(func() { ipc.serve(ctx, func() { send(childEvent{ready: readyByIPC}) }) })
 	}
 	if s.probe != nil {
-		urlCtx, stopURL := context.WithCancel(ctx)
-		m.stopURL = stopURL
+		probeCtx, endProbes := context.WithCancel(ctx)
+		urlCtx, stopURL := context.WithCancel(probeCtx)
+		m.stopURL, m.endProbes = stopURL, endProbes
 		m.run(func() {
 			if s.probe.WaitReady(urlCtx) == nil {
 				send(childEvent{ready: readyByURL})
@@ -54,11 +56,11 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		})
 		m.run(func() {
 			select {
-			case <-ctx.Done():
+			case <-probeCtx.Done():
 				return
 			case <-m.isReady:
 			}
-			if reason, detail := s.liveness(ctx); reason != "" {
+			if reason, detail := s.liveness(probeCtx); reason != "" {
 				send(childEvent{restart: reason, detail: detail})
 			}
 		})
@@ -83,6 +85,16 @@ func (m *monitors) readied() {
 		m.stopURL()
 		close(m.isReady)
 	})
+}
+
+// stopProbing ends the probes of the child's URL, without waiting, once
+// the child is told to end (a stop, a restart): it closes its server as it
+// stops, every liveness probe then failed with a warning in the log, and a
+// request it had to answer meanwhile only delayed its end.
+func (m *monitors) stopProbing() {
+	if m != nil {
+		m.endProbes()
+	}
 }
 
 // stop ends the monitors and waits for them.

@@ -498,6 +498,7 @@ func (m *machine) onStop(sig syscall.Signal) {
 		// The signal before anything else: node begins its stop while the
 		// launcher publishes and logs it.
 		sent := signalGroup(m.child.PID, sig)
+		m.monitors.stopProbing()
 		m.stopSig, m.out.reason = sig, ReasonStop
 		if m.graceC == nil {
 			m.graceC = m.timer(s.cfg.StopTimeout)
@@ -591,6 +592,7 @@ func (m *machine) restart(reason, detail string) {
 	m.enter(phaseRestarting)
 	s.log.Warn().Str(logKeyReason, reason).Msgf("restarting %s: %s", s.name, detail)
 	s.forward(m.child.PID, unix.SIGTERM, " to restart it, SIGKILL in "+HumanDuration(s.cfg.StopTimeout))
+	m.monitors.stopProbing()
 	m.graceC = m.timer(s.cfg.StopTimeout)
 }
 

@@ -249,3 +249,20 @@ func TestRun_IPCReadiness(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// A stop ends the probes of node's URL: node closes its server as it stops,
+// and liveness probes failing then only filled the log with warnings (and,
+// had the stop lasted long enough, asked for a restart nobody wanted).
+func TestRun_StopEndsTheProbes(t *testing.T) {
+	b := runNode(t, "server.js", "LOG_REQUESTS=1", "STOP_AFTER_MS=1500",
+		"LAUNCHER_LIVENESS_INTERVAL=100ms", "LAUNCHER_LIVENESS_FAILURES=100")
+	b.waitFor("node ready in")
+	b.waitFor("request 3") // the readiness probe's, then liveness probes
+	b.signal(syscall.SIGTERM)
+	if code := b.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, b.stdout)
+	}
+	if n := b.stdout.count("liveness probe"); n > 0 {
+		t.Errorf("%d liveness probes failed while node stopped; want none:\n%s", n, b.stdout)
+	}
+}

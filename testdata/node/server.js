@@ -1,22 +1,34 @@
 // A test backend: serves /api/health on PORT once READY_AFTER_MS have
 // passed; answers 503 from UNHEALTHY_AFTER_MS on (liveness tests); with
 // SEND_READY, tells its parent over the IPC channel instead of listening.
+// LOG_REQUESTS prints "request N" for each request; STOP_AFTER_MS makes a
+// stop close the server at once and exit that much later.
 'use strict';
 const http = require('node:http');
 const port = Number(process.env.PORT || 8099);
 const readyAfter = Number(process.env.READY_AFTER_MS || 0);
 const unhealthyAfter = Number(process.env.UNHEALTHY_AFTER_MS || 0);
 const started = Date.now();
+const stopAfter = Number(process.env.STOP_AFTER_MS || 0);
+let server = null;
+let requests = 0;
 
 if (process.env.SEND_READY) {
   setTimeout(() => { if (process.send) process.send('ready'); console.log('sent ready'); }, readyAfter);
   setInterval(() => {}, 1000);
 } else {
-  const server = http.createServer((req, res) => {
+  server = http.createServer((req, res) => {
+    if (process.env.LOG_REQUESTS) console.log(`request ${++requests}`);
     const sick = unhealthyAfter > 0 && Date.now() - started > unhealthyAfter;
     res.writeHead(sick ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: sick ? 'sick' : 'ok' }));
   });
   setTimeout(() => server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`)), readyAfter);
 }
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    if (!stopAfter) process.exit(0);
+    if (server) server.close();
+    setTimeout(() => process.exit(0), stopAfter);
+  });
+}
