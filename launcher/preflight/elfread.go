@@ -196,7 +196,7 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 			return nil, io.ErrUnexpectedEOF
 		}
 		h.Machine = elfMachine(o.Uint16(ident[18:]))
-		if o.Uint32(ident[20:]) != 1 {
+		if !currentVersion(o.Uint32(ident[20:])) {
 			return nil, errors.New("mismatched ELF version")
 		}
 		phoff, shoff = o.Uint64(ident[32:]), o.Uint64(ident[40:])
@@ -208,7 +208,7 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 			return nil, io.ErrUnexpectedEOF
 		}
 		h.Machine = elfMachine(o.Uint16(ident[18:]))
-		if o.Uint32(ident[20:]) != 1 {
+		if !currentVersion(o.Uint32(ident[20:])) {
 			return nil, errors.New("mismatched ELF version")
 		}
 		phoff, shoff = uint64(o.Uint32(ident[28:])), uint64(o.Uint32(ident[32:]))
@@ -302,6 +302,12 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 	}
 	return h, nil
 }
+
+// currentVersion reports whether e_version is EV_CURRENT, judged by its
+// low byte as debug/elf judged it (its Version is a byte). glibc's loader
+// wants the whole field to be 1; no toolchain writes anything else, and the
+// preflight refuses no more than it did.
+func currentVersion(v uint32) bool { return byte(v) == 1 }
 
 // sectionHeader reads the section header of n bytes at off alone.
 func (h *elfHeaders) sectionHeader(r io.ReaderAt, off, n uint64) (*elfSection, error) {
