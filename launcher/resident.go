@@ -105,7 +105,7 @@ func readOnlyRanges(maps, path string) [][2]uintptr {
 // mappings out by default anyway (coredump_filter). The first page, which
 // holds the ELF header a dump does include, keeps its flags. A mapping is
 // about 200 bytes of kernel memory: some 1,100 of them, a quarter megabyte,
-// for the launcher's 4.3 MB of code and read-only data, against the 1.9 MB
+// for the launcher's 4 MB or so of code and read-only data, against the 1.9 MB
 // of pages they keep out. Under qemu-user, which takes the advice as a hint
 // and ignores it, nothing is cut.
 func splitIntoPages(start, end uintptr) {

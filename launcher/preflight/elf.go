@@ -19,9 +19,9 @@ const maxSectionRead = 64 << 20
 
 // elfFile reads what preflight needs from one ELF file. The files come from
 // node_modules, that is from outside, so every read is bounds-checked, and
-// a panic while reading one is recovered all the same (docs/NATIVE.md §6). Large files (node
-// itself) are never read whole: symbols are looked up through the hash
-// tables, as the dynamic loader does.
+// a panic while reading one is recovered all the same (docs/NATIVE.md §6).
+// Large files (node itself) are never read whole: symbols are looked up
+// through the hash tables, as the dynamic loader does.
 type elfFile struct {
 	path  string
 	f     *os.File
@@ -422,10 +422,7 @@ func (e *elfFile) lookupLinear(name string) (elfSym, bool) {
 
 // symAt reads dynamic symbol number idx.
 func (e *elfFile) symAt(idx uint64) (elfSym, bool) {
-	size := uint64(24)
-	if e.h.Class == elfClass32 {
-		size = 16
-	}
+	size := e.h.symbolSize()
 	if (idx+1)*size > e.dynsym.Size {
 		return elfSym{}, false
 	}
@@ -433,19 +430,12 @@ func (e *elfFile) symAt(idx uint64) (elfSym, bool) {
 	if _, err := e.f.ReadAt(b[:size], int64(e.dynsym.Offset+idx*size)); err != nil {
 		return elfSym{}, false
 	}
-	var nameOff, value uint64
-	var info uint8
-	var shndx uint16
-	if size == 24 {
-		nameOff, info, shndx, value = uint64(e.order.Uint32(b[0:])), b[4], e.order.Uint16(b[6:]), e.order.Uint64(b[8:])
-	} else {
-		nameOff, value, info, shndx = uint64(e.order.Uint32(b[0:])), uint64(e.order.Uint32(b[4:])), b[12], e.order.Uint16(b[14:])
-	}
-	name, err := e.stringAt(e.dynstr, nameOff)
+	s, nameOff := e.h.parseSymbol(b[:size])
+	name, err := e.stringAt(e.dynstr, uint64(nameOff))
 	if err != nil {
 		return elfSym{}, false
 	}
-	return elfSym{Name: name, Defined: shndx != shnUndef, Weak: info>>4 == stbWeak, Value: value}, true
+	return elfSym{Name: name, Defined: s.Section != shnUndef, Weak: s.bind() == stbWeak, Value: s.Value}, true
 }
 
 // readVirtual reads n bytes at virtual address addr from the section that

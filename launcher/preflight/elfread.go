@@ -184,47 +184,43 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 	if ident[6] != 1 {
 		return nil, fmt.Errorf("unknown ELF version %d", ident[6])
 	}
-	var (
-		phoff, shoff                              uint64
-		phentsize, phnum, shentsize, shnum, shstr uint64
-		phmin, shmin                              uint64
-	)
-	o := h.order
+	var hdrSize, phmin, shmin int
 	switch h.Class {
 	case elfClass64:
-		if n < 64 {
-			return nil, io.ErrUnexpectedEOF
-		}
-		h.Machine = elfMachine(o.Uint16(ident[18:]))
-		if !currentVersion(o.Uint32(ident[20:])) {
-			return nil, errors.New("mismatched ELF version")
-		}
-		phoff, shoff = o.Uint64(ident[32:]), o.Uint64(ident[40:])
-		phentsize, phnum = uint64(o.Uint16(ident[54:])), uint64(o.Uint16(ident[56:]))
-		shentsize, shnum, shstr = uint64(o.Uint16(ident[58:])), uint64(o.Uint16(ident[60:])), uint64(o.Uint16(ident[62:]))
-		phmin, shmin = 56, 64
+		hdrSize, phmin, shmin = 64, 56, 64
 	case elfClass32:
-		if n < 52 {
-			return nil, io.ErrUnexpectedEOF
-		}
-		h.Machine = elfMachine(o.Uint16(ident[18:]))
-		if !currentVersion(o.Uint32(ident[20:])) {
-			return nil, errors.New("mismatched ELF version")
-		}
-		phoff, shoff = uint64(o.Uint32(ident[28:])), uint64(o.Uint32(ident[32:]))
-		phentsize, phnum = uint64(o.Uint16(ident[42:])), uint64(o.Uint16(ident[44:]))
-		shentsize, shnum, shstr = uint64(o.Uint16(ident[46:])), uint64(o.Uint16(ident[48:])), uint64(o.Uint16(ident[50:]))
-		phmin, shmin = 32, 40
+		hdrSize, phmin, shmin = 52, 32, 40
 	default:
 		return nil, fmt.Errorf("unknown ELF class %d", ident[4])
 	}
+	if n < hdrSize {
+		return nil, io.ErrUnexpectedEOF
+	}
+	o := h.order
+	h.Machine = elfMachine(o.Uint16(ident[18:]))
+	if !currentVersion(o.Uint32(ident[20:])) {
+		return nil, errors.New("mismatched ELF version")
+	}
+	// From e_entry on, the classes differ in where fields sit: three
+	// addresses of the class's word size (e_entry, e_phoff, e_shoff), then
+	// e_flags and six 16-bit fields, e_ehsize and the five read here.
+	var phoff, shoff uint64
+	counts := ident[42:52]
+	if h.Class == elfClass64 {
+		phoff, shoff = o.Uint64(ident[32:]), o.Uint64(ident[40:])
+		counts = ident[54:64]
+	} else {
+		phoff, shoff = uint64(o.Uint32(ident[28:])), uint64(o.Uint32(ident[32:]))
+	}
+	field := func(i int) uint64 { return uint64(o.Uint16(counts[2*i:])) }
+	phentsize, phnum, shentsize, shnum, shstr := field(0), field(1), field(2), field(3), field(4)
 	if shoff == 0 && shnum != 0 {
 		return nil, fmt.Errorf("invalid ELF shnum for shoff=0: %d", shnum)
 	}
 	if shnum > 0 && shstr >= shnum {
 		return nil, fmt.Errorf("invalid ELF shstrndx %d", shstr)
 	}
-	if phnum > 0 && phentsize < phmin {
+	if phnum > 0 && phentsize < uint64(phmin) {
 		return nil, fmt.Errorf("invalid ELF phentsize %d", phentsize)
 	}
 	if phnum > 0 {
@@ -247,7 +243,7 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 	// Extended numbering: with 0xff00 sections or more, the count (and the
 	// names' index) live in the first section header.
 	if shoff > 0 && shnum == 0 {
-		s0, err := h.sectionHeader(r, shoff, shmin)
+		s0, err := h.sectionHeader(r, shoff, uint64(shmin))
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +260,7 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 			return nil, fmt.Errorf("invalid ELF shstrndx %d", shstr)
 		}
 	}
-	if shnum > 0 && shentsize < shmin {
+	if shnum > 0 && shentsize < uint64(shmin) {
 		return nil, fmt.Errorf("invalid ELF shentsize %d", shentsize)
 	}
 	if shnum > maxSections {
@@ -413,10 +409,7 @@ func (e *elfFile) symbols(typ uint32) ([]elfSymbol, error) {
 	if sec == nil {
 		return nil, nil
 	}
-	size := uint64(24)
-	if h.Class == elfClass32 {
-		size = 16
-	}
+	size := h.symbolSize()
 	if sec.Size%size != 0 {
 		return nil, errors.New("symbol table size is not a multiple of the symbol size")
 	}
@@ -431,23 +424,35 @@ func (e *elfFile) symbols(typ uint32) ([]elfSymbol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("symbol names: %w", err)
 	}
-	o := h.order
 	var out []elfSymbol
 	for off := size; off+size <= uint64(len(data)); off += size {
-		b := data[off:]
-		var s elfSymbol
-		var name uint32
-		if size == 24 {
-			name, s.Info, s.Section = o.Uint32(b), b[4], o.Uint16(b[6:])
-			s.Value, s.Size = o.Uint64(b[8:]), o.Uint64(b[16:])
-		} else {
-			name, s.Value, s.Size = o.Uint32(b), uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:]))
-			s.Info, s.Section = b[12], o.Uint16(b[14:])
-		}
+		s, name := h.parseSymbol(data[off:])
 		s.Name, _ = cString(table, uint64(name))
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// symbolSize is the size of a symbol table's entry.
+func (h *elfHeaders) symbolSize() uint64 {
+	if h.Class == elfClass32 {
+		return 16
+	}
+	return 24
+}
+
+// parseSymbol decodes a symbol table's entry, and the offset of its name.
+func (h *elfHeaders) parseSymbol(b []byte) (elfSymbol, uint32) {
+	o, s := h.order, elfSymbol{}
+	name := o.Uint32(b)
+	if h.Class == elfClass64 {
+		s.Info, s.Section = b[4], o.Uint16(b[6:])
+		s.Value, s.Size = o.Uint64(b[8:]), o.Uint64(b[16:])
+	} else {
+		s.Value, s.Size = uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:]))
+		s.Info, s.Section = b[12], o.Uint16(b[14:])
+	}
+	return s, name
 }
 
 // versionNeeds maps each needed library to the symbol versions required of
