@@ -221,3 +221,27 @@ func TestConfig_Ingress(t *testing.T) {
 		t.Errorf("ports %d/tcp = %v, want null: no host port unless the user maps one", port, v)
 	}
 }
+
+// Backups: the backend keeps its SQLite database in /data in WAL mode, and
+// a hot backup is a tar of /data taken while the backend writes: the
+// database file and its write-ahead log copied at different moments (a
+// checkpoint between them, or a write during either) restore as a database
+// that lost its last transactions or is corrupt. A cold backup stops the
+// add-on first (the backend closes the database, which folds the log into
+// the file), copies /data, and starts it again. A hot backup would need
+// backup_pre and backup_post commands that hold the backend's writes.
+func TestConfig_BackupKeepsTheDatabaseWhole(t *testing.T) {
+	cfg := readConfig(t)
+	src, err := os.ReadFile("../rootfs/app/backend/src/db.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`journal_mode\s*=\s*WAL`).Match(src) {
+		t.Skip("the backend no longer uses SQLite's WAL: see whether a hot backup is safe now")
+	}
+	_, pre := cfg["backup_pre"]
+	_, post := cfg["backup_post"]
+	if cfg["backup"] != "cold" && !(pre && post) {
+		t.Errorf("backup is %v: a hot backup copies the SQLite database and its WAL while the backend writes; want backup: cold", cfg["backup"])
+	}
+}

@@ -9,7 +9,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,6 +223,12 @@ func TestAddonInAContainer(t *testing.T) {
 		t.Errorf("the kill and the restart are not logged:\n%s", logs)
 	}
 
+	// While the backend runs, its database has a write-ahead log beside
+	// it: what a hot backup would copy at another moment than the file.
+	if _, err := os.Stat(filepath.Join(data, "hasync.db-wal")); err != nil {
+		t.Errorf("the running backend's database has no write-ahead log: %v", err)
+	}
+
 	// podman stop: SIGTERM to PID 1, a clean stop, exit 0, well within 2 s.
 	began := time.Now()
 	run(t, "stop", "-t", "10", c.name)
@@ -238,11 +246,21 @@ func TestAddonInAContainer(t *testing.T) {
 	}
 	t.Logf("podman stop took %s; container logs:\n%s", took, logs)
 
+	// A backup (config.yaml: backup: cold) is this stop, then a copy of
+	// /data, and a restore copies it back. The stop reached the backend,
+	// which closed its database: the file is whole, its write-ahead log
+	// folded in and gone.
+	if _, err := os.Stat(filepath.Join(data, "hasync.db-wal")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after the stop /data still holds the database's write-ahead log (%v): the backend did not close the database", err)
+	}
+	restored := filepath.Join(t.TempDir(), "data")
+	copyTree(t, data, restored)
+
 	// The Supervisor makes a new container of the same image at every
-	// start, with the same /data: the first start kept the preflight's
-	// record there (node's restart above recalled it), and a new container
-	// recalls it too (overlayfs keeps the image's files' inodes and times
-	// across containers, not its device number).
+	// start (and after a restore), with /data as it was: the first start
+	// kept the preflight's record there (node's restart above recalled it),
+	// and a new container recalls it too (overlayfs keeps the image's files'
+	// inodes and times across containers, not its device number).
 	passes := regexp.MustCompile(`preflight passed in [^\n]*`).FindAllString(logs, -1)
 	if len(passes) != 2 || strings.Contains(passes[0], "recalled") || !strings.Contains(passes[1], "recalled") {
 		t.Errorf("the first start must run every check and node's restart recall them: %q", passes)
@@ -250,12 +268,16 @@ func TestAddonInAContainer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "launcher-preflight.json")); err != nil {
 		t.Errorf("the preflight's record is not in /data: %v", err)
 	}
-	again := start(t, image, data)
-	again.eventually(60*time.Second, "the second container never logged its preflight", func() bool {
-		return strings.Contains(again.logs(), "preflight passed in")
+	again := start(t, image, restored)
+	again.eventually(60*time.Second, "the restored container's backend never opened its database", func() bool {
+		return strings.Contains(again.logs(), "database /data/hasync.db:")
 	})
-	if logs := again.logs(); !strings.Contains(logs, "recalled: nothing they read changed since") {
+	logs = again.logs()
+	if !strings.Contains(logs, "recalled: nothing they read changed since") {
 		t.Errorf("a new container of the same image must recall the preflight:\n%s", logs)
+	}
+	if !strings.Contains(logs, "database /data/hasync.db: up to date") {
+		t.Errorf("the restored database is not the one the first container migrated:\n%s", logs)
 	}
 }
 
