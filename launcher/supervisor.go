@@ -169,9 +169,9 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		return s.run(ctx)
 	}
 	// The loop moves to a goroutine of its own; the main thread waits for
-	// the stops and the signals to forward until it ends. Not SIGCHLD: the
-	// kernel offers it to the thread that started the child first, the
-	// spawner's, so the main thread would seldom see it.
+	// the stops and the signals to forward until it ends. Not SIGCHLD,
+	// which it blocks meanwhile: the runtime's path takes it to the Reaper
+	// (mainThreadWaiter says why).
 	w := newMainThreadWaiter(forwardedSignals)
 	ended := make(chan struct{})
 	go func() {

@@ -183,11 +183,7 @@ func TestRun_WaitsForSignalsOnTheMainThread(t *testing.T) {
 	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
 	l.waitFor("child-ready")
 	// Between the waits it forwards, logs and counts; at rest it waits.
-	eventually(t, 5*time.Second, "the main thread waiting in rt_sigtimedwait", func() bool {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", l.pid()))
-		f := strings.Fields(string(b))
-		return err == nil && len(f) > 0 && f[0] == strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT)
-	})
+	waitsOnMainThread(t, l)
 	for i := 1; i <= 3; i++ {
 		l.signal(syscall.SIGUSR2)
 		eventually(t, 5*time.Second, fmt.Sprintf("SIGUSR2 number %d at the child", i), func() bool { return l.stdout.count("got SIGUSR2") == i })
@@ -196,6 +192,46 @@ func TestRun_WaitsForSignalsOnTheMainThread(t *testing.T) {
 	if code := l.wait(10 * time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
 	}
+}
+
+// While it waits, the main thread blocks SIGCHLD too: the kernel would
+// otherwise hand it the SIGCHLDs of a burst of orphans' exits whenever the
+// spawner's thread already has one pending, each ending the wait with
+// EINTR and costing a hand-off of its P, which keeps the runtime's sysmon
+// polling: 1,000 orphans cost the launcher 0.67 s of CPU against 0.30 s
+// (docs/BENCHMARKS.md). The other threads take SIGCHLD to the reaper.
+func TestRun_MainThreadLeavesSIGCHLDToTheReaper(t *testing.T) {
+	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
+	l.waitFor("child-ready")
+	blocked := func() (uint64, bool) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.pid())) // the main thread's
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "SigBlk:"); ok {
+				mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				return mask, err == nil
+			}
+		}
+		return 0, false
+	}
+	waitsOnMainThread(t, l)
+	if mask, ok := blocked(); !ok || mask&(1<<(syscall.SIGCHLD-1)) == 0 {
+		t.Errorf("the waiting main thread does not block SIGCHLD (SigBlk %x)", mask)
+	}
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+}
+
+// waitsOnMainThread waits until the launcher's main thread waits in
+// rt_sigtimedwait: at rest between the signals it forwards.
+func waitsOnMainThread(t *testing.T, l *launched) {
+	t.Helper()
+	eventually(t, 5*time.Second, "the main thread waiting in rt_sigtimedwait", func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", l.pid()))
+		f := strings.Fields(string(b))
+		return err == nil && len(f) > 0 && f[0] == strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT)
+	})
 }
 
 func sigName(s syscall.Signal) string {
