@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // FreePort is a loopback port nobody listens on right now.
@@ -36,4 +38,19 @@ func statusKB(pid int, field string) int {
 		}
 	}
 	return 0
+}
+
+// CPU is the time pid's threads have run on a CPU (schedstat, to the
+// nanosecond), the threads that have ended not counted.
+func CPU(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var ns int64
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			ns += n
+		}
+	}
+	return time.Duration(ns)
 }
