@@ -35,8 +35,8 @@ import (
 // already has one pending it picks another, often the main thread: in a
 // burst of orphans' exits each one would end the wait with EINTR and hand
 // the main thread's P back and forth, which also keeps the runtime's sysmon
-// polling every 20 µs. Reaping 1,000 orphans cost 0.67 s of CPU so, 0.30 s
-// with SIGCHLD blocked here (docs/BENCHMARKS.md).
+// polling every 20 µs. Reaping 1,000 orphans cost 0.67 s of CPU that way,
+// 0.30 s with SIGCHLD blocked here (docs/BENCHMARKS.md, "Thirteenth pass").
 //
 // It needs the calling goroutine to be on the main thread for good
 // (runtime.LockOSThread in cmd/launcher's init); Run uses it only when

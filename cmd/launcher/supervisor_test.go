@@ -203,18 +203,15 @@ func TestRun_WaitsForSignalsOnTheMainThread(t *testing.T) {
 func TestRun_MainThreadLeavesSIGCHLDToTheReaper(t *testing.T) {
 	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
 	l.waitFor("child-ready")
-	blocked := func() (uint64, bool) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.pid())) // the main thread's
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "SigBlk:"); ok {
-				mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-				return mask, err == nil
-			}
-		}
-		return 0, false
-	}
 	waitsOnMainThread(t, l)
-	if mask, ok := blocked(); !ok || mask&(1<<(syscall.SIGCHLD-1)) == 0 {
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.pid())) // the main thread's
+	var mask uint64
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigBlk:"); ok {
+			mask, _ = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	if mask&(1<<(syscall.SIGCHLD-1)) == 0 {
 		t.Errorf("the waiting main thread does not block SIGCHLD (SigBlk %x)", mask)
 	}
 	l.signal(syscall.SIGTERM)
