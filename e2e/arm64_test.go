@@ -217,6 +217,10 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 		return err == nil && json.Unmarshal([]byte(out), &s) == nil && s.Forwarded["SIGWINCH"] >= 1
 	})
 
+	// An orphan's SIGCHLD reaches the arm64 launcher's main thread, waiting
+	// for it under the emulator, which reaps it.
+	c.reapsAnOrphan("/usr/bin/node", "/usr/bin/launcher")
+
 	began := time.Now()
 	run(t, "stop", "-t", "10", c.name)
 	took := time.Since(began)

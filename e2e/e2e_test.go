@@ -161,6 +161,33 @@ func (c *container) status() map[string]any {
 	return s
 }
 
+// reapsAnOrphan makes an orphan in the container and waits until PID 1
+// (the launcher at launcher) has reaped it. node, started by podman exec,
+// starts a second node and exits; the second is re-parented to PID 1
+// (podman's exec runs outside the container's PID namespace) and ends half
+// a second later. Its reaping shows in /status.
+func (c *container) reapsAnOrphan(node, launcher string) {
+	c.t.Helper()
+	reaped := func() float64 {
+		out, err := c.exec(launcher, "status", "--json")
+		var s struct {
+			Launcher struct {
+				Reaped float64 `json:"reaped"`
+			} `json:"launcher"`
+		}
+		if err != nil || json.Unmarshal([]byte(out), &s) != nil {
+			c.t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		return s.Launcher.Reaped
+	}
+	before := reaped()
+	orphan := `require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 500)'], {detached: true, stdio: 'ignore'}).unref()`
+	if out, err := c.exec(node, "-e", orphan); err != nil {
+		c.t.Fatalf("starting an orphan: %v %s", err, out)
+	}
+	c.eventually(60*time.Second, "PID 1 did not reap the orphan", func() bool { return reaped() > before })
+}
+
 var bashioLine = regexp.MustCompile(`(?m)^\[\d\d:\d\d:\d\d\] (INFO|NOTICE|WARNING|ERROR): `)
 
 func TestAddonInAContainer(t *testing.T) {
@@ -222,6 +249,8 @@ func TestAddonInAContainer(t *testing.T) {
 	if logs := c.logs(); !strings.Contains(logs, "node killed by SIGKILL (137)") || !strings.Contains(logs, "restarting node in") {
 		t.Errorf("the kill and the restart are not logged:\n%s", logs)
 	}
+
+	c.reapsAnOrphan("node", "/launcher")
 
 	// While the backend runs, its database has a write-ahead log beside
 	// it: what a hot backup would copy at another moment than the file.

@@ -92,7 +92,9 @@ func (r *Reaper) drain() {
 			continue
 		}
 		r.orphans.Add(1)
-		r.log.Debug().Int(logKeyPID, pid).Str("status", status.String()).Msg("reaped orphan")
+		if ev := r.log.Debug(); ev.Enabled() { // status.String formats, even for a line not written
+			ev.Int(logKeyPID, pid).Str("status", status.String()).Msg("reaped orphan")
+		}
 	}
 	close(r.drained)
 	r.drained = make(chan struct{})

@@ -29,14 +29,19 @@ import (
 // (the forwarder's, the loop's stops): every signal still arrives once, by
 // one of the two paths, and both handle it the same way.
 //
-// SIGCHLD is blocked on the main thread as long as it waits, and left to
-// the runtime's path to the Reaper. The kernel offers a child's SIGCHLD to
-// the thread that started it first (the spawner's), but when that thread
-// already has one pending it picks another, often the main thread: in a
-// burst of orphans' exits each one would end the wait with EINTR and hand
-// the main thread's P back and forth, which also keeps the runtime's sysmon
-// polling every 20 µs. Reaping 1,000 orphans cost 0.67 s of CPU that way,
-// 0.30 s with SIGCHLD blocked here (docs/BENCHMARKS.md, "Thirteenth pass").
+// SIGCHLD is in the set too, and the handler drains the Reaper there. An
+// orphan re-parented to the launcher is the main thread's child, so its
+// SIGCHLD comes to the main thread first: taken in the wait, it costs one
+// wake-up and the wait4 calls, as in tini. A child's own SIGCHLD goes to
+// the thread that started it (the spawner's) and takes the runtime's path
+// to the Reaper; both paths drain under the Reaper's lock. Left out of the
+// set but unblocked (before docs/BENCHMARKS.md's "Thirteenth pass"), each
+// orphan's SIGCHLD ended the wait with EINTR and handed the main thread's P
+// back and forth; blocked and left to the runtime's path (that pass to the
+// fourteenth), it took the handler, the signal goroutine and the Reaper's.
+// Reaping 1,000 orphans cost 0.67 s of CPU, then about 0.38 s, now about
+// 0.31 s (tini's: 0.09 s); what is left is the runtime's own: its sysmon
+// thread wakes each time the main thread takes its P back.
 //
 // It needs the calling goroutine to be on the main thread for good
 // (runtime.LockOSThread in cmd/launcher's init); Run uses it only when
@@ -73,9 +78,7 @@ func onMainThread() bool { return unix.Gettid() == unix.Getpid() }
 // caller is locked to the main thread.
 func (w *mainThreadWaiter) wait(handle func(syscall.Signal)) error {
 	var old unix.Sigset_t
-	blocked := w.set
-	addSignal(&blocked, unix.SIGCHLD)
-	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &blocked, &old); err != nil {
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &w.set, &old); err != nil {
 		return err
 	}
 	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
@@ -90,8 +93,8 @@ func (w *mainThreadWaiter) wait(handle func(syscall.Signal)) error {
 		if errno != 0 {
 			return errno
 		}
-		if w.stopping.Load() {
-			return nil // supervision is over: there is no child left to give it to
+		if w.stopping.Load() && syscall.Signal(r) != unix.SIGCHLD {
+			return nil // supervision is over: there is no child left to give it to (orphans still are reaped)
 		}
 		handle(syscall.Signal(r))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -169,10 +170,9 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 		return s.run(ctx)
 	}
 	// The loop moves to a goroutine of its own; the main thread waits for
-	// the stops and the signals to forward until it ends. Not SIGCHLD,
-	// which it blocks meanwhile: the runtime's path takes it to the Reaper
+	// the stops, the signals to forward and SIGCHLD until it ends
 	// (mainThreadWaiter says why).
-	w := newMainThreadWaiter(forwardedSignals)
+	w := newMainThreadWaiter(append(slices.Clip(forwardedSignals), unix.SIGCHLD))
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
@@ -847,16 +847,20 @@ func (s *Supervisor) forwardSignals() (stop func()) {
 	return func() { close(done); <-ended }
 }
 
-// take handles a signal the main thread waited for: a stop goes to the
-// loop as os/signal would send it, anything else to the child.
+// take handles a signal the main thread waited for: SIGCHLD drains the
+// Reaper, a stop goes to the loop as os/signal would send it, anything
+// else to the child.
 func (s *Supervisor) take(sig syscall.Signal) {
-	if !isStopSignal(sig) {
+	switch {
+	case sig == unix.SIGCHLD:
+		s.reaper.drain()
+	case !isStopSignal(sig):
 		s.pass(sig)
-		return
-	}
-	select {
-	case s.stops <- sig:
-	default: // as signal.Notify: a full channel holds stops enough
+	default:
+		select {
+		case s.stops <- sig:
+		default: // as signal.Notify: a full channel holds stops enough
+		}
 	}
 }
 
