@@ -28,6 +28,47 @@ func TestPaceGC_LeavesAChosenGOGC(t *testing.T) {
 	}
 }
 
+// GOGC set at the start has chosen the collector's pace, forced
+// collections included: the give-back returns free heap only when GOGC was
+// not set.
+func TestGiveBackHeap_LeavesAChosenGOGC(t *testing.T) {
+	forced := func() uint32 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.NumForcedGC
+	}
+	freed := func() {
+		t.Helper()
+		garbage := make([][]byte, 64)
+		for i := range garbage {
+			garbage[i] = make([]byte, 64<<10)
+		}
+		runtime.KeepAlive(garbage)
+		garbage = nil
+		runtime.GC() // the 4 MB are free heap now, held for the next allocations
+		if free := freeHeap(); free < heapSlack {
+			t.Skipf("only %d bytes of free heap held after a collection: nothing to give back", free)
+		}
+	}
+	defer ChooseGOGC(true)()
+	freed()
+	before := forced()
+	giveBackHeap()
+	if givingBack.Load() || forced() != before {
+		t.Fatal("with GOGC set, the give-back collected")
+	}
+	gogcChosen = false
+	freed()
+	before = forced()
+	giveBackHeap()
+	for givingBack.Load() {
+		runtime.Gosched() // until the give-back's goroutine is done
+	}
+	if forced() == before {
+		t.Fatalf("without GOGC, the give-back did not collect with %d bytes of free heap", freeHeap())
+	}
+}
+
 // After a trim, a page of the binary comes back alone, not with the 64 KiB
 // around it: fault-around stops at a mapping's edge, and the trim has cut
 // the binary's read-only mappings into pages. Each probe touches one page
