@@ -340,7 +340,7 @@ func readNMVersion(e *elfFile) int {
 		for _, s := range syms {
 			if s.Name == "_ZL7_module" || strings.HasSuffix(s.Name, "_module") && s.kind() == sttObject && s.Size >= 16 {
 				if b, err := e.readVirtual(s.Value, 4); err == nil {
-					if v := int(int32(e.order.Uint32(b))); v > 0 && v < 10000 {
+					if v := int(int32(e.h.order.Uint32(b))); v > 0 && v < 10000 {
 						return v
 					}
 				}
@@ -369,8 +369,8 @@ func readNMVersion(e *elfFile) int {
 			continue
 		}
 		for off := 0; off+24 <= len(data); off += 24 {
-			if uint32(e.order.Uint64(data[off+8:])) == relative {
-				targets[e.order.Uint64(data[off:])] = e.order.Uint64(data[off+16:])
+			if uint32(e.h.order.Uint64(data[off+8:])) == relative {
+				targets[e.h.order.Uint64(data[off:])] = e.h.order.Uint64(data[off+16:])
 			}
 		}
 	}
@@ -392,10 +392,10 @@ func readNMVersion(e *elfFile) int {
 				continue
 			}
 			head, err := e.readVirtual(at-16, 16)
-			if err != nil || e.order.Uint64(head[8:]) != 0 {
+			if err != nil || e.h.order.Uint64(head[8:]) != 0 {
 				continue
 			}
-			if v := int(int32(e.order.Uint32(head))); v > 0 && v < 10000 {
+			if v := int(int32(e.h.order.Uint32(head))); v > 0 && v < 10000 {
 				return v
 			}
 		}
@@ -416,10 +416,10 @@ func readImmediateReturn(e *elfFile, addr uint64) int {
 		code = bytes.TrimPrefix(code, []byte{0xf3, 0x0f, 0x1e, 0xfa})
 		code = bytes.TrimPrefix(code, []byte{0x55, 0x48, 0x89, 0xe5})
 		if len(code) >= 5 && code[0] == 0xb8 {
-			return int(int32(e.order.Uint32(code[1:])))
+			return int(int32(e.h.order.Uint32(code[1:])))
 		}
 	case emAARCH64:
-		if insn := e.order.Uint32(code); insn&0xffe0001f == 0x52800000 {
+		if insn := e.h.order.Uint32(code); insn&0xffe0001f == 0x52800000 {
 			return int(insn >> 5 & 0xffff)
 		}
 	}

@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -23,11 +22,10 @@ const maxSectionRead = 64 << 20
 // Large files (node itself) are never read whole: symbols are looked up
 // through the hash tables, as the dynamic loader does.
 type elfFile struct {
-	path  string
-	f     *os.File
-	h     *elfHeaders
-	size  int64
-	order binary.ByteOrder
+	path string
+	f    *os.File
+	h    *elfHeaders
+	size int64
 
 	dynsym, dynstr, gnuHash, sysvHash *elfSection
 
@@ -63,7 +61,7 @@ func openELF(fsys *files, path string) (e *elfFile, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("malformed ELF file: %w", err)
 	}
-	e = &elfFile{path: path, f: f, h: h, size: st.Size(), order: h.order}
+	e = &elfFile{path: path, f: f, h: h, size: st.Size()}
 	for _, s := range h.Sections {
 		if s.Type != shtNobits && s.Size > 0 && (s.Offset > uint64(e.size) || s.Size > uint64(e.size)-s.Offset) {
 			return nil, fmt.Errorf("malformed ELF file: section %q extends past the end of the file", s.Name)
@@ -183,9 +181,9 @@ func (e *elfFile) dynamic() (dynamicInfo, error) {
 	for off := 0; off+entry <= len(data); off += entry {
 		var tag, val uint64
 		if entry == 16 {
-			tag, val = e.order.Uint64(data[off:]), e.order.Uint64(data[off+8:])
+			tag, val = e.h.order.Uint64(data[off:]), e.h.order.Uint64(data[off+8:])
 		} else {
-			tag, val = uint64(e.order.Uint32(data[off:])), uint64(e.order.Uint32(data[off+4:]))
+			tag, val = uint64(e.h.order.Uint32(data[off:])), uint64(e.h.order.Uint32(data[off+4:]))
 		}
 		if tag == dtNull {
 			break
@@ -287,8 +285,8 @@ func (e *elfFile) readHashHeader() (*symbolHash, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.nbuckets, h.symoffset = uint64(e.order.Uint32(b)), uint64(e.order.Uint32(b[4:]))
-		h.bloomWords, h.bloomShift = uint64(e.order.Uint32(b[8:])), e.order.Uint32(b[12:])
+		h.nbuckets, h.symoffset = uint64(e.h.order.Uint32(b)), uint64(e.h.order.Uint32(b[4:]))
+		h.bloomWords, h.bloomShift = uint64(e.h.order.Uint32(b[8:])), e.h.order.Uint32(b[12:])
 		h.word = 8
 		if e.h.Class == elfClass32 {
 			h.word = 4
@@ -300,7 +298,7 @@ func (e *elfFile) readHashHeader() (*symbolHash, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.nbuckets, h.nchain = uint64(e.order.Uint32(b)), uint64(e.order.Uint32(b[4:]))
+		h.nbuckets, h.nchain = uint64(e.h.order.Uint32(b)), uint64(e.h.order.Uint32(b[4:]))
 		h.bucketsAt = 8
 		h.chainAt = 8 + h.nbuckets*4
 	}
@@ -328,7 +326,7 @@ func (e *elfFile) hashWord(h *symbolHash, off uint64) (uint32, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return e.order.Uint32(b), true
+	return e.h.order.Uint32(b), true
 }
 
 // chainRead is how many chain entries a GNU lookup reads at once: chains
@@ -349,9 +347,9 @@ func (e *elfFile) lookupGNU(name string) (elfSym, bool) {
 		if err != nil {
 			return elfSym{}, false
 		}
-		w := uint64(e.order.Uint32(b))
+		w := uint64(e.h.order.Uint32(b))
 		if h.word == 8 {
-			w = e.order.Uint64(b)
+			w = e.h.order.Uint64(b)
 		}
 		mask := uint64(1)<<(hv%bits) | uint64(1)<<((hv>>(h.bloomShift%32))%bits)
 		if w&mask != mask {
@@ -373,7 +371,7 @@ func (e *elfFile) lookupGNU(name string) (elfSym, bool) {
 			return elfSym{}, false
 		}
 		for ; len(b) >= 4; b, idx, n = b[4:], idx+1, n+1 {
-			ch := e.order.Uint32(b)
+			ch := e.h.order.Uint32(b)
 			if ch|1 == hv|1 {
 				if s, ok := e.symAt(idx); ok && s.Name == name && s.Defined {
 					return s, true
@@ -482,13 +480,13 @@ func (e *elfFile) versionDefs() (map[string]bool, error) {
 	// Elf_Verdef: version, flags, ndx, cnt (uint16), hash, aux, next
 	// (uint32); Elf_Verdaux: name, next (uint32). Offsets are relative.
 	for off, n := 0, 0; off+20 <= len(data) && n < 4096; n++ {
-		aux := off + int(e.order.Uint32(data[off+12:]))
+		aux := off + int(e.h.order.Uint32(data[off+12:]))
 		if aux >= 0 && aux+8 <= len(data) {
-			if name, err := e.stringAt(strtab, uint64(e.order.Uint32(data[aux:]))); err == nil {
+			if name, err := e.stringAt(strtab, uint64(e.h.order.Uint32(data[aux:]))); err == nil {
 				e.defs[name] = true
 			}
 		}
-		next := int(e.order.Uint32(data[off+16:]))
+		next := int(e.h.order.Uint32(data[off+16:]))
 		if next <= 0 {
 			break
 		}

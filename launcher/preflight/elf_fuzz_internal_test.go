@@ -94,7 +94,7 @@ func sameAsDebugELF(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	e := &elfFile{path: path, f: f, h: h, size: int64(len(data)), order: h.order}
+	e := &elfFile{path: path, f: f, h: h, size: int64(len(data))}
 	for _, c := range []struct {
 		typ  uint32
 		read func() ([]elf.Symbol, error)
