@@ -162,7 +162,7 @@ func (c *container) status() map[string]any {
 }
 
 // reapsAnOrphan makes an orphan in the container and waits until PID 1
-// (the launcher at launcher) has reaped it. node, started by podman exec,
+// has reaped it, as the launcher binary at the path launcher tells. node, started by podman exec,
 // starts a second node and exits; the second is re-parented to PID 1
 // (podman's exec runs outside the container's PID namespace) and ends half
 // a second later. Its reaping shows in /status.

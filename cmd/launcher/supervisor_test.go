@@ -211,6 +211,9 @@ func TestRun_MainThreadWaitsForSIGCHLD(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := strings.Fields(string(b)) // the number, then the arguments
+	if len(f) < 2 || f[0] != strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT) {
+		t.Fatalf("the main thread left rt_sigtimedwait with nothing sent to it: %q", b)
+	}
 	addr, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
 	if err != nil {
 		t.Fatalf("rt_sigtimedwait's set in %q: %v", b, err)
