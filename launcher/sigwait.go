@@ -11,8 +11,8 @@ import (
 
 // mainThreadWaiter takes signals on the process's main thread, the way
 // tini does: blocked in rt_sigtimedwait, it wakes once per signal and
-// handles it from there (Supervisor.take: forward it, or hand a stop to
-// the loop).
+// handles it from there (Supervisor.take: forward it, hand a stop to the
+// loop, or drain the Reaper).
 //
 // Why the main thread: the kernel offers a signal sent to a process to its
 // main thread first, and takes it as long as that thread does not block
