@@ -150,7 +150,13 @@ func (c *container) eventually(timeout time.Duration, what string, cond func() b
 
 func (c *container) status() map[string]any {
 	c.t.Helper()
-	out, err := c.exec("/launcher", "status", "--json")
+	return c.statusOf("/launcher")
+}
+
+// statusOf is `status --json` of the launcher binary at the path launcher.
+func (c *container) statusOf(launcher string) map[string]any {
+	c.t.Helper()
+	out, err := c.exec(launcher, "status", "--json")
 	if err != nil {
 		c.t.Fatalf("status --json: %v\n%s", err, out)
 	}
@@ -162,23 +168,14 @@ func (c *container) status() map[string]any {
 }
 
 // reapsAnOrphan makes an orphan in the container and waits until PID 1
-// has reaped it, as the launcher binary at the path launcher tells. node, started by podman exec,
-// starts a second node and exits; the second is re-parented to PID 1
-// (podman's exec runs outside the container's PID namespace) and ends half
-// a second later. Its reaping shows in /status.
+// has reaped it, as the launcher binary at the path launcher tells. node,
+// started by podman exec, starts a second node and exits; the second is
+// re-parented to PID 1 (podman's exec runs outside the container's PID
+// namespace) and ends half a second later. Its reaping shows in /status.
 func (c *container) reapsAnOrphan(node, launcher string) {
 	c.t.Helper()
 	reaped := func() float64 {
-		out, err := c.exec(launcher, "status", "--json")
-		var s struct {
-			Launcher struct {
-				Reaped float64 `json:"reaped"`
-			} `json:"launcher"`
-		}
-		if err != nil || json.Unmarshal([]byte(out), &s) != nil {
-			c.t.Fatalf("status --json: %v\n%s", err, out)
-		}
-		return s.Launcher.Reaped
+		return c.statusOf(launcher)["launcher"].(map[string]any)["reaped"].(float64)
 	}
 	before := reaped()
 	orphan := `require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 500)'], {detached: true, stdio: 'ignore'}).unref()`

@@ -59,15 +59,10 @@ const waiterWake = unix.SIGWINCH
 func newMainThreadWaiter(sigs []os.Signal) *mainThreadWaiter {
 	w := &mainThreadWaiter{}
 	for _, s := range sigs {
-		addSignal(&w.set, s.(syscall.Signal))
+		n := int(s.(syscall.Signal)) - 1
+		w.set.Val[n/64] |= 1 << (uint(n) % 64)
 	}
 	return w
-}
-
-// addSignal adds sig to set.
-func addSignal(set *unix.Sigset_t, sig syscall.Signal) {
-	n := int(sig) - 1
-	set.Val[n/64] |= 1 << (uint(n) % 64)
 }
 
 // onMainThread reports whether the calling goroutine runs on the process's

@@ -624,7 +624,9 @@ func signalLatency(c contender, a app) (string, time.Duration) {
 	}
 	var lat []time.Duration
 	for i := 0; i < *signals; i++ {
-		sent := monotonic()
+		var ts unix.Timespec
+		_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+		sent := ts.Nano()
 		_ = s.cmd.Process.Signal(syscall.SIGUSR1)
 		select {
 		case l, ok := <-lines:
@@ -717,13 +719,6 @@ func reaping(c contender, a app) (int, string, time.Duration) {
 		return left, "never", 0
 	}
 	return 0, "", cpu
-}
-
-// monotonic is CLOCK_MONOTONIC in nanoseconds, node's process.hrtime.
-func monotonic() int64 {
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
 }
 
 func childOf(pid int) int {

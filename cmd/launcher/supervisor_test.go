@@ -205,18 +205,10 @@ func TestRun_WaitsForSignalsOnTheMainThread(t *testing.T) {
 func TestRun_MainThreadWaitsForSIGCHLD(t *testing.T) {
 	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
 	l.waitFor("child-ready")
-	waitsOnMainThread(t, l)
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", l.pid()))
+	call := waitsOnMainThread(t, l)
+	addr, err := strconv.ParseUint(strings.TrimPrefix(call[1], "0x"), 16, 64)
 	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b)) // the number, then the arguments
-	if len(f) < 2 || f[0] != strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT) {
-		t.Fatalf("the main thread left rt_sigtimedwait with nothing sent to it: %q", b)
-	}
-	addr, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
-	if err != nil {
-		t.Fatalf("rt_sigtimedwait's set in %q: %v", b, err)
+		t.Fatalf("rt_sigtimedwait's set in %q: %v", call, err)
 	}
 	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", l.pid()))
 	if err != nil {
@@ -240,14 +232,16 @@ func TestRun_MainThreadWaitsForSIGCHLD(t *testing.T) {
 }
 
 // waitsOnMainThread waits until the launcher's main thread waits in
-// rt_sigtimedwait: at rest between the signals it forwards.
-func waitsOnMainThread(t *testing.T, l *launched) {
+// rt_sigtimedwait, at rest between the signals it forwards, and returns
+// the call as /proc shows it: the number, then the arguments.
+func waitsOnMainThread(t *testing.T, l *launched) (call []string) {
 	t.Helper()
 	eventually(t, 5*time.Second, "the main thread waiting in rt_sigtimedwait", func() bool {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", l.pid()))
-		f := strings.Fields(string(b))
-		return err == nil && len(f) > 0 && f[0] == strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT)
+		call = strings.Fields(string(b))
+		return err == nil && len(call) > 1 && call[0] == strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT)
 	})
+	return call
 }
 
 func sigName(s syscall.Signal) string {
