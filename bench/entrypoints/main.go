@@ -227,6 +227,51 @@ func waitURL(url string, timeout time.Duration) {
 	}
 }
 
+// settledStops times the stop of tini, go-floor and the launcher a second
+// after the app first answers. The stops above come at readiness, a quarter
+// second before the launcher settles (drops the pages only starting needed,
+// docs/BENCHMARKS.md "Eleventh pass"), and the Supervisor stops an add-on
+// that has run for a while: its way out faults back the code it runs.
+func settledStops(apps []app, cs []contender) {
+	const after = time.Second
+	var which []contender
+	for _, c := range cs {
+		if c.name == "tini" || c.name == "go-floor" || c.name == "launcher" {
+			which = append(which, c)
+		}
+	}
+	fmt.Printf("### Stop once settled: SIGTERM %s after the app first answers (%d runs)\n\n", after, *runs)
+	fmt.Println("| app | entrypoint | stop median | p90 |")
+	fmt.Println("|---|---|---|---|")
+	for _, a := range apps {
+		port := proc.FreePort()
+		stops := map[string][]time.Duration{}
+		for range *runs {
+			for _, c := range which {
+				s := start(c, a, port)
+				_, err := waitReady(port, s.begin, 30*time.Second)
+				if err == nil {
+					time.Sleep(after) // the scenario: up for a while, not an event
+				}
+				took, _ := s.stop()
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, a.name, err)
+					continue
+				}
+				stops[c.name] = append(stops[c.name], took)
+			}
+		}
+		for _, c := range which {
+			fmt.Printf("| %s | %s | %s | %s |\n", a.name, c.name, ms(median(stops[c.name])), ms(pct(stops[c.name], 90)))
+		}
+		if l, t := stops["launcher"], stops["tini"]; len(l) > 0 && len(t) > 0 {
+			extra := median(l) - median(t)
+			judge("stop once settled, "+a.name, "≤ tini + 2 ms", fmt.Sprintf("tini %+.1f ms", float64(extra.Microseconds())/1000), extra <= 2*time.Millisecond)
+		}
+	}
+	fmt.Println()
+}
+
 // stop sends SIGTERM to the entrypoint and times its exit; anything left
 // in its process group is killed afterwards.
 func (s *started) stop() (time.Duration, int) {
@@ -347,6 +392,9 @@ func main() {
 			fmt.Printf("\n\n")
 		}
 	}
+
+	// 2b: the stop of an add-on that has run a while.
+	settledStops(apps, cs)
 
 	// 0: the launcher's own start, against its dependencies' floor.
 	selfStart(tmp)
