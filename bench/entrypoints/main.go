@@ -248,28 +248,42 @@ func settledStops(apps []app, cs []contender) {
 		stops := map[string][]time.Duration{}
 		for range *runs {
 			for _, c := range which {
-				s := start(c, a, port)
-				_, err := waitReady(port, s.begin, 30*time.Second)
-				if err == nil {
-					time.Sleep(after) // the scenario: up for a while, not an event
+				if _, took, ok := startStop(c, a, port, after); ok {
+					stops[c.name] = append(stops[c.name], took)
 				}
-				took, _ := s.stop()
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, a.name, err)
-					continue
-				}
-				stops[c.name] = append(stops[c.name], took)
 			}
 		}
 		for _, c := range which {
 			fmt.Printf("| %s | %s | %s | %s |\n", a.name, c.name, ms(median(stops[c.name])), ms(pct(stops[c.name], 90)))
 		}
 		if l, t := stops["launcher"], stops["tini"]; len(l) > 0 && len(t) > 0 {
-			extra := median(l) - median(t)
-			judge("stop once settled, "+a.name, "≤ tini + 2 ms", fmt.Sprintf("tini %+.1f ms", float64(extra.Microseconds())/1000), extra <= 2*time.Millisecond)
+			judgeStop("stop once settled, "+a.name, median(l)-median(t))
 		}
 	}
 	fmt.Println()
+}
+
+// startStop starts c on a, waits until the app answers, lets it run for
+// after (the scenario, not an event to wait for) and stops it: the time to
+// ready and the stop's, or !ok (said on stderr) when the app never answered.
+func startStop(c contender, a app, port int, after time.Duration) (ready, stop time.Duration, ok bool) {
+	s := start(c, a, port)
+	ready, err := waitReady(port, s.begin, 30*time.Second)
+	if err == nil && after > 0 {
+		time.Sleep(after)
+	}
+	stop, _ = s.stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, a.name, err)
+		return 0, 0, false
+	}
+	return ready, stop, true
+}
+
+// judgeStop judges the launcher's stop against tini's, extra being the
+// difference of their medians.
+func judgeStop(what string, extra time.Duration) {
+	judge(what, "≤ tini + 2 ms", fmt.Sprintf("tini %+.1f ms", float64(extra.Microseconds())/1000), extra <= 2*time.Millisecond)
 }
 
 // stop sends SIGTERM to the entrypoint and times its exit; anything left
@@ -351,11 +365,8 @@ func main() {
 		port := proc.FreePort()
 		for i := 0; i < *runs; i++ {
 			for _, c := range cs {
-				s := start(c, a, port)
-				r, err := waitReady(port, s.begin, 30*time.Second)
-				stopTook, _ := s.stop()
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, a.name, err)
+				r, stopTook, ok := startStop(c, a, port, 0)
+				if !ok {
 					continue
 				}
 				results[a.name][c.name].ready = append(results[a.name][c.name].ready, r)
@@ -375,8 +386,7 @@ func main() {
 		if l != nil && ti != nil && len(l.ready) > 0 && len(ti.ready) > 0 {
 			ratio := float64(median(l.ready)) / float64(median(ti.ready))
 			judge("start→ready, "+a.name, "≤ 1.05 × tini", fmt.Sprintf("%.3f ×", ratio), ratio <= 1.05)
-			extra := median(l.stop) - median(ti.stop)
-			judge("stop, "+a.name, "≤ tini + 2 ms", fmt.Sprintf("tini %+.1f ms", float64(extra.Microseconds())/1000), extra <= 2*time.Millisecond)
+			judgeStop("stop, "+a.name, median(l.stop)-median(ti.stop))
 			fmt.Printf("\nlauncher − tini: start→ready %+.1f ms (ratio %.3f), stop %+.1f ms.",
 				float64((median(l.ready)-median(ti.ready)).Microseconds())/1000, float64(median(l.ready))/float64(median(ti.ready)),
 				float64((median(l.stop)-median(ti.stop)).Microseconds())/1000)
