@@ -170,7 +170,8 @@ func parseNodeVersion(out string) (major, minor int, version string, err error) 
 // Used only for a major missing from nodeABI.
 func scanABI(r io.ReaderAt, size int64) int {
 	const marker = "node_register_module_v"
-	buf := make([]byte, 1<<20+len(marker)+8)
+	// A megabyte at a time, overlapping by the marker and its digits.
+	buf := make([]byte, min(size, 1<<20)+int64(len(marker))+8)
 	for off := int64(0); off < size; off += 1 << 20 {
 		n, _ := r.ReadAt(buf, off)
 		chunk := buf[:n]

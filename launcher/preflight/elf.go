@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 )
 
@@ -23,7 +23,7 @@ const maxSectionRead = 64 << 20
 // through the hash tables, as the dynamic loader does.
 type elfFile struct {
 	path string
-	f    *os.File
+	f    elfSource
 	h    *elfHeaders
 	size int64
 
@@ -37,31 +37,46 @@ type elfFile struct {
 // errNotELF marks a file that is not ELF at all (a script, a Mach-O, a DLL).
 var errNotELF = errors.New("not an ELF file")
 
-func openELF(fsys *files, path string) (e *elfFile, err error) {
+// elfSource is what an elfFile reads: an open file in the preflight, bytes
+// in memory in the fuzz target.
+type elfSource interface {
+	io.ReaderAt
+	io.Closer
+}
+
+func openELF(fsys *files, path string) (*elfFile, error) {
 	f, st, err := fsys.open(path)
 	if err != nil {
 		return nil, err
 	}
+	e, err := readELF(f, st.Size(), path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// readELF reads the headers of the ELF file of size bytes in f, named path
+// in messages; the elfFile returned owns f.
+func readELF(f elfSource, size int64, path string) (e *elfFile, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed ELF file (%v)", r)
-		}
-		if err != nil {
-			f.Close()
+			e, err = nil, fmt.Errorf("malformed ELF file (%v)", r)
 		}
 	}()
-	if st.Size() > maxELFSize {
-		return nil, fmt.Errorf("%d MB: too large for a native module", st.Size()>>20)
+	if size > maxELFSize {
+		return nil, fmt.Errorf("%d MB: too large for a native module", size>>20)
 	}
 	var magic [4]byte
 	if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != "\x7fELF" {
 		return nil, errNotELF
 	}
-	h, err := readELFHeaders(f, st.Size())
+	h, err := readELFHeaders(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("malformed ELF file: %w", err)
 	}
-	e = &elfFile{path: path, f: f, h: h, size: st.Size()}
+	e = &elfFile{path: path, f: f, h: h, size: size}
 	for _, s := range h.Sections {
 		if s.Type != shtNobits && s.Size > 0 && (s.Offset > uint64(e.size) || s.Size > uint64(e.size)-s.Offset) {
 			return nil, fmt.Errorf("malformed ELF file: section %q extends past the end of the file", s.Name)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -15,15 +13,13 @@ import (
 // corpus in testdata/fuzz/FuzzInspectELF), and whatever the fuzzer makes of
 // them. Any result is fine but a panic or a hang; and where debug/elf reads
 // the file, the preflight's own reader (elfread.go) must read the same.
+// The bytes are read in memory, through readELF as an open file is: written
+// to a file and opened at each input, the target ran 18,000 inputs a
+// minute here instead of 660,000.
 func FuzzInspectELF(f *testing.F) {
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(dir, "x.node")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		sameAsDebugELF(t, path, data)
-		e, err := openELF(nil, path)
+		sameAsDebugELF(t, data)
+		e, err := readELF(inMemory{bytes.NewReader(data)}, int64(len(data)), "x.node")
 		if err != nil {
 			return
 		}
@@ -48,7 +44,7 @@ func FuzzInspectELF(f *testing.F) {
 // on a file debug/elf reads: the same headers, the same symbols, the same
 // version needs. Files with compressed sections are left out: debug/elf
 // inflates them, the preflight reads none of them.
-func sameAsDebugELF(t *testing.T, path string, data []byte) {
+func sameAsDebugELF(t *testing.T, data []byte) {
 	t.Helper()
 	ref, err := refELF(func() (*elf.File, error) { return elf.NewFile(bytes.NewReader(data)) })
 	if err != nil {
@@ -89,12 +85,7 @@ func sameAsDebugELF(t *testing.T, path string, data []byte) {
 			t.Fatalf("section %d: %+v, debug/elf %+v", i, got, want)
 		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	e := &elfFile{path: path, f: f, h: h, size: int64(len(data))}
+	e := &elfFile{path: "x.node", f: inMemory{bytes.NewReader(data)}, h: h, size: int64(len(data))}
 	for _, c := range []struct {
 		typ  uint32
 		read func() ([]elf.Symbol, error)
@@ -130,6 +121,20 @@ func sameAsDebugELF(t *testing.T, path string, data []byte) {
 		t.Fatalf("version needs %v, debug/elf %v", got, want)
 	}
 }
+
+// inMemory is an elfSource of bytes that reads as a file does: an empty
+// read is no error wherever it is (a bytes.Reader says io.EOF past the
+// end, an *os.File nothing).
+type inMemory struct{ r *bytes.Reader }
+
+func (m inMemory) ReadAt(b []byte, off int64) (int, error) {
+	if len(b) == 0 && off >= 0 {
+		return 0, nil
+	}
+	return m.r.ReadAt(b, off)
+}
+
+func (inMemory) Close() error { return nil }
 
 // refELF calls debug/elf, whose panics on a damaged file count as errors.
 func refELF[T any](read func() (T, error)) (v T, err error) {
