@@ -355,7 +355,7 @@ func (h *elfHeaders) firstOfType(t uint32) *elfSection {
 // readAt reads n bytes at off of a file of size bytes, refusing what lies
 // past its end or is larger than maxSectionRead. An empty read reads
 // nothing, wherever it is: an empty section's offset means nothing (as
-// debug/elf reads it, and as openELF checks the sections).
+// debug/elf reads it, and as readELF checks the sections).
 func readAt(r io.ReaderAt, size int64, off, n uint64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
