@@ -106,19 +106,17 @@ func readELF(f elfSource, size int64, path string) (e *elfFile, err error) {
 
 func (e *elfFile) Close() error { return e.f.Close() }
 
-// readSection reads a whole (small) section, bounds-checked.
+// readSection reads a whole (small) section; one with no data in the file
+// (none, or SHT_NOBITS) reads as empty.
 func (e *elfFile) readSection(s *elfSection) ([]byte, error) {
 	if s == nil || s.Type == shtNobits {
 		return nil, nil
 	}
-	if s.Size > maxSectionRead {
-		return nil, fmt.Errorf("section %s is %d MB", s.Name, s.Size>>20)
+	b, err := readAt(e.f, e.size, s.Offset, s.Size)
+	if err != nil {
+		return nil, fmt.Errorf("section %s: %w", s.Name, err)
 	}
-	buf := make([]byte, s.Size)
-	if _, err := e.f.ReadAt(buf, int64(s.Offset)); err != nil {
-		return nil, fmt.Errorf("read section %s: %w", s.Name, err)
-	}
-	return buf, nil
+	return b, nil
 }
 
 // stringAt reads the NUL-terminated string at off in section s.
@@ -147,12 +145,11 @@ func (e *elfFile) stringAt(s *elfSection, off uint64) (string, error) {
 // interp is the program interpreter (PT_INTERP) of an executable.
 func (e *elfFile) interp() string {
 	for _, p := range e.h.Progs {
-		if p.Type != ptInterp || p.Filesz == 0 || p.Filesz > 4096 || p.Off > uint64(e.size) || p.Filesz > uint64(e.size)-p.Off {
+		if p.Type != ptInterp || p.Filesz > 4096 {
 			continue
 		}
-		buf := make([]byte, p.Filesz)
-		if _, err := e.f.ReadAt(buf, int64(p.Off)); err == nil {
-			return strings.TrimRight(string(buf), "\x00")
+		if b, err := readAt(e.f, e.size, p.Off, p.Filesz); err == nil && len(b) > 0 {
+			return strings.TrimRight(string(b), "\x00")
 		}
 	}
 	return ""

@@ -364,7 +364,7 @@ func readAt(r io.ReaderAt, size int64, off, n uint64) ([]byte, error) {
 		return nil, errors.New("extends past the end of the file")
 	}
 	if n > maxSectionRead {
-		return nil, fmt.Errorf("%d MB", n>>20)
+		return nil, fmt.Errorf("%d MB, over the %d MB the preflight reads whole", n>>20, maxSectionRead>>20)
 	}
 	b := make([]byte, n)
 	if _, err := r.ReadAt(b, int64(off)); err != nil {
@@ -384,15 +384,6 @@ func cString(table []byte, off uint64) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// stringTable reads a string table whole; one with no data in the file
-// holds no names.
-func (e *elfFile) stringTable(s *elfSection) ([]byte, error) {
-	if s.Type == shtNobits {
-		return nil, nil
-	}
-	return readAt(e.f, e.size, s.Offset, s.Size)
 }
 
 // elfSymbol is one entry of a symbol table.
@@ -425,7 +416,7 @@ func (e *elfFile) symbols(typ uint32) ([]elfSymbol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("symbol table: %w", err)
 	}
-	table, err := e.stringTable(h.Sections[sec.Link])
+	table, err := e.readSection(h.Sections[sec.Link])
 	if err != nil {
 		return nil, fmt.Errorf("symbol names: %w", err)
 	}
@@ -476,7 +467,7 @@ func (e *elfFile) versionNeeds() (map[string][]string, error) {
 	if err != nil {
 		return out, nil
 	}
-	table, err := e.stringTable(h.Sections[dyn.Link])
+	table, err := e.readSection(h.Sections[dyn.Link])
 	if err != nil {
 		return out, nil
 	}
