@@ -169,30 +169,45 @@ func parseNodeVersion(out string) (major, minor int, version string, err error) 
 // builds the literal "node_register_module_v" STRINGIFY(NODE_MODULE_VERSION).
 // Used only for a major missing from nodeABI.
 func scanABI(r io.ReaderAt, size int64) int {
-	const marker = "node_register_module_v"
-	// A megabyte at a time, overlapping by the marker and its digits.
-	buf := make([]byte, min(size, 1<<20)+int64(len(marker))+8)
-	for off := int64(0); off < size; off += 1 << 20 {
+	abi := 0
+	scanAfter(r, size, []byte("node_register_module_v"), 5, func(after []byte) bool {
+		j := 0
+		for j < len(after) && j < 4 && after[j] >= '0' && after[j] <= '9' {
+			j++
+		}
+		if j > 0 && (j == len(after) || after[j] == 0) {
+			abi, _ = strconv.Atoi(string(after[:j]))
+			return true
+		}
+		return false
+	})
+	return abi
+}
+
+// scanAfter reads r (size bytes) a megabyte at a time and calls found with
+// up to tail bytes after each occurrence of marker, until found says it is
+// the one. The chunks overlap by the marker and its tail, and an occurrence
+// counts in the chunk it starts in, so each is seen once and whole (short
+// only at the end of the file).
+func scanAfter(r io.ReaderAt, size int64, marker []byte, tail int, found func(after []byte) bool) {
+	const step = 1 << 20
+	buf := make([]byte, min(size, step)+int64(len(marker)+tail))
+	for off := int64(0); off < size; off += step {
 		n, _ := r.ReadAt(buf, off)
 		chunk := buf[:n]
-		for i := bytes.Index(chunk, []byte(marker)); i >= 0; {
-			digits := chunk[i+len(marker):]
-			j := 0
-			for j < len(digits) && j < 4 && digits[j] >= '0' && digits[j] <= '9' {
-				j++
-			}
-			if j > 0 && (j == len(digits) || digits[j] == 0) {
-				v, _ := strconv.Atoi(string(digits[:j]))
-				return v
-			}
-			k := bytes.Index(chunk[i+1:], []byte(marker))
-			if k < 0 {
+		for i := 0; i < min(n, step); {
+			k := bytes.Index(chunk[i:], marker)
+			if k < 0 || i+k >= step {
 				break
 			}
-			i += 1 + k
+			i += k
+			after := chunk[i+len(marker) : min(n, i+len(marker)+tail)]
+			if found(after) {
+				return
+			}
+			i++
 		}
 	}
-	return 0
 }
 
 // libcOfInterp names the libc family of an executable by its interpreter.

@@ -1,8 +1,10 @@
 package preflight
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -25,6 +27,41 @@ func TestScanABI_RealNodes(t *testing.T) {
 			t.Errorf("scanABI(%s) = %d, want %d", path, got, want)
 		}
 		e.Close()
+	}
+}
+
+// A marker is found whole wherever it lies against the megabyte chunks the
+// scan reads, and once: across a chunk's end, starting in the overlap the
+// next chunk reads again, and at the file's very end.
+func TestScanAfter_ChunkEdges(t *testing.T) {
+	const mb = 1 << 20
+	marker := []byte("node_register_module_v")
+	for _, at := range []int{0, mb - len(marker) - 1, mb - 10, mb - 1, mb, mb + 3, 2*mb - 5} {
+		data := make([]byte, 2*mb+100)
+		copy(data[at:], append(marker, "127\x00"...))
+		var seen []string
+		scanAfter(bytes.NewReader(data), int64(len(data)), marker, 5, func(after []byte) bool {
+			seen = append(seen, string(after))
+			return false
+		})
+		if want := []string{"127\x00\x00"}; !reflect.DeepEqual(seen, want) {
+			t.Errorf("marker at %d: seen %q, want %q", at, seen, want)
+		}
+		if got := scanABI(bytes.NewReader(data), int64(len(data))); got != 127 {
+			t.Errorf("marker at %d: scanABI = %d, want 127", at, got)
+		}
+	}
+	// At the end of the file, with only part of its tail.
+	data := append(make([]byte, mb+7), append(marker, "12"...)...)
+	if got := scanABI(bytes.NewReader(data), int64(len(data))); got != 12 {
+		t.Errorf("marker at the end: scanABI = %d, want 12", got)
+	}
+	// Seen as often as it stands, until one is taken.
+	data = bytes.Repeat(append(marker, "x1\x00"...), 3)
+	n := 0
+	scanAfter(bytes.NewReader(data), int64(len(data)), marker, 5, func([]byte) bool { n++; return n == 2 })
+	if n != 2 {
+		t.Errorf("scan went on after the second occurrence was taken: %d seen", n)
 	}
 }
 

@@ -136,16 +136,14 @@ func nodeFromFiles(scope []*loadedLib) (version, from string) {
 		if l.File == nil {
 			continue
 		}
-		buf := make([]byte, 1<<20+64)
-		for off := int64(0); off < l.File.size; off += 1 << 20 {
-			n, _ := l.File.f.ReadAt(buf, off)
-			chunk := buf[:n]
-			if i := bytes.Index(chunk, releaseURL); i >= 0 {
-				rest := chunk[i+len(releaseURL):]
-				if m := releaseVersion.get().Find(rest); m != nil {
-					return "v" + string(m), "the release named in " + filepath.Base(l.Path)
-				}
+		scanAfter(l.File.f, l.File.size, releaseURL, 32, func(after []byte) bool {
+			if m := releaseVersion.get().Find(after); m != nil {
+				version, from = "v"+string(m), "the release named in "+filepath.Base(l.Path)
 			}
+			return version != ""
+		})
+		if version != "" {
+			return version, from
 		}
 	}
 	return "", ""
