@@ -13,6 +13,7 @@ import (
 var nodeABI = map[int]int{
 	10: 64, 11: 67, 12: 72, 13: 79, 14: 83, 15: 88, 16: 93, 17: 102,
 	18: 108, 19: 111, 20: 115, 21: 120, 22: 127, 23: 131, 24: 137, 25: 141,
+	26: 147,
 }
 
 // nodeMajorOfABI is the inverse of nodeABI, for hints.

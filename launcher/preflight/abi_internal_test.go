@@ -30,6 +30,18 @@ func TestScanABI_RealNodes(t *testing.T) {
 	}
 }
 
+// A module built with node:lts-alpine since October 2026 (Node 26) under
+// the runtime's Node 24 is refused naming the Node it was built for, not
+// "an unknown Node" (Node 26.12.1 reports modules 147, napi 10).
+func TestNodeABI_Node26(t *testing.T) {
+	if m := nodeMajorOfABI(147); m != 26 {
+		t.Errorf("NODE_MODULE_VERSION 147 is Node %d, want 26", m)
+	}
+	if l := napiLevel(26, 0); l != 10 {
+		t.Errorf("Node 26's Node-API level %d, want 10", l)
+	}
+}
+
 // A marker is found whole wherever it lies against the megabyte chunks the
 // scan reads, and once: across a chunk's end, starting in the overlap the
 // next chunk reads again, and at the file's very end.
