@@ -44,12 +44,20 @@ func TestGate_NothingOfTheAppRunsBeforeTheChecksPass(t *testing.T) {
 
 // What the app sees of itself under the gate is what it sees without
 // the launcher: NODE_OPTIONS, process.execArgv, its environment, the
-// descriptors it inherits, and a child_process.fork of itself.
+// descriptors it inherits, and a child_process.fork of itself. Under this
+// machine's node and the image's Node 24.
 func TestGate_InvisibleToTheApp(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed")
-	}
+	t.Run("node20", func(t *testing.T) {
+		node, err := exec.LookPath("node")
+		if err != nil {
+			t.Skip("node is not installed")
+		}
+		gateInvisibleUnder(t, node)
+	})
+	t.Run("node24", func(t *testing.T) { gateInvisibleUnder(t, node24(t)) })
+}
+
+func gateInvisibleUnder(t *testing.T, node string) {
 	dir := t.TempDir()
 	script := `const fs = require('fs');
 const seen = () => {

