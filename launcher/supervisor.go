@@ -142,6 +142,7 @@ type machine struct {
 	phase   phase
 	backoff *Backoff
 	stopSig syscall.Signal // the signal that asked for the stop; 0 while none was
+	stopAt  time.Time      // when the stop signal came to a running child
 	code    int            // the launcher's exit code, once phaseDone
 
 	child     *Child
@@ -490,6 +491,14 @@ func (m *machine) running(ctx context.Context, c *Child) {
 	m.readyC = m.timer(s.cfg.ReadyTimeout)
 }
 
+// SameStopWindow is how soon after a stop signal another one is the same
+// stop, not a second. GNU timeout, or anything that signals a process and
+// then its process group, sends two copies in one instant; the copy that
+// comes after the launcher took the first is not a user's impatience, and
+// killing node for it would cut its clean stop short. A person's second
+// Ctrl-C, or a second `docker kill -s TERM`, comes later than this.
+const SameStopWindow = 250 * time.Millisecond
+
 // onStop: SIGTERM or SIGINT (or ctx) asks for a stop.
 func (m *machine) onStop(sig syscall.Signal) {
 	s := m.s
@@ -498,6 +507,7 @@ func (m *machine) onStop(sig syscall.Signal) {
 		// The signal before anything else: node begins its stop while the
 		// launcher publishes and logs it.
 		sent := signalGroup(m.child.PID, sig)
+		m.stopAt = time.Now()
 		m.monitors.stopProbing()
 		m.stopSig, m.out.reason = sig, ReasonStop
 		if m.graceC == nil {
@@ -508,6 +518,11 @@ func (m *machine) onStop(sig syscall.Signal) {
 	case phaseStopping:
 		if m.child == nil {
 			return // the preflight is being cancelled
+		}
+		if since := time.Since(m.stopAt); since < SameStopWindow {
+			s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s again %.1f ms after the first: the same stop, not forwarded (one %s or more after it kills %s now)",
+				SignalName(sig), float64(since.Microseconds())/1000, HumanDuration(SameStopWindow), s.name)
+			return
 		}
 		s.log.Warn().Str(logKeySignal, SignalName(sig)).Msgf("second %s: killing %s now", SignalName(sig), s.name)
 		m.out.killed = true

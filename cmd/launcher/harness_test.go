@@ -73,6 +73,16 @@ func fakeChild(args []string) int {
 				return 0
 			}
 		}
+	case "slow-stop": // print each SIGTERM; a stop that ends only at SIGUSR1, with exit 0
+		ch := make(chan os.Signal, 16)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGUSR1)
+		fmt.Println("child-ready")
+		for s := range ch {
+			if s == syscall.SIGUSR1 {
+				return 0
+			}
+			fmt.Println("child got SIGTERM")
+		}
 	case "count-sigint": // count SIGINTs for a while after the first, exit with the count
 		ch := make(chan os.Signal, 16)
 		signal.Notify(ch, syscall.SIGINT)

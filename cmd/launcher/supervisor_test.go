@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher"
 	"golang.org/x/sys/unix"
 )
 
@@ -284,11 +285,35 @@ func TestRun_PID1_StopTimeoutKills(t *testing.T) {
 	}
 }
 
+// GNU timeout, and whatever signals a process and then its group, sends
+// SIGTERM twice in one instant: the launcher took the copy that came after
+// the first was handled as an impatient second stop and SIGKILLed node
+// (exit 137, about one run in sixteen under `timeout 2 launcher run`). Two
+// copies within a moment are one stop: node gets it once and ends cleanly.
+func TestRun_RepeatedStopInOneInstantIsOneStop(t *testing.T) {
+	l := launch(t, launchOpts{args: child("slow-stop"), env: []string{"LAUNCHER_STOP_TIMEOUT=2m"}})
+	l.waitFor("child-ready")
+	l.signal(syscall.SIGTERM)
+	l.waitFor("forwarded SIGTERM")
+	l.signal(syscall.SIGTERM) // as timeout's second kill, to the group, lands after the first was taken
+	l.waitFor("the same stop")
+	l.signal(syscall.SIGUSR1) // node's stop is over
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0: a SIGTERM sent twice at once is one clean stop\n%s", code, l.stdout)
+	}
+	if n := l.stdout.count("child got SIGTERM"); n != 1 {
+		t.Errorf("node got SIGTERM %d times, want once:\n%s", n, l.stdout)
+	}
+}
+
 func TestRun_SecondSignalKillsAtOnce(t *testing.T) {
 	l := launch(t, launchOpts{args: child("ignore-term"), env: []string{"LAUNCHER_STOP_TIMEOUT=2m"}})
 	l.waitFor("child-ready")
 	l.signal(syscall.SIGTERM)
 	l.waitFor("forwarded SIGTERM")
+	// What makes it a second stop is the time since the first: the wait
+	// is this test's input, not a wait for something to happen.
+	time.Sleep(launcher.SameStopWindow)
 	l.signal(syscall.SIGINT)
 	if code := l.wait(10 * time.Second); code != 137 {
 		t.Fatalf("exit %d, want 137\n%s", code, l.stdout)
