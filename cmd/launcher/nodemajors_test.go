@@ -14,8 +14,8 @@ import (
 )
 
 // The launcher as PID 1 under each Node major the image can be built with:
-// 18 (end of life, a build argument), 20 (this machine's) and 24 (the
-// image's default). Under each, node starts behind the gate and reports its
+// 18 (end of life, a build argument), 20 (this machine's), 22 (Alpine
+// 3.21's and 3.22's, a build argument) and 24 (the image's default). Under each, node starts behind the gate and reports its
 // own facts, the preflight passes the app's real modules built for it, the
 // app loads both (bcrypt hashes, better-sqlite3 stores and reads), the
 // launcher sees it ready, and SIGTERM ends it with 0.
@@ -37,6 +37,7 @@ process.on('SIGTERM', () => { db.close(); process.exit(0); });
 	}{
 		{"18", "app18", node18, 108},
 		{"20", "app20", func(testing.TB) string { return "/usr/bin/node" }, 115},
+		{"22", "app22", node22, 127},
 		{"24", "app24", node24, 137},
 	} {
 		t.Run("node"+c.major, func(t *testing.T) {

