@@ -15,10 +15,11 @@ import (
 
 // The launcher as PID 1 under each Node major the image can be built with:
 // 18 (end of life, a build argument), 20 (this machine's), 22 (Alpine
-// 3.21's and 3.22's, a build argument) and 24 (the image's default). Under each, node starts behind the gate and reports its
-// own facts, the preflight passes the app's real modules built for it, the
-// app loads both (bcrypt hashes, better-sqlite3 stores and reads), the
-// launcher sees it ready, and SIGTERM ends it with 0.
+// 3.21's and 3.22's, a build argument) and 24 (the image's default). Under
+// each, node starts behind the gate and reports its own facts, the
+// preflight passes the app's real modules built for it, the app loads both
+// (bcrypt hashes, better-sqlite3 stores and reads), the launcher sees it
+// ready, and SIGTERM ends it with 0.
 func TestRun_UnderEachNodeMajor(t *testing.T) {
 	const index = `const bcrypt = require('bcrypt');
 const db = new (require('better-sqlite3'))(':memory:');

@@ -288,7 +288,7 @@ func TestRun_PID1_StopTimeoutKills(t *testing.T) {
 // GNU timeout, and whatever signals a process and then its group, sends
 // SIGTERM twice in one instant: the launcher took the copy that came after
 // the first was handled as an impatient second stop and SIGKILLed node
-// (exit 137, about one run in sixteen under `timeout 2 launcher run`). Two
+// (exit 137, about one run in sixteen under `timeout 1.2 launcher run`). Two
 // copies within a moment are one stop: node gets it once and ends cleanly.
 func TestRun_RepeatedStopInOneInstantIsOneStop(t *testing.T) {
 	l := launch(t, launchOpts{args: child("slow-stop"), env: []string{"LAUNCHER_STOP_TIMEOUT=2m"}})
@@ -297,7 +297,7 @@ func TestRun_RepeatedStopInOneInstantIsOneStop(t *testing.T) {
 	l.waitFor("forwarded SIGTERM")
 	l.signal(syscall.SIGTERM) // as timeout's second kill, to the group, lands after the first was taken
 	l.waitFor("the same stop")
-	// SIGUSR1 ends node's stop; sent while SIGTERM were still pending, it
+	// SIGUSR1 ends node's stop; sent while SIGTERM was still pending, it
 	// would be taken first (the lower number).
 	l.waitFor("child got SIGTERM")
 	l.signal(syscall.SIGUSR1)
