@@ -54,8 +54,8 @@ func TestGate_InvisibleToTheApp(t *testing.T) {
 		}
 		gateInvisibleUnder(t, node)
 	})
-	t.Run("node22", func(t *testing.T) { gateInvisibleUnder(t, node22(t)) })
-	t.Run("node24", func(t *testing.T) { gateInvisibleUnder(t, node24(t)) })
+	t.Run("node22", func(t *testing.T) { gateInvisibleUnder(t, npmNode(t, 22)) })
+	t.Run("node24", func(t *testing.T) { gateInvisibleUnder(t, npmNode(t, 24)) })
 }
 
 func gateInvisibleUnder(t *testing.T, node string) {

