@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -119,8 +120,19 @@ func runImage(t *testing.T, image string, args ...string) (string, int) {
 // runImageWith is runImage with more flags for podman run.
 func runImageWith(t *testing.T, flags []string, image string, args ...string) (string, int) {
 	t.Helper()
+	return runImageAs(t, "", flags, image, args...)
+}
+
+// runImageAs is runImageWith in a container called name that stays after it
+// exits, as the Supervisor's does, until the test ends; "" names one and
+// removes it as it exits.
+func runImageAs(t *testing.T, name string, flags []string, image string, args ...string) (string, int) {
+	t.Helper()
+	if name != "" {
+		t.Cleanup(func() { _ = podman("rm", "-f", "-t", "0", name).Run() })
+	}
 	for attempt := 1; ; attempt++ {
-		out, code, stuck := runImageOnce(t, flags, image, args...)
+		out, code, stuck := runImageOnce(t, name, flags, image, args...)
 		if stuck == "" {
 			return out, code
 		}
@@ -136,11 +148,15 @@ func runImageWith(t *testing.T, flags []string, image string, args ...string) (s
 const runDeadline = 3 * time.Minute
 
 // runImageOnce is one run of runImage; stuck says why it did not end.
-func runImageOnce(t *testing.T, flags []string, image string, args ...string) (out string, code int, stuck string) {
+func runImageOnce(t *testing.T, name string, flags []string, image string, args ...string) (out string, code int, stuck string) {
 	t.Helper()
-	name := fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
-	argv := append([]string{"run", "--rm", "--name", name, "--platform", "linux/arm64", "--network", "none",
-		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"}, flags...)
+	argv := []string{"run", "--name", name}
+	if name == "" {
+		argv = []string{"run", "--rm", "--name", fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())}
+	}
+	name = argv[len(argv)-1]
+	argv = append(append(argv, "--platform", "linux/arm64", "--network", "none",
+		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"), flags...)
 	cmd := podman(append(append(argv, image), args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -198,7 +214,7 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 	data := t.TempDir()
 	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
 	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
-	c := startImage(t, image, data, "--platform", "linux/arm64")
+	c := startImage(t, image, data, append([]string{"--platform", "linux/arm64"}, supervisorFlags...)...)
 	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
 		return podman("healthcheck", "run", c.name).Run() == nil
 	})
@@ -218,8 +234,16 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 		return strings.Contains(c.logs(), "admin user arm-admin ready")
 	})
 	logs := c.logs()
-	if strings.Contains(logs, "arm64-secret-value") {
-		t.Errorf("an option's value reached the log")
+	if strings.Contains(logs, "arm64-secret-value") || strings.Contains(logs, supervisorToken) {
+		t.Errorf("an option's value or the Supervisor's token reached the log")
+	}
+	// node has what the Supervisor put in the container's environment: the
+	// token the backend calls the Supervisor's API with, and the time zone.
+	pid := c.statusOf("/usr/bin/launcher")["child"].(map[string]any)["pid"].(float64)
+	env, err := c.exec("/usr/bin/node", "-p", fmt.Sprintf(
+		`require('fs').readFileSync('/proc/%d/environ', 'latin1').split('\0').filter(v => /^(SUPERVISOR_TOKEN|HASSIO_TOKEN|TZ)=/.test(v)).sort().join(' ')`, int(pid)))
+	if want := "HASSIO_TOKEN=" + supervisorToken + " SUPERVISOR_TOKEN=" + supervisorToken + " TZ=UTC"; err != nil || strings.TrimSpace(env) != want {
+		t.Errorf("node's environment has %q (%v), want %q", env, err, want)
 	}
 	read := `const db = new (require('/app/backend/node_modules/better-sqlite3'))('/data/hasync.db', { readonly: true });
 const u = db.prepare('SELECT username, password_hash FROM users').get();
@@ -306,11 +330,14 @@ func TestAddonOnArm64_RefusesAnAmd64Module(t *testing.T) {
 	})
 	run(t, "stop", "-t", "10", c.name)
 
-	out, code := runImageWith(t, []string{"-v", data + ":/data"}, wrong)
+	// The container stays, exited, as the add-on's does.
+	addon := fmt.Sprintf("app_%d_hasync", time.Now().UnixNano())
+	out, code := runImageAs(t, addon, []string{"-v", data + ":/data"}, wrong)
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (a failed preflight)\n%s", code, out)
 	}
-	for _, want := range []string{"native:better-sqlite3", "built for x64 (amd64", "node here is arm64 (aarch64)", "--platform linux/arm64"} {
+	refusal := []string{"native:better-sqlite3", "built for x64 (amd64, ELFCLASS64), but node here is arm64 (aarch64)", "--platform linux/arm64"}
+	for _, want := range refusal {
 		if !strings.Contains(out, want) {
 			t.Errorf("the failure does not say %q:\n%s", want, out)
 		}
@@ -318,4 +345,69 @@ func TestAddonOnArm64_RefusesAnAmd64Module(t *testing.T) {
 	if strings.Contains(out, "listening on") || strings.Contains(out, "spawned node") {
 		t.Errorf("node started despite the failed preflight:\n%s", out)
 	}
+
+	// DOCS.md's commands for this case, as a user types them on the host,
+	// find the same failure, each with exit 3; docker exec, which they
+	// replace, cannot reach the stopped container.
+	if out, err := podman("exec", addon, "/usr/bin/launcher", "check").CombinedOutput(); err == nil {
+		t.Errorf("podman exec reached the stopped container; DOCS.md says it cannot:\n%s", out)
+	}
+	lines := docsCommands(t, "**The add-on stops at once with exit code 3.**")
+	if len(lines) != 2 {
+		t.Fatalf("DOCS.md gives %d commands for exit code 3, want check and check --deep: %q", len(lines), lines)
+	}
+	for _, line := range lines {
+		out, code := onTheHost(t, strings.ReplaceAll(line, "app_xxxxxxxx_hasync", addon))
+		if code != 3 {
+			t.Errorf("%s: exit %d, want 3\n%s", line, code, out)
+		}
+		for _, want := range append(refusal, "FAIL  native:better-sqlite3", "fix: ") {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not say %q:\n%s", line, want, out)
+			}
+		}
+	}
+}
+
+// docsCommands returns the lines of the first sh block after the paragraph
+// of DOCS.md that starts with lead.
+func docsCommands(t *testing.T, lead string) []string {
+	t.Helper()
+	docs, err := os.ReadFile(filepath.Join("..", "DOCS.md"))
+	must(t, err)
+	_, after, ok := strings.Cut(string(docs), "\n"+lead)
+	if !ok {
+		t.Fatalf("DOCS.md has no paragraph starting %q", lead)
+	}
+	_, block, ok := strings.Cut(after, "\n```sh\n")
+	if !ok {
+		t.Fatalf("DOCS.md has no sh block after %q", lead)
+	}
+	block, _, _ = strings.Cut(block, "```")
+	return strings.Split(strings.TrimSpace(block), "\n")
+}
+
+// onTheHost runs a shell line of DOCS.md with docker standing for this
+// machine's podman, whose runs need the flags every run here gets (and
+// --platform, which an arm64 host would not need), and returns its output
+// and exit code within runDeadline.
+func onTheHost(t *testing.T, line string) (string, int) {
+	t.Helper()
+	docker := `docker() {
+  if [ "$1" = run ]; then shift; set -- run --platform linux/arm64 --network none --ulimit nofile=1024:20000 --ulimit nproc=1024:2048 "$@"; fi
+  podman --runtime runc --cgroup-manager cgroupfs "$@"
+}
+`
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sh", "-c", docker+line).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not end in %s:\n%s", line, runDeadline, out)
+	}
+	if exit, ok := err.(*exec.ExitError); ok {
+		return string(out), exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	return string(out), 0
 }

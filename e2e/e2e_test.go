@@ -94,6 +94,17 @@ HEALTHCHECK --interval=30s --timeout=5s CMD ["/launcher", "healthcheck"]
 	return tag
 }
 
+// supervisorFlags are what the Supervisor's run of an add-on's container
+// adds to podman's defaults here: no seccomp profile, an oom_score_adj of
+// 200, the host's /dev read-only with a tmpfs at /dev/shm, a hostname, the
+// time zone and the Supervisor's API token (under both its names) in the
+// environment.
+var supervisorFlags = []string{"--security-opt", "seccomp=unconfined", "--oom-score-adj", "200",
+	"-v", "/dev:/dev:ro", "--tmpfs", "/dev/shm", "--hostname", "xxxxxxxx-hasync",
+	"-e", "TZ=UTC", "-e", "SUPERVISOR_TOKEN=" + supervisorToken, "-e", "HASSIO_TOKEN=" + supervisorToken}
+
+const supervisorToken = "e2e-supervisor-token-0123456789abcdef"
+
 type container struct {
 	t    *testing.T
 	name string
