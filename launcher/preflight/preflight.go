@@ -110,6 +110,9 @@ type Preflight struct {
 	Deep bool
 	// LDLibraryPath is the runtime's LD_LIBRARY_PATH.
 	LDLibraryPath string
+	// LDPreload is node's LD_PRELOAD: the libraries the loader maps into
+	// node before its own.
+	LDPreload string
 	// LibcEnv is the runtime's LIBC, which node-gyp-build obeys.
 	LibcEnv string
 	// Root prefixes every absolute path of the runtime's filesystem that
@@ -282,6 +285,9 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 			checked[real] = true
 		}
 		r.Checks = append(r.Checks, c)
+	}
+	if names := ldPreloadNames(p.LDPreload); len(names) > 0 {
+		r.Checks = append(r.Checks, p.checkLDPreload(names, node, libs))
 	}
 	r.Checks = append(r.Checks, p.checkAppBinaries(node, libs, checked))
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))

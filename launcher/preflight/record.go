@@ -201,6 +201,7 @@ func (p *Preflight) settings() string {
 	b = append(b, "] deep="...)
 	b = append(strconv.AppendBool(b, p.Deep), ' ')
 	str("ld", p.LDLibraryPath)
+	str("ld_preload", p.LDPreload)
 	str("libc", p.LibcEnv)
 	str("root", p.Root)
 	str("node_options", p.NodeOptions)

@@ -395,6 +395,7 @@ func TestRecord_SettingsTellEveryChangeApart(t *testing.T) {
 		"empty module":    func(p *Preflight) { p.NativeModules = []string{""} },
 		"deep":            func(p *Preflight) { p.Deep = true },
 		"ld path":         func(p *Preflight) { p.LDLibraryPath = "/opt/lib" },
+		"ld preload":      func(p *Preflight) { p.LDPreload = "/opt/lib" },
 		"libc":            func(p *Preflight) { p.LibcEnv = "musl" },
 		"root":            func(p *Preflight) { p.Root = "/img" },
 		"node options":    func(p *Preflight) { p.NodeOptions = "--require x" },

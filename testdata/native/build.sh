@@ -18,6 +18,8 @@
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
+#   jemalloc-amd64/, jemalloc-arm64/
+#                  Debian 12's libjemalloc2 (glibc) unpacked, for LD_PRELOAD
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mkdir -p "${1:-$here/../../.fixtures}" && cd "${1:-$here/../../.fixtures}" && pwd)
@@ -93,6 +95,10 @@ if [ ! -x musl/node ]; then
   } > musl/node.c
   musl-gcc -O1 -rdynamic -o musl/node musl/node.c
 fi
+# The same stand-in linked statically: no loader runs for it.
+if [ ! -x musl/node-static ]; then
+  musl-gcc -O1 -static -o musl/node-static musl/node.c
+fi
 # libstdc++ stand-in for musl: only its soname matters to the loader checks.
 if [ ! -f musl/lib/libstdc++.so.6 ]; then
   mkdir -p musl/lib
@@ -117,6 +123,13 @@ extern int musl_drift_function_from_the_future(const char *);
 void *napi_register_module_v1(void *env, void *exports) { return (void *)(long)(strlen("x") + musl_drift_function_from_the_future("x")); }
 C
   musl-gcc -shared -fPIC -o musl/drift.node musl/drift.c
+fi
+
+# A library for LD_PRELOAD built with musl that needs libstdc++.so.6, as a
+# C++ allocator's build does.
+if [ ! -f musl/libpreload.so ]; then
+  echo 'void preload_marker(void) {}' > musl/preload.c
+  musl-gcc -shared -fPIC -o musl/libpreload.so musl/preload.c -Lmusl/lib -Wl,--no-as-needed -l:libstdc++.so.6
 fi
 
 # NODE_MODULE-style addon: the ABI only in nm_version, in .data.
@@ -174,5 +187,15 @@ napi napi-arm64 --os=linux --cpu=arm64 --libc=glibc
 bash "$here/emulation.sh"
 bash "$here/debian-node.sh" amd64 "$out/debian-amd64"
 bash "$here/debian-node.sh" arm64 "$out/debian-arm64"
+# Debian 12's jemalloc (libjemalloc2, built for glibc) for amd64 and arm64:
+# what an image has the loader preload into node (LD_PRELOAD) for jemalloc.
+for arch in amd64 arm64; do
+  if [ ! -f "jemalloc-$arch/.done" ]; then
+    debs=$(mktemp -d) && chmod 755 "$debs"
+    (cd "$debs" && apt-get download -q "libjemalloc2:$arch" >/dev/null)
+    rm -rf "jemalloc-$arch" && dpkg-deb -x "$debs"/*.deb "jemalloc-$arch" && rm -rf "$debs"
+    touch "jemalloc-$arch/.done"
+  fi
+done
 
 echo "fixtures ready in $out"

@@ -1,0 +1,136 @@
+package preflight
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+// ldPreloadNames splits node's LD_PRELOAD as both loaders do, on blanks and
+// colons.
+func ldPreloadNames(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool {
+		return r == ':' || r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r'
+	})
+}
+
+// ldPreloadSkipped is the hint for a preload the loader skips.
+const ldPreloadSkipped = "Point LD_PRELOAD at a library that is in the image (jemalloc on Home Assistant's base image: /usr/local/lib/libjemalloc.so.2), " +
+	"install it in the runtime stage, or remove LD_PRELOAD from the Dockerfile's ENV."
+
+// checkLDPreload checks the libraries LD_PRELOAD has the loader map into
+// node before node's own, as Home Assistant's base images suggest for
+// jemalloc: each must be there, for node's CPU and libc, with every library
+// it needs. The loaders differ on one that is not (measured, docs/NATIVE.md
+// §7): glibc's skips a missing file, a file that is not a library and one
+// built for another CPU, printing an error line at every start of node;
+// musl's skips a missing file silently but cannot relocate one for another
+// CPU. A library of the other libc, or one whose own libraries are missing,
+// stops node before its first line with exit 127 under both. What is
+// skipped is a warning (node runs, without it); what stops node fails.
+func (p *Preflight) checkLDPreload(names []string, node *NodeInfo, libs *libResolver) Check {
+	c := Check{Name: "ld-preload", Status: StatusPass}
+	list := strings.Join(names, ":")
+	if node == nil || node.bin == nil || libs == nil {
+		c.Status, c.Detail = StatusWarn, fmt.Sprintf("LD_PRELOAD=%s not checked: node's binary is unknown", list)
+		return c
+	}
+	if node.interp == "" {
+		c.Status = StatusWarn
+		c.Detail = fmt.Sprintf("LD_PRELOAD=%s does nothing: node is statically linked, so no loader runs to preload it", list)
+		c.Hint = "Remove LD_PRELOAD from the Dockerfile's ENV, or run a dynamically linked node (Alpine's `apk add nodejs`)."
+		return c
+	}
+	var fails, warns verdict
+	var found []string
+	for _, name := range names {
+		switch status, pr := p.checkPreloaded(name, node, libs); status {
+		case StatusFail:
+			fails.add(pr.detail, pr.hint)
+		case StatusWarn:
+			warns.add(pr.detail, pr.hint)
+		default:
+			found = append(found, pr.detail)
+		}
+	}
+	all := verdict{problems: append(fails.problems, warns.problems...)}
+	c.Detail = strings.Join(append([]string{all.details()}, found...), "; ")
+	c.Detail = strings.TrimPrefix(c.Detail, "; ")
+	c.Hint = all.hints("")
+	switch {
+	case len(fails.problems) > 0:
+		c.Status = StatusFail
+	case len(warns.problems) > 0:
+		c.Status = StatusWarn
+	}
+	return c
+}
+
+// checkPreloaded checks one entry of LD_PRELOAD: a path, or a name the
+// loader looks up in its search path as it would a needed library.
+func (p *Preflight) checkPreloaded(name string, node *NodeInfo, libs *libResolver) (CheckStatus, problem) {
+	skipped := func(why string) (CheckStatus, problem) {
+		said := "musl's loader skips it without a word"
+		if node.Libc == "glibc" {
+			said = fmt.Sprintf("glibc's loader skips it, printing `ERROR: ld.so: object '%s' from LD_PRELOAD cannot be preloaded (…): ignored.` at every start", name)
+		}
+		return StatusWarn, problem{fmt.Sprintf("%s %s: %s, and node runs without it", name, why, said), ldPreloadSkipped}
+	}
+	exe := node.scope[0]
+	var lib *loadedLib
+	var err error
+	if strings.ContainsRune(name, '/') {
+		lib, err = libs.open(name, name)
+	} else {
+		lib, err = libs.resolve(name, []*loadedLib{exe})
+	}
+	var foreign *foreignLibError
+	switch {
+	case err == nil:
+	case p.noteShortage(err):
+		return StatusFail, problem{fmt.Sprintf("%s cannot be checked now: %v", name, err), shortageHint}
+	case errors.As(err, &foreign) && node.Libc == "musl":
+		return StatusFail, problem{
+			fmt.Sprintf("%s is built for %s (%s, %s), but node here is %s (%s): musl's loader cannot relocate it, and node would exit 127 before its first line",
+				name, archOf(foreign.machine), haArch(archOf(foreign.machine)), foreign.class, node.Arch, haArch(node.Arch)),
+			"Install the library in the runtime stage, for the image's platform (`RUN apk add --no-cache jemalloc`), rather than copying one built elsewhere."}
+	case errors.As(err, &foreign):
+		return skipped(fmt.Sprintf("is built for %s (%s, %s), but node here is %s (%s)", archOf(foreign.machine), haArch(archOf(foreign.machine)), foreign.class, node.Arch, haArch(node.Arch)))
+	case errors.Is(err, errNotELF):
+		return skipped("is not a shared library")
+	case errors.Is(err, fs.ErrNotExist):
+		return skipped("does not exist")
+	case !strings.ContainsRune(name, '/'):
+		return skipped(fmt.Sprintf("is not found (%v)", err))
+	default:
+		return skipped(fmt.Sprintf("cannot be read (%v)", err))
+	}
+	if lib.File == nil {
+		return StatusPass, problem{detail: name + " is musl's own libc, which node loads anyway"}
+	}
+	dyn, err := lib.File.dynamic()
+	if err != nil {
+		return StatusFail, problem{fmt.Sprintf("%s (%s): %v", name, lib.Path, err), ldPreloadSkipped}
+	}
+	if libc := libcOfNeeds(dyn.Needed); libc != "" && node.Libc != "" && libc != node.Libc {
+		return StatusFail, problem{
+			fmt.Sprintf("%s (%s) is linked against %s, but node here uses %s: node would exit 127 before its first line", name, lib.Path, libc, node.Libc),
+			"Install the build of it for node's libc in the runtime stage (on Alpine: `RUN apk add --no-cache jemalloc`), rather than one from a " + libc + " system."}
+	}
+	loaded, errs := libs.loadTree(lib, exe)
+	if len(errs) > 0 {
+		return StatusFail, problem{
+			fmt.Sprintf("%s (%s) needs %s: node would exit 127 before its first line", name, lib.Path, joinErrors(errs)),
+			libraryHint(errs, node.Libc)}
+	}
+	needs := "needs no other library"
+	if len(loaded) > 0 {
+		needs = fmt.Sprintf("%d libraries found", len(loaded))
+	}
+	where := lib.Path
+	if name != lib.Path {
+		where = name + " at " + lib.Path
+	}
+	return StatusPass, problem{detail: fmt.Sprintf("%s: %s %s, %s", where, archOf(lib.File.h.Machine), node.Libc, needs)}
+}
