@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,16 +326,30 @@ func TestCheck_LDPreload(t *testing.T) {
 	app := newApp(t, ">=18", nil)
 	missing := filepath.Join(t.TempDir(), "libjemalloc.so.2")
 
-	// What the loader does: node's exit code and stderr, with the preload.
-	// The glibc node says whether jemalloc is mapped; the musl stand-in
-	// answers --version.
-	loads := func(node, preload, ldPath string) (int, string, string) {
+	// jemalloc only root may read, for node run as nobody.
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		must(t, os.Chmod(d, 0o755)) // nobody may enter, not read
+	}
+	private := filepath.Join(dir, "libjemalloc.so.2")
+	lib, err := os.ReadFile(amd64)
+	must(t, err)
+	must(t, os.WriteFile(private, lib, 0o600))
+	nobody := &preflight.User{UID: 65534, GID: 65534, Name: "nobody"}
+
+	// What the loader does: node's exit code and stderr, with the preload,
+	// as node's user. The glibc node says whether jemalloc is mapped; the
+	// musl stand-in answers --version.
+	loads := func(node, preload, ldPath string, as *preflight.User) (int, string, string) {
 		args := []string{"--version"}
 		if node == glibcNode {
 			args = []string{"-e", "process.stdout.write(String(require('fs').readFileSync('/proc/self/maps', 'latin1').includes('libjemalloc')))"}
 		}
 		cmd := exec.Command(node, args...)
 		cmd.Env = append(os.Environ(), "LD_PRELOAD="+preload, "LD_LIBRARY_PATH="+ldPath)
+		if as != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: as.UID, Gid: as.GID}}
+		}
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -347,48 +362,52 @@ func TestCheck_LDPreload(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, node, preload, ldPath string
+		as                          *preflight.User // node's user; nil is root
 		status                      preflight.CheckStatus
 		detail, hint                []string
 		exit                        int    // node's, under the real loader
 		stdout, stderr              string // what node printed, in part
 	}{
-		{"jemalloc under glibc", glibcNode, amd64, "", pass,
+		{"jemalloc under glibc", glibcNode, amd64, "", nil, pass,
 			[]string{amd64 + ": x64 glibc, ", "libraries found"}, nil, 0, "true", ""},
-		{"a name, found in LD_LIBRARY_PATH", glibcNode, "libjemalloc.so.2", filepath.Dir(amd64), pass,
+		{"a name, found in LD_LIBRARY_PATH", glibcNode, "libjemalloc.so.2", filepath.Dir(amd64), nil, pass,
 			[]string{"libjemalloc.so.2 at " + amd64}, nil, 0, "true", ""},
-		{"missing, under glibc", glibcNode, missing, "", preflight.StatusWarn,
+		{"missing, under glibc", glibcNode, missing, "", nil, preflight.StatusWarn,
 			[]string{"does not exist", "ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded", "node runs without it"},
 			[]string{"/usr/local/lib/libjemalloc.so.2", "remove LD_PRELOAD"}, 0, "false",
 			"ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded"},
-		{"arm64 build, under glibc", glibcNode, arm64, "", preflight.StatusWarn,
+		{"arm64 build, under glibc", glibcNode, arm64, "", nil, preflight.StatusWarn,
 			[]string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)", "glibc's loader skips it"},
 			[]string{"remove LD_PRELOAD"}, 0, "false", "ERROR: ld.so: object '" + arm64 + "' from LD_PRELOAD cannot be preloaded"},
-		{"missing, under musl", muslNode, missing, "", preflight.StatusWarn,
+		{"missing, under musl", muslNode, missing, "", nil, preflight.StatusWarn,
 			[]string{"does not exist", "musl's loader skips it without a word"}, []string{"remove LD_PRELOAD"}, 0, "v20", ""},
-		{"arm64 build, under musl", muslNode, arm64, "", preflight.StatusFail,
+		{"arm64 build, under musl", muslNode, arm64, "", nil, preflight.StatusFail,
 			[]string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)", "musl's loader cannot relocate it", "exit 127"},
 			[]string{"apk add --no-cache jemalloc"}, 127, "", "unsupported relocation type"},
-		{"glibc build, under musl", muslNode, amd64, "", preflight.StatusFail,
+		{"glibc build, under musl", muslNode, amd64, "", nil, preflight.StatusFail,
 			[]string{"linked against glibc, but node here uses musl", "exit 127"}, []string{"apk add --no-cache jemalloc"}, 127, "", "symbol not found"},
-		{"musl build, under glibc", glibcNode, muslPreload, "", preflight.StatusFail,
+		{"musl build, under glibc", glibcNode, muslPreload, "", nil, preflight.StatusFail,
 			[]string{"linked against musl, but node here uses glibc", "exit 127"}, []string{"node's libc"}, 127, "", "error while loading shared libraries"},
-		{"its own library missing", muslNode, muslPreload, "", preflight.StatusFail,
+		{"its own library missing", muslNode, muslPreload, "", nil, preflight.StatusFail,
 			[]string{"libstdc++.so.6 (needed by " + muslPreload + ") not found", "exit 127"}, []string{"apk add --no-cache libstdc++"},
 			127, "", "Error loading shared library libstdc++.so.6"},
-		{"node statically linked", filepath.Join(fx, "musl", "node-static"), arm64, "", preflight.StatusWarn,
+		{"node statically linked", filepath.Join(fx, "musl", "node-static"), arm64, "", nil, preflight.StatusWarn,
 			[]string{"does nothing: node is statically linked"}, []string{"Remove LD_PRELOAD"}, 0, "v20", ""},
-		{"its own library found", muslNode, muslPreload, muslLib, pass,
+		{"not readable by node's user", glibcNode, private, "", nobody, preflight.StatusWarn,
+			[]string{"cannot be read as node runs", "not readable by nobody (uid 65534)", "glibc's loader skips it"}, []string{"remove LD_PRELOAD"},
+			0, "false", "ERROR: ld.so: object '" + private + "' from LD_PRELOAD cannot be preloaded"},
+		{"its own library found", muslNode, muslPreload, muslLib, nil, pass,
 			[]string{muslPreload + ": x64 musl, 2 libraries found"}, nil, 0, "v20", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath}
+			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath, RunAs: c.as}
 			r := p.Run(context.Background())
 			if r.OK != (c.status != preflight.StatusFail) {
 				t.Errorf("report OK = %v, want %v: %+v", r.OK, c.status != preflight.StatusFail, r.Checks)
 			}
 			expectCheck(t, *r, "ld-preload", c.status, c.detail, c.hint)
 
-			exit, stdout, stderr := loads(c.node, c.preload, c.ldPath)
+			exit, stdout, stderr := loads(c.node, c.preload, c.ldPath, c.as)
 			if exit != c.exit || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
 				t.Errorf("under the real loader node exited %d (want %d), printed %q (want %q) and said %q (want %q)", exit, c.exit, stdout, c.stdout, stderr, c.stderr)
 			}

@@ -70,13 +70,14 @@ func (p *Preflight) checkLDPreload(names []string, node *NodeInfo, libs *libReso
 // checkPreloaded checks one entry of LD_PRELOAD: a path, or a name the
 // loader looks up in its search path as it would a needed library.
 func (p *Preflight) checkPreloaded(name string, node *NodeInfo, libs *libResolver) (CheckStatus, problem) {
-	skipped := func(why string) (CheckStatus, problem) {
+	skippedAs := func(what, why string) (CheckStatus, problem) {
 		said := "musl's loader skips it without a word"
 		if node.Libc == "glibc" {
 			said = fmt.Sprintf("glibc's loader skips it, printing `ERROR: ld.so: object '%s' from LD_PRELOAD cannot be preloaded (…): ignored.` at every start", name)
 		}
-		return StatusWarn, problem{fmt.Sprintf("%s %s: %s, and node runs without it", name, why, said), ldPreloadSkipped}
+		return StatusWarn, problem{fmt.Sprintf("%s %s: %s, and node runs without it", what, why, said), ldPreloadSkipped}
 	}
+	skipped := func(why string) (CheckStatus, problem) { return skippedAs(name, why) }
 	exe := node.scope[0]
 	var lib *loadedLib
 	var err error
@@ -109,28 +110,32 @@ func (p *Preflight) checkPreloaded(name string, node *NodeInfo, libs *libResolve
 	if lib.File == nil {
 		return StatusPass, problem{detail: name + " is musl's own libc, which node loads anyway"}
 	}
+	where := lib.Path
+	if name != lib.Path {
+		where = name + " at " + lib.Path
+	}
+	// The loader opens it as node's user.
+	if err := p.RunAs.canRead(p.fsys, libs.host(lib.Path)); err != nil {
+		return skippedAs(where, fmt.Sprintf("cannot be read as node runs: %v", err))
+	}
 	dyn, err := lib.File.dynamic()
 	if err != nil {
-		return StatusFail, problem{fmt.Sprintf("%s (%s): %v", name, lib.Path, err), ldPreloadSkipped}
+		return StatusFail, problem{fmt.Sprintf("%s: %v", where, err), "Reinstall the library in the runtime stage, or remove LD_PRELOAD from the Dockerfile's ENV."}
 	}
 	if libc := libcOfNeeds(dyn.Needed); libc != "" && node.Libc != "" && libc != node.Libc {
 		return StatusFail, problem{
-			fmt.Sprintf("%s (%s) is linked against %s, but node here uses %s: node would exit 127 before its first line", name, lib.Path, libc, node.Libc),
+			fmt.Sprintf("%s is linked against %s, but node here uses %s: node would exit 127 before its first line", where, libc, node.Libc),
 			"Install the build of it for node's libc in the runtime stage (on Alpine: `RUN apk add --no-cache jemalloc`), rather than one from a " + libc + " system."}
 	}
 	loaded, errs := libs.loadTree(lib, exe)
 	if len(errs) > 0 {
 		return StatusFail, problem{
-			fmt.Sprintf("%s (%s) needs %s: node would exit 127 before its first line", name, lib.Path, joinErrors(errs)),
+			fmt.Sprintf("%s needs %s: node would exit 127 before its first line", where, joinErrors(errs)),
 			libraryHint(errs, node.Libc)}
 	}
 	needs := "needs no other library"
 	if len(loaded) > 0 {
 		needs = fmt.Sprintf("%d libraries found", len(loaded))
-	}
-	where := lib.Path
-	if name != lib.Path {
-		where = name + " at " + lib.Path
 	}
 	return StatusPass, problem{detail: fmt.Sprintf("%s: %s %s, %s", where, archOf(lib.File.h.Machine), node.Libc, needs)}
 }
