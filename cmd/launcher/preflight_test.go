@@ -367,37 +367,38 @@ func TestCheck_LDPreload(t *testing.T) {
 		detail, hint                []string
 		exit                        int    // node's, under the real loader
 		stdout, stderr              string // what node printed, in part
+		diagnosis                   string // the cause Diagnose finds first in that stderr
 	}{
 		{"jemalloc under glibc", glibcNode, amd64, "", nil, pass,
-			[]string{amd64 + ": x64 glibc, ", "libraries found"}, nil, 0, "true", ""},
+			[]string{amd64 + ": x64 glibc, ", "libraries found"}, nil, 0, "true", "", ""},
 		{"a name, found in LD_LIBRARY_PATH", glibcNode, "libjemalloc.so.2", filepath.Dir(amd64), nil, pass,
-			[]string{"libjemalloc.so.2 at " + amd64}, nil, 0, "true", ""},
+			[]string{"libjemalloc.so.2 at " + amd64}, nil, 0, "true", "", ""},
 		{"missing, under glibc", glibcNode, missing, "", nil, preflight.StatusWarn,
 			[]string{"does not exist", "ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded", "node runs without it"},
 			[]string{"/usr/local/lib/libjemalloc.so.2", "remove LD_PRELOAD"}, 0, "false",
-			"ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded"},
+			"ERROR: ld.so: object '" + missing + "' from LD_PRELOAD cannot be preloaded", ""},
 		{"arm64 build, under glibc", glibcNode, arm64, "", nil, preflight.StatusWarn,
 			[]string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)", "glibc's loader skips it"},
-			[]string{"remove LD_PRELOAD"}, 0, "false", "ERROR: ld.so: object '" + arm64 + "' from LD_PRELOAD cannot be preloaded"},
+			[]string{"remove LD_PRELOAD"}, 0, "false", "ERROR: ld.so: object '" + arm64 + "' from LD_PRELOAD cannot be preloaded", ""},
 		{"missing, under musl", muslNode, missing, "", nil, preflight.StatusWarn,
-			[]string{"does not exist", "musl's loader skips it without a word"}, []string{"remove LD_PRELOAD"}, 0, "v20", ""},
+			[]string{"does not exist", "musl's loader skips it without a word"}, []string{"remove LD_PRELOAD"}, 0, "v20", "", ""},
 		{"arm64 build, under musl", muslNode, arm64, "", nil, preflight.StatusFail,
 			[]string{"built for arm64 (aarch64, ELFCLASS64), but node here is x64 (amd64)", "musl's loader cannot relocate it", "exit 127"},
-			[]string{"apk add --no-cache jemalloc"}, 127, "", "unsupported relocation type"},
+			[]string{"apk add --no-cache jemalloc"}, 127, "", "unsupported relocation type", "libjemalloc.so.2 is built for another CPU"},
 		{"glibc build, under musl", muslNode, amd64, "", nil, preflight.StatusFail,
-			[]string{"linked against glibc, but node here uses musl", "exit 127"}, []string{"apk add --no-cache jemalloc"}, 127, "", "symbol not found"},
+			[]string{"linked against glibc, but node here uses musl", "exit 127"}, []string{"apk add --no-cache jemalloc"}, 127, "", "symbol not found", ""},
 		{"musl build, under glibc", glibcNode, muslPreload, "", nil, preflight.StatusFail,
-			[]string{"linked against musl, but node here uses glibc", "exit 127"}, []string{"node's libc"}, 127, "", "error while loading shared libraries"},
+			[]string{"linked against musl, but node here uses glibc", "exit 127"}, []string{"node's libc"}, 127, "", "error while loading shared libraries", ""},
 		{"its own library missing", muslNode, muslPreload, "", nil, preflight.StatusFail,
 			[]string{"libstdc++.so.6 (needed by " + muslPreload + ") not found", "exit 127"}, []string{"apk add --no-cache libstdc++"},
-			127, "", "Error loading shared library libstdc++.so.6"},
+			127, "", "Error loading shared library libstdc++.so.6", "libstdc++.so.6 is missing"},
 		{"node statically linked", filepath.Join(fx, "musl", "node-static"), arm64, "", nil, preflight.StatusWarn,
-			[]string{"does nothing: node is statically linked"}, []string{"Remove LD_PRELOAD"}, 0, "v20", ""},
+			[]string{"does nothing: node is statically linked"}, []string{"Remove LD_PRELOAD"}, 0, "v20", "", ""},
 		{"not readable by node's user", glibcNode, private, "", nobody, preflight.StatusWarn,
 			[]string{"cannot be read as node runs", "not readable by nobody (uid 65534)", "glibc's loader skips it"}, []string{"remove LD_PRELOAD"},
-			0, "false", "ERROR: ld.so: object '" + private + "' from LD_PRELOAD cannot be preloaded"},
+			0, "false", "ERROR: ld.so: object '" + private + "' from LD_PRELOAD cannot be preloaded", ""},
 		{"its own library found", muslNode, muslPreload, muslLib, nil, pass,
-			[]string{muslPreload + ": x64 musl, 2 libraries found"}, nil, 0, "v20", ""},
+			[]string{muslPreload + ": x64 musl, 2 libraries found"}, nil, 0, "v20", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath, RunAs: c.as}
@@ -410,6 +411,13 @@ func TestCheck_LDPreload(t *testing.T) {
 			exit, stdout, stderr := loads(c.node, c.preload, c.ldPath, c.as)
 			if exit != c.exit || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
 				t.Errorf("under the real loader node exited %d (want %d), printed %q (want %q) and said %q (want %q)", exit, c.exit, stdout, c.stdout, stderr, c.stderr)
+			}
+			// What the launcher would make of node's last lines, had it
+			// started anyway.
+			if c.diagnosis != "" {
+				if d := preflight.Diagnose(strings.Split(stderr, "\n")); len(d) == 0 || !strings.Contains(d[0].Cause, c.diagnosis) {
+					t.Errorf("node's stderr is diagnosed as %+v, want %q", d, c.diagnosis)
+				}
 			}
 		})
 	}

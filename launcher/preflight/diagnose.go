@@ -18,6 +18,15 @@ var stderrPatterns = []struct {
 	re      *lazyRegexp
 	explain func(m []string) Diagnosis
 }{
+	// First: a library for another CPU also misses its own libraries and
+	// symbols, which musl reports before it.
+	{lazy(`Error relocating ([^:]+): unsupported relocation type`),
+		func(m []string) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("%s is built for another CPU: musl's loader cannot relocate it", m[1]),
+				Hint:  "Build or install it in the runtime stage for the image's platform; never copy node_modules or libraries built on another one.",
+			}
+		}},
 	{lazy(`compiled against a different Node\.js version using\s+NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)`),
 		func(m []string) Diagnosis {
 			return Diagnosis{
