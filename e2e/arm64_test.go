@@ -157,9 +157,9 @@ func runImageOnce(t *testing.T, name string, flags []string, image string, args 
 	t.Helper()
 	argv := []string{"run", "--name", name}
 	if name == "" {
-		argv = []string{"run", "--rm", "--name", fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())}
+		name = fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
+		argv = []string{"run", "--rm", "--name", name}
 	}
-	name = argv[len(argv)-1]
 	argv = append(append(argv, "--platform", "linux/arm64", "--network", "none",
 		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"), flags...)
 	cmd := podman(append(append(argv, image), args...)...)
