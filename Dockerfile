@@ -81,7 +81,12 @@ ENV LAUNCHER_APP_DIR=/app/backend LAUNCHER_ENTRY=dist/index.js
 # build. On an emulated platform this runs under emulation, as it must.
 RUN ["/usr/bin/launcher", "check", "--deep"]
 ENTRYPOINT ["/usr/bin/launcher"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+# The Supervisor shows the add-on as starting, and its start, update and
+# cold backup wait, until Docker first reports it healthy. Docker checks
+# first one --interval after the start; --start-interval (Docker 25 and
+# newer; older ones ignore it) checks every second until the first success,
+# then every 30 s.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=1s --retries=3 \
   CMD ["/usr/bin/launcher", "healthcheck"]
 LABEL io.hass.name="HAsync" \
       io.hass.description="Syncs Home Assistant state with the HAsync backend" \

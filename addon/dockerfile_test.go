@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -120,6 +121,7 @@ func TestDockerfile_Runtime(t *testing.T) {
 	stages, _ := stagesOf(t)
 	s := stage(t, stages, "runtime")
 	var entrypoint, healthcheck []string
+	var interval, startPeriod, startInterval time.Duration
 	env := map[string]string{}
 	labels := map[string]string{}
 	for _, c := range s.Commands {
@@ -131,6 +133,7 @@ func TestDockerfile_Runtime(t *testing.T) {
 			entrypoint = c.CmdLine
 		case *instructions.HealthCheckCommand:
 			healthcheck = c.Health.Test
+			interval, startPeriod, startInterval = c.Health.Interval, c.Health.StartPeriod, c.Health.StartInterval
 		case *instructions.EnvCommand:
 			for _, kv := range c.Env {
 				env[kv.Key] = kv.Value
@@ -146,6 +149,17 @@ func TestDockerfile_Runtime(t *testing.T) {
 	}
 	if !slices.Equal(healthcheck, []string{"CMD", "/usr/bin/launcher", "healthcheck"}) {
 		t.Errorf("HEALTHCHECK %q, want CMD [\"/usr/bin/launcher\", \"healthcheck\"]", healthcheck)
+	}
+	// The Supervisor holds an add-on with a HEALTHCHECK in "startup" until
+	// Docker first reports it healthy: the add-on's start, restart, update
+	// and cold backup wait for that. Docker's first check comes one
+	// --interval after the start, unless a --start-interval (Docker 25 and
+	// newer) checks more often until the first success.
+	if startInterval <= 0 || startInterval > 2*time.Second {
+		t.Errorf("HEALTHCHECK --start-interval=%s: the Supervisor would see the add-on started only at the first check, %s after its start; want 2s or less", startInterval, interval)
+	}
+	if startPeriod < time.Minute {
+		t.Errorf("HEALTHCHECK --start-period=%s, want at least LAUNCHER_READY_TIMEOUT's 60s", startPeriod)
 	}
 	if env["LAUNCHER_APP_DIR"] != "/app/backend" {
 		t.Errorf("LAUNCHER_APP_DIR = %q", env["LAUNCHER_APP_DIR"])
