@@ -402,11 +402,23 @@ func TestCheck_LDPreload(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath, RunAs: c.as}
+			// node --version runs with the loader's variables node gets, as
+			// it does under the launcher, whose environment is node's.
+			p.Exec = func(ctx context.Context, cmd *exec.Cmd) ([]byte, error) {
+				cmd.Env = append(os.Environ(), "LD_PRELOAD="+c.preload, "LD_LIBRARY_PATH="+c.ldPath)
+				return cmd.Output()
+			}
 			r := p.Run(context.Background())
 			if r.OK != (c.status != preflight.StatusFail) {
 				t.Errorf("report OK = %v, want %v: %+v", r.OK, c.status != preflight.StatusFail, r.Checks)
 			}
 			expectCheck(t, *r, "ld-preload", c.status, c.detail, c.hint)
+			// What stops node stops its --version too: the node check says why.
+			if c.exit == 127 {
+				expectCheck(t, *r, "node", preflight.StatusFail, []string{"--version` failed"}, []string{"LD_PRELOAD stops node before its first line"})
+			} else {
+				expectCheck(t, *r, "node", pass, nil, nil)
+			}
 
 			exit, stdout, stderr := loads(c.node, c.preload, c.ldPath, c.as)
 			if exit != c.exit || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {

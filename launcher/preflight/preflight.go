@@ -286,13 +286,20 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 		}
 		r.Checks = append(r.Checks, c)
 	}
+	preloadFails := false
 	if names := ldPreloadNames(p.LDPreload); len(names) > 0 {
-		r.Checks = append(r.Checks, p.checkLDPreload(names, node, libs))
+		c := p.checkLDPreload(names, node, libs)
+		preloadFails = c.Status == StatusFail
+		r.Checks = append(r.Checks, c)
 	}
 	r.Checks = append(r.Checks, p.checkAppBinaries(node, libs, checked))
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
 	if node != nil {
 		r.Checks[nodeAt] = nodeCheck(node)
+		if c := &r.Checks[nodeAt]; c.Status == StatusFail && preloadFails {
+			// node's own run failed for the library preloaded into it.
+			c.Hint = "LD_PRELOAD stops node before its first line: see the ld-preload check."
+		}
 		if node.bin != nil {
 			node.bin.Close()
 		}
