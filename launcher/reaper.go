@@ -131,20 +131,35 @@ func (r *Reaper) Spawn(start func() (pid int, err error)) (int, <-chan ExitStatu
 }
 
 // Output runs cmd to its end and returns its standard output, like
-// exec.Cmd.Output but with the wait left to the reaper.
+// exec.Cmd.Output but with the wait left to the reaper. When cmd fails, the
+// error is an *OutputError with the head of what cmd wrote to its standard
+// error, as exec.ExitError keeps it: the loader's line that says why node
+// cannot run. Standard error is drained to its end meanwhile, so a command
+// that floods it never blocks.
 func (r *Reaper) Output(ctx context.Context, cmd *exec.Cmd) ([]byte, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer pr.Close()
-	cmd.Stdout = pw
+	er, ew, err := os.Pipe()
+	if err != nil {
+		pw.Close()
+		return nil, err
+	}
+	// Closing it ends the reading below, should a descendant of cmd keep
+	// the write end open past cmd's end.
+	defer er.Close()
+	cmd.Stdout, cmd.Stderr = pw, ew
 	done, err := r.Start(cmd)
 	pw.Close()
+	ew.Close()
 	if err != nil {
 		return nil, err
 	}
 	defer cmd.Process.Release()
+	said := make(chan []byte, 1)
+	go func() { said <- readHead(er, maxStderrHead) }()
 	out, readErr := readAllContext(ctx, pr, cmd)
 	var status ExitStatus
 	select {
@@ -158,9 +173,38 @@ func (r *Reaper) Output(ctx context.Context, cmd *exec.Cmd) ([]byte, error) {
 		return out, readErr
 	}
 	if !status.Success() {
-		return out, fmt.Errorf("%s %s", cmd.Path, status)
+		e := &OutputError{Path: cmd.Path, Status: status}
+		select {
+		case e.stderr = <-said:
+		case <-ctx.Done():
+		}
+		return out, e
 	}
 	return out, nil
+}
+
+// maxStderrHead is how much of a failed command's standard error Output
+// keeps.
+const maxStderrHead = 4 << 10
+
+// OutputError is a command run by Output that did not succeed.
+type OutputError struct {
+	Path   string
+	Status ExitStatus
+	stderr []byte
+}
+
+func (e *OutputError) Error() string { return fmt.Sprintf("%s %s", e.Path, e.Status) }
+
+// Stderr is the head of what the command wrote to its standard error.
+func (e *OutputError) Stderr() []byte { return e.stderr }
+
+// readHead reads r to its end and returns its first n bytes.
+func readHead(r io.Reader, n int64) []byte {
+	var head bytes.Buffer
+	_, _ = io.Copy(&head, io.LimitReader(r, n))
+	_, _ = io.Copy(io.Discard, r)
+	return head.Bytes()
 }
 
 // readAllContext reads r to its end, killing cmd when ctx ends first.

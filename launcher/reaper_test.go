@@ -2,9 +2,11 @@ package launcher_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -81,6 +83,23 @@ func TestReaper_Output(t *testing.T) {
 	}
 	if _, err := r.Output(ctx, exec.Command("/bin/sh", "-c", "exit 3")); err == nil {
 		t.Errorf("a failing command must return an error")
+	}
+
+	// What a failing command says on stderr comes with its error, as
+	// exec.ExitError's Stderr: the loader's line that says why node cannot
+	// run. A flood of it (musl prints a line per failed relocation) is
+	// drained, never blocking the command, and its head kept.
+	var said interface{ Stderr() []byte }
+	_, err = r.Output(ctx, exec.Command("/bin/sh", "-c", "echo 'Error relocating /usr/bin/node: x: symbol not found' >&2; exit 127"))
+	if !errors.As(err, &said) || !strings.HasPrefix(string(said.Stderr()), "Error relocating /usr/bin/node: x: symbol not found\n") {
+		t.Errorf("Output's error %v does not carry the command's stderr", err)
+	}
+	_, err = r.Output(ctx, exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo 'Error relocating /lib/x.so: unsupported relocation type 1027'; i=$((i+1)); done >&2; exit 127"))
+	if !errors.As(err, &said) || len(said.Stderr()) == 0 || len(said.Stderr()) > 4096 {
+		t.Errorf("a flood of stderr: %v", err)
+	}
+	if out, err := r.Output(ctx, exec.Command("/bin/sh", "-c", "echo warning >&2; echo v20.20.2")); err != nil || string(out) != "v20.20.2\n" {
+		t.Errorf("stderr beside a success: %q, %v", out, err)
 	}
 }
 

@@ -415,7 +415,7 @@ func TestCheck_LDPreload(t *testing.T) {
 			expectCheck(t, *r, "ld-preload", c.status, c.detail, c.hint)
 			// What stops node stops its --version too: the node check says why.
 			if c.exit == 127 {
-				expectCheck(t, *r, "node", preflight.StatusFail, []string{"--version` failed"}, []string{"LD_PRELOAD stops node before its first line"})
+				expectCheck(t, *r, "node", preflight.StatusFail, []string{"--version` failed", "saying: "}, []string{"LD_PRELOAD stops node before its first line"})
 			} else {
 				expectCheck(t, *r, "node", pass, nil, nil)
 			}
@@ -567,6 +567,23 @@ func TestRun_PreflightFailureIsExit3(t *testing.T) {
 	}
 	if strings.Contains(out, "started node") {
 		t.Errorf("node was started despite the failure:\n%s", out)
+	}
+}
+
+// A node that cannot run (its loader refuses it: a library of the wrong
+// version, an LD_PRELOAD) fails the node check with what it said, under
+// run too, where node --version goes through the Reaper.
+func TestRun_NodeThatCannotRunSaysWhy(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	node := filepath.Join(t.TempDir(), "node")
+	said := "Error relocating /usr/bin/node: ucol_open_74: symbol not found"
+	must(t, os.WriteFile(node, []byte("#!/bin/sh\necho '"+said+"' >&2\nexit 127\n"), 0o755))
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_NODE=" + node}})
+	if code := l.wait(30 * time.Second); code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, l.stdout)
+	}
+	if out := l.stdout.String(); !strings.Contains(out, "preflight node failed") || !strings.Contains(out, "saying: "+said) {
+		t.Errorf("the node check does not say what node said:\n%s", out)
 	}
 }
 

@@ -483,7 +483,7 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	out, err := p.exec(ctx, n.Path, "--version")
 	if err != nil {
 		p.noteShortage(err)
-		return &versionError{path: n.Path, err: err}
+		return &versionError{path: n.Path, err: err, said: firstLine(stderrOf(err))}
 	}
 	if err := n.setVersion(string(out)); err != nil {
 		return err
@@ -508,9 +508,43 @@ type NodeVersions struct {
 type versionError struct {
 	path string
 	err  error
+	said string // the first line node, or its loader, wrote to stderr
 }
 
-func (e *versionError) Error() string { return fmt.Sprintf("`%s --version` failed: %v", e.path, e.err) }
+func (e *versionError) Error() string {
+	if e.said != "" {
+		return fmt.Sprintf("`%s --version` failed: %v, saying: %s", e.path, e.err, e.said)
+	}
+	return fmt.Sprintf("`%s --version` failed: %v", e.path, e.err)
+}
+
+// stderrOf is what a failed command wrote to its standard error, where its
+// error kept it: exec.ExitError's Stderr, or the supervisor's Reaper's.
+func stderrOf(err error) []byte {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.Stderr
+	}
+	var said interface{ Stderr() []byte }
+	if errors.As(err, &said) {
+		return said.Stderr()
+	}
+	return nil
+}
+
+// firstLine is the first line of b with text, cut to a length a log line
+// holds, and how many more lines b has.
+func firstLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	first := strings.TrimSpace(lines[0])
+	if len(first) > 300 {
+		first = first[:300] + "…"
+	}
+	if more := len(lines) - 1; more > 0 && first != "" {
+		first += fmt.Sprintf(" (and %d more lines)", more)
+	}
+	return first
+}
 func (e *versionError) Unwrap() error { return e.err }
 
 // hint is the fix for the cause: a missing /dev/null (a bare root or
