@@ -12,7 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/hasync/launcher/launcher/shortage"
 )
 
 // notRegularError is a path that is a folder, FIFO, device or socket where
@@ -111,6 +114,9 @@ type files struct {
 	// moved is set when one access saw a path two ways in one run: it
 	// changed while the checks read it, and the report may hold both.
 	moved bool
+	// short, when set, is marked by an access that failed for a shortage
+	// of descriptors, processes or memory.
+	short *atomic.Bool
 }
 
 // access is one way the checks looked at a path. Each op is observed again
@@ -131,9 +137,15 @@ func noting() *files { return &files{seen: map[access]string{}} }
 // (never recalled), and a record's reads looked at again.
 var unnoted *files
 
-func (fsys *files) note(op, path, seen string) {
+func (fsys *files) note(op, path, seen string, err error) {
 	if fsys == nil {
 		return
+	}
+	// Whatever check meets a shortage of the moment, and whether it fails
+	// on it or goes on without the file, the report may be wrong for it:
+	// the run is marked short.
+	if err != nil && fsys.short != nil && shortage.Is(err) {
+		fsys.short.Store(true)
 	}
 	a := access{op, path}
 	fsys.mu.Lock()
@@ -205,7 +217,7 @@ func statSeen(st fs.FileInfo, err error) string {
 
 func (fsys *files) stat(path string) (fs.FileInfo, error) {
 	st, err := os.Stat(path)
-	fsys.note("stat", path, statSeen(st, err))
+	fsys.note("stat", path, statSeen(st, err), err)
 	return st, err
 }
 
@@ -216,11 +228,11 @@ func (fsys *files) stat(path string) (fs.FileInfo, error) {
 func (fsys *files) open(path string) (*os.File, fs.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		fsys.note("file", path, failure(err))
+		fsys.note("file", path, failure(err), err)
 		return nil, nil, err
 	}
 	st, err := f.Stat()
-	fsys.note("file", path, statSeen(st, err))
+	fsys.note("file", path, statSeen(st, err), err)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -255,12 +267,12 @@ func (fsys *files) readFile(path string, max int64) ([]byte, error) {
 func (fsys *files) readDir(path string) ([]os.DirEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		fsys.note("dir", path, failure(err))
+		fsys.note("dir", path, failure(err), err)
 		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
-	fsys.note("dir", path, statSeen(st, err))
+	fsys.note("dir", path, statSeen(st, err), err)
 	if err != nil {
 		return nil, err
 	}
@@ -271,25 +283,25 @@ func (fsys *files) readDir(path string) ([]os.DirEntry, error) {
 
 func (fsys *files) readlink(path string) (string, error) {
 	target, err := os.Readlink(path)
-	fsys.note("link", path, result(target, err))
+	fsys.note("link", path, result(target, err), err)
 	return target, err
 }
 
 func (fsys *files) evalSymlinks(path string) (string, error) {
 	real, err := filepath.EvalSymlinks(path)
-	fsys.note("real", path, result(real, err))
+	fsys.note("real", path, result(real, err), err)
 	return real, err
 }
 
 func (fsys *files) glob(pattern string) ([]string, error) {
 	matches, err := filepath.Glob(pattern)
-	fsys.note("glob", pattern, result(strings.Join(matches, "\x00"), err))
+	fsys.note("glob", pattern, result(strings.Join(matches, "\x00"), err), err)
 	return matches, err
 }
 
 func (fsys *files) lookPath(name string) (string, error) {
 	path, err := exec.LookPath(name)
-	fsys.note("path", name, result(path, err))
+	fsys.note("path", name, result(path, err), err)
 	return path, err
 }
 

@@ -264,6 +264,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	p.fsys = unnoted // an image checked from outside is never recalled
 	if p.Image == "" {
 		p.fsys = noting() // what this run reads makes its record
+		p.fsys.short = &p.short
 	}
 	found := make(chan []nativeCandidate, 1)
 	fsys := p.fsys
@@ -518,6 +519,22 @@ func (e *versionError) Error() string {
 	return fmt.Sprintf("`%s --version` failed: %v", e.path, e.err)
 }
 
+func (e *versionError) Unwrap() error { return e.err }
+
+// hint is the fix for the cause: a missing /dev/null (a bare root or
+// chroot), a shortage of the moment, or else node itself.
+func (e *versionError) hint() string {
+	var pe *fs.PathError
+	switch {
+	case errors.As(e.err, &pe) && pe.Path == os.DevNull:
+		return "/dev/null is missing, so no process can be started with its input closed: every container runtime provides /dev; " +
+			"in a chroot or a bare root, mount it (`mount --bind /dev ROOT/dev`) or create it (`mknod -m 666 ROOT/dev/null c 1 3`)."
+	case shortage.Is(e.err):
+		return shortageHint
+	}
+	return "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
+}
+
 // stderrOf is what a failed command wrote to its standard error, where its
 // error kept it: exec.ExitError's Stderr, or the supervisor's Reaper's.
 func stderrOf(err error) []byte {
@@ -538,27 +555,12 @@ func firstLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	first := strings.TrimSpace(lines[0])
 	if len(first) > 300 {
-		first = first[:300] + "…"
+		first = strings.ToValidUTF8(first[:300], "") + "…"
 	}
 	if more := len(lines) - 1; more > 0 && first != "" {
 		first += fmt.Sprintf(" (and %d more lines)", more)
 	}
 	return first
-}
-func (e *versionError) Unwrap() error { return e.err }
-
-// hint is the fix for the cause: a missing /dev/null (a bare root or
-// chroot), a shortage of the moment, or else node itself.
-func (e *versionError) hint() string {
-	var pe *fs.PathError
-	switch {
-	case errors.As(e.err, &pe) && pe.Path == os.DevNull:
-		return "/dev/null is missing, so no process can be started with its input closed: every container runtime provides /dev; " +
-			"in a chroot or a bare root, mount it (`mount --bind /dev ROOT/dev`) or create it (`mknod -m 666 ROOT/dev/null c 1 3`)."
-	case shortage.Is(e.err):
-		return shortageHint
-	}
-	return "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
 }
 
 // nodeCheck waits for node's version and reports the node check.
