@@ -42,42 +42,35 @@ func (p *Preflight) checkLDPreload(names []string, node *NodeInfo, libs *libReso
 		c.Hint = "Remove LD_PRELOAD from the Dockerfile's ENV, or run a dynamically linked node (Alpine's `apk add nodejs`)."
 		return c
 	}
-	var fails, warns verdict
-	var found []string
+	// Failures first, then what is skipped, then what was found.
+	byStatus := map[CheckStatus][]problem{}
 	for _, name := range names {
-		switch status, pr := p.checkPreloaded(name, node, libs); status {
-		case StatusFail:
-			fails.add(pr.detail, pr.hint)
-		case StatusWarn:
-			warns.add(pr.detail, pr.hint)
-		default:
-			found = append(found, pr.detail)
+		status, pr := p.checkPreloaded(name, node, libs)
+		byStatus[status] = append(byStatus[status], pr)
+	}
+	var shown verdict
+	for _, status := range []CheckStatus{StatusFail, StatusWarn, StatusPass} {
+		if len(byStatus[status]) > 0 && c.Status == StatusPass {
+			c.Status = status
 		}
+		shown.problems = append(shown.problems, byStatus[status]...)
 	}
-	all := verdict{problems: append(fails.problems, warns.problems...)}
-	c.Detail = strings.Join(append([]string{all.details()}, found...), "; ")
-	c.Detail = strings.TrimPrefix(c.Detail, "; ")
-	c.Hint = all.hints("")
-	switch {
-	case len(fails.problems) > 0:
-		c.Status = StatusFail
-	case len(warns.problems) > 0:
-		c.Status = StatusWarn
-	}
+	c.Detail, c.Hint = shown.details(), shown.hints("")
 	return c
 }
 
 // checkPreloaded checks one entry of LD_PRELOAD: a path, or a name the
 // loader looks up in its search path as it would a needed library.
 func (p *Preflight) checkPreloaded(name string, node *NodeInfo, libs *libResolver) (CheckStatus, problem) {
-	skippedAs := func(what, why string) (CheckStatus, problem) {
+	// skipped is a library the loader skips: what (name, or where it was
+	// found) and why.
+	skipped := func(what, why string) (CheckStatus, problem) {
 		said := "musl's loader skips it without a word"
 		if node.Libc == "glibc" {
 			said = fmt.Sprintf("glibc's loader skips it, printing `ERROR: ld.so: object '%s' from LD_PRELOAD cannot be preloaded (…): ignored.` at every start", name)
 		}
 		return StatusWarn, problem{fmt.Sprintf("%s %s: %s, and node runs without it", what, why, said), ldPreloadSkipped}
 	}
-	skipped := func(why string) (CheckStatus, problem) { return skippedAs(name, why) }
 	exe := node.scope[0]
 	var lib *loadedLib
 	var err error
@@ -93,19 +86,18 @@ func (p *Preflight) checkPreloaded(name string, node *NodeInfo, libs *libResolve
 		return StatusFail, problem{fmt.Sprintf("%s cannot be checked now: %v", name, err), shortageHint}
 	case errors.As(err, &foreign) && node.Libc == "musl":
 		return StatusFail, problem{
-			fmt.Sprintf("%s is built for %s (%s, %s), but node here is %s (%s): musl's loader cannot relocate it, and node would exit 127 before its first line",
-				name, archOf(foreign.machine), haArch(archOf(foreign.machine)), foreign.class, node.Arch, haArch(node.Arch)),
+			fmt.Sprintf("%s is %s: musl's loader cannot relocate it, and node would exit 127 before its first line", name, builtForAnother(foreign.machine, foreign.class, node)),
 			"Install the library in the runtime stage, for the image's platform (`RUN apk add --no-cache jemalloc`), rather than copying one built elsewhere."}
 	case errors.As(err, &foreign):
-		return skipped(fmt.Sprintf("is built for %s (%s, %s), but node here is %s (%s)", archOf(foreign.machine), haArch(archOf(foreign.machine)), foreign.class, node.Arch, haArch(node.Arch)))
+		return skipped(name, "is "+builtForAnother(foreign.machine, foreign.class, node))
 	case errors.Is(err, errNotELF):
-		return skipped("is not a shared library")
+		return skipped(name, "is not a shared library")
 	case errors.Is(err, fs.ErrNotExist):
-		return skipped("does not exist")
+		return skipped(name, "does not exist")
 	case !strings.ContainsRune(name, '/'):
-		return skipped(fmt.Sprintf("is not found (%v)", err))
+		return skipped(name, fmt.Sprintf("is not found (%v)", err))
 	default:
-		return skipped(fmt.Sprintf("cannot be read (%v)", err))
+		return skipped(name, fmt.Sprintf("cannot be read (%v)", err))
 	}
 	if lib.File == nil {
 		return StatusPass, problem{detail: name + " is musl's own libc, which node loads anyway"}
@@ -116,7 +108,7 @@ func (p *Preflight) checkPreloaded(name string, node *NodeInfo, libs *libResolve
 	}
 	// The loader opens it as node's user.
 	if err := p.RunAs.canRead(p.fsys, libs.host(lib.Path)); err != nil {
-		return skippedAs(where, fmt.Sprintf("cannot be read as node runs: %v", err))
+		return skipped(where, fmt.Sprintf("cannot be read as node runs: %v", err))
 	}
 	dyn, err := lib.File.dynamic()
 	if err != nil {

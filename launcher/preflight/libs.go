@@ -257,6 +257,12 @@ func (e *foreignLibError) Error() string {
 	return fmt.Sprintf("built for %s %s", archOf(e.machine), e.class)
 }
 
+// builtForAnother says that a binary for machine and class is not for
+// node's CPU, in Home Assistant's names too.
+func builtForAnother(machine elfMachine, class elfClass, node *NodeInfo) string {
+	return fmt.Sprintf("built for %s (%s, %s), but node here is %s (%s)", archOf(machine), haArch(archOf(machine)), class, node.Arch, haArch(node.Arch))
+}
+
 // loadTree resolves every library obj needs, breadth first, as the loader
 // maps them. It returns the libraries found and one error per library not.
 func (r *libResolver) loadTree(obj *loadedLib, exe *loadedLib) ([]*loadedLib, []error) {

@@ -811,7 +811,7 @@ func (v *verdict) hints(pkg string) string {
 	seen := map[string]bool{}
 	for _, p := range v.problems {
 		hint := strings.ReplaceAll(p.hint, "{pkg}", pkg)
-		if !seen[hint] {
+		if hint != "" && !seen[hint] {
 			seen[hint] = true
 			h = append(h, hint)
 		}
@@ -849,7 +849,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	if e.h.Machine != node.machine || e.h.Class != node.class {
-		v.add(fmt.Sprintf("built for %s (%s, %s), but node here is %s (%s)", archOf(e.h.Machine), haArch(archOf(e.h.Machine)), e.h.Class, node.Arch, haArch(node.Arch)),
+		v.add(builtForAnother(e.h.Machine, e.h.Class, node),
 			"The backend-builder stage ran for another platform than the runtime: build the image per platform (`docker buildx build --platform linux/"+dockerArch(node.Arch)+"`), "+
 				"never copy a node_modules built elsewhere, and keep --platform=$BUILDPLATFORM off the stage that compiles native modules.")
 		return v
