@@ -160,8 +160,7 @@ func runImageOnce(t *testing.T, name string, flags []string, image string, args 
 		name = fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
 		argv = []string{"run", "--rm", "--name", name}
 	}
-	argv = append(append(argv, "--platform", "linux/arm64", "--network", "none",
-		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"), flags...)
+	argv = append(append(append(argv, "--platform", "linux/arm64"), runFlags...), flags...)
 	cmd := podman(append(append(argv, image), args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -411,8 +410,8 @@ func docsCommands(t *testing.T, lead string) []string {
 func onTheHost(t *testing.T, line string) (string, int) {
 	t.Helper()
 	docker := `docker() {
-  if [ "$1" = run ]; then shift; set -- run --platform linux/arm64 --network none --ulimit nofile=1024:20000 --ulimit nproc=1024:2048 "$@"; fi
-  podman --runtime runc --cgroup-manager cgroupfs "$@"
+  if [ "$1" = run ]; then shift; set -- run --platform linux/arm64 ` + strings.Join(runFlags, " ") + ` "$@"; fi
+  podman ` + strings.Join(podmanFlags, " ") + ` "$@"
 }
 `
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)

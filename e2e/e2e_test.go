@@ -16,15 +16,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// podman runs podman with the flags this machine needs: runc (crun refuses
+// podmanFlags are what podman needs on this machine: runc (crun refuses
 // hybrid cgroups) and cgroupfs.
+var podmanFlags = []string{"--runtime", "runc", "--cgroup-manager", "cgroupfs"}
+
+// runFlags are what every container run here gets: no network, and limits
+// runc can set without the host's own.
+var runFlags = []string{"--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"}
+
+// podman runs podman with podmanFlags.
 func podman(args ...string) *exec.Cmd {
-	return exec.Command("podman", append([]string{"--runtime", "runc", "--cgroup-manager", "cgroupfs"}, args...)...)
+	return exec.Command("podman", append(slices.Clone(podmanFlags), args...)...)
 }
 
 func run(t *testing.T, args ...string) string {
@@ -121,9 +129,7 @@ func start(t *testing.T, image, data string, flags ...string) *container {
 func startImage(t *testing.T, image, data string, flags ...string) *container {
 	t.Helper()
 	name := fmt.Sprintf("launcher-e2e-%d", time.Now().UnixNano())
-	args := append([]string{"run", "-d", "--name", name, "--network", "none",
-		"--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048",
-		"-v", data + ":/data"}, flags...)
+	args := append(append(append([]string{"run", "-d", "--name", name}, runFlags...), "-v", data+":/data"), flags...)
 	run(t, append(args, image)...)
 	c := &container{t, name}
 	t.Cleanup(func() {
