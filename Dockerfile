@@ -85,9 +85,11 @@ ENTRYPOINT ["/usr/bin/launcher"]
 # cold backup wait, until Docker first reports it healthy. Docker checks
 # first one --interval after the start; --start-interval (Docker 25 and
 # newer; older ones ignore it) checks every second until the first success,
-# then every 30 s.
+# then every 30 s. --started holds that first success until the backend
+# has answered its health route: "started" in Home Assistant means its web
+# UI opens.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=1s --retries=3 \
-  CMD ["/usr/bin/launcher", "healthcheck"]
+  CMD ["/usr/bin/launcher", "healthcheck", "--started"]
 LABEL io.hass.name="HAsync" \
       io.hass.description="Syncs Home Assistant state with the HAsync backend" \
       io.hass.version="${BUILD_VERSION}" \

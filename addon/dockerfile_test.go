@@ -147,8 +147,8 @@ func TestDockerfile_Runtime(t *testing.T) {
 	if !slices.Equal(entrypoint, []string{"/usr/bin/launcher"}) {
 		t.Errorf("ENTRYPOINT %q, want [\"/usr/bin/launcher\"]", entrypoint)
 	}
-	if !slices.Equal(healthcheck, []string{"CMD", "/usr/bin/launcher", "healthcheck"}) {
-		t.Errorf("HEALTHCHECK %q, want CMD [\"/usr/bin/launcher\", \"healthcheck\"]", healthcheck)
+	if !slices.Equal(healthcheck, []string{"CMD", "/usr/bin/launcher", "healthcheck", "--started"}) {
+		t.Errorf("HEALTHCHECK %q, want CMD [\"/usr/bin/launcher\", \"healthcheck\", \"--started\"]", healthcheck)
 	}
 	// The Supervisor holds an add-on with a HEALTHCHECK in "startup" until
 	// Docker first reports it healthy: the add-on's start, restart, update

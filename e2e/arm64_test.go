@@ -93,7 +93,7 @@ func buildArm64Image(t *testing.T, pair arm64Pair) string {
 COPY root/ /
 ENV LAUNCHER_APP_DIR=/app/backend LAUNCHER_ENTRY=dist/index.js PATH=/usr/bin:/bin
 ENTRYPOINT ["/usr/bin/launcher"]
-HEALTHCHECK --interval=30s --timeout=10s CMD ["/usr/bin/launcher", "healthcheck"]
+HEALTHCHECK --interval=30s --timeout=10s CMD ["/usr/bin/launcher", "healthcheck", "--started"]
 `
 	must(t, os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(containerfile), 0o644))
 	tag := "localhost/launcher-e2e-arm64-" + pair.name + ":" + filepath.Base(ctx)

@@ -91,7 +91,7 @@ func buildImage(t *testing.T) string {
 COPY root/ /
 ENV LAUNCHER_APP_DIR=/app/backend LAUNCHER_ENTRY=dist/index.js PATH=/usr/local/bin:/usr/bin:/bin
 ENTRYPOINT ["/launcher"]
-HEALTHCHECK --interval=30s --timeout=5s CMD ["/launcher", "healthcheck"]
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/launcher", "healthcheck", "--started"]
 `
 	if err := os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(containerfile), 0o644); err != nil {
 		t.Fatal(err)

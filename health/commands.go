@@ -44,8 +44,12 @@ func get(ctx context.Context, url string) (*http1.Response, error) {
 }
 
 // Healthcheck is `launcher healthcheck`, for the Dockerfile's HEALTHCHECK:
-// quiet; nil when /healthz answers 200.
-func Healthcheck(ctx context.Context, environ []string) error {
+// quiet; nil when /healthz answers 200 and, with started, once node has
+// been ready since the launcher started. Docker counts a container as
+// starting until its first healthy check, and the Supervisor shows an
+// add-on as started only then: --started makes that the moment the app
+// first answers, not the moment node was spawned.
+func Healthcheck(ctx context.Context, environ []string, started bool) error {
 	a, err := addr(environ)
 	if err != nil {
 		return err
@@ -56,6 +60,18 @@ func Healthcheck(ctx context.Context, environ []string) error {
 	}
 	if resp.StatusCode != 200 {
 		return fmt.Errorf("healthz answered %s", resp.Status)
+	}
+	if !started {
+		return nil
+	}
+	var body struct {
+		Started bool `json:"started"`
+	}
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		return fmt.Errorf("healthz answered no health: %w", err)
+	}
+	if !body.Started {
+		return errors.New("node has not been ready yet")
 	}
 	return nil
 }

@@ -117,12 +117,19 @@ type probeBody struct {
 	State  string `json:"state"`
 }
 
+// healthBody is /healthz's: the probe's, and whether node has been ready
+// since the launcher started (`launcher healthcheck --started`).
+type healthBody struct {
+	probeBody
+	Started bool `json:"started"`
+}
+
 func (s *Server) healthz() http1.Reply {
 	snap := s.store.Load()
 	if snap.Healthy() {
-		return jsonReply(200, probeBody{"ok", snap.State})
+		return jsonReply(200, healthBody{probeBody{"ok", snap.State}, snap.Started()})
 	}
-	return jsonReply(503, probeBody{"unhealthy", snap.State})
+	return jsonReply(503, healthBody{probeBody{"unhealthy", snap.State}, snap.Started()})
 }
 
 func (s *Server) readyz() http1.Reply {

@@ -93,6 +93,10 @@ func (s *Snapshot) Healthy() bool {
 	return false
 }
 
+// Started reports whether the child has been ready since the launcher
+// started: for a HEALTHCHECK, the end of the container's start.
+func (s *Snapshot) Started() bool { return s.Startup.ReadyMS != nil }
+
 // StateStore holds the latest Snapshot. The supervisor updates it; readers
 // load it without ever blocking the supervisor (an atomic pointer).
 type StateStore struct {

@@ -62,7 +62,8 @@ Usage:
   launcher check [--json] [--deep] [--root DIR]
                                     preflight only; with --root, of an unpacked
                                     image root of any architecture, nothing run
-  launcher healthcheck              exit 0 when the running launcher is healthy
+  launcher healthcheck [--started]  exit 0 when the running launcher is healthy;
+                                    with --started, only once node has been ready
   launcher status [--json]          the running launcher's status
   launcher version                  print the version (also --version, -v)
   launcher help                     this text
@@ -114,10 +115,14 @@ func (p program) main(ctx context.Context, args []string) int {
 	case "check":
 		return p.check(ctx, rest)
 	case "healthcheck":
-		if len(rest) > 0 {
-			return p.usageError(fmt.Sprintf("unknown argument %q for healthcheck", rest[0]))
+		started := false
+		for _, a := range rest {
+			if a != "--started" {
+				return p.usageError(fmt.Sprintf("unknown argument %q for healthcheck", a))
+			}
+			started = true
 		}
-		if err := health.Healthcheck(ctx, p.environ); err != nil {
+		if err := health.Healthcheck(ctx, p.environ, started); err != nil {
 			return exitFail
 		}
 		return exitOK

@@ -137,6 +137,63 @@ func TestRun_ReadinessOfARealNodeServer(t *testing.T) {
 	}
 }
 
+// `launcher healthcheck --started`, the image's HEALTHCHECK: Docker keeps
+// a container "starting" until its first healthy check, and the
+// Supervisor shows the add-on as started only then. So it is unhealthy
+// while node starts (plain healthcheck is healthy from the spawn), healthy
+// from node's first readiness on, and still healthy inside a restart's
+// backoff, as plain healthcheck is.
+func TestHealthcheck_StartedOnceNodeHasBeenReady(t *testing.T) {
+	b := runNode(t, "server.js", "LISTEN_ON_SIGUSR2=1", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b.waitFor("started node")
+	healthz := func() (int, map[string]any) {
+		code, body := b.get("/healthz")
+		var v map[string]any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("/healthz: %v: %s", err, body)
+		}
+		return code, v
+	}
+	if code, v := healthz(); code != 200 || v["state"] != "running" || v["started"] != false {
+		t.Fatalf("/healthz while node starts: %d %v, want 200 running, started false", code, v)
+	}
+	if code, out := b.subcommand("healthcheck"); code != 0 || out != "" {
+		t.Errorf("healthcheck while node starts: exit %d %q, want 0 and quiet", code, out)
+	}
+	if code, out := b.subcommand("healthcheck", "--started"); code != 1 || out != "" {
+		t.Errorf("healthcheck --started while node starts: exit %d %q, want 1 and quiet", code, out)
+	}
+
+	b.signal(syscall.SIGUSR2) // forwarded: node listens
+	b.waitFor("node ready in")
+	if code, v := healthz(); code != 200 || v["started"] != true {
+		t.Errorf("/healthz once ready: %d %v, want 200, started true", code, v)
+	}
+	if code, out := b.subcommand("healthcheck", "--started"); code != 0 || out != "" {
+		t.Errorf("healthcheck --started once ready: exit %d %q, want 0 and quiet", code, out)
+	}
+
+	var snap launcher.Snapshot
+	if _, body := b.get("/status"); json.Unmarshal(body, &snap) != nil || snap.Child.PID == nil {
+		t.Fatalf("no node pid in /status: %s", body)
+	}
+	if err := syscall.Kill(*snap.Child.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("restarting node in 1h")
+	if code, v := healthz(); code != 200 || v["state"] != "restarting" || v["started"] != true {
+		t.Errorf("/healthz in the restart's backoff: %d %v, want 200 restarting, started true", code, v)
+	}
+	if code, out := b.subcommand("healthcheck", "--started"); code != 0 || out != "" {
+		t.Errorf("healthcheck --started in the restart's backoff: exit %d %q, want 0", code, out)
+	}
+	if code, out := b.subcommand("healthcheck", "--now"); code != 2 || !strings.Contains(out, `"--now"`) {
+		t.Errorf("healthcheck --now: exit %d %q, want 2 naming it", code, out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
+}
+
 func TestHealthcheck_DeadAddressIsExit1(t *testing.T) {
 	l := launch(t, launchOpts{args: []string{"healthcheck"}, env: []string{fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", freePort(t))}})
 	if code := l.wait(10 * time.Second); code != 1 {

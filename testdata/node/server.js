@@ -2,7 +2,9 @@
 // passed; answers 503 from UNHEALTHY_AFTER_MS on (liveness tests); with
 // SEND_READY, tells its parent over the IPC channel instead of listening.
 // LOG_REQUESTS prints "request N" for each request; STOP_AFTER_MS makes a
-// stop close the server at once and exit that much later.
+// stop close the server at once and exit that much later. With
+// LISTEN_ON_SIGUSR2 it listens when it gets SIGUSR2, not after a time: a
+// test holds it unready as long as it needs.
 'use strict';
 const http = require('node:http');
 const port = Number(process.env.PORT || 8099);
@@ -23,7 +25,12 @@ if (process.env.SEND_READY) {
     res.writeHead(sick ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: sick ? 'sick' : 'ok' }));
   });
-  setTimeout(() => server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`)), readyAfter);
+  const listen = () => server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+  if (process.env.LISTEN_ON_SIGUSR2) {
+    const wait = setInterval(() => {}, 1000); // a signal handler alone keeps node from nothing
+    process.once('SIGUSR2', () => { clearInterval(wait); listen(); });
+  }
+  else setTimeout(listen, readyAfter);
 }
 for (const sig of ['SIGTERM', 'SIGINT']) {
   process.on(sig, () => {
