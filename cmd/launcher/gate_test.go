@@ -45,7 +45,7 @@ func TestGate_NothingOfTheAppRunsBeforeTheChecksPass(t *testing.T) {
 // What the app sees of itself under the gate is what it sees without
 // the launcher: NODE_OPTIONS, process.execArgv, its environment, the
 // descriptors it inherits, and a child_process.fork of itself. Under this
-// machine's node, Node 22 and the image's Node 24.
+// machine's node, Node 22, the image's Node 24 and Node 26.
 func TestGate_InvisibleToTheApp(t *testing.T) {
 	t.Run("node20", func(t *testing.T) {
 		node, err := exec.LookPath("node")
@@ -56,6 +56,7 @@ func TestGate_InvisibleToTheApp(t *testing.T) {
 	})
 	t.Run("node22", func(t *testing.T) { gateInvisibleUnder(t, npmNode(t, 22)) })
 	t.Run("node24", func(t *testing.T) { gateInvisibleUnder(t, npmNode(t, 24)) })
+	t.Run("node26", func(t *testing.T) { gateInvisibleUnder(t, npmNode(t, 26)) })
 }
 
 func gateInvisibleUnder(t *testing.T, node string) {

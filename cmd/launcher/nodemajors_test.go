@@ -15,7 +15,8 @@ import (
 
 // The launcher as PID 1 under each Node major the image can be built with:
 // 18 (end of life, a build argument), 20 (this machine's), 22 (Alpine
-// 3.21's and 3.22's, a build argument) and 24 (the image's default). Under
+// 3.21's and 3.22's, a build argument), 24 (the image's default) and 26
+// (node:lts-alpine's since October 2026, the next Alpine's likely). Under
 // each, node starts behind the gate and reports its own facts, the
 // preflight passes the app's real modules built for it, the app loads both
 // (bcrypt hashes, better-sqlite3 stores and reads), the launcher sees it
@@ -34,7 +35,7 @@ process.on('SIGTERM', () => { db.close(); process.exit(0); });
 	for _, c := range []struct {
 		major, abi int
 	}{
-		{18, 108}, {20, 115}, {22, 127}, {24, 137},
+		{18, 108}, {20, 115}, {22, 127}, {24, 137}, {26, 147},
 	} {
 		t.Run(fmt.Sprint("node", c.major), func(t *testing.T) {
 			node := "/usr/bin/node" // this machine's Node 20; the others from make fixtures

@@ -129,8 +129,8 @@ func expectCheck(t *testing.T, r preflight.Report, name string, status preflight
 
 var pass = preflight.StatusPass
 
-// The passing cases: Node 20 modules under Node 20, Node 18 modules under
-// Node 18, Node 24 modules under Node 24.
+// The passing cases: each Node major's modules under that Node (18, 20,
+// 22, the image's 24, and 26, node:lts-alpine's since October 2026).
 func TestCheck_Passes(t *testing.T) {
 	for _, c := range []struct {
 		name, app, node string
@@ -142,6 +142,7 @@ func TestCheck_Passes(t *testing.T) {
 		{"node18", "app18", npmNode(t, 18), preflight.StatusWarn},
 		{"node22", "app22", npmNode(t, 22), pass},
 		{"node24", "app24", npmNode(t, 24), pass},
+		{"node26", "app26", npmNode(t, 26), pass},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))
@@ -182,7 +183,9 @@ func TestCheck_NodeMissing(t *testing.T) {
 
 // 3. NODE_MODULE_VERSION: better-sqlite3 built by Node 18 under Node 20,
 // and the reverse; by Node 20 under the image's Node 24, and the reverse;
-// and by Node 22 (a builder left on node:22-alpine) under Node 24.
+// by Node 22 (a builder left on node:22-alpine) under Node 24; and by
+// Node 26 (a builder on node:lts-alpine since October 2026) under Node 24,
+// and the reverse.
 func TestCheck_ABIMismatch(t *testing.T) {
 	for _, c := range []struct {
 		name, app, node string
@@ -194,6 +197,8 @@ func TestCheck_ABIMismatch(t *testing.T) {
 		{"node20 module under node24", "app20", npmNode(t, 24), []string{"NODE_MODULE_VERSION 115 (Node 20)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
 		{"node24 module under node20", "app24", "node", []string{"NODE_MODULE_VERSION 137 (Node 24)", "v20.20.2 (NODE_MODULE_VERSION 115)"}, "FROM node:20-alpine"},
 		{"node22 module under node24", "app22", npmNode(t, 24), []string{"NODE_MODULE_VERSION 127 (Node 22)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
+		{"node26 module under node24", "app26", npmNode(t, 24), []string{"NODE_MODULE_VERSION 147 (Node 26)", "but node here is v24.", "(NODE_MODULE_VERSION 137)"}, "FROM node:24-alpine"},
+		{"node24 module under node26", "app24", npmNode(t, 26), []string{"NODE_MODULE_VERSION 137 (Node 24)", "but node here is v26.", "(NODE_MODULE_VERSION 147)"}, "FROM node:26-alpine"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, c.app))

