@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -240,4 +241,75 @@ func TestCheck_ScanFindsMissingPlatformPackage(t *testing.T) {
 		t.Fatalf("exit %d: %+v", code, r.Checks)
 	}
 	expectCheck(t, r, "native-scan", preflight.StatusWarn, []string{"@napi-rs/nice-linux-x64-gnu", "not installed"}, []string{"--libc=glibc"})
+}
+
+// node behind a wrapper: a shell script (asdf's and nodenv's shims) or an
+// executable that starts node (volta's shim). Neither is node: the node
+// check warns and says how to find node itself, and the modules are
+// checked as far as the wrapper tells. Both used to fail a start that
+// node would make: bcrypt's binary was looked for under linux- (no
+// architecture) behind the script, and node's Node-API was looked for in
+// the shim's symbols. node loads both modules through either.
+func TestCheck_NodeBehindAWrapper(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "node")
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\nexec /usr/bin/node \"$@\"\n"), 0o755))
+	shim := filepath.Join(fixtures(t), "shim", "node")
+	loads := "const b = require('bcrypt'); require('better-sqlite3'); console.log('LOADED', b.compareSync('x', b.hashSync('x', 4)))"
+	for _, c := range []struct {
+		name, node     string
+		detail, bcrypt []string
+	}{
+		{"script", script, []string{"v20.", "not an ELF binary"},
+			[]string{"prebuilds/linux-x64/bcrypt.glibc.node", "node unknown, not checked further"}},
+		{"executable", shim, []string{"v20.", "glibc, x64", "not node itself"},
+			[]string{"prebuilds/linux-x64/bcrypt.glibc.node", "Node-API, glibc x64", "not checked further"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			app := newApp(t, ">=18", appPackages(t, "app20"))
+			for _, deep := range []bool{false, true} {
+				args := []string{"check", "--json"}
+				if deep {
+					args = append(args, "--deep")
+				}
+				l := launch(t, launchOpts{args: args, env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + c.node}})
+				code := l.wait(30 * time.Second)
+				var r preflight.Report
+				if err := json.Unmarshal(l.stdout.Bytes(), &r); err != nil {
+					t.Fatalf("check --json printed no report (%v):\n%s\n%s", err, l.stdout, l.stderr)
+				}
+				if code != 0 || !r.OK {
+					t.Errorf("%v: exit %d, want 0: %+v", args, code, r.Checks)
+				}
+				expectCheck(t, r, "node", preflight.StatusWarn, c.detail, []string{"LAUNCHER_NODE", "process.execPath"})
+				expectCheck(t, r, "native:bcrypt", pass, c.bcrypt, nil)
+				expectCheck(t, r, "native:better-sqlite3", pass, []string{"build/Release/better_sqlite3.node"}, nil)
+			}
+			cmd := exec.Command(c.node, "-e", loads)
+			cmd.Dir = app
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "LOADED true") {
+				t.Errorf("node through the %s does not load the modules: %v\n%s", c.name, err, out)
+			}
+		})
+	}
+	// What the shim does tell still fails what node would refuse: a module
+	// built for Node 18 under the Node 20 it starts.
+	code, r := runCheck(t, newApp(t, ">=18", appPackages(t, "app18")), "LAUNCHER_NODE="+shim)
+	if code != 3 {
+		t.Errorf("a Node 18 module behind the shim: exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"NODE_MODULE_VERSION 108 (Node 18)", "v20."}, []string{"FROM node:20-alpine"})
+
+	// Under run, node starts through the shim, behind the gate, and the
+	// app loads both modules.
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(loads+"\n"), 0o644))
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + shim, "LAUNCHER_READY_URL=", "LAUNCHER_RESTART=never"}})
+	if code := l.wait(30 * time.Second); code != 0 {
+		t.Fatalf("run through the shim: exit %d\n%s", code, l.stdout)
+	}
+	for _, want := range []string{"node started behind the gate", "WARNING: preflight node:", "LOADED true"} {
+		if !strings.Contains(l.stdout.String(), want) {
+			t.Errorf("run through the shim: the log lacks %q:\n%s", want, l.stdout)
+		}
+	}
 }

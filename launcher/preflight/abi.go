@@ -56,8 +56,12 @@ type NodeInfo struct {
 	machine      elfMachine
 	class        elfClass
 	interp       string
-	bin          *elfFile     // nil when node is not ELF
-	libs         *libResolver // with node's libraries open, for the module checks; nil when node is not ELF
+	bin          *elfFile     // nil when node is not ELF, or not node itself
+	libs         *libResolver // with node's libraries open, for the module checks; nil with bin
+	// shim: LAUNCHER_NODE is an executable that exports no Node-API, so
+	// not node but a program that starts it (volta's shim does): its CPU
+	// and libc are node's, its symbols and libraries are not.
+	shim bool
 	// scope is node's part of the loader's global scope: the executable,
 	// then its libraries breadth-first (libnode.so where node is built
 	// shared, as Debian's is). An addon's imports resolve here first.
@@ -273,6 +277,17 @@ func haArch(arch string) string {
 		return n.ha
 	}
 	return arch
+}
+
+// archOfGo names the CPU this program runs on as node's process.arch
+// does: node started from the same container runs on the same one.
+func archOfGo(goarch string) string {
+	for arch, n := range archNames {
+		if n.docker == goarch || strings.HasPrefix(n.docker, goarch+"/") {
+			return arch
+		}
+	}
+	return goarch
 }
 
 // dockerArch names a node arch as a container platform does.

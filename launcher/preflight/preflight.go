@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -463,6 +464,16 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
 		n.libs = libs
+		// Every dynamically linked node exports Node-API for its addons
+		// (napi_module_register since Node 8). A program that does not is
+		// a wrapper that starts node from elsewhere: checking the addons'
+		// imports against its symbols would fail what node loads.
+		if n.interp != "" && !n.defines("napi_module_register") {
+			n.shim = true
+			libs.close()
+			n.bin.Close()
+			n.bin, n.libs, n.scope, n.dyn = nil, nil, nil, dynamicInfo{}
+		}
 	}
 	if p.Image != "" {
 		n.versionErr = p.imageVersion(n)
@@ -580,10 +591,17 @@ func nodeCheck(n *NodeInfo) Check {
 	if n.VersionFrom != "" {
 		c.Detail += fmt.Sprintf(" (version from %s; node was not run)", n.VersionFrom)
 	}
-	if n.bin == nil {
+	switch {
+	case n.shim:
+		c.Status = StatusWarn
+		c.Detail += " (not node itself: it exports no Node-API, so it starts node from elsewhere, as volta's shim does; native modules checked for its CPU and libc only)"
+	case n.bin == nil:
 		c.Status = StatusWarn
 		c.Detail += " (not an ELF binary: libc and architecture unknown, native modules checked less)"
-		c.Hint = "Point LAUNCHER_NODE at the node executable itself rather than a wrapper script."
+	}
+	if c.Status == StatusWarn {
+		c.Hint = "Point LAUNCHER_NODE at the node executable itself rather than a wrapper: " +
+			"`" + n.Path + " -p process.execPath` prints its path (`volta which node` and `asdf which node` too)."
 	}
 	return c
 }
@@ -625,14 +643,21 @@ func (p *Preflight) checkEngines(node *NodeInfo) Check {
 // platformOf is what native-module loaders match against on this node.
 func (p *Preflight) platformOf(node *NodeInfo) platform {
 	pf := platform{Arch: "x64", Libc: "glibc", node: node}
+	_, err := p.fsys.stat(filepath.Join(p.root(), "etc", "alpine-release"))
+	pf.Alpine, pf.LibcEnv = err == nil, p.LibcEnv
 	if node != nil {
 		pf.Arch = node.Arch
 		if node.Libc != "" {
 			pf.Libc = node.Libc
+		} else if pf.Alpine {
+			pf.Libc = "musl"
+		}
+		// node behind a script: it runs on the CPU this launcher, the
+		// image's, runs on (an unpacked image's CPU is not known here).
+		if pf.Arch == "" && p.Image == "" {
+			pf.Arch = archOfGo(runtime.GOARCH)
 		}
 	}
-	_, err := p.fsys.stat(filepath.Join(p.root(), "etc", "alpine-release"))
-	pf.Alpine, pf.LibcEnv = err == nil, p.LibcEnv
 	return pf
 }
 
@@ -671,6 +696,11 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 		c.Status = StatusWarn
 		c.Detail = fmt.Sprintf("%s %s at %s has no native binary (binding.gyp, prebuilds or build/)", pkg, pj.Version, dir)
 		c.Hint = fmt.Sprintf("If it is pure JavaScript now, drop %s from LAUNCHER_NATIVE_MODULES.", pkg)
+		return c, ""
+	case pk.Path == "" && pf.Arch == "":
+		c.Status = StatusWarn
+		c.Detail = fmt.Sprintf("%s %s: which binary %s would load depends on node's CPU, unknown here (see the node check)", pkg, pj.Version, pk.Loader)
+		c.Hint = "Point LAUNCHER_NODE at the node executable itself."
 		return c, ""
 	case pk.Path == "":
 		c.Status = StatusFail
@@ -844,7 +874,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	defer e.Close()
-	if node == nil || node.bin == nil {
+	if node == nil || node.machine == 0 {
 		v.summary = fmt.Sprintf("%s %s; node unknown, not checked further", archOf(e.h.Machine), e.h.Class)
 		return v
 	}
@@ -876,18 +906,22 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		v.add(err.Error(), "It is not a node addon, or it is damaged: reinstall {pkg} in backend-builder.")
 		return v
 	}
-	self := &loadedLib{Path: path, File: e}
-	exe := &loadedLib{Path: node.Path, File: node.bin}
-	loaded, errs := libs.loadTree(self, exe)
-	delete(libs.opened, path)
-	if len(errs) > 0 {
-		v.add(joinErrors(errs), libraryHint(errs, node.Libc))
-	}
-	if node.Libc == "glibc" {
-		p.checkVersions(&v, e, loaded)
-	}
-	if deep && len(errs) == 0 {
-		p.checkSymbols(&v, abi, node, loaded, libs)
+	// Behind a shim, node's own files are not at hand: the addon's
+	// libraries and symbols are not checked, its ABI still is.
+	if !node.shim {
+		self := &loadedLib{Path: path, File: e}
+		exe := &loadedLib{Path: node.Path, File: node.bin}
+		loaded, errs := libs.loadTree(self, exe)
+		delete(libs.opened, path)
+		if len(errs) > 0 {
+			v.add(joinErrors(errs), libraryHint(errs, node.Libc))
+		}
+		if node.Libc == "glibc" {
+			p.checkVersions(&v, e, loaded)
+		}
+		if deep && len(errs) == 0 {
+			p.checkSymbols(&v, abi, node, loaded, libs)
+		}
 	}
 	// The ABI last: it waits for node --version, which ran meanwhile.
 	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.h.Machine))
@@ -907,7 +941,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		case schemeNAPI:
 			var missing []string
 			for _, name := range abi.NAPIImports {
-				if !node.defines(name) {
+				if !node.shim && !node.defines(name) {
 					missing = append(missing, name)
 				}
 			}
@@ -921,7 +955,9 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 			}
 		}
 	}
-	if len(v.problems) == 0 {
+	if len(v.problems) == 0 && node.shim {
+		v.summary += "; its libraries and symbols not checked further (node is behind a wrapper)"
+	} else if len(v.problems) == 0 {
 		v.summary += fmt.Sprintf(", %d %s found", len(dyn.Needed), plural.Word(len(dyn.Needed), "library", "libraries"))
 		if deep {
 			v.summary += fmt.Sprintf(", all %d symbols resolve", len(abi.Imports))

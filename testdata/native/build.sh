@@ -13,6 +13,7 @@
 #   app24/         the same packages, better-sqlite3 built for Node 24 (ABI 137)
 #   app26/         the same packages, better-sqlite3 built for Node 26 (ABI 147)
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
+#   shim/node      an executable that starts node, as volta's shim does
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
 #   napi-here/, napi-musl/, napi-arm64/
@@ -103,6 +104,22 @@ fi
 # The same stand-in linked statically: no loader runs for it.
 if [ ! -x musl/node-static ]; then
   musl-gcc -O1 -static -o musl/node-static musl/node.c
+fi
+# An executable that is not node but starts it, as volta's shim does:
+# it execs $SHIM_NODE, else /usr/bin/node, with its own arguments.
+if [ ! -x shim/node ]; then
+  mkdir -p shim
+  cat > shim/node.c <<'C'
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  const char *node = getenv("SHIM_NODE");
+  if (!node) node = "/usr/bin/node";
+  execv(node, argv);
+  return 127;
+}
+C
+  gcc -O1 -o shim/node shim/node.c
 fi
 # libstdc++ stand-in for musl: only its soname matters to the loader checks.
 if [ ! -f musl/lib/libstdc++.so.6 ]; then
