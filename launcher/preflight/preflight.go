@@ -874,11 +874,14 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	defer e.Close()
-	if node == nil || node.machine == 0 {
+	if node == nil {
 		v.summary = fmt.Sprintf("%s %s; node unknown, not checked further", archOf(e.h.Machine), e.h.Class)
 		return v
 	}
-	if e.h.Machine != node.machine || e.h.Class != node.class {
+	// Behind a script node's CPU and libc are unknown; behind a shim they
+	// are the shim's, but node's own files (its symbols, its libraries) are
+	// not at hand. The ABI is checked either way: it is node's version's.
+	if node.machine != 0 && (e.h.Machine != node.machine || e.h.Class != node.class) {
 		v.add(builtForAnother(e.h.Machine, e.h.Class, node),
 			"The backend-builder stage ran for another platform than the runtime: build the image per platform (`docker buildx build --platform linux/"+dockerArch(node.Arch)+"`), "+
 				"never copy a node_modules built elsewhere, and keep --platform=$BUILDPLATFORM off the stage that compiles native modules.")
@@ -890,7 +893,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	addonLibc := libcOfNeeds(dyn.Needed)
-	if addonLibc != "" && node.Libc != "" && addonLibc != node.Libc {
+	if addonLibc != "" && node.Libc != "" && node.machine != 0 && addonLibc != node.Libc {
 		hint := "It was compiled against glibc (a Debian or Ubuntu build stage) but the runtime is Alpine (musl): build the backend-builder stage FROM node:<major>-alpine on the runtime's Alpine release, so `npm ci` compiles it for musl."
 		if strings.Contains(path, string(filepath.Separator)+"prebuilds"+string(filepath.Separator)) {
 			hint = "node-gyp-build picked the glibc prebuild: it picks the musl one only when /etc/alpine-release exists or LIBC=musl is set. On a musl runtime that is not Alpine, set LIBC=musl in the Dockerfile's ENV."
@@ -906,9 +909,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		v.add(err.Error(), "It is not a node addon, or it is damaged: reinstall {pkg} in backend-builder.")
 		return v
 	}
-	// Behind a shim, node's own files are not at hand: the addon's
-	// libraries and symbols are not checked, its ABI still is.
-	if !node.shim {
+	if node.bin != nil {
 		self := &loadedLib{Path: path, File: e}
 		exe := &loadedLib{Path: node.Path, File: node.bin}
 		loaded, errs := libs.loadTree(self, exe)
@@ -941,7 +942,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		case schemeNAPI:
 			var missing []string
 			for _, name := range abi.NAPIImports {
-				if !node.shim && !node.defines(name) {
+				if node.bin != nil && !node.defines(name) {
 					missing = append(missing, name)
 				}
 			}
@@ -955,9 +956,13 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 			}
 		}
 	}
-	if len(v.problems) == 0 && node.shim {
+	switch {
+	case len(v.problems) > 0:
+	case node.machine == 0:
+		v.summary += "; node's CPU and libc unknown (node is behind a script): its CPU, libc, libraries and symbols not checked further"
+	case node.bin == nil:
 		v.summary += "; its libraries and symbols not checked further (node is behind a wrapper)"
-	} else if len(v.problems) == 0 {
+	default:
 		v.summary += fmt.Sprintf(", %d %s found", len(dyn.Needed), plural.Word(len(dyn.Needed), "library", "libraries"))
 		if deep {
 			v.summary += fmt.Sprintf(", all %d symbols resolve", len(abi.Imports))
