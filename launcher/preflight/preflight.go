@@ -594,7 +594,7 @@ func nodeCheck(n *NodeInfo) Check {
 	switch {
 	case n.shim:
 		c.Status = StatusWarn
-		c.Detail += " (not node itself: it exports no Node-API, so it starts node from elsewhere, as volta's shim does; native modules checked for its CPU and libc only)"
+		c.Detail += " (not node itself: it exports no Node-API, so it starts node from elsewhere, as volta's shim does; native modules checked for its CPU and libc and node's version, not against node's own files)"
 	case n.bin == nil:
 		c.Status = StatusWarn
 		c.Detail += " (not an ELF binary: libc and architecture unknown, native modules checked less)"
@@ -893,7 +893,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	addonLibc := libcOfNeeds(dyn.Needed)
-	if addonLibc != "" && node.Libc != "" && node.machine != 0 && addonLibc != node.Libc {
+	if addonLibc != "" && node.Libc != "" && addonLibc != node.Libc {
 		hint := "It was compiled against glibc (a Debian or Ubuntu build stage) but the runtime is Alpine (musl): build the backend-builder stage FROM node:<major>-alpine on the runtime's Alpine release, so `npm ci` compiles it for musl."
 		if strings.Contains(path, string(filepath.Separator)+"prebuilds"+string(filepath.Separator)) {
 			hint = "node-gyp-build picked the glibc prebuild: it picks the musl one only when /etc/alpine-release exists or LIBC=musl is set. On a musl runtime that is not Alpine, set LIBC=musl in the Dockerfile's ENV."
@@ -959,7 +959,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 	switch {
 	case len(v.problems) > 0:
 	case node.machine == 0:
-		v.summary += "; node's CPU and libc unknown (node is behind a script): its CPU, libc, libraries and symbols not checked further"
+		v.summary += "; node's CPU and libc unknown (node is behind a script): libraries and symbols not checked further"
 	case node.bin == nil:
 		v.summary += "; its libraries and symbols not checked further (node is behind a wrapper)"
 	default:
