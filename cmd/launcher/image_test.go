@@ -41,7 +41,7 @@ func checkRoot(t *testing.T, root, appDir string, env ...string) (int, preflight
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "check", "--json", "--root", root)
 	cmd.Env = append(os.Environ(), append([]string{"LAUNCHER_TEST_ROLE=launcher", "LAUNCHER_APP_DIR=" + appDir,
-		"LAUNCHER_OPTIONS_FILE=/nonexistent"}, env...)...)
+		"LAUNCHER_OPTIONS_FILE="}, env...)...)
 	out, err := cmd.Output()
 	code := 0
 	if exit, ok := err.(*exec.ExitError); ok {

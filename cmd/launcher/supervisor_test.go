@@ -481,7 +481,7 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 	defer feed.Close()
 	cmd := exec.Command("script", "-qefc", inner, "/dev/null")
 	cmd.Env = append(os.Environ(), "LAUNCHER_TEST_ROLE=launcher", "LAUNCHER_RESTART=never", "GORACE=atexit_sleep_ms=0",
-		"LAUNCHER_HEALTH_ADDR=off", "NO_COLOR=1", "LAUNCHER_OPTIONS_FILE=/nonexistent")
+		"LAUNCHER_HEALTH_ADDR=off", "NO_COLOR=1", "LAUNCHER_OPTIONS_FILE=")
 	out := newWatchBuffer()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
 	if err := cmd.Start(); err != nil {

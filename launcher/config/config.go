@@ -159,10 +159,12 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 
 // emptyMeansOff lists the variables whose empty value the contract gives a
 // meaning: no health server, ready once spawned, no native modules, no
-// extra arguments, no user switch, no memory limit, no preflight record.
+// extra arguments, no user switch, no memory limit, no preflight record,
+// no options file.
 var emptyMeansOff = map[string]bool{
 	"HEALTH_ADDR": true, "READY_URL": true, "NATIVE_MODULES": true,
 	"NODE_ARGS": true, "USER": true, "MEMORY_LIMIT": true, "PREFLIGHT_RECORD": true,
+	"OPTIONS_FILE": true,
 }
 
 // applyEmpty handles variables set to the empty string, which env skips:

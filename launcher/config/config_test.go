@@ -119,6 +119,21 @@ func TestLoadConfig_EmptyMeansOffWhereTheContractSaysSo(t *testing.T) {
 	}
 }
 
+// An options file that is not a regular file is refused with a message
+// that offers the empty value for none: that value is taken, as no
+// options. It was refused too ("empty; unset it"), so the message's own
+// fix failed.
+func TestLoadConfig_EmptyOptionsFileIsNone(t *testing.T) {
+	_, err := config.LoadConfig(map[string]string{"LAUNCHER_OPTIONS_FILE": t.TempDir()}, nil)
+	if !isConfigError(err) || !strings.Contains(err.Error(), "or empty for none") {
+		t.Fatalf("a folder as the options file: %v", err)
+	}
+	cfg, err := config.LoadConfig(map[string]string{"LAUNCHER_OPTIONS_FILE": ""}, nil)
+	if err != nil || cfg.OptionsFile != "" || len(cfg.Options.Values) != 0 {
+		t.Errorf("LAUNCHER_OPTIONS_FILE empty: %v, file %q, options %v; want none, no error", err, cfg.OptionsFile, cfg.Options.Values)
+	}
+}
+
 func TestLoadConfig_GenericModeHasNoReadyURL(t *testing.T) {
 	cfg, err := config.LoadConfig(noOptions(t), []string{"sleep", "1"})
 	if err != nil {
