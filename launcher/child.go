@@ -32,6 +32,9 @@ type Child struct {
 	relay   sync.WaitGroup // copies the child's stderr to ours
 	ipc     *ipcChannel    // nil without LAUNCHER_READY_IPC
 	mask    func(string) string
+	// preload is the gate's preload file of a gated node, removed once
+	// the child has ended (gate.go says why it lives that long).
+	preload string
 }
 
 // ChildSpec is what to start and how.
@@ -310,6 +313,9 @@ func (c *Child) StderrTail() []string {
 // bounded time for the stderr relay to see the pipe close. (The IPC
 // channel is its monitor's, which closes it.)
 func (c *Child) finish(timeout time.Duration) {
+	if c.preload != "" {
+		os.Remove(c.preload)
+	}
 	done := make(chan struct{})
 	go func() { c.relay.Wait(); close(done) }()
 	select {

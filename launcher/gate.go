@@ -26,8 +26,12 @@ import (
 // The preload undoes itself before the app's first line: NODE_OPTIONS and
 // the other variables are what they were (so child processes and
 // child_process.fork do not inherit the gate), process.execArgv never had
-// it, and its socket is closed. What stays visible: require.cache and
-// process.moduleLoadList list the preload's file, and /proc/<pid>/environ
+// it, and its socket is closed. Its file stays while node runs: node loads
+// every --require of its options again in each worker thread and in the
+// thread of module.register()'s loader hooks (where the gate's variables
+// are gone, so the preload does nothing there); the child owns it once the
+// gate opened, and removes it when it has ended. What stays visible:
+// require.cache and process.moduleLoadList list the preload's file, and /proc/<pid>/environ
 // shows node's initial environment.
 //
 // Any failure of the gate itself (no writable temporary folder, node ended
@@ -76,7 +80,7 @@ const (
 // the socket. The supervisor's loop owns it from the spawn to open or
 // close; report runs on the preflight's goroutine.
 type gate struct {
-	script string   // the preload's path, removed once node has read it
+	script string   // the preload's path; the child's once the gate opened
 	conn   *os.File // the launcher's end
 	child  *os.File // node's end, closed once node has it
 	line   chan gateLine
@@ -150,9 +154,7 @@ func (g *gate) spawned() {
 	go g.read()
 }
 
-// read takes node's one line and hands it on, then removes the preload's
-// file: node has read it (or ended). The removal comes after, because node
-// waits at the gate from its line on.
+// read takes node's one line and hands it on.
 func (g *gate) read() {
 	var l gateLine
 	line, err := bufio.NewReader(g.conn).ReadString('\n')
@@ -163,7 +165,6 @@ func (g *gate) read() {
 		l.v, l.err = parseGateReport(line)
 	}
 	g.line <- l
-	os.Remove(g.script)
 }
 
 // parseGateReport reads the preload's line: process.version, then
@@ -202,11 +203,12 @@ func (g *gate) report(ctx context.Context) (preflight.NodeVersions, bool) {
 }
 
 // open lets the app load. It reports whether node was still waiting, and
-// for how long it had.
+// for how long it had. The preload's file stays: node's threads load it
+// again, and the child removes it (Child.preload).
 func (g *gate) open() (held time.Duration, ok bool) {
 	_ = g.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	_, err := g.conn.Write([]byte("g"))
-	g.close()
+	g.hangUp()
 	select {
 	case l := <-g.line:
 		if l.err == nil {
@@ -218,9 +220,15 @@ func (g *gate) open() (held time.Duration, ok bool) {
 }
 
 // close ends the gate without opening it: node, if still waiting, exits
-// 70 (the supervisor SIGKILLs it first).
+// 70 (the supervisor SIGKILLs it first); nothing of the app ran, so no
+// thread of it needs the preload's file.
 func (g *gate) close() {
+	g.hangUp()
+	os.Remove(g.script)
+}
+
+// hangUp closes the gate's socket, both ends.
+func (g *gate) hangUp() {
 	g.conn.Close()
 	g.child.Close()
-	os.Remove(g.script)
 }

@@ -364,6 +364,7 @@ func (m *machine) openGate() (admit func(context.Context) bool) {
 	}
 	m.gated, m.gate = nil, nil
 	held, ok := g.open()
+	c.preload = g.script // node's threads load it again: c removes it when it has ended
 	opened := time.Now()
 	if ok {
 		m.s.target.Store(int64(c.PID)) // signals for the app reach it from its first line

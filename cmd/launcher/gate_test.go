@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,6 +120,53 @@ else {
 				if s.Sockets != 0 && who == "the app" {
 					t.Errorf("%s inherited %d sockets: the gate's was not closed", who, s.Sockets)
 				}
+			}
+		})
+	}
+}
+
+// The gate's preload is node's for its whole life, not only its start:
+// node loads every --require of its options again in each worker thread,
+// and in the thread of module.register()'s loader hooks (tsx,
+// OpenTelemetry's ESM instrumentation). When the preload's file was
+// removed once node had reported, both failed with "Cannot find module
+// '/tmp/launcher-gate-….js'" and the app exited 1. Under each Node major:
+// an ESM app whose NODE_OPTIONS --import registers a resolve hook starts
+// a worker thread; both work, and the preload's file is gone once node is.
+func TestGate_WorkerThreadsAndLoaderHooks(t *testing.T) {
+	app := t.TempDir()
+	for name, text := range map[string]string{
+		"register.mjs": "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
+		"hooks.mjs": "export async function resolve(specifier, context, next) {\n" +
+			"  if (specifier === 'virtual:hello') return { url: 'data:text/javascript,export default \"hooked\"', shortCircuit: true };\n" +
+			"  return next(specifier, context);\n}\n",
+		"index.mjs": "import hello from 'virtual:hello';\nimport { Worker } from 'node:worker_threads';\n" +
+			"const w = new Worker('require(\"node:worker_threads\").parentPort.postMessage(\"from a worker\")', { eval: true });\n" +
+			"w.on('message', (m) => { console.log('APP', hello, m); process.exit(0); });\n" +
+			"w.on('error', (e) => { console.log('APP worker failed:', e.message); process.exit(1); });\n",
+	} {
+		must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+	}
+	for _, major := range []int{18, 20, 22, 24, 26} {
+		t.Run(fmt.Sprint("node", major), func(t *testing.T) {
+			node := "/usr/bin/node"
+			if major != 20 {
+				node = npmNode(t, major)
+			}
+			tmp := t.TempDir()
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_ENTRY=index.mjs", "LAUNCHER_NODE=" + node,
+				"LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_RESTART=never", "NODE_OPTIONS=--import ./register.mjs",
+				"LAUNCHER_NODE_ARGS=--no-warnings", "TMPDIR=" + tmp}})
+			code := l.wait(30 * time.Second)
+			out := l.stdout.String()
+			if !strings.Contains(out, "node started behind the gate") {
+				t.Fatalf("node was not gated:\n%s", out)
+			}
+			if code != 0 || !strings.Contains(out, "APP hooked from a worker") {
+				t.Errorf("exit %d, want 0 with the hook's module and the worker's message:\n%s\n%s", code, out, l.stderr)
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "launcher-gate-*")); len(left) > 0 {
+				t.Errorf("the preload's file outlived node: %v", left)
 			}
 		})
 	}
