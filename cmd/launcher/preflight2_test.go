@@ -315,3 +315,85 @@ func TestCheck_NodeBehindAWrapper(t *testing.T) {
 		}
 	}
 }
+
+// better-sqlite3 13 ships one binary per platform as a file of prebuilds/
+// and loads it itself: build/Debug, then build/Release, then
+// prebuilds/linux-<arch>.node, or linuxmusl-<arch>.node under a musl node.
+// The preflight looked for node-gyp-build's folders there and refused
+// (exit 3) every start of an app that Node 22 to 26 run. Each verdict here
+// is node's own: it opens a database where the check passes, and dies of
+// SIGSEGV under Node 20, whose Node-API 9 is below the binary's 10.
+func TestCheck_BetterSqlite3_13(t *testing.T) {
+	fx := fixtures(t)
+	nm := filepath.Join(fx, "sqlite13", "node_modules")
+	pkgs := map[string]string{"bcrypt": filepath.Join(nm, "bcrypt"), "better-sqlite3": filepath.Join(nm, "better-sqlite3"),
+		"node-gyp-build": filepath.Join(nm, "node-gyp-build")}
+	nodeOpens := func(node, app string) bool {
+		cmd := exec.Command(node, "-e", "const D = require('better-sqlite3'); console.log('OPENED', new D(':memory:').prepare('select 1 x').get().x)")
+		cmd.Dir = app
+		out, err := cmd.CombinedOutput()
+		return err == nil && strings.Contains(string(out), "OPENED 1")
+	}
+	for _, major := range []int{22, 24, 26} {
+		node := npmNode(t, major)
+		app := newApp(t, ">=22", pkgs)
+		code, r := runCheck(t, app, "LAUNCHER_NODE="+node)
+		if code != 0 {
+			t.Errorf("Node %d: exit %d, want 0: %+v", major, code, r.Checks)
+		}
+		expectCheck(t, r, "native:better-sqlite3", pass, []string{"better-sqlite3 13.", "prebuilds/linux-x64.node (picked by its own loader)", "Node-API 10"}, nil)
+		if !nodeOpens(node, app) {
+			t.Errorf("Node %d does not open a database with better-sqlite3 13, which the check passed", major)
+		}
+	}
+
+	// Under Node 20 both refuse it.
+	app := newApp(t, ">=18", pkgs)
+	code, r := runCheck(t, app, "LAUNCHER_NODE=/usr/bin/node")
+	if code != 3 {
+		t.Errorf("Node 20: exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"prebuilds/linux-x64.node", "requires Node-API 10", "supports 9"}, []string{"newer node"})
+	if nodeOpens("/usr/bin/node", app) {
+		t.Errorf("Node 20 opened a database with better-sqlite3 13: the check's failure is false")
+	}
+
+	// A musl node gets the musl build.
+	_, r = runCheck(t, app, "LAUNCHER_NODE="+filepath.Join(fx, "musl", "node"))
+	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"prebuilds/linuxmusl-x64.node (picked by its own loader)"}, nil)
+
+	// A binary compiled on purpose in build/Release comes first: a broken
+	// one there breaks node and the check alike.
+	node24 := npmNode(t, 24)
+	app = newApp(t, ">=22", map[string]string{"bcrypt": pkgs["bcrypt"], "node-gyp-build": pkgs["node-gyp-build"]})
+	dir := copyPackage(t, app, "better-sqlite3", pkgs["better-sqlite3"])
+	must(t, os.MkdirAll(filepath.Join(dir, "build", "Release"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "build", "Release", "better_sqlite3.node"), []byte("not a binary\n"), 0o755))
+	code, r = runCheck(t, app, "LAUNCHER_NODE="+node24)
+	if code != 3 || nodeOpens(node24, app) {
+		t.Errorf("a broken build/Release/better_sqlite3.node: exit %d (want 3), or node opened a database", code)
+	}
+	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"build/Release/better_sqlite3.node (picked by its own loader)"}, nil)
+
+	// An arm64 image (Debian's Node 18, Node-API 9), from outside: the arm64
+	// build is picked, and refused for its Node-API as under Node 20 here.
+	t.Run("arm64", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, newApp(t, ">=18", pkgs))
+		var r preflight.Report
+		withoutEmulation(t, func() { _, r, _ = checkRoot(t, root, appDir) })
+		expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail,
+			[]string{"prebuilds/linux-arm64.node (picked by its own loader)", "requires Node-API 10", "v18.20.4 supports 9"}, nil)
+	})
+
+	// No binary for node's platform: its own fix, and node fails too.
+	must(t, os.RemoveAll(filepath.Join(dir, "build")))
+	must(t, os.Remove(filepath.Join(dir, "prebuilds", "linux-x64.node")))
+	code, r = runCheck(t, app, "LAUNCHER_NODE="+node24)
+	if code != 3 || nodeOpens(node24, app) {
+		t.Errorf("no linux-x64 binary: exit %d (want 3), or node opened a database", code)
+	}
+	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"no binary that its own loader would load on linux-x64", "prebuilds/linux-x64.node"},
+		[]string{"no binary for linux-x64 in prebuilds/", "npx node-gyp rebuild"})
+}

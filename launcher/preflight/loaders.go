@@ -131,8 +131,9 @@ func resolvePackage(fsys *files, dir, name string) (string, []string, error) {
 // pick is the binary a loader would load, and how it was chosen.
 type pick struct {
 	Path   string
-	Loader string   // node-gyp-build, bindings, node-pre-gyp, build/Release, package file
+	Loader string   // node-gyp-build, bindings, node-pre-gyp, build/Release, package file, its own loader
 	Looked []string // where it looked, when nothing was found
+	Fix    string   // the fix when nothing was found, where the install script's is wrong
 }
 
 // pickBinary chooses the .node file that the package's loader would load
@@ -149,6 +150,8 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 	switch {
 	case pj.Binary != nil && pj.Binary.ModulePath != "":
 		return pickNodePreGyp(fsys, dir, pj, pf)
+	case pj.Dependencies["node-gyp-build"] == "" && has("prebuilds") && firstNode(fsys, filepath.Join(dir, "prebuilds")) != "":
+		return pickFlatPrebuilds(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build"] != "" || has("prebuilds"):
 		return pickNodeGypBuild(fsys, dir, pf)
 	case pj.Dependencies["bindings"] != "":
@@ -172,6 +175,34 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 		return pick{Path: p, Loader: "package file"}
 	}
 	return pick{}
+}
+
+// pickFlatPrebuilds follows a package that ships one binary per platform
+// as a file of prebuilds/ and loads it itself, as better-sqlite3 13 does
+// (lib/binding.js): build/Debug, then build/Release (a binary compiled on
+// purpose), then prebuilds/linux-<arch>.node, or linuxmusl-<arch>.node
+// when node's own loader is musl's (it reads /proc/self/maps). node-gyp-
+// build's prebuilds/ holds folders, one per platform, never files.
+func pickFlatPrebuilds(fsys *files, dir string, pf platform) pick {
+	const loader = "its own loader"
+	var looked []string
+	for _, build := range []string{"Debug", "Release"} {
+		d := filepath.Join(dir, "build", build)
+		if p := firstNode(fsys, d); p != "" {
+			return pick{Path: p, Loader: loader}
+		}
+		looked = append(looked, d)
+	}
+	target := "linux-" + pf.Arch
+	if pf.Libc == "musl" {
+		target = "linuxmusl-" + pf.Arch
+	}
+	p := filepath.Join(dir, "prebuilds", target+".node")
+	if st, err := fsys.stat(p); err == nil && st.Mode().IsRegular() {
+		return pick{Path: p, Loader: loader}
+	}
+	return pick{Loader: loader, Looked: append(looked, p), Fix: fmt.Sprintf("It ships no binary for %s in prebuilds/ and has no install script: "+
+		"compile it in backend-builder, with python3, make and g++ installed: `cd node_modules/{pkg} && npx node-gyp rebuild`.", target)}
 }
 
 // platformPackage recognises a per-platform package by its name:

@@ -707,6 +707,9 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 		c.Detail = fmt.Sprintf("%s %s: no binary that %s would load on linux-%s (%s); looked in %s", pkg, pj.Version, pk.Loader, pf.Arch, pf.Libc, strings.Join(rel(dir, pk.Looked), ", "))
 		c.Hint = fmt.Sprintf("Its install script did not build or fetch it. npm 11 skips dependencies' install scripts unless package.json's \"allowScripts\" names the package, "+
 			"and `npm ci --ignore-scripts` skips them all. In backend-builder, with python3, make and g++ installed, run `npm rebuild %s` after `npm ci`.", pkg)
+		if pk.Fix != "" {
+			c.Hint = strings.ReplaceAll(pk.Fix, "{pkg}", pkg)
+		}
 		return c, ""
 	}
 	v := p.checkBinary(pk.Path, node, libs, p.Deep)

@@ -12,6 +12,7 @@
 #   app22/         the same packages, better-sqlite3 built for Node 22 (ABI 127)
 #   app24/         the same packages, better-sqlite3 built for Node 24 (ABI 137)
 #   app26/         the same packages, better-sqlite3 built for Node 26 (ABI 147)
+#   sqlite13/      bcrypt 6 and better-sqlite3 13 (Node-API, a prebuild per platform, its own loader)
 #   musl/          real musl objects: a stand-in node (PT_INTERP ld-musl) and addons
 #   shim/node      an executable that starts node, as volta's shim does
 #   addons/        small addons: NODE_MODULE (nm_version in .data), stripped and not,
@@ -66,6 +67,20 @@ app app18 "$node18"
 app app22 "$node22"
 app app24 "$node24"
 app app26 "$node26"
+
+# better-sqlite3 13: one binary per platform as a file of prebuilds/ (glibc
+# and musl, x64 and arm64), loaded by its own loader; Node-API, no install
+# script, nothing compiled.
+if [ ! -f sqlite13/.done ]; then
+  rm -rf sqlite13 && mkdir -p sqlite13
+  cat > sqlite13/package.json <<'JSON'
+{"name":"fixture-app","version":"1.0.0","private":true,"engines":{"node":">=22"},
+ "dependencies":{"bcrypt":"6.0.0","better-sqlite3":"13.2.0"},"allowScripts":{"bcrypt":true}}
+JSON
+  echo "fixtures: sqlite13: bcrypt 6 and better-sqlite3 13 (prebuilt for each platform, about 30 MB)"
+  (cd sqlite13 && npm install --no-audit --no-fund)
+  touch sqlite13/.done
+fi
 
 # A real backend dependency set of some 600 packages, for the preflight
 # benchmark: install scripts off, then the two native modules built above.
