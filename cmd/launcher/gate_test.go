@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,7 +81,9 @@ else {
 	must(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte(script), 0o644))
 	for _, options := range []string{"", "--max-old-space-size=200"} {
 		t.Run("NODE_OPTIONS="+options, func(t *testing.T) {
-			env := []string{"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--no-warnings"}
+			tmp := t.TempDir()
+			env := []string{"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--no-warnings",
+				"TMPDIR=" + tmp}
 			if options != "" {
 				env = append(env, "NODE_OPTIONS="+options)
 			}
@@ -120,6 +123,17 @@ else {
 				if s.Sockets != 0 && who == "the app" {
 					t.Errorf("%s inherited %d sockets: the gate's was not closed", who, s.Sockets)
 				}
+			}
+			// The preload's file stays while node runs, and goes with it.
+			if left, _ := filepath.Glob(filepath.Join(tmp, "launcher-gate-*")); len(left) != 1 {
+				t.Errorf("while node runs, the temporary folder holds %v, want the preload's file", left)
+			}
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(10 * time.Second); code != 0 {
+				t.Errorf("SIGTERM: exit %d, want 0", code)
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "launcher-gate-*")); len(left) > 0 {
+				t.Errorf("the preload's file outlived node: %v", left)
 			}
 		})
 	}
