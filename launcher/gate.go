@@ -31,8 +31,8 @@ import (
 // thread of module.register()'s loader hooks (where the gate's variables
 // are gone, so the preload does nothing there); the child owns it once the
 // gate opened, and removes it when it has ended. What stays visible:
-// require.cache and process.moduleLoadList list the preload's file, and /proc/<pid>/environ
-// shows node's initial environment.
+// require.cache and process.moduleLoadList list the preload's file, and
+// /proc/<pid>/environ shows node's initial environment.
 //
 // Any failure of the gate itself (no writable temporary folder, node ended
 // before it reported) only loses the overlap: the preflight then runs
