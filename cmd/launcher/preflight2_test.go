@@ -291,6 +291,24 @@ func TestCheck_NodeBehindAWrapper(t *testing.T) {
 			}
 		})
 	}
+	// An unpacked image whose node is a script: its version is the package
+	// database's, its CPU is nobody's here, so which prebuild node-gyp-build
+	// would pick is not known: a warning, not a failure.
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "usr", "bin"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(root, "var", "lib", "dpkg"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(root, "tmp"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "usr", "bin", "node"), []byte("#!/bin/sh\nexec /opt/node/bin/node \"$@\"\n"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "var", "lib", "dpkg", "status"),
+		[]byte("Package: nodejs\nStatus: install ok installed\nArchitecture: arm64\nVersion: 20.19.2+dfsg-1\n\n"), 0o644))
+	_, appDir := inRoot(t, root, newApp(t, ">=18", appPackages(t, "app20")))
+	code, r, text := checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=bcrypt")
+	if code != 0 {
+		t.Errorf("an image whose node is a script: exit %d, want 0:\n%s", code, text)
+	}
+	expectCheck(t, r, "node", preflight.StatusWarn, []string{"v20.19.2", "not an ELF binary"}, []string{"LAUNCHER_NODE"})
+	expectCheck(t, r, "native:bcrypt", preflight.StatusWarn, []string{"which binary node-gyp-build would load depends on node's CPU"}, []string{"LAUNCHER_NODE"})
+
 	// What node's version tells is checked behind either: a module built
 	// for Node 18 under the Node 20 they start is refused, as node would.
 	for _, wrapper := range []string{script, shim} {
