@@ -263,9 +263,9 @@ func (m *machine) enter(p phase) {
 	case phasePreflight:
 		state = StateStarting
 	case phaseRunning:
-		state = StateRunning
+		return // started publishes it, with the child
 	case phaseReady:
-		return // ready publishes it, once the start's pages are given back
+		return // ready publishes it, with the child's readiness
 	case phaseRestarting, phaseBackoff:
 		state = StateRestarting
 	case phaseStopping:
@@ -671,8 +671,7 @@ func (m *machine) onSwept(r sweepResult) {
 		ev.Int("count", r.killed).Int("passes", r.passes).
 			Msgf("killed %d leftover %s of %s in %d %s", r.killed, plural.Word(r.killed, "process", "processes"), s.name, r.passes, plural.Word(r.passes, "pass", "passes"))
 	}
-	s.explainKill(&m.out)
-	s.exited(c, m.out, m.stopSig)
+	s.exited(c, &m.out, m.stopSig)
 	m.child, m.monitors = nil, nil
 	if m.stopSig != 0 {
 		m.finish(stopExit(m.out.status, m.stopSig))
@@ -711,10 +710,12 @@ func (m *machine) decide() {
 // --- what the transitions tell the world ------------------------------------
 
 // explainKill tells apart the kernel's OOM killer from another SIGKILL the
-// launcher did not send, by the cgroup's OOM kill counter.
-func (s *Supervisor) explainKill(out *outcome) {
+// launcher did not send, by the cgroup's OOM kill counter. It sets the
+// reason now and returns the line that says so, logged once the exit is
+// published.
+func (s *Supervisor) explainKill(out *outcome) (log func()) {
 	if out.status.Signal != unix.SIGKILL || out.killed || s.Sampler == nil {
-		return
+		return func() {}
 	}
 	host := s.Sampler.Host()
 	if host.OOMKills > s.oomBase {
@@ -723,30 +724,38 @@ func (s *Supervisor) explainKill(out *outcome) {
 		if host.MemoryLimit > 0 {
 			limit = "limit " + config.ByteSize(host.MemoryLimit).String()
 		}
-		s.log.Error().Uint64("oom_kills", host.OOMKills).Msgf("%s was killed by the kernel: out of memory (the container's memory cgroup counted an OOM kill; %s)", s.name, limit)
-		return
+		return func() {
+			s.log.Error().Uint64("oom_kills", host.OOMKills).Msgf("%s was killed by the kernel: out of memory (the container's memory cgroup counted an OOM kill; %s)", s.name, limit)
+		}
 	}
-	s.log.Warn().Msgf("%s got a SIGKILL the launcher did not send (not an OOM kill, as far as the cgroup counts)", s.name)
+	return func() {
+		s.log.Warn().Msgf("%s got a SIGKILL the launcher did not send (not an OOM kill, as far as the cgroup counts)", s.name)
+	}
 }
 
-// started logs and publishes a new child.
+// Each transition is published, then logged: whoever reads a line and then
+// asks the health server finds what the line told.
+
+// started publishes a new child, with the state running, and logs it.
 func (s *Supervisor) started(c *Child) {
 	if s.Sampler != nil {
 		s.oomBase = s.Sampler.OOMKills()
 	}
-	s.log.Info().Int(logKeyPID, c.PID).Msgf("started %s", s.commandLine())
 	s.store.Update(func(st *Snapshot) {
+		st.State = StateRunning
 		st.Child.PID, st.Child.StartedAt = ptr(c.PID), ptr(c.Started.UTC())
 		st.Child.Ready, st.Child.ReadySeconds = false, nil
 		if !s.firstDone {
 			st.Startup.SpawnMS = msSince(processStart)
 		}
 	})
+	s.log.Info().Int(logKeyPID, c.PID).Msgf("started %s", s.commandLine())
 }
 
-// exited logs and publishes how a child ended.
-func (s *Supervisor) exited(c *Child, out outcome, stopSig syscall.Signal) {
-	s.logExit(c, out, stopSig)
+// exited publishes how a child ended, and logs it. A SIGKILL the launcher
+// did not send is told apart first: its reason is out's from then on.
+func (s *Supervisor) exited(c *Child, out *outcome, stopSig syscall.Signal) {
+	explain := s.explainKill(out)
 	info := &ExitInfo{Code: out.status.Shell(), At: time.Now().UTC(), Reason: out.reason, Stderr: c.StderrTail()}
 	if out.status.Signal != 0 {
 		info.Signal = SignalName(out.status.Signal)
@@ -756,6 +765,8 @@ func (s *Supervisor) exited(c *Child, out outcome, stopSig syscall.Signal) {
 		st.Child.PID, st.Child.Ready, st.Child.ReadySeconds = nil, false, nil
 		st.Child.RSSBytes, st.Child.VMSBytes, st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = nil, nil, nil, nil, nil
 	})
+	explain()
+	s.logExit(c, *out, stopSig)
 }
 
 // settle is the end of a start: it gives back the pages only starting

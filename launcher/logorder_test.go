@@ -1,0 +1,108 @@
+package launcher_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hasync/launcher/launcher"
+)
+
+// logged is one line of the launcher's log and what /status held while it
+// was written.
+type logged struct {
+	msg  string
+	pid  int
+	snap *launcher.Snapshot
+}
+
+// snapshotAtEachLine is a log writer that keeps, with each line, the
+// snapshot published when the line was written.
+type snapshotAtEachLine struct {
+	store *launcher.StateStore
+	mu    sync.Mutex
+	lines []logged
+	wrote chan struct{}
+}
+
+func (w *snapshotAtEachLine) Write(p []byte) (int, error) {
+	var v struct {
+		Message string `json:"message"`
+		PID     int    `json:"pid"`
+	}
+	_ = json.Unmarshal(p, &v)
+	w.mu.Lock()
+	w.lines = append(w.lines, logged{v.Message, v.PID, w.store.Load()})
+	w.mu.Unlock()
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// waitFor returns the first line whose message has prefix.
+func (w *snapshotAtEachLine) waitFor(t *testing.T, prefix string) logged {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		w.mu.Lock()
+		for _, l := range w.lines {
+			if strings.HasPrefix(l.msg, prefix) {
+				w.mu.Unlock()
+				return l
+			}
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.wrote:
+		case <-deadline:
+			t.Fatalf("no log line %q", prefix)
+		}
+	}
+}
+
+// Whoever reads a line of the log and then asks the health server (a
+// person, a test, the Supervisor's watchdog) finds what the line told:
+// each transition is published before it is logged. "started" was logged
+// before the state "running" and the child's pid were published, and a
+// /healthz right after the line could still answer 503 "starting".
+func TestLog_EachTransitionIsPublishedBeforeItIsLogged(t *testing.T) {
+	cfg, spec := genericChild(t, nil, "sleep", "30")
+	cfg.ReadyURL = answering(t)
+	cfg.RestartDelay, cfg.RestartDelayMax = time.Hour, time.Hour
+	store := launcher.NewStateStore("test")
+	w := &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
+	_, reaper := runReaper(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.New(w))
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	started := w.waitFor(t, "started sleep")
+	if s := started.snap; s.State != launcher.StateRunning || s.Child.PID == nil || *s.Child.PID != started.pid {
+		t.Errorf("while %q was logged: state %q, child pid %v; want %q and pid %d", started.msg, s.State, s.Child.PID, launcher.StateRunning, started.pid)
+	}
+	ready := w.waitFor(t, "sleep ready in")
+	if s := ready.snap; s.State != launcher.StateReady || !s.Child.Ready {
+		t.Errorf("while %q was logged: state %q, ready %v; want %q", ready.msg, s.State, s.Child.Ready, launcher.StateReady)
+	}
+	if err := syscall.Kill(started.pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	exited := w.waitFor(t, "sleep killed by SIGKILL")
+	if s := exited.snap; s.Child.PID != nil || s.Child.LastExit == nil || s.Child.LastExit.Signal != "SIGKILL" {
+		t.Errorf("while %q was logged: child pid %v, last exit %+v; want no pid and the SIGKILL", exited.msg, s.Child.PID, s.Child.LastExit)
+	}
+	restarting := w.waitFor(t, "restarting sleep in")
+	if s := restarting.snap; s.State != launcher.StateRestarting || s.Child.Restarts != 1 {
+		t.Errorf("while %q was logged: state %q, restarts %d; want %q and 1", restarting.msg, s.State, s.Child.Restarts, launcher.StateRestarting)
+	}
+}
