@@ -3,6 +3,7 @@ package launcher
 import (
 	"os"
 	"runtime/debug"
+	"time"
 )
 
 // TrimResident lets a test see when the launcher gives back its start's
@@ -46,3 +47,11 @@ func ChooseGOGC(chosen bool) (restore func()) {
 // ForwardedSignals is the channel the Supervisor gets the signals it
 // forwards on from the runtime.
 func ForwardedSignals(s *Supervisor) <-chan os.Signal { return s.sigs }
+
+// GateReportWait sets how long the gate waits for node's report, and
+// puts the real wait back with the function returned.
+func GateReportWait(d time.Duration) (restore func()) {
+	was := gateReportWait
+	gateReportWait = d
+	return func() { gateReportWait = was }
+}

@@ -70,6 +70,22 @@ const gateScript = `'use strict';
 }
 `
 
+// appApart names the option among node's arguments under which node's own
+// process does not run the app: it starts another node for it (--watch,
+// --watch-path, --test) or runs a package.json script (--run). That process
+// runs no preload, and the one it starts would take the gate's socket for
+// its own IPC channel. "" when there is none: the gate can hold the app.
+func appApart(nodeArgs []string) string {
+	for _, a := range nodeArgs {
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "--watch", "--watch-path", "--test", "--run":
+			return name
+		}
+	}
+	return ""
+}
+
 // Environment variables the gate reads, and removes from node's.
 const (
 	envGateFD          = "LAUNCHER_GATE_FD"
@@ -84,6 +100,8 @@ type gate struct {
 	conn   *os.File // the launcher's end
 	child  *os.File // node's end, closed once node has it
 	line   chan gateLine
+	// deadline ends the wait for node's report (gateReportWait).
+	deadline time.Time
 }
 
 type gateLine struct {
@@ -151,6 +169,7 @@ func (g *gate) env(env []string, fd int) []string {
 // report is read from here on.
 func (g *gate) spawned() {
 	g.child.Close()
+	g.deadline = time.Now().Add(gateReportWait)
 	go g.read()
 }
 
@@ -160,7 +179,7 @@ func (g *gate) read() {
 	line, err := bufio.NewReader(g.conn).ReadString('\n')
 	l.at = time.Now()
 	if err != nil {
-		l.err = fmt.Errorf("node ended before the gate: %w", err)
+		l.err = fmt.Errorf("it ended before it reported: %w", err)
 	} else {
 		l.v, l.err = parseGateReport(line)
 	}
@@ -190,33 +209,51 @@ func parseGateReport(line string) (preflight.NodeVersions, error) {
 	return v, nil
 }
 
+// gateReportWait bounds the wait for node's report, from its spawn. node
+// reports within 50 ms here and within a second or two on a Raspberry Pi
+// from a cold SD card; a node silent for longer is not at the gate (a
+// runtime that ignores NODE_OPTIONS, a wrapper that waits on something
+// else), and the preflight must not wait on it for ever.
+var gateReportWait = 10 * time.Second
+
 // report is node's account of itself, for the preflight: false when node
-// ended before it gave one, or ctx ended first.
+// ended before it gave one, had not given one within gateReportWait of
+// its spawn, or ctx ended first.
 func (g *gate) report(ctx context.Context) (preflight.NodeVersions, bool) {
+	wait := time.NewTimer(time.Until(g.deadline))
+	defer wait.Stop()
 	select {
 	case l := <-g.line:
 		g.line <- l // whoever asks again gets the same answer
 		return l.v, l.err == nil
+	case <-wait.C:
+		return preflight.NodeVersions{}, false
 	case <-ctx.Done():
 		return preflight.NodeVersions{}, false
 	}
 }
 
-// open lets the app load. It reports whether node was still waiting, and
-// for how long it had. The preload's file stays: node's threads load it
-// again, and the child removes it (Child.preload).
-func (g *gate) open() (held time.Duration, ok bool) {
-	_ = g.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	_, err := g.conn.Write([]byte("g"))
-	g.hangUp()
+// open lets the app load, if node is waiting at the gate: it reported, and
+// takes the answer. It returns how long node had waited, or why it was not
+// let through: then node must be killed, and started again. The preload's
+// file stays: node's threads load it again, and the child removes it
+// (Child.preload).
+func (g *gate) open() (held time.Duration, err error) {
+	defer g.hangUp()
+	var l gateLine
 	select {
-	case l := <-g.line:
-		if l.err == nil {
-			held = time.Since(l.at)
-		}
+	case l = <-g.line:
 	default:
+		return 0, fmt.Errorf("it did not report within %s", gateReportWait)
 	}
-	return held, err == nil
+	if l.err != nil {
+		return 0, l.err
+	}
+	_ = g.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := g.conn.Write([]byte("g")); err != nil {
+		return 0, fmt.Errorf("it ended at the gate: %w", err)
+	}
+	return time.Since(l.at), nil
 }
 
 // close ends the gate without opening it: node, if still waiting, exits

@@ -337,6 +337,10 @@ func (m *machine) startGated() bool {
 	if !s.cfg.Gate || s.spec.Foreground {
 		return false
 	}
+	if opt := appApart(s.cfg.NodeArgs); opt != "" {
+		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s runs the app in a process of its own, which the gate cannot hold", s.name, opt, s.name)
+		return false
+	}
 	g, err := newGate()
 	if err != nil {
 		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)
@@ -355,24 +359,25 @@ func (m *machine) startGated() bool {
 
 // openGate lets the gated node load the app, at once. It returns what
 // makes node the supervised child once the transition's other work is
-// done, and reports whether it did: false when node had ended at the gate.
-// Nil when no node is gated.
+// done, and reports whether it did: false when node was not waiting at the
+// gate (it ended, or never reported), and was killed. Nil when no node is
+// gated.
 func (m *machine) openGate() (admit func(context.Context) bool) {
 	c, g := m.gated, m.gate
 	if c == nil {
 		return nil
 	}
 	m.gated, m.gate = nil, nil
-	held, ok := g.open()
+	held, err := g.open()
 	c.preload = g.script // node's threads load it again: c removes it when it has ended
 	opened := time.Now()
-	if ok {
+	if err == nil {
 		m.s.target.Store(int64(c.PID)) // signals for the app reach it from its first line
 	}
 	return func(ctx context.Context) bool {
-		if !ok {
+		if err != nil {
 			m.dropChild(c)
-			m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s ended at the gate, before its app loaded; starting it again", m.s.name)
+			m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s was not let through the gate (%v), nothing of its app having run; starting it again", m.s.name, err)
 			return false
 		}
 		m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, float64(held.Microseconds())/1000)
@@ -393,7 +398,8 @@ func (m *machine) dropGated() {
 }
 
 // dropChild kills c, which never became the supervised child, and collects
-// its status: it is at the gate, so the SIGKILL ends it at once.
+// its status: it is at the gate, or silent before it, so the SIGKILL to its
+// group ends it at once.
 func (m *machine) dropChild(c *Child) {
 	_ = c.Signal(unix.SIGKILL)
 	select {

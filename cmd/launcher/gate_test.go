@@ -186,6 +186,45 @@ func TestGate_WorkerThreadsAndLoaderHooks(t *testing.T) {
 	}
 }
 
+// Under `node --watch` (a developer's `docker run` with the app's folder
+// mounted) node's own process only watches: it runs the app in a node of
+// its own, and never runs the preloads. The gate cannot hold that node, so
+// node starts after the preflight. It was gated: the watching node's child
+// took the gate's socket for its IPC channel, printed a SyntaxError with
+// its stack, and node was started a second time.
+func TestGate_StepsAsideForWatchMode(t *testing.T) {
+	app := t.TempDir()
+	entry := filepath.Join(app, "index.js")
+	must(t, os.WriteFile(entry, []byte("console.log('APP first'); setInterval(() => {}, 1000);\n"), 0o644))
+	for args, option := range map[string]string{"--watch": "--watch", "--no-warnings --watch-path=.": "--watch-path"} {
+		t.Run(args, func(t *testing.T) {
+			must(t, os.WriteFile(entry, []byte("console.log('APP first'); setInterval(() => {}, 1000);\n"), 0o644))
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
+				"LAUNCHER_NODE_ARGS=" + args, "TMPDIR=" + t.TempDir()}})
+			l.waitFor("APP first")
+			// What node --watch is for: an edit restarts the app.
+			must(t, os.WriteFile(entry, []byte("console.log('APP edited'); setInterval(() => {}, 1000);\n"), 0o644))
+			l.waitFor("APP edited")
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(10 * time.Second); code != 0 {
+				t.Errorf("SIGTERM: exit %d, want 0", code)
+			}
+			out := l.stdout.String() + l.stderr.String()
+			if !strings.Contains(out, "node starts after the preflight: under "+option) {
+				t.Errorf("the log does not say why node was not gated:\n%s", out)
+			}
+			for _, bad := range []string{"behind the gate", "SyntaxError", "ended at the gate"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("the log has %q:\n%s", bad, out)
+				}
+			}
+			if n := strings.Count(out, "started node"); n != 1 {
+				t.Errorf("node started %d times, want once:\n%s", n, out)
+			}
+		})
+	}
+}
+
 // Without a folder to write the preload to, node starts after the
 // preflight, as it did before the gate, and is ready all the same.
 func TestGate_FallsBackWithoutAFolder(t *testing.T) {
