@@ -195,33 +195,42 @@ func TestGate_WorkerThreadsAndLoaderHooks(t *testing.T) {
 func TestGate_StepsAsideForWatchMode(t *testing.T) {
 	app := t.TempDir()
 	entry := filepath.Join(app, "index.js")
+	for _, major := range []int{20, 24} { // this machine's, the image's
+		node := "/usr/bin/node"
+		if major != 20 {
+			node = npmNode(t, major)
+		}
+		for args, option := range map[string]string{"--watch": "--watch", "--no-warnings --watch-path=.": "--watch-path"} {
+			t.Run(fmt.Sprintf("node%d %s", major, args), func(t *testing.T) {
+				watchUnder(t, node, entry, args, option)
+			})
+		}
+	}
+}
+
+func watchUnder(t *testing.T, node, entry, args, option string) {
 	must(t, os.WriteFile(entry, []byte("console.log('APP first'); setInterval(() => {}, 1000);\n"), 0o644))
-	for args, option := range map[string]string{"--watch": "--watch", "--no-warnings --watch-path=.": "--watch-path"} {
-		t.Run(args, func(t *testing.T) {
-			must(t, os.WriteFile(entry, []byte("console.log('APP first'); setInterval(() => {}, 1000);\n"), 0o644))
-			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
-				"LAUNCHER_NODE_ARGS=" + args, "TMPDIR=" + t.TempDir()}})
-			l.waitFor("APP first")
-			// What node --watch is for: an edit restarts the app.
-			must(t, os.WriteFile(entry, []byte("console.log('APP edited'); setInterval(() => {}, 1000);\n"), 0o644))
-			l.waitFor("APP edited")
-			l.signal(syscall.SIGTERM)
-			if code := l.wait(10 * time.Second); code != 0 {
-				t.Errorf("SIGTERM: exit %d, want 0", code)
-			}
-			out := l.stdout.String() + l.stderr.String()
-			if !strings.Contains(out, "node starts after the preflight: under "+option) {
-				t.Errorf("the log does not say why node was not gated:\n%s", out)
-			}
-			for _, bad := range []string{"behind the gate", "SyntaxError", "ended at the gate"} {
-				if strings.Contains(out, bad) {
-					t.Errorf("the log has %q:\n%s", bad, out)
-				}
-			}
-			if n := strings.Count(out, "started node"); n != 1 {
-				t.Errorf("node started %d times, want once:\n%s", n, out)
-			}
-		})
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + filepath.Dir(entry), "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
+		"LAUNCHER_NODE_ARGS=" + args, "TMPDIR=" + t.TempDir()}})
+	l.waitFor("APP first")
+	// What node --watch is for: an edit restarts the app.
+	must(t, os.WriteFile(entry, []byte("console.log('APP edited'); setInterval(() => {}, 1000);\n"), 0o644))
+	l.waitFor("APP edited")
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("SIGTERM: exit %d, want 0", code)
+	}
+	out := l.stdout.String() + l.stderr.String()
+	if !strings.Contains(out, "node starts after the preflight: under "+option) {
+		t.Errorf("the log does not say why node was not gated:\n%s", out)
+	}
+	for _, bad := range []string{"behind the gate", "SyntaxError", "not let through the gate"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the log has %q:\n%s", bad, out)
+		}
+	}
+	if n := strings.Count(out, "started "+node); n != 1 {
+		t.Errorf("node started %d times, want once:\n%s", n, out)
 	}
 }
 
