@@ -70,20 +70,32 @@ const gateScript = `'use strict';
 }
 `
 
-// appApart names the option among node's arguments under which node's own
-// process does not run the app: it starts another node for it (--watch,
-// --watch-path, --test) or runs a package.json script (--run). That process
-// runs no preload, and the one it starts would take the gate's socket for
-// its own IPC channel. "" when there is none: the gate can hold the app.
-func appApart(nodeArgs []string) string {
-	for _, a := range nodeArgs {
+// ungatedBy names the option, among node's arguments and its NODE_OPTIONS,
+// under which the gate cannot hold the app, and why; "" when there is none.
+//   - --watch, --watch-path, --test, --run: node's own process does not run
+//     the app. It starts another node for it (or a package.json script),
+//     runs no preload itself, and the node it starts would take the gate's
+//     socket for its own IPC channel.
+//   - --inspect-brk, --inspect-wait: node waits for a debugger before its
+//     preloads, the gate's among them, so the gate gains nothing, and the
+//     preflight would wait on the developer.
+func ungatedBy(nodeArgs []string, env []string) (opt, why string) {
+	args := nodeArgs
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "NODE_OPTIONS="); ok {
+			args = append(strings.Fields(v), nodeArgs...)
+		}
+	}
+	for _, a := range args {
 		name, _, _ := strings.Cut(a, "=")
 		switch name {
 		case "--watch", "--watch-path", "--test", "--run":
-			return name
+			return name, "runs the app in a process of its own, which the gate cannot hold"
+		case "--inspect-brk", "--inspect-wait":
+			return name, "waits for a debugger before its preloads, the gate's too"
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // Environment variables the gate reads, and removes from node's.

@@ -337,8 +337,8 @@ func (m *machine) startGated() bool {
 	if !s.cfg.Gate || s.spec.Foreground {
 		return false
 	}
-	if opt := appApart(s.cfg.NodeArgs); opt != "" {
-		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s runs the app in a process of its own, which the gate cannot hold", s.name, opt, s.name)
+	if opt, why := ungatedBy(s.cfg.NodeArgs, s.spec.Env); opt != "" {
+		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s %s", s.name, opt, s.name, why)
 		return false
 	}
 	g, err := newGate()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -213,9 +214,18 @@ func watchUnder(t *testing.T, node, entry, args, option string) {
 	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + filepath.Dir(entry), "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
 		"LAUNCHER_NODE_ARGS=" + args, "TMPDIR=" + t.TempDir()}})
 	l.waitFor("APP first")
-	// What node --watch is for: an edit restarts the app.
-	must(t, os.WriteFile(entry, []byte("console.log('APP edited'); setInterval(() => {}, 1000);\n"), 0o644))
-	l.waitFor("APP edited")
+	// What node --watch is for: an edit restarts the app. node watches a
+	// file once its child has told it the file was loaded, a moment after
+	// the app's first line, so the edit is made again until it is seen.
+	for i := 0; ; i++ {
+		must(t, os.WriteFile(entry, []byte(fmt.Sprintf("console.log('APP edited'); setInterval(() => {}, 1000); // %d\n", i)), 0o644))
+		if l.stdout.waitFor("APP edited", time.Second, l.done) == nil {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("no restart after 20 edits:\n%s\n%s", l.stdout, l.stderr)
+		}
+	}
 	l.signal(syscall.SIGTERM)
 	if code := l.wait(10 * time.Second); code != 0 {
 		t.Errorf("SIGTERM: exit %d, want 0", code)
@@ -231,6 +241,53 @@ func watchUnder(t *testing.T, node, entry, args, option string) {
 	}
 	if n := strings.Count(out, "started "+node); n != 1 {
 		t.Errorf("node started %d times, want once:\n%s", n, out)
+	}
+}
+
+// Under --inspect-brk or --inspect-wait (a developer's `docker run -p
+// 9229:9229` to debug the app from the start) node waits for a debugger
+// before its preloads, the gate's too: the preflight waited on the
+// developer, and with the wait for node's report bounded, a developer
+// slower than 10 s would find node killed and started again, its
+// debugger's address gone. node starts after the preflight now, once, and
+// runs the app when a debugger lets it: here a real one, over the
+// inspector's WebSocket, from the image's Node 24.
+func TestGate_StepsAsideForADebuggerAtStart(t *testing.T) {
+	client := npmNode(t, 24) // Node 22 and later have a WebSocket client
+	app := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("console.log('APP up'); setInterval(() => {}, 1000);\n"), 0o644))
+	for _, c := range []struct{ env, option string }{
+		{"LAUNCHER_NODE_ARGS=--inspect-brk=127.0.0.1:0", "--inspect-brk"},
+		{"NODE_OPTIONS=--inspect-wait=127.0.0.1:0", "--inspect-wait"},
+	} {
+		t.Run(c.option, func(t *testing.T) {
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=", c.env,
+				"TMPDIR=" + t.TempDir()}})
+			if err := l.stderr.waitFor("Debugger listening on ws://", 20*time.Second, l.done); err != nil {
+				t.Fatalf("%v\n%s\n%s", err, l.stdout, l.stderr)
+			}
+			url := strings.Fields(l.stderr.String()[strings.Index(l.stderr.String(), "ws://"):])[0]
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			attach := exec.CommandContext(ctx, client, "-e", `const ws = new WebSocket(process.argv[1]);
+ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' }));
+ws.onmessage = (m) => { if (JSON.parse(m.data).id === 1) ws.close(); };`, url)
+			if out, err := attach.CombinedOutput(); err != nil {
+				t.Fatalf("the debugger: %v\n%s", err, out)
+			}
+			l.waitFor("APP up")
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(10 * time.Second); code != 0 {
+				t.Errorf("SIGTERM: exit %d, want 0", code)
+			}
+			out := l.stdout.String() + l.stderr.String()
+			if !strings.Contains(out, "node starts after the preflight: under "+c.option) {
+				t.Errorf("the log does not say why node was not gated:\n%s", out)
+			}
+			if strings.Contains(out, "behind the gate") || strings.Count(out, "Debugger listening") != 1 {
+				t.Errorf("node was gated, or started more than once:\n%s", out)
+			}
+		})
 	}
 }
 

@@ -239,6 +239,9 @@ func launch(t *testing.T, o launchOpts) *launched {
 	cmd.Env = append(cmd.Env, o.env...)
 	l := &launched{t: t, cmd: cmd, stdout: newWatchBuffer(), stderr: newWatchBuffer(), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = l.stdout, l.stderr, o.stdin
+	// A launcher killed by the cleanup below leaves its descendants; one
+	// that still holds the output's pipe must not hold the test with it.
+	cmd.WaitDelay = 5 * time.Second
 	if o.stdout != nil {
 		cmd.Stdout = o.stdout
 	}
@@ -256,8 +259,14 @@ func launch(t *testing.T, o launchOpts) *launched {
 		select {
 		case <-l.done:
 		default:
-			_ = cmd.Process.Kill()
-			<-l.done
+			// A stop first, so that the launcher ends what it started.
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-l.done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-l.done
+			}
 			t.Logf("launcher stdout:\n%s\nstderr:\n%s", l.stdout, l.stderr)
 		}
 	})
