@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -79,23 +80,57 @@ const gateScript = `'use strict';
 //   - --inspect-brk, --inspect-wait: node waits for a debugger before its
 //     preloads, the gate's among them, so the gate gains nothing, and the
 //     preflight would wait on the developer.
-func ungatedBy(nodeArgs []string, env []string) (opt, why string) {
-	args := nodeArgs
+//   - --env-file, --env-file-if-exists of a file that sets NODE_OPTIONS:
+//     node takes it only when its environment has none, and behind the gate
+//     it has one; the file's options would be dropped.
+//
+// dir is node's working folder, where env files' relative paths start.
+func ungatedBy(nodeArgs, env []string, dir string) (opt, why string) {
+	args, hasOptions := nodeArgs, false
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "NODE_OPTIONS="); ok {
-			args = append(strings.Fields(v), nodeArgs...)
+			args, hasOptions = append(strings.Fields(v), nodeArgs...), true
 		}
 	}
-	for _, a := range args {
-		name, _, _ := strings.Cut(a, "=")
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(a, "=")
 		switch name {
 		case "--watch", "--watch-path", "--test", "--run":
 			return name, "runs the app in a process of its own, which the gate cannot hold"
 		case "--inspect-brk", "--inspect-wait":
 			return name, "waits for a debugger before its preloads, the gate's too"
+		case "--env-file", "--env-file-if-exists":
+			if !hasValue && i+1 < len(args) {
+				value = args[i+1]
+			}
+			path := value
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(dir, path)
+			}
+			if b, err := os.ReadFile(path); err == nil && !hasOptions && setsNodeOptions(string(b)) { // unreadable: node says so
+				return name, "takes NODE_OPTIONS from " + value + " only when its environment has none, and the gate would put its preload there"
+			}
 		}
 	}
 	return "", ""
+}
+
+// setsNodeOptions reports whether an env file's text assigns NODE_OPTIONS
+// (`NODE_OPTIONS=…`, `export NODE_OPTIONS=…`, spaces around either). Such
+// a line inside a quoted value of several lines counts too: node then
+// starts after the preflight, which costs only the overlap.
+func setsNodeOptions(text string) bool {
+	const space = " \t\f\r"
+	for line := range strings.Lines(text) {
+		line = strings.TrimLeft(line, space)
+		if rest, ok := strings.CutPrefix(line, "export"); ok && rest != strings.TrimLeft(rest, space) {
+			line = strings.TrimLeft(rest, space)
+		}
+		if rest, ok := strings.CutPrefix(line, "NODE_OPTIONS"); ok && strings.HasPrefix(strings.TrimLeft(rest, space), "=") {
+			return true
+		}
+	}
+	return false
 }
 
 // Environment variables the gate reads, and removes from node's.

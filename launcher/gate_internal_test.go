@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/hasync/launcher/launcher/preflight"
@@ -25,4 +26,38 @@ func TestParseGateReport(t *testing.T) {
 			t.Errorf("parseGateReport(%q) = %+v, want an error", line, v)
 		}
 	}
+}
+
+// An env file's text sets NODE_OPTIONS as this pattern says: a line of its
+// own, `export` before it or not, spaces around.
+var setsNodeOptionsPattern = regexp.MustCompile(`(?m)^[ \t\f\r]*(export[ \t\f\r]+)?NODE_OPTIONS[ \t\f\r]*=`)
+
+func TestSetsNodeOptions(t *testing.T) {
+	for text, want := range map[string]bool{
+		"NODE_OPTIONS=--max-old-space-size=256\n":         true,
+		"A=1\nexport NODE_OPTIONS=\"--require ./x.js\"\n": true,
+		"  NODE_OPTIONS = x":                              true,
+		"export\tNODE_OPTIONS=x":                          true,
+		"A=1\n":                                           false,
+		"# NODE_OPTIONS=x\n":                              false,
+		"NODE_OPTIONS_X=1\n":                              false,
+		"exportNODE_OPTIONS=x\n":                          false,
+		"MY_NODE_OPTIONS=x\n":                             false,
+		"A=\"NODE_OPTIONS\"\n":                            false,
+		"":                                                false,
+	} {
+		if got := setsNodeOptions(text); got != want || setsNodeOptionsPattern.MatchString(text) != want {
+			t.Errorf("setsNodeOptions(%q) = %v, the pattern %v; want %v", text, got, setsNodeOptionsPattern.MatchString(text), want)
+		}
+	}
+}
+
+func FuzzSetsNodeOptions(f *testing.F) {
+	f.Add("NODE_OPTIONS=--max-old-space-size=256\n")
+	f.Add("A=1\nexport NODE_OPTIONS=\"--require ./x.js\"\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		if got, want := setsNodeOptions(text), setsNodeOptionsPattern.MatchString(text); got != want {
+			t.Errorf("setsNodeOptions(%q) = %v, the pattern says %v", text, got, want)
+		}
+	})
 }

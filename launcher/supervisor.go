@@ -337,7 +337,7 @@ func (m *machine) startGated() bool {
 	if !s.cfg.Gate || s.spec.Foreground {
 		return false
 	}
-	if opt, why := ungatedBy(s.cfg.NodeArgs, s.spec.Env); opt != "" {
+	if opt, why := ungatedBy(s.cfg.NodeArgs, s.spec.Env, s.spec.Dir); opt != "" {
 		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s %s", s.name, opt, s.name, why)
 		return false
 	}

@@ -291,6 +291,53 @@ ws.onmessage = (m) => { if (JSON.parse(m.data).id === 1) ws.close(); };`, url)
 	}
 }
 
+// node --env-file takes NODE_OPTIONS from the file only when its
+// environment has none, and behind the gate it has one: the file's
+// preloads and options (a --max-old-space-size, a --require) were dropped
+// without a word. With NODE_OPTIONS in its env file node starts after the
+// preflight, as without the launcher; an env file without it keeps the
+// gate.
+func TestGate_StepsAsideForNodeOptionsInAnEnvFile(t *testing.T) {
+	app := t.TempDir()
+	for name, text := range map[string]string{
+		"index.js":    "console.log('APP ' + process.env.FROM_FILE + ' ' + process.env.NODE_OPTIONS); setInterval(() => {}, 1000);\n",
+		"preload.js":  "console.log('PRELOAD ran');\n",
+		"with.env":    "FROM_FILE=yes\nexport NODE_OPTIONS=\"--require ./preload.js\"\n",
+		"without.env": "FROM_FILE=yes\n",
+	} {
+		must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+	}
+	for _, c := range []struct {
+		args, want string
+		gated      bool
+	}{
+		{"--env-file=with.env", "APP yes --require ./preload.js", false},
+		{"--env-file with.env", "APP yes --require ./preload.js", false},
+		{"--env-file=without.env", "APP yes undefined", true},
+	} {
+		t.Run(c.args, func(t *testing.T) {
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=",
+				"LAUNCHER_NODE_ARGS=" + c.args, "TMPDIR=" + t.TempDir()}})
+			l.waitFor("APP ")
+			l.signal(syscall.SIGTERM)
+			l.wait(10 * time.Second)
+			out := l.stdout.String()
+			if !strings.Contains(out, c.want+"\n") {
+				t.Errorf("the app saw otherwise than %q:\n%s", c.want, out)
+			}
+			if ran := strings.Contains(out, "PRELOAD ran"); ran != !c.gated {
+				t.Errorf("the env file's preload ran: %v, want %v:\n%s", ran, !c.gated, out)
+			}
+			if gated := strings.Contains(out, "behind the gate"); gated != c.gated {
+				t.Errorf("gated: %v, want %v:\n%s", gated, c.gated, out)
+			}
+			if !c.gated && !strings.Contains(out, "under --env-file, node takes NODE_OPTIONS from with.env") {
+				t.Errorf("the log does not say why node was not gated:\n%s", out)
+			}
+		})
+	}
+}
+
 // Without a folder to write the preload to, node starts after the
 // preflight, as it did before the gate, and is ready all the same.
 func TestGate_FallsBackWithoutAFolder(t *testing.T) {
