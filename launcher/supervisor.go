@@ -377,7 +377,7 @@ func (m *machine) openGate() (admit func(context.Context) bool) {
 	return func(ctx context.Context) bool {
 		if err != nil {
 			m.dropChild(c)
-			m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s was not let through the gate (%v), nothing of its app having run; starting it again", m.s.name, err)
+			m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s was not let through the gate (%v); starting it again", m.s.name, err)
 			return false
 		}
 		m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, float64(held.Microseconds())/1000)
