@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -232,15 +231,60 @@ func TestCheck_NapiRsPlatformPackages(t *testing.T) {
 	}
 }
 
+// sharp, the most used native module, has two platform packages for each
+// platform: its binding, @img/sharp-linux-x64, and the libvips the binding
+// links, @img/sharp-libvips-linux-x64, which holds no .node file. The
+// check took the libvips package, first in name order, for the binding:
+// "sharp-libvips-linux-x64 has no .node file", exit 3 for an app node
+// runs. Now the binding is checked, and a missing binding is named.
+func TestCheck_SharpBindingAndLibvips(t *testing.T) {
+	fx := fixtures(t)
+	loads := "const s = require('sharp'); console.log('LOADED', s.versions.vips)"
+	noBinding := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("cp", "-a", filepath.Join(fx, "sharp-here"), noBinding).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	must(t, os.RemoveAll(filepath.Join(noBinding, "node_modules", "@img", "sharp-linux-x64")))
+	for _, c := range []struct {
+		name, app string
+		says      []string
+		status    preflight.CheckStatus
+	}{
+		{"here", filepath.Join(fx, "sharp-here"), []string{"@img/sharp-linux-x64/sharp-linux-x64.node (its platform package)"}, pass},
+		{"only libvips", noBinding, []string{"loads @img/sharp-linux-x64 on linux-x64 (glibc), which is not installed: only @img/sharp-libvips-linux-x64 is installed"}, preflight.StatusFail},
+		{"musl only", filepath.Join(fx, "sharp-musl"), []string{"loads @img/sharp-linux-x64 on linux-x64 (glibc), which is not installed: only @img/sharp-libvips-linuxmusl-x64, @img/sharp-linuxmusl-x64 are installed"}, preflight.StatusFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ok, out := nodeLoads(t, c.app, loads)
+			if ok != (c.status == pass) {
+				t.Fatalf("node loads it: %v, but the test expects %s: %s", ok, c.status, out)
+			}
+			for _, flags := range [][]string{nil, {"--deep"}} {
+				code, r := runCheckFlags(t, flags, c.app, "LAUNCHER_NATIVE_MODULES=sharp")
+				if (code == 0) != ok {
+					t.Errorf("check %v: exit %d while node loads it: %v: %+v", flags, code, ok, r.Checks)
+				}
+				expectCheck(t, r, "native:sharp", c.status, c.says, nil)
+			}
+		})
+	}
+}
+
 // Not named in LAUNCHER_NATIVE_MODULES, the same package is found by the
 // scan of node_modules, which warns.
+// sharp's platform packages are of another scope than sharp itself
+// (@img/sharp-linuxmusl-x64): the scan looked for a parent "@img/sharp",
+// found none, and passed an app whose sharp node cannot load.
 func TestCheck_ScanFindsMissingPlatformPackage(t *testing.T) {
-	app := filepath.Join(fixtures(t), "napi-musl")
-	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=")
-	if code != 0 {
-		t.Fatalf("exit %d: %+v", code, r.Checks)
+	for app, missing := range map[string]string{"napi-musl": "@napi-rs/nice-linux-x64-gnu", "sharp-musl": "@img/sharp-linux-x64"} {
+		t.Run(app, func(t *testing.T) {
+			code, r := runCheck(t, filepath.Join(fixtures(t), app), "LAUNCHER_NATIVE_MODULES=")
+			if code != 0 {
+				t.Fatalf("exit %d: %+v", code, r.Checks)
+			}
+			expectCheck(t, r, "native-scan", preflight.StatusWarn, []string{missing, "not installed"}, []string{"--libc=glibc"})
+		})
 	}
-	expectCheck(t, r, "native-scan", preflight.StatusWarn, []string{"@napi-rs/nice-linux-x64-gnu", "not installed"}, []string{"--libc=glibc"})
 }
 
 // node behind a wrapper: a shell script (asdf's and nodenv's shims) or an
@@ -266,19 +310,10 @@ func TestCheck_NodeBehindAWrapper(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := newApp(t, ">=18", appPackages(t, "app20"))
-			for _, deep := range []bool{false, true} {
-				args := []string{"check", "--json"}
-				if deep {
-					args = append(args, "--deep")
-				}
-				l := launch(t, launchOpts{args: args, env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + c.node}})
-				code := l.wait(30 * time.Second)
-				var r preflight.Report
-				if err := json.Unmarshal(l.stdout.Bytes(), &r); err != nil {
-					t.Fatalf("check --json printed no report (%v):\n%s\n%s", err, l.stdout, l.stderr)
-				}
+			for _, flags := range [][]string{nil, {"--deep"}} {
+				code, r := runCheckFlags(t, flags, app, "LAUNCHER_NODE="+c.node)
 				if code != 0 || !r.OK {
-					t.Errorf("%v: exit %d, want 0: %+v", args, code, r.Checks)
+					t.Errorf("check %v: exit %d, want 0: %+v", flags, code, r.Checks)
 				}
 				expectCheck(t, r, "node", preflight.StatusWarn, c.detail, []string{"LAUNCHER_NODE", "process.execPath"})
 				expectCheck(t, r, "native:bcrypt", pass, c.bcrypt, nil)

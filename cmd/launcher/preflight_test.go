@@ -92,7 +92,13 @@ func appPackages(t *testing.T, app string) map[string]string {
 // runCheck runs `launcher check --json` and returns its exit code and report.
 func runCheck(t *testing.T, appDir string, env ...string) (int, preflight.Report) {
 	t.Helper()
-	l := launch(t, launchOpts{args: []string{"check", "--json"}, env: append([]string{"LAUNCHER_APP_DIR=" + appDir}, env...)})
+	return runCheckFlags(t, nil, appDir, env...)
+}
+
+// runCheckFlags is runCheck with more of check's flags (--deep, --root).
+func runCheckFlags(t *testing.T, flags []string, appDir string, env ...string) (int, preflight.Report) {
+	t.Helper()
+	l := launch(t, launchOpts{args: append([]string{"check", "--json"}, flags...), env: append([]string{"LAUNCHER_APP_DIR=" + appDir}, env...)})
 	code := l.wait(30 * time.Second)
 	var r preflight.Report
 	if err := json.Unmarshal(l.stdout.Bytes(), &r); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -206,9 +207,11 @@ func pickFlatPrebuilds(fsys *files, dir string, pf platform) pick {
 }
 
 // platformPackage recognises a per-platform package by its name:
-// sharp-linux-x64, bcrypt-linux-x64-gnu, watcher-linux-arm64-musl.
+// sharp-linux-x64, sharp-linuxmusl-x64, bcrypt-linux-x64-gnu,
+// watcher-linux-arm64-musl.
 func platformPackage(name string) bool {
-	return strings.Contains(name, "linux-")
+	_, _, ok := variantPlatform(name)
+	return ok
 }
 
 // matchesField applies package.json's os/cpu/libc rule: empty matches all,
@@ -441,7 +444,10 @@ func pickNodePreGyp(fsys *files, dir string, pj *packageJSON, pf platform) pick 
 // platformVariants are the per-platform packages a parent lists in its
 // optionalDependencies for linux, and those of them for this platform:
 // napi-rs's <name>-linux-<arch>-<gnu|musl>, parcel's -glibc/-musl,
-// sharp's @img/sharp-linux-<arch> and @img/sharp-linuxmusl-<arch>.
+// sharp's @img/sharp-linux-<arch> and @img/sharp-linuxmusl-<arch>. Of
+// this platform's, those named for the parent (<name>-linux…) come first:
+// they hold its binding, where sharp's @img/sharp-libvips-linux-<arch>
+// holds a library the binding links.
 func platformVariants(pj *packageJSON, pf platform) (linux, here []string) {
 	for name := range pj.OptionalDependencies {
 		arch, libc, ok := variantPlatform(name)
@@ -454,7 +460,14 @@ func platformVariants(pj *packageJSON, pf platform) (linux, here []string) {
 		}
 	}
 	sort.Strings(linux)
-	sort.Strings(here)
+	own := path.Base(pj.Name) + "-linux"
+	sort.Slice(here, func(i, j int) bool {
+		oi, oj := strings.HasPrefix(path.Base(here[i]), own), strings.HasPrefix(path.Base(here[j]), own)
+		if oi != oj {
+			return oi
+		}
+		return here[i] < here[j]
+	})
 	return linux, here
 }
 
@@ -467,10 +480,13 @@ func variantPlatform(name string) (arch, libc string, ok bool) {
 	}
 	rest := name[i+1:] // linux-x64-gnu, linuxmusl-arm64, linux-arm-gnueabihf
 	libc = "glibc"
-	if strings.HasPrefix(rest, "linuxmusl-") {
+	switch {
+	case strings.HasPrefix(rest, "linuxmusl-"):
 		libc, rest = "musl", strings.TrimPrefix(rest, "linuxmusl-")
-	} else {
+	case strings.HasPrefix(rest, "linux-"):
 		rest = strings.TrimPrefix(rest, "linux-")
+	default:
+		return "", "", false // is-linux, linuxbrew
 	}
 	arch, tail, _ := strings.Cut(rest, "-")
 	if strings.Contains(tail, "musl") {

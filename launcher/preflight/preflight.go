@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -739,14 +740,31 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 		c.Hint = "Use a version of " + pkg + " that supports this platform, or run the add-on on a platform it supports."
 		return c, ""
 	}
-	var variantDir string
+	// The first installed package of this platform that holds a .node
+	// file: sharp's libvips package, also of this platform, holds only the
+	// library its binding links.
+	var variantDir, found, missing, bare string
 	for _, name := range here {
-		if d, _, err := resolvePackage(p.fsys, dir, name); err == nil {
+		d, _, err := resolvePackage(p.fsys, dir, name)
+		if err != nil {
+			if missing == "" {
+				missing = name
+			}
+			continue
+		}
+		if found = firstNode(p.fsys, d); found == "" {
+			found = anyNode(p.fsys, d)
+		}
+		if found != "" {
 			variantDir = d
 			break
 		}
+		if bare == "" {
+			bare = d
+		}
 	}
-	if variantDir == "" {
+	switch {
+	case variantDir == "" && missing != "":
 		var installed []string
 		for _, name := range linux {
 			if _, _, err := resolvePackage(p.fsys, dir, name); err == nil {
@@ -755,27 +773,22 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 		}
 		what := "none of its platform packages is installed"
 		if len(installed) > 0 {
-			what = "only " + strings.Join(installed, ", ") + " is installed"
+			what = "only " + strings.Join(installed, ", ") + " " + plural.Word(len(installed), "is", "are") + " installed"
 		}
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s %s loads %s on linux-%s (%s), which is not installed: %s (node would fail with: Cannot find module '%s')",
-			pkg, pj.Version, here[0], pf.Arch, pf.Libc, what, here[0])
+			pkg, pj.Version, missing, pf.Arch, pf.Libc, what, missing)
+		c.Hint = fix
+		return c, ""
+	case variantDir == "":
+		c.Status = StatusFail
+		c.Detail = fmt.Sprintf("%s %s: %s has no .node file", pkg, pj.Version, filepath.Base(bare))
 		c.Hint = fix
 		return c, ""
 	}
 	vpj, err := readPackageJSON(p.fsys, variantDir)
 	if err != nil {
 		c.Status, c.Detail, c.Hint = StatusFail, err.Error(), fix
-		return c, ""
-	}
-	found := firstNode(p.fsys, variantDir)
-	if found == "" {
-		found = anyNode(p.fsys, variantDir)
-	}
-	if found == "" {
-		c.Status = StatusFail
-		c.Detail = fmt.Sprintf("%s %s: %s has no .node file", pkg, pj.Version, filepath.Base(variantDir))
-		c.Hint = fix
 		return c, ""
 	}
 	v := p.checkBinary(found, node, libs, p.Deep)
@@ -1182,6 +1195,27 @@ func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
 	return out
 }
 
+// variantParent is the package that lists the platform package name in its
+// optionalDependencies, named as the platform package is without its
+// platform: @napi-rs/nice for @napi-rs/nice-linux-x64-musl, and sharp, of
+// no scope, for @img/sharp-linuxmusl-x64. "" when there is none.
+func (p *Preflight) variantParent(name string) string {
+	i := strings.LastIndex(name, "-linux")
+	if i <= 0 {
+		return ""
+	}
+	for _, parent := range []string{name[:i], path.Base(name[:i])} {
+		dir, _, err := resolvePackage(p.fsys, p.app, parent)
+		if err != nil {
+			continue
+		}
+		if pj, err := readPackageJSON(p.fsys, dir); err == nil && pj.OptionalDependencies[name] != "" {
+			return parent
+		}
+	}
+	return ""
+}
+
 // scanNative warns about any other .node in node_modules that its loader
 // would pick and that would not load.
 func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[string]bool, candidates []nativeCandidate) Check {
@@ -1199,8 +1233,7 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 		if pk.Path == "" {
 			// A platform package for another platform: does its parent
 			// have the one for this platform?
-			if i := strings.LastIndex(pj.Name, "-linux"); i > 0 && !parents[pj.Name[:i]] {
-				parent := pj.Name[:i]
+			if parent := p.variantParent(pj.Name); parent != "" && !parents[parent] {
 				parents[parent] = true
 				if c, _ := p.checkNative(parent, node, libs); c.Status == StatusFail && !checked[parent] && strings.Contains(c.Detail, "not installed") {
 					bad = append(bad, c.Detail)

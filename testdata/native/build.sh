@@ -19,6 +19,9 @@
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
 #   napi-here/, napi-musl/, napi-arm64/
 #                  @napi-rs/nice installed for this platform, for musl only, for arm64 only
+#   sharp-here/, sharp-musl/
+#                  sharp 0.34 (a binding and libvips, each a platform package) for
+#                  this platform, for musl only
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -201,22 +204,26 @@ CC
   sed -n 's/.*global: \([a-z_0-9]*\);.*/int \1;/p' addons/oldlib/vers.map > addons/oldlib/stub.c
   gcc -shared -fPIC -Wl,-soname,libstdc++.so.6 -Wl,--version-script=addons/oldlib/vers.map -o addons/oldlib/libstdc++.so.6 addons/oldlib/stub.c
 fi
-# A napi-rs package (@napi-rs/nice: plain JavaScript that loads the
-# optionalDependency for its platform) installed for this platform, for
-# musl only, and for arm64 only, as a node_modules from another builder.
-napi() { # dir flags...
-  local dir=$1; shift
+# Packages of plain JavaScript that load the optionalDependency for their
+# platform, installed for this platform, for musl only, and for arm64
+# only, as a node_modules from another builder: a napi-rs package
+# (@napi-rs/nice), and sharp, whose platform packages are two: the binding
+# (@img/sharp-linux-x64) and the libvips it links (@img/sharp-libvips-…).
+variants() { # dir package flags...
+  local dir=$1 pkg=$2; shift 2
   [ -f "$dir/.done" ] && return
   rm -rf "$dir" && mkdir -p "$dir"
-  echo '{"name":"napi-app","version":"1.0.0","private":true}' > "$dir/package.json"
-  echo "require('@napi-rs/nice');" > "$dir/index.js"
-  echo "fixtures: $dir: @napi-rs/nice ${*:-for this platform}"
-  (cd "$dir" && npm install --no-audit --no-fund "$@" @napi-rs/nice@1 >/dev/null)
+  echo '{"name":"variants-app","version":"1.0.0","private":true}' > "$dir/package.json"
+  echo "require('${pkg%@*}');" > "$dir/index.js"
+  echo "fixtures: $dir: $pkg ${*:-for this platform}"
+  (cd "$dir" && npm install --no-audit --no-fund "$@" "$pkg" >/dev/null)
   touch "$dir/.done"
 }
-napi napi-here
-napi napi-musl --os=linux --cpu=x64 --libc=musl
-napi napi-arm64 --os=linux --cpu=arm64 --libc=glibc
+variants napi-here @napi-rs/nice@1
+variants napi-musl @napi-rs/nice@1 --os=linux --cpu=x64 --libc=musl
+variants napi-arm64 @napi-rs/nice@1 --os=linux --cpu=arm64 --libc=glibc
+variants sharp-here sharp@0.34.5
+variants sharp-musl sharp@0.34.5 --os=linux --cpu=x64 --libc=musl
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
