@@ -268,6 +268,32 @@ func TestCheck_SharpBindingAndLibvips(t *testing.T) {
 			}
 		})
 	}
+	// On a Raspberry Pi: sharp installed for arm64 in Debian's arm64 image.
+	// Its binding finds libvips through its RPATH, $ORIGIN/../../sharp-
+	// libvips-linux-arm64/lib; checked from outside with --root, $ORIGIN
+	// was the folder outside the image, and libvips "not found".
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		app := filepath.Join(fx, "sharp-arm64")
+		_, appDir := inRoot(t, root, app)
+		out, code := chroot(t, root, nil, "/usr/bin/node", "-e", strings.Replace(loads, "'sharp'", "'"+appDir+"/node_modules/sharp'", 1))
+		if code != 0 || !strings.Contains(string(out), "LOADED") {
+			t.Fatalf("Debian's arm64 node does not load sharp: exit %d: %s", code, out)
+		}
+		says := []string{"@img/sharp-linux-arm64/sharp-linux-arm64.node (its platform package)", "arm64"}
+		code, inside := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES=sharp")
+		if code != 0 {
+			t.Errorf("check inside the image: exit %d: %+v", code, inside.Checks)
+		}
+		expectCheck(t, inside, "native:sharp", pass, says, nil)
+		var outside preflight.Report
+		withoutEmulation(t, func() { code, outside, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=sharp") })
+		if code != 0 {
+			t.Errorf("check --root: exit %d: %+v", code, outside.Checks)
+		}
+		expectCheck(t, outside, "native:sharp", pass, says, nil)
+	})
 }
 
 // Not named in LAUNCHER_NATIVE_MODULES, the same package is found by the

@@ -61,3 +61,22 @@ func FuzzVariantPlatform(f *testing.F) {
 		}
 	})
 }
+
+// A file reached through the image's root, as --root names it (relative or
+// not), is where the image's loader would see it.
+func TestInside(t *testing.T) {
+	for _, c := range []struct{ root, path, want string }{
+		{"", "/app/x.node", "/app/x.node"},
+		{"/", "/app/x.node", "/app/x.node"},
+		{"/srv/root", "/srv/root/app/x.node", "/app/x.node"},
+		{".fixtures/debian-arm64", ".fixtures/debian-arm64/tmp/app/x.node", "/tmp/app/x.node"},
+		{"/srv/root", "/srv/root", "/"},
+		{"/srv/root", "/srv/other/x.node", "/srv/other/x.node"},
+		{"/srv/root", "/srv/root../x.node", "/srv/root../x.node"},
+	} {
+		p := &Preflight{Root: c.root}
+		if got := p.inside(c.path); got != c.want {
+			t.Errorf("root %q: inside(%q) = %q, want %q", c.root, c.path, got, c.want)
+		}
+	}
+}

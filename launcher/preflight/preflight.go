@@ -171,6 +171,19 @@ func (p *Preflight) root() string {
 	return p.Root
 }
 
+// inside is where a file this process reaches at path is inside the image
+// (Root): the path node and its loader would use.
+func (p *Preflight) inside(path string) string {
+	if p.Root == "" || p.Root == "/" {
+		return path
+	}
+	rel, err := filepath.Rel(p.Root, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return filepath.Join("/", rel)
+}
+
 // Run runs every check and reports them all.
 //
 // Most checks depend on node's version (which binary a loader picks, the
@@ -926,10 +939,12 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	if node.bin != nil {
-		self := &loadedLib{Path: path, File: e}
+		// Where the loader sees it: its RPATH's $ORIGIN is a folder inside
+		// the image, as the libraries' paths are.
+		self := &loadedLib{Path: p.inside(path), File: e}
 		exe := &loadedLib{Path: node.Path, File: node.bin}
 		loaded, errs := libs.loadTree(self, exe)
-		delete(libs.opened, path)
+		delete(libs.opened, self.Path)
 		if len(errs) > 0 {
 			v.add(joinErrors(errs), libraryHint(errs, node.Libc))
 		}

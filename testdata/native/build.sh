@@ -19,9 +19,9 @@
 #                  and one that needs a GLIBCXX version an older libstdc++ lacks
 #   napi-here/, napi-musl/, napi-arm64/
 #                  @napi-rs/nice installed for this platform, for musl only, for arm64 only
-#   sharp-here/, sharp-musl/
+#   sharp-here/, sharp-musl/, sharp-arm64/
 #                  sharp 0.34 (a binding and libvips, each a platform package) for
-#                  this platform, for musl only
+#                  this platform, for musl only, for arm64 only
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -224,6 +224,7 @@ variants napi-musl @napi-rs/nice@1 --os=linux --cpu=x64 --libc=musl
 variants napi-arm64 @napi-rs/nice@1 --os=linux --cpu=arm64 --libc=glibc
 variants sharp-here sharp@0.34.5
 variants sharp-musl sharp@0.34.5 --os=linux --cpu=x64 --libc=musl
+variants sharp-arm64 sharp@0.34.5 --os=linux --cpu=arm64 --libc=glibc
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
