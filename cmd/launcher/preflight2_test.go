@@ -476,3 +476,95 @@ func TestCheck_BetterSqlite3_13(t *testing.T) {
 	expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"no binary that its own loader would load on linux-x64", "prebuilds/linux-x64.node"},
 		[]string{"no binary for linux-x64 in prebuilds/", "npx node-gyp rebuild"})
 }
+
+// zeromq 6 ships every platform's binary in build/ and loads it with
+// cmake-ts's loader: of build/manifest.json's builds for node's OS, CPU
+// and libc (musl where /etc/alpine-release exists), the highest ABI first,
+// each tried until one loads. The check took build/Release for its loader
+// (package.json says "gypfile"), found nothing there, and refused a start
+// that node makes. Each verdict is node's: under Node 20 and 18 here, with
+// the first build broken (node goes on to the next), with no build for
+// this platform, and in Debian's arm64 image, from outside.
+func TestCheck_ZeromqCmakeTs(t *testing.T) {
+	fx := fixtures(t)
+	loaded := func(node, app string) string {
+		cmd := exec.Command(node, "-e", "require('zeromq'); console.log('LOADED', require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').find(l => l.includes('addon.node')).split('/build/')[1])")
+		cmd.Dir = app
+		out, _ := cmd.CombinedOutput()
+		if _, after, ok := strings.Cut(string(out), "LOADED "); ok {
+			return "build/" + strings.TrimSpace(after)
+		}
+		return ""
+	}
+	app := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("cp", "-a", filepath.Join(fx, "zeromq6"), app).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	builds := filepath.Join(app, "node_modules", "zeromq", "build", "linux", "x64", "node")
+	good, err := os.ReadFile(filepath.Join(builds, "glibc-127-Release", "addon.node"))
+	must(t, err)
+	for _, c := range []struct {
+		name, node string
+		before     func()
+		picked     string   // by node and by the check; "" when node loads none
+		says       []string // the check's detail
+	}{
+		{"node20", "/usr/bin/node", nil, "build/linux/x64/node/glibc-127-Release/addon.node",
+			[]string{"build/linux/x64/node/glibc-127-Release/addon.node (picked by cmake-ts)"}},
+		{"node18", npmNode(t, 18), nil, "build/linux/x64/node/glibc-127-Release/addon.node",
+			[]string{"build/linux/x64/node/glibc-127-Release/addon.node (picked by cmake-ts)"}},
+		// The loader goes on to the next build: here a good one.
+		{"the first broken", "/usr/bin/node", func() {
+			must(t, os.WriteFile(filepath.Join(builds, "glibc-127-Release", "addon.node"), []byte("\x7fELF broken"), 0o755))
+			must(t, os.WriteFile(filepath.Join(builds, "glibc-115-Release", "addon.node"), good, 0o755))
+		}, "build/linux/x64/node/glibc-115-Release/addon.node",
+			[]string{"build/linux/x64/node/glibc-115-Release/addon.node (picked by cmake-ts, after 1 that would not load: build/linux/x64/node/glibc-127-Release/addon.node)"}},
+		// None loads: one broken, one missing, and zeromq's build for
+		// Node 12 needs a glibc newer than Debian 12's.
+		{"none loads", "/usr/bin/node", func() {
+			must(t, os.RemoveAll(filepath.Join(builds, "glibc-115-Release")))
+		}, "", []string{"none of the 3 builds cmake-ts would try here would load", "glibc-127-Release/addon.node: ", "glibc-115-Release/addon.node: ", "glibc-72-Release/addon.node: ", "GLIBC_2.38"}},
+		{"none listed", "/usr/bin/node", func() {
+			manifest := filepath.Join(app, "node_modules", "zeromq", "build", "manifest.json")
+			cmd := exec.Command("node", "-e", `const fs = require('fs'), m = JSON.parse(fs.readFileSync(process.argv[1]));
+for (const k of Object.keys(m)) { const c = JSON.parse(k); if (c.os === 'linux' && c.arch === 'x64' && c.libc === 'glibc') delete m[k]; }
+fs.writeFileSync(process.argv[1], JSON.stringify(m));`, manifest)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+		}, "", []string{"no binary that cmake-ts would load on linux-x64", "none for linux x64 glibc"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.before != nil {
+				c.before()
+			}
+			if got := loaded(c.node, app); got != c.picked {
+				t.Fatalf("node loads %q, the test expects %q", got, c.picked)
+			}
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=zeromq", "LAUNCHER_NODE="+c.node)
+			if (code == 0) != (c.picked != "") {
+				t.Errorf("exit %d, but node loads %q: %+v", code, c.picked, r.Checks)
+			}
+			status := pass
+			if c.picked == "" {
+				status = preflight.StatusFail
+			}
+			expectCheck(t, r, "native:zeromq", status, c.says, nil)
+		})
+	}
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, filepath.Join(fx, "zeromq6"))
+		out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/zeromq'); console.log('LOADED')")
+		if code != 0 || !strings.Contains(string(out), "LOADED") {
+			t.Fatalf("Debian's arm64 node does not load zeromq: exit %d: %s", code, out)
+		}
+		var r preflight.Report
+		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=zeromq") })
+		if code != 0 {
+			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:zeromq", pass, []string{"build/linux/arm64/node/glibc-127-Release/addon.node (picked by cmake-ts)", "arm64"}, nil)
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -132,7 +133,8 @@ func resolvePackage(fsys *files, dir, name string) (string, []string, error) {
 // pick is the binary a loader would load, and how it was chosen.
 type pick struct {
 	Path   string
-	Loader string   // node-gyp-build, bindings, node-pre-gyp, build/Release, package file, its own loader
+	Then   []string // what the loader tries next, in order, when Path does not load (cmake-ts)
+	Loader string   // node-gyp-build, bindings, node-pre-gyp, cmake-ts, build/Release, package file, its own loader
 	Looked []string // where it looked, when nothing was found
 	Fix    string   // the fix when nothing was found, where the install script's is wrong
 }
@@ -151,6 +153,8 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 	switch {
 	case pj.Binary != nil && pj.Binary.ModulePath != "":
 		return pickNodePreGyp(fsys, dir, pj, pf)
+	case pj.Dependencies["cmake-ts"] != "" && has("build"):
+		return pickCmakeTs(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build"] == "" && has("prebuilds") && firstNode(fsys, filepath.Join(dir, "prebuilds")) != "":
 		return pickFlatPrebuilds(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build"] != "" || has("prebuilds"):
@@ -204,6 +208,88 @@ func pickFlatPrebuilds(fsys *files, dir string, pf platform) pick {
 	}
 	return pick{Loader: loader, Looked: append(looked, p), Fix: fmt.Sprintf("It ships no binary for %s in prebuilds/ and has no install script: "+
 		"compile it in backend-builder, with python3, make and g++ installed: `cd node_modules/{pkg} && npx node-gyp rebuild`.", target)}
+}
+
+// pickCmakeTs follows cmake-ts's loader (zeromq 6): build/manifest.json
+// maps each build's configuration, a JSON object written as its key, to
+// its file under build/. The loader takes the builds for node's OS, CPU and
+// libc (musl where /etc/alpine-release exists, else glibc), the highest ABI
+// first and otherwise in the manifest's order, and keeps the first that
+// loads: the pick is the first, and the others follow in Then.
+func pickCmakeTs(fsys *files, dir string, pf platform) pick {
+	const loader = "cmake-ts"
+	manifest := filepath.Join(dir, "build", "manifest.json")
+	fix := "Reinstall {pkg} in backend-builder (`npm ci`): its build/ folder and build/manifest.json come with the package."
+	f, _, err := fsys.open(manifest)
+	if err != nil {
+		return pick{Loader: loader, Looked: []string{manifest}, Fix: fix}
+	}
+	defer f.Close()
+	builds, err := parseCmakeTsManifest(&limitedReader{f, maxPackageJSON})
+	if err != nil {
+		return pick{Loader: loader, Looked: []string{manifest + " (" + err.Error() + ")"}, Fix: fix}
+	}
+	libc := "glibc"
+	if pf.Alpine {
+		libc = "musl"
+	}
+	var here []cmakeTsBuild
+	for _, b := range builds {
+		if b.OS == "linux" && b.Arch == pf.Arch && b.Libc == libc {
+			here = append(here, b)
+		}
+	}
+	if len(here) == 0 {
+		return pick{Loader: loader, Looked: []string{fmt.Sprintf("%s (%d builds, none for linux %s %s)", manifest, len(builds), pf.Arch, libc)},
+			Fix: "Use a version of {pkg} that ships a build for this platform, or compile it in backend-builder."}
+	}
+	sort.SliceStable(here, func(i, j int) bool { return here[i].ABI > here[j].ABI })
+	paths := make([]string, len(here))
+	for i, b := range here {
+		paths[i] = filepath.Join(dir, "build", filepath.FromSlash(b.File))
+	}
+	return pick{Path: paths[0], Then: paths[1:], Loader: loader}
+}
+
+// cmakeTsBuild is one build of a cmake-ts manifest: its configuration's
+// fields the loader matches, and its file, relative to build/.
+type cmakeTsBuild struct {
+	OS   string `json:"os"`
+	Arch string `json:"arch"`
+	Libc string `json:"libc"`
+	ABI  int    `json:"abi"`
+	File string `json:"-"`
+}
+
+// parseCmakeTsManifest reads a cmake-ts manifest in its order, which the
+// loader keeps among builds of one ABI. A key that is not a configuration
+// is skipped, as the loader skips it.
+func parseCmakeTsManifest(r io.Reader) ([]cmakeTsBuild, error) {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	var builds []cmakeTsBuild
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var file string
+		if err := dec.Decode(&file); err != nil {
+			return nil, err
+		}
+		var b cmakeTsBuild
+		if json.Unmarshal([]byte(key.(string)), &b) != nil {
+			continue
+		}
+		b.File = strings.ReplaceAll(file, `\`, "/")
+		if !filepath.IsLocal(b.File) {
+			continue // outside build/: not a file the package ships
+		}
+		builds = append(builds, b)
+	}
+	return builds, nil
 }
 
 // platformPackage recognises a per-platform package by its name:

@@ -1,6 +1,8 @@
 package preflight
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +80,88 @@ func TestInside(t *testing.T) {
 		if got := p.inside(c.path); got != c.want {
 			t.Errorf("root %q: inside(%q) = %q, want %q", c.root, c.path, got, c.want)
 		}
+	}
+}
+
+// A cmake-ts manifest is read in its order; keys that are not a build's
+// configuration, and files outside build/, are skipped.
+func TestParseCmakeTsManifest(t *testing.T) {
+	manifest := `{"{\"os\":\"linux\",\"arch\":\"x64\",\"libc\":\"glibc\",\"abi\":115}": "linux/x64/node/glibc-115-Release/addon.node",
+		"not a configuration": "x.node",
+		"{\"os\":\"win32\",\"arch\":\"x64\",\"libc\":\"msvc\",\"abi\":115}": "win32\\x64\\node\\msvc-115-Release\\addon.node",
+		"{\"os\":\"linux\",\"arch\":\"x64\",\"libc\":\"glibc\"}": "../../escape.node",
+		"{\"os\":\"linux\",\"arch\":\"arm64\",\"libc\":\"musl\",\"abi\":127}": "linux/arm64/node/musl-127-Release/addon.node"}`
+	builds, err := parseCmakeTsManifest(strings.NewReader(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []cmakeTsBuild{
+		{OS: "linux", Arch: "x64", Libc: "glibc", ABI: 115, File: "linux/x64/node/glibc-115-Release/addon.node"},
+		{OS: "win32", Arch: "x64", Libc: "msvc", ABI: 115, File: "win32/x64/node/msvc-115-Release/addon.node"},
+		{OS: "linux", Arch: "arm64", Libc: "musl", ABI: 127, File: "linux/arm64/node/musl-127-Release/addon.node"},
+	}
+	if !slices.Equal(builds, want) {
+		t.Errorf("builds = %+v\nwant %+v", builds, want)
+	}
+	for _, bad := range []string{"", "[]", `{"a": 1}`, `{"a"`, "null"} {
+		if b, err := parseCmakeTsManifest(strings.NewReader(bad)); err == nil {
+			t.Errorf("parseCmakeTsManifest(%q) = %+v, want an error", bad, b)
+		}
+	}
+}
+
+func FuzzParseCmakeTsManifest(f *testing.F) {
+	f.Add(`{"{\"os\":\"linux\",\"arch\":\"x64\",\"libc\":\"glibc\",\"abi\":115}": "linux/x64/node/glibc-115-Release/addon.node"}`)
+	f.Add(`{"{\"abi\":1e400}": "a.node", "{}": "/abs.node"}`)
+	f.Fuzz(func(t *testing.T, manifest string) {
+		builds, err := parseCmakeTsManifest(strings.NewReader(manifest))
+		if err != nil {
+			return
+		}
+		for _, b := range builds {
+			if !filepath.IsLocal(b.File) || strings.Contains(b.File, `\`) {
+				t.Errorf("build file %q is not a path under build/", b.File)
+			}
+		}
+	})
+}
+
+// cmake-ts's loader takes musl's builds where /etc/alpine-release exists,
+// the highest ABI first, the manifest's order among equals.
+func TestPickCmakeTs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	manifest := `{` +
+		`"{\"os\":\"linux\",\"arch\":\"arm64\",\"libc\":\"musl\",\"abi\":115,\"n\":1}": "m115a.node",` +
+		`"{\"os\":\"linux\",\"arch\":\"arm64\",\"libc\":\"glibc\",\"abi\":127}": "g127.node",` +
+		`"{\"os\":\"linux\",\"arch\":\"arm64\",\"libc\":\"musl\",\"abi\":127}": "m127.node",` +
+		`"{\"os\":\"linux\",\"arch\":\"arm64\",\"libc\":\"musl\",\"abi\":115,\"n\":2}": "m115b.node",` +
+		`"{\"os\":\"linux\",\"arch\":\"arm64\",\"libc\":\"musl\"}": "m0.node"}`
+	if err := os.WriteFile(filepath.Join(dir, "build", "manifest.json"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := func(names ...string) []string {
+		for i, n := range names {
+			names[i] = filepath.Join(dir, "build", n)
+		}
+		return names
+	}
+	for _, c := range []struct {
+		pf   platform
+		want []string
+	}{
+		{platform{Arch: "arm64", Libc: "musl", Alpine: true}, at("m127.node", "m115a.node", "m115b.node", "m0.node")},
+		{platform{Arch: "arm64", Libc: "glibc"}, at("g127.node")},
+		{platform{Arch: "arm64", Libc: "musl"}, at("g127.node")}, // musl, but no /etc/alpine-release: cmake-ts says glibc
+	} {
+		pk := pickCmakeTs(unnoted, dir, c.pf)
+		if got := append([]string{pk.Path}, pk.Then...); pk.Loader != "cmake-ts" || !slices.Equal(got, c.want) {
+			t.Errorf("%+v: %s %q, want cmake-ts %q", c.pf, pk.Loader, got, c.want)
+		}
+	}
+	if pk := pickCmakeTs(unnoted, dir, platform{Arch: "x64", Libc: "glibc"}); pk.Path != "" || len(pk.Looked) != 1 || !strings.Contains(pk.Looked[0], "5 builds, none for linux x64 glibc") {
+		t.Errorf("x64: %+v, want nothing picked, and why", pk)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -726,18 +727,49 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 		}
 		return c, ""
 	}
-	v := p.checkBinary(pk.Path, node, libs, p.Deep)
-	shown := rel(dir, []string{pk.Path})[0]
+	v, path, passed := p.checkPick(pk, node, libs, p.Deep)
+	shown := rel(dir, []string{path})[0]
 	if len(v.problems) > 0 {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s %s: %s (picked by %s): %s", pkg, pj.Version, shown, pk.Loader, v.details())
+		if len(pk.Then) > 0 {
+			c.Detail = fmt.Sprintf("%s %s: none of the %d builds %s would try here would load: %s", pkg, pj.Version, len(pk.Then)+1, pk.Loader, v.details())
+		}
 		c.Hint = v.hints(pkg)
-		return c, pk.Path
+		return c, path
 	}
 	c.Status = StatusPass
-	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s): %s", pkg, pj.Version, shown, pk.Loader, v.summary)
+	after := ""
+	if len(passed) > 0 {
+		after = fmt.Sprintf(", after %d that would not load: %s", len(passed), strings.Join(rel(dir, passed), ", "))
+	}
+	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s%s): %s", pkg, pj.Version, shown, pk.Loader, after, v.summary)
 	p.checkPackageEngines(&c, pkg, pj, node)
-	return c, pk.Path
+	return c, path
+}
+
+// checkPick checks the binary pk names and, while it would not load, the
+// ones its loader tries next (pick.Then). It returns the verdict on the
+// first that would load and the ones passed over, else a verdict holding
+// each one's problems, on the first's path.
+func (p *Preflight) checkPick(pk pick, node *NodeInfo, libs *libResolver, deep bool) (v verdict, path string, passed []string) {
+	v = p.checkBinary(pk.Path, node, libs, deep)
+	if len(v.problems) == 0 || len(pk.Then) == 0 {
+		return v, pk.Path, nil
+	}
+	var all verdict
+	for i, candidate := range append([]string{pk.Path}, pk.Then...) {
+		if i > 0 {
+			v = p.checkBinary(candidate, node, libs, deep)
+		}
+		if len(v.problems) == 0 {
+			return v, candidate, append([]string{pk.Path}, pk.Then[:i-1]...)
+		}
+		for _, pr := range v.problems {
+			all.add(filepath.Join(filepath.Base(filepath.Dir(candidate)), filepath.Base(candidate))+": "+pr.detail, pr.hint)
+		}
+	}
+	return all, pk.Path, nil
 }
 
 // checkVariant checks a package of napi-rs's scheme: plain JavaScript that
@@ -1257,19 +1289,22 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 			}
 			continue
 		}
-		if real, err := p.fsys.evalSymlinks(pk.Path); err == nil && checked[real] {
+		if slices.ContainsFunc(append([]string{pk.Path}, pk.Then...), func(path string) bool {
+			real, err := p.fsys.evalSymlinks(path)
+			return err == nil && checked[real]
+		}) {
 			continue // a required module, checked on its own
 		}
 		count++
 		if node == nil || libs == nil {
 			continue
 		}
-		if v := p.checkBinary(pk.Path, node, libs, false); len(v.problems) > 0 {
+		if v, path, _ := p.checkPick(pk, node, libs, false); len(v.problems) > 0 {
 			name := pj.Name
 			if name == "" {
 				name = filepath.Base(cand.dir)
 			}
-			bad = append(bad, fmt.Sprintf("%s (%s): %s", name, rel(cand.dir, []string{pk.Path})[0], v.details()))
+			bad = append(bad, fmt.Sprintf("%s (%s): %s", name, rel(cand.dir, []string{path})[0], v.details()))
 			hints = append(hints, v.hints(name))
 		}
 	}

@@ -22,6 +22,7 @@
 #   sharp-here/, sharp-musl/, sharp-arm64/
 #                  sharp 0.34 (a binding and libvips, each a platform package) for
 #                  this platform, for musl only, for arm64 only
+#   zeromq6/       zeromq 6.8 (cmake-ts's loader: build/manifest.json)
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -225,6 +226,9 @@ variants napi-arm64 @napi-rs/nice@1 --os=linux --cpu=arm64 --libc=glibc
 variants sharp-here sharp@0.34.5
 variants sharp-musl sharp@0.34.5 --os=linux --cpu=x64 --libc=musl
 variants sharp-arm64 sharp@0.34.5 --os=linux --cpu=arm64 --libc=glibc
+# zeromq 6: every platform's binary in build/, chosen by cmake-ts's loader
+# from build/manifest.json.
+variants zeromq6 zeromq@6.8.0
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
