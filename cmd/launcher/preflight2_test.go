@@ -568,3 +568,75 @@ fs.writeFileSync(process.argv[1], JSON.stringify(m));`, manifest)
 		expectCheck(t, r, "native:zeromq", pass, []string{"build/linux/arm64/node/glibc-127-Release/addon.node (picked by cmake-ts)", "arm64"}, nil)
 	})
 }
+
+// node-gyp-build-optional-packages (msgpackr-extract, lmdb: node-gyp-
+// build's folders and tags, then @<name>/<name>-linux-<arch>, its files
+// picked by the same tags with node's own libc) and @parcel/watcher (its
+// platform package first, then build/Release). All three ship a
+// binding.gyp, which made the check look in build/Release alone: exit 3
+// for apps node runs. Each verdict and pick is node's, under Node 20 and
+// 24 here, and in Debian's arm64 image, where msgpackr-extract 3.0.3
+// publishes musl builds only and node cannot load it.
+func TestCheck_OptionalPackagesLoaders(t *testing.T) {
+	fx := fixtures(t)
+	modules := []string{"msgpackr-extract", "lmdb", "@parcel/watcher"}
+	env := "LAUNCHER_NATIVE_MODULES=" + strings.Join(modules, ",")
+	for _, c := range []struct {
+		name, node string
+		picks      map[string]string
+	}{
+		{"node20", "/usr/bin/node", map[string]string{
+			"msgpackr-extract": "@msgpackr-extract/msgpackr-extract-linux-x64/node.abi115.glibc.node (picked by node-gyp-build-optional-packages)",
+			"lmdb":             "@lmdb/lmdb-linux-x64/node.abi115.glibc.node (picked by node-gyp-build-optional-packages)",
+			"@parcel/watcher":  "@parcel/watcher-linux-x64-glibc/watcher.node (its platform package)"}},
+		{"node24", npmNode(t, 24), map[string]string{
+			"msgpackr-extract": "@msgpackr-extract/msgpackr-extract-linux-x64/node.napi.glibc.node (picked by node-gyp-build-optional-packages)",
+			"lmdb":             "@lmdb/lmdb-linux-x64/node.napi.glibc.node (picked by node-gyp-build-optional-packages)",
+			"@parcel/watcher":  "@parcel/watcher-linux-x64-glibc/watcher.node (its platform package)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			app := filepath.Join(fx, "optional-here")
+			cmd := exec.Command(c.node, "-e", "for (const m of "+jsString(strings.Join(modules, " "))+".split(' ')) require(m);"+
+				"console.log(require('fs').readFileSync('/proc/self/maps', 'utf8'))")
+			cmd.Dir = app
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("node does not load them: %v\n%s", err, out)
+			}
+			code, r := runCheck(t, app, env, "LAUNCHER_NODE="+c.node)
+			if code != 0 {
+				t.Errorf("exit %d while node loads them: %+v", code, r.Checks)
+			}
+			for m, pick := range c.picks {
+				file := strings.Fields(pick)[0]
+				if !strings.Contains(string(out), "/node_modules/"+file+"\n") {
+					t.Errorf("node did not load %s for %s", file, m)
+				}
+				expectCheck(t, r, "native:"+m, pass, []string{pick}, nil)
+			}
+		})
+	}
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, filepath.Join(fx, "optional-arm64"))
+		for m, loads := range map[string]bool{"msgpackr-extract": false, "lmdb": true, "@parcel/watcher": true} {
+			use := map[string]string{"lmdb": ".open({ path: '" + appDir + "/db' }).close()"}[m]
+			_, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/"+m+"')"+use)
+			if (code == 0) != loads {
+				t.Fatalf("Debian's arm64 node loads %s: %v, the test expects %v", m, code == 0, loads)
+			}
+		}
+		var code int
+		var r preflight.Report
+		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, env) })
+		if code != 3 {
+			t.Errorf("check --root: exit %d, want 3 (msgpackr-extract): %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:msgpackr-extract", preflight.StatusFail,
+			[]string{"@msgpackr-extract/msgpackr-extract-linux-arm64 (node.abi115.musl.node, node.napi.musl.node: none for glibc"}, []string{"ships a build for glibc"})
+		expectCheck(t, r, "native:lmdb", pass, []string{"@lmdb/lmdb-linux-arm64/node.napi.glibc.node"}, nil)
+		expectCheck(t, r, "native:@parcel/watcher", pass, []string{"@parcel/watcher-linux-arm64-glibc/watcher.node"}, nil)
+		expectCheck(t, r, "native-scan", pass, nil, nil) // msgpackr-extract is named: not again
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,6 +156,8 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 		return pickNodePreGyp(fsys, dir, pj, pf)
 	case pj.Dependencies["cmake-ts"] != "" && has("build"):
 		return pickCmakeTs(fsys, dir, pf)
+	case pj.Dependencies["node-gyp-build-optional-packages"] != "":
+		return pickNodeGypBuildOptional(fsys, dir, pj, pf)
 	case pj.Dependencies["node-gyp-build"] == "" && has("prebuilds") && firstNode(fsys, filepath.Join(dir, "prebuilds")) != "":
 		return pickFlatPrebuilds(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build"] != "" || has("prebuilds"):
@@ -162,14 +165,39 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 	case pj.Dependencies["bindings"] != "":
 		return pickBindings(fsys, dir, pj, pf)
 	case has("binding.gyp") || pj.Gypfile:
-		if p := firstNode(fsys, filepath.Join(dir, "build", "Release")); p != "" {
+		p := firstNode(fsys, filepath.Join(dir, "build", "Release"))
+		// A package that lists platform packages (@parcel/watcher) loads
+		// its own platform's first; binding.gyp is for where none is
+		// published or installed, and then build/Release is what it loads.
+		if linux, here := platformVariants(pj, pf); len(linux) > 0 && (p == "" || slices.ContainsFunc(here, func(name string) bool {
+			_, _, err := resolvePackage(fsys, dir, name)
+			return err == nil
+		})) {
+			return pick{}
+		}
+		if p != "" {
 			return pick{Path: p, Loader: "build/Release"}
 		}
 		return pick{Loader: "build/Release", Looked: []string{filepath.Join(dir, "build", "Release")}}
 	}
 	// Per-platform packages (napi-rs, @img/sharp-linux-x64, ...) ship their
 	// binary at the top or in lib/; their parent loads the one whose os,
-	// cpu and libc fields match, so skip the others.
+	// cpu and libc fields match, so skip the others. Those whose files are
+	// tagged (node.napi.glibc.node: node-gyp-build-optional-packages')
+	// hold one per libc and ABI, of which the parent's loader picks by tag.
+	if platformPackage(filepath.Base(dir)) && strings.HasPrefix(firstNode(fsys, dir), filepath.Join(dir, "node.")) {
+		if !matchesField(pj.OS, "linux") || !matchesField(pj.CPU, pf.Arch) {
+			return pick{}
+		}
+		libc := pf.Libc
+		if pf.LibcEnv != "" {
+			libc = pf.LibcEnv
+		}
+		if p := pickTagged(fsys, dir, pf, libc); p != "" {
+			return pick{Path: p, Loader: "package file"}
+		}
+		return pick{}
+	}
 	if p := firstNode(fsys, dir); p != "" || platformPackage(filepath.Base(dir)) {
 		if p == "" {
 			p = firstNode(fsys, filepath.Join(dir, "lib"))
@@ -351,15 +379,72 @@ func (pf platform) ngbLibc() string {
 // build/Release, then build/Debug, with no ABI check; then
 // prebuilds/<platform>-<arch> by its tag rules.
 func pickNodeGypBuild(fsys *files, dir string, pf platform) pick {
+	const loader = "node-gyp-build"
 	looked := []string{filepath.Join(dir, "build", "Release"), filepath.Join(dir, "build", "Debug")}
 	for _, d := range looked {
 		if p := firstNode(fsys, d); p != "" {
-			return pick{Path: p, Loader: "node-gyp-build"}
+			return pick{Path: p, Loader: loader}
 		}
 	}
+	folder := prebuildsFolder(fsys, dir, pf.Arch)
+	looked = append(looked, folder)
+	if p := pickTagged(fsys, folder, pf, pf.ngbLibc()); p != "" {
+		return pick{Path: p, Loader: loader}
+	}
+	return pick{Loader: loader, Looked: looked}
+}
+
+// pickNodeGypBuildOptional follows node-gyp-build-optional-packages 5
+// (msgpackr-extract, lmdb, cbor-extract): node-gyp-build's folders and tag
+// rules, with node's own libc (detect-libc's answer, or LIBC), then the
+// package @<name>/<name>-linux-<arch>, its files matched by the same tags.
+func pickNodeGypBuildOptional(fsys *files, dir string, pj *packageJSON, pf platform) pick {
+	const loader = "node-gyp-build-optional-packages"
+	libc := pf.Libc
+	if pf.LibcEnv != "" {
+		libc = pf.LibcEnv
+	}
+	looked := []string{filepath.Join(dir, "build", "Release"), filepath.Join(dir, "build", "Debug")}
+	for _, d := range looked {
+		if p := firstNode(fsys, d); p != "" {
+			return pick{Path: p, Loader: loader}
+		}
+	}
+	folder := prebuildsFolder(fsys, dir, pf.Arch)
+	looked = append(looked, folder)
+	if p := pickTagged(fsys, folder, pf, libc); p != "" {
+		return pick{Path: p, Loader: loader}
+	}
+	name := pj.Name + "-linux-" + pf.Arch
+	if !strings.HasPrefix(pj.Name, "@") {
+		name = "@" + pj.Name + "/" + name
+	}
+	pkg, _, err := resolvePackage(fsys, dir, name)
+	if err != nil {
+		return pick{Loader: loader, Looked: append(looked, name+" (not installed)"),
+			Fix: "Install {pkg} for the runtime's platform: `npm ci` in a builder stage of the runtime's platform and libc, or `npm install " + pf.npmFlags() + "` from another; never copy a node_modules installed for another platform."}
+	}
+	if p := pickTagged(fsys, pkg, pf, libc); p != "" {
+		return pick{Path: p, Loader: loader}
+	}
+	var files []string
+	entries, _ := fsys.readDir(pkg)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".node") {
+			files = append(files, e.Name())
+		}
+	}
+	return pick{Loader: loader, Looked: append(looked, fmt.Sprintf("%s (%s: none for %s, ABI %d or Node-API)", pkg, strings.Join(files, ", "), libc, pf.abi())),
+		Fix: "Use a version of {pkg} whose " + name + " ships a build for " + libc + ", or compile it in backend-builder (`npm rebuild {pkg}`, with python3, make and g++ installed)."}
+}
+
+// prebuildsFolder is prebuilds/<platform>-<arch> as node-gyp-build finds it:
+// the linux folder naming arch, one arch rather than several (linux-x64,
+// linux-arm64+x64); prebuilds/linux-<arch> when there is none.
+func prebuildsFolder(fsys *files, dir, arch string) string {
 	prebuilds := filepath.Join(dir, "prebuilds")
 	entries, _ := fsys.readDir(prebuilds)
-	var tuple string
+	tuple := "linux-" + arch
 	best := 1 << 30
 	for _, e := range entries {
 		platformName, archs, ok := strings.Cut(e.Name(), "-")
@@ -368,16 +453,20 @@ func pickNodeGypBuild(fsys *files, dir string, pf platform) pick {
 		}
 		list := strings.Split(archs, "+")
 		for _, a := range list {
-			if a == pf.Arch && len(list) < best {
+			if a == arch && len(list) < best {
 				tuple, best = e.Name(), len(list)
 			}
 		}
 	}
-	looked = append(looked, filepath.Join(prebuilds, "linux-"+pf.Arch))
-	if tuple == "" {
-		return pick{Loader: "node-gyp-build", Looked: looked}
-	}
-	files, _ := fsys.readDir(filepath.Join(prebuilds, tuple))
+	return filepath.Join(prebuilds, tuple)
+}
+
+// pickTagged picks, of folder's files, the one node-gyp-build's tag rules
+// pick (node.abi115.glibc.node, node.napi.musl.node, …) for node's ABI and
+// libc: node's runtime first, an ABI before Node-API, then the most tags.
+// "" when none matches.
+func pickTagged(fsys *files, folder string, pf platform, libc string) string {
+	files, _ := fsys.readDir(folder)
 	type tags struct {
 		file                         string
 		runtime, abi, uv, armv, libc string
@@ -419,7 +508,7 @@ func pickNodeGypBuild(fsys *files, dir string, pf platform) pick {
 		case t.abi != "" && t.abi != strconv.Itoa(pf.abi()) && !t.napi:
 		case t.uv != "" && t.uv != "1":
 		case t.armv != "" && t.armv != armv:
-		case t.libc != "" && t.libc != pf.ngbLibc():
+		case t.libc != "" && t.libc != libc:
 		default:
 			candidates = append(candidates, t)
 		}
@@ -435,9 +524,9 @@ func pickNodeGypBuild(fsys *files, dir string, pf platform) pick {
 		return a.specificity > b.specificity
 	})
 	if len(candidates) == 0 {
-		return pick{Loader: "node-gyp-build", Looked: looked}
+		return ""
 	}
-	return pick{Path: filepath.Join(prebuilds, tuple, candidates[0].file), Loader: "node-gyp-build"}
+	return filepath.Join(folder, candidates[0].file)
 }
 
 var bindingsCall = lazy(`bindings\(\s*(?:\{[^}]*?bindings\s*:\s*)?['"]([^'"]+)['"]`)

@@ -295,9 +295,10 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 		libs = node.libs // node's libraries stay open: the addons need most of them too
 		defer libs.close()
 	}
-	checked := map[string]bool{}
+	checked := map[string]bool{} // the binaries checked, by their real path, and the packages, by name
 	for _, pkg := range p.NativeModules {
 		c, binary := p.checkNative(pkg, node, libs)
+		checked[pkg] = true
 		if real, err := p.fsys.evalSymlinks(binary); err == nil {
 			checked[real] = true
 		}
@@ -866,12 +867,18 @@ func (p *Preflight) checkPackageEngines(c *Check, pkg string, pj *packageJSON, n
 }
 
 func rel(dir string, paths []string) []string {
+	// A platform package beside dir's package is shown by its name.
+	modules := ""
+	if i := strings.LastIndex(dir, string(filepath.Separator)+"node_modules"+string(filepath.Separator)); i >= 0 {
+		modules = dir[:i+len("/node_modules")]
+	}
 	out := make([]string, len(paths))
 	for i, p := range paths {
+		out[i] = p
 		if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
 			out[i] = r
-		} else {
-			out[i] = p
+		} else if r, err := filepath.Rel(modules, p); modules != "" && err == nil && !strings.HasPrefix(r, "..") {
+			out[i] = r
 		}
 	}
 	return out
@@ -1282,7 +1289,11 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 			// have the one for this platform?
 			if parent := p.variantParent(pj.Name); parent != "" && !parents[parent] {
 				parents[parent] = true
-				if c, _ := p.checkNative(parent, node, libs); c.Status == StatusFail && !checked[parent] && strings.Contains(c.Detail, "not installed") {
+				if checked[parent] {
+					continue // named, and checked on its own
+				}
+				if c, _ := p.checkNative(parent, node, libs); c.Status == StatusFail {
+					count++
 					bad = append(bad, c.Detail)
 					hints = append(hints, c.Hint)
 				}

@@ -23,6 +23,9 @@
 #                  sharp 0.34 (a binding and libvips, each a platform package) for
 #                  this platform, for musl only, for arm64 only
 #   zeromq6/       zeromq 6.8 (cmake-ts's loader: build/manifest.json)
+#   optional-here/, optional-arm64/
+#                  msgpackr-extract, lmdb (node-gyp-build-optional-packages) and
+#                  @parcel/watcher, for this platform and for arm64
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -210,14 +213,16 @@ fi
 # only, as a node_modules from another builder: a napi-rs package
 # (@napi-rs/nice), and sharp, whose platform packages are two: the binding
 # (@img/sharp-linux-x64) and the libvips it links (@img/sharp-libvips-…).
-variants() { # dir package flags...
-  local dir=$1 pkg=$2; shift 2
+variants() { # dir "package@version ..." npm-flags...
+  local dir=$1 pkgs=$2 p; shift 2
   [ -f "$dir/.done" ] && return
   rm -rf "$dir" && mkdir -p "$dir"
   echo '{"name":"variants-app","version":"1.0.0","private":true}' > "$dir/package.json"
-  echo "require('${pkg%@*}');" > "$dir/index.js"
-  echo "fixtures: $dir: $pkg ${*:-for this platform}"
-  (cd "$dir" && npm install --no-audit --no-fund "$@" "$pkg" >/dev/null)
+  : > "$dir/index.js"
+  for p in $pkgs; do echo "require('${p%@*}');" >> "$dir/index.js"; done
+  echo "fixtures: $dir: $pkgs ${*:-for this platform}"
+  # shellcheck disable=SC2086 # one word per package
+  (cd "$dir" && npm install --no-audit --no-fund "$@" $pkgs >/dev/null)
   touch "$dir/.done"
 }
 variants napi-here @napi-rs/nice@1
@@ -229,6 +234,12 @@ variants sharp-arm64 sharp@0.34.5 --os=linux --cpu=arm64 --libc=glibc
 # zeromq 6: every platform's binary in build/, chosen by cmake-ts's loader
 # from build/manifest.json.
 variants zeromq6 zeromq@6.8.0
+# node-gyp-build-optional-packages' packages (msgpackr-extract, lmdb) and
+# @parcel/watcher: a binding.gyp to compile from, and a platform package
+# their loaders prefer. For arm64 without install scripts, which would
+# compile x64 binaries into build/Release here.
+variants optional-here "msgpackr-extract@3.0.3 lmdb@3.5.6 @parcel/watcher@2.5.1"
+variants optional-arm64 "msgpackr-extract@3.0.3 lmdb@3.5.6 @parcel/watcher@2.5.1" --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
