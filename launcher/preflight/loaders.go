@@ -379,19 +379,24 @@ func (pf platform) ngbLibc() string {
 // build/Release, then build/Debug, with no ABI check; then
 // prebuilds/<platform>-<arch> by its tag rules.
 func pickNodeGypBuild(fsys *files, dir string, pf platform) pick {
-	const loader = "node-gyp-build"
+	p, looked := nodeGypBuildSearch(fsys, dir, pf, pf.ngbLibc())
+	return pick{Path: p, Loader: "node-gyp-build", Looked: looked}
+}
+
+// nodeGypBuildSearch is node-gyp-build's search, matching prebuilds' libc
+// tags against libc. It returns the binary, or "" and where it looked.
+func nodeGypBuildSearch(fsys *files, dir string, pf platform, libc string) (string, []string) {
 	looked := []string{filepath.Join(dir, "build", "Release"), filepath.Join(dir, "build", "Debug")}
 	for _, d := range looked {
 		if p := firstNode(fsys, d); p != "" {
-			return pick{Path: p, Loader: loader}
+			return p, nil
 		}
 	}
 	folder := prebuildsFolder(fsys, dir, pf.Arch)
-	looked = append(looked, folder)
-	if p := pickTagged(fsys, folder, pf, pf.ngbLibc()); p != "" {
-		return pick{Path: p, Loader: loader}
+	if p := pickTagged(fsys, folder, pf, libc); p != "" {
+		return p, nil
 	}
-	return pick{Loader: loader, Looked: looked}
+	return "", append(looked, folder)
 }
 
 // pickNodeGypBuildOptional follows node-gyp-build-optional-packages 5
@@ -404,15 +409,8 @@ func pickNodeGypBuildOptional(fsys *files, dir string, pj *packageJSON, pf platf
 	if pf.LibcEnv != "" {
 		libc = pf.LibcEnv
 	}
-	looked := []string{filepath.Join(dir, "build", "Release"), filepath.Join(dir, "build", "Debug")}
-	for _, d := range looked {
-		if p := firstNode(fsys, d); p != "" {
-			return pick{Path: p, Loader: loader}
-		}
-	}
-	folder := prebuildsFolder(fsys, dir, pf.Arch)
-	looked = append(looked, folder)
-	if p := pickTagged(fsys, folder, pf, libc); p != "" {
+	p, looked := nodeGypBuildSearch(fsys, dir, pf, libc)
+	if p != "" {
 		return pick{Path: p, Loader: loader}
 	}
 	name := pj.Name + "-linux-" + pf.Arch
