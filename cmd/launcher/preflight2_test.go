@@ -250,7 +250,7 @@ func TestCheck_SharpBindingAndLibvips(t *testing.T) {
 		says      []string
 		status    preflight.CheckStatus
 	}{
-		{"here", filepath.Join(fx, "sharp-here"), []string{"@img/sharp-linux-x64/sharp-linux-x64.node (its platform package)"}, pass},
+		{"here", filepath.Join(fx, "sharp-here"), []string{"@img/sharp-linux-x64/lib/sharp-linux-x64.node (its platform package)"}, pass},
 		{"only libvips", noBinding, []string{"loads @img/sharp-linux-x64 on linux-x64 (glibc), which is not installed: only @img/sharp-libvips-linux-x64 is installed"}, preflight.StatusFail},
 		{"musl only", filepath.Join(fx, "sharp-musl"), []string{"loads @img/sharp-linux-x64 on linux-x64 (glibc), which is not installed: only @img/sharp-libvips-linuxmusl-x64, @img/sharp-linuxmusl-x64 are installed"}, preflight.StatusFail},
 	} {
@@ -281,7 +281,7 @@ func TestCheck_SharpBindingAndLibvips(t *testing.T) {
 		if code != 0 || !strings.Contains(string(out), "LOADED") {
 			t.Fatalf("Debian's arm64 node does not load sharp: exit %d: %s", code, out)
 		}
-		says := []string{"@img/sharp-linux-arm64/sharp-linux-arm64.node (its platform package)", "arm64"}
+		says := []string{"@img/sharp-linux-arm64/lib/sharp-linux-arm64.node (its platform package)", "arm64"}
 		code, inside := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES=sharp")
 		if code != 0 {
 			t.Errorf("check inside the image: exit %d: %+v", code, inside.Checks)
@@ -638,5 +638,63 @@ func TestCheck_OptionalPackagesLoaders(t *testing.T) {
 		expectCheck(t, r, "native:lmdb", pass, []string{"@lmdb/lmdb-linux-arm64/node.napi.glibc.node"}, nil)
 		expectCheck(t, r, "native:@parcel/watcher", pass, []string{"@parcel/watcher-linux-arm64-glibc/watcher.node"}, nil)
 		expectCheck(t, r, "native-scan", pass, nil, nil) // msgpackr-extract is named: not again
+	})
+}
+
+// koffi 3's platform package holds one folder per libc (linux_x64/ and
+// musl_x64/, koffi.node in each): its loader takes the one for node's libc
+// and tries the other when that one does not load. And its binaries
+// declare NAPI_VERSION_EXPERIMENTAL (2147483647), which node loads
+// whatever its own level. The check found no .node in the package, then
+// refused the experimental level: exit 3 for an app node runs.
+func TestCheck_KoffiLibcFoldersAndExperimentalNodeAPI(t *testing.T) {
+	fx := fixtures(t)
+	app := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("cp", "-a", filepath.Join(fx, "koffi3"), app).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	for _, c := range []struct{ name, node string }{{"node20", "/usr/bin/node"}, {"node18", npmNode(t, 18)}} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(c.node, "-e", "console.log('LOADED', require('koffi').version)")
+			cmd.Dir = app
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "LOADED") {
+				t.Fatalf("node does not load koffi: %v\n%s", err, out)
+			}
+			for _, flags := range [][]string{nil, {"--deep"}} {
+				code, r := runCheckFlags(t, flags, app, "LAUNCHER_NATIVE_MODULES=koffi", "LAUNCHER_NODE="+c.node)
+				if code != 0 {
+					t.Errorf("check %v: exit %d while node loads it: %+v", flags, code, r.Checks)
+				}
+				expectCheck(t, r, "native:koffi", pass, []string{"@koromix/koffi-linux-x64/linux_x64/koffi.node (its platform package)", "Node-API (experimental)"}, nil)
+			}
+		})
+	}
+	// The glibc build broken: koffi tries the musl one, which node here
+	// cannot load either.
+	t.Run("glibc build broken", func(t *testing.T) {
+		must(t, os.WriteFile(filepath.Join(app, "node_modules", "@koromix", "koffi-linux-x64", "linux_x64", "koffi.node"), []byte("\x7fELF broken"), 0o755))
+		if ok, out := nodeLoads(t, app, "require('koffi')"); ok {
+			t.Fatalf("node loads koffi with its glibc build broken: %s", out)
+		}
+		code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=koffi")
+		if code != 3 {
+			t.Errorf("exit %d, want 3: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:koffi", preflight.StatusFail, []string{"linux_x64/koffi.node: unreadable", "musl_x64/koffi.node: linked against musl"}, nil)
+	})
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, filepath.Join(fx, "koffi3-arm64"))
+		out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "console.log('LOADED', require('"+appDir+"/node_modules/koffi').version)")
+		if code != 0 || !strings.Contains(string(out), "LOADED") {
+			t.Fatalf("Debian's arm64 node does not load koffi: exit %d: %s", code, out)
+		}
+		var r preflight.Report
+		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=koffi") })
+		if code != 0 {
+			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:koffi", pass, []string{"@koromix/koffi-linux-arm64/linux_arm64/koffi.node (its platform package)", "arm64"}, nil)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -434,6 +435,11 @@ func readNMVersion(e *elfFile) int {
 	}
 	return 0
 }
+
+// napiExperimental is NAPI_VERSION_EXPERIMENTAL (js_native_api.h): what
+// node_api_module_get_api_version_v1 returns in a module built with
+// NAPI_EXPERIMENTAL. node loads it whatever its own level.
+const napiExperimental = math.MaxInt32
 
 // readImmediateReturn decodes a function that returns a constant:
 // node_api_module_get_api_version_v1 is `return NAPI_VERSION;`. x86-64:

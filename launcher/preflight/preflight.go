@@ -790,6 +790,7 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 	// file: sharp's libvips package, also of this platform, holds only the
 	// library its binding links.
 	var variantDir, found, missing, bare string
+	var then []string
 	for _, name := range here {
 		d, _, err := resolvePackage(p.fsys, dir, name)
 		if err != nil {
@@ -800,6 +801,9 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 		}
 		if found = firstNode(p.fsys, d); found == "" {
 			found = anyNode(p.fsys, d)
+		}
+		if found == "" {
+			found, then = libcFolders(p.fsys, d, pf.Libc)
 		}
 		if found != "" {
 			variantDir = d
@@ -837,8 +841,9 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 		c.Status, c.Detail, c.Hint = StatusFail, err.Error(), fix
 		return c, ""
 	}
-	v := p.checkBinary(found, node, libs, p.Deep)
-	shown := vpj.Name + "/" + filepath.Base(found)
+	v, found, _ := p.checkPick(pick{Path: found, Then: then}, node, libs, p.Deep)
+	inside, _ := filepath.Rel(variantDir, found)
+	shown := vpj.Name + "/" + filepath.ToSlash(inside)
 	if len(v.problems) > 0 {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s %s: %s (its platform package): %s", pkg, pj.Version, shown, v.details())
@@ -849,6 +854,34 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 	c.Detail = fmt.Sprintf("%s %s: %s (its platform package): %s", pkg, pj.Version, shown, v.summary)
 	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, found
+}
+
+// libcFolders finds a platform package's binaries one folder down, one per
+// libc (koffi's @koromix/koffi-linux-x64: linux_x64/koffi.node and
+// musl_x64/koffi.node). Its loader takes the one for node's libc, and tries
+// the others when that one does not load: the first returned is the one
+// for libc, by its folder's name (musl, or not), the others follow.
+func libcFolders(fsys *files, dir, libc string) (first string, then []string) {
+	entries, _ := fsys.readDir(dir)
+	var mine, others []string
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "node_modules" {
+			continue
+		}
+		f := firstNode(fsys, filepath.Join(dir, e.Name()))
+		switch {
+		case f == "":
+		case strings.Contains(e.Name(), "musl") == (libc == "musl"):
+			mine = append(mine, f)
+		default:
+			others = append(others, f)
+		}
+	}
+	all := append(mine, others...)
+	if len(all) == 0 {
+		return "", nil
+	}
+	return all[0], all[1:]
 }
 
 // checkPackageEngines warns when a native package's own engines.node
@@ -1020,7 +1053,9 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 				v.add(fmt.Sprintf("imports Node-API functions node %s lacks: %s", node.Version, strings.Join(first(missing, 5), ", ")),
 					"It needs a newer node: raise the runtime's node (a newer Alpine release), or install a version of {pkg} built for an older Node-API.")
 			}
-			if abi.NAPIVersion > node.NAPI {
+			// NAPI_VERSION_EXPERIMENTAL (koffi) is no level: node loads
+			// such a module, which may use what node has of the next one.
+			if abi.NAPIVersion > node.NAPI && abi.NAPIVersion != napiExperimental {
 				v.add(fmt.Sprintf("requires Node-API %d, node %s supports %d", abi.NAPIVersion, node.Version, node.NAPI),
 					"It needs a newer node: raise the runtime's node, or install a version of {pkg} built for an older Node-API.")
 			}
@@ -1043,6 +1078,9 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 
 func abiText(a addonABI) string {
 	if a.Scheme == schemeNAPI {
+		if a.NAPIVersion == napiExperimental {
+			return "Node-API (experimental)"
+		}
 		if a.NAPIVersion > 0 {
 			return fmt.Sprintf("Node-API %d", a.NAPIVersion)
 		}

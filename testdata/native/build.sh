@@ -26,6 +26,9 @@
 #   optional-here/, optional-arm64/
 #                  msgpackr-extract, lmdb (node-gyp-build-optional-packages) and
 #                  @parcel/watcher, for this platform and for arm64
+#   koffi3/, koffi3-arm64/
+#                  koffi 3 (a folder per libc in its platform package), for this
+#                  platform and for arm64
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -240,6 +243,10 @@ variants zeromq6 zeromq@6.8.0
 # compile x64 binaries into build/Release here.
 variants optional-here "msgpackr-extract@3.0.3 lmdb@3.5.6 @parcel/watcher@2.5.1"
 variants optional-arm64 "msgpackr-extract@3.0.3 lmdb@3.5.6 @parcel/watcher@2.5.1" --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
+# koffi 3: its platform package holds a folder per libc (linux_x64/,
+# musl_x64/), and its binaries declare the experimental Node-API.
+variants koffi3 koffi@3.3.4
+variants koffi3-arm64 koffi@3.3.4 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
