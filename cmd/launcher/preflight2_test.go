@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -696,5 +697,72 @@ func TestCheck_KoffiLibcFoldersAndExperimentalNodeAPI(t *testing.T) {
 			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
 		}
 		expectCheck(t, r, "native:koffi", pass, []string{"@koromix/koffi-linux-arm64/linux_arm64/koffi.node (its platform package)", "arm64"}, nil)
+	})
+}
+
+// node-hid 3 (USB HID devices, the Stream Deck's library) loads with
+// pkg-prebuilds: prebuilds/<name>-linux-<arch>/node-napi-v<N>.node, -musl
+// after the arch on Alpine, where the name is node-hid's own choice, made
+// in its JavaScript (HID_hidraw on Linux, HID with libusb). Its prebuilds/
+// made the check look for node-gyp-build's linux-x64/: exit 3. Now each
+// binding for the platform is checked, and node loads the one it chose.
+// (node-hid 3.4 ships no arm64 musl build: an Alpine image on a Raspberry
+// Pi must compile it, and the check's fix says so: TestPickPkgPrebuilds.)
+func TestCheck_NodeHidPkgPrebuilds(t *testing.T) {
+	fx := fixtures(t)
+	app := filepath.Join(fx, "nodehid3")
+	for _, c := range []struct{ name, node string }{{"node20", "/usr/bin/node"}, {"node18", npmNode(t, 18)}} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(c.node, "-e", "require('node-hid').devices(); console.log(require('fs').readFileSync('/proc/self/maps', 'utf8'))")
+			cmd.Dir = app
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "/prebuilds/HID_hidraw-linux-x64/node-napi-v4.node\n") {
+				t.Fatalf("node does not load HID_hidraw-linux-x64: %v\n%s", err, out)
+			}
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=node-hid", "LAUNCHER_NODE="+c.node)
+			if code != 0 {
+				t.Errorf("exit %d while node loads it: %+v", code, r.Checks)
+			}
+			expectCheck(t, r, "native:node-hid", pass, []string{"prebuilds/HID-linux-x64/node-napi-v4.node (picked by pkg-prebuilds, as prebuilds/HID_hidraw-linux-x64/node-napi-v4.node, which its code may choose instead)"}, nil)
+		})
+	}
+	// An image without libudev: the hidraw binding, node-hid's choice on
+	// Linux, needs it.
+	t.Run("a library missing", func(t *testing.T) {
+		libs := t.TempDir()
+		hid := filepath.Join(t.TempDir(), "app")
+		if out, err := exec.Command("cp", "-a", app, hid).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v: %s", err, out)
+		}
+		// The hidraw binding asks for a libudev no system has.
+		binding := filepath.Join(hid, "node_modules", "node-hid", "prebuilds", "HID_hidraw-linux-x64", "node-napi-v4.node")
+		b, err := os.ReadFile(binding)
+		must(t, err)
+		must(t, os.WriteFile(binding, bytes.Replace(b, []byte("libudev.so.1\x00"), []byte("libudev.so.9\x00"), 1), 0o755))
+		if ok, out := nodeLoads(t, hid, "require('node-hid').devices()"); ok {
+			t.Fatalf("node loads node-hid without its libudev: %s", out)
+		}
+		code, r := runCheck(t, hid, "LAUNCHER_NATIVE_MODULES=node-hid", "LD_LIBRARY_PATH="+libs)
+		if code != 3 {
+			t.Errorf("exit %d, want 3: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"HID_hidraw-linux-x64/node-napi-v4.node: libudev.so.9", "not found"}, nil)
+	})
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, filepath.Join(fx, "nodehid3-arm64"))
+		// Debian's image has neither libudev nor libusb: node fails, and the
+		// check names both bindings' missing libraries.
+		if _, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/node-hid').devices()"); code == 0 {
+			t.Fatal("Debian's arm64 node loads node-hid without libudev")
+		}
+		var code int
+		var r preflight.Report
+		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=node-hid") })
+		if code != 3 {
+			t.Errorf("check --root: exit %d, want 3: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"HID-linux-arm64/node-napi-v4.node: libusb-1.0.so.0", "HID_hidraw-linux-arm64/node-napi-v4.node: libudev.so.1"}, nil)
 	})
 }

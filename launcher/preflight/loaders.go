@@ -135,6 +135,7 @@ func resolvePackage(fsys *files, dir, name string) (string, []string, error) {
 type pick struct {
 	Path   string
 	Then   []string // what the loader tries next, in order, when Path does not load (cmake-ts)
+	Also   []string // what the package may load instead, by a choice its code makes: each must load (pkg-prebuilds)
 	Loader string   // node-gyp-build, bindings, node-pre-gyp, cmake-ts, build/Release, package file, its own loader
 	Looked []string // where it looked, when nothing was found
 	Fix    string   // the fix when nothing was found, where the install script's is wrong
@@ -158,6 +159,8 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 		return pickCmakeTs(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build-optional-packages"] != "":
 		return pickNodeGypBuildOptional(fsys, dir, pj, pf)
+	case pj.Dependencies["pkg-prebuilds"] != "":
+		return pickPkgPrebuilds(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build"] == "" && has("prebuilds") && firstNode(fsys, filepath.Join(dir, "prebuilds")) != "":
 		return pickFlatPrebuilds(fsys, dir, pf)
 	case pj.Dependencies["node-gyp-build"] != "" || has("prebuilds"):
@@ -434,6 +437,72 @@ func pickNodeGypBuildOptional(fsys *files, dir string, pj *packageJSON, pf platf
 	}
 	return pick{Loader: loader, Looked: append(looked, fmt.Sprintf("%s (%s: none for %s, ABI %d or Node-API)", pkg, strings.Join(files, ", "), libc, pf.abi())),
 		Fix: "Use a version of {pkg} whose " + name + " ships a build for " + libc + ", or compile it in backend-builder (`npm rebuild {pkg}`, with python3, make and g++ installed)."}
+}
+
+// pickPkgPrebuilds follows pkg-prebuilds 1 (node-hid 3, @julusian/midi):
+// build/Debug/<name>.node, build/Release/<name>.node, then
+// prebuilds/<name>-linux-<arch>/node-napi-v<N>.node, with -musl after the
+// arch where /etc/alpine-release exists. The name, and so the folder, is
+// the package's choice, made in its JavaScript (node-hid takes HID_hidraw
+// on Linux, HID for libusb): each folder for this platform is one the app
+// may load, and each must load.
+func pickPkgPrebuilds(fsys *files, dir string, pf platform) pick {
+	const loader = "pkg-prebuilds"
+	for _, build := range []string{"Debug", "Release"} {
+		if p := firstNode(fsys, filepath.Join(dir, "build", build)); p != "" {
+			return pick{Path: p, Loader: loader}
+		}
+	}
+	target := "-linux-" + pf.Arch
+	if pf.Alpine {
+		target += "-musl"
+	}
+	prebuilds := filepath.Join(dir, "prebuilds")
+	entries, _ := fsys.readDir(prebuilds)
+	var found []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), target)
+		if !ok || name == "" || !e.IsDir() {
+			continue
+		}
+		if p := napiVersioned(fsys, filepath.Join(prebuilds, e.Name()), pf.napi()); p != "" {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		return pick{Loader: loader, Looked: []string{filepath.Join(dir, "build"), filepath.Join(prebuilds, "*"+target)},
+			Fix: "It ships no prebuilt binary for linux" + strings.TrimPrefix(target, "-linux") + ": compile it in backend-builder, with python3, make, g++ and the headers of the libraries it links installed (let its install script run, or `npm rebuild {pkg}`)."}
+	}
+	return pick{Path: found[0], Also: found[1:], Loader: loader}
+}
+
+// napiVersioned is, of folder's node-napi-v<N>.node files, the one for the
+// highest Node-API level node has, else the lowest there is.
+func napiVersioned(fsys *files, folder string, napi int) string {
+	entries, _ := fsys.readDir(folder)
+	highest, lowest := "", ""
+	hv, lv := 0, 0
+	for _, e := range entries {
+		n, prefixed := strings.CutPrefix(e.Name(), "node-napi-v")
+		n, suffixed := strings.CutSuffix(n, ".node")
+		v, err := strconv.Atoi(n)
+		if !prefixed || !suffixed || err != nil {
+			continue
+		}
+		if v <= napi && (highest == "" || v > hv) {
+			highest, hv = e.Name(), v
+		}
+		if lowest == "" || v < lv {
+			lowest, lv = e.Name(), v
+		}
+	}
+	switch {
+	case highest != "":
+		return filepath.Join(folder, highest)
+	case lowest != "":
+		return filepath.Join(folder, lowest)
+	}
+	return ""
 }
 
 // prebuildsFolder is prebuilds/<platform>-<arch> as node-gyp-build finds it:

@@ -165,3 +165,59 @@ func TestPickCmakeTs(t *testing.T) {
 		t.Errorf("x64: %+v, want nothing picked, and why", pk)
 	}
 }
+
+// pkg-prebuilds' file: the highest Node-API level node has, else the lowest.
+func TestNapiVersioned(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"node-napi-v3.node", "node-napi-v8.node", "node-napi-v10.node", "12.node", "node-napi-vx.node", "electron-napi-v4.node"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for napi, want := range map[int]string{9: "node-napi-v8.node", 10: "node-napi-v10.node", 3: "node-napi-v3.node", 2: "node-napi-v3.node"} {
+		if got := napiVersioned(unnoted, dir, napi); got != filepath.Join(dir, want) {
+			t.Errorf("Node-API %d: %q, want %s", napi, got, want)
+		}
+	}
+}
+
+// pkg-prebuilds' folders: every name's for the platform, -musl where
+// /etc/alpine-release exists; node-hid 3.4 ships none for arm64 musl.
+func TestPickPkgPrebuilds(t *testing.T) {
+	dir := t.TempDir()
+	for _, folder := range []string{"HID-linux-x64", "HID_hidraw-linux-x64", "HID-linux-x64-musl", "HID_hidraw-linux-x64-musl", "HID-linux-arm64", "HID_hidraw-linux-arm64", "-linux-x64", "HID-darwin-x64"} {
+		if err := os.MkdirAll(filepath.Join(dir, "prebuilds", folder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "prebuilds", folder, "node-napi-v4.node"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(folders ...string) []string {
+		for i, f := range folders {
+			folders[i] = filepath.Join(dir, "prebuilds", f, "node-napi-v4.node")
+		}
+		return folders
+	}
+	for _, c := range []struct {
+		pf   platform
+		want []string
+	}{
+		{platform{Arch: "x64", Libc: "glibc", NAPI: 9}, at("HID-linux-x64", "HID_hidraw-linux-x64")},
+		{platform{Arch: "x64", Libc: "musl", Alpine: true, NAPI: 9}, at("HID-linux-x64-musl", "HID_hidraw-linux-x64-musl")},
+		{platform{Arch: "arm64", Libc: "glibc", NAPI: 9}, at("HID-linux-arm64", "HID_hidraw-linux-arm64")},
+		{platform{Arch: "arm64", Libc: "musl", Alpine: true, NAPI: 9}, nil},
+	} {
+		pk := pickPkgPrebuilds(unnoted, dir, c.pf)
+		got := append([]string{pk.Path}, pk.Also...)
+		if c.want == nil {
+			if pk.Path != "" || pk.Fix == "" || !strings.Contains(pk.Fix, "linux-arm64-musl") {
+				t.Errorf("%+v: %q, fix %q; want nothing, and the fix naming linux-arm64-musl", c.pf, got, pk.Fix)
+			}
+			continue
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%+v: %q, want %q", c.pf, got, c.want)
+		}
+	}
+}

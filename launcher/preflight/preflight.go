@@ -744,6 +744,9 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 	if len(passed) > 0 {
 		after = fmt.Sprintf(", after %d that would not load: %s", len(passed), strings.Join(rel(dir, passed), ", "))
 	}
+	if len(pk.Also) > 0 {
+		after = fmt.Sprintf(", as %s, which its code may choose instead", strings.Join(rel(dir, pk.Also), ", "))
+	}
 	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s%s): %s", pkg, pj.Version, shown, pk.Loader, after, v.summary)
 	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, path
@@ -754,6 +757,20 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 // first that would load and the ones passed over, else a verdict holding
 // each one's problems, on the first's path.
 func (p *Preflight) checkPick(pk pick, node *NodeInfo, libs *libResolver, deep bool) (v verdict, path string, passed []string) {
+	if len(pk.Also) > 0 {
+		// Each must load: the verdict holds every one's problems.
+		var all verdict
+		for _, candidate := range append([]string{pk.Path}, pk.Also...) {
+			cv := p.checkBinary(candidate, node, libs, deep)
+			if all.summary == "" {
+				all.summary = cv.summary
+			}
+			for _, pr := range cv.problems {
+				all.add(filepath.Join(filepath.Base(filepath.Dir(candidate)), filepath.Base(candidate))+": "+pr.detail, pr.hint)
+			}
+		}
+		return all, pk.Path, nil
+	}
 	v = p.checkBinary(pk.Path, node, libs, deep)
 	if len(v.problems) == 0 || len(pk.Then) == 0 {
 		return v, pk.Path, nil
@@ -1338,7 +1355,7 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 			}
 			continue
 		}
-		if slices.ContainsFunc(append([]string{pk.Path}, pk.Then...), func(path string) bool {
+		if slices.ContainsFunc(slices.Concat([]string{pk.Path}, pk.Then, pk.Also), func(path string) bool {
 			real, err := p.fsys.evalSymlinks(path)
 			return err == nil && checked[real]
 		}) {

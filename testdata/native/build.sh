@@ -29,6 +29,8 @@
 #   koffi3/, koffi3-arm64/
 #                  koffi 3 (a folder per libc in its platform package), for this
 #                  platform and for arm64
+#   nodehid3/, nodehid3-arm64/
+#                  node-hid 3 (pkg-prebuilds), for this platform and for arm64
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -247,6 +249,10 @@ variants optional-arm64 "msgpackr-extract@3.0.3 lmdb@3.5.6 @parcel/watcher@2.5.1
 # musl_x64/), and its binaries declare the experimental Node-API.
 variants koffi3 koffi@3.3.4
 variants koffi3-arm64 koffi@3.3.4 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
+# node-hid 3 (USB HID devices): pkg-prebuilds' prebuilds/<name>-linux-<arch>/
+# node-napi-v<N>.node, a name node-hid's JavaScript chooses.
+variants nodehid3 node-hid@3.4.0
+variants nodehid3-arm64 node-hid@3.4.0 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
