@@ -766,3 +766,38 @@ func TestCheck_NodeHidPkgPrebuilds(t *testing.T) {
 		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"HID-linux-arm64/node-napi-v4.node: libusb-1.0.so.0", "HID_hidraw-linux-arm64/node-napi-v4.node: libudev.so.1"}, nil)
 	})
 }
+
+// oracledb ships one binary per platform side by side in build/Release,
+// each named for its platform (oracledb-26.0.0-linux-x64.node), and its
+// own code loads the one for node's. No loader marks them, so the check
+// took the first in name order, the darwin-arm64 one: "not a Linux
+// binary", exit 3 for an app node runs. Of binaries named for platforms,
+// the one named for node's is checked now; in an arm64 image, the arm64
+// one.
+func TestCheck_BinariesNamedForTheirPlatform(t *testing.T) {
+	fx := fixtures(t)
+	app := filepath.Join(fx, "oracledb26")
+	if ok, out := nodeLoads(t, app, "require('oracledb')"); !ok {
+		t.Fatalf("node does not load oracledb: %s", out)
+	}
+	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=oracledb")
+	if code != 0 {
+		t.Errorf("exit %d while node loads it: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:oracledb", pass, []string{"build/Release/oracledb-26.0.0-linux-x64.node (picked by a plain require)"}, nil)
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, app)
+		if out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/oracledb'); console.log('LOADED')"); code != 0 || !strings.Contains(string(out), "LOADED") {
+			t.Fatalf("Debian's arm64 node does not load oracledb: exit %d: %s", code, out)
+		}
+		var code int
+		var r preflight.Report
+		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=oracledb") })
+		if code != 0 {
+			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:oracledb", pass, []string{"build/Release/oracledb-26.0.0-linux-arm64.node (picked by a plain require)", "arm64"}, nil)
+	})
+}

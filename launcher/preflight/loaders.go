@@ -744,11 +744,33 @@ func (pf platform) npmFlags() string {
 
 // anyNode is the first .node file inside a package folder that no loader
 // marks (a build/Release without binding.gyp, a bundler's copy), looking a
-// few levels deep and never into node_modules.
-func anyNode(fsys *files, dir string) string {
+// few levels deep and never into node_modules. Of files named for their
+// platform (oracledb-26.0.0-linux-x64.node beside -darwin-arm64 and
+// -win32-x64), the package's code loads the one for node's: that one.
+func anyNode(fsys *files, dir, arch string) string {
 	for _, sub := range []string{filepath.Join("build", "Release"), "build", "lib", "dist", "bin", "."} {
+		if p := namedFor(fsys, filepath.Join(dir, sub), arch); p != "" {
+			return p
+		}
 		if p := firstNode(fsys, filepath.Join(dir, sub)); p != "" {
 			return p
+		}
+	}
+	return ""
+}
+
+// namedFor is the .node file in dir whose name says linux and arch, as
+// linux-x64 or linux_x64 ("" when none does, or arch is unknown).
+func namedFor(fsys *files, dir, arch string) string {
+	if arch == "" {
+		return ""
+	}
+	entries, _ := fsys.readDir(dir)
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() && strings.HasSuffix(n, ".node") && (strings.Contains(n, "linux-"+arch+".") || strings.Contains(n, "linux_"+arch+".") ||
+			strings.Contains(n, "linux-"+arch+"-") || strings.Contains(n, "linux_"+arch+"_")) {
+			return filepath.Join(dir, n)
 		}
 	}
 	return ""

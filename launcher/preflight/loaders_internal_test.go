@@ -221,3 +221,31 @@ func TestPickPkgPrebuilds(t *testing.T) {
 		}
 	}
 }
+
+// A binary named for its platform, among others named for theirs.
+func TestNamedFor(t *testing.T) {
+	for names, want := range map[string]string{
+		"oracledb-26.0.0-darwin-arm64.node oracledb-26.0.0-linux-arm64.node oracledb-26.0.0-linux-x64.node": "oracledb-26.0.0-linux-x64.node",
+		"a.linux_x64_gnu.node b.node": "a.linux_x64_gnu.node",
+		"a-linux-x64-musl.node":       "a-linux-x64-musl.node",
+		"a-linux-x645.node a.node":    "",
+		"a-linux-arm64.node":          "",
+	} {
+		dir := t.TempDir()
+		for _, n := range strings.Fields(names) {
+			if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := namedFor(unnoted, dir, "x64")
+		if want != "" {
+			want = filepath.Join(dir, want)
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", names, got, want)
+		}
+	}
+	if got := namedFor(unnoted, t.TempDir(), ""); got != "" {
+		t.Errorf("no arch: %q", got)
+	}
+}

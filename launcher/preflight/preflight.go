@@ -703,7 +703,7 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 		if linux, here := platformVariants(pj, pf); len(linux) > 0 {
 			return p.checkVariant(c, pkg, dir, pj, linux, here, node, libs)
 		}
-		if found := anyNode(p.fsys, dir); found != "" {
+		if found := anyNode(p.fsys, dir, pf.Arch); found != "" {
 			pk = pick{Path: found, Loader: "a plain require"}
 		}
 	}
@@ -817,7 +817,7 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 			continue
 		}
 		if found = firstNode(p.fsys, d); found == "" {
-			found = anyNode(p.fsys, d)
+			found = anyNode(p.fsys, d, pf.Arch)
 		}
 		if found == "" {
 			found, then = libcFolders(p.fsys, d, pf.Libc)

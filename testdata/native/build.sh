@@ -31,6 +31,7 @@
 #                  platform and for arm64
 #   nodehid3/, nodehid3-arm64/
 #                  node-hid 3 (pkg-prebuilds), for this platform and for arm64
+#   oracledb26/    oracledb 26 (a binary per platform in build/Release, by name)
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -253,6 +254,9 @@ variants koffi3-arm64 koffi@3.3.4 --os=linux --cpu=arm64 --libc=glibc --ignore-s
 # node-napi-v<N>.node, a name node-hid's JavaScript chooses.
 variants nodehid3 node-hid@3.4.0
 variants nodehid3-arm64 node-hid@3.4.0 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
+# oracledb: one binary per platform side by side in build/Release, named
+# for it (oracledb-26.0.0-linux-x64.node), loaded by its own code.
+variants oracledb26 oracledb@26.0.0
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
