@@ -752,40 +752,33 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 	return c, path
 }
 
-// checkPick checks the binary pk names and, while it would not load, the
-// ones its loader tries next (pick.Then). It returns the verdict on the
-// first that would load and the ones passed over, else a verdict holding
-// each one's problems, on the first's path.
+// checkPick checks the binary pk names; while it would not load, the ones
+// its loader tries next (pick.Then); and with it, each one the package may
+// choose instead (pick.Also). It returns the verdict on the one that would
+// load and the ones passed over; else, and when one of pick.Also would
+// not load, a verdict holding each one's problems, on pk.Path.
 func (p *Preflight) checkPick(pk pick, node *NodeInfo, libs *libResolver, deep bool) (v verdict, path string, passed []string) {
-	if len(pk.Also) > 0 {
-		// Each must load: the verdict holds every one's problems.
-		var all verdict
-		for _, candidate := range append([]string{pk.Path}, pk.Also...) {
-			cv := p.checkBinary(candidate, node, libs, deep)
-			if all.summary == "" {
-				all.summary = cv.summary
-			}
-			for _, pr := range cv.problems {
-				all.add(filepath.Join(filepath.Base(filepath.Dir(candidate)), filepath.Base(candidate))+": "+pr.detail, pr.hint)
-			}
-		}
-		return all, pk.Path, nil
-	}
-	v = p.checkBinary(pk.Path, node, libs, deep)
-	if len(v.problems) == 0 || len(pk.Then) == 0 {
-		return v, pk.Path, nil
-	}
 	var all verdict
-	for i, candidate := range append([]string{pk.Path}, pk.Then...) {
-		if i > 0 {
-			v = p.checkBinary(candidate, node, libs, deep)
-		}
-		if len(v.problems) == 0 {
-			return v, candidate, append([]string{pk.Path}, pk.Then[:i-1]...)
+	collect := func(candidate string, v verdict) {
+		if all.summary == "" {
+			all.summary = v.summary
 		}
 		for _, pr := range v.problems {
 			all.add(filepath.Join(filepath.Base(filepath.Dir(candidate)), filepath.Base(candidate))+": "+pr.detail, pr.hint)
 		}
+	}
+	if len(pk.Also) > 0 {
+		for _, candidate := range append([]string{pk.Path}, pk.Also...) {
+			collect(candidate, p.checkBinary(candidate, node, libs, deep))
+		}
+		return all, pk.Path, nil
+	}
+	for i, candidate := range append([]string{pk.Path}, pk.Then...) {
+		v = p.checkBinary(candidate, node, libs, deep)
+		if len(v.problems) == 0 || len(pk.Then) == 0 {
+			return v, candidate, slices.Concat([]string{pk.Path}, pk.Then)[:i]
+		}
+		collect(candidate, v)
 	}
 	return all, pk.Path, nil
 }
