@@ -801,3 +801,42 @@ func TestCheck_BinariesNamedForTheirPlatform(t *testing.T) {
 		expectCheck(t, r, "native:oracledb", pass, []string{"build/Release/oracledb-26.0.0-linux-arm64.node (picked by a plain require)", "arm64"}, nil)
 	})
 }
+
+// serialport, the package Zigbee2MQTT and its kind import, is plain
+// JavaScript; its binary is in its dependency @serialport/bindings-cpp (as
+// @duckdb/node-api's is in @duckdb/node-bindings). Named, it only warned
+// "has no native binary … drop serialport from LAUNCHER_NATIVE_MODULES",
+// and nothing of it was checked. Its native dependency is checked now,
+// here and in Debian's arm64 image, and node loads the same binary.
+func TestCheck_NativeCodeInADependency(t *testing.T) {
+	fx := fixtures(t)
+	app := filepath.Join(fx, "serialport12")
+	cmd := exec.Command("node", "-e", "require('serialport'); console.log(require('fs').readFileSync('/proc/self/maps', 'utf8'))")
+	cmd.Dir = app
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "/@serialport/bindings-cpp/prebuilds/linux-x64/node.napi.glibc.node\n") {
+		t.Fatalf("node does not load bindings-cpp's linux-x64 glibc prebuild: %v\n%s", err, out)
+	}
+	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=serialport")
+	if code != 0 {
+		t.Errorf("exit %d: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:serialport", pass, []string{"serialport 12.0.0, through its dependency @serialport/bindings-cpp: ",
+		"prebuilds/linux-x64/node.napi.glibc.node (picked by node-gyp-build)"}, nil)
+	expectCheck(t, r, "native-scan", pass, []string{"0 other native modules"}, nil)
+	t.Run("arm64 image", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		_, appDir := inRoot(t, root, filepath.Join(fx, "serialport12-arm64"))
+		if out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/serialport'); console.log('LOADED')"); code != 0 || !strings.Contains(string(out), "LOADED") {
+			t.Fatalf("Debian's arm64 node does not load serialport: exit %d: %s", code, out)
+		}
+		var code int
+		var r preflight.Report
+		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=serialport") })
+		if code != 0 {
+			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "native:serialport", pass, []string{"through its dependency @serialport/bindings-cpp", "prebuilds/linux-arm64/node.napi.armv8.node", "arm64"}, nil)
+	})
+}

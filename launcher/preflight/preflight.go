@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -690,6 +691,13 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 			"If the app no longer uses it, drop it from LAUNCHER_NATIVE_MODULES.", pkg, p.app)
 		return c, ""
 	}
+	return p.checkNativeAt(c, pkg, dir, node, libs, 0)
+}
+
+// checkNativeAt checks package pkg, found at dir: as checkNative, and
+// through the native dependency that holds its binary, depth packages down
+// (@duckdb/node-api's is @duckdb/node-bindings).
+func (p *Preflight) checkNativeAt(c Check, pkg, dir string, node *NodeInfo, libs *libResolver, depth int) (Check, string) {
 	pj, err := readPackageJSON(p.fsys, dir)
 	if err != nil {
 		c.Status, c.Detail = StatusFail, err.Error()
@@ -705,6 +713,13 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 		}
 		if found := anyNode(p.fsys, dir, pf.Arch); found != "" {
 			pk = pick{Path: found, Loader: "a plain require"}
+		}
+	}
+	if pk.Loader == "" && depth < 2 {
+		if dep, depDir := p.nativeDependency(dir, pj, pf); dep != "" {
+			dc, path := p.checkNativeAt(c, dep, depDir, node, libs, depth+1)
+			dc.Detail = fmt.Sprintf("%s %s, through its dependency %s: %s", pkg, pj.Version, dep, dc.Detail)
+			return dc, path
 		}
 	}
 	switch {
@@ -750,6 +765,27 @@ func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (
 	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s%s): %s", pkg, pj.Version, shown, pk.Loader, after, v.summary)
 	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, path
+}
+
+// nativeDependency is the first of pj's dependencies, in name order, that
+// holds a binary or loads a platform package, and where it resolves from
+// dir; "" when none does.
+func (p *Preflight) nativeDependency(dir string, pj *packageJSON, pf platform) (string, string) {
+	for _, dep := range slices.Sorted(maps.Keys(pj.Dependencies)) {
+		depDir, _, err := resolvePackage(p.fsys, dir, dep)
+		if err != nil {
+			continue
+		}
+		dpj, err := readPackageJSON(p.fsys, depDir)
+		if err != nil {
+			continue
+		}
+		entries, _ := p.fsys.readDir(depDir)
+		if linux, _ := platformVariants(dpj, pf); len(linux) > 0 || pickBinary(p.fsys, depDir, dpj, entries, pf).Loader != "" {
+			return dep, depDir
+		}
+	}
+	return "", ""
 }
 
 // checkPick checks the binary pk names; while it would not load, the ones

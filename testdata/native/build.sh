@@ -32,6 +32,8 @@
 #   nodehid3/, nodehid3-arm64/
 #                  node-hid 3 (pkg-prebuilds), for this platform and for arm64
 #   oracledb26/    oracledb 26 (a binary per platform in build/Release, by name)
+#   serialport12/, serialport12-arm64/
+#                  serialport 12 (its binary in a dependency), here and for arm64
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -257,6 +259,10 @@ variants nodehid3-arm64 node-hid@3.4.0 --os=linux --cpu=arm64 --libc=glibc --ign
 # oracledb: one binary per platform side by side in build/Release, named
 # for it (oracledb-26.0.0-linux-x64.node), loaded by its own code.
 variants oracledb26 oracledb@26.0.0
+# serialport (Zigbee2MQTT's): plain JavaScript over @serialport/bindings-cpp,
+# whose node-gyp-build prebuilds are for linux-x64 and linux-arm64 (armv8).
+variants serialport12 serialport@12.0.0
+variants serialport12-arm64 serialport@12.0.0 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
