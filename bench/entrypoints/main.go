@@ -325,6 +325,10 @@ func main() {
 	must(err)
 	defer os.RemoveAll(tmp)
 	recordDir = tmp
+	// The contenders' temporary folder too: the reaping runs end under
+	// unshare, which passes no SIGTERM on, so --kill-child's SIGKILL ends the
+	// launcher, and its gate's preload file would stay in /tmp.
+	must(os.Setenv("TMPDIR", tmp))
 	apps := []app{
 		{name: "minimal node server", dir: filepath.Join(repo, "testdata/demo"), entry: "index.js", env: []string{"LAUNCHER_NATIVE_MODULES="}},
 		{name: "reference backend", dir: productionBackend(tmp), entry: "index.js",
