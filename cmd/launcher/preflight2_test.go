@@ -274,26 +274,13 @@ func TestCheck_SharpBindingAndLibvips(t *testing.T) {
 	// libvips-linux-arm64/lib; checked from outside with --root, $ORIGIN
 	// was the folder outside the image, and libvips "not found".
 	t.Run("arm64 image", func(t *testing.T) {
-		requireArm64(t)
-		root := debianRoot(t, "arm64")
-		app := filepath.Join(fx, "sharp-arm64")
-		_, appDir := inRoot(t, root, app)
-		out, code := chroot(t, root, nil, "/usr/bin/node", "-e", strings.Replace(loads, "'sharp'", "'"+appDir+"/node_modules/sharp'", 1))
-		if code != 0 || !strings.Contains(string(out), "LOADED") {
-			t.Fatalf("Debian's arm64 node does not load sharp: exit %d: %s", code, out)
-		}
-		says := []string{"@img/sharp-linux-arm64/lib/sharp-linux-arm64.node (its platform package)", "arm64"}
-		code, inside := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES=sharp")
+		says := "@img/sharp-linux-arm64/lib/sharp-linux-arm64.node (its platform package)"
+		passesInArm64Image(t, "sharp-arm64", "sharp", says)
+		code, inside := checkInRoot(t, debianRoot(t, "arm64"), filepath.Join(fx, "sharp-arm64"), "LAUNCHER_NATIVE_MODULES=sharp")
 		if code != 0 {
 			t.Errorf("check inside the image: exit %d: %+v", code, inside.Checks)
 		}
-		expectCheck(t, inside, "native:sharp", pass, says, nil)
-		var outside preflight.Report
-		withoutEmulation(t, func() { code, outside, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=sharp") })
-		if code != 0 {
-			t.Errorf("check --root: exit %d: %+v", code, outside.Checks)
-		}
-		expectCheck(t, outside, "native:sharp", pass, says, nil)
+		expectCheck(t, inside, "native:sharp", pass, []string{says, "arm64"}, nil)
 	})
 }
 
@@ -554,19 +541,7 @@ fs.writeFileSync(process.argv[1], JSON.stringify(m));`, manifest)
 		})
 	}
 	t.Run("arm64 image", func(t *testing.T) {
-		requireArm64(t)
-		root := debianRoot(t, "arm64")
-		_, appDir := inRoot(t, root, filepath.Join(fx, "zeromq6"))
-		out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/zeromq'); console.log('LOADED')")
-		if code != 0 || !strings.Contains(string(out), "LOADED") {
-			t.Fatalf("Debian's arm64 node does not load zeromq: exit %d: %s", code, out)
-		}
-		var r preflight.Report
-		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=zeromq") })
-		if code != 0 {
-			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
-		}
-		expectCheck(t, r, "native:zeromq", pass, []string{"build/linux/arm64/node/glibc-127-Release/addon.node (picked by cmake-ts)", "arm64"}, nil)
+		passesInArm64Image(t, "zeromq6", "zeromq", "build/linux/arm64/node/glibc-127-Release/addon.node (picked by cmake-ts)")
 	})
 }
 
@@ -684,19 +659,7 @@ func TestCheck_KoffiLibcFoldersAndExperimentalNodeAPI(t *testing.T) {
 		expectCheck(t, r, "native:koffi", preflight.StatusFail, []string{"linux_x64/koffi.node: unreadable", "musl_x64/koffi.node: linked against musl"}, nil)
 	})
 	t.Run("arm64 image", func(t *testing.T) {
-		requireArm64(t)
-		root := debianRoot(t, "arm64")
-		_, appDir := inRoot(t, root, filepath.Join(fx, "koffi3-arm64"))
-		out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "console.log('LOADED', require('"+appDir+"/node_modules/koffi').version)")
-		if code != 0 || !strings.Contains(string(out), "LOADED") {
-			t.Fatalf("Debian's arm64 node does not load koffi: exit %d: %s", code, out)
-		}
-		var r preflight.Report
-		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=koffi") })
-		if code != 0 {
-			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
-		}
-		expectCheck(t, r, "native:koffi", pass, []string{"@koromix/koffi-linux-arm64/linux_arm64/koffi.node (its platform package)", "arm64"}, nil)
+		passesInArm64Image(t, "koffi3-arm64", "koffi", "@koromix/koffi-linux-arm64/linux_arm64/koffi.node (its platform package)")
 	})
 }
 
@@ -786,19 +749,7 @@ func TestCheck_BinariesNamedForTheirPlatform(t *testing.T) {
 	}
 	expectCheck(t, r, "native:oracledb", pass, []string{"build/Release/oracledb-26.0.0-linux-x64.node (picked by a plain require)"}, nil)
 	t.Run("arm64 image", func(t *testing.T) {
-		requireArm64(t)
-		root := debianRoot(t, "arm64")
-		_, appDir := inRoot(t, root, app)
-		if out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/oracledb'); console.log('LOADED')"); code != 0 || !strings.Contains(string(out), "LOADED") {
-			t.Fatalf("Debian's arm64 node does not load oracledb: exit %d: %s", code, out)
-		}
-		var code int
-		var r preflight.Report
-		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=oracledb") })
-		if code != 0 {
-			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
-		}
-		expectCheck(t, r, "native:oracledb", pass, []string{"build/Release/oracledb-26.0.0-linux-arm64.node (picked by a plain require)", "arm64"}, nil)
+		passesInArm64Image(t, "oracledb26", "oracledb", "build/Release/oracledb-26.0.0-linux-arm64.node (picked by a plain require)")
 	})
 }
 
@@ -825,18 +776,26 @@ func TestCheck_NativeCodeInADependency(t *testing.T) {
 		"prebuilds/linux-x64/node.napi.glibc.node (picked by node-gyp-build)"}, nil)
 	expectCheck(t, r, "native-scan", pass, []string{"0 other native modules"}, nil)
 	t.Run("arm64 image", func(t *testing.T) {
-		requireArm64(t)
-		root := debianRoot(t, "arm64")
-		_, appDir := inRoot(t, root, filepath.Join(fx, "serialport12-arm64"))
-		if out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/serialport'); console.log('LOADED')"); code != 0 || !strings.Contains(string(out), "LOADED") {
-			t.Fatalf("Debian's arm64 node does not load serialport: exit %d: %s", code, out)
-		}
-		var code int
-		var r preflight.Report
-		withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=serialport") })
-		if code != 0 {
-			t.Errorf("check --root: exit %d: %+v", code, r.Checks)
-		}
-		expectCheck(t, r, "native:serialport", pass, []string{"through its dependency @serialport/bindings-cpp", "prebuilds/linux-arm64/node.napi.armv8.node", "arm64"}, nil)
+		passesInArm64Image(t, "serialport12-arm64", "serialport", "through its dependency @serialport/bindings-cpp", "prebuilds/linux-arm64/node.napi.armv8.node")
 	})
+}
+
+// passesInArm64Image puts the app of a fixture into Debian's arm64 image,
+// where the image's node must load module, and checks it from outside
+// (--root): it must pass, its detail holding says.
+func passesInArm64Image(t *testing.T, fixture, module string, says ...string) {
+	t.Helper()
+	requireArm64(t)
+	root := debianRoot(t, "arm64")
+	_, appDir := inRoot(t, root, filepath.Join(fixtures(t), fixture))
+	out, code := chroot(t, root, nil, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/"+module+"'); console.log('LOADED')")
+	if code != 0 || !strings.Contains(string(out), "LOADED") {
+		t.Fatalf("Debian's arm64 node does not load %s: exit %d: %s", module, code, out)
+	}
+	var r preflight.Report
+	withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES="+module) })
+	if code != 0 {
+		t.Errorf("check --root: exit %d: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:"+module, pass, append(says, "arm64"), nil)
 }
