@@ -192,11 +192,7 @@ func pickBinary(fsys *files, dir string, pj *packageJSON, entries []os.DirEntry,
 		if !matchesField(pj.OS, "linux") || !matchesField(pj.CPU, pf.Arch) {
 			return pick{}
 		}
-		libc := pf.Libc
-		if pf.LibcEnv != "" {
-			libc = pf.LibcEnv
-		}
-		if p := pickTagged(fsys, dir, pf, libc); p != "" {
+		if p := pickTagged(fsys, dir, pf, pf.detectedLibc()); p != "" {
 			return pick{Path: p, Loader: "package file"}
 		}
 		return pick{}
@@ -378,6 +374,15 @@ func (pf platform) ngbLibc() string {
 	return "glibc"
 }
 
+// detectedLibc is the libc node-gyp-build-optional-packages matches
+// against: LIBC, else detect-libc's answer, which is node's own libc.
+func (pf platform) detectedLibc() string {
+	if pf.LibcEnv != "" {
+		return pf.LibcEnv
+	}
+	return pf.Libc
+}
+
 // pickNodeGypBuild follows node-gyp-build 4.8: the first *.node in
 // build/Release, then build/Debug, with no ABI check; then
 // prebuilds/<platform>-<arch> by its tag rules.
@@ -408,10 +413,7 @@ func nodeGypBuildSearch(fsys *files, dir string, pf platform, libc string) (stri
 // package @<name>/<name>-linux-<arch>, its files matched by the same tags.
 func pickNodeGypBuildOptional(fsys *files, dir string, pj *packageJSON, pf platform) pick {
 	const loader = "node-gyp-build-optional-packages"
-	libc := pf.Libc
-	if pf.LibcEnv != "" {
-		libc = pf.LibcEnv
-	}
+	libc := pf.detectedLibc()
 	p, looked := nodeGypBuildSearch(fsys, dir, pf, libc)
 	if p != "" {
 		return pick{Path: p, Loader: loader}
