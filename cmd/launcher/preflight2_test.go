@@ -799,3 +799,33 @@ func passesInArm64Image(t *testing.T, fixture, module string, says ...string) {
 	}
 	expectCheck(t, r, "native:"+module, pass, append(says, "arm64"), nil)
 }
+
+// pnpm lays each package out in a store folder of its own
+// (node_modules/.pnpm/<name>@<version>/node_modules/<name>), its
+// dependencies and platform packages in others, linked beside it. Each
+// module resolves from its real folder, as node resolves it: the check
+// picks the file node maps, and names it by its package.
+func TestCheck_PnpmLayout(t *testing.T) {
+	app := filepath.Join(fixtures(t), "pnpm-layout")
+	cmd := exec.Command("node", "-e", "require('sharp'); require('lmdb'); require('koffi'); console.log(require('fs').readFileSync('/proc/self/maps', 'utf8'))")
+	cmd.Dir = app
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node does not load them: %v\n%s", err, out)
+	}
+	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=sharp,lmdb,koffi")
+	if code != 0 {
+		t.Errorf("exit %d while node loads them: %+v", code, r.Checks)
+	}
+	for module, file := range map[string]string{
+		"sharp": "@img/sharp-linux-x64/lib/sharp-linux-x64.node",
+		"lmdb":  "@lmdb/lmdb-linux-x64/node.abi115.glibc.node",
+		"koffi": "@koromix/koffi-linux-x64/linux_x64/koffi.node",
+	} {
+		if !strings.Contains(string(out), "/node_modules/"+file+"\n") {
+			t.Errorf("node did not map %s", file)
+		}
+		expectCheck(t, r, "native:"+module, pass, []string{": " + file + " ("}, nil)
+	}
+	expectCheck(t, r, "native-scan", pass, nil, nil)
+}

@@ -946,18 +946,18 @@ func (p *Preflight) checkPackageEngines(c *Check, pkg string, pj *packageJSON, n
 }
 
 func rel(dir string, paths []string) []string {
-	// A platform package beside dir's package is shown by its name.
-	modules := ""
-	if i := strings.LastIndex(dir, string(filepath.Separator)+"node_modules"+string(filepath.Separator)); i >= 0 {
-		modules = dir[:i+len("/node_modules")]
-	}
+	const modules = "/node_modules/"
 	out := make([]string, len(paths))
 	for i, p := range paths {
-		out[i] = p
-		if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+		switch r, err := filepath.Rel(dir, p); {
+		case err == nil && !strings.HasPrefix(r, ".."):
 			out[i] = r
-		} else if r, err := filepath.Rel(modules, p); modules != "" && err == nil && !strings.HasPrefix(r, "..") {
-			out[i] = r
+		case strings.Contains(p, modules):
+			// Another package (a platform package, beside dir's or in
+			// pnpm's store): by its name.
+			out[i] = p[strings.LastIndex(p, modules)+len(modules):]
+		default:
+			out[i] = p
 		}
 	}
 	return out

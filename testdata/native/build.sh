@@ -34,6 +34,7 @@
 #   oracledb26/    oracledb 26 (a binary per platform in build/Release, by name)
 #   serialport12/, serialport12-arm64/
 #                  serialport 12 (its binary in a dependency), here and for arm64
+#   pnpm-layout/   sharp, lmdb and koffi as pnpm 9 lays them out
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -263,6 +264,16 @@ variants oracledb26 oracledb@26.0.0
 # whose node-gyp-build prebuilds are for linux-x64 and linux-arm64 (armv8).
 variants serialport12 serialport@12.0.0
 variants serialport12-arm64 serialport@12.0.0 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
+# pnpm's layout: each package in its own store folder (node_modules/.pnpm),
+# its dependencies and platform packages in others, linked.
+if [ ! -f pnpm-layout/.done ]; then
+  rm -rf pnpm-layout && mkdir -p pnpm-layout
+  echo '{"name":"pnpm-app","version":"1.0.0","private":true,"dependencies":{"sharp":"0.34.5","lmdb":"3.5.6","koffi":"3.3.4"}}' > pnpm-layout/package.json
+  printf "require('sharp');\nrequire('lmdb');\nrequire('koffi');\n" > pnpm-layout/index.js
+  echo "fixtures: pnpm-layout: sharp, lmdb and koffi installed by pnpm 9"
+  (cd pnpm-layout && npx --yes pnpm@9.15.9 install --config.store-dir="$out/.pnpm-store" >/dev/null)
+  touch pnpm-layout/.done
+fi
 
 # Debian 12's own Node 18 (node over libnode.so.108) for amd64 and arm64,
 # unpacked into roots: the preflight must see the symbols where the loader
