@@ -829,3 +829,42 @@ func TestCheck_PnpmLayout(t *testing.T) {
 	}
 	expectCheck(t, r, "native-scan", pass, nil, nil)
 }
+
+// Yarn's Plug'n'Play: no node_modules; node resolves every module through
+// the .pnp.cjs it preloads (LAUNCHER_NODE_ARGS=-r ./.pnp.cjs, or
+// NODE_OPTIONS=--require …/.pnp.cjs, as `yarn node` sets it). The check
+// does not follow that resolution, and refused the start: "bcrypt does not
+// resolve", exit 3, for an app node runs. While node preloads .pnp.cjs, a
+// named module found nowhere else warns that it is not checked, and the app
+// starts; without the preload node cannot resolve it either, and the check
+// still refuses.
+func TestCheck_YarnPlugnPlay(t *testing.T) {
+	app := filepath.Join(fixtures(t), "yarn-pnp", "app")
+	pnp := filepath.Join(app, ".pnp.cjs")
+	if ok, out := nodeLoads(t, app, "require('bcrypt')", "NODE_OPTIONS=--require "+pnp); !ok {
+		t.Fatalf("node does not load bcrypt through .pnp.cjs: %s", out)
+	}
+	if ok, _ := nodeLoads(t, app, "require('bcrypt')"); ok {
+		t.Fatal("node loads bcrypt without .pnp.cjs")
+	}
+	for _, env := range []string{"NODE_OPTIONS=--require " + pnp, "LAUNCHER_NODE_ARGS=-r ./.pnp.cjs"} {
+		t.Run(env, func(t *testing.T) {
+			code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=bcrypt", env)
+			if code != 0 {
+				t.Errorf("exit %d while node loads it: %+v", code, r.Checks)
+			}
+			expectCheck(t, r, "native:bcrypt", preflight.StatusWarn, []string{"Plug'n'Play", ".pnp.cjs", "not checked"}, []string{"nodeLinker: node-modules"})
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NATIVE_MODULES=bcrypt", "LAUNCHER_READY_URL=", env, "TMPDIR=" + t.TempDir()}})
+			l.waitFor("APP true")
+			l.signal(syscall.SIGTERM)
+			if code := l.wait(10 * time.Second); code != 0 {
+				t.Errorf("SIGTERM: exit %d", code)
+			}
+		})
+	}
+	code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=bcrypt")
+	if code != 3 {
+		t.Errorf("without .pnp.cjs preloaded: exit %d, want 3: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:bcrypt", preflight.StatusFail, []string{"does not resolve"}, nil)
+}

@@ -138,6 +138,9 @@ type Preflight struct {
 	// NodeOptions is node's NODE_OPTIONS: its --require preloads must
 	// resolve as the entry does.
 	NodeOptions string
+	// NodeArgs are node's arguments before the entry (LAUNCHER_NODE_ARGS):
+	// a preload of Yarn's .pnp.cjs there changes how modules resolve.
+	NodeArgs []string
 	// Image, when set, is an unpacked image root of any architecture,
 	// checked from outside (`launcher check --root`): every path is
 	// resolved inside it (absolute symlinks too), libraries by its own
@@ -683,6 +686,12 @@ func (p *Preflight) platformOf(node *NodeInfo) platform {
 func (p *Preflight) checkNative(pkg string, node *NodeInfo, libs *libResolver) (Check, string) {
 	c := Check{Name: "native:" + pkg}
 	dir, tried, err := resolvePackage(p.fsys, p.app, pkg)
+	if pnp := p.plugnPlay(); err != nil && pnp != "" {
+		c.Status = StatusWarn
+		c.Detail = fmt.Sprintf("%s is not in node_modules: node resolves it through Yarn's Plug'n'Play (%s, preloaded), which the check does not follow: not checked", pkg, pnp)
+		c.Hint = "For the check to see the modules, install them with `nodeLinker: node-modules` in .yarnrc.yml."
+		return c, ""
+	}
 	if err != nil {
 		c.Status = StatusFail
 		c.Detail = fmt.Sprintf("%s does not resolve from %s (node would fail with: Cannot find module '%s'); looked in %s", pkg, p.app, pkg, strings.Join(tried, ", "))
@@ -765,6 +774,21 @@ func (p *Preflight) checkNativeAt(c Check, pkg, dir string, node *NodeInfo, libs
 	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s%s): %s", pkg, pj.Version, shown, pk.Loader, after, v.summary)
 	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, path
+}
+
+// plugnPlay is the .pnp.cjs (Yarn's Plug'n'Play runtime) that node
+// preloads, from NODE_OPTIONS or its arguments, as it resolves from the
+// app; "" when node preloads none.
+func (p *Preflight) plugnPlay() string {
+	for _, pre := range append(preloads(p.NodeOptions), preloads(strings.Join(p.NodeArgs, " "))...) {
+		if path.Base(pre) != ".pnp.cjs" {
+			continue
+		}
+		if found, _, err := resolveModule(p.fsys, p.app, pre); err == nil {
+			return found
+		}
+	}
+	return ""
 }
 
 // nativeDependency is the first of pj's dependencies, in name order, that

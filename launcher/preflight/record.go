@@ -205,6 +205,11 @@ func (p *Preflight) settings() string {
 	str("libc", p.LibcEnv)
 	str("root", p.Root)
 	str("node_options", p.NodeOptions)
+	b = append(b, "node_args=["...)
+	for _, a := range p.NodeArgs {
+		b = append(strconv.AppendQuote(b, a), ' ')
+	}
+	b = append(b, "] "...)
 	b = append(b, "user="...)
 	if u := p.RunAs; u != nil {
 		b = strconv.AppendUint(b, uint64(u.UID), 10)

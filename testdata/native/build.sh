@@ -35,6 +35,7 @@
 #   serialport12/, serialport12-arm64/
 #                  serialport 12 (its binary in a dependency), here and for arm64
 #   pnpm-layout/   sharp, lmdb and koffi as pnpm 9 lays them out
+#   yarn-pnp/app/  bcrypt installed by yarn 4 with Plug'n'Play (no node_modules)
 #   debian-amd64/, debian-arm64/
 #                  Debian 12's nodejs 18 (/usr/bin/node over libnode.so.108) unpacked
 #                  into a root, for each architecture (debian-node.sh)
@@ -264,6 +265,19 @@ variants oracledb26 oracledb@26.0.0
 # whose node-gyp-build prebuilds are for linux-x64 and linux-arm64 (armv8).
 variants serialport12 serialport@12.0.0
 variants serialport12-arm64 serialport@12.0.0 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
+# Yarn 4's Plug'n'Play: no node_modules; .pnp.cjs resolves, the packages
+# with native files are unplugged into .yarn/unplugged, the rest stay in
+# zips (.yarn/cache). Yarn itself is @yarnpkg/cli-dist from npm's registry.
+if [ ! -f yarn-pnp/.done ]; then
+  rm -rf yarn-pnp && mkdir -p yarn-pnp/app
+  (cd yarn-pnp && npm pack --silent @yarnpkg/cli-dist@4.18.1 >/dev/null && tar xzf yarnpkg-cli-dist-4.18.1.tgz && mv package yarn)
+  echo '{"name":"pnp-app","version":"1.0.0","private":true,"dependencies":{"bcrypt":"6.0.0"}}' > yarn-pnp/app/package.json
+  echo "const b = require('bcrypt'); console.log('APP', b.compareSync('x', b.hashSync('x', 4))); setInterval(() => {}, 1000);" > yarn-pnp/app/index.js
+  printf 'npmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\n' > yarn-pnp/app/.yarnrc.yml
+  echo "fixtures: yarn-pnp: bcrypt installed by yarn 4 (Plug'n'Play)"
+  (cd yarn-pnp/app && node ../yarn/bin/yarn.js install >/dev/null)
+  touch yarn-pnp/.done
+fi
 # pnpm's layout: each package in its own store folder (node_modules/.pnpm),
 # its dependencies and platform packages in others, linked.
 if [ ! -f pnpm-layout/.done ]; then
