@@ -273,9 +273,10 @@ if [ ! -f yarn-pnp/.done ]; then
   (cd yarn-pnp && npm pack --silent @yarnpkg/cli-dist@4.18.1 >/dev/null && tar xzf yarnpkg-cli-dist-4.18.1.tgz && mv package yarn)
   echo '{"name":"pnp-app","version":"1.0.0","private":true,"dependencies":{"bcrypt":"6.0.0"}}' > yarn-pnp/app/package.json
   echo "const b = require('bcrypt'); console.log('APP', b.compareSync('x', b.hashSync('x', 4))); setInterval(() => {}, 1000);" > yarn-pnp/app/index.js
-  printf 'npmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\n' > yarn-pnp/app/.yarnrc.yml
+  # Immutable installs are yarn's default where CI is set; this one makes the lockfile.
+  printf 'npmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\nenableImmutableInstalls: false\n' > yarn-pnp/app/.yarnrc.yml
   echo "fixtures: yarn-pnp: bcrypt installed by yarn 4 (Plug'n'Play)"
-  (cd yarn-pnp/app && node ../yarn/bin/yarn.js install >/dev/null)
+  (cd yarn-pnp/app && node ../yarn/bin/yarn.js install > ../install.log 2>&1) || { cat yarn-pnp/install.log; exit 1; }
   touch yarn-pnp/.done
 fi
 # pnpm's layout: each package in its own store folder (node_modules/.pnpm),
@@ -285,7 +286,8 @@ if [ ! -f pnpm-layout/.done ]; then
   echo '{"name":"pnpm-app","version":"1.0.0","private":true,"dependencies":{"sharp":"0.34.5","lmdb":"3.5.6","koffi":"3.3.4"}}' > pnpm-layout/package.json
   printf "require('sharp');\nrequire('lmdb');\nrequire('koffi');\n" > pnpm-layout/index.js
   echo "fixtures: pnpm-layout: sharp, lmdb and koffi installed by pnpm 9"
-  (cd pnpm-layout && npx --yes pnpm@9.15.9 install --config.store-dir="$out/.pnpm-store" >/dev/null)
+  # --no-frozen-lockfile: pnpm's default where CI is set; this install makes the lockfile.
+  (cd pnpm-layout && npx --yes pnpm@9.15.9 install --no-frozen-lockfile --config.store-dir="$out/.pnpm-store" >/dev/null)
   touch pnpm-layout/.done
 fi
 
