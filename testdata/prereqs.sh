@@ -29,6 +29,13 @@ for t in "${tools[@]}"; do
     case " ${packages[*]} " in *" ${pkg[$t]} "*) ;; *) packages+=("${pkg[$t]}") ;; esac
   fi
 done
+# Libraries node-hid's prebuilt bindings link (the preflight's tests load them).
+if [ "$1" = test ]; then
+  cache=$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null)
+  for lib in libusb-1.0.so.0:libusb-1.0-0 libudev.so.1:libudev1; do
+    case "$cache" in *"${lib%%:*} "*) ;; *) missing+=("${lib%%:*}") packages+=("${lib#*:}") ;; esac
+  done
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "make $1 needs ${missing[*]}, which this machine lacks. On Debian or Ubuntu:" >&2
   echo "  apt-get install -y ${packages[*]}" >&2
