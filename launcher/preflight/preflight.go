@@ -1362,11 +1362,11 @@ func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
 // platform: @napi-rs/nice for @napi-rs/nice-linux-x64-musl, and sharp, of
 // no scope, for @img/sharp-linuxmusl-x64. "" when there is none.
 func (p *Preflight) variantParent(name string) string {
-	i := strings.LastIndex(name, "-linux")
-	if i <= 0 {
+	stem := variantStem(name)
+	if stem == "" {
 		return ""
 	}
-	for _, parent := range []string{name[:i], path.Base(name[:i])} {
+	for _, parent := range []string{stem, path.Base(stem)} {
 		dir, _, err := resolvePackage(p.fsys, p.app, parent)
 		if err != nil {
 			continue
@@ -1378,6 +1378,15 @@ func (p *Preflight) variantParent(name string) string {
 	return ""
 }
 
+// variantStem is a platform package's name without its platform:
+// @img/sharp for @img/sharp-linuxmusl-x64; "" for another name.
+func variantStem(name string) string {
+	if i := strings.LastIndex(name, "-linux"); i > 0 {
+		return name[:i]
+	}
+	return ""
+}
+
 // scanNative warns about any other .node in node_modules that its loader
 // would pick and that would not load.
 func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[string]bool, candidates []nativeCandidate) Check {
@@ -1385,7 +1394,7 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 	pf := p.platformOf(node)
 	var bad, hints []string
 	count := 0
-	parents := map[string]bool{}
+	parents, stems := map[string]bool{}, map[string]bool{}
 	for _, cand := range candidates {
 		pj, err := readPackageJSON(p.fsys, cand.dir)
 		if err != nil {
@@ -1394,12 +1403,16 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 		pk := pickBinary(p.fsys, cand.dir, pj, cand.entries, pf)
 		if pk.Path == "" {
 			// A platform package for another platform: does its parent
-			// have the one for this platform?
-			if parent := p.variantParent(pj.Name); parent != "" && !parents[parent] {
+			// have the one for this platform? Looked for once per name
+			// without the platform, as a parent lists one for each; a
+			// parent named in LAUNCHER_NATIVE_MODULES is checked on its own.
+			stem := variantStem(pj.Name)
+			if stem == "" || stems[stem] {
+				continue
+			}
+			stems[stem] = true
+			if parent := p.variantParent(pj.Name); parent != "" && !parents[parent] && !checked[parent] {
 				parents[parent] = true
-				if checked[parent] {
-					continue // named, and checked on its own
-				}
 				if c, _ := p.checkNative(parent, node, libs); c.Status == StatusFail {
 					count++
 					bad = append(bad, c.Detail)
