@@ -3,7 +3,6 @@ package launcher
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hasync/launcher/launcher/nodeopts"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -89,7 +89,8 @@ func ungatedBy(nodeArgs, env []string, dir string) (opt, why string) {
 	args, hasOptions := nodeArgs, false
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "NODE_OPTIONS="); ok {
-			args, hasOptions = append(strings.Fields(v), nodeArgs...), true
+			words, _ := nodeopts.Split(v) // an error: node refuses to start, gated or not
+			args, hasOptions = append(words, nodeArgs...), true
 		}
 	}
 	for i, a := range args {
@@ -173,9 +174,6 @@ func newGate() (*gate, error) {
 	if err == nil {
 		err = os.Chmod(script, 0o644)
 	}
-	if err == nil && strings.ContainsAny(script, "\"\\") {
-		err = errors.New("its path needs quoting NODE_OPTIONS cannot do")
-	}
 	if err != nil {
 		os.Remove(script)
 		return nil, fmt.Errorf("gate %s: %w", script, err)
@@ -200,7 +198,7 @@ func (g *gate) env(env []string, fd int) []string {
 		}
 		out = append(out, kv)
 	}
-	preload := `--require "` + g.script + `"`
+	preload := "--require " + nodeopts.Quote(g.script)
 	if options != "" {
 		preload += " " + options
 	}

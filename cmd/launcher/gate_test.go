@@ -80,9 +80,12 @@ else {
 }
 `
 	must(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte(script), 0o644))
-	for _, options := range []string{"", "--max-old-space-size=200"} {
+	for _, options := range []string{"", "--max-old-space-size=200", `--title "the app"`} {
 		t.Run("NODE_OPTIONS="+options, func(t *testing.T) {
-			tmp := t.TempDir()
+			// The preload's path goes into NODE_OPTIONS, quoted as node
+			// reads it: a space, a quote and a backslash in $TMPDIR too.
+			tmp := filepath.Join(t.TempDir(), `a "quoted\ folder`)
+			must(t, os.Mkdir(tmp, 0o755))
 			env := []string{"LAUNCHER_APP_DIR=" + dir, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--no-warnings",
 				"TMPDIR=" + tmp}
 			if options != "" {
@@ -126,14 +129,14 @@ else {
 				}
 			}
 			// The preload's file stays while node runs, and goes with it.
-			if left, _ := filepath.Glob(filepath.Join(tmp, "launcher-gate-*")); len(left) != 1 {
+			if left, _ := gateFiles(tmp); len(left) != 1 {
 				t.Errorf("while node runs, the temporary folder holds %v, want the preload's file", left)
 			}
 			l.signal(syscall.SIGTERM)
 			if code := l.wait(10 * time.Second); code != 0 {
 				t.Errorf("SIGTERM: exit %d, want 0", code)
 			}
-			if left, _ := filepath.Glob(filepath.Join(tmp, "launcher-gate-*")); len(left) > 0 {
+			if left, _ := gateFiles(tmp); len(left) > 0 {
 				t.Errorf("the preload's file outlived node: %v", left)
 			}
 		})
@@ -180,7 +183,7 @@ func TestGate_WorkerThreadsAndLoaderHooks(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "APP hooked from a worker") {
 				t.Errorf("exit %d, want 0 with the hook's module and the worker's message:\n%s\n%s", code, out, l.stderr)
 			}
-			if left, _ := filepath.Glob(filepath.Join(tmp, "launcher-gate-*")); len(left) > 0 {
+			if left, _ := gateFiles(tmp); len(left) > 0 {
 				t.Errorf("the preload's file outlived node: %v", left)
 			}
 		})
@@ -354,6 +357,19 @@ func TestGate_FallsBackWithoutAFolder(t *testing.T) {
 	if !strings.Contains(out, "starts after the preflight") || strings.Contains(out, "behind the gate") {
 		t.Errorf("no fallback logged:\n%s", out)
 	}
+}
+
+// gateFiles are the gate's preload files in dir (read, not globbed: dir
+// may hold a glob's special characters).
+func gateFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "launcher-gate-") {
+			names = append(names, e.Name())
+		}
+	}
+	return names, err
 }
 
 func jsString(s string) string {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -132,6 +133,103 @@ func TestCheck_NodeOptionsPreload(t *testing.T) {
 		t.Fatalf("exit %d, want 3: %+v", code, r.Checks)
 	}
 	expectCheck(t, r, "entry", preflight.StatusFail, []string{"NODE_OPTIONS preloads", "missing-preload.js"}, nil)
+}
+
+// Every module node preloads, as node reads its options: NODE_OPTIONS split
+// by node's rules (double quotes, not the shell's), and LAUNCHER_NODE_ARGS;
+// --require and -r by require's rules, --import and --experimental-loader
+// by import's (no extension added, no folder, a URL's escapes, bare names
+// with the "import" condition); builtins and data: URLs hold no file.
+// Under Node 18, 20 and 24, the entry check's verdict on each is node's
+// own: a preload node fails on is refused, one node runs passes. Before,
+// --import and LAUNCHER_NODE_ARGS were not read (a missing one passed, and
+// node then failed at every start), and `--require "./with space.js"` was
+// refused.
+func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
+	app := newApp(t, ">=18", map[string]string{})
+	files := map[string]string{
+		"index.js":                           "console.log('MAIN');\n",
+		"pre.js":                             "globalThis.pre = 1;\n",
+		"with space.js":                      "globalThis.space = 1;\n",
+		"pre.mjs":                            "globalThis.esm = 1;\n",
+		"with space.mjs":                     "globalThis.esmSpace = 1;\n",
+		"hooks/index.js":                     "globalThis.hooks = 1;\n",
+		"node_modules/esm-hook/package.json": `{"name":"esm-hook","type":"module","exports":{".":{"import":"./hook.mjs"}}}`,
+		"node_modules/esm-hook/hook.mjs":     "globalThis.hook = 1;\n",
+	}
+	for name, text := range files {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
+		must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+	}
+	cases := []struct {
+		options, args string
+		hint          string // in the fix of a refusal
+	}{
+		{options: `--require ./pre.js`},
+		{options: `-r ./pre`},
+		{options: `--require "./with space.js"`},
+		{options: `--require ./hooks`},
+		{options: `--require fs`},
+		{options: `--import ./pre.mjs`},
+		{options: `--import=./pre`, hint: "name the file, --import ./pre.js"},
+		{options: `--import ./missing.mjs`, hint: "remove --import ./missing.mjs from NODE_OPTIONS"},
+		{options: `--import ./hooks`, hint: "name the file, --import ./hooks/index.js"},
+		{options: `--import esm-hook`},
+		{options: `--import missing-hook`},
+		{options: `--import node:fs --import "data:text/javascript,globalThis.data = 1"`},
+		{options: `--import "file://` + app + `/with%20space.mjs"`},
+		{options: `--experimental-loader ./missing.mjs`},
+		{options: `--require "./pre.js`, hint: "double quotes keep a word with spaces whole"},
+		{args: `-r ./missing.js`, hint: "from LAUNCHER_NODE_ARGS"},
+		{args: `--import ./pre.mjs -r ./pre.js`},
+		{args: `--import=./missing.mjs`},
+	}
+	for _, node := range []string{"node", npmNode(t, 18), npmNode(t, 24)} {
+		version, err := exec.Command(node, "--version").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", node, err)
+		}
+		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
+			for _, c := range cases {
+				args, err := config.SplitArgs(c.args)
+				must(t, err)
+				cmd := exec.Command(node, append(args, "index.js")...)
+				cmd.Dir, cmd.Env = app, append(os.Environ(), "NODE_OPTIONS="+c.options)
+				out, err := cmd.CombinedOutput()
+				runs := err == nil && strings.Contains(string(out), "MAIN")
+				_, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "NODE_OPTIONS="+c.options, "LAUNCHER_NODE_ARGS="+c.args)
+				var entry preflight.Check
+				for _, ch := range r.Checks {
+					if ch.Name == "entry" {
+						entry = ch
+					}
+				}
+				if passes := entry.Status == preflight.StatusPass; passes != runs {
+					t.Errorf("NODE_OPTIONS=%s LAUNCHER_NODE_ARGS=%s: node runs the app: %v; the check: %s: %s\nnode said: %s", c.options, c.args, runs, entry.Status, entry.Detail, firstLines(string(out), 3))
+				}
+				if c.hint != "" && !strings.Contains(entry.Detail+" "+entry.Hint, c.hint) {
+					t.Errorf("NODE_OPTIONS=%s LAUNCHER_NODE_ARGS=%s: %q not said: %s; fix: %s", c.options, c.args, c.hint, entry.Detail, entry.Hint)
+				}
+			}
+		})
+	}
+
+	// Under supervision, the gated node is held until the checks have
+	// passed: nothing of the app runs, and the start ends with exit 3.
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=",
+		"NODE_OPTIONS=--import ./missing.mjs", "TMPDIR=" + t.TempDir()}})
+	if code := l.wait(30 * time.Second); code != 3 {
+		t.Errorf("run with a missing --import: exit %d, want 3\n%s", code, l.stdout)
+	}
+	if out := l.stdout.String(); !strings.Contains(out, "behind the gate") || strings.Contains(out, "MAIN") {
+		t.Errorf("not gated, or the app ran:\n%s", out)
+	}
+}
+
+// firstLines is s's first n lines.
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
 
 // A .node that no loader marks: build/Release without binding.gyp, named

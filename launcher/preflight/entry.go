@@ -100,21 +100,3 @@ func resolveModule(fsys *files, appDir, spec string) (string, []string, error) {
 	}
 	return dir, tried, nil
 }
-
-// preloads are the modules NODE_OPTIONS makes node load before the entry
-// (--require X, -r X, --require=X).
-func preloads(nodeOptions string) []string {
-	var out []string
-	fields := strings.Fields(nodeOptions)
-	for i := 0; i < len(fields); i++ {
-		f := fields[i]
-		switch {
-		case (f == "--require" || f == "-r") && i+1 < len(fields):
-			out = append(out, strings.Trim(fields[i+1], `"'`))
-			i++
-		case strings.HasPrefix(f, "--require="):
-			out = append(out, strings.Trim(strings.TrimPrefix(f, "--require="), `"'`))
-		}
-	}
-	return out
-}

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hasync/launcher/launcher/nodeopts"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/shortage"
 )
@@ -135,12 +136,13 @@ type Preflight struct {
 	// RunAs is who node runs as (LAUNCHER_USER); nil is the launcher's
 	// own user. The files node must read are checked as that user.
 	RunAs *User
-	// NodeOptions is node's NODE_OPTIONS: its --require preloads must
-	// resolve as the entry does.
+	// NodeOptions is node's NODE_OPTIONS and NodeArgs its arguments before
+	// the entry (LAUNCHER_NODE_ARGS): node must accept NODE_OPTIONS, and
+	// each module they preload (--require, --import, --loader) must
+	// resolve, by require's rules or import's. A preload of Yarn's .pnp.cjs
+	// changes how modules resolve.
 	NodeOptions string
-	// NodeArgs are node's arguments before the entry (LAUNCHER_NODE_ARGS):
-	// a preload of Yarn's .pnp.cjs there changes how modules resolve.
-	NodeArgs []string
+	NodeArgs    []string
 	// Image, when set, is an unpacked image root of any architecture,
 	// checked from outside (`launcher check --root`): every path is
 	// resolved inside it (absolute symlinks too), libraries by its own
@@ -368,16 +370,133 @@ func (p *Preflight) checkEntry() Check {
 	st, _ := p.fsys.stat(path)
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s (%d bytes)", path, st.Size())
-	for _, pre := range preloads(p.NodeOptions) {
-		if _, _, err := resolveModule(p.fsys, p.app, pre); err != nil {
+	for _, pre := range p.preloads() {
+		if pre.err != nil {
 			c.Status = StatusFail
-			c.Detail = fmt.Sprintf("NODE_OPTIONS preloads %q, which does not resolve from %s (node would fail with: Cannot find module '%s' before loading the entry)", pre, p.app, pre)
-			c.Hint = "Install the preloaded module in the image, or remove the --require from NODE_OPTIONS (an option or the Dockerfile's ENV sets it)."
+			c.Detail = fmt.Sprintf("NODE_OPTIONS=%s: node refuses it and does not start: %v", p.NodeOptions, pre.err)
+			c.Hint = "Correct NODE_OPTIONS where it is set (an option, the Dockerfile's ENV): node splits it at spaces; double quotes keep a word with spaces whole, and inside them \\\" and \\\\ stand for \" and \\."
 			return c
 		}
-		c.Detail += fmt.Sprintf(", preload %s", pre)
+		found, err := p.resolvePreload(pre.Preload)
+		if err != nil && p.noteShortage(err) {
+			c.Status = StatusFail
+			c.Detail = fmt.Sprintf("%s preloads %s: cannot be checked now: %v", pre.from, pre.Spec, describeFileError(err))
+			c.Hint = shortageHint
+			return c
+		}
+		if err != nil {
+			c.Status = StatusFail
+			c.Detail = fmt.Sprintf("%s preloads %q with %s, which does not resolve from %s (node would fail with: %s before loading the entry)",
+				pre.from, pre.Spec, pre.Option, p.app, p.preloadError(pre.Preload, err))
+			c.Hint = fmt.Sprintf("Install the preloaded module in the image, or remove %s %s from %s (an option or the Dockerfile's ENV sets it).", pre.Option, pre.Spec, pre.from)
+			if alt := p.importExtension(pre.Preload); alt != "" {
+				c.Hint = fmt.Sprintf("import adds no extension and takes no folder: name the file, %s %s.", pre.Option, alt)
+			} else if errors.Is(err, errNotAFile) {
+				c.Hint = fmt.Sprintf("import takes no folder: name the file to preload in %s %s.", pre.from, pre.Option)
+			}
+			return c
+		}
+		if found != "" {
+			c.Detail += fmt.Sprintf(", preload %s", pre.Spec)
+		}
 	}
 	return c
+}
+
+// preload is a module node loads before the entry, and where node was told
+// to: NODE_OPTIONS or its arguments. err is node's refusal of NODE_OPTIONS
+// itself.
+type preload struct {
+	nodeopts.Preload
+	from string
+	err  error
+}
+
+// preloads are the modules node loads before the entry, NODE_OPTIONS'
+// first, as node reads them.
+func (p *Preflight) preloads() []preload {
+	var out []preload
+	words, err := nodeopts.Split(p.NodeOptions)
+	if err != nil {
+		return []preload{{from: "NODE_OPTIONS", err: err}}
+	}
+	for _, pre := range nodeopts.Preloads(words) {
+		out = append(out, preload{Preload: pre, from: "NODE_OPTIONS"})
+	}
+	for _, pre := range nodeopts.Preloads(p.NodeArgs) {
+		out = append(out, preload{Preload: pre, from: "LAUNCHER_NODE_ARGS"})
+	}
+	return out
+}
+
+// errNotAFile is import's refusal of a folder.
+var errNotAFile = errors.New("is a folder, which import does not load")
+
+// resolvePreload finds the file or package a preload names, from node's
+// working folder, by require's rules or import's (an exact file, no
+// extension added, no folder); "" with no error for what no file holds
+// (node's builtins, data: URLs).
+func (p *Preflight) resolvePreload(pre nodeopts.Preload) (string, error) {
+	file, bare := pre.Where()
+	switch {
+	case file != "" && pre.ESM():
+		path := file
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(p.app, file)
+		}
+		st, err := p.fsys.stat(path)
+		if err == nil && st.IsDir() {
+			return "", errNotAFile
+		}
+		var tried []string
+		if found, err := resolveFile(p.fsys, path, &tried); err != nil || found == path {
+			return found, err
+		}
+		return "", fs.ErrNotExist
+	case file != "":
+		found, _, err := resolveEntry(p.fsys, p.app, file)
+		return found, err
+	case bare != "":
+		found, _, err := resolveModule(p.fsys, p.app, bare)
+		return found, err
+	}
+	return "", nil
+}
+
+// preloadError is how node fails on a preload that err says does not
+// resolve.
+func (p *Preflight) preloadError(pre nodeopts.Preload, err error) string {
+	switch file, bare := pre.Where(); {
+	case errors.Is(err, errNotAFile):
+		return "ERR_UNSUPPORTED_DIR_IMPORT, a folder"
+	case pre.ESM() && bare != "":
+		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find package '%s'", bare)
+	case pre.ESM() && filepath.IsAbs(file):
+		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find module '%s'", file)
+	case pre.ESM():
+		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find module '%s'", filepath.Join(p.app, file))
+	}
+	return fmt.Sprintf("Cannot find module '%s'", pre.Spec)
+}
+
+// importExtension is the specifier an ES module preload that names no
+// file meant, with the extension or the folder's index.js that require
+// would have added; "" when there is none.
+func (p *Preflight) importExtension(pre nodeopts.Preload) string {
+	file, _ := pre.Where()
+	if !pre.ESM() || file == "" {
+		return ""
+	}
+	for _, alt := range []string{".js", ".mjs", ".cjs", "/index.js", "/index.mjs"} {
+		path := file + alt
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(p.app, path)
+		}
+		if st, err := p.fsys.stat(path); err == nil && st.Mode().IsRegular() {
+			return pre.Spec + alt
+		}
+	}
+	return ""
 }
 
 // shortageHint is the fix for a check that met a shortage of the moment.
@@ -562,6 +681,8 @@ func (e *versionError) hint() string {
 			"in a chroot or a bare root, mount it (`mount --bind /dev ROOT/dev`) or create it (`mknod -m 666 ROOT/dev/null c 1 3`)."
 	case shortage.Is(e.err):
 		return shortageHint
+	case strings.Contains(e.said, "NODE_OPTIONS"):
+		return "node refuses its NODE_OPTIONS before its first line: correct NODE_OPTIONS where it is set (an option, the Dockerfile's ENV)."
 	}
 	return "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."
 }
@@ -780,11 +901,11 @@ func (p *Preflight) checkNativeAt(c Check, pkg, dir string, node *NodeInfo, libs
 // preloads, from NODE_OPTIONS or its arguments, as it resolves from the
 // app; "" when node preloads none.
 func (p *Preflight) plugnPlay() string {
-	for _, pre := range append(preloads(p.NodeOptions), preloads(strings.Join(p.NodeArgs, " "))...) {
-		if path.Base(pre) != ".pnp.cjs" {
+	for _, pre := range p.preloads() {
+		if path.Base(pre.Spec) != ".pnp.cjs" {
 			continue
 		}
-		if found, _, err := resolveModule(p.fsys, p.app, pre); err == nil {
+		if found, err := p.resolvePreload(pre.Preload); err == nil {
 			return found
 		}
 	}
