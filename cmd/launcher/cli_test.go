@@ -38,6 +38,14 @@ func TestCLI_VersionAndHelp(t *testing.T) {
 		!strings.Contains(l.stderr.String(), `"frobnicate"`) || !strings.Contains(l.stderr.String(), "launcher help") {
 		t.Errorf("unknown subcommand: exit %d, stderr %q (want one line naming it, with the usage hint)", code, l.stderr)
 	}
+	// `docker run IMAGE sh -c '…'` gives the words to the entrypoint: a
+	// command, not a subcommand, and the two ways to run it are said.
+	l = launch(t, launchOpts{args: []string{"sh", "-c", `echo "hi there"`}})
+	if code := l.wait(10 * time.Second); code != 2 || strings.Count(l.stderr.String(), "\n") != 1 ||
+		!strings.Contains(l.stderr.String(), "`launcher run -- sh -c 'echo \"hi there\"'`") ||
+		!strings.Contains(l.stderr.String(), "`docker run --entrypoint sh IMAGE -c 'echo \"hi there\"'`") {
+		t.Errorf("a command given as the subcommand: exit %d, stderr %q (want one line with `launcher run -- sh …` and `--entrypoint sh`)", code, l.stderr)
+	}
 }
 
 // Only `run` (named, or implied by no subcommand or a leading flag) keeps

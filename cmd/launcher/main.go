@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 
@@ -145,7 +146,26 @@ func (p program) main(ctx context.Context, args []string) int {
 		fmt.Fprint(p.stdout, usage)
 		return exitOK
 	}
+	if path, err := exec.LookPath(name); err == nil && !strings.HasPrefix(name, "-") {
+		// `docker run IMAGE sh`: the words go to the entrypoint, the launcher.
+		return p.usageError(fmt.Sprintf("unknown subcommand %q, which is a command (%s): to run it as the launcher's child, `launcher run -- %s`; "+
+			"to run it instead of the launcher, `docker run --entrypoint %s IMAGE%s`", name, path, shellWords(args), shellWords(args[:1]),
+			strings.TrimRight(" "+shellWords(args[1:]), " ")))
+	}
 	return p.usageError(fmt.Sprintf("unknown subcommand %q", name))
+}
+
+// shellWords writes words as a shell command line would give them back:
+// a word of anything but letters, digits and -_./=:,@%+ in single quotes.
+func shellWords(words []string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = w
+		if w == "" || strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") != "" {
+			quoted[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
 }
 
 // run is the launcher's life as the container's entrypoint: configuration,
