@@ -149,6 +149,7 @@ type machine struct {
 	gated     *Child // node held at the gate while the preflight runs
 	gate      *gate  // gated's gate
 	out       outcome
+	memory    memoryLog // the child's memory, as the log has told it
 	monitors  *monitors
 	preflight context.CancelFunc // cancels the running preflight
 
@@ -489,7 +490,7 @@ func (m *machine) spawn(ctx context.Context) {
 // running makes c, started, the supervised child.
 func (m *machine) running(ctx context.Context, c *Child) {
 	s := m.s
-	m.child, m.out = c, outcome{reason: ReasonExit}
+	m.child, m.out, m.memory = c, outcome{reason: ReasonExit}, memoryLog{}
 	m.childDone = c.done
 	s.target.Store(int64(c.PID))
 	s.started(c)
@@ -563,6 +564,9 @@ func (m *machine) onEvent(ev childEvent) {
 	switch {
 	case ev.sample != nil:
 		s.publishSample(ev.sample, ev.host)
+		if m.phase == phaseReady {
+			m.memory.note(s, ev.sample.RSS, ev.host)
+		}
 		if m.phase == phaseReady && m.settleC == nil {
 			giveBackHeap() // settled: the launcher is idle
 		}
@@ -818,6 +822,51 @@ func (s *Supervisor) ready(c *Child, how string) {
 	}
 	s.log.Info().Str("by", how).Float64("preflight_ms", pre).Float64("spawn_ms", spawned).Float64("ready_ms", *total).
 		Msgf("%s ready in %.0f ms (preflight %.0f ms, spawn %.0f ms)", s.name, *total, pre, spawned-pre)
+}
+
+// memoryLog tells the log how much memory the child uses: at the first
+// sample once it is ready, then each time its resident memory has doubled
+// from there. The add-on's log is what a Home Assistant user reads; /status
+// and /metrics are not at hand there. Doubling keeps it to a few lines in
+// a child's life, and a leak shows.
+type memoryLog struct {
+	ready uint64 // resident bytes at the first sample once ready; 0 until then
+	next  uint64 // the resident memory at which to say it again
+}
+
+func (w *memoryLog) note(s *Supervisor, rss uint64, host HostSample) {
+	switch {
+	case rss == 0:
+		return
+	case w.ready == 0:
+		w.ready, w.next = rss, 2*rss
+		s.log.Info().Uint64("rss_bytes", rss).Msgf("%s uses %s of memory once ready (resident)%s", s.name, config.ByteSize(rss), containerMemory(host))
+	case rss >= w.next:
+		for w.next <= rss {
+			w.next *= 2
+		}
+		ev := s.log.Info()
+		if rss >= 4*w.ready {
+			ev = s.log.Warn()
+		}
+		limit := ""
+		if s.cfg.MemoryLimit > 0 {
+			limit = fmt.Sprintf("; LAUNCHER_MEMORY_LIMIT %s restarts it above that", s.cfg.MemoryLimit)
+		}
+		ev.Uint64("rss_bytes", rss).Msgf("%s's memory grew to %s, %.1f× the %s it used once ready%s%s",
+			s.name, config.ByteSize(rss), float64(rss)/float64(w.ready), config.ByteSize(w.ready), containerMemory(host), limit)
+	}
+}
+
+// containerMemory is the container's memory use and limit, for a log line.
+func containerMemory(host HostSample) string {
+	switch {
+	case host.MemoryUsage == 0:
+		return ""
+	case host.MemoryLimit == 0:
+		return fmt.Sprintf("; the container uses %s, without a limit", config.ByteSize(host.MemoryUsage))
+	}
+	return fmt.Sprintf("; the container uses %s of its %s limit", config.ByteSize(host.MemoryUsage), config.ByteSize(host.MemoryLimit))
 }
 
 func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -281,6 +282,34 @@ func TestRun_MemoryLimitRestart(t *testing.T) {
 	}
 	if b.stdout.count("started node") != 2 {
 		t.Errorf("want one restart:\n%s", out)
+	}
+}
+
+// The add-on's log says how much memory node uses, where a Home Assistant
+// user reads it: once ready, then at each doubling from there, a warning
+// from four times on. A backend that leaks (from 36 to 50 MB, 220 MB
+// more: past 4×, short of 8×) gets two lines for it, not one per sample.
+func TestRun_MemoryInTheLog(t *testing.T) {
+	b := runNode(t, "alloc.js", "LAUNCHER_READY_URL=", "LAUNCHER_SAMPLE_INTERVAL=50ms", "ALLOC_ON_SIGUSR2=1", "ALLOC_MB=16", "ALLOC_MAX_MB=220")
+	b.waitFor("of memory once ready (resident)")
+	b.signal(syscall.SIGUSR2)
+	// From 2× to 4× node grows by 16 MB every 50 ms, sampled every 50 ms:
+	// a line per sample would show here as several.
+	b.waitFor("WARNING: node's memory grew to")
+	b.signal(syscall.SIGTERM)
+	if code := b.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, b.stdout)
+	}
+	out := b.stdout.String()
+	grew := regexp.MustCompile(`(INFO|WARNING): node's memory grew to [0-9.]+MiB, ([0-9.]+)× the [0-9.]+MiB it used once ready`).FindAllStringSubmatch(out, -1)
+	if b.stdout.count("of memory once ready (resident)") != 1 || len(grew) != 2 {
+		t.Fatalf("want one line once ready and two as it grew:\n%s", out)
+	}
+	if x, _ := strconv.ParseFloat(grew[0][2], 64); grew[0][1] != "INFO" || x < 2 || x >= 4 {
+		t.Errorf("first growth: %s at %s×, want INFO from 2× to 4×", grew[0][1], grew[0][2])
+	}
+	if x, _ := strconv.ParseFloat(grew[1][2], 64); grew[1][1] != "WARNING" || x < 4 {
+		t.Errorf("second growth: %s at %s×, want WARNING from 4×", grew[1][1], grew[1][2])
 	}
 }
 
