@@ -282,6 +282,11 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	if m := regexp.MustCompile(`node ready in (\d+) ms`).FindStringSubmatch(logs); m != nil {
 		t.Logf("under emulation: node ready in %s ms", m[1])
 	}
+	// The arm64 launcher samples node's memory in the container (procfs and
+	// the cgroup, read through the emulator) and says it in the log.
+	memory := regexp.MustCompile(`node uses [0-9.]+MiB of memory once ready \(resident\); the container uses [0-9.]+MiB`)
+	c.eventually(30*time.Second, "no line with node's memory once ready", func() bool { return memory.MatchString(c.logs()) })
+	t.Logf("under emulation: %s", memory.FindString(c.logs()))
 
 	// A signal for node goes through the arm64 launcher (by the main
 	// thread's wait or the runtime's path, whichever the emulator's signal

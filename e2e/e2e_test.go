@@ -248,6 +248,9 @@ func TestAddonInAContainer(t *testing.T) {
 	if !bashioLine.MatchString(logs) || !strings.Contains(logs, "] INFO: ") {
 		t.Errorf("podman logs shows no bashio-style lines:\n%s", logs)
 	}
+	// node's memory once ready, and the container's, in the log.
+	memory := regexp.MustCompile(`INFO: \S*node uses [0-9.]+MiB of memory once ready \(resident\); the container uses [0-9.]+MiB`)
+	c.eventually(30*time.Second, "no line with node's memory once ready", func() bool { return memory.MatchString(c.logs()) })
 
 	// node killed inside the container is restarted.
 	st := c.status()
