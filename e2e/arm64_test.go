@@ -304,6 +304,21 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	// for it under the emulator, which reaps it.
 	c.reapsAnOrphan("/usr/bin/node", "/usr/bin/launcher")
 
+	// node killed inside the arm64 container: its death reaches the arm64
+	// launcher, which logs it and starts node again, ready again.
+	killed := int(c.statusOf("/usr/bin/launcher")["child"].(map[string]any)["pid"].(float64))
+	if out, err := c.exec("/usr/bin/node", "-e", fmt.Sprintf("process.kill(%d, 'SIGKILL')", killed)); err != nil {
+		t.Fatalf("kill node: %v %s", err, out)
+	}
+	c.eventually(120*time.Second, "node killed in the arm64 container was not restarted", func() bool {
+		s := c.statusOf("/usr/bin/launcher")
+		child, _ := s["child"].(map[string]any)
+		return s["state"] == "ready" && child["restarts"] == float64(1) && child["pid"] != nil && int(child["pid"].(float64)) != killed
+	})
+	if logs := c.logs(); !strings.Contains(logs, "node killed by SIGKILL (137)") || !strings.Contains(logs, "restarting node in") {
+		t.Errorf("the kill and the restart are not logged:\n%s", logs)
+	}
+
 	began := time.Now()
 	run(t, "stop", "-t", "10", c.name)
 	took := time.Since(began)
