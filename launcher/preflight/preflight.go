@@ -373,7 +373,8 @@ func (p *Preflight) checkEntry() Check {
 	for _, pre := range p.preloads() {
 		if pre.err != nil {
 			c.Status = StatusFail
-			c.Detail = fmt.Sprintf("NODE_OPTIONS=%s: node refuses it and does not start: %v", p.NodeOptions, pre.err)
+			// Not the value itself: an option may set it, and options' values stay out of the log.
+			c.Detail = fmt.Sprintf("node refuses its NODE_OPTIONS and does not start: %v", pre.err)
 			c.Hint = "Correct NODE_OPTIONS where it is set (an option, the Dockerfile's ENV): node splits it at spaces; double quotes keep a word with spaces whole, and inside them \\\" and \\\\ stand for \" and \\."
 			return c
 		}
