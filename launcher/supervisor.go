@@ -828,18 +828,22 @@ func (s *Supervisor) ready(c *Child, how string) {
 // sample once it is ready, then each time its resident memory has doubled
 // from there. The add-on's log is what a Home Assistant user reads; /status
 // and /metrics are not at hand there. Doubling keeps it to a few lines in
-// a child's life, and a leak shows.
+// a child's life, and a leak shows; growth of less than memoryLogFloor is
+// not told, so a small command (`run -- CMD`) does not fill the log
+// going from 1 to 2 to 4 MiB.
 type memoryLog struct {
 	ready uint64 // resident bytes at the first sample once ready; 0 until then
 	next  uint64 // the resident memory at which to say it again
 }
+
+const memoryLogFloor = 16 << 20
 
 func (w *memoryLog) note(s *Supervisor, rss uint64, host HostSample) {
 	switch {
 	case rss == 0:
 		return
 	case w.ready == 0:
-		w.ready, w.next = rss, 2*rss
+		w.ready, w.next = rss, max(2*rss, rss+memoryLogFloor)
 		s.log.Info().Uint64("rss_bytes", rss).Msgf("%s uses %s of memory once ready (resident)%s", s.name, config.ByteSize(rss), containerMemory(host))
 	case rss >= w.next:
 		for w.next <= rss {
