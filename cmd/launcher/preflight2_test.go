@@ -226,6 +226,46 @@ func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
 	}
 }
 
+// npm, Yarn and pnpm workspaces hoist dependencies into the node_modules of
+// the workspace's root, above the app, where require() finds them. The scan
+// read the app's own node_modules alone: a hoisted better-sqlite3 built for
+// Node 20 passed as "0 other native modules" under Node 22, which refuses
+// it. Under Node 20 and 22 the verdict is node's, and the root's link to
+// the app (npm's node_modules/<workspace>) is not walked again.
+func TestCheck_ScanSeesModulesHoistedAboveTheApp(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "repo")
+	app := filepath.Join(root, "packages", "backend")
+	must(t, os.MkdirAll(app, 0o755))
+	if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), "app20", "node_modules"), filepath.Join(root, "node_modules")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	must(t, os.Symlink("../packages/backend", filepath.Join(root, "node_modules", "backend")))
+	must(t, os.WriteFile(filepath.Join(root, "package.json"), []byte(`{"name":"repo","private":true,"workspaces":["packages/*"]}`), 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "package.json"), []byte(`{"name":"backend","version":"1.0.0"}`), 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("require('bcrypt'); new (require('better-sqlite3'))(':memory:'); console.log('MAIN');\n"), 0o644))
+	for _, c := range []struct {
+		node   string
+		detail string
+	}{
+		{"node", "1 other native module in node_modules, all would load"},
+		{npmNode(t, 22), "better-sqlite3 (build/Release/better_sqlite3.node): compiled for NODE_MODULE_VERSION 115"},
+	} {
+		cmd := exec.Command(c.node, "index.js")
+		cmd.Dir = app
+		out, err := cmd.CombinedOutput()
+		runs := err == nil && strings.Contains(string(out), "MAIN")
+		_, r := runCheck(t, app, "LAUNCHER_NODE="+c.node, "LAUNCHER_NATIVE_MODULES=bcrypt")
+		for _, ch := range r.Checks {
+			if ch.Name != "native-scan" {
+				continue
+			}
+			if passes := ch.Status == preflight.StatusPass; passes != runs || !strings.Contains(ch.Detail, c.detail) {
+				t.Errorf("%s: node runs the app: %v; the scan: %s: %s (want %q)\nnode said: %s", c.node, runs, ch.Status, ch.Detail, c.detail, firstLines(string(out), 3))
+			}
+		}
+	}
+}
+
 // firstLines is s's first n lines.
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)

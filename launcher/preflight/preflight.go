@@ -290,7 +290,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	}
 	found := make(chan []nativeCandidate, 1)
 	fsys := p.fsys
-	go func() { found <- findNativePackages(fsys, filepath.Join(p.app, "node_modules")) }()
+	go func() { found <- findNativePackages(fsys, p.app) }()
 	r.Checks = append(r.Checks, p.checkEntry())
 	node, failed := p.inspectNode(ctx, preset)
 	nodeAt := len(r.Checks)
@@ -1409,17 +1409,25 @@ type nativeCandidate struct {
 // all directory reads, which overlap well even on two cores.
 const scanWorkers = 4
 
-// findNativePackages walks node_modules for package folders (scoped ones
-// and nested node_modules included), reading each folder once and not
-// descending into packages. It runs while node --version does.
-func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
+// findNativePackages walks each node_modules the app's require() looks
+// in, its own and each one above it (where npm, Yarn and pnpm workspaces
+// hoist dependencies), for package folders (scoped ones and nested
+// node_modules included), reading each folder once and not descending into
+// packages. Above the app, a package that is a link to the app itself or a
+// folder around it (npm's link to a workspace) is not walked again. It
+// runs while node --version does.
+func findNativePackages(fsys *files, app string) []nativeCandidate {
 	var (
 		mu  sync.Mutex
 		out []nativeCandidate
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, scanWorkers)
 	)
-	var visitModules func(nm string, depth int)
+	realApp, err := fsys.evalSymlinks(app)
+	if err != nil {
+		realApp = app
+	}
+	var visitModules func(nm string, depth int, above bool)
 	visitPackage := func(dir string, depth int) {
 		entries, err := fsys.readDir(dir)
 		if err != nil {
@@ -1430,7 +1438,7 @@ func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
 			n := e.Name()
 			switch {
 			case n == "node_modules" && e.IsDir():
-				visitModules(filepath.Join(dir, n), depth+1)
+				visitModules(filepath.Join(dir, n), depth+1, false)
 			case n == "binding.gyp", n == "prebuilds", strings.HasSuffix(n, ".node"):
 				native = true
 			}
@@ -1441,16 +1449,21 @@ func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
 			mu.Unlock()
 		}
 	}
-	spawn := func(dir string, depth int) {
+	spawn := func(dir string, depth int, link bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if link {
+				if real, err := fsys.evalSymlinks(dir); err == nil && (real == realApp || strings.HasPrefix(realApp, real+string(filepath.Separator))) {
+					return // the app, walked from its own node_modules
+				}
+			}
 			visitPackage(dir, depth)
 		}()
 	}
-	visitModules = func(nm string, depth int) {
+	visitModules = func(nm string, depth int, above bool) {
 		if depth > 8 {
 			return
 		}
@@ -1466,14 +1479,22 @@ func findNativePackages(fsys *files, nodeModules string) []nativeCandidate {
 			if strings.HasPrefix(name, "@") {
 				scoped, _ := fsys.readDir(filepath.Join(nm, name))
 				for _, s := range scoped {
-					spawn(filepath.Join(nm, name, s.Name()), depth)
+					spawn(filepath.Join(nm, name, s.Name()), depth, above && s.Type()&os.ModeSymlink != 0)
 				}
 				continue
 			}
-			spawn(filepath.Join(nm, name), depth)
+			spawn(filepath.Join(nm, name), depth, above && e.Type()&os.ModeSymlink != 0)
 		}
 	}
-	visitModules(nodeModules, 0)
+	// The folders require() looks in, as resolvePackage walks them.
+	for d := app; ; d = filepath.Dir(d) {
+		if filepath.Base(d) != "node_modules" {
+			visitModules(filepath.Join(d, "node_modules"), 0, d != app)
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].dir < out[j].dir })
 	return out

@@ -126,7 +126,8 @@ func TestRecord_RecalledWhileNothingChanged(t *testing.T) {
 // entries, a symlink's target, a file appearing where the checks found
 // none) must show in that access's observation, so that the record is not
 // recalled. And nothing is read outside the root but the launcher's own
-// executable: what the checks learn, the record holds.
+// executable and the node_modules folders above it: what the checks learn,
+// the record holds.
 func TestRecord_EveryReadSeesItsFileChange(t *testing.T) {
 	root, p := recordRoot(t)
 	rec := recorded(t, p)
@@ -137,6 +138,12 @@ func TestRecord_EveryReadSeesItsFileChange(t *testing.T) {
 			continue
 		}
 		if !strings.HasPrefix(r.Path, root+"/") && r.Path != root {
+			if r.Op == "dir" && filepath.Base(r.Path) == "node_modules" && strings.HasPrefix(root, filepath.Dir(r.Path)) {
+				// A node_modules above the laid-out root, which require()
+				// looks in too (the scan reads it): absent, and not this
+				// test's to create. The root's own is read and changed.
+				continue
+			}
 			t.Errorf("the checks read %s (%s) outside the root the test laid out: an input the record may not hold", r.Path, r.Op)
 			continue
 		}
