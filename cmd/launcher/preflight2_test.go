@@ -891,6 +891,40 @@ func TestCheck_BinariesNamedForTheirPlatform(t *testing.T) {
 	})
 }
 
+// The scan finds native packages that have neither binding.gyp nor
+// prebuilds/: zeromq (cmake-ts, a CMakeLists.txt, its builds under build/)
+// and oracledb (a binary for each platform in build/Release, which its
+// Thick mode loads). Neither was seen unless named. Unnamed, each is
+// checked as its loader picks: here the verdict is node's, for both as
+// installed and for oracledb without its linux-x64 binary (its Thin mode,
+// plain JavaScript, still runs; the scan only warns).
+func TestCheck_ScanFindsCMakeAndBuildReleasePackages(t *testing.T) {
+	fx := fixtures(t)
+	for _, fixture := range []string{"zeromq6", "oracledb26"} {
+		app := filepath.Join(fx, fixture)
+		module := strings.TrimRight(fixture, "0123456789")
+		if ok, out := nodeLoads(t, app, "require('"+module+"')"); !ok {
+			t.Fatalf("node does not load %s: %s", module, out)
+		}
+		_, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=")
+		expectCheck(t, r, "native-scan", pass, []string{"1 other native module in node_modules, all would load"}, nil)
+	}
+	app := newApp(t, ">=18", map[string]string{})
+	dir := copyPackage(t, app, "oracledb", filepath.Join(fx, "oracledb26", "node_modules", "oracledb"))
+	must(t, os.Remove(filepath.Join(dir, "build", "Release", "oracledb-26.0.0-linux-x64.node")))
+	// Thick mode loads the binary, then Oracle's client library, which is
+	// not here: DPI-1047 once the binary loaded, NJS-045 when it did not.
+	thick := "try { require('oracledb').initOracleClient() } catch (e) { console.log(e.message.slice(0, 8)) }"
+	if _, out := nodeLoads(t, filepath.Join(fx, "oracledb26"), thick); !strings.Contains(out, "DPI-1047") {
+		t.Fatalf("oracledb's Thick mode as installed: %s", out)
+	}
+	if _, out := nodeLoads(t, app, thick); !strings.Contains(out, "NJS-045") {
+		t.Fatalf("oracledb's Thick mode without its linux-x64 binary: %s", out)
+	}
+	_, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=")
+	expectCheck(t, r, "native-scan", preflight.StatusWarn, []string{"1 of 1 other native module would not load: oracledb (build/Release/oracledb-26.0.0-darwin-arm64.node)"}, nil)
+}
+
 // serialport, the package Zigbee2MQTT and its kind import, is plain
 // JavaScript; its binary is in its dependency @serialport/bindings-cpp (as
 // @duckdb/node-api's is in @duckdb/node-bindings). Named, it only warned

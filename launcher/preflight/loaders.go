@@ -744,6 +744,16 @@ func (pf platform) npmFlags() string {
 	return fmt.Sprintf("--os=linux --cpu=%s --libc=%s", pf.Arch, pf.Libc)
 }
 
+// plainRequire is what a package that no loader marks loads: the .node
+// file anyNode finds, as the package's own code requires it; an empty
+// pick when there is none.
+func plainRequire(fsys *files, dir string, pf platform) pick {
+	if found := anyNode(fsys, dir, pf.Arch); found != "" {
+		return pick{Path: found, Loader: "a plain require"}
+	}
+	return pick{}
+}
+
 // anyNode is the first .node file inside a package folder that no loader
 // marks (a build/Release without binding.gyp, a bundler's copy), looking a
 // few levels deep and never into node_modules. Of files named for their

@@ -842,9 +842,7 @@ func (p *Preflight) checkNativeAt(c Check, pkg, dir string, node *NodeInfo, libs
 		if linux, here := platformVariants(pj, pf); len(linux) > 0 {
 			return p.checkVariant(c, pkg, dir, pj, linux, here, node, libs)
 		}
-		if found := anyNode(p.fsys, dir, pf.Arch); found != "" {
-			pk = pick{Path: found, Loader: "a plain require"}
-		}
+		pk = plainRequire(p.fsys, dir, pf)
 	}
 	if pk.Loader == "" && depth < 2 {
 		if dep, depDir := p.nativeDependency(dir, pj, pf); dep != "" {
@@ -1399,7 +1397,8 @@ func joinErrors(errs []error) string {
 }
 
 // nativeCandidate is a package folder with a native marker: binding.gyp,
-// prebuilds/, a top-level .node, or a per-platform package name.
+// CMakeLists.txt, prebuilds/, build/Release/, a top-level .node, or a
+// per-platform package name.
 type nativeCandidate struct {
 	dir     string
 	entries []os.DirEntry
@@ -1441,6 +1440,15 @@ func findNativePackages(fsys *files, app string) []nativeCandidate {
 				visitModules(filepath.Join(dir, n), depth+1, false)
 			case n == "binding.gyp", n == "prebuilds", strings.HasSuffix(n, ".node"):
 				native = true
+			case n == "CMakeLists.txt":
+				native = true // cmake-js's and cmake-ts's builds (zeromq)
+			case n == "build" && e.IsDir() && !native:
+				// A binary in build/Release with no other marker (oracledb's,
+				// one for each platform): a stat, for the packages with a
+				// build folder only.
+				if st, err := fsys.stat(filepath.Join(dir, n, "Release")); err == nil && st.IsDir() {
+					native = true
+				}
 			}
 		}
 		if native {
@@ -1544,6 +1552,12 @@ func (p *Preflight) scanNative(node *NodeInfo, libs *libResolver, checked map[st
 			continue
 		}
 		pk := pickBinary(p.fsys, cand.dir, pj, cand.entries, pf)
+		if pk.Loader == "" && !platformPackage(filepath.Base(cand.dir)) && len(pj.OS)+len(pj.CPU)+len(pj.Libc) == 0 {
+			// No loader marks it (oracledb's build/Release): what its code
+			// requires, as a named package is checked. Not a package for
+			// some platform, whose parent picks it or not.
+			pk = plainRequire(p.fsys, cand.dir, pf)
+		}
 		if pk.Path == "" {
 			// A platform package for another platform: does its parent
 			// have the one for this platform? Looked for once per name
