@@ -14,34 +14,62 @@ import (
 )
 
 // The gate: node starts at once and its own start overlaps the preflight,
-// but nothing of the app runs, not even a preload of its NODE_OPTIONS,
+// but nothing of the app runs, not even a module its options preload
+// (--require, --import, the hooks of --experimental-loader, which node
+// runs in a thread of their own; in NODE_OPTIONS or LAUNCHER_NODE_ARGS),
 // before the checks passed. On a failed check node, held at the gate, is
-// killed: exit 3, and neither the entry nor the preload left a mark.
+// killed: exit 3, and neither the entry nor a preload left a mark. Under
+// this machine's node, Node 22 and Node 24. (Node 20 to 26 start the
+// hooks' thread once the main thread's --require preloads have run, the
+// gate's first: a --require that busy-waits a second delays them a second.)
 func TestGate_NothingOfTheAppRunsBeforeTheChecksPass(t *testing.T) {
-	app := newApp(t, ">=18", appPackages(t, "app18")) // built for node 18: node 20 here refuses them
+	app := newApp(t, ">=18", appPackages(t, "app18")) // built for node 18: the nodes here refuse them
 	marks := t.TempDir()
-	entry := "require('fs').writeFileSync(" + jsString(filepath.Join(marks, "entry")) + ", 'ran');\n"
-	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(entry), 0o644))
-	preload := filepath.Join(app, "preload.js")
-	must(t, os.WriteFile(preload, []byte("require('fs').writeFileSync("+jsString(filepath.Join(marks, "preload"))+", 'ran');\n"), 0o644))
-
-	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "NODE_OPTIONS=--require " + preload}})
-	if code := l.wait(30 * time.Second); code != 3 {
-		t.Fatalf("exit %d, want 3\n%s", code, l.stdout)
+	mark := func(name string) string {
+		return "require('fs').writeFileSync(" + jsString(filepath.Join(marks, name)) + ", 'ran');\n"
 	}
-	out := l.stdout.String()
-	for _, want := range []string{"node started behind the gate", "ERROR: preflight native:better-sqlite3 failed", "launcher exiting with code 3"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(mark("entry")), 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "preload.js"), []byte(mark("preload")), 0o644))
+	for _, name := range []string{"import", "hooks", "args"} {
+		esm := "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\n" + mark(name) +
+			"export async function resolve(s, c, next) { return next(s, c); }\n"
+		must(t, os.WriteFile(filepath.Join(app, name+".mjs"), []byte(esm), 0o644))
+	}
+	for _, node := range []string{"node", npmNode(t, 22), npmNode(t, 24)} {
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(node))))), func(t *testing.T) {
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + node, "LAUNCHER_READY_URL=",
+				"NODE_OPTIONS=--require ./preload.js --import ./import.mjs --experimental-loader ./hooks.mjs --no-warnings",
+				"LAUNCHER_NODE_ARGS=--import ./args.mjs", "TMPDIR=" + t.TempDir()}})
+			if code := l.wait(30 * time.Second); code != 3 {
+				t.Fatalf("exit %d, want 3\n%s", code, l.stdout)
+			}
+			out := l.stdout.String()
+			for _, want := range []string{"node started behind the gate", "ERROR: preflight native:better-sqlite3 failed", "launcher exiting with code 3"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("log lacks %q:\n%s", want, out)
+				}
+			}
+			for _, name := range []string{"entry", "preload", "import", "hooks", "args"} {
+				if _, err := os.Stat(filepath.Join(marks, name)); err == nil {
+					t.Errorf("the app's %s ran before the preflight passed:\n%s", name, out)
+				}
+			}
+			if strings.Contains(out, "--version") {
+				t.Errorf("node --version ran: node's own report should have replaced it:\n%s", out)
+			}
+		})
+	}
+	// The same preloads all run once the checks pass.
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", "LAUNCHER_RESTART=never",
+		"NODE_OPTIONS=--require ./preload.js --import ./import.mjs --experimental-loader ./hooks.mjs --no-warnings",
+		"LAUNCHER_NODE_ARGS=--import ./args.mjs", "TMPDIR=" + t.TempDir()}})
+	if code := l.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
+	}
+	for _, name := range []string{"entry", "preload", "import", "hooks", "args"} {
+		if _, err := os.Stat(filepath.Join(marks, name)); err != nil {
+			t.Errorf("the app's %s did not run once the checks passed:\n%s", name, l.stdout)
 		}
-	}
-	for _, mark := range []string{"entry", "preload"} {
-		if _, err := os.Stat(filepath.Join(marks, mark)); err == nil {
-			t.Errorf("the app's %s ran before the preflight passed:\n%s", mark, out)
-		}
-	}
-	if strings.Contains(out, "--version") {
-		t.Errorf("node --version ran: node's own report should have replaced it:\n%s", out)
 	}
 }
 
