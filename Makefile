@@ -1,8 +1,8 @@
 # The launcher's build, tests and demo. Beyond Go and node, `make demo`
 # needs g++, make and python3 (npm compiles better-sqlite3 where its
-# prebuilt binary cannot be downloaded), `make test` also musl-tools, file,
-# bsdutils and util-linux, network to the npm registry and Debian's
-# archive, and about 1.1 GB under .fixtures; each target says within a
+# prebuilt binary cannot be downloaded), `make test` also musl-tools,
+# gcc-aarch64-linux-gnu, file, bsdutils and util-linux, network to the npm registry and Debian's
+# archive, and about 1.9 GB under .fixtures; each target says within a
 # second what is missing, with the apt-get line that brings it.
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)

@@ -693,13 +693,23 @@ func pickNodePreGyp(fsys *files, dir string, pj *packageJSON, pf platform) pick 
 // they hold its binding, where sharp's @img/sharp-libvips-linux-<arch>
 // holds a library the binding links.
 func platformVariants(pj *packageJSON, pf platform) (linux, here []string) {
+	musl := map[string]bool{} // the CPUs the parent lists a musl package for
+	for name := range pj.OptionalDependencies {
+		if arch, libc, ok := variantPlatform(name); ok && libc == "musl" {
+			musl[arch] = true
+		}
+	}
 	for name := range pj.OptionalDependencies {
 		arch, libc, ok := variantPlatform(name)
 		if !ok {
 			continue
 		}
 		linux = append(linux, name)
-		if arch == pf.Arch && libc == pf.Libc {
+		// A name that says no libc is glibc's where the parent lists a
+		// musl package beside it (sharp's -linux-arm64 and
+		// -linuxmusl-arm64), else every libc's: koffi's -linux-arm64 holds
+		// a folder for each, and loads on Alpine.
+		if arch == pf.Arch && (libc == pf.Libc || !musl[arch] && !libcNamed(name)) {
 			here = append(here, name)
 		}
 	}
@@ -737,6 +747,22 @@ func variantPlatform(name string) (arch, libc string, ok bool) {
 		libc = "musl"
 	}
 	return arch, libc, arch != ""
+}
+
+// libcNamed reports whether a platform package's name says its libc
+// (-linux-x64-gnu, -linux-arm64-musl, -linuxmusl-x64, -linux-arm-gnueabihf),
+// where variantPlatform reads a name that says none as glibc's.
+func libcNamed(name string) bool {
+	i := strings.LastIndex(name, "-linux")
+	if i < 0 {
+		return false
+	}
+	rest := name[i+1:]
+	if strings.HasPrefix(rest, "linuxmusl-") {
+		return true
+	}
+	_, tail, _ := strings.Cut(strings.TrimPrefix(rest, "linux-"), "-")
+	return tail != ""
 }
 
 // npmFlags are the npm flags that install packages for this platform.

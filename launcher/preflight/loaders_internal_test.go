@@ -49,6 +49,35 @@ func TestPlatformVariants_TheParentsOwnFirst(t *testing.T) {
 	}
 }
 
+// A platform package whose name says no libc serves musl too, unless its
+// parent lists a musl one for that CPU: koffi's @koromix/koffi-linux-arm64
+// (a folder for each libc inside) is Alpine's as well; sharp's
+// @img/sharp-linux-arm64 is not, as @img/sharp-linuxmusl-arm64 is there.
+func TestPlatformVariants_AnUnmarkedNameServesMuslWithoutAMuslSibling(t *testing.T) {
+	musl := platform{Arch: "arm64", Libc: "musl"}
+	koffi := &packageJSON{Name: "koffi", OptionalDependencies: map[string]string{
+		"@koromix/koffi-linux-arm64": "3.3.4", "@koromix/koffi-linux-x64": "3.3.4", "@koromix/koffi-darwin-arm64": "3.3.4"}}
+	if _, here := platformVariants(koffi, musl); !slices.Equal(here, []string{"@koromix/koffi-linux-arm64"}) {
+		t.Errorf("koffi on musl arm64: %q", here)
+	}
+	sharp := &packageJSON{Name: "sharp", OptionalDependencies: map[string]string{
+		"@img/sharp-linux-arm64": "0.34.5", "@img/sharp-linuxmusl-arm64": "0.34.5", "@img/sharp-linux-x64": "0.34.5"}}
+	if _, here := platformVariants(sharp, musl); !slices.Equal(here, []string{"@img/sharp-linuxmusl-arm64"}) {
+		t.Errorf("sharp on musl arm64: %q", here)
+	}
+	napi := &packageJSON{Name: "@napi-rs/nice", OptionalDependencies: map[string]string{
+		"@napi-rs/nice-linux-arm64-gnu": "1", "@napi-rs/nice-linux-x64-musl": "1"}}
+	if _, here := platformVariants(napi, musl); len(here) != 0 {
+		t.Errorf("@napi-rs/nice has no musl arm64 package, yet: %q", here)
+	}
+	for name, want := range map[string]bool{"@koromix/koffi-linux-arm64": false, "@img/sharp-linux-x64": false, "@img/sharp-linuxmusl-x64": true,
+		"@napi-rs/nice-linux-x64-gnu": true, "@parcel/watcher-linux-arm64-glibc": true, "lightningcss-linux-arm-gnueabihf": true} {
+		if libcNamed(name) != want {
+			t.Errorf("libcNamed(%q) = %v", name, !want)
+		}
+	}
+}
+
 func FuzzVariantPlatform(f *testing.F) {
 	for _, s := range []string{"@napi-rs/nice-linux-x64-gnu", "@img/sharp-linuxmusl-arm64", "is-linux", "-linux-", "a-linux--musl"} {
 		f.Add(s)

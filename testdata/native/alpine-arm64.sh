@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Lays out the add-on's image on a Raspberry Pi (Alpine, aarch64, musl) as
+# far as the preflight reads it, from what this machine can reach (no
+# Alpine package can be): Debian 12's musl for arm64 (the real loader and
+# libc, /lib/ld-musl-aarch64.so.1, under Alpine's name for it too), a
+# stand-in node (a real arm64 musl executable, built with Debian's
+# aarch64-linux-musl-gcc, that exports the Node-API of the node24 fixture
+# and answers --version as apk's database names it), libstdc++ and libgcc_s
+# stand-ins (real arm64 musl libraries with their sonames, nothing else),
+# /etc/alpine-release, and apk's database naming nodejs.
+#
+#   alpine-arm64.sh OUT NODE24     OUT: the root to make; NODE24: a Node 24 to take the exports from
+#
+# Needs apt (arm64 added as a foreign architecture, as debian-node.sh does)
+# and gcc-aarch64-linux-gnu. Idempotent: a finished root has OUT/.done.
+set -euo pipefail
+out=$1 node24=$2
+[ -f "$out/.done" ] && exit 0
+command -v aarch64-linux-gnu-gcc >/dev/null || { echo "alpine-arm64: needs aarch64-linux-gnu-gcc: apt-get install -y gcc-aarch64-linux-gnu" >&2; exit 1; }
+version=$("$node24" --version) version=${version#v}
+build=$(mktemp -d) && chmod 755 "$build"
+trap 'rm -rf "$build"' EXIT
+echo "alpine-arm64: Debian's musl for arm64 (1 MB), a stand-in node $version for it"
+# apt warns that it downloads as root into a folder its user cannot reach.
+(cd "$build" && apt-get download -q musl:arm64 musl-dev:arm64 2>&1 >/dev/null | grep -v unsandboxed >&2 || true)
+ls "$build"/musl_*_arm64.deb "$build"/musl-dev_*_arm64.deb >/dev/null ||
+  { echo "alpine-arm64: apt-get download musl:arm64 musl-dev:arm64 failed (is arm64 a foreign architecture of apt?)" >&2; exit 1; }
+rm -rf "$out" && mkdir -p "$out"
+dpkg-deb -x "$build"/musl_*_arm64.deb "$out"
+dpkg-deb -x "$build"/musl-dev_*_arm64.deb "$build/dev"
+# Alpine's layout: the loader is libc.musl-<arch>.so.1 to what links it,
+# and no /etc/ld-musl-aarch64.path (Debian's names its own folders only, so
+# musl would not search /usr/lib, where Alpine's libraries are).
+ln -s ld-musl-aarch64.so.1 "$out/lib/libc.musl-aarch64.so.1"
+rm -rf "$out/etc/ld-musl-aarch64.path" "$out/etc/ld-musl-aarch64.d" "$out/usr/bin/ld-musl-config" "$out/usr/share"
+# Debian's musl-gcc specs, pointed at the unpacked headers and objects.
+sed "s#/usr/#$build/dev/usr/#g" "$build/dev/usr/lib/aarch64-linux-musl/musl-gcc.specs" > "$build/musl.specs"
+cc() { aarch64-linux-gnu-gcc -specs "$build/musl.specs" "$@"; }
+{
+  echo '#include <stdio.h>'
+  echo '#include <string.h>'
+  echo 'const char *abi_marker = "node_register_module_v137";'
+  nm -D --defined-only "$node24" | awk '$3 ~ /^(napi_|node_api_)/ {print "void " $3 "(void) {}"}'
+  echo "int main(int argc, char **argv) { if (argc > 1 && !strcmp(argv[1], \"--version\")) { puts(\"v$version\"); return 0; } return 1; }"
+} > "$build/node.c"
+mkdir -p "$out/usr/bin" "$out/usr/lib" "$out/etc" "$out/lib/apk/db" "$out/dev" "$out/tmp"
+cc -O1 -rdynamic -o "$out/usr/bin/node" "$build/node.c"
+echo 'int stub;' > "$build/stub.c"
+for so in libstdc++.so.6 libgcc_s.so.1; do
+  cc -shared -fPIC -Wl,-soname,$so -o "$out/usr/lib/$so" "$build/stub.c"
+done
+echo 3.24.0 > "$out/etc/alpine-release"
+printf 'C:Q1stand-in\nP:nodejs\nV:%s-r0\nA:aarch64\nT:JavaScript runtime built on V8 engine\n\n' "$version" > "$out/lib/apk/db/installed"
+chmod 1777 "$out/tmp"
+touch "$out/.done"
