@@ -121,58 +121,83 @@ func TestCheckRoot_AbsoluteSymlinksStayInside(t *testing.T) {
 // lays that image out from what can (testdata/native/alpine-arm64.sh):
 // Debian's arm64 musl (the real loader and libc), a real arm64 musl
 // executable standing in for Node 24 (its Node-API exports, its --version),
-// apk's database and /etc/alpine-release. In it, the modules the add-on
-// and its kind use, installed as their packages ship them, are checked
-// inside the image (the launcher runs the stand-in under emulation, as the
-// Dockerfile's `RUN launcher check` runs on a Pi) and from outside
-// (--root, nothing run): the same verdicts. bcrypt takes its musl arm64
-// prebuild (node-gyp-build, Alpine's marker); koffi the musl folder of its
-// one arm64 package (refused as "no build for linux-arm64 (musl)" before);
-// msgpackr-extract its musl build; sharp installed for glibc is refused,
-// the fix naming the musl package; better-sqlite3 built for x64 is refused.
+// apk's database and /etc/alpine-release. In it, each app is checked inside
+// the image (the launcher runs the stand-in under emulation, as the
+// Dockerfile's `RUN launcher check` runs on a Pi) and from outside (--root,
+// nothing run): the same verdicts, as each package's loader reads on musl.
+//   - As npm installs them there (musl-arm64): bcrypt's musl prebuild,
+//     napi-rs's, sharp's and @parcel/watcher's musl packages, the musl
+//     builds of msgpackr-extract and lmdb, koffi's musl folder of its one
+//     arm64 package (refused before as "no build for linux-arm64 (musl)")
+//     pass; serialport's binding and node-hid ship no musl arm64 build: both
+//     refused, the fix saying to compile them (serialport's said to set the
+//     Alpine marker, which is there).
+//   - Installed elsewhere: sharp for glibc, the fix naming its musl package;
+//     better-sqlite3 built for x64.
 func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 	requireArm64(t)
-	root := filepath.Join(fixtures(t), "alpine-arm64")
+	fx := fixtures(t)
+	root := filepath.Join(fx, "alpine-arm64")
 	if _, err := os.Stat(filepath.Join(root, ".done")); err != nil {
 		t.Fatalf("%s is missing: run make fixtures", root)
 	}
-	app := newApp(t, ">=18", map[string]string{})
-	fx := fixtures(t)
-	for _, from := range []string{"sharp-arm64", "koffi3-arm64", "optional-arm64"} {
-		if out, err := exec.Command("cp", "-a", filepath.Join(fx, from, "node_modules")+"/.", filepath.Join(app, "node_modules")).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v: %s", err, out)
+	app := func(from ...string) string {
+		dir := newApp(t, ">=18", map[string]string{})
+		for _, f := range from {
+			if out, err := exec.Command("cp", "-a", filepath.Join(fx, f, "node_modules")+"/.", filepath.Join(dir, "node_modules")).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v: %s", err, out)
+			}
+		}
+		return dir
+	}
+	// Inside the image and from outside it, with emulation off.
+	both := func(app, modules string) [2]preflight.Report {
+		_, inside := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES="+modules)
+		_, appDir := inRoot(t, root, app)
+		var outside preflight.Report
+		withoutEmulation(t, func() { _, outside, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES="+modules) })
+		expectCheck(t, outside, "node", pass, []string{"nodejs 24.22.3-r0 in /lib/apk/db/installed", "not run"}, nil)
+		if len(inside.Checks) != len(outside.Checks) {
+			t.Fatalf("checks inside %d, from outside %d", len(inside.Checks), len(outside.Checks))
+		}
+		for i, c := range inside.Checks {
+			if o := outside.Checks[i]; o.Name != c.Name || o.Status != c.Status {
+				t.Errorf("%s: %s inside the image, %s %s from outside: %s", c.Name, c.Status, o.Name, o.Status, o.Detail)
+			}
+		}
+		return [2]preflight.Report{inside, outside}
+	}
+
+	onPi := app("musl-arm64")
+	for name, src := range appPackages(t, "app20") { // bcrypt's prebuilds are for every platform
+		if name != "better-sqlite3" {
+			copyPackage(t, onPi, name, src)
 		}
 	}
-	for name, src := range appPackages(t, "app20") { // bcrypt's prebuilds for every platform; better-sqlite3 built here
-		copyPackage(t, app, name, src)
-	}
-	modules := "LAUNCHER_NATIVE_MODULES=bcrypt,koffi,msgpackr-extract,sharp,better-sqlite3"
-	code, inside := checkInRoot(t, root, app, modules)
-	if code != 3 {
-		t.Errorf("inside: exit %d, want 3 (sharp for glibc, better-sqlite3 for x64): %+v", code, inside.Checks)
-	}
-	_, appDir := inRoot(t, root, app)
-	var outside preflight.Report
-	var text string
-	withoutEmulation(t, func() { code, outside, text = checkRoot(t, root, appDir, modules) })
-	if code != 3 {
-		t.Errorf("from outside: exit %d, want 3:\n%s", code, text)
-	}
-	for _, r := range []preflight.Report{inside, outside} {
+	for _, r := range both(onPi, "bcrypt,@napi-rs/nice,sharp,@parcel/watcher,msgpackr-extract,lmdb,koffi,serialport,node-hid") {
 		expectCheck(t, r, "node", pass, []string{"v24.22.3", "NODE_MODULE_VERSION 137", "musl", "arm64"}, nil)
-		expectCheck(t, r, "native:bcrypt", pass, []string{"prebuilds/linux-arm64/bcrypt.musl.node (picked by node-gyp-build)", "musl arm64"}, nil)
-		expectCheck(t, r, "native:koffi", pass, []string{"@koromix/koffi-linux-arm64/musl_arm64/koffi.node"}, nil)
-		expectCheck(t, r, "native:msgpackr-extract", pass, []string{"msgpackr-extract-linux-arm64/node.napi.musl.node"}, nil)
+		for module, picked := range map[string]string{
+			"bcrypt":           "prebuilds/linux-arm64/bcrypt.musl.node (picked by node-gyp-build)",
+			"@napi-rs/nice":    "@napi-rs/nice-linux-arm64-musl/nice.linux-arm64-musl.node",
+			"sharp":            "@img/sharp-linuxmusl-arm64/lib/sharp-linuxmusl-arm64.node",
+			"@parcel/watcher":  "@parcel/watcher-linux-arm64-musl/watcher.node",
+			"msgpackr-extract": "msgpackr-extract-linux-arm64/node.napi.musl.node",
+			"lmdb":             "lmdb-linux-arm64/node.napi.musl.node",
+			"koffi":            "@koromix/koffi-linux-arm64/musl_arm64/koffi.node",
+		} {
+			expectCheck(t, r, "native:"+module, pass, []string{picked, "musl arm64"}, nil)
+		}
+		expectCheck(t, r, "native:serialport", preflight.StatusFail, []string{"@serialport/bindings-cpp", "linked against glibc, but node here uses musl"},
+			[]string{"ships no musl prebuild for linux-arm64", "npm rebuild @serialport/bindings-cpp --build-from-source"})
+		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"no binary that pkg-prebuilds would load on linux-arm64 (musl)"}, []string{"compile it in backend-builder"})
+	}
+
+	elsewhere := app("sharp-arm64")
+	for name, src := range appPackages(t, "app20") { // better-sqlite3 built here, for x64
+		copyPackage(t, elsewhere, name, src)
+	}
+	for _, r := range both(elsewhere, "sharp,better-sqlite3") {
 		expectCheck(t, r, "native:sharp", preflight.StatusFail, []string{"@img/sharp-linuxmusl-arm64", "not installed"}, []string{"--libc=musl"})
 		expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"built for x64", "node here is arm64"}, nil)
-	}
-	expectCheck(t, outside, "node", pass, []string{"nodejs 24.22.3-r0 in /lib/apk/db/installed", "not run"}, nil)
-	if len(inside.Checks) != len(outside.Checks) {
-		t.Fatalf("checks inside %d, from outside %d", len(inside.Checks), len(outside.Checks))
-	}
-	for i, c := range inside.Checks {
-		if o := outside.Checks[i]; o.Name != c.Name || o.Status != c.Status {
-			t.Errorf("%s: %s inside the image, %s %s from outside", c.Name, c.Status, o.Name, o.Status)
-		}
 	}
 }

