@@ -2,7 +2,7 @@
 # needs g++, make and python3 (npm compiles better-sqlite3 where its
 # prebuilt binary cannot be downloaded), `make test` also musl-tools,
 # gcc-aarch64-linux-gnu, file, bsdutils and util-linux, network to the npm registry and Debian's
-# archive, and about 1.9 GB under .fixtures; each target says within a
+# archive, and about 2 GB under .fixtures; each target says within a
 # second what is missing, with the apt-get line that brings it.
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
