@@ -125,8 +125,9 @@ func TestCheckRoot_AbsoluteSymlinksStayInside(t *testing.T) {
 // the image (the launcher runs the stand-in under emulation, as the
 // Dockerfile's `RUN launcher check` runs on a Pi) and from outside (--root,
 // nothing run): the same verdicts, as each package's loader reads on musl.
-//   - As npm installs them there (musl-arm64): bcrypt's musl prebuild,
-//     napi-rs's, sharp's and @parcel/watcher's musl packages, the musl
+//   - As npm installs them there (musl-arm64, sqlite13): bcrypt's musl
+//     prebuild, better-sqlite3 13's linuxmusl-arm64 (Node 24 has the
+//     Node-API 10 it needs), napi-rs's, sharp's and @parcel/watcher's musl packages, the musl
 //     builds of msgpackr-extract and lmdb, koffi's musl folder of its one
 //     arm64 package (refused before as "no build for linux-arm64 (musl)")
 //     pass; serialport's binding and node-hid ship no musl arm64 build: both
@@ -168,16 +169,12 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		return [2]preflight.Report{inside, outside}
 	}
 
-	onPi := app("musl-arm64")
-	for name, src := range appPackages(t, "app20") { // bcrypt's prebuilds are for every platform
-		if name != "better-sqlite3" {
-			copyPackage(t, onPi, name, src)
-		}
-	}
-	for _, r := range both(onPi, "bcrypt,@napi-rs/nice,sharp,@parcel/watcher,msgpackr-extract,lmdb,koffi,serialport,node-hid") {
+	onPi := app("musl-arm64", "sqlite13") // bcrypt's prebuilds are for every platform, better-sqlite3 13's too
+	for _, r := range both(onPi, "bcrypt,better-sqlite3,@napi-rs/nice,sharp,@parcel/watcher,msgpackr-extract,lmdb,koffi,serialport,node-hid") {
 		expectCheck(t, r, "node", pass, []string{"v24.22.3", "NODE_MODULE_VERSION 137", "musl", "arm64"}, nil)
 		for module, picked := range map[string]string{
 			"bcrypt":           "prebuilds/linux-arm64/bcrypt.musl.node (picked by node-gyp-build)",
+			"better-sqlite3":   "prebuilds/linuxmusl-arm64.node",
 			"@napi-rs/nice":    "@napi-rs/nice-linux-arm64-musl/nice.linux-arm64-musl.node",
 			"sharp":            "@img/sharp-linuxmusl-arm64/lib/sharp-linuxmusl-arm64.node",
 			"@parcel/watcher":  "@parcel/watcher-linux-arm64-musl/watcher.node",
