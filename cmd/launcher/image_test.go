@@ -133,6 +133,8 @@ func TestCheckRoot_AbsoluteSymlinksStayInside(t *testing.T) {
 //     pass; serialport's binding and node-hid ship no musl arm64 build: both
 //     refused, the fix saying to compile them (serialport's said to set the
 //     Alpine marker, which is there).
+//   - jemalloc in LD_PRELOAD: a musl build passes, a glibc one fails, as
+//     the image's musl loader takes them.
 //   - Installed elsewhere: sharp for glibc, the fix naming its musl package;
 //     better-sqlite3 built for x64.
 func TestCheckRoot_AlpineArm64Image(t *testing.T) {
@@ -152,11 +154,12 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		return dir
 	}
 	// Inside the image and from outside it, with emulation off.
-	both := func(app, modules string) [2]preflight.Report {
-		_, inside := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES="+modules)
+	both := func(app, modules string, env ...string) [2]preflight.Report {
+		env = append(env, "LAUNCHER_NATIVE_MODULES="+modules)
+		_, inside := checkInRoot(t, root, app, env...)
 		_, appDir := inRoot(t, root, app)
 		var outside preflight.Report
-		withoutEmulation(t, func() { _, outside, _ = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES="+modules) })
+		withoutEmulation(t, func() { _, outside, _ = checkRoot(t, root, appDir, env...) })
 		expectCheck(t, outside, "node", pass, []string{"nodejs 24.22.3-r0 in /lib/apk/db/installed", "not run"}, nil)
 		if len(inside.Checks) != len(outside.Checks) {
 			t.Fatalf("checks inside %d, from outside %d", len(inside.Checks), len(outside.Checks))
@@ -187,6 +190,47 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		expectCheck(t, r, "native:serialport", preflight.StatusFail, []string{"@serialport/bindings-cpp", "linked against glibc, but node here uses musl"},
 			[]string{"ships no musl prebuild for linux-arm64", "npm rebuild @serialport/bindings-cpp --build-from-source"})
 		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"no binary that pkg-prebuilds would load on linux-arm64 (musl)"}, []string{"compile it in backend-builder"})
+	}
+
+	// jemalloc in LD_PRELOAD, as Home Assistant's base images suggest: a
+	// musl arm64 build where they put it passes; Debian's glibc arm64
+	// libjemalloc2 fails, and the image's real musl loader, running the
+	// stand-in node under emulation, exits 127 with it as the check says.
+	glibc, err := os.MkdirTemp(filepath.Join(root, "tmp"), "glibc-")
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(glibc) })
+	if out, err := exec.Command("cp", filepath.Join(fx, "jemalloc-arm64", "usr", "lib", "aarch64-linux-gnu", "libjemalloc.so.2"), glibc).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	bare := newApp(t, ">=18", map[string]string{})
+	for _, c := range []struct {
+		preload string
+		status  preflight.CheckStatus
+		says    string
+		exit    int
+	}{
+		{"/usr/local/lib/libjemalloc.so.2", pass, "/usr/local/lib/libjemalloc.so.2", 0},
+		{"/" + filepath.Join(filepath.Base(filepath.Dir(glibc)), filepath.Base(glibc), "libjemalloc.so.2"), preflight.StatusFail, "linked against glibc, but node here uses musl: node would exit 127", 127},
+	} {
+		if _, code := chroot(t, root, []string{"LD_PRELOAD=" + c.preload}, "/usr/bin/node", "--version"); code != c.exit {
+			t.Errorf("the stand-in node with LD_PRELOAD=%s under the image's musl: exit %d, want %d", c.preload, code, c.exit)
+		}
+		if c.exit == 0 {
+			for _, r := range both(bare, "", "LD_PRELOAD="+c.preload) {
+				expectCheck(t, r, "ld-preload", c.status, []string{c.says}, nil)
+			}
+			continue
+		}
+		// Inside, node's own run fails too, and says why; from outside,
+		// where nothing runs, the ld-preload check alone says it.
+		_, inside := checkInRoot(t, root, bare, "LD_PRELOAD="+c.preload, "LAUNCHER_NATIVE_MODULES=")
+		_, appDir := inRoot(t, root, bare)
+		var outside preflight.Report
+		withoutEmulation(t, func() { _, outside, _ = checkRoot(t, root, appDir, "LD_PRELOAD="+c.preload, "LAUNCHER_NATIVE_MODULES=") })
+		for _, r := range []preflight.Report{inside, outside} {
+			expectCheck(t, r, "ld-preload", c.status, []string{c.says}, nil)
+		}
+		expectCheck(t, inside, "node", preflight.StatusFail, []string{"exit status 127", "Error"}, []string{"LD_PRELOAD stops node before its first line"})
 	}
 
 	elsewhere := app("sharp-arm64")

@@ -6,7 +6,8 @@
 # stand-in node (a real arm64 musl executable, built with Debian's
 # aarch64-linux-musl-gcc, that exports the Node-API of the node24 fixture
 # and answers --version as apk's database names it), libstdc++ and libgcc_s
-# stand-ins (real arm64 musl libraries with their sonames, nothing else),
+# stand-ins and one of jemalloc where Home Assistant's base images have it
+# (real arm64 musl libraries with their sonames, nothing else),
 # /etc/alpine-release, and apk's database naming nodejs.
 #
 #   alpine-arm64.sh OUT NODE24     OUT: the root to make; NODE24: a Node 24 to take the exports from
@@ -15,7 +16,8 @@
 # and gcc-aarch64-linux-gnu. Idempotent: a finished root has OUT/.done.
 set -euo pipefail
 out=$1 node24=$2
-[ -f "$out/.done" ] && exit 0
+# (Built again where a root of an earlier layout lacks the jemalloc stand-in.)
+[ -f "$out/.done" ] && [ -f "$out/usr/local/lib/libjemalloc.so.2" ] && exit 0
 command -v aarch64-linux-gnu-gcc >/dev/null || { echo "alpine-arm64: needs aarch64-linux-gnu-gcc: apt-get install -y gcc-aarch64-linux-gnu" >&2; exit 1; }
 version=$("$node24" --version) version=${version#v}
 build=$(mktemp -d) && chmod 755 "$build"
@@ -49,6 +51,10 @@ echo 'int stub;' > "$build/stub.c"
 for so in libstdc++.so.6 libgcc_s.so.1; do
   cc -shared -fPIC -Wl,-soname,$so -o "$out/usr/lib/$so" "$build/stub.c"
 done
+# Where Home Assistant's base images put jemalloc, for LD_PRELOAD: a musl
+# arm64 library of that name (its soname; nothing of jemalloc).
+mkdir -p "$out/usr/local/lib"
+cc -shared -fPIC -Wl,-soname,libjemalloc.so.2 -o "$out/usr/local/lib/libjemalloc.so.2" "$build/stub.c"
 echo 3.24.0 > "$out/etc/alpine-release"
 printf 'C:Q1stand-in\nP:nodejs\nV:%s-r0\nA:aarch64\nT:JavaScript runtime built on V8 engine\n\n' "$version" > "$out/lib/apk/db/installed"
 chmod 1777 "$out/tmp"
