@@ -192,6 +192,23 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"no binary that pkg-prebuilds would load on linux-arm64 (musl)"}, []string{"compile it in backend-builder"})
 	}
 
+	// The image's real musl loader, asked as node's process.dlopen asks it
+	// (the stand-in's --dlopen), loads what the check passes, down to
+	// every symbol (check --deep), where the addon needs nothing but the
+	// image's libc: napi-rs's build, Rust. (The other addons need
+	// libstdc++, here a stand-in with its soname only.)
+	bin, appDir := inRoot(t, root, onPi)
+	nice := appDir + "/node_modules/@napi-rs/nice-linux-arm64-musl/nice.linux-arm64-musl.node"
+	if out, code := chroot(t, root, nil, "/usr/bin/node", "--dlopen", nice); code != 0 || strings.TrimSpace(string(out)) != "LOADED" {
+		t.Errorf("the image's musl loader on %s: exit %d, %s", nice, code, out)
+	}
+	out, _ := chroot(t, root, []string{"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=@napi-rs/nice"}, bin, "check", "--json", "--deep")
+	var deep preflight.Report
+	if err := json.Unmarshal(out, &deep); err != nil {
+		t.Fatalf("check --deep printed no report (%v): %s", err, out)
+	}
+	expectCheck(t, deep, "native:@napi-rs/nice", pass, []string{"nice.linux-arm64-musl.node", "symbols"}, nil)
+
 	// jemalloc in LD_PRELOAD, as Home Assistant's base images suggest: a
 	// musl arm64 build where they put it passes; Debian's glibc arm64
 	// libjemalloc2 fails, and the image's real musl loader, running the

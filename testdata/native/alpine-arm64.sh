@@ -3,9 +3,10 @@
 # far as the preflight reads it, from what this machine can reach (no
 # Alpine package can be): Debian 12's musl for arm64 (the real loader and
 # libc, /lib/ld-musl-aarch64.so.1, under Alpine's name for it too), a
-# stand-in node (a real arm64 musl executable, built with Debian's
-# aarch64-linux-musl-gcc, that exports the Node-API of the node24 fixture
-# and answers --version as apk's database names it), libstdc++ and libgcc_s
+# stand-in node (a real arm64 musl executable over the root's libc, built
+# with Debian's aarch64-linux-musl-gcc, that exports the Node-API and libuv
+# of the node24 fixture, answers --version as apk's database names it, and
+# with --dlopen FILE loads an addon as node's process.dlopen would), libstdc++ and libgcc_s
 # stand-ins and one of jemalloc where Home Assistant's base images have it
 # (real arm64 musl libraries with their sonames, nothing else),
 # /etc/alpine-release, and apk's database naming nodejs.
@@ -16,8 +17,8 @@
 # and gcc-aarch64-linux-gnu. Idempotent: a finished root has OUT/.done.
 set -euo pipefail
 out=$1 node24=$2
-# (Built again where a root of an earlier layout lacks the jemalloc stand-in.)
-[ -f "$out/.done" ] && [ -f "$out/usr/local/lib/libjemalloc.so.2" ] && exit 0
+layout=3 # built again where a root is of an earlier layout
+[ "$(cat "$out/.done" 2>/dev/null)" = "$layout" ] && exit 0
 command -v aarch64-linux-gnu-gcc >/dev/null || { echo "alpine-arm64: needs aarch64-linux-gnu-gcc: apt-get install -y gcc-aarch64-linux-gnu" >&2; exit 1; }
 version=$("$node24" --version) version=${version#v}
 build=$(mktemp -d) && chmod 755 "$build"
@@ -37,13 +38,20 @@ ln -s ld-musl-aarch64.so.1 "$out/lib/libc.musl-aarch64.so.1"
 rm -rf "$out/etc/ld-musl-aarch64.path" "$out/etc/ld-musl-aarch64.d" "$out/usr/bin/ld-musl-config" "$out/usr/share"
 # Debian's musl-gcc specs, pointed at the unpacked headers and objects.
 sed "s#/usr/#$build/dev/usr/#g" "$build/dev/usr/lib/aarch64-linux-musl/musl-gcc.specs" > "$build/musl.specs"
-cc() { aarch64-linux-gnu-gcc -specs "$build/musl.specs" "$@"; }
+# Linked against the root's libc.so, as Alpine's programs are against its
+# libc, not libc.a: a statically linked libc cannot dlopen.
+cc() { aarch64-linux-gnu-gcc -specs "$build/musl.specs" -L"$out/lib/aarch64-linux-musl" "$@"; }
 {
+  echo '#include <dlfcn.h>'
   echo '#include <stdio.h>'
   echo '#include <string.h>'
   echo 'const char *abi_marker = "node_register_module_v137";'
-  nm -D --defined-only "$node24" | awk '$3 ~ /^(napi_|node_api_)/ {print "void " $3 "(void) {}"}'
-  echo "int main(int argc, char **argv) { if (argc > 1 && !strcmp(argv[1], \"--version\")) { puts(\"v$version\"); return 0; } return 1; }"
+  nm -D --defined-only "$node24" | awk '$3 ~ /^(napi_|node_api_|uv_)/ {print "void " $3 "(void) {}"}'
+  # --dlopen FILE: what node's process.dlopen asks of the loader (RTLD_LAZY,
+  # which musl takes as RTLD_NOW: every symbol bound at once).
+  echo 'static int load(const char *f) { if (!dlopen(f, RTLD_LAZY)) { printf("%s\n", dlerror()); return 1; } puts("LOADED"); return 0; }'
+  echo "int main(int argc, char **argv) { if (argc > 1 && !strcmp(argv[1], \"--version\")) { puts(\"v$version\"); return 0; }"
+  echo '  if (argc > 2 && !strcmp(argv[1], "--dlopen")) return load(argv[2]); return 1; }'
 } > "$build/node.c"
 mkdir -p "$out/usr/bin" "$out/usr/lib" "$out/etc" "$out/lib/apk/db" "$out/dev" "$out/tmp"
 cc -O1 -rdynamic -o "$out/usr/bin/node" "$build/node.c"
@@ -58,4 +66,4 @@ cc -shared -fPIC -Wl,-soname,libjemalloc.so.2 -o "$out/usr/local/lib/libjemalloc
 echo 3.24.0 > "$out/etc/alpine-release"
 printf 'C:Q1stand-in\nP:nodejs\nV:%s-r0\nA:aarch64\nT:JavaScript runtime built on V8 engine\n\n' "$version" > "$out/lib/apk/db/installed"
 chmod 1777 "$out/tmp"
-touch "$out/.done"
+echo "$layout" > "$out/.done"
