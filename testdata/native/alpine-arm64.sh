@@ -6,15 +6,17 @@
 # stand-in node (a real arm64 musl executable over the root's libc, built
 # with Debian's aarch64-linux-musl-gcc, that exports the Node-API and libuv
 # of the node24 fixture, answers --version as apk's database names it, and
-# with --dlopen FILE loads an addon as node's process.dlopen would), libstdc++ and libgcc_s
-# stand-ins and one of jemalloc where Home Assistant's base images have it
-# (real arm64 musl libraries with their sonames, nothing else),
-# /etc/alpine-release, and apk's database naming nodejs.
+# with --dlopen FILE loads an addon as node's process.dlopen would),
+# libstdc++ and libgcc_s stand-ins and one of jemalloc where Home
+# Assistant's base images have it (real arm64 musl libraries with their
+# sonames, nothing else), /etc/alpine-release, and apk's database naming
+# nodejs.
 #
 #   alpine-arm64.sh OUT NODE24     OUT: the root to make; NODE24: a Node 24 to take the exports from
 #
 # Needs apt (arm64 added as a foreign architecture, as debian-node.sh does)
-# and gcc-aarch64-linux-gnu. Idempotent: a finished root has OUT/.done.
+# and gcc-aarch64-linux-gnu. Idempotent: a finished root has OUT/.done,
+# which holds its layout's number.
 set -euo pipefail
 out=$1 node24=$2
 layout=3 # built again where a root is of an earlier layout
