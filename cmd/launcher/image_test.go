@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/hasync/launcher/launcher/preflight"
@@ -133,6 +134,10 @@ func TestCheckRoot_AbsoluteSymlinksStayInside(t *testing.T) {
 //     pass; serialport's binding and node-hid ship no musl arm64 build: both
 //     refused, the fix saying to compile them (serialport's said to set the
 //     Alpine marker, which is there).
+//   - Addons built for glibc: one that calls only what musl has warns,
+//     one that calls a function glibc alone has fails, as the image's
+//     musl loader takes them (the first loads and runs, the second dies
+//     of SIGSEGV at the call).
 //   - jemalloc in LD_PRELOAD: a musl build passes, a glibc one fails, as
 //     the image's musl loader takes them.
 //   - Installed elsewhere: sharp for glibc, the fix naming its musl package;
@@ -208,6 +213,35 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		t.Fatalf("check --deep printed no report (%v): %s", err, out)
 	}
 	expectCheck(t, deep, "native:@napi-rs/nice", pass, []string{"nice.linux-arm64-musl.node", "symbols"}, nil)
+
+	// Addons built for glibc (a Debian build stage), on musl: musl's
+	// loader takes glibc's libc for its own and ignores symbol versions.
+	// One that calls only what musl's libc has loads and runs under the
+	// image's real loader: a warning, not the refusal it was. One that
+	// calls gnu_get_libc_version, glibc's alone, loads (musl leaves the
+	// function unbound under node's RTLD_LAZY) and dies of SIGSEGV at the
+	// call: refused, naming the symbol.
+	glibcApp := newApp(t, ">=18", map[string]string{})
+	for _, name := range []string{"glibc-c", "glibc-only"} {
+		dir := filepath.Join(glibcApp, "node_modules", name)
+		must(t, os.MkdirAll(filepath.Join(dir, "build", "Release"), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"`+name+`","version":"1.0.0"}`), 0o644))
+		if out, err := exec.Command("cp", filepath.Join(root, "addons", name+".node"), filepath.Join(dir, "build", "Release")).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v: %s", err, out)
+		}
+	}
+	if out, code := chroot(t, root, nil, "/usr/bin/node", "--dlopen", "/addons/glibc-c.node"); code != 0 || !strings.Contains(string(out), "LOADED") {
+		t.Errorf("the image's musl loader on glibc-c.node: exit %d, %s", code, out)
+	}
+	crash := exec.Command("chroot", root, "/usr/bin/node", "--dlopen", "/addons/glibc-only.node")
+	crash.Env = []string{"PATH=/usr/bin:/bin"}
+	if err := crash.Run(); err == nil || crash.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGSEGV {
+		t.Errorf("the image's musl loader on glibc-only.node: %v, want death by SIGSEGV at the unbound call", err)
+	}
+	for _, r := range both(glibcApp, "glibc-c,glibc-only") {
+		expectCheck(t, r, "native:glibc-c", preflight.StatusWarn, []string{"linked against glibc, but node here uses musl, whose loader resolves all"}, []string{"alpine"})
+		expectCheck(t, r, "native:glibc-only", preflight.StatusFail, []string{"linked against glibc, but node here uses musl", "gnu_get_libc_version", "SIGSEGV"}, nil)
+	}
 
 	// jemalloc in LD_PRELOAD, as Home Assistant's base images suggest: a
 	// musl arm64 build where they put it passes; Debian's glibc arm64

@@ -892,6 +892,7 @@ func (p *Preflight) checkNativeAt(c Check, pkg, dir string, node *NodeInfo, libs
 		after = fmt.Sprintf(", as %s, which its code may choose instead", strings.Join(rel(dir, pk.Also), ", "))
 	}
 	c.Detail = fmt.Sprintf("%s %s: %s (picked by %s%s): %s", pkg, pj.Version, shown, pk.Loader, after, v.summary)
+	v.caveatOn(&c, pkg)
 	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, path
 }
@@ -945,6 +946,9 @@ func (p *Preflight) checkPick(pk pick, node *NodeInfo, libs *libResolver, deep b
 		}
 		for _, pr := range v.problems {
 			all.add(filepath.Join(filepath.Base(filepath.Dir(candidate)), filepath.Base(candidate))+": "+pr.detail, pr.hint)
+		}
+		if all.caveat == nil {
+			all.caveat = v.caveat
 		}
 	}
 	if len(pk.Also) > 0 {
@@ -1042,6 +1046,7 @@ func (p *Preflight) checkVariant(c Check, pkg, dir string, pj *packageJSON, linu
 	}
 	c.Status = StatusPass
 	c.Detail = fmt.Sprintf("%s %s: %s (its platform package): %s", pkg, pj.Version, shown, v.summary)
+	v.caveatOn(&c, pkg)
 	p.checkPackageEngines(&c, pkg, pj, node)
 	return c, found
 }
@@ -1111,6 +1116,7 @@ func rel(dir string, paths []string) []string {
 type verdict struct {
 	summary  string
 	problems []problem
+	caveat   *problem // loads, but with a risk the check names (a warning)
 }
 
 type problem struct {
@@ -1118,6 +1124,16 @@ type problem struct {
 }
 
 func (v *verdict) add(detail, hint string) { v.problems = append(v.problems, problem{detail, hint}) }
+
+// caveatOn makes a passing check a warning when the binary loads with a
+// risk the check names.
+func (v *verdict) caveatOn(c *Check, pkg string) {
+	if v.caveat != nil {
+		c.Status = StatusWarn
+		c.Detail += "; " + v.caveat.detail
+		c.Hint = strings.ReplaceAll(v.caveat.hint, "{pkg}", pkg)
+	}
+}
 
 func (v *verdict) details() string {
 	d := make([]string, len(v.problems))
@@ -1184,6 +1200,13 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		return v
 	}
 	addonLibc := libcOfNeeds(dyn.Needed)
+	// A glibc build under musl: musl's loader takes glibc's libraries'
+	// names as its own and ignores symbol versions, so the build loads
+	// when every symbol it imports resolves (a C addon that uses only
+	// what musl's libc has does; bufferutil's linux-x64 prebuild, here,
+	// under the real loader). That is resolved below, whatever Deep says.
+	glibcOnMusl := addonLibc == "glibc" && node.Libc == "musl" && node.bin != nil
+	var libcProblem problem
 	if addonLibc != "" && node.Libc != "" && addonLibc != node.Libc {
 		hint := "It was compiled against glibc (a Debian or Ubuntu build stage) but the runtime is Alpine (musl): build the backend-builder stage FROM node:<major>-alpine on the runtime's Alpine release, so `npm ci` compiles it for musl."
 		if strings.Contains(path, string(filepath.Separator)+"prebuilds"+string(filepath.Separator)) {
@@ -1197,7 +1220,10 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		if addonLibc == "musl" {
 			hint = "It was compiled for musl (Alpine) but node here uses glibc: build the backend-builder stage on the same distribution as the runtime."
 		}
-		v.add(fmt.Sprintf("linked against %s, but node here uses %s", addonLibc, node.Libc), hint)
+		libcProblem = problem{fmt.Sprintf("linked against %s, but node here uses %s", addonLibc, node.Libc), hint}
+		if !glibcOnMusl {
+			v.add(libcProblem.detail, libcProblem.hint)
+		}
 	}
 
 	abi, err := readAddonABI(e)
@@ -1218,7 +1244,19 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		if node.Libc == "glibc" {
 			p.checkVersions(&v, e, loaded)
 		}
-		if deep && len(errs) == 0 {
+		switch {
+		case glibcOnMusl && len(errs) == 0:
+			before := len(v.problems)
+			p.checkSymbols(&v, abi, node, loaded, libs)
+			if len(v.problems) > before {
+				v.problems = append(v.problems[:before], append([]problem{libcProblem}, v.problems[before:]...)...)
+			} else {
+				v.caveat = &problem{fmt.Sprintf("linked against glibc, but node here uses musl, whose loader resolves all %d of its symbols: node loads it, "+
+					"though glibc and musl may differ in what it calls", len(abi.Imports)), libcProblem.hint}
+			}
+		case glibcOnMusl:
+			v.add(libcProblem.detail, libcProblem.hint)
+		case deep && len(errs) == 0:
 			p.checkSymbols(&v, abi, node, loaded, libs)
 		}
 	}
@@ -1363,7 +1401,13 @@ func (p *Preflight) checkSymbols(v *verdict, abi addonABI, node *NodeInfo, loade
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		v.add(fmt.Sprintf("%d undefined %s resolve nowhere (node would fail with: Error relocating ... symbol not found): %s", len(missing), plural.Of(len(missing), "symbol"), strings.Join(first(missing, 5), ", ")),
+		fails := "node would fail with: Error relocating ... symbol not found"
+		if node.Libc == "musl" {
+			// musl leaves a function it cannot find unbound under node's
+			// RTLD_LAZY: the load succeeds, the first call crashes.
+			fails = "node would fail with: Error relocating ... symbol not found, or die of SIGSEGV when it calls one"
+		}
+		v.add(fmt.Sprintf("%d undefined %s resolve nowhere (%s): %s", len(missing), plural.Of(len(missing), "symbol"), fails, strings.Join(first(missing, 5), ", ")),
 			"The builder's libraries are newer than the runtime's: build backend-builder FROM node:<major>-alpine<same release as the runtime> so it compiles against the runtime's musl and libraries.")
 	}
 }

@@ -6,11 +6,12 @@
 # stand-in node (a real arm64 musl executable over the root's libc, built
 # with Debian's aarch64-linux-musl-gcc, that exports the Node-API and libuv
 # of the node24 fixture, answers --version as apk's database names it, and
-# with --dlopen FILE loads an addon as node's process.dlopen would),
+# with --dlopen FILE loads an addon and calls its registration, as node's
+# process.dlopen does),
 # libstdc++ and libgcc_s stand-ins and one of jemalloc where Home
 # Assistant's base images have it (real arm64 musl libraries with their
-# sonames, nothing else), /etc/alpine-release, and apk's database naming
-# nodejs.
+# sonames, nothing else), /etc/alpine-release, apk's database naming
+# nodejs, and in /addons two Node-API addons built for glibc.
 #
 #   alpine-arm64.sh OUT NODE24     OUT: the root to make; NODE24: a Node 24 to take the exports from
 #
@@ -19,7 +20,7 @@
 # which holds its layout's number.
 set -euo pipefail
 out=$1 node24=$2
-layout=3 # built again where a root is of an earlier layout
+layout=5 # built again where a root is of an earlier layout
 [ "$(cat "$out/.done" 2>/dev/null)" = "$layout" ] && exit 0
 command -v aarch64-linux-gnu-gcc >/dev/null || { echo "alpine-arm64: needs aarch64-linux-gnu-gcc: apt-get install -y gcc-aarch64-linux-gnu" >&2; exit 1; }
 version=$("$node24" --version) version=${version#v}
@@ -49,9 +50,12 @@ cc() { aarch64-linux-gnu-gcc -specs "$build/musl.specs" -L"$out/lib/aarch64-linu
   echo '#include <string.h>'
   echo 'const char *abi_marker = "node_register_module_v137";'
   nm -D --defined-only "$node24" | awk '$3 ~ /^(napi_|node_api_|uv_)/ {print "void " $3 "(void) {}"}'
-  # --dlopen FILE: what node's process.dlopen asks of the loader (RTLD_LAZY,
-  # which musl takes as RTLD_NOW: every symbol bound at once).
-  echo 'static int load(const char *f) { if (!dlopen(f, RTLD_LAZY)) { printf("%s\n", dlerror()); return 1; } puts("LOADED"); return 0; }'
+  # --dlopen FILE: what node's process.dlopen does: dlopen with RTLD_LAZY
+  # (musl then leaves a function it cannot find unbound, until called),
+  # then the module's registration, called.
+  echo 'static int load(const char *f) { void *h = dlopen(f, RTLD_LAZY); if (!h) { printf("%s\n", dlerror()); return 1; }'
+  echo '  void *(*reg)(void *, void *) = (void *(*)(void *, void *))dlsym(h, "napi_register_module_v1"); if (reg) reg(0, 0);'
+  echo '  puts("LOADED"); return 0; }'
   echo "int main(int argc, char **argv) { if (argc > 1 && !strcmp(argv[1], \"--version\")) { puts(\"v$version\"); return 0; }"
   echo '  if (argc > 2 && !strcmp(argv[1], "--dlopen")) return load(argv[2]); return 1; }'
 } > "$build/node.c"
@@ -65,6 +69,24 @@ done
 # arm64 library of that name (its soname; nothing of jemalloc).
 mkdir -p "$out/usr/local/lib"
 cc -shared -fPIC -Wl,-soname,libjemalloc.so.2 -o "$out/usr/local/lib/libjemalloc.so.2" "$build/stub.c"
+# Two Node-API addons built for glibc (Debian's cross compiler), as a
+# Debian build stage would make them: one that calls only what musl's libc
+# also has, one that calls gnu_get_libc_version, which only glibc has.
+mkdir -p "$out/addons"
+for addon in glibc-c glibc-only; do
+  {
+    echo '#include <stdio.h>'
+    echo '#include <string.h>'
+    [ "$addon" = glibc-only ] && echo '#include <gnu/libc-version.h>'
+    echo 'typedef void *napi_env, *napi_value;'
+    echo 'extern int napi_create_string_utf8(napi_env, const char *, size_t, napi_value *);'
+    echo 'napi_value napi_register_module_v1(napi_env env, napi_value exports) {'
+    echo '  char b[64]; napi_value s; snprintf(b, sizeof b, "%zu", strlen("addon"));'
+    [ "$addon" = glibc-only ] && echo '  strncat(b, gnu_get_libc_version(), 8);'
+    echo '  napi_create_string_utf8(env, b, strlen(b), &s); return exports; }'
+  } > "$build/$addon.c"
+  aarch64-linux-gnu-gcc -O2 -shared -fPIC -o "$out/addons/$addon.node" "$build/$addon.c"
+done
 echo 3.24.0 > "$out/etc/alpine-release"
 printf 'C:Q1stand-in\nP:nodejs\nV:%s-r0\nA:aarch64\nT:JavaScript runtime built on V8 engine\n\n' "$version" > "$out/lib/apk/db/installed"
 chmod 1777 "$out/tmp"
