@@ -277,7 +277,9 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		_, inside := checkInRoot(t, root, bare, "LD_PRELOAD="+c.preload, "LAUNCHER_NATIVE_MODULES=")
 		_, appDir := inRoot(t, root, bare)
 		var outside preflight.Report
-		withoutEmulation(t, func() { _, outside, _ = checkRoot(t, root, appDir, "LD_PRELOAD="+c.preload, "LAUNCHER_NATIVE_MODULES=") })
+		withoutEmulation(t, func() {
+			_, outside, _ = checkRoot(t, root, appDir, "LD_PRELOAD="+c.preload, "LAUNCHER_NATIVE_MODULES=")
+		})
 		for _, r := range []preflight.Report{inside, outside} {
 			expectCheck(t, r, "ld-preload", c.status, []string{c.says}, nil)
 		}
