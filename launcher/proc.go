@@ -11,24 +11,40 @@ import (
 // descendants lists every live process below pid: those that escaped the
 // child's process group (setsid, node's detached: true) included, since
 // they are still below the launcher, re-parented to it as PID 1 or as
-// subreaper. It follows the kernel's children lists
-// (/proc/<pid>/task/<tid>/children), so its cost is the number of
-// descendants, not of processes on the machine; without those lists it
-// falls back to reading every process's parent.
+// subreaper.
 func descendants(pid int) []int {
 	var out []int
-	queue := []int{pid}
+	walkDescendants(pid, func(p int) { out = append(out, p) })
+	return out
+}
+
+// walkDescendants calls visit on every process below root, parents first,
+// and reads a process's children only after visit has returned: a visit
+// that stops the process (SIGSTOP) is shown every child it will have but
+// one whose fork was already under way (the kernel turns back a fork begun
+// with a signal pending, and lets one under way finish). It follows the
+// kernel's children lists (/proc/<pid>/task/<tid>/children), so its cost is
+// the number of descendants, not of processes on the machine; without
+// those lists it falls back to reading every process's parent.
+func walkDescendants(root int, visit func(pid int)) {
+	queue := []int{root}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
 		kids, ok := childrenOf(p)
-		if !ok {
-			return descendantsByScan(pid)
+		if !ok && p == root {
+			for _, k := range descendantsByScan(root) {
+				visit(k)
+			}
+			return
 		}
-		out = append(out, kids...)
+		// Past the root, a list that cannot be read (descriptors short)
+		// is passed over: the caller walks again.
+		for _, k := range kids {
+			visit(k)
+		}
 		queue = append(queue, kids...)
 	}
-	return out
 }
 
 // childrenOf reads the direct children of every thread of pid; ok is false

@@ -20,18 +20,23 @@ type sweepResult struct {
 }
 
 // killTree kills the tree of processes below root (root included when
-// withRoot): it freezes them first with SIGSTOP, listing again until a list
-// finds nothing new, so that a process that forks as fast as it can cannot
-// put a child out of reach between the list and the kill; then SIGKILLs
-// every one. It returns the pids it killed. It does not wait: the Reaper
-// collects them. It is the one function that kills trees.
+// withRoot): it freezes them first with SIGSTOP, each as the walk finds it
+// and before its children are read, so that a process that forks as fast
+// as it can is held from the moment it is found and cannot put a child out
+// of reach; it walks again until a walk finds nothing new (a fork under
+// way at the stop finishes after its parent's children were read; a child
+// whose parent exited meanwhile was re-parented to the launcher, already
+// read), then SIGKILLs every one. It returns the pids it killed. It does not wait:
+// the Reaper collects them. It is the one function that kills trees.
 func killTree(root int, withRoot bool, deadline time.Time) []int {
 	frozen := map[int]bool{}
 	var order []int
+	added := false
 	stop := func(pid int) {
 		if !frozen[pid] {
 			frozen[pid] = true
 			order = append(order, pid)
+			added = true
 			_ = unix.Kill(pid, unix.SIGSTOP)
 		}
 	}
@@ -39,13 +44,8 @@ func killTree(root int, withRoot bool, deadline time.Time) []int {
 		stop(root)
 	}
 	for {
-		added := false
-		for _, pid := range descendants(root) {
-			if !frozen[pid] {
-				stop(pid)
-				added = true
-			}
-		}
+		added = false
+		walkDescendants(root, stop)
 		if !added || time.Now().After(deadline) {
 			break
 		}
