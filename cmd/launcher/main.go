@@ -302,7 +302,7 @@ func newPreflight(cfg *config.Config, nodeEnv []string) *preflight.Preflight {
 	p := &preflight.Preflight{
 		AppDir: cfg.AppDir, Entry: cfg.Entry, Node: cfg.Node, NativeModules: cfg.NativeModules,
 		LDLibraryPath: node["LD_LIBRARY_PATH"], LDPreload: node["LD_PRELOAD"], LibcEnv: node["LIBC"], NodeOptions: node["NODE_OPTIONS"],
-		NodeArgs: cfg.NodeArgs,
+		NodeArgs: cfg.NodeArgs, Env: nodeEnv,
 	}
 	if c := cfg.Credential; c != nil {
 		p.RunAs = &preflight.User{UID: c.UID, GID: c.GID, Groups: c.Groups, Name: c.Name}

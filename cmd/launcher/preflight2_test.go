@@ -226,6 +226,77 @@ func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
 	}
 }
 
+// node refuses some command lines before its first line, at every start:
+// an option it does not know, an --env-file that is not there, a V8 flag's
+// value it cannot read. The preflight passed them all; node then exited 9
+// at each start, a restart loop instead of exit 3. The check's verdict is
+// node's own, under Node 18, 20, 22 and 24, with the launcher started
+// outside the app's folder (node's relative paths start in the app's).
+func TestCheck_NodeArgsAsNodeTakesThem(t *testing.T) {
+	app := newApp(t, ">=18", map[string]string{})
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("console.log('MAIN', process.env.FROM_ENV_FILE);\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "app.env"), []byte("FROM_ENV_FILE=yes\n"), 0o644))
+	cases := []struct {
+		args string
+		hint string // in the fix of a refusal
+	}{
+		{args: `--enable-source-maps --max-old-space-size=256 --title=hasync`},
+		{args: `--bogus-option`, hint: "node --help"},
+		{args: `--env-file=app.env`},
+		{args: `--env-file app.env`},
+		{args: `--env-file=missing.env`, hint: "--env-file-if-exists"},
+		{args: `--env-file-if-exists=missing.env`},
+		{args: `--max-old-space-size=256MB`, hint: "--max-old-space-size=256"},
+		{args: `--disable-proto=bogus`},
+	}
+	for _, node := range []string{npmNode(t, 18), "node", npmNode(t, 22), npmNode(t, 24)} {
+		version, err := exec.Command(node, "--version").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", node, err)
+		}
+		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
+			for _, c := range cases {
+				args, err := config.SplitArgs(c.args)
+				must(t, err)
+				cmd := exec.Command(node, append(args, "index.js")...)
+				cmd.Dir = app
+				out, err := cmd.CombinedOutput()
+				runs := err == nil && strings.Contains(string(out), "MAIN")
+				code, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS="+c.args)
+				if passes := code == 0; passes != runs {
+					t.Errorf("LAUNCHER_NODE_ARGS=%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.args, runs, code, r.Failed(), firstLines(string(out), 3))
+					continue
+				}
+				if runs {
+					continue
+				}
+				var said string
+				for _, ch := range r.Failed() {
+					said += ch.Name + ": " + ch.Detail + "; fix: " + ch.Hint + "\n"
+				}
+				// node's own words, and the fix of the cause.
+				if first := firstLines(string(out), 1); !strings.Contains(said, strings.TrimPrefix(first, node+": ")) {
+					t.Errorf("LAUNCHER_NODE_ARGS=%s: node's words %q not in the report:\n%s", c.args, first, said)
+				}
+				if !strings.Contains(said, "LAUNCHER_NODE_ARGS") || c.hint != "" && strings.HasPrefix(strings.TrimSpace(string(version)), "v2") && !strings.Contains(said, c.hint) {
+					t.Errorf("LAUNCHER_NODE_ARGS=%s: the fix lacks %q or LAUNCHER_NODE_ARGS:\n%s", c.args, c.hint, said)
+				}
+			}
+		})
+	}
+
+	// Under supervision, node that refuses its arguments at the gate is
+	// not started again and again: exit 3, the refusal and its fix logged.
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=",
+		"LAUNCHER_NODE_ARGS=--env-file=missing.env", "LAUNCHER_RESTART_DELAY=10ms", "TMPDIR=" + t.TempDir()}})
+	if code := l.wait(30 * time.Second); code != 3 {
+		t.Errorf("run with a missing --env-file: exit %d, want 3\n%s", code, l.stdout)
+	}
+	if out := l.stdout.String(); !strings.Contains(out, "missing.env: not found") || strings.Contains(out, "started node") || strings.Contains(out, "MAIN") {
+		t.Errorf("the refusal is not told, or node was started for the app:\n%s", out)
+	}
+}
+
 // npm, Yarn and pnpm workspaces hoist dependencies into the node_modules of
 // the workspace's root, above the app, where require() finds them. The scan
 // read the app's own node_modules alone: a hoisted better-sqlite3 built for

@@ -71,6 +71,7 @@ type NodeInfo struct {
 
 	versionDone chan struct{} // closed once node --version has answered
 	versionErr  error
+	refused     *refusal // node answers, but not with LAUNCHER_NODE_ARGS
 }
 
 // defines reports whether node's scope defines symbol name, as the dynamic

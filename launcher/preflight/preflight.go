@@ -143,6 +143,10 @@ type Preflight struct {
 	// changes how modules resolve.
 	NodeOptions string
 	NodeArgs    []string
+	// Env is node's environment, which node's own runs here take (its
+	// NODE_OPTIONS, LD_PRELOAD, what an option sets); nil is this
+	// process's.
+	Env []string
 	// Image, when set, is an unpacked image root of any architecture,
 	// checked from outside (`launcher check --root`): every path is
 	// resolved inside it (absolute symlinks too), libraries by its own
@@ -519,13 +523,22 @@ func describeFileError(err error) string {
 }
 
 func (p *Preflight) exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return p.execAs(ctx, p.Env, "", name, args...)
+}
+
+// execAs is exec with the environment env and in the folder dir ("" for
+// this process's).
+func (p *Preflight) execAs(ctx context.Context, env []string, dir, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.Command(name, args...)
+	if p.Exec == nil {
+		cmd = exec.CommandContext(ctx, name, args...)
+	}
+	cmd.Env, cmd.Dir = env, dir
 	if p.Exec != nil {
 		return p.Exec(ctx, cmd)
 	}
-	cmd = exec.CommandContext(ctx, name, args...)
 	return cmd.Output()
 }
 
@@ -561,7 +574,11 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 	} else if p.Image == "" {
 		go func() {
 			defer close(n.versionDone)
-			n.versionErr = p.readVersion(ctx, n)
+			err := p.readVersion(ctx, n)
+			if r := (*refusal)(nil); errors.As(err, &r) {
+				n.refused, err = r, nil // the version is known: the checks go on
+			}
+			n.versionErr = err
 		}()
 	}
 	// From here on, a failure must still wait for node --version to end
@@ -626,13 +643,30 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 // node --version and derives the ABI and Node-API level: from the ABI
 // table, else the binary's node_register_module_v<ABI> literal, else by
 // asking node (70 ms).
+//
+// node --version is given node's arguments too, as node will be started
+// (`node --version ARGS ENTRY`, in the app's folder): node reads every
+// option, and the files some name (--env-file), before it answers
+// --version, and runs nothing of the app. So node's refusal of its command
+// line (an option it does not know, an --env-file not there, a V8 flag's
+// value it cannot read) is known before the start it would end at every
+// time: node, asked again without them, then answers, and readVersion
+// returns a *refusal with the version set.
 func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	if p.Reported != nil {
 		if v, ok := p.Reported(ctx); ok && n.preset(v) == nil {
 			return nil
 		}
 	}
-	out, err := p.exec(ctx, n.Path, "--version")
+	args := p.versionArgs()
+	out, err := p.execAs(ctx, p.Env, p.app, n.Path, args...)
+	var refused *refusal
+	if err != nil && len(args) > 1 {
+		said, exited := exitedSaying(err)
+		if out, err = p.exec(ctx, n.Path, "--version"); err == nil && exited {
+			refused = p.refusal(firstLine(said))
+		}
+	}
 	if err != nil {
 		p.noteShortage(err)
 		return &versionError{path: n.Path, err: err, said: firstLine(stderrOf(err))}
@@ -641,11 +675,81 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 		return err
 	}
 	if n.ABI == 0 {
-		if out, err := p.exec(ctx, n.Path, "-p", "process.versions.modules"); err == nil {
+		// Without NODE_OPTIONS: what it preloads is the app's, and runs
+		// under -p.
+		if out, err := p.execAs(ctx, withoutVar(p.env(), "NODE_OPTIONS"), "", n.Path, "-p", "process.versions.modules"); err == nil {
 			n.ABI, _ = strconv.Atoi(strings.TrimSpace(string(out)))
 		}
 	}
+	if refused != nil {
+		return refused
+	}
 	return nil
+}
+
+// versionArgs are node's arguments for its version query: --version
+// first, so that it wins over every option that would run something, then
+// LAUNCHER_NODE_ARGS and the entry as node is started. Not under --run,
+// which node obeys before --version: it runs a package.json script.
+func (p *Preflight) versionArgs() []string {
+	if len(p.NodeArgs) == 0 {
+		return []string{"--version"}
+	}
+	for _, a := range p.NodeArgs {
+		if a == "--run" || strings.HasPrefix(a, "--run=") {
+			return []string{"--version"}
+		}
+	}
+	return append(append([]string{"--version"}, p.NodeArgs...), p.Entry)
+}
+
+// env is node's environment: Env, else this process's.
+func (p *Preflight) env() []string {
+	if p.Env != nil {
+		return p.Env
+	}
+	return os.Environ()
+}
+
+// withoutVar is env without the variable name.
+func withoutVar(env []string, name string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// refusal is node refusing its command line (LAUNCHER_NODE_ARGS) before
+// its first line, while it answers --version without it: node would exit
+// so at every start.
+type refusal struct {
+	detail, hint string
+}
+
+func (e *refusal) Error() string { return e.detail }
+
+// refusal describes node's refusal of LAUNCHER_NODE_ARGS, saying said, and
+// its fix.
+func (p *Preflight) refusal(said string) *refusal {
+	args := strings.Join(p.NodeArgs, " ")
+	r := &refusal{detail: fmt.Sprintf("node refuses LAUNCHER_NODE_ARGS (%s) and would exit before its first line at every start, saying: %s", args, said)}
+	envFile := false
+	for _, a := range p.NodeArgs {
+		envFile = envFile || strings.HasPrefix(a, "--env-file")
+	}
+	switch {
+	case envFile && strings.HasSuffix(said, "not found"):
+		r.hint = fmt.Sprintf("--env-file in LAUNCHER_NODE_ARGS names a file node reads before its first line, from LAUNCHER_APP_DIR (%s) when relative: "+
+			"copy it into the image, or name it with --env-file-if-exists (Node 22.9 and later) where it may be absent.", p.AppDir)
+	case strings.Contains(said, "illegal value for flag"):
+		r.hint = "Correct LAUNCHER_NODE_ARGS: V8's flags take plain numbers, sizes in MiB without a unit (--max-old-space-size=256)."
+	default:
+		r.hint = "Correct LAUNCHER_NODE_ARGS (the Dockerfile's ENV): `node --help` lists the options this node takes."
+	}
+	return r
 }
 
 // NodeVersions is what node says of itself: process.version, and
@@ -691,15 +795,22 @@ func (e *versionError) hint() string {
 // stderrOf is what a failed command wrote to its standard error, where its
 // error kept it: exec.ExitError's Stderr, or the supervisor's Reaper's.
 func stderrOf(err error) []byte {
+	said, _ := exitedSaying(err)
+	return said
+}
+
+// exitedSaying reports whether err is a command's unsuccessful end (not a
+// failure to start it), with what it wrote to its standard error.
+func exitedSaying(err error) ([]byte, bool) {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return ee.Stderr
+		return ee.Stderr, true
 	}
 	var said interface{ Stderr() []byte }
 	if errors.As(err, &said) {
-		return said.Stderr()
+		return said.Stderr(), true
 	}
-	return nil
+	return nil, false
 }
 
 // firstLine is the first line of b with text, cut to a length a log line
@@ -726,6 +837,10 @@ func nodeCheck(n *NodeInfo) Check {
 		if errors.As(n.versionErr, &ve) {
 			c.Hint = ve.hint()
 		}
+		return c
+	}
+	if n.refused != nil {
+		c.Status, c.Detail, c.Hint = StatusFail, fmt.Sprintf("%s at %s: %s", n.Version, n.Path, n.refused.detail), n.refused.hint
 		return c
 	}
 	c.Status = StatusPass
