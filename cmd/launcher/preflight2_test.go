@@ -297,6 +297,26 @@ func TestCheck_NodeArgsAsNodeTakesThem(t *testing.T) {
 	}
 }
 
+// For a node major it has no table for, the preflight asks node its ABI
+// (node -p process.versions.modules): that runs what NODE_OPTIONS
+// preloads, the app's code, before the checks have passed. It is asked
+// without NODE_OPTIONS. The node here is a script that says it is v99 and
+// hands the rest to the real one.
+func TestCheck_AskingNodeItsABIRunsNoPreload(t *testing.T) {
+	app := newApp(t, "", map[string]string{})
+	ran := filepath.Join(t.TempDir(), "ran")
+	must(t, os.WriteFile(filepath.Join(app, "pre.js"), []byte("require('fs').writeFileSync("+fmt.Sprintf("%q", ran)+", 'PRELOAD RAN');\n"), 0o644))
+	real, err := exec.LookPath("node")
+	must(t, err)
+	node := filepath.Join(t.TempDir(), "node")
+	must(t, os.WriteFile(node, []byte("#!/bin/sh\ncase \"$1\" in --version) echo v99.1.0 ;; *) exec "+real+" \"$@\" ;; esac\n"), 0o755))
+	_, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "NODE_OPTIONS=--require "+filepath.Join(app, "pre.js"))
+	expectCheck(t, r, "node", preflight.StatusWarn, []string{"v99.1.0", "NODE_MODULE_VERSION 1"}, nil) // node's own ABI, not 0
+	if b, err := os.ReadFile(ran); err == nil {
+		t.Errorf("the preflight ran the app's preload: %s", b)
+	}
+}
+
 // npm, Yarn and pnpm workspaces hoist dependencies into the node_modules of
 // the workspace's root, above the app, where require() finds them. The scan
 // read the app's own node_modules alone: a hoisted better-sqlite3 built for
