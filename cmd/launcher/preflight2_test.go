@@ -317,6 +317,88 @@ func TestCheck_AskingNodeItsABIRunsNoPreload(t *testing.T) {
 	}
 }
 
+// "Cannot find module" at every start: a package the compiled backend
+// requires left out of the image (a devDependency that npm prune removed),
+// a compiled file not copied, an ES import without its extension, a
+// TypeScript path alias tsc did not rewrite. The preflight passed them all.
+// Each app here is compiled-style code (what tsc and Babel emit, formatted
+// code), and the check's verdict is node's, run on the app itself, under
+// Node 20 and 24; what node may load later (a require in a function, a
+// try, a comment, a template literal) does not count.
+func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
+	pkg := func(name string) map[string]string {
+		return map[string]string{
+			"node_modules/" + name + "/package.json": fmt.Sprintf(`{"name":%q,"version":"1.0.0","main":"lib/index.js"}`, name),
+			"node_modules/" + name + "/lib/index.js": "exports.name = " + fmt.Sprintf("%q", name) + ";\n",
+			"node_modules/" + name + "/lib/sub.js":   "module.exports = 'sub';\n",
+		}
+	}
+	tsc := func(db string) map[string]string {
+		return map[string]string{
+			"package.json":   `{"name":"backend","dependencies":{"present":"1.0.0"},"devDependencies":{"pruned":"1.0.0"}}`,
+			"dist/index.js":  "\"use strict\";\nvar __importDefault = (this && this.__importDefault) || function (mod) { return (mod && mod.__esModule) ? mod : { \"default\": mod }; };\nObject.defineProperty(exports, \"__esModule\", { value: true });\nconst node_fs_1 = __importDefault(require(\"node:fs\"));\nconst promises_1 = require(\"fs/promises\");\nconst config_1 = require(\"./config\");\nconst db_1 = require(\"./db\");\nconsole.log('MAIN', typeof node_fs_1, typeof promises_1, config_1.port, typeof db_1);\n",
+			"dist/config.js": "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nexports.port = require(\"./data.json\").port;\n",
+			"dist/data.json": `{"port": 8099}`,
+			"dist/db.js":     db,
+		}
+	}
+	merge := func(ms ...map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, m := range ms {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	esm := func(index string, more map[string]string) map[string]string {
+		return merge(map[string]string{"package.json": `{"name":"backend","type":"module"}`, "dist/index.js": index, "dist/db.js": "export const db = 1;\n"}, more)
+	}
+	cases := []struct {
+		name  string
+		files map[string]string
+		hint  string // in the fix of a refusal
+	}{
+		{"present", merge(tsc("const present_1 = __importDefault(require(\"present\"));\nconst { x } = require(\"present/lib/sub\");\n__exportStar(require(\"./util\"), exports);\nfunction __importDefault(m) { return m; }\nfunction __exportStar(m, e) {}\n"),
+			map[string]string{"dist/util.js": "exports.u = 1;\n"}, pkg("present")), ""},
+		{"pruned devDependency", merge(tsc("const pruned_1 = require(\"pruned\");\n"), pkg("present")), "devDependencies"},
+		{"not installed", merge(tsc("var _missing = _interopRequireDefault(require(\"missing\"));\nfunction _interopRequireDefault(m) { return m; }\n"), pkg("present")), "list it in package.json's dependencies"},
+		{"compiled file not copied", merge(tsc("__exportStar(require(\"./routes\"), exports);\nfunction __exportStar(m, e) {}\n"), pkg("present")), "whole compiled output"},
+		{"path alias", merge(tsc("const config_1 = require(\"@/config\");\n"), pkg("present")), "path alias"},
+		{"later or never", merge(tsc("function load() {\n  return require(\"missing\");\n}\ntry {\n  require(\"pruned\");\n} catch {}\n/*\nconst x = require(\"missing\");\n*/\nconst doc = `\nrequire(\"missing\");\n`;\nif (process.env.NEVER) require(\"missing\");\n"), pkg("present")), ""},
+		{"esm present", esm("import fs from \"node:fs\";\nimport { db } from \"./db.js\";\nimport {\n  name\n} from \"present\";\nexport * from \"./db.js\";\nconsole.log('MAIN', typeof fs, db, name);\n", pkg("present")), ""},
+		{"esm without extension", esm("import { db } from \"./db\";\nconsole.log('MAIN', db);\n", nil), "import adds no extension"},
+		{"esm package missing", esm("import {\n  name\n} from \"missing\";\nconsole.log('MAIN', name);\n", nil), "missing"},
+	}
+	for _, node := range []string{"node", npmNode(t, 24)} {
+		version, err := exec.Command(node, "--version").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", node, err)
+		}
+		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
+			for _, c := range cases {
+				app := filepath.Join(t.TempDir(), "app")
+				for name, text := range c.files {
+					must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
+					must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+				}
+				cmd := exec.Command(node, "dist/index.js")
+				cmd.Dir = app
+				out, err := cmd.CombinedOutput()
+				runs := err == nil && strings.Contains(string(out), "MAIN")
+				code, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=dist/index.js")
+				if passes := code == 0; passes != runs {
+					t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(string(out), 6))
+					continue
+				}
+				if c.hint != "" {
+					expectCheck(t, r, "imports", preflight.StatusFail, []string{"dist/", "node would fail at every start with"}, []string{c.hint})
+				}
+			}
+		})
+	}
+}
+
 // npm, Yarn and pnpm workspaces hoist dependencies into the node_modules of
 // the workspace's root, above the app, where require() finds them. The scan
 // read the app's own node_modules alone: a hoisted better-sqlite3 built for

@@ -85,16 +85,8 @@ func findAppBinaries(fsys *files, appDir string) []appBinary {
 // literalRequires reads the .node paths a script requires literally; only
 // relative and absolute paths (a bare name is a package's to resolve).
 func literalRequires(fsys *files, path string) []string {
-	f, st, err := fsys.open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if st.Size() > appScriptBytes {
-		return nil
-	}
-	b := make([]byte, st.Size())
-	if _, err := f.ReadAt(b, 0); err != nil {
+	b, ok := readScript(fsys, path)
+	if !ok {
 		return nil
 	}
 	var out []string

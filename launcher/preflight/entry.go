@@ -88,13 +88,7 @@ func resolveModule(fsys *files, appDir, spec string) (string, []string, error) {
 	if strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../") || filepath.IsAbs(spec) {
 		return resolveEntry(fsys, appDir, spec)
 	}
-	name := spec
-	if parts := strings.SplitN(spec, "/", 3); strings.HasPrefix(spec, "@") && len(parts) >= 2 {
-		name = parts[0] + "/" + parts[1]
-	} else {
-		name = parts[0]
-	}
-	dir, tried, err := resolvePackage(fsys, appDir, name)
+	dir, tried, err := resolvePackage(fsys, appDir, packageName(spec))
 	if err != nil {
 		return "", tried, err
 	}

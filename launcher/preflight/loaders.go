@@ -57,6 +57,8 @@ type packageJSON struct {
 	Version      string            `json:"version"`
 	Main         string            `json:"main"`
 	Dependencies map[string]string `json:"dependencies"`
+	// DevDependencies are left out of an image by `npm prune --omit=dev`.
+	DevDependencies map[string]string `json:"devDependencies"`
 	// OptionalDependencies carries the per-platform packages of napi-rs's
 	// scheme (and sharp's, parcel's): the parent loads the one for the
 	// platform it runs on.

@@ -295,7 +295,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	found := make(chan []nativeCandidate, 1)
 	fsys := p.fsys
 	go func() { found <- findNativePackages(fsys, p.app) }()
-	r.Checks = append(r.Checks, p.checkEntry())
+	r.Checks = append(r.Checks, p.checkEntry(), p.checkImports())
 	node, failed := p.inspectNode(ctx, preset)
 	nodeAt := len(r.Checks)
 	r.Checks = append(r.Checks, Check{}) // the node check, once its version is known
@@ -442,12 +442,18 @@ var errNotAFile = errors.New("is a folder, which import does not load")
 // extension added, no folder); "" with no error for what no file holds
 // (node's builtins, data: URLs).
 func (p *Preflight) resolvePreload(pre nodeopts.Preload) (string, error) {
+	return p.resolveFrom(p.app, pre)
+}
+
+// resolveFrom resolves what pre names from the folder dir, by require's
+// rules or import's; "" for what no file holds (a builtin).
+func (p *Preflight) resolveFrom(dir string, pre nodeopts.Preload) (string, error) {
 	file, bare := pre.Where()
 	switch {
 	case file != "" && pre.ESM():
 		path := file
 		if !filepath.IsAbs(path) {
-			path = filepath.Join(p.app, file)
+			path = filepath.Join(dir, file)
 		}
 		st, err := p.fsys.stat(path)
 		if err == nil && st.IsDir() {
@@ -459,10 +465,10 @@ func (p *Preflight) resolvePreload(pre nodeopts.Preload) (string, error) {
 		}
 		return "", fs.ErrNotExist
 	case file != "":
-		found, _, err := resolveEntry(p.fsys, p.app, file)
+		found, _, err := resolveEntry(p.fsys, dir, file)
 		return found, err
 	case bare != "":
-		found, _, err := resolveModule(p.fsys, p.app, bare)
+		found, _, err := resolveModule(p.fsys, dir, bare)
 		return found, err
 	}
 	return "", nil

@@ -1,0 +1,80 @@
+package preflight
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// The statements that load a module at a script's top level, as compilers
+// emit them and formatted code holds them; and the lines that only look
+// like one.
+func TestTopLevelImports(t *testing.T) {
+	cases := []struct {
+		line string
+		spec string // "" when the line loads nothing at the top level
+		esm  bool
+	}{
+		{`const fs = require("fs");`, "fs", false},
+		{`const node_fs_1 = __importDefault(require("node:fs"));`, "node:fs", false},
+		{`var _express = _interopRequireDefault(require('express'));`, "express", false},
+		{`var import_x = __toESM(require("x"), 1);`, "x", false},
+		{`const { a, b } = require("./lib");`, "./lib", false},
+		{`const x = require("x").default;`, "x", false},
+		{`require("./side-effect");`, "./side-effect", false},
+		{`__exportStar(require("./routes"), exports);`, "./routes", false},
+		{`module.exports = require("./impl");`, "./impl", false},
+		{`} = require("@scope/pkg/sub");`, "@scope/pkg/sub", false},
+		{`const x = require("x"); // why`, "x", false},
+		{`  const x = require("x");`, "", false},
+		{`if (a) require("x");`, "", false},
+		{`const x = cond ? require("a") : require("b");`, "", false},
+		{`const x = require(name);`, "", false},
+		{`import fs from "node:fs";`, "node:fs", true},
+		{`import { a, b } from './a.js';`, "./a.js", true},
+		{`import * as ns from "ns";`, "ns", true},
+		{`import "./polyfill.js";`, "./polyfill.js", true},
+		{`import data from "./data.json" with { type: "json" };`, "./data.json", true},
+		{`} from "pkg";`, "pkg", true},
+		{`export * from "./all.js";`, "./all.js", true},
+		{`export { a as b } from "./a.js";`, "./a.js", true},
+		{`const m = await import("./m.js");`, "", false},
+		{`export const x = 1;`, "", false},
+	}
+	for _, c := range cases {
+		got := topLevelImports([]byte(c.line+"\n"), "s.js")
+		switch {
+		case c.spec == "" && len(got) > 0:
+			t.Errorf("%s: loads %q", c.line, got[0].pre.Spec)
+		case c.spec != "" && len(got) != 1:
+			t.Errorf("%s: loads %d modules, want %q", c.line, len(got), c.spec)
+		case c.spec != "" && (got[0].pre.Spec != c.spec || got[0].pre.ESM() != c.esm || got[0].line != 1):
+			t.Errorf("%s: %+v, want %q (ESM %v) on line 1", c.line, got[0], c.spec, c.esm)
+		}
+	}
+
+	// Lines in a block comment or a template literal over several lines.
+	text := "/*\nconst a = require(\"a\");\n*/\nconst doc = `\nrequire(\"b\");\n`;\nconst c = require(\"c\");\n/* one line */\nconst d = require(\"d\");\n"
+	var specs []string
+	for _, imp := range topLevelImports([]byte(text), "s.js") {
+		specs = append(specs, imp.pre.Spec)
+	}
+	if strings.Join(specs, " ") != "c d" {
+		t.Errorf("loads %v, want [c d]", specs)
+	}
+}
+
+// Whatever a script holds, its imports are read without a panic, each with
+// a specifier and on a line the script has.
+func FuzzTopLevelImports(f *testing.F) {
+	f.Add([]byte("const a = require(\"a\");\nimport b from './b.js';\n"))
+	f.Add([]byte("/*\n`\nrequire(\"x\");\n*/\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		lines := bytes.Count(text, []byte("\n")) + 1
+		for _, imp := range topLevelImports(text, "s.js") {
+			if imp.pre.Spec == "" || imp.line < 1 || imp.line > lines {
+				t.Fatalf("%+v in a script of %d lines", imp, lines)
+			}
+		}
+	})
+}
