@@ -198,6 +198,15 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		expectCheck(t, r, "native:node-hid", preflight.StatusFail, []string{"no binary that pkg-prebuilds would load on linux-arm64 (musl)"}, []string{"compile it in backend-builder"})
 	}
 
+	// What the app loads at its start, read by the arm64 launcher inside
+	// the image and from outside: a package the build left out is refused
+	// before node is started, the ones installed pass.
+	partial := app("musl-arm64")
+	must(t, os.WriteFile(filepath.Join(partial, "index.js"), []byte("const sharp = require(\"sharp\");\nconst nice = require(\"@napi-rs/nice\");\nconst express = require(\"express\");\n"), 0o644))
+	for _, r := range both(partial, "", nil) {
+		expectCheck(t, r, "imports", preflight.StatusFail, []string{`index.js:3 requires "express"`, "Cannot find module 'express'"}, []string{"Install express in the image"})
+	}
+
 	// The image's real musl loader, asked as node's process.dlopen asks it
 	// (the stand-in's --dlopen), loads what the check passes, down to
 	// every symbol (check --deep), where the addon needs nothing but the
