@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -355,20 +356,46 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		return merge(map[string]string{"package.json": `{"name":"backend","type":"module"}`, "dist/index.js": index, "dist/db.js": "export const db = 1;\n"}, more)
 	}
 	cases := []struct {
-		name  string
-		files map[string]string
-		hint  string // in the fix of a refusal
+		name     string
+		files    map[string]string
+		hint     string   // in the fix of a refusal
+		env      []string // for node and the check; APP stands for the app's folder
+		fixture  string   // a fixture whose node_modules the app gets
+		entry    string   // dist/index.js unless set
+		minMajor int      // the oldest node the case is for
 	}{
-		{"present", merge(tsc("const present_1 = __importDefault(require(\"present\"));\nconst { x } = require(\"present/lib/sub\");\n__exportStar(require(\"./util\"), exports);\nfunction __importDefault(m) { return m; }\nfunction __exportStar(m, e) {}\n"),
-			map[string]string{"dist/util.js": "exports.u = 1;\n"}, pkg("present")), ""},
-		{"pruned devDependency", merge(tsc("const pruned_1 = require(\"pruned\");\n"), pkg("present")), "devDependencies"},
-		{"not installed", merge(tsc("var _missing = _interopRequireDefault(require(\"missing\"));\nfunction _interopRequireDefault(m) { return m; }\n"), pkg("present")), "list it in package.json's dependencies"},
-		{"compiled file not copied", merge(tsc("__exportStar(require(\"./routes\"), exports);\nfunction __exportStar(m, e) {}\n"), pkg("present")), "whole compiled output"},
-		{"path alias", merge(tsc("const config_1 = require(\"@/config\");\n"), pkg("present")), "path alias"},
-		{"later or never", merge(tsc("function load() {\n  return require(\"missing\");\n}\ntry {\n  require(\"pruned\");\n} catch {}\n/*\nconst x = require(\"missing\");\n*/\nconst doc = `\nrequire(\"missing\");\n`;\nif (process.env.NEVER) require(\"missing\");\n"), pkg("present")), ""},
-		{"esm present", esm("import fs from \"node:fs\";\nimport { db } from \"./db.js\";\nimport {\n  name\n} from \"present\";\nexport * from \"./db.js\";\nconsole.log('MAIN', typeof fs, db, name);\n", pkg("present")), ""},
-		{"esm without extension", esm("import { db } from \"./db\";\nconsole.log('MAIN', db);\n", nil), "import adds no extension"},
-		{"esm package missing", esm("import {\n  name\n} from \"missing\";\nconsole.log('MAIN', name);\n", nil), "missing"},
+		{name: "present", files: merge(tsc("const present_1 = __importDefault(require(\"present\"));\nconst { x } = require(\"present/lib/sub\");\n__exportStar(require(\"./util\"), exports);\nfunction __importDefault(m) { return m; }\nfunction __exportStar(m, e) {}\n"),
+			map[string]string{"dist/util.js": "exports.u = 1;\n"}, pkg("present"))},
+		{name: "pruned devDependency", files: merge(tsc("const pruned_1 = require(\"pruned\");\n"), pkg("present")), hint: "devDependencies"},
+		{name: "not installed", files: merge(tsc("var _missing = _interopRequireDefault(require(\"missing\"));\nfunction _interopRequireDefault(m) { return m; }\n"), pkg("present")), hint: "list it in package.json's dependencies"},
+		{name: "compiled file not copied", files: merge(tsc("__exportStar(require(\"./routes\"), exports);\nfunction __exportStar(m, e) {}\n"), pkg("present")), hint: "whole compiled output"},
+		{name: "path alias", files: merge(tsc("const config_1 = require(\"@/config\");\n"), pkg("present")), hint: "path alias"},
+		{name: "later or never", files: merge(tsc("function load() {\n  return require(\"missing\");\n}\ntry {\n  require(\"pruned\");\n} catch {}\n/*\nconst x = require(\"missing\");\n*/\nconst doc = `\nrequire(\"missing\");\n`;\nif (process.env.NEVER) require(\"missing\");\n"), pkg("present"))},
+		{name: "esm present", files: esm("import fs from \"node:fs\";\nimport { db } from \"./db.js\";\nimport {\n  name\n} from \"present\";\nexport * from \"./db.js\";\nconsole.log('MAIN', typeof fs, db, name);\n", pkg("present"))},
+		{name: "esm without extension", files: esm("import { db } from \"./db\";\nconsole.log('MAIN', db);\n", nil), hint: "import adds no extension"},
+		{name: "esm package missing", files: esm("import {\n  name\n} from \"missing\";\nconsole.log('MAIN', name);\n", nil), hint: "missing"},
+		// What node finds elsewhere, or by a module that changes how it
+		// resolves, loaded first.
+		{name: "NODE_PATH", files: merge(tsc("const g_1 = require(\"global-pkg\");\n"), map[string]string{
+			"global/global-pkg/package.json": `{"name":"global-pkg"}`, "global/global-pkg/index.js": "module.exports = 1;\n"}), env: []string{"NODE_PATH=/nowhere:APP/global"}},
+		{name: "module-alias", files: map[string]string{
+			"package.json":   `{"name":"backend","_moduleAliases":{"@config":"dist/config"}}`,
+			"dist/index.js":  "\"use strict\";\nrequire(\"module-alias/register\");\nconst config_1 = require(\"@config\");\nconsole.log('MAIN', config_1.port);\n",
+			"dist/config.js": "exports.port = 8099;\n"}, fixture: "resolvers"},
+		{name: "tsconfig-paths preloaded", files: map[string]string{
+			"package.json":   `{"name":"backend"}`,
+			"tsconfig.json":  `{"compilerOptions":{"baseUrl":"dist","paths":{"@/*":["*"]}}}`,
+			"dist/index.js":  "\"use strict\";\nconst config_1 = require(\"@/config\");\nconsole.log('MAIN', config_1.port);\n",
+			"dist/config.js": "exports.port = 8099;\n"}, fixture: "resolvers", env: []string{"LAUNCHER_NODE_ARGS=-r tsconfig-paths/register"}},
+		{name: "webpack bundle", files: map[string]string{
+			"package.json":  `{"name":"backend"}`,
+			"dist/index.js": "/******/ (() => {\nvar __webpack_modules__ = ({\n\n/***/ 17:\n/***/ ((module) => {\n\n\"use strict\";\nmodule.exports = require(\"optional-native\");\n\n/***/ })\n\n});\nfunction __webpack_require__(id) { const m = { exports: {} }; __webpack_modules__[id](m); return m.exports; }\nconsole.log('MAIN');\n/******/ })();\n"}},
+		// node 24 strips the types of a .ts entry; an import of types only
+		// is erased with them.
+		{name: "TypeScript entry", files: map[string]string{
+			"package.json": `{"name":"backend","type":"module"}`,
+			"src/index.ts": "import type { Db } from \"./types\";\nimport { db } from \"./db.ts\";\nconst x: Db = db;\nconsole.log('MAIN', x);\n",
+			"src/db.ts":    "export const db: number = 1;\n"}, entry: "src/index.ts", minMajor: 24},
 	}
 	for _, node := range []string{"node", npmNode(t, 24)} {
 		version, err := exec.Command(node, "--version").Output()
@@ -376,17 +403,37 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			t.Fatalf("%s: %v", node, err)
 		}
 		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
+			var major int
+			fmt.Sscanf(string(version), "v%d", &major)
 			for _, c := range cases {
+				if major < c.minMajor {
+					continue
+				}
 				app := filepath.Join(t.TempDir(), "app")
 				for name, text := range c.files {
 					must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
 					must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
 				}
-				cmd := exec.Command(node, "dist/index.js")
-				cmd.Dir = app
+				if c.fixture != "" {
+					if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), c.fixture, "node_modules"), app).CombinedOutput(); err != nil {
+						t.Fatalf("cp: %v: %s", err, out)
+					}
+				}
+				entry := cmp.Or(c.entry, "dist/index.js")
+				env := []string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry}
+				var args []string
+				for _, kv := range c.env {
+					kv = strings.ReplaceAll(kv, "APP", app)
+					env = append(env, kv)
+					if a, ok := strings.CutPrefix(kv, "LAUNCHER_NODE_ARGS="); ok {
+						args, _ = config.SplitArgs(a)
+					}
+				}
+				cmd := exec.Command(node, append(args, entry)...)
+				cmd.Dir, cmd.Env = app, append(os.Environ(), env...)
 				out, err := cmd.CombinedOutput()
 				runs := err == nil && strings.Contains(string(out), "MAIN")
-				code, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=dist/index.js")
+				code, r := runCheck(t, app, env...)
 				if passes := code == 0; passes != runs {
 					t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(string(out), 6))
 					continue

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -43,6 +44,18 @@ var topLevelRequire = lazy(`^(?:(?:const|let|var)\s+(?:[\w$]+|\{[^}]*\}|\[[^\]]*
 // (`} from "x";`).
 var topLevelImport = lazy(`^(?:import\s+(?:[\w$*{},\s]+?\s+from\s*)?|export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s*from\s*|\}\s*from\s*)` +
 	`["']([^"'\n]+)["']\s*(?:(?:with|assert)\s*\{[^}]*\}\s*)?;?\s*(?://.*)?$`)
+
+// resolvers are packages that change how node resolves modules once
+// loaded (an alias, a path mapping, a compiler's extensions): with one
+// loaded first, a module the check does not find may be theirs to find.
+var resolvers = []string{"module-alias", "tsconfig-paths", "ts-node", "tsx", "@babel/register", "esbuild-register",
+	"@swc/register", "@swc-node/register", "app-module-path", "link-module-alias", "@esbuild-kit/cjs-loader", "@esbuild-kit/esm-loader"}
+
+// resolverCode reports whether a script's text changes how node resolves
+// modules itself: it replaces require's resolution, or registers hooks.
+func resolverCode(text []byte) bool {
+	return bytes.Contains(text, []byte("_resolveFilename")) || bytes.Contains(text, []byte("registerHooks"))
+}
 
 // appImport is one module a script of the app loads at its top level.
 type appImport struct {
@@ -100,23 +113,22 @@ func topLevelImports(text []byte, script string) []appImport {
 func (p *Preflight) checkImports() Check {
 	c := Check{Name: "imports", Status: StatusPass}
 	entry, _, err := resolveEntry(p.fsys, p.app, p.Entry)
-	if err != nil {
+	switch {
+	case err != nil:
 		c.Detail = "not checked: the entry does not resolve (see the entry check)"
+		return c
+	case !isScript(entry):
+		c.Detail = fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs): node, or a loader, reads its imports its own way", p.rel(entry))
 		return c
 	}
 	pnp := p.plugnPlay() != ""
+	resolver := p.preloadedResolver()
 	read := map[string]bool{entry: true}
 	queue := []string{entry}
 	packages := map[string]bool{}
 	files := 0
-	var missing, hints []string
-	hinted := map[string]bool{}
-	hint := func(h string) {
-		if !hinted[h] {
-			hinted[h] = true
-			hints = append(hints, h)
-		}
-	}
+	var missing []string
+	var fix importFixes
 	for len(queue) > 0 && files < appScripts {
 		script := queue[0]
 		queue = queue[1:]
@@ -125,8 +137,17 @@ func (p *Preflight) checkImports() Check {
 			continue
 		}
 		files++
+		if bytes.Contains(text, []byte("__webpack_require__")) {
+			continue // a bundle: its modules run when the bundle requires them, if ever
+		}
+		if resolver == "" && resolverCode(text) {
+			resolver = p.rel(script)
+		}
 		for _, imp := range topLevelImports(text, script) {
 			file, bare := imp.pre.Where()
+			if name := packageName(bare); resolver == "" && slices.Contains(resolvers, name) {
+				resolver = name + ", which " + p.rel(script) + " loads,"
+			}
 			if bare != "" && (pnp || strings.HasPrefix(bare, "#")) {
 				continue // Plug'n'Play's resolution, a package's own "imports" map: not followed
 			}
@@ -137,8 +158,8 @@ func (p *Preflight) checkImports() Check {
 			}
 			switch {
 			case err != nil:
-				missing = append(missing, p.importMissing(imp, err))
-				hint(p.importHint(imp, err))
+				missing = append(missing, p.importMissing(imp, err, resolver == ""))
+				p.noteFix(&fix, imp, err)
 			case bare != "":
 				packages[packageName(bare)] = true
 			case file != "" && isScript(found) && !inNodeModules(found) && !read[found]:
@@ -150,7 +171,13 @@ func (p *Preflight) checkImports() Check {
 	if len(missing) > 0 {
 		c.Status = StatusFail
 		c.Detail = strings.Join(missing, "; ")
-		c.Hint = strings.Join(hints, " ")
+		c.Hint = p.fixText(fix)
+		if resolver != "" {
+			// It may find them: node's verdict is known only at the start.
+			c.Status = StatusWarn
+			c.Detail += fmt.Sprintf(", as node resolves modules by itself; %s changes how it resolves them, so whether node finds them is known only at its start", resolver)
+			c.Hint = "If it does not find them, node ends with \"Cannot find module\" at every start. " + c.Hint
+		}
 		return c
 	}
 	names := make([]string, 0, len(packages))
@@ -187,12 +214,16 @@ func readScript(fsys *files, path string) ([]byte, bool) {
 	return b, true
 }
 
-// importMissing says which import does not resolve, and node's words.
-func (p *Preflight) importMissing(imp appImport, err error) string {
+// importMissing says which import does not resolve, and, when judged,
+// node's words.
+func (p *Preflight) importMissing(imp appImport, err error, judged bool) string {
 	where := fmt.Sprintf("%s:%d", p.rel(imp.script), imp.line)
 	verb := "requires"
 	if imp.pre.ESM() {
 		verb = "imports"
+	}
+	if !judged {
+		return fmt.Sprintf("%s %s %q, not found", where, verb, imp.pre.Spec)
 	}
 	said := fmt.Sprintf("Cannot find module '%s'", imp.pre.Spec)
 	switch file, bare := imp.pre.Where(); {
@@ -206,32 +237,69 @@ func (p *Preflight) importMissing(imp appImport, err error) string {
 	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, imp.pre.Spec, said)
 }
 
-// importHint is the fix for an import that does not resolve.
-func (p *Preflight) importHint(imp appImport, err error) string {
+// importFixes gathers the causes of the imports that do not resolve, each
+// fixed once however many imports it explains.
+type importFixes struct {
+	dev, absent, aliases []string // packages: in devDependencies, not installed; path aliases
+	extension            []string // ES imports without their extension: the file meant
+	folder, files        bool     // ES imports of a folder; relative files not found
+}
+
+// noteFix files the cause of an import that does not resolve.
+func (p *Preflight) noteFix(f *importFixes, imp appImport, err error) {
+	add := func(list *[]string, s string) {
+		if !slices.Contains(*list, s) {
+			*list = append(*list, s)
+		}
+	}
 	file, bare := imp.pre.Where()
-	if bare != "" {
+	switch {
+	case bare != "" && (strings.HasPrefix(bare, "@/") || strings.HasPrefix(bare, "~/")):
+		add(&f.aliases, bare)
+	case bare != "":
 		name := packageName(bare)
-		if pj, perr := readPackageJSON(p.fsys, p.app); perr == nil {
-			if _, dev := pj.DevDependencies[name]; dev {
-				return fmt.Sprintf("%s is in package.json's devDependencies, which `npm prune --omit=dev` (or `npm ci --omit=dev`) leaves out of the image: move it to dependencies.", name)
-			}
+		if pj, perr := readPackageJSON(p.fsys, p.app); perr == nil && pj.DevDependencies[name] != "" {
+			add(&f.dev, name)
+		} else {
+			add(&f.absent, name)
 		}
-		if strings.HasPrefix(bare, "@/") || strings.HasPrefix(bare, "~/") {
-			return fmt.Sprintf("%s looks like a TypeScript path alias (compilerOptions.paths), which tsc does not rewrite: use a relative import, or a tool that rewrites them (tsc-alias).", bare)
-		}
-		return fmt.Sprintf("Install %s in the image: list it in package.json's dependencies, and copy node_modules from the builder stage (`COPY --from=backend-builder /build/node_modules/ %s/node_modules/`).", name, p.AppDir)
-	}
-	if imp.pre.ESM() && !errors.Is(err, errNotAFile) {
-		base := filepath.Join(filepath.Dir(imp.script), file)
+	case errors.Is(err, errNotAFile):
+		f.folder = true
+	default:
 		var tried []string
-		if found, _ := resolveFile(p.fsys, base, &tried); found != "" {
-			return fmt.Sprintf("import adds no extension: name the file, %q (tsc: \"module\": \"nodenext\" requires it in the source).", "./"+filepath.Base(found))
+		if found, _ := resolveFile(p.fsys, filepath.Join(filepath.Dir(imp.script), file), &tried); imp.pre.ESM() && found != "" {
+			add(&f.extension, "./"+filepath.Base(found))
+		} else {
+			f.files = true
 		}
 	}
-	if errors.Is(err, errNotAFile) {
-		return "import takes no folder: name the file, its index.js."
+}
+
+// fixText is the fix of every cause noted, in one text.
+func (p *Preflight) fixText(f importFixes) string {
+	var out []string
+	if len(f.dev) > 0 {
+		out = append(out, fmt.Sprintf("%s %s in package.json's devDependencies, which `npm prune --omit=dev` (or `npm ci --omit=dev`) leaves out of the image: move %s to dependencies.",
+			strings.Join(f.dev, ", "), plural.Word(len(f.dev), "is", "are"), plural.Word(len(f.dev), "it", "them")))
 	}
-	return fmt.Sprintf("Copy the whole compiled output into the image (`COPY --from=backend-builder /build/dist/ %s/dist/`), not some of its files.", p.AppDir)
+	if len(f.absent) > 0 {
+		out = append(out, fmt.Sprintf("Install %s in the image: list %s in package.json's dependencies, and copy node_modules from the builder stage (`COPY --from=backend-builder /build/node_modules/ %s/node_modules/`).",
+			strings.Join(f.absent, ", "), plural.Word(len(f.absent), "it", "them"), p.AppDir))
+	}
+	if len(f.aliases) > 0 {
+		out = append(out, fmt.Sprintf("%s %s a TypeScript path alias (compilerOptions.paths), which tsc does not rewrite: import by a relative path, or rewrite them at build (tsc-alias).",
+			strings.Join(f.aliases, ", "), plural.Word(len(f.aliases), "looks like", "look like")))
+	}
+	if len(f.extension) > 0 {
+		out = append(out, fmt.Sprintf("import adds no extension: name the file, %s (tsc: \"module\": \"nodenext\" requires it in the source).", strings.Join(f.extension, ", ")))
+	}
+	if f.folder {
+		out = append(out, "import takes no folder: name the file, its index.js.")
+	}
+	if f.files {
+		out = append(out, fmt.Sprintf("Copy the whole compiled output into the image (`COPY --from=backend-builder /build/dist/ %s/dist/`), not some of its files.", p.AppDir))
+	}
+	return strings.Join(out, " ")
 }
 
 // rel is path relative to the app folder, for the report.
@@ -264,4 +332,29 @@ func isScript(path string) bool {
 // inNodeModules reports whether path is inside a node_modules folder.
 func inNodeModules(path string) bool {
 	return strings.Contains(filepath.ToSlash(path), "/node_modules/")
+}
+
+// preloadedResolver names a module node preloads that changes how it
+// resolves modules: ES module hooks (--import, --loader), a resolver
+// package, or a file of resolverCode; "" when none is.
+func (p *Preflight) preloadedResolver() string {
+	for _, pre := range p.preloads() {
+		if pre.err != nil {
+			continue
+		}
+		named := fmt.Sprintf("%s %s (%s)", pre.Option, pre.Spec, pre.from)
+		file, bare := pre.Where()
+		if pre.Option != "--require" && pre.Option != "-r" && (file != "" || bare != "") {
+			return named // an ES module preload may register resolve hooks
+		}
+		if slices.Contains(resolvers, packageName(bare)) {
+			return named
+		}
+		if found, err := p.resolvePreload(pre.Preload); err == nil && found != "" && isScript(found) {
+			if text, ok := readScript(p.fsys, found); ok && resolverCode(text) {
+				return named
+			}
+		}
+	}
+	return ""
 }

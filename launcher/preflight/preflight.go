@@ -469,9 +469,40 @@ func (p *Preflight) resolveFrom(dir string, pre nodeopts.Preload) (string, error
 		return found, err
 	case bare != "":
 		found, _, err := resolveModule(p.fsys, dir, bare)
+		if errors.Is(err, fs.ErrNotExist) && !pre.ESM() {
+			found, err = p.resolveGlobal(bare)
+		}
 		return found, err
 	}
 	return "", nil
+}
+
+// resolveGlobal finds a package where require() looks after every
+// node_modules above: the folders of node's NODE_PATH, then
+// $HOME/.node_modules and $HOME/.node_libraries (import looks in none).
+func (p *Preflight) resolveGlobal(bare string) (string, error) {
+	var home string
+	var dirs []string
+	for _, kv := range p.env() {
+		if v, ok := strings.CutPrefix(kv, "NODE_PATH="); ok {
+			dirs = append(dirs, filepath.SplitList(v)...)
+		} else if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+	}
+	if home != "" {
+		dirs = append(dirs, filepath.Join(home, ".node_modules"), filepath.Join(home, ".node_libraries"))
+	}
+	for _, d := range dirs {
+		if d == "" || !filepath.IsAbs(d) {
+			continue
+		}
+		found, _, err := resolveEntry(p.fsys, d, bare)
+		if err == nil {
+			return found, nil
+		}
+	}
+	return "", fs.ErrNotExist
 }
 
 // preloadError is how node fails on a preload that err says does not

@@ -317,5 +317,9 @@ bash "$here/alpine-arm64.sh" "$out/alpine-arm64" "$out/node24/node_modules/node-
 # Raspberry Pi's Alpine (arm64, musl), for alpine-arm64/.
 variants musl-arm64 "@napi-rs/nice@1 sharp@0.34.5 @parcel/watcher@2.5.1 serialport@12.0.0 msgpackr-extract@3.0.3 lmdb@3.5.6 node-hid@3.4.0 koffi@3.3.4" \
   --os=linux --cpu=arm64 --libc=musl --ignore-scripts
+# Packages that change how node resolves modules, which an app loads
+# first: module-alias (package.json's _moduleAliases) and tsconfig-paths
+# (tsconfig.json's paths).
+variants resolvers "module-alias@2.2.3 tsconfig-paths@4.2.0"
 
 echo "fixtures ready in $out"
