@@ -123,6 +123,10 @@ func (p *Preflight) checkImports() Check {
 	}
 	pnp := p.plugnPlay() != ""
 	resolver := p.preloadedResolver()
+	self := "" // the app's own name, which its code may require it by
+	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 {
+		self = pj.Name
+	}
 	read := map[string]bool{entry: true}
 	queue := []string{entry}
 	packages := map[string]bool{}
@@ -148,8 +152,8 @@ func (p *Preflight) checkImports() Check {
 			if name := packageName(bare); resolver == "" && slices.Contains(resolvers, name) {
 				resolver = name + ", which " + p.rel(script) + " loads,"
 			}
-			if bare != "" && (pnp || strings.HasPrefix(bare, "#")) {
-				continue // Plug'n'Play's resolution, a package's own "imports" map: not followed
+			if bare != "" && (pnp || strings.HasPrefix(bare, "#") || packageName(bare) == self) {
+				continue // Plug'n'Play's resolution, the app's own "imports" map or "exports": not followed
 			}
 			found, err := p.resolveFrom(filepath.Dir(script), imp.pre)
 			if err != nil && p.noteShortage(err) {

@@ -59,6 +59,8 @@ type packageJSON struct {
 	Dependencies map[string]string `json:"dependencies"`
 	// DevDependencies are left out of an image by `npm prune --omit=dev`.
 	DevDependencies map[string]string `json:"devDependencies"`
+	// Exports lets the package's own code require it by its name.
+	Exports json.RawMessage `json:"exports"`
 	// OptionalDependencies carries the per-platform packages of napi-rs's
 	// scheme (and sharp's, parcel's): the parent loads the one for the
 	// platform it runs on.
