@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,6 +32,30 @@ func nodeLoads(t *testing.T, dir, script string, env ...string) (bool, string) {
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return err == nil, string(out)
+}
+
+// forEachNode runs f as a subtest of each node, named by its version,
+// with its major.
+func forEachNode(t *testing.T, nodes []string, f func(t *testing.T, node string, major int)) {
+	for _, node := range nodes {
+		version, err := exec.Command(node, "--version").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", node, err)
+		}
+		var major int
+		fmt.Sscanf(string(version), "v%d", &major)
+		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) { f(t, node, major) })
+	}
+}
+
+// nodeRunsApp runs node on the app in dir, with args before the entry and
+// env added to this process's, and reports whether the app ran: its
+// output holds MAIN and node exited 0.
+func nodeRunsApp(node, dir string, env, args []string, entry string) (bool, string) {
+	cmd := exec.Command(node, append(slices.Clip(args), entry)...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return err == nil && strings.Contains(string(out), "MAIN"), string(out)
 }
 
 // A FIFO where the entry, a package.json or a .node should be: refused at
@@ -185,35 +210,26 @@ func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
 		{args: `--import ./pre.mjs -r ./pre.js`},
 		{args: `--import=./missing.mjs`},
 	}
-	for _, node := range []string{"node", npmNode(t, 18), npmNode(t, 24)} {
-		version, err := exec.Command(node, "--version").Output()
-		if err != nil {
-			t.Fatalf("%s: %v", node, err)
-		}
-		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
-			for _, c := range cases {
-				args, err := config.SplitArgs(c.args)
-				must(t, err)
-				cmd := exec.Command(node, append(args, "index.js")...)
-				cmd.Dir, cmd.Env = app, append(os.Environ(), "NODE_OPTIONS="+c.options)
-				out, err := cmd.CombinedOutput()
-				runs := err == nil && strings.Contains(string(out), "MAIN")
-				_, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "NODE_OPTIONS="+c.options, "LAUNCHER_NODE_ARGS="+c.args)
-				var entry preflight.Check
-				for _, ch := range r.Checks {
-					if ch.Name == "entry" {
-						entry = ch
-					}
-				}
-				if passes := entry.Status == preflight.StatusPass; passes != runs {
-					t.Errorf("NODE_OPTIONS=%s LAUNCHER_NODE_ARGS=%s: node runs the app: %v; the check: %s: %s\nnode said: %s", c.options, c.args, runs, entry.Status, entry.Detail, firstLines(string(out), 3))
-				}
-				if c.hint != "" && !strings.Contains(entry.Detail+" "+entry.Hint, c.hint) {
-					t.Errorf("NODE_OPTIONS=%s LAUNCHER_NODE_ARGS=%s: %q not said: %s; fix: %s", c.options, c.args, c.hint, entry.Detail, entry.Hint)
+	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, 24)}, func(t *testing.T, node string, _ int) {
+		for _, c := range cases {
+			args, err := config.SplitArgs(c.args)
+			must(t, err)
+			runs, out := nodeRunsApp(node, app, []string{"NODE_OPTIONS=" + c.options}, args, "index.js")
+			_, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "NODE_OPTIONS="+c.options, "LAUNCHER_NODE_ARGS="+c.args)
+			var entry preflight.Check
+			for _, ch := range r.Checks {
+				if ch.Name == "entry" {
+					entry = ch
 				}
 			}
-		})
-	}
+			if passes := entry.Status == preflight.StatusPass; passes != runs {
+				t.Errorf("NODE_OPTIONS=%s LAUNCHER_NODE_ARGS=%s: node runs the app: %v; the check: %s: %s\nnode said: %s", c.options, c.args, runs, entry.Status, entry.Detail, firstLines(string(out), 3))
+			}
+			if c.hint != "" && !strings.Contains(entry.Detail+" "+entry.Hint, c.hint) {
+				t.Errorf("NODE_OPTIONS=%s LAUNCHER_NODE_ARGS=%s: %q not said: %s; fix: %s", c.options, c.args, c.hint, entry.Detail, entry.Hint)
+			}
+		}
+	})
 
 	// Under supervision, the gated node is held until the checks have
 	// passed: nothing of the app runs, and the start ends with exit 3.
@@ -250,41 +266,32 @@ func TestCheck_NodeArgsAsNodeTakesThem(t *testing.T) {
 		{args: `--max-old-space-size=256MB`, hint: "--max-old-space-size=256"},
 		{args: `--disable-proto=bogus`},
 	}
-	for _, node := range []string{npmNode(t, 18), "node", npmNode(t, 22), npmNode(t, 24)} {
-		version, err := exec.Command(node, "--version").Output()
-		if err != nil {
-			t.Fatalf("%s: %v", node, err)
-		}
-		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
-			for _, c := range cases {
-				args, err := config.SplitArgs(c.args)
-				must(t, err)
-				cmd := exec.Command(node, append(args, "index.js")...)
-				cmd.Dir = app
-				out, err := cmd.CombinedOutput()
-				runs := err == nil && strings.Contains(string(out), "MAIN")
-				code, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS="+c.args)
-				if passes := code == 0; passes != runs {
-					t.Errorf("LAUNCHER_NODE_ARGS=%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.args, runs, code, r.Failed(), firstLines(string(out), 3))
-					continue
-				}
-				if runs {
-					continue
-				}
-				var said string
-				for _, ch := range r.Failed() {
-					said += ch.Name + ": " + ch.Detail + "; fix: " + ch.Hint + "\n"
-				}
-				// node's own words, and the fix of the cause.
-				if first := firstLines(string(out), 1); !strings.Contains(said, strings.TrimPrefix(first, node+": ")) {
-					t.Errorf("LAUNCHER_NODE_ARGS=%s: node's words %q not in the report:\n%s", c.args, first, said)
-				}
-				if !strings.Contains(said, "LAUNCHER_NODE_ARGS") || c.hint != "" && strings.HasPrefix(strings.TrimSpace(string(version)), "v2") && !strings.Contains(said, c.hint) {
-					t.Errorf("LAUNCHER_NODE_ARGS=%s: the fix lacks %q or LAUNCHER_NODE_ARGS:\n%s", c.args, c.hint, said)
-				}
+	forEachNode(t, []string{npmNode(t, 18), "node", npmNode(t, 22), npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+		for _, c := range cases {
+			args, err := config.SplitArgs(c.args)
+			must(t, err)
+			runs, out := nodeRunsApp(node, app, nil, args, "index.js")
+			code, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS="+c.args)
+			if passes := code == 0; passes != runs {
+				t.Errorf("LAUNCHER_NODE_ARGS=%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.args, runs, code, r.Failed(), firstLines(string(out), 3))
+				continue
 			}
-		})
-	}
+			if runs {
+				continue
+			}
+			var said string
+			for _, ch := range r.Failed() {
+				said += ch.Name + ": " + ch.Detail + "; fix: " + ch.Hint + "\n"
+			}
+			// node's own words, and the fix of the cause.
+			if first := firstLines(string(out), 1); !strings.Contains(said, strings.TrimPrefix(first, node+": ")) {
+				t.Errorf("LAUNCHER_NODE_ARGS=%s: node's words %q not in the report:\n%s", c.args, first, said)
+			}
+			if !strings.Contains(said, "LAUNCHER_NODE_ARGS") || c.hint != "" && major >= 20 && !strings.Contains(said, c.hint) {
+				t.Errorf("LAUNCHER_NODE_ARGS=%s: the fix lacks %q or LAUNCHER_NODE_ARGS:\n%s", c.args, c.hint, said)
+			}
+		}
+	})
 
 	// Under supervision, node that refuses its arguments at the gate is
 	// not started again and again: exit 3, the refusal and its fix logged.
@@ -401,53 +408,42 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"src/index.ts": "import type { Db } from \"./types\";\nimport { db } from \"./db.ts\";\nconst x: Db = db;\nconsole.log('MAIN', x);\n",
 			"src/db.ts":    "export const db: number = 1;\n"}, entry: "src/index.ts", minMajor: 24},
 	}
-	for _, node := range []string{"node", npmNode(t, 24)} {
-		version, err := exec.Command(node, "--version").Output()
-		if err != nil {
-			t.Fatalf("%s: %v", node, err)
-		}
-		t.Run(strings.TrimSpace(string(version)), func(t *testing.T) {
-			var major int
-			fmt.Sscanf(string(version), "v%d", &major)
-			for _, c := range cases {
-				if major < c.minMajor {
-					continue
-				}
-				app := filepath.Join(t.TempDir(), "app")
-				for name, text := range c.files {
-					must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
-					must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
-				}
-				if c.fixture != "" {
-					if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), c.fixture, "node_modules"), app).CombinedOutput(); err != nil {
-						t.Fatalf("cp: %v: %s", err, out)
-					}
-				}
-				entry := cmp.Or(c.entry, "dist/index.js")
-				env := []string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry}
-				var args []string
-				for _, kv := range c.env {
-					kv = strings.ReplaceAll(kv, "APP", app)
-					env = append(env, kv)
-					if a, ok := strings.CutPrefix(kv, "LAUNCHER_NODE_ARGS="); ok {
-						args, _ = config.SplitArgs(a)
-					}
-				}
-				cmd := exec.Command(node, append(args, entry)...)
-				cmd.Dir, cmd.Env = app, append(os.Environ(), env...)
-				out, err := cmd.CombinedOutput()
-				runs := err == nil && strings.Contains(string(out), "MAIN")
-				code, r := runCheck(t, app, env...)
-				if passes := code == 0; passes != runs {
-					t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(string(out), 6))
-					continue
-				}
-				if c.hint != "" {
-					expectCheck(t, r, "imports", preflight.StatusFail, []string{"dist/", "node would fail at every start with"}, []string{c.hint})
+	forEachNode(t, []string{"node", npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+		for _, c := range cases {
+			if major < c.minMajor {
+				continue
+			}
+			app := filepath.Join(t.TempDir(), "app")
+			for name, text := range c.files {
+				must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
+				must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+			}
+			if c.fixture != "" {
+				if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), c.fixture, "node_modules"), app).CombinedOutput(); err != nil {
+					t.Fatalf("cp: %v: %s", err, out)
 				}
 			}
-		})
-	}
+			entry := cmp.Or(c.entry, "dist/index.js")
+			env := []string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry}
+			var args []string
+			for _, kv := range c.env {
+				kv = strings.ReplaceAll(kv, "APP", app)
+				env = append(env, kv)
+				if a, ok := strings.CutPrefix(kv, "LAUNCHER_NODE_ARGS="); ok {
+					args, _ = config.SplitArgs(a)
+				}
+			}
+			runs, out := nodeRunsApp(node, app, env, args, entry)
+			code, r := runCheck(t, app, env...)
+			if passes := code == 0; passes != runs {
+				t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(string(out), 6))
+				continue
+			}
+			if c.hint != "" {
+				expectCheck(t, r, "imports", preflight.StatusFail, []string{"dist/", "node would fail at every start with"}, []string{c.hint})
+			}
+		}
+	})
 }
 
 // npm, Yarn and pnpm workspaces hoist dependencies into the node_modules of
