@@ -58,6 +58,8 @@ func TestKillTree_OnePassHoldsAForker(t *testing.T) {
 	if err := root.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Whatever happens below, the forker does not outlive the test.
+	t.Cleanup(func() { killTree(root.Process.Pid, true, time.Now().Add(5*time.Second)) })
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		kids, _ := childrenOf(root.Process.Pid)
 		if len(kids) > siblings {
