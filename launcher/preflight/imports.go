@@ -57,6 +57,9 @@ func resolverCode(text []byte) bool {
 	return bytes.Contains(text, []byte("_resolveFilename")) || bytes.Contains(text, []byte("registerHooks"))
 }
 
+// maxMissesSaid bounds the imports a report names; the fix covers all.
+const maxMissesSaid = 5
+
 // appImport is one module a script of the app loads at its top level.
 type appImport struct {
 	script string // the script that loads it
@@ -131,8 +134,11 @@ func (p *Preflight) checkImports() Check {
 	queue := []string{entry}
 	packages := map[string]bool{}
 	files := 0
-	var missing []string
-	var fix importFixes
+	type miss struct {
+		imp appImport
+		err error
+	}
+	var misses []miss
 	for len(queue) > 0 && files < appScripts {
 		script := queue[0]
 		queue = queue[1:]
@@ -162,8 +168,7 @@ func (p *Preflight) checkImports() Check {
 			}
 			switch {
 			case err != nil:
-				missing = append(missing, p.importMissing(imp, err, resolver == ""))
-				p.noteFix(&fix, imp, err)
+				misses = append(misses, miss{imp, err})
 			case bare != "":
 				packages[packageName(bare)] = true
 			case file != "" && isScript(found) && !inNodeModules(found) && !read[found]:
@@ -172,9 +177,22 @@ func (p *Preflight) checkImports() Check {
 			}
 		}
 	}
-	if len(missing) > 0 {
+	if len(misses) > 0 {
+		// Said once the walk is over: a resolver found later makes every
+		// one a warning.
+		var said []string
+		var fix importFixes
+		for i, m := range misses {
+			if i < maxMissesSaid {
+				said = append(said, p.importMissing(m.imp, m.err, resolver == ""))
+			}
+			p.noteFix(&fix, m.imp, m.err)
+		}
+		if more := len(misses) - maxMissesSaid; more > 0 {
+			said = append(said, fmt.Sprintf("and %d more", more))
+		}
 		c.Status = StatusFail
-		c.Detail = strings.Join(missing, "; ")
+		c.Detail = strings.Join(said, "; ")
 		c.Hint = p.fixText(fix)
 		if resolver != "" {
 			// It may find them: node's verdict is known only at the start.
