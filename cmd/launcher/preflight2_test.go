@@ -293,6 +293,24 @@ func TestCheck_NodeArgsAsNodeTakesThem(t *testing.T) {
 		}
 	})
 
+	// As the user node runs as: an env file only root can read is refused
+	// by node run as nobody, and so by the check, run by root.
+	if os.Geteuid() == 0 {
+		for d := app; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+			must(t, os.Chmod(d, 0o755))
+		}
+		must(t, os.Chmod(filepath.Join(app, "app.env"), 0o600))
+		code, r := runCheck(t, app, "LAUNCHER_USER=65534", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--env-file=app.env")
+		if code != 3 {
+			t.Errorf("an env file nobody can read: exit %d, want 3: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "node", preflight.StatusFail, []string{"app.env: not found"}, []string{"--env-file"})
+		must(t, os.Chmod(filepath.Join(app, "app.env"), 0o644))
+		if code, r := runCheck(t, app, "LAUNCHER_USER=65534", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--env-file=app.env"); code != 0 {
+			t.Errorf("an env file all can read, refused: %+v", r.Failed())
+		}
+	}
+
 	// Under supervision, node that refuses its arguments at the gate is
 	// not started again and again: exit 3, the refusal and its fix logged.
 	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=",

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hasync/launcher/launcher/nodeopts"
@@ -560,12 +561,12 @@ func describeFileError(err error) string {
 }
 
 func (p *Preflight) exec(ctx context.Context, name string, args ...string) ([]byte, error) {
-	return p.execAs(ctx, p.Env, "", name, args...)
+	return p.execAs(ctx, nil, p.Env, "", name, args...)
 }
 
-// execAs is exec with the environment env and in the folder dir ("" for
-// this process's).
-func (p *Preflight) execAs(ctx context.Context, env []string, dir, name string, args ...string) ([]byte, error) {
+// execAs is exec as the user as (nil: this process's), with the
+// environment env and in the folder dir ("" for this process's).
+func (p *Preflight) execAs(ctx context.Context, as *User, env []string, dir, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.Command(name, args...)
@@ -573,6 +574,9 @@ func (p *Preflight) execAs(ctx context.Context, env []string, dir, name string, 
 		cmd = exec.CommandContext(ctx, name, args...)
 	}
 	cmd.Env, cmd.Dir = env, dir
+	if c := as.credential(); c != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c}
+	}
 	if p.Exec != nil {
 		return p.Exec(ctx, cmd)
 	}
@@ -682,7 +686,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 // asking node (70 ms).
 //
 // node --version is given node's arguments too, as node will be started
-// (`node --version ARGS ENTRY`, in the app's folder): node reads every
+// (`node --version ARGS ENTRY`, in the app's folder, as node's user): node reads every
 // option, and the files some name (--env-file), before it answers
 // --version, and runs nothing of the app. So node's refusal of its command
 // line (an option it does not know, an --env-file not there, a V8 flag's
@@ -696,7 +700,15 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 		}
 	}
 	args := p.versionArgs()
-	out, err := p.execAs(ctx, p.Env, p.app, n.Path, args...)
+	var out []byte
+	var err error
+	if len(args) == 1 {
+		out, err = p.exec(ctx, n.Path, args...)
+	} else {
+		// As node will start: a start that fails here (no right to
+		// switch users, say) is asked again plainly, below.
+		out, err = p.execAs(ctx, p.RunAs, p.Env, p.app, n.Path, args...)
+	}
 	var refused *refusal
 	if err != nil && len(args) > 1 {
 		said, exited := exitedSaying(err)
@@ -714,7 +726,7 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	if n.ABI == 0 {
 		// Without NODE_OPTIONS: what it preloads is the app's, and runs
 		// under -p.
-		if out, err := p.execAs(ctx, withoutVar(p.env(), "NODE_OPTIONS"), "", n.Path, "-p", "process.versions.modules"); err == nil {
+		if out, err := p.execAs(ctx, nil, withoutVar(p.env(), "NODE_OPTIONS"), "", n.Path, "-p", "process.versions.modules"); err == nil {
 			n.ABI, _ = strconv.Atoi(strings.TrimSpace(string(out)))
 		}
 	}

@@ -25,6 +25,14 @@ func (u *User) String() string {
 	return fmt.Sprintf("uid %d", u.UID)
 }
 
+// credential is u for a process to run as; nil for the launcher's own.
+func (u *User) credential() *syscall.Credential {
+	if u == nil {
+		return nil
+	}
+	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.Groups}
+}
+
 func (u *User) owner() string {
 	if u.Name != "" {
 		return u.Name
