@@ -199,6 +199,15 @@ func (e *OutputError) Error() string { return fmt.Sprintf("%s %s", e.Path, e.Sta
 // Stderr is the head of what the command wrote to its standard error.
 func (e *OutputError) Stderr() []byte { return e.stderr }
 
+// ExitCode is the command's exit code, -1 when a signal killed it (as
+// exec.ExitError's).
+func (e *OutputError) ExitCode() int {
+	if e.Status.Signal != 0 {
+		return -1
+	}
+	return e.Status.Code
+}
+
 // readHead reads r to its end and returns its first n bytes.
 func readHead(r io.Reader, n int64) []byte {
 	var head bytes.Buffer

@@ -323,6 +323,21 @@ func TestCheck_NodeArgsAsNodeTakesThem(t *testing.T) {
 	}
 }
 
+// A node killed by a signal while it answered with its arguments (a crash,
+// the emulator's) said nothing about them: no refusal is reported, and the
+// version is node's answer without them.
+func TestCheck_ANodeKilledIsNoRefusal(t *testing.T) {
+	app := newApp(t, "", map[string]string{})
+	real, err := exec.LookPath("node")
+	must(t, err)
+	node := filepath.Join(t.TempDir(), "node")
+	must(t, os.WriteFile(node, []byte("#!/bin/sh\n[ $# -gt 1 ] && kill -SEGV $$\nexec "+real+" \"$@\"\n"), 0o755))
+	code, r := runCheck(t, app, "LAUNCHER_NODE="+node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_NODE_ARGS=--title=x")
+	if code != 0 {
+		t.Errorf("exit %d, want 0: %+v", code, r.Failed())
+	}
+}
+
 // For a node major it has no table for, the preflight asks node its ABI
 // (node -p process.versions.modules): that runs what NODE_OPTIONS
 // preloads, the app's code, before the checks have passed. It is asked

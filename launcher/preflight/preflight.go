@@ -711,8 +711,11 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	}
 	var refused *refusal
 	if err != nil && len(args) > 1 {
-		said, exited := exitedSaying(err)
-		if out, err = p.exec(ctx, n.Path, "--version"); err == nil && exited {
+		// A refusal is an exit with a code: node killed by a signal
+		// (a crash, the emulator's) said nothing of its arguments.
+		said, _ := exitedSaying(err)
+		refuses := exitCode(err) > 0
+		if out, err = p.exec(ctx, n.Path, "--version"); err == nil && refuses {
 			refused = p.refusal(firstLine(said))
 		}
 	}
@@ -860,6 +863,16 @@ func exitedSaying(err error) ([]byte, bool) {
 		return said.Stderr(), true
 	}
 	return nil, false
+}
+
+// exitCode is the exit code of the command err ended, -1 when a signal
+// killed it or it did not end.
+func exitCode(err error) int {
+	var code interface{ ExitCode() int }
+	if errors.As(err, &code) {
+		return code.ExitCode()
+	}
+	return -1
 }
 
 // firstLine is the first line of b with text, cut to a length a log line
