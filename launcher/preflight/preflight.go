@@ -296,7 +296,11 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	found := make(chan []nativeCandidate, 1)
 	fsys := p.fsys
 	go func() { found <- findNativePackages(fsys, p.app) }()
-	r.Checks = append(r.Checks, p.checkEntry(), p.checkImports())
+	// The app's scripts are read beside node's ELF files, not before them.
+	imports := make(chan Check, 1)
+	go func() { imports <- p.checkImports() }()
+	r.Checks = append(r.Checks, p.checkEntry(), Check{}) // imports, once read
+	importsAt := len(r.Checks) - 1
 	node, failed := p.inspectNode(ctx, preset)
 	nodeAt := len(r.Checks)
 	r.Checks = append(r.Checks, Check{}) // the node check, once its version is known
@@ -339,6 +343,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	} else {
 		r.Checks[nodeAt] = *failed
 	}
+	r.Checks[importsAt] = <-imports
 	r.Node = node
 	engines := p.checkEngines(node)
 	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
