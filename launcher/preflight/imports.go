@@ -247,15 +247,7 @@ func (p *Preflight) importMissing(imp appImport, err error, judged bool) string 
 	if !judged {
 		return fmt.Sprintf("%s %s %q, not found", where, verb, imp.pre.Spec)
 	}
-	said := fmt.Sprintf("Cannot find module '%s'", imp.pre.Spec)
-	switch file, bare := imp.pre.Where(); {
-	case errors.Is(err, errNotAFile):
-		said = "ERR_UNSUPPORTED_DIR_IMPORT, a folder"
-	case imp.pre.ESM() && bare != "":
-		said = fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find package '%s'", bare)
-	case imp.pre.ESM():
-		said = fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find module '%s'", filepath.Join(filepath.Dir(imp.script), file))
-	}
+	said := p.preloadError(filepath.Dir(imp.script), imp.pre, err)
 	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, imp.pre.Spec, said)
 }
 
@@ -274,7 +266,7 @@ func (p *Preflight) noteFix(f *importFixes, imp appImport, err error) {
 			*list = append(*list, s)
 		}
 	}
-	file, bare := imp.pre.Where()
+	_, bare := imp.pre.Where()
 	switch {
 	case bare != "" && (strings.HasPrefix(bare, "@/") || strings.HasPrefix(bare, "~/")):
 		add(&f.aliases, bare)
@@ -288,9 +280,8 @@ func (p *Preflight) noteFix(f *importFixes, imp appImport, err error) {
 	case errors.Is(err, errNotAFile):
 		f.folder = true
 	default:
-		var tried []string
-		if found, _ := resolveFile(p.fsys, filepath.Join(filepath.Dir(imp.script), file), &tried); imp.pre.ESM() && found != "" {
-			add(&f.extension, "./"+filepath.Base(found))
+		if alt := p.importExtension(filepath.Dir(imp.script), imp.pre); alt != "" {
+			add(&f.extension, alt)
 		} else {
 			f.files = true
 		}

@@ -398,9 +398,9 @@ func (p *Preflight) checkEntry() Check {
 		if err != nil {
 			c.Status = StatusFail
 			c.Detail = fmt.Sprintf("%s preloads %q with %s, which does not resolve from %s (node would fail with: %s before loading the entry)",
-				pre.from, pre.Spec, pre.Option, p.app, p.preloadError(pre.Preload, err))
+				pre.from, pre.Spec, pre.Option, p.app, p.preloadError(p.app, pre.Preload, err))
 			c.Hint = fmt.Sprintf("Install the preloaded module in the image, or remove %s %s from %s (an option or the Dockerfile's ENV sets it).", pre.Option, pre.Spec, pre.from)
-			if alt := p.importExtension(pre.Preload); alt != "" {
+			if alt := p.importExtension(p.app, pre.Preload); alt != "" {
 				c.Hint = fmt.Sprintf("import adds no extension and takes no folder: name the file, %s %s.", pre.Option, alt)
 			} else if errors.Is(err, errNotAFile) {
 				c.Hint = fmt.Sprintf("import takes no folder: name the file to preload in %s %s.", pre.from, pre.Option)
@@ -513,7 +513,7 @@ func (p *Preflight) resolveGlobal(bare string) (string, error) {
 
 // preloadError is how node fails on a preload that err says does not
 // resolve.
-func (p *Preflight) preloadError(pre nodeopts.Preload, err error) string {
+func (p *Preflight) preloadError(dir string, pre nodeopts.Preload, err error) string {
 	switch file, bare := pre.Where(); {
 	case errors.Is(err, errNotAFile):
 		return "ERR_UNSUPPORTED_DIR_IMPORT, a folder"
@@ -522,7 +522,7 @@ func (p *Preflight) preloadError(pre nodeopts.Preload, err error) string {
 	case pre.ESM() && filepath.IsAbs(file):
 		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find module '%s'", file)
 	case pre.ESM():
-		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find module '%s'", filepath.Join(p.app, file))
+		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find module '%s'", filepath.Join(dir, file))
 	}
 	return fmt.Sprintf("Cannot find module '%s'", pre.Spec)
 }
@@ -530,7 +530,7 @@ func (p *Preflight) preloadError(pre nodeopts.Preload, err error) string {
 // importExtension is the specifier an ES module preload that names no
 // file meant, with the extension or the folder's index.js that require
 // would have added; "" when there is none.
-func (p *Preflight) importExtension(pre nodeopts.Preload) string {
+func (p *Preflight) importExtension(dir string, pre nodeopts.Preload) string {
 	file, _ := pre.Where()
 	if !pre.ESM() || file == "" {
 		return ""
@@ -538,7 +538,7 @@ func (p *Preflight) importExtension(pre nodeopts.Preload) string {
 	for _, alt := range []string{".js", ".mjs", ".cjs", "/index.js", "/index.mjs"} {
 		path := file + alt
 		if !filepath.IsAbs(path) {
-			path = filepath.Join(p.app, path)
+			path = filepath.Join(dir, path)
 		}
 		if st, err := p.fsys.stat(path); err == nil && st.Mode().IsRegular() {
 			return pre.Spec + alt
@@ -718,7 +718,7 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 	if err != nil && len(args) > 1 {
 		// A refusal is an exit with a code: node killed by a signal
 		// (a crash, the emulator's) said nothing of its arguments.
-		said, _ := exitedSaying(err)
+		said := stderrOf(err)
 		refuses := exitCode(err) > 0
 		if out, err = p.exec(ctx, n.Path, "--version"); err == nil && refuses {
 			refused = p.refusal(firstLine(said))
@@ -852,22 +852,15 @@ func (e *versionError) hint() string {
 // stderrOf is what a failed command wrote to its standard error, where its
 // error kept it: exec.ExitError's Stderr, or the supervisor's Reaper's.
 func stderrOf(err error) []byte {
-	said, _ := exitedSaying(err)
-	return said
-}
-
-// exitedSaying reports whether err is a command's unsuccessful end (not a
-// failure to start it), with what it wrote to its standard error.
-func exitedSaying(err error) ([]byte, bool) {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return ee.Stderr, true
+		return ee.Stderr
 	}
 	var said interface{ Stderr() []byte }
 	if errors.As(err, &said) {
-		return said.Stderr(), true
+		return said.Stderr()
 	}
-	return nil, false
+	return nil
 }
 
 // exitCode is the exit code of the command err ended, -1 when a signal
