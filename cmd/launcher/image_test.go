@@ -206,6 +206,18 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 	for _, r := range both(partial, "", nil) {
 		expectCheck(t, r, "imports", preflight.StatusFail, []string{`index.js:3 requires "express"`, "Cannot find module 'express'"}, []string{"Install express in the image"})
 	}
+	// Packages' "exports" and ES modules, under the image's Node 24, which
+	// requires an ES module (chalk 5): uuid 9 exports no ./v4.
+	exported := app("musl-arm64", "exports")
+	must(t, os.WriteFile(filepath.Join(exported, "index.js"), []byte("const chalk = require(\"chalk\");\nconst { v4 } = require(\"uuid\");\nconst v4old = require(\"uuid/v4\");\n"), 0o644))
+	for _, r := range both(exported, "", nil) {
+		expectCheck(t, r, "imports", preflight.StatusFail, []string{`index.js:3 requires "uuid/v4"`, "ERR_PACKAGE_PATH_NOT_EXPORTED: Package subpath './v4'"}, []string{`"uuid/v4" (uuid@9.0.1)`})
+		for _, c := range r.Checks {
+			if c.Name == "imports" && strings.Contains(c.Detail, "chalk") {
+				t.Errorf("chalk, which Node 24 requires, is refused: %s", c.Detail)
+			}
+		}
+	}
 
 	// The image's real musl loader, asked as node's process.dlopen asks it
 	// (the stand-in's --dlopen), loads what the check passes, down to

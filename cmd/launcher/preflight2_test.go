@@ -392,6 +392,18 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		}
 		return out
 	}
+	// exported is a package of the given "exports" holding files, each
+	// an ES module if it is .mjs.
+	exported := func(name, exports string, files ...string) map[string]string {
+		out := map[string]string{"node_modules/" + name + "/package.json": fmt.Sprintf(`{"name":%q,"version":"2.0.0","exports":%s}`, name, exports)}
+		for _, f := range files {
+			out["node_modules/"+name+"/"+f] = "module.exports = " + fmt.Sprintf("%q", f) + ";\n"
+			if strings.HasSuffix(f, ".mjs") {
+				out["node_modules/"+name+"/"+f] = "export default " + fmt.Sprintf("%q", f) + ";\n"
+			}
+		}
+		return out
+	}
 	esm := func(index string, more map[string]string) map[string]string {
 		return merge(map[string]string{"package.json": `{"name":"backend","type":"module"}`, "dist/index.js": index, "dist/db.js": "export const db = 1;\n"}, more)
 	}
@@ -440,8 +452,51 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"package.json": `{"name":"backend","type":"module"}`,
 			"src/index.ts": "import type { Db } from \"./types\";\nimport { db } from \"./db.ts\";\nconst x: Db = db;\nconsole.log('MAIN', x);\n",
 			"src/db.ts":    "export const db: number = 1;\n"}, entry: "src/index.ts", minMajor: 24},
+
+		// A package's "exports", and what each node's require() and import
+		// load: CommonJS, or an ES module, which require() loads only from
+		// Node 20.19 and 22.12 on.
+		{name: "exports by condition", files: merge(tsc("const c_1 = require(\"cond\");\nconst s_1 = require(\"cond/sub/x\");\nconst p_1 = require(\"cond/package.json\");\nconst n_1 = require(\"nested\");\n"), pkg("present"), exported("cond",
+			`{".":{"types":"./index.d.ts","import":"./m.mjs","require":"./c.cjs"},"./sub/*":"./lib/*.js","./package.json":"./package.json"}`, "c.cjs", "lib/x.js"),
+			exported("nested", `{"node":{"import":"./m.mjs","default":"./c.cjs"},"default":"./none.js"}`, "c.cjs"))},
+		{name: "esm imports by condition", files: esm("import c from \"cond\";\nimport x from \"cond/sub/x\";\nconsole.log('MAIN', c, x);\n", exported("cond",
+			`{".":{"require":"./c.cjs","import":"./m.mjs"},"./sub/*":"./lib/*.js"}`, "m.mjs", "lib/x.js"))},
+		{name: "subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present"), exported("uuid", `{".":"./index.js"}`, "index.js", "v4.js")), hint: "exports"},
+		{name: "no require in exports", files: merge(tsc("const e_1 = require(\"esm-only\");\n"), pkg("present"), exported("esm-only", `{"import":"./index.mjs"}`, "index.mjs")), hint: "exports"},
+		{name: "exported file not in the package", files: merge(tsc("const p_1 = require(\"partial\");\n"), pkg("present"), exported("partial", `{".":"./lib/index.js"}`)), hint: "reinstall"},
+		{name: "main not in the package", files: merge(tsc("const p_1 = require(\"partial\");\n"), pkg("present"), map[string]string{
+			"node_modules/partial/package.json": `{"name":"partial","version":"1.0.0","main":"lib/index.js"}`}), hint: "reinstall"},
+		{name: "subpath not in the package", files: merge(tsc("const p_1 = require(\"present/lib/gone\");\n"), pkg("present")), hint: "reinstall"},
+		{name: "module-sync", files: merge(tsc("const m_1 = require(\"sync\");\n"), pkg("present"), exported("sync", `{"module-sync":"./m.mjs","require":"./c.cjs"}`, "m.mjs", "c.cjs"))},
+		{name: "module-sync not in the package", files: merge(tsc("const m_1 = require(\"sync\");\n"), pkg("present"), exported("sync", `{"module-sync":"./m.mjs","require":"./c.cjs"}`, "c.cjs")), hint: "reinstall"},
+		{name: "ES module package required", files: merge(tsc("const e_1 = require(\"esm-pkg\");\n"), pkg("present"), map[string]string{
+			"node_modules/esm-pkg/package.json": `{"name":"esm-pkg","version":"5.0.0","type":"module","main":"index.js"}`,
+			"node_modules/esm-pkg/index.js":     "export const x = 1;\n"}), hint: "ES module"},
+		{name: "ES module file required", files: merge(tsc("const m_1 = require(\"./mod.mjs\");\n"), pkg("present"), map[string]string{"dist/mod.mjs": "export const x = 1;\n"}), hint: "ES module"},
+		{name: "ES module without type", files: map[string]string{
+			"package.json":  `{"name":"backend"}`,
+			"dist/index.js": "import fs from \"node:fs\";\nimport { db } from \"./db.js\";\nconsole.log('MAIN', typeof fs, db);\n",
+			"dist/db.js":    "export const db = 1;\n"}, hint: `"type": "module"`},
+		{name: "ES module without type required", files: map[string]string{
+			"package.json":  `{"name":"backend"}`,
+			"dist/index.js": "\"use strict\";\nconst db_1 = require(\"./db\");\nconsole.log('MAIN', db_1.db);\n",
+			"dist/db.js":    "export const db = 1;\n"}, hint: `"type": "module"`},
+		{name: "ES module as CommonJS", files: map[string]string{
+			"package.json":  `{"name":"backend","type":"commonjs"}`,
+			"dist/index.js": "import fs from \"node:fs\";\nconsole.log('MAIN', typeof fs);\n"}, hint: `"type": "module"`},
+		{name: "CommonJS under type module", files: merge(tsc("const present_1 = require(\"present\");\n"), pkg("present"), map[string]string{
+			"package.json": `{"name":"backend","type":"module","dependencies":{"present":"1.0.0"}}`}), hint: `"type": "module"`},
+		// Real packages: conditions (uuid, nanoid, dotenv, zod), and ES
+		// modules only (chalk 5, node-fetch 3).
+		{name: "real exports", files: merge(tsc("const uuid_1 = require(\"uuid\");\nconst nanoid_1 = require(\"nanoid\");\nrequire(\"dotenv/config\");\nconst zod_1 = require(\"zod\");\nconst p_1 = require(\"uuid/package.json\");\n"), pkg("present")), fixture: "exports"},
+		{name: "real ES module required", files: merge(tsc("const chalk_1 = __importDefault(require(\"chalk\"));\nfunction __importDefault(m) { return m; }\n"), pkg("present")), fixture: "exports", hint: "ES module"},
+		{name: "real subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present")), fixture: "exports", hint: "uuid@9.0.1"},
+		{name: "real esm imports", files: esm("import chalk from \"chalk\";\nimport fetch from \"node-fetch\";\nimport { v4 } from \"uuid\";\nimport { nanoid } from \"nanoid\";\nimport \"dotenv/config\";\nimport { z } from \"zod\";\nconsole.log('MAIN', typeof chalk, typeof fetch, typeof v4, typeof nanoid, typeof z);\n", nil), fixture: "exports"},
+		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
-	forEachNode(t, []string{"node", npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js
+	// file under no "type" as CommonJS whatever it holds.
+	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, "22.11.0"), npmNode(t, 24)}, func(t *testing.T, node string, major int) {
 		for _, c := range cases {
 			if major < c.minMajor {
 				continue
@@ -472,7 +527,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 				t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(string(out), 6))
 				continue
 			}
-			if c.hint != "" {
+			if c.hint != "" && !runs {
 				expectCheck(t, r, "imports", preflight.StatusFail, []string{"dist/", "node would fail at every start with"}, []string{c.hint})
 			}
 		}

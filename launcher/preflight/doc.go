@@ -1,6 +1,9 @@
 // Package preflight proves, from the files alone, that node will load the
 // app: the entry, node itself (found, its libraries there, its version,
-// ABI, libc and architecture), package.json's engines, and each native
+// ABI, libc and architecture), package.json's engines, what the app's
+// scripts load at their top level (each found as node finds it, through
+// packages' "exports", and read by the module system node reads it with,
+// by node's version), and each native
 // module (resolved as require() would, the binary its loader would pick,
 // and whether that binary loads: CPU, libc, ABI or Node-API, libraries,
 // symbol versions, and with Deep every symbol). It says how to fix what
@@ -15,10 +18,13 @@
 // disk, and notes what each access saw; elf.go reads ELF files
 // defensively, libs.go searches libraries as musl's and glibc's loaders do,
 // abi.go reads node's and addons' ABIs, loaders.go resolves packages and
-// picks binaries as their loaders would (semver.go for engines), and
+// picks binaries as their loaders would (semver.go for engines),
+// imports.go and exports.go follow the app's imports, and
 // preflight.go runs the checks; diagnose.go matches node's stderr after a
 // failed start. docs/NATIVE.md lists the facts it relies on.
 //
-// Non-goals: loading anything (no dlopen, no node -e), and modules whose
-// path is computed at run time, which no reading of files can see.
+// Non-goals: loading anything (no dlopen, no node -e), modules whose path
+// is computed at run time, which no reading of files can see, and what
+// only running the code shows (syntax errors, names a module does not
+// export, top-level await under require()).
 package preflight

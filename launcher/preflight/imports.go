@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -67,11 +68,32 @@ type appImport struct {
 	pre    nodeopts.Preload // the specifier, and whether by require's rules (--require) or import's (--import)
 }
 
+// esmSyntax matches the start of an import or export statement, which a
+// script node reads as CommonJS refuses; not import() or import.meta.
+var esmSyntax = lazy(`^(?:import(?:\s+[\w$]|\s*[{*"'])|export(?:\s+[\w$]|\s*[{*]))`)
+
+// cjsSyntax matches CommonJS's exports at the top level, which an ES module
+// does not have; the word is what node says is not defined.
+var cjsSyntax = lazy(`^(?:Object\.defineProperty\((exports)\b|(exports)\.[\w$]+\s*=|(module)\.exports\b)`)
+
+// scripted is what a script holds at its top level: the modules it loads,
+// and the first statement of each module system's own.
+type scripted struct {
+	imports []appImport
+	esmLine int    // the first import or export statement; 0 when none
+	esmWord string // import or export
+	cjsLine int    // the first use of require, exports or module; 0 when none
+	cjsWord string // which of them
+}
+
 // topLevelImports reads the modules a script loads at its top level, in
-// their order. Lines inside a block comment or a template literal over
-// several lines are passed over.
-func topLevelImports(text []byte, script string) []appImport {
-	var out []appImport
+// their order, and its first statements of ES module and of CommonJS
+// syntax. Lines inside a block comment or a template literal over several
+// lines are passed over.
+func topLevelImports(text []byte, script string) scripted {
+	var out scripted
+	// An ES module may make its own require.
+	ownRequire := bytes.Contains(text, []byte("createRequire")) || bytes.Contains(text, []byte("require ="))
 	inComment, inTemplate := false, false
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), len(text)+1)
@@ -97,96 +119,182 @@ func topLevelImports(text []byte, script string) []appImport {
 			continue
 		}
 		// The expressions run only on lines that may match: most lines
-		// of a script are neither.
-		if !bytes.Contains(line, []byte("require(")) && line[0] != 'i' && line[0] != 'e' && line[0] != '}' {
+		// of a script are none.
+		if !bytes.Contains(line, []byte("require(")) && !strings.ContainsRune("ie}Om", rune(line[0])) {
 			continue
 		}
+		if out.esmLine == 0 && esmSyntax.get().Match(line) {
+			out.esmLine, out.esmWord = n, string(line[:6])
+		}
+		if m := cjsSyntax.get().FindSubmatch(line); m != nil && out.cjsLine == 0 {
+			out.cjsLine, out.cjsWord = n, string(bytes.Join(m[1:], nil))
+		}
 		if m := topLevelRequire.get().FindSubmatch(line); m != nil {
-			out = append(out, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--require", Spec: string(m[1])}})
+			out.imports = append(out.imports, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--require", Spec: string(m[1])}})
+			if out.cjsLine == 0 && !ownRequire {
+				out.cjsLine, out.cjsWord = n, "require"
+			}
 		} else if m := topLevelImport.get().FindSubmatch(line); m != nil {
-			out = append(out, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--import", Spec: string(m[1])}})
+			out.imports = append(out.imports, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--import", Spec: string(m[1])}})
 		}
 	}
 	return out
 }
 
-// checkImports follows the app's top-level imports from the entry: each
+// miss is an import node would fail on, or a script it would not run, and
+// the eras of node in which it would.
+type miss struct {
+	imp  appImport // for a script's own failure, its first line of the other syntax, no specifier
+	err  error
+	eras era
+}
+
+// importsWalk is what the walk of the app's imports found, before node's
+// version is known: the check when it is already decided, or what is
+// judged once the version is.
+type importsWalk struct {
+	done     *Check
+	misses   []miss
+	resolver string // a resolver the app or node loads first; "" when none
+	pnp      bool
+	files    int
+	packages map[string]bool
+}
+
+// walkImports follows the app's top-level imports from the entry: each
 // must resolve as node resolves it from the script that loads it, a
-// package from the node_modules above that script.
-func (p *Preflight) checkImports() Check {
-	c := Check{Name: "imports", Status: StatusPass}
+// package from the node_modules above that script, and be read by the
+// module system node reads it with.
+func (p *Preflight) walkImports() importsWalk {
+	w := importsWalk{packages: map[string]bool{}}
 	entry, _, err := resolveEntry(p.fsys, p.app, p.Entry)
 	switch {
 	case err != nil:
-		c.Detail = "not checked: the entry does not resolve (see the entry check)"
-		return c
+		w.done = &Check{Name: "imports", Status: StatusPass, Detail: "not checked: the entry does not resolve (see the entry check)"}
+		return w
 	case !isScript(entry):
-		c.Detail = fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs): node, or a loader, reads its imports its own way", p.rel(entry))
-		return c
+		w.done = &Check{Name: "imports", Status: StatusPass, Detail: fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs): node, or a loader, reads its imports its own way", p.rel(entry))}
+		return w
 	}
-	pnp := p.plugnPlay() != ""
-	resolver := p.preloadedResolver()
+	w.pnp = p.plugnPlay() != ""
+	w.resolver = p.preloadedResolver()
 	self := "" // the app's own name, which its code may require it by
 	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 {
 		self = pj.Name
 	}
+	user, _ := p.moduleOptions()
+	scopes := map[string]scope{}
 	read := map[string]bool{entry: true}
 	queue := []string{entry}
-	packages := map[string]bool{}
-	files := 0
-	type miss struct {
-		imp appImport
-		err error
-	}
-	var misses []miss
-	for len(queue) > 0 && files < appScripts {
+	for len(queue) > 0 && w.files < appScripts {
 		script := queue[0]
 		queue = queue[1:]
 		text, ok := readScript(p.fsys, script)
 		if !ok {
 			continue
 		}
-		files++
+		w.files++
 		if bytes.Contains(text, []byte("__webpack_require__")) {
 			continue // a bundle: its modules run when the bundle requires them, if ever
 		}
-		if resolver == "" && resolverCode(text) {
-			resolver = p.rel(script)
+		if w.resolver == "" && resolverCode(text) {
+			w.resolver = p.rel(script)
 		}
-		for _, imp := range topLevelImports(text, script) {
-			file, bare := imp.pre.Where()
-			if name := packageName(bare); resolver == "" && slices.Contains(resolvers, name) {
-				resolver = name + ", which " + p.rel(script) + " loads,"
+		found := topLevelImports(text, script)
+		if m, ok := p.misread(script, found, scopes); ok {
+			w.misses = append(w.misses, m)
+			if m.err.(*formatError).esm {
+				continue // node stops at its first use of require or exports
 			}
-			if bare != "" && (pnp || strings.HasPrefix(bare, "#") || packageName(bare) == self) {
+		}
+		for _, imp := range found.imports {
+			file, bare := imp.pre.Where()
+			if name := packageName(bare); w.resolver == "" && slices.Contains(resolvers, name) {
+				w.resolver = name + ", which " + p.rel(script) + " loads,"
+			}
+			if bare != "" && (w.pnp || strings.HasPrefix(bare, "#") || packageName(bare) == self) {
 				continue // Plug'n'Play's resolution, the app's own "imports" map or "exports": not followed
 			}
-			found, err := p.resolveFrom(filepath.Dir(script), imp.pre)
-			if err != nil && p.noteShortage(err) {
-				c.Status, c.Detail, c.Hint = StatusFail, fmt.Sprintf("%s: cannot be checked now: %v", p.rel(script), describeFileError(err)), shortageHint
-				return c
+			dir := filepath.Dir(script)
+			// What each era finds: a package's "exports" may hold a
+			// "module-sync" condition, matched only where require() loads
+			// ES modules.
+			type finding struct {
+				found string
+				err   error
+				eras  era
 			}
-			switch {
-			case err != nil:
-				misses = append(misses, miss{imp, err})
-			case bare != "":
-				packages[packageName(bare)] = true
-			case file != "" && isScript(found) && !inNodeModules(found) && !read[found]:
+			var findings []finding
+			if bare == "" {
+				found, err := p.resolveFrom(dir, imp.pre)
+				findings = append(findings, finding{found, err, allEras})
+			} else {
+				found, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, user))
+				if errors.Is(err, fs.ErrNotExist) && !imp.pre.ESM() {
+					found, err = p.resolveGlobal(bare)
+				}
+				findings = append(findings, finding{found, err, allEras})
+				if err == nil && p.exportsModuleSync(found) {
+					syncFound, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, user))
+					findings = []finding{{found, err, beforeRequireESM}, {syncFound, syncErr, eraRequireESM}}
+				}
+			}
+			for _, f := range findings {
+				if f.err != nil && p.noteShortage(f.err) {
+					w.done = &Check{Name: "imports", Status: StatusFail, Detail: fmt.Sprintf("%s: cannot be checked now: %v", p.rel(script), describeFileError(f.err)), Hint: shortageHint}
+					return w
+				}
+				switch {
+				case f.err != nil:
+					w.misses = append(w.misses, miss{imp, f.err, f.eras})
+					continue
+				case bare != "":
+					w.packages[packageName(bare)] = true
+				}
+				if !imp.pre.ESM() && f.eras&beforeRequireESM != 0 && p.esModule(f.found, scopes) {
+					w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, f.eras & beforeRequireESM})
+				}
+			}
+			if found := findings[0].found; file != "" && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !read[found] {
 				read[found] = true
 				queue = append(queue, found)
 			}
+		}
+	}
+	return w
+}
+
+// judgeImports is the imports check once node's version is known: the
+// misses of its era, or, with the version unknown or a module flag set,
+// those of every era.
+func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
+	if w.done != nil {
+		return *w.done
+	}
+	c := Check{Name: "imports", Status: StatusPass}
+	var now era
+	if _, flagged := p.moduleOptions(); node != nil && node.versionKnown() && !flagged {
+		now = eraOf(node.major, node.minor)
+	}
+	var misses []miss
+	for _, m := range w.misses {
+		if m.eras == allEras || m.eras&now != 0 {
+			misses = append(misses, m)
 		}
 	}
 	if len(misses) > 0 {
 		// Said once the walk is over: a resolver found later makes every
 		// one a warning.
 		var said []string
-		var fix importFixes
+		fix := importFixes{node: "here"}
+		if node != nil {
+			fix.node = node.Version
+		}
 		for i, m := range misses {
 			if i < maxMissesSaid {
-				said = append(said, p.importMissing(m.imp, m.err, resolver == ""))
+				said = append(said, p.importMissing(m, w.resolver == ""))
 			}
-			p.noteFix(&fix, m.imp, m.err)
+			p.noteFix(&fix, m)
 		}
 		if more := len(misses) - maxMissesSaid; more > 0 {
 			said = append(said, fmt.Sprintf("and %d more", more))
@@ -194,25 +302,25 @@ func (p *Preflight) checkImports() Check {
 		c.Status = StatusFail
 		c.Detail = strings.Join(said, "; ")
 		c.Hint = p.fixText(fix)
-		if resolver != "" {
+		if w.resolver != "" {
 			// It may find them: node's verdict is known only at the start.
 			c.Status = StatusWarn
-			c.Detail += fmt.Sprintf(", as node resolves modules by itself; %s changes how it resolves them, so whether node finds them is known only at its start", resolver)
+			c.Detail += fmt.Sprintf(", as node resolves modules by itself; %s changes how it resolves them, so whether node finds them is known only at its start", w.resolver)
 			c.Hint = "If it does not find them, node ends with \"Cannot find module\" at every start. " + c.Hint
 		}
 		return c
 	}
-	names := make([]string, 0, len(packages))
-	for name := range packages {
+	names := make([]string, 0, len(w.packages))
+	for name := range w.packages {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	c.Detail = fmt.Sprintf("what the app loads at its start resolves: %d %s of its own, %d %s",
-		files, plural.Word(files, "script", "scripts"), len(names), plural.Word(len(names), "package", "packages"))
+		w.files, plural.Word(w.files, "script", "scripts"), len(names), plural.Word(len(names), "package", "packages"))
 	if len(names) > 0 {
 		c.Detail += " (" + strings.Join(names, ", ") + ")"
 	}
-	if pnp {
+	if w.pnp {
 		c.Detail += "; packages not checked: node resolves them through Yarn's Plug'n'Play"
 	}
 	return c
@@ -236,38 +344,73 @@ func readScript(fsys *files, path string) ([]byte, bool) {
 	return b, true
 }
 
-// importMissing says which import does not resolve, and, when judged,
-// node's words.
-func (p *Preflight) importMissing(imp appImport, err error, judged bool) string {
-	where := fmt.Sprintf("%s:%d", p.rel(imp.script), imp.line)
+// importMissing says which import node would fail on, or which script it
+// would not run, and, when judged, node's words.
+func (p *Preflight) importMissing(m miss, judged bool) string {
+	where := fmt.Sprintf("%s:%d", p.rel(m.imp.script), m.imp.line)
+	var format *formatError
+	if errors.As(m.err, &format) {
+		return fmt.Sprintf("%s %s (node would fail at every start with: %v)", where, p.misreadText(format), format)
+	}
 	verb := "requires"
-	if imp.pre.ESM() {
+	if m.imp.pre.ESM() {
 		verb = "imports"
 	}
-	if !judged {
-		return fmt.Sprintf("%s %s %q, not found", where, verb, imp.pre.Spec)
+	var required *requiredESMError
+	switch {
+	case !judged:
+		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
+	case errors.As(m.err, &required):
+		return fmt.Sprintf("%s %s %q, an ES module (node would fail at every start with: %v)", where, verb, m.imp.pre.Spec, required)
 	}
-	said := p.preloadError(filepath.Dir(imp.script), imp.pre, err)
-	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, imp.pre.Spec, said)
+	said := p.preloadError(filepath.Dir(m.imp.script), m.imp.pre, m.err)
+	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, said)
 }
 
-// importFixes gathers the causes of the imports that do not resolve, each
+// importFixes gathers the causes of the imports node would fail on, each
 // fixed once however many imports it explains.
 type importFixes struct {
 	dev, absent, aliases []string // packages: in devDependencies, not installed; path aliases
 	extension            []string // ES imports without their extension: the file meant
 	folder, files        bool     // ES imports of a folder; relative files not found
+	notExported          []string // specifiers a package's "exports" does not map, with the package's version
+	incomplete           []string // packages without a file their package.json names, or the app requires
+	esm                  []string // ES modules required, packages with their version
+	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
+	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
+	detects              bool     // newer nodes would tell the app's ES modules by themselves
+	node                 string   // node's version
 }
 
-// noteFix files the cause of an import that does not resolve.
-func (p *Preflight) noteFix(f *importFixes, imp appImport, err error) {
+// noteFix files the cause of a miss.
+func (p *Preflight) noteFix(f *importFixes, m miss) {
 	add := func(list *[]string, s string) {
 		if !slices.Contains(*list, s) {
 			*list = append(*list, s)
 		}
 	}
-	_, bare := imp.pre.Where()
+	var (
+		format      *formatError
+		required    *requiredESMError
+		notExported *notExportedError
+		missingFile *missingFileError
+	)
+	_, bare := m.imp.pre.Where()
+	dir := filepath.Dir(m.imp.script)
 	switch {
+	case errors.As(m.err, &format) && format.esm:
+		add(&f.cjsUnderModule, p.scopeText(format))
+	case errors.As(m.err, &format):
+		add(&f.esmAsCommonJS, p.scopeText(format))
+		f.detects = f.detects || format.typeless
+	case errors.As(m.err, &required) && bare != "":
+		add(&f.esm, p.packageLabel(dir, packageName(bare)))
+	case errors.As(m.err, &required):
+		add(&f.esm, p.rel(required.file))
+	case errors.As(m.err, &notExported):
+		add(&f.notExported, fmt.Sprintf("%q (%s)", bare, p.packageLabel(dir, packageName(bare))))
+	case errors.As(m.err, &missingFile):
+		add(&f.incomplete, p.packageLabel(dir, packageName(bare)))
 	case bare != "" && (strings.HasPrefix(bare, "@/") || strings.HasPrefix(bare, "~/")):
 		add(&f.aliases, bare)
 	case bare != "":
@@ -277,10 +420,10 @@ func (p *Preflight) noteFix(f *importFixes, imp appImport, err error) {
 		} else {
 			add(&f.absent, name)
 		}
-	case errors.Is(err, errNotAFile):
+	case errors.Is(m.err, errNotAFile):
 		f.folder = true
 	default:
-		if alt := p.importExtension(filepath.Dir(imp.script), imp.pre); alt != "" {
+		if alt := p.importExtension(dir, m.imp.pre); alt != "" {
 			add(&f.extension, alt)
 		} else {
 			f.files = true
@@ -312,7 +455,41 @@ func (p *Preflight) fixText(f importFixes) string {
 	if f.files {
 		out = append(out, fmt.Sprintf("Copy the whole compiled output into the image (`COPY --from=backend-builder /build/dist/ %s/dist/`), not some of its files.", p.AppDir))
 	}
+	if len(f.notExported) > 0 {
+		out = append(out, fmt.Sprintf("%s: not among what the installed package exports (its package.json's \"exports\"): load what it exports, as its documentation says, or install the version the code was written for.",
+			strings.Join(f.notExported, ", ")))
+	}
+	if len(f.incomplete) > 0 {
+		out = append(out, fmt.Sprintf("%s %s a file the app loads, or one its package.json names: reinstall it in the builder stage (`npm ci`) and copy node_modules whole; if the code was written for another version of it, install that one.",
+			strings.Join(f.incomplete, ", "), plural.Word(len(f.incomplete), "lacks", "lack")))
+	}
+	if len(f.esm) > 0 {
+		out = append(out, fmt.Sprintf("%s %s, which require() loads only from Node 20.19 and 22.12 on, not in node %s: load %s with import(), install the last version that is CommonJS, or run a newer node.",
+			strings.Join(f.esm, ", "), plural.Word(len(f.esm), "is an ES module", "are ES modules"), f.node, plural.Word(len(f.esm), "it", "them")))
+	}
+	if len(f.cjsUnderModule) > 0 {
+		out = append(out, fmt.Sprintf("%s: node reads the app's CommonJS (tsc's \"module\": \"commonjs\") as ES modules; remove \"type\": \"module\" from package.json, or have tsc emit ES modules (\"module\": \"nodenext\"), or name the CommonJS files .cjs.",
+			strings.Join(f.cjsUnderModule, ", ")))
+	}
+	if len(f.esmAsCommonJS) > 0 {
+		fix := fmt.Sprintf("%s: node reads the app's ES modules (import, export) as CommonJS; set \"type\": \"module\" in package.json, or have tsc emit CommonJS (\"module\": \"commonjs\"), or name the ES module files .mjs.",
+			strings.Join(f.esmAsCommonJS, ", "))
+		if f.detects {
+			fix += " (Node 20.19, 22.7 and later tell an ES module by its syntax where package.json has no \"type\".)"
+		}
+		out = append(out, fix)
+	}
 	return strings.Join(out, " ")
+}
+
+// packageLabel is a package as found from dir: its name and version.
+func (p *Preflight) packageLabel(dir, name string) string {
+	if pkg, _, err := resolvePackage(p.fsys, dir, name); err == nil {
+		if pj, err := readPackageJSON(p.fsys, pkg); err == nil && pj.Version != "" {
+			return name + "@" + pj.Version
+		}
+	}
+	return name
 }
 
 // rel is path relative to the app folder, for the report.

@@ -42,7 +42,7 @@ func TestTopLevelImports(t *testing.T) {
 		{`export const x = 1;`, "", false},
 	}
 	for _, c := range cases {
-		got := topLevelImports([]byte(c.line+"\n"), "s.js")
+		got := topLevelImports([]byte(c.line+"\n"), "s.js").imports
 		switch {
 		case c.spec == "" && len(got) > 0:
 			t.Errorf("%s: loads %q", c.line, got[0].pre.Spec)
@@ -56,11 +56,41 @@ func TestTopLevelImports(t *testing.T) {
 	// Lines in a block comment or a template literal over several lines.
 	text := "/*\nconst a = require(\"a\");\n*/\nconst doc = `\nrequire(\"b\");\n`;\nconst c = require(\"c\");\n/* one line */\nconst d = require(\"d\");\n"
 	var specs []string
-	for _, imp := range topLevelImports([]byte(text), "s.js") {
+	for _, imp := range topLevelImports([]byte(text), "s.js").imports {
 		specs = append(specs, imp.pre.Spec)
 	}
 	if strings.Join(specs, " ") != "c d" {
 		t.Errorf("loads %v, want [c d]", specs)
+	}
+}
+
+// The first statement of each module system's own syntax: what node
+// refuses in a script it reads with the other.
+func TestTopLevelSyntax(t *testing.T) {
+	cases := []struct {
+		text     string
+		esm, cjs string // the word found, "" when none
+	}{
+		{"import fs from \"fs\";\n", "import", ""},
+		{"import {\n  a\n} from \"a\";\n", "import", ""},
+		{"import \"./polyfill.js\";\n", "import", ""},
+		{"export const x = 1;\n", "export", ""},
+		{"export default function () {}\n", "export", ""},
+		{"export { a };\n", "export", ""},
+		{"const m = await import(\"./m.js\");\nconsole.log(import.meta.url);\n", "", ""},
+		{"importantThing();\nexports.x = 1;\n", "", "exports"},
+		{"\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\n", "", "exports"},
+		{"module.exports = { a: 1 };\n", "", "module"},
+		{"const fs = require(\"fs\");\n", "", "require"},
+		// An ES module that makes its own require.
+		{"import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst fs = require(\"fs\");\n", "import", ""},
+		{"  exports.x = 1;\n", "", ""},
+	}
+	for _, c := range cases {
+		got := topLevelImports([]byte(c.text), "s.js")
+		if got.esmWord != c.esm || got.cjsWord != c.cjs {
+			t.Errorf("%q: ES module %q, CommonJS %q; want %q, %q", c.text, got.esmWord, got.cjsWord, c.esm, c.cjs)
+		}
 	}
 }
 
@@ -71,10 +101,14 @@ func FuzzTopLevelImports(f *testing.F) {
 	f.Add([]byte("/*\n`\nrequire(\"x\");\n*/\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		lines := bytes.Count(text, []byte("\n")) + 1
-		for _, imp := range topLevelImports(text, "s.js") {
+		found := topLevelImports(text, "s.js")
+		for _, imp := range found.imports {
 			if imp.pre.Spec == "" || imp.line < 1 || imp.line > lines {
 				t.Fatalf("%+v in a script of %d lines", imp, lines)
 			}
+		}
+		if found.esmLine > lines || found.cjsLine > lines || (found.esmLine > 0) != (found.esmWord != "") || (found.cjsLine > 0) != (found.cjsWord != "") {
+			t.Fatalf("%+v in a script of %d lines", found, lines)
 		}
 	})
 }

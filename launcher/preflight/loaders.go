@@ -53,9 +53,12 @@ func (pf platform) version() string {
 
 // packageJSON holds the fields of package.json that preflight reads.
 type packageJSON struct {
-	Name         string            `json:"name"`
-	Version      string            `json:"version"`
-	Main         string            `json:"main"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Main    string `json:"main"`
+	// Type is "module" when node reads the package's .js files as ES
+	// modules, "commonjs" or "" otherwise.
+	Type         string            `json:"type"`
 	Dependencies map[string]string `json:"dependencies"`
 	// DevDependencies are left out of an image by `npm prune --omit=dev`.
 	DevDependencies map[string]string `json:"devDependencies"`

@@ -297,8 +297,8 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	fsys := p.fsys
 	go func() { found <- findNativePackages(fsys, p.app) }()
 	// The app's scripts are read beside node's ELF files, not before them.
-	imports := make(chan Check, 1)
-	go func() { imports <- p.checkImports() }()
+	imports := make(chan importsWalk, 1)
+	go func() { imports <- p.walkImports() }()
 	r.Checks = append(r.Checks, p.checkEntry(), Check{}) // imports, once read
 	importsAt := len(r.Checks) - 1
 	node, failed := p.inspectNode(ctx, preset)
@@ -343,7 +343,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	} else {
 		r.Checks[nodeAt] = *failed
 	}
-	r.Checks[importsAt] = <-imports
+	r.Checks[importsAt] = p.judgeImports(<-imports, node)
 	r.Node = node
 	engines := p.checkEngines(node)
 	r.Checks = append(r.Checks[:nodeAt+1], append([]Check{engines}, r.Checks[nodeAt+1:]...)...)
@@ -514,7 +514,19 @@ func (p *Preflight) resolveGlobal(bare string) (string, error) {
 // preloadError is how node fails on a preload that err says does not
 // resolve.
 func (p *Preflight) preloadError(dir string, pre nodeopts.Preload, err error) string {
+	var notExported *notExportedError
+	var missingFile *missingFileError
 	switch file, bare := pre.Where(); {
+	case errors.As(err, &notExported):
+		return notExported.Error()
+	case errors.As(err, &missingFile) && missingFile.path != "":
+		said := fmt.Sprintf("Cannot find module '%s'", missingFile.path)
+		if pre.ESM() {
+			said = "ERR_MODULE_NOT_FOUND: " + said
+		} else if missingFile.main {
+			said += ". Please verify that the package.json has a valid \"main\" entry"
+		}
+		return said
 	case errors.Is(err, errNotAFile):
 		return "ERR_UNSUPPORTED_DIR_IMPORT, a folder"
 	case pre.ESM() && bare != "":

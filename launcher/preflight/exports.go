@@ -1,0 +1,536 @@
+package preflight
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hasync/launcher/launcher/nodeopts"
+)
+
+// How node reads a package specifier (`require("pkg/sub")`, `import "pkg"`)
+// once it has found the package's folder: through the package's "exports"
+// when its package.json has one, under the conditions of the statement
+// (require or import) and of the node; else through "main" or the file the
+// subpath names. And which module system reads the file found: CommonJS,
+// or ES modules, which require() loads only from Node 20.19 and 22.12 on.
+//
+// Non-goals: a package's "imports" (#x), the user's loaders and hooks, and
+// a package's own code: what it requires is its business.
+
+// era is a span of node versions alike in how they load modules, as a bit
+// so that a verdict can name the spans it holds in.
+type era uint8
+
+const (
+	// eraCommonJS: before Node 20.19 and 22.7, require() refuses an ES
+	// module and a .js file under no "type" is CommonJS, whatever it holds.
+	eraCommonJS era = 1 << iota
+	// eraDetect: Node 22.7 to 22.11 reads a .js file under no "type" that
+	// holds import or export as an ES module; require() still refuses one.
+	eraDetect
+	// eraRequireESM: Node 20.19, 22.12, 23 and later require() an ES
+	// module, and "exports" match the "module-sync" condition.
+	eraRequireESM
+
+	allEras = eraCommonJS | eraDetect | eraRequireESM
+	// beforeRequireESM are the eras whose require() refuses an ES module.
+	beforeRequireESM = eraCommonJS | eraDetect
+)
+
+// eraOf is the era of node major.minor.
+func eraOf(major, minor int) era {
+	switch {
+	case major >= 23, major == 22 && minor >= 12, major == 20 && minor >= 19:
+		return eraRequireESM
+	case major == 22 && minor >= 7:
+		return eraDetect
+	}
+	return eraCommonJS
+}
+
+// moduleFlags are node's options that change how it loads modules against
+// its version's defaults; with one set, only what holds in every era is
+// judged.
+var moduleFlags = []string{"--experimental-require-module", "--no-experimental-require-module",
+	"--experimental-detect-module", "--no-experimental-detect-module", "--experimental-default-type"}
+
+// moduleOptions reads node's options (NODE_OPTIONS, then its arguments) for
+// the conditions added to every package's "exports" (--conditions, -C) and
+// whether a module flag is set.
+func (p *Preflight) moduleOptions() (conditions []string, flagged bool) {
+	words, _ := nodeopts.Split(p.NodeOptions) // a refusal is the entry check's
+	words = append(words, p.NodeArgs...)
+	for i := 0; i < len(words); i++ {
+		name, value, hasValue := strings.Cut(words[i], "=")
+		switch {
+		case slices.Contains(moduleFlags, name):
+			flagged = true
+		case name == "--conditions" || name == "-C":
+			if !hasValue && i+1 < len(words) {
+				i++
+				value = words[i]
+			}
+			conditions = append(conditions, value)
+		}
+	}
+	return conditions, flagged
+}
+
+// conditionsFor are the conditions a statement's "exports" are matched
+// under: node's defaults for require or import, "module-sync" in the era
+// that requires ES modules, then the user's.
+func conditionsFor(esm, moduleSync bool, user []string) []string {
+	out := []string{"require", "node", "node-addons", "default"}
+	if esm {
+		out[0] = "import"
+	}
+	if moduleSync {
+		out = append(out, "module-sync")
+	}
+	return append(out, user...)
+}
+
+// notExportedError is node's ERR_PACKAGE_PATH_NOT_EXPORTED: the package's
+// "exports" map no file to the subpath under the statement's conditions.
+type notExportedError struct {
+	subpath     string // "." or "./x"
+	packageJSON string
+}
+
+func (e *notExportedError) Error() string {
+	if e.subpath == "." {
+		return fmt.Sprintf("ERR_PACKAGE_PATH_NOT_EXPORTED: No \"exports\" main defined in %s", e.packageJSON)
+	}
+	return fmt.Sprintf("ERR_PACKAGE_PATH_NOT_EXPORTED: Package subpath '%s' is not defined by \"exports\" in %s", e.subpath, e.packageJSON)
+}
+
+// missingFileError is a file a package's package.json names ("exports",
+// "main"), or a subpath of the package, that is not in it.
+type missingFileError struct {
+	path string // the file node looked for; "" for a subpath not found by require's extensions
+	main bool   // named by "main"
+}
+
+func (e *missingFileError) Error() string { return e.path + " is not in the package" }
+
+// resolveBare resolves a package specifier from dir as node does for a
+// statement of pre's kind, with conditions matched against the package's
+// "exports". A package whose "exports" node would refuse as malformed is
+// found at its folder: node's error there is not judged.
+func (p *Preflight) resolveBare(dir string, pre nodeopts.Preload, conditions []string) (string, error) {
+	_, bare := pre.Where()
+	name := packageName(bare)
+	pkg, _, err := resolvePackage(p.fsys, dir, name)
+	if err != nil {
+		return "", err
+	}
+	subpath := "." + strings.TrimPrefix(bare, name)
+	pj, err := readPackageJSON(p.fsys, pkg)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return pkg, nil // node's own error, not judged
+	}
+	if pj != nil && len(pj.Exports) > 0 && !bytes.Equal(bytes.TrimSpace(pj.Exports), []byte("null")) {
+		target, state := exportsTarget(pj.Exports, subpath, conditions)
+		switch state {
+		case exportsUnjudged:
+			return pkg, nil
+		case exportsNone:
+			return "", &notExportedError{subpath: subpath, packageJSON: filepath.Join(pkg, "package.json")}
+		}
+		return p.exactFile(filepath.Join(pkg, filepath.FromSlash(target)))
+	}
+	var tried []string
+	switch {
+	case subpath == ".":
+		// require's and import's legacy lookup alike: main, with the
+		// extensions, its index, then the package's index.
+		found, err := resolveFolder(p.fsys, pkg, &tried, 0)
+		if found == "" && err == nil {
+			e := &missingFileError{path: filepath.Join(pkg, "index.js")}
+			if pj != nil && pj.Main != "" {
+				e.path, e.main = filepath.Join(pkg, pj.Main), true
+			}
+			return "", e
+		}
+		return found, err
+	case pre.ESM():
+		return p.exactFile(filepath.Join(pkg, filepath.FromSlash(subpath)))
+	}
+	found, _, err := resolveEntry(p.fsys, pkg, subpath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", &missingFileError{}
+	}
+	return found, err
+}
+
+// exactFile is path, which node loads as named, with no extension added:
+// a folder is import's refusal, a file not there a missingFileError; a
+// file that cannot be read, its error.
+func (p *Preflight) exactFile(path string) (string, error) {
+	st, err := p.fsys.stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", &missingFileError{path: path}
+	case err != nil:
+		return path, err
+	case st.IsDir():
+		return "", errNotAFile
+	case !st.Mode().IsRegular():
+		return path, &fs.PathError{Op: "open", Path: path, Err: notRegular(st.Mode())}
+	}
+	return path, nil
+}
+
+// exportsState is what a package's "exports" say of a subpath.
+type exportsState int
+
+const (
+	exportsFile     exportsState = iota // a file, relative to the package
+	exportsNone                         // nothing under these conditions: not exported
+	exportsUnjudged                     // a map node refuses as malformed, or a target it refuses
+)
+
+// exportsTarget is the file exports map subpath ("." or "./x") to under
+// conditions, as node's PACKAGE_EXPORTS_RESOLVE reads them: keys in their
+// order, the first condition that matches (or "default") taken, an array's
+// first valid target, a pattern's "*" by the longest prefix.
+func exportsTarget(exports json.RawMessage, subpath string, conditions []string) (string, exportsState) {
+	dec := json.NewDecoder(bytes.NewReader(exports))
+	root, err := decodeOrdered(dec, 0)
+	if err != nil {
+		return "", exportsUnjudged
+	}
+	obj, isObject := root.(jsonObject)
+	dots := 0
+	for _, m := range obj {
+		if strings.HasPrefix(m.key, ".") {
+			dots++
+		}
+	}
+	switch {
+	case isObject && dots > 0 && dots < len(obj):
+		return "", exportsUnjudged // node: ERR_INVALID_PACKAGE_CONFIG
+	case !isObject || dots == 0:
+		// Sugar: the exports are the package's main export.
+		if subpath != "." {
+			return "", exportsNone
+		}
+		obj = jsonObject{{key: ".", val: root}}
+	}
+	if v, ok := obj.get(subpath); ok && !strings.Contains(subpath, "*") {
+		return resolveTarget(v, "", conditions, 0)
+	}
+	best, match := -1, ""
+	for i, m := range obj {
+		prefix, suffix, ok := strings.Cut(m.key, "*")
+		if !ok || strings.Contains(suffix, "*") || !strings.HasPrefix(subpath, prefix) || subpath == prefix ||
+			!strings.HasSuffix(subpath, suffix) || len(subpath) < len(m.key) {
+			continue
+		}
+		if best >= 0 && !patternBefore(m.key, obj[best].key) {
+			continue
+		}
+		best, match = i, subpath[len(prefix):len(subpath)-len(suffix)]
+	}
+	if best < 0 {
+		return "", exportsNone
+	}
+	return resolveTarget(obj[best].val, match, conditions, 0)
+}
+
+// patternBefore is node's PATTERN_KEY_COMPARE: the longer prefix before
+// "*" wins, then the longer key.
+func patternBefore(a, b string) bool {
+	pa, pb := strings.Index(a, "*"), strings.Index(b, "*")
+	if pa != pb {
+		return pa > pb
+	}
+	return len(a) > len(b)
+}
+
+// resolveTarget reads one target of "exports": a path, an array of
+// fallbacks, or conditions. A path must start with "./" and stay in the
+// package. exportsNone is JavaScript's undefined (no condition matched:
+// the next one is tried); null excludes.
+func resolveTarget(v any, match string, conditions []string, depth int) (string, exportsState) {
+	target, s, _ := resolveTargetNull(v, match, conditions, depth)
+	return target, s
+}
+
+func resolveTargetNull(v any, match string, conditions []string, depth int) (target string, s exportsState, null bool) {
+	if depth > 32 {
+		return "", exportsUnjudged, false
+	}
+	switch t := v.(type) {
+	case string:
+		if !strings.HasPrefix(t, "./") {
+			return "", exportsUnjudged, false
+		}
+		if invalidSegment(t[2:]) || invalidSegment(match) {
+			return "", exportsUnjudged, false
+		}
+		return strings.ReplaceAll(t, "*", match), exportsFile, false
+	case nil:
+		return "", exportsNone, true
+	case []any:
+		s, null := exportsNone, false
+		for _, alt := range t {
+			target, as, anull := resolveTargetNull(alt, match, conditions, depth+1)
+			switch {
+			case as == exportsFile:
+				return target, as, false
+			case as == exportsUnjudged:
+				s, null = as, false // node throws the last invalid target
+			case anull:
+				s, null = exportsNone, true
+			}
+		}
+		return "", s, null
+	case jsonObject:
+		for _, m := range t {
+			if m.key != "default" && !slices.Contains(conditions, m.key) {
+				continue
+			}
+			target, s, null := resolveTargetNull(m.val, match, conditions, depth+1)
+			if s == exportsNone && !null {
+				continue
+			}
+			return target, s, null
+		}
+		return "", exportsNone, false
+	}
+	return "", exportsUnjudged, false
+}
+
+// invalidSegment reports whether a path has a segment node refuses in a
+// target of "exports", or in what a pattern's "*" stands for: ".", "..",
+// node_modules, or an empty one.
+func invalidSegment(path string) bool {
+	if path == "" {
+		return false
+	}
+	for _, seg := range strings.Split(strings.ReplaceAll(path, "\\", "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.EqualFold(seg, "node_modules") {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonObject is a JSON object with its keys in their order, which
+// "exports" conditions depend on.
+type jsonObject []jsonMember
+
+type jsonMember struct {
+	key string
+	val any
+}
+
+// get is the value of key; the last one, as JavaScript keeps it.
+func (o jsonObject) get(key string) (any, bool) {
+	for i := len(o) - 1; i >= 0; i-- {
+		if o[i].key == key {
+			return o[i].val, true
+		}
+	}
+	return nil, false
+}
+
+// decodeOrdered decodes one JSON value, objects as jsonObject.
+func decodeOrdered(dec *json.Decoder, depth int) (any, error) {
+	if depth > 64 {
+		return nil, errors.New("nested too deep")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		var obj jsonObject
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			key, _ := k.(string)
+			v, err := decodeOrdered(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			obj = append(obj, jsonMember{key, v})
+		}
+		_, err := dec.Token()
+		return obj, err
+	case json.Delim('['):
+		arr := []any{}
+		for dec.More() {
+			v, err := decodeOrdered(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+		}
+		_, err := dec.Token()
+		return arr, err
+	}
+	return tok, nil
+}
+
+// moduleFormat is the module system node reads a script with.
+type moduleFormat int
+
+const (
+	formatCommonJS moduleFormat = iota // .cjs, or .js under "type": "commonjs"
+	formatTypeless                     // .js under no "type": CommonJS, unless node detects an ES module
+	formatESM                          // .mjs, or .js under "type": "module"
+)
+
+// scope is the package.json that decides the format of a folder's .js
+// files: the nearest above them.
+type scope struct {
+	packageJSON string // "" when none is above
+	typ         string
+}
+
+// scriptFormat is the format node reads path with, and the package.json
+// that decides it ("" when the extension does).
+func (p *Preflight) scriptFormat(path string, scopes map[string]scope) (moduleFormat, string) {
+	switch filepath.Ext(path) {
+	case ".mjs":
+		return formatESM, ""
+	case ".cjs":
+		return formatCommonJS, ""
+	case ".js":
+	default:
+		return formatCommonJS, "" // require reads any other extension as CommonJS
+	}
+	sc := p.scopeOf(filepath.Dir(path), scopes)
+	switch sc.typ {
+	case "module":
+		return formatESM, sc.packageJSON
+	case "commonjs":
+		return formatCommonJS, sc.packageJSON
+	}
+	return formatTypeless, sc.packageJSON
+}
+
+// scopeOf finds the package.json nearest above dir, as node looks for it:
+// not past a node_modules folder.
+func (p *Preflight) scopeOf(dir string, scopes map[string]scope) scope {
+	if sc, ok := scopes[dir]; ok {
+		return sc
+	}
+	var sc scope
+	switch pj, err := readPackageJSON(p.fsys, dir); {
+	case err == nil:
+		sc = scope{packageJSON: filepath.Join(dir, "package.json"), typ: pj.Type}
+	case errors.Is(err, fs.ErrNotExist) && filepath.Base(dir) != "node_modules" && filepath.Dir(dir) != dir:
+		sc = p.scopeOf(filepath.Dir(dir), scopes)
+	}
+	scopes[dir] = sc
+	return sc
+}
+
+// esModule reports whether node reads a file it found as an ES module by
+// its extension or its package's "type".
+func (p *Preflight) esModule(path string, scopes map[string]scope) bool {
+	f, _ := p.scriptFormat(path, scopes)
+	return f == formatESM
+}
+
+// exportsModuleSync reports whether the package of a file found holds a
+// "module-sync" condition, which node matches only in the era that
+// requires ES modules.
+func (p *Preflight) exportsModuleSync(found string) bool {
+	i := strings.LastIndex(found, string(filepath.Separator)+"node_modules"+string(filepath.Separator))
+	if i < 0 {
+		return false
+	}
+	rest := found[i+len("/node_modules/"):]
+	name := packageName(filepath.ToSlash(rest))
+	pj, err := readPackageJSON(p.fsys, filepath.Join(found[:i], "node_modules", name))
+	return err == nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`))
+}
+
+// requiredESMError is node's ERR_REQUIRE_ESM: require() of an ES module in
+// an era before it loads them.
+type requiredESMError struct {
+	file, from string
+}
+
+func (e *requiredESMError) Error() string {
+	return fmt.Sprintf("ERR_REQUIRE_ESM: require() of ES Module %s from %s not supported", e.file, e.from)
+}
+
+// formatError is a script of the app in the syntax of one module system
+// that node reads with the other.
+type formatError struct {
+	script      string
+	esm         bool   // read as an ES module, written as CommonJS
+	word        string // what node stops at: require, exports, module; import, export
+	typeless    bool   // under no "type": newer nodes detect the ES module
+	packageJSON string // what decides the format; "" for the extension
+}
+
+func (e *formatError) Error() string {
+	switch {
+	case e.esm:
+		return fmt.Sprintf("ReferenceError: %s is not defined in ES module scope", e.word)
+	case e.word == "export":
+		return "SyntaxError: Unexpected token 'export'"
+	}
+	return "SyntaxError: Cannot use import statement outside a module"
+}
+
+// misread is the failure of a script written for one module system that
+// node reads with the other; false when it reads it as written.
+func (p *Preflight) misread(path string, s scripted, scopes map[string]scope) (miss, bool) {
+	format, pj := p.scriptFormat(path, scopes)
+	e := &formatError{script: path, packageJSON: pj}
+	m := miss{err: e, eras: allEras}
+	switch {
+	case format == formatESM && s.cjsLine > 0:
+		e.esm, e.word = true, s.cjsWord
+		m.imp = appImport{script: path, line: s.cjsLine}
+	case format != formatESM && s.esmLine > 0:
+		e.word = s.esmWord
+		m.imp = appImport{script: path, line: s.esmLine}
+		if format == formatTypeless {
+			// Node 22.7 on detects the ES module, required or imported.
+			e.typeless, m.eras = true, eraCommonJS
+		}
+	default:
+		return miss{}, false
+	}
+	return m, true
+}
+
+// misreadText says what node does not read as written, for the report.
+func (p *Preflight) misreadText(e *formatError) string {
+	if e.esm {
+		return fmt.Sprintf("uses %s, which an ES module does not have, and node reads %s as an ES module (%s)", e.word, p.rel(e.script), p.scopeText(e))
+	}
+	return fmt.Sprintf("is an %s statement, and node reads %s as CommonJS (%s)", e.word, p.rel(e.script), p.scopeText(e))
+}
+
+// scopeText says what decides how node reads a script.
+func (p *Preflight) scopeText(e *formatError) string {
+	switch {
+	case e.typeless && e.packageJSON == "":
+		return "no package.json above it sets \"type\""
+	case e.packageJSON == "":
+		return "its extension, " + filepath.Ext(e.script)
+	case e.esm:
+		return p.rel(e.packageJSON) + "'s \"type\": \"module\""
+	case e.typeless:
+		return p.rel(e.packageJSON) + ", which sets no \"type\""
+	}
+	return p.rel(e.packageJSON) + "'s \"type\": \"commonjs\""
+}

