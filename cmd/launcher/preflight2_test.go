@@ -492,6 +492,11 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "real ES module required", files: merge(tsc("const chalk_1 = __importDefault(require(\"chalk\"));\nfunction __importDefault(m) { return m; }\n"), pkg("present")), fixture: "exports", hint: "ES module"},
 		{name: "real subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present")), fixture: "exports", hint: "uuid@9.0.1"},
 		{name: "real esm imports", files: esm("import chalk from \"chalk\";\nimport fetch from \"node-fetch\";\nimport { v4 } from \"uuid\";\nimport { nanoid } from \"nanoid\";\nimport \"dotenv/config\";\nimport { z } from \"zod\";\nconsole.log('MAIN', typeof chalk, typeof fetch, typeof v4, typeof nanoid, typeof z);\n", nil), fixture: "exports"},
+		// Import attributes: a JSON module needs `with { type: "json" }`;
+		// Node 22 removed the assertion form, `assert`.
+		{name: "JSON with its attribute", files: esm("import data from \"./data.json\" with { type: \"json\" };\nconsole.log('MAIN', data.port);\n", map[string]string{"dist/data.json": `{"port": 8099}`})},
+		{name: "JSON without its attribute", files: esm("import data from \"./data.json\";\nconsole.log('MAIN', data.port);\n", map[string]string{"dist/data.json": `{"port": 8099}`}), hint: `with { type: "json" }`},
+		{name: "import assertion", files: esm("import data from \"./data.json\" assert { type: \"json\" };\nconsole.log('MAIN', data.port);\n", map[string]string{"dist/data.json": `{"port": 8099}`}), hint: "assert"},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js

