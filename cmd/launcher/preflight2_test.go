@@ -539,6 +539,34 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 	})
 }
 
+// A package the app loads at its start whose own engines.node excludes
+// the runtime's node: npm only warned (EBADENGINE) where the builder stage
+// ran another node, and some such packages fail at their start (undici 7,
+// yargs 18 under Node 18). A warning naming it, under that node only.
+func TestCheck_ImportsWarnOfPackagesEngines(t *testing.T) {
+	app := filepath.Join(t.TempDir(), "app")
+	for name, text := range map[string]string{
+		"package.json":                     `{"name":"backend"}`,
+		"index.js":                         "\"use strict\";\nconst modern = require(\"modern\");\nconst old = require(\"old\");\n",
+		"node_modules/modern/package.json": `{"name":"modern","version":"7.0.0","engines":{"node":">=20.18.1"}}`,
+		"node_modules/modern/index.js":     "module.exports = 1;\n",
+		"node_modules/old/package.json":    `{"name":"old","version":"1.0.0","engines":{"node":">=12"}}`,
+		"node_modules/old/index.js":        "module.exports = 1;\n",
+	} {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
+		must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+	}
+	_, r := runCheck(t, app, "LAUNCHER_NODE="+npmNode(t, 18), "LAUNCHER_NATIVE_MODULES=")
+	expectCheck(t, r, "imports", preflight.StatusWarn, []string{`modern 7.0.0 declares engines.node ">=20.18.1", which excludes node v18.`}, []string{"Install versions whose engines include node v18."})
+	for _, c := range r.Checks {
+		if c.Name == "imports" && strings.Contains(c.Detail, "old 1.0.0") {
+			t.Errorf("a package whose engines include node is named: %s", c.Detail)
+		}
+	}
+	_, r = runCheck(t, app, "LAUNCHER_NODE=node", "LAUNCHER_NATIVE_MODULES=")
+	expectCheck(t, r, "imports", pass, []string{"2 packages (modern, old)"}, nil)
+}
+
 // npm, Yarn and pnpm workspaces hoist dependencies into the node_modules of
 // the workspace's root, above the app, where require() finds them. The scan
 // read the app's own node_modules alone: a hoisted better-sqlite3 built for

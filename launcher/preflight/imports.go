@@ -163,7 +163,7 @@ type importsWalk struct {
 	resolver string // a resolver the app or node loads first; "" when none
 	pnp      bool
 	files    int
-	packages map[string]bool
+	packages map[string]string // the packages loaded, by name: the folder of a script that loads each
 }
 
 // walkImports follows the app's top-level imports from the entry: each
@@ -171,7 +171,7 @@ type importsWalk struct {
 // package from the node_modules above that script, and be read by the
 // module system node reads it with.
 func (p *Preflight) walkImports() importsWalk {
-	w := importsWalk{packages: map[string]bool{}}
+	w := importsWalk{packages: map[string]string{}}
 	entry, _, err := resolveEntry(p.fsys, p.app, p.Entry)
 	switch {
 	case err != nil:
@@ -257,7 +257,7 @@ func (p *Preflight) walkImports() importsWalk {
 					w.misses = append(w.misses, miss{imp, f.err, f.eras})
 					continue
 				case bare != "":
-					w.packages[packageName(bare)] = true
+					w.packages[packageName(bare)] = dir
 				}
 				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
 					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
@@ -334,7 +334,32 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 	if w.pnp {
 		c.Detail += "; packages not checked: node resolves them through Yarn's Plug'n'Play"
 	}
+	p.warnOfEngines(&c, w, names, node)
 	return c
+}
+
+// warnOfEngines warns of the packages loaded whose own engines.node
+// excludes node: unsupported, and some fail at their start (undici 7 and
+// yargs 18 under Node 18), though npm only warned when it installed them
+// under the builder's node.
+func (p *Preflight) warnOfEngines(c *Check, w importsWalk, names []string, node *NodeInfo) {
+	var excluding []string
+	for _, name := range names {
+		pkg, _, err := resolvePackage(p.fsys, w.packages[name], name)
+		if err != nil {
+			continue
+		}
+		if pj, err := readPackageJSON(p.fsys, pkg); err == nil && enginesExclude(pj, node) {
+			excluding = append(excluding, fmt.Sprintf("%s %s declares engines.node %q", name, pj.Version, pj.Engines.Node))
+		}
+	}
+	if len(excluding) == 0 {
+		return
+	}
+	c.Status = StatusWarn
+	c.Detail += fmt.Sprintf("; but %s, which %s node %s", strings.Join(excluding, ", "), plural.Word(len(excluding), "excludes", "exclude"), node.Version)
+	c.Hint = fmt.Sprintf("Install versions whose engines include node %s (npm warns EBADENGINE when the builder stage runs that node), "+
+		"or give the runtime a node they support, with the backend-builder stage on the same Node major.", node.Version)
 }
 
 // readScript reads a script of the app; false for what is too large to be

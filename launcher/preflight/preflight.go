@@ -1269,16 +1269,23 @@ func libcFolders(fsys *files, dir, libc string) (first string, then []string) {
 // checkPackageEngines warns when a native package's own engines.node
 // excludes the running node: unsupported even where it happens to load.
 func (p *Preflight) checkPackageEngines(c *Check, pkg string, pj *packageJSON, node *NodeInfo) {
-	if pj.Engines.Node == "" || node == nil || !node.versionKnown() {
-		return
-	}
-	if ok, err := satisfies(node.Version, pj.Engines.Node); err != nil || ok {
+	if !enginesExclude(pj, node) {
 		return
 	}
 	c.Status = StatusWarn
 	c.Detail += fmt.Sprintf("; but %s %s declares engines.node %q, which excludes node %s", pkg, pj.Version, pj.Engines.Node, node.Version)
 	c.Hint = fmt.Sprintf("Install a version of %s whose engines include node %s (`npm install %s@<version>`; better-sqlite3 11 for Node 18), "+
 		"or give the runtime a node that %s %s supports.", pkg, node.Version, pkg, pkg, pj.Version)
+}
+
+// enginesExclude reports whether a package's own engines.node excludes
+// node's version; false when either is not known.
+func enginesExclude(pj *packageJSON, node *NodeInfo) bool {
+	if pj.Engines.Node == "" || node == nil || !node.versionKnown() {
+		return false
+	}
+	ok, err := satisfies(node.Version, pj.Engines.Node)
+	return err == nil && !ok
 }
 
 func rel(dir string, paths []string) []string {
