@@ -481,6 +481,9 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"package.json":  `{"name":"backend"}`,
 			"dist/index.js": "\"use strict\";\nconst db_1 = require(\"./db\");\nconsole.log('MAIN', db_1.db);\n",
 			"dist/db.js":    "export const db = 1;\n"}, hint: `"type": "module"`},
+		{name: "import and require", files: map[string]string{
+			"package.json":  `{"name":"backend"}`,
+			"dist/index.js": "const fs = require(\"fs\");\nimport path from \"path\";\nconsole.log('MAIN', typeof fs, typeof path);\n"}, hint: "one module system"},
 		{name: "ES module as CommonJS", files: map[string]string{
 			"package.json":  `{"name":"backend","type":"commonjs"}`,
 			"dist/index.js": "import fs from \"node:fs\";\nconsole.log('MAIN', typeof fs);\n"}, hint: `"type": "module"`},

@@ -494,6 +494,8 @@ type formatError struct {
 	esm         bool   // read as an ES module, written as CommonJS
 	word        string // what node stops at: require, exports, module; import, export
 	typeless    bool   // under no "type": newer nodes detect the ES module
+	detected    string // with esm: the statement, import or export, by which node told the ES module
+	mixed       bool   // holds both import or export and require or exports: wrong in either system
 	packageJSON string // what decides the format; "" for the extension
 }
 
@@ -508,26 +510,30 @@ func (e *formatError) Error() string {
 }
 
 // misread is the failure of a script written for one module system that
-// node reads with the other; false when it reads it as written.
-func (p *Preflight) misread(path string, s scripted, scopes map[string]scope) (miss, bool) {
+// node reads with the other, in the eras it fails in; none when node reads
+// it as written.
+func (p *Preflight) misread(path string, s scripted, scopes map[string]scope) []miss {
 	format, pj := p.scriptFormat(path, scopes)
-	e := &formatError{script: path, packageJSON: pj}
-	m := miss{err: e, eras: allEras}
 	switch {
 	case format == formatESM && s.cjsLine > 0:
-		e.esm, e.word = true, s.cjsWord
-		m.imp = appImport{script: path, line: s.cjsLine}
-	case format != formatESM && s.esmLine > 0:
-		e.word = s.esmWord
-		m.imp = appImport{script: path, line: s.esmLine}
-		if format == formatTypeless {
-			// Node 20.19 and 22.7 on detect the ES module, required or imported.
-			e.typeless, m.eras = true, undetected
+		e := &formatError{script: path, packageJSON: pj, esm: true, word: s.cjsWord}
+		return []miss{{imp: appImport{script: path, line: s.cjsLine}, err: e, eras: allEras}}
+	case format == formatCommonJS && s.esmLine > 0:
+		e := &formatError{script: path, packageJSON: pj, word: s.esmWord}
+		return []miss{{imp: appImport{script: path, line: s.esmLine}, err: e, eras: allEras}}
+	case format == formatTypeless && s.esmLine > 0:
+		// Node 20.19 and 22.7 on tell the ES module by its syntax,
+		// required or imported; where it also uses require or exports,
+		// those are then not defined.
+		e := &formatError{script: path, packageJSON: pj, word: s.esmWord, typeless: true, mixed: s.cjsLine > 0}
+		out := []miss{{imp: appImport{script: path, line: s.esmLine}, err: e, eras: undetected}}
+		if s.cjsLine > 0 {
+			mixed := &formatError{script: path, packageJSON: pj, esm: true, word: s.cjsWord, typeless: true, detected: s.esmWord, mixed: true}
+			out = append(out, miss{imp: appImport{script: path, line: s.cjsLine}, err: mixed, eras: allEras &^ undetected})
 		}
-	default:
-		return miss{}, false
+		return out
 	}
-	return m, true
+	return nil
 }
 
 // misreadText says what node does not read as written, for the report.
@@ -541,6 +547,10 @@ func (p *Preflight) misreadText(e *formatError) string {
 // scopeText says what decides how node reads a script.
 func (p *Preflight) scopeText(e *formatError) string {
 	switch {
+	case e.detected != "" && e.packageJSON == "":
+		return "its " + e.detected + " statement, where no package.json above it sets \"type\""
+	case e.detected != "":
+		return "its " + e.detected + " statement, where " + p.rel(e.packageJSON) + " sets no \"type\""
 	case e.typeless && e.packageJSON == "":
 		return "no package.json above it sets \"type\""
 	case e.packageJSON == "":

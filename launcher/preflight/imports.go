@@ -206,11 +206,10 @@ func (p *Preflight) walkImports() importsWalk {
 			w.resolver = p.rel(script)
 		}
 		found := topLevelImports(text, script)
-		if m, ok := p.misread(script, found, scopes); ok {
-			w.misses = append(w.misses, m)
-			if m.err.(*formatError).esm {
-				continue // node stops at its first use of require or exports
-			}
+		misread := p.misread(script, found, scopes)
+		w.misses = append(w.misses, misread...)
+		if len(misread) > 0 && misread[len(misread)-1].err.(*formatError).esm {
+			continue // node stops at its first use of require or exports, in every era
 		}
 		for _, imp := range found.imports {
 			file, bare := imp.pre.Where()
@@ -417,6 +416,7 @@ type importFixes struct {
 	esm                  []string // ES modules required, packages with their version
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
+	mixed                []string // scripts that hold both import and require
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	node                 string   // node's version
@@ -443,6 +443,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		f.assertion = true
 	case errors.As(m.err, &attribute):
 		f.json = true
+	case errors.As(m.err, &format) && format.mixed:
+		add(&f.mixed, p.rel(format.script))
 	case errors.As(m.err, &format) && format.esm:
 		add(&f.cjsUnderModule, p.scopeText(format))
 	case errors.As(m.err, &format):
@@ -523,6 +525,10 @@ func (p *Preflight) fixText(f importFixes) string {
 			fix += " (Node 20.19, 22.7 and later tell an ES module by its syntax where package.json has no \"type\".)"
 		}
 		out = append(out, fix)
+	}
+	if len(f.mixed) > 0 {
+		out = append(out, fmt.Sprintf("%s %s both import and require (or exports): write %s in one module system; node reads a script under no \"type\" that holds import or export as an ES module, where require and exports are not defined.",
+			strings.Join(f.mixed, ", "), plural.Word(len(f.mixed), "holds", "hold"), plural.Word(len(f.mixed), "it", "each")))
 	}
 	if f.assertion {
 		out = append(out, "Node 22 and later refuse import assertions: write `with { type: \"json\" }` where the source says `assert { type: \"json\" }` (tsc emits what the source says).")
