@@ -163,7 +163,7 @@ type importsWalk struct {
 	resolver string // a resolver the app or node loads first; "" when none
 	pnp      bool
 	files    int
-	packages map[string]string // the packages loaded, by name: the folder of a script that loads each
+	packages map[string]*packageJSON // the packages loaded, by name: their package.json, read beside node's files
 }
 
 // walkImports follows the app's top-level imports from the entry: each
@@ -171,7 +171,7 @@ type importsWalk struct {
 // package from the node_modules above that script, and be read by the
 // module system node reads it with.
 func (p *Preflight) walkImports() importsWalk {
-	w := importsWalk{packages: map[string]string{}}
+	w := importsWalk{packages: map[string]*packageJSON{}}
 	entry, _, err := resolveEntry(p.fsys, p.app, p.Entry)
 	switch {
 	case err != nil:
@@ -255,8 +255,8 @@ func (p *Preflight) walkImports() importsWalk {
 				case f.err != nil:
 					w.misses = append(w.misses, miss{imp, f.err, f.eras})
 					continue
-				case bare != "":
-					w.packages[packageName(bare)] = dir
+				case bare != "" && w.packages[packageName(bare)] == nil:
+					w.packages[packageName(bare)] = p.packageOf(dir, packageName(bare))
 				}
 				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
 					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
@@ -344,11 +344,7 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 func (p *Preflight) warnOfEngines(c *Check, w importsWalk, names []string, node *NodeInfo) {
 	var excluding []string
 	for _, name := range names {
-		pkg, _, err := resolvePackage(p.fsys, w.packages[name], name)
-		if err != nil {
-			continue
-		}
-		if pj, err := readPackageJSON(p.fsys, pkg); err == nil && enginesExclude(pj, node) {
+		if pj := w.packages[name]; enginesExclude(pj, node) {
 			excluding = append(excluding, fmt.Sprintf("%s %s declares engines.node %q", name, pj.Version, pj.Engines.Node))
 		}
 	}
@@ -541,12 +537,21 @@ func (p *Preflight) fixText(f importFixes) string {
 
 // packageLabel is a package as found from dir: its name and version.
 func (p *Preflight) packageLabel(dir, name string) string {
-	if pkg, _, err := resolvePackage(p.fsys, dir, name); err == nil {
-		if pj, err := readPackageJSON(p.fsys, pkg); err == nil && pj.Version != "" {
-			return name + "@" + pj.Version
-		}
+	if pj := p.packageOf(dir, name); pj.Version != "" {
+		return name + "@" + pj.Version
 	}
 	return name
+}
+
+// packageOf is the package.json of the package name as found from dir;
+// empty when it is not found or not read.
+func (p *Preflight) packageOf(dir, name string) *packageJSON {
+	if pkg, _, err := resolvePackage(p.fsys, dir, name); err == nil {
+		if pj, err := readPackageJSON(p.fsys, pkg); err == nil {
+			return pj
+		}
+	}
+	return &packageJSON{}
 }
 
 // rel is path relative to the app folder, for the report.
