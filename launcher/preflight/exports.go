@@ -139,20 +139,29 @@ func (e *missingFileError) Error() string { return e.path + " is not in the pack
 
 // resolveBare resolves a package specifier from dir as node does for a
 // statement of pre's kind, with conditions matched against the package's
-// "exports". A package whose "exports" node would refuse as malformed is
-// found at its folder: node's error there is not judged.
-func (p *Preflight) resolveBare(dir string, pre nodeopts.Preload, conditions []string) (string, error) {
+// "exports", and gives the package's package.json with it (nil when the
+// package is not found or its package.json not read). A package whose
+// "exports" node would refuse as malformed is found at its folder: node's
+// error there is not judged.
+func (p *Preflight) resolveBare(dir string, pre nodeopts.Preload, conditions []string) (string, *packageJSON, error) {
 	_, bare := pre.Where()
 	name := packageName(bare)
 	pkg, _, err := resolvePackage(p.fsys, dir, name)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	subpath := "." + strings.TrimPrefix(bare, name)
 	pj, err := readPackageJSON(p.fsys, pkg)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return pkg, nil // node's own error, not judged
+		return pkg, nil, nil // node's own error, not judged
 	}
+	found, err := p.resolveSubpath(pkg, pj, subpath, pre.ESM(), conditions)
+	return found, pj, err
+}
+
+// resolveSubpath resolves subpath ("." or "./x") of the package in folder
+// pkg, whose package.json is pj (nil when it has none).
+func (p *Preflight) resolveSubpath(pkg string, pj *packageJSON, subpath string, esm bool, conditions []string) (string, error) {
 	if pj != nil && len(pj.Exports) > 0 && !bytes.Equal(bytes.TrimSpace(pj.Exports), []byte("null")) {
 		target, state := exportsTarget(pj.Exports, subpath, conditions)
 		switch state {
@@ -177,7 +186,7 @@ func (p *Preflight) resolveBare(dir string, pre nodeopts.Preload, conditions []s
 			return "", e
 		}
 		return found, err
-	case pre.ESM():
+	case esm:
 		return p.exactFile(filepath.Join(pkg, filepath.FromSlash(subpath)))
 	}
 	found, _, err := resolveEntry(p.fsys, pkg, subpath)
@@ -242,7 +251,8 @@ func exportsTarget(exports json.RawMessage, subpath string, conditions []string)
 		obj = jsonObject{{key: ".", val: root}}
 	}
 	if v, ok := obj.get(subpath); ok && !strings.Contains(subpath, "*") {
-		return resolveTarget(v, "", conditions, 0)
+		target, s, _ := resolveTarget(v, "", conditions, 0)
+		return target, s
 	}
 	best, match := -1, ""
 	for i, m := range obj {
@@ -259,7 +269,8 @@ func exportsTarget(exports json.RawMessage, subpath string, conditions []string)
 	if best < 0 {
 		return "", exportsNone
 	}
-	return resolveTarget(obj[best].val, match, conditions, 0)
+	target, s, _ := resolveTarget(obj[best].val, match, conditions, 0)
+	return target, s
 }
 
 // patternBefore is node's PATTERN_KEY_COMPARE: the longer prefix before
@@ -274,14 +285,10 @@ func patternBefore(a, b string) bool {
 
 // resolveTarget reads one target of "exports": a path, an array of
 // fallbacks, or conditions. A path must start with "./" and stay in the
-// package. exportsNone is JavaScript's undefined (no condition matched:
-// the next one is tried); null excludes.
-func resolveTarget(v any, match string, conditions []string, depth int) (string, exportsState) {
-	target, s, _ := resolveTargetNull(v, match, conditions, depth)
-	return target, s
-}
-
-func resolveTargetNull(v any, match string, conditions []string, depth int) (target string, s exportsState, null bool) {
+// package. exportsNone with null false is JavaScript's undefined (no
+// condition matched: the next one is tried); with null true, null, which
+// excludes.
+func resolveTarget(v any, match string, conditions []string, depth int) (target string, s exportsState, null bool) {
 	if depth > 32 {
 		return "", exportsUnjudged, false
 	}
@@ -299,7 +306,7 @@ func resolveTargetNull(v any, match string, conditions []string, depth int) (tar
 	case []any:
 		s, null := exportsNone, false
 		for _, alt := range t {
-			target, as, anull := resolveTargetNull(alt, match, conditions, depth+1)
+			target, as, anull := resolveTarget(alt, match, conditions, depth+1)
 			switch {
 			case as == exportsFile:
 				return target, as, false
@@ -315,7 +322,7 @@ func resolveTargetNull(v any, match string, conditions []string, depth int) (tar
 			if m.key != "default" && !slices.Contains(conditions, m.key) {
 				continue
 			}
-			target, s, null := resolveTargetNull(m.val, match, conditions, depth+1)
+			target, s, null := resolveTarget(m.val, match, conditions, depth+1)
 			if s == exportsNone && !null {
 				continue
 			}
@@ -461,20 +468,6 @@ func (p *Preflight) scopeOf(dir string, scopes map[string]scope) scope {
 func (p *Preflight) esModule(path string, scopes map[string]scope) bool {
 	f, _ := p.scriptFormat(path, scopes)
 	return f == formatESM
-}
-
-// exportsModuleSync reports whether the package of a file found holds a
-// "module-sync" condition, which node matches only in the era that
-// requires ES modules.
-func (p *Preflight) exportsModuleSync(found string) bool {
-	i := strings.LastIndex(found, string(filepath.Separator)+"node_modules"+string(filepath.Separator))
-	if i < 0 {
-		return false
-	}
-	rest := found[i+len("/node_modules/"):]
-	name := packageName(filepath.ToSlash(rest))
-	pj, err := readPackageJSON(p.fsys, filepath.Join(found[:i], "node_modules", name))
-	return err == nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`))
 }
 
 // requiredESMError is node's ERR_REQUIRE_ESM: require() of an ES module in

@@ -161,6 +161,7 @@ type importsWalk struct {
 	done     *Check
 	misses   []miss
 	resolver string // a resolver the app or node loads first; "" when none
+	flagged  bool   // a module flag is among node's options: only what fails in every era is judged
 	pnp      bool
 	files    int
 	packages map[string]*packageJSON // the packages loaded, by name: their package.json, read beside node's files
@@ -187,7 +188,8 @@ func (p *Preflight) walkImports() importsWalk {
 	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 {
 		self = pj.Name
 	}
-	user, _ := p.moduleOptions()
+	user, flagged := p.moduleOptions()
+	w.flagged = flagged
 	scopes := map[string]scope{}
 	read := map[string]bool{entry: true}
 	queue := []string{entry}
@@ -232,17 +234,21 @@ func (p *Preflight) walkImports() importsWalk {
 				eras  era
 			}
 			var findings []finding
+			var pj *packageJSON // a package's, as found
 			if bare == "" {
 				found, err := p.resolveFrom(dir, imp.pre)
 				findings = append(findings, finding{found, err, allEras})
 			} else {
-				found, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, user))
+				found, pkgJSON, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, user))
 				if errors.Is(err, fs.ErrNotExist) && !imp.pre.ESM() {
 					found, err = p.resolveGlobal(bare)
 				}
 				findings = append(findings, finding{found, err, allEras})
-				if err == nil && p.exportsModuleSync(found) {
-					syncFound, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, user))
+				if pj = pkgJSON; pj == nil {
+					pj = &packageJSON{}
+				}
+				if err == nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
+					syncFound, _, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, user))
 					findings = []finding{{found, err, allEras &^ requiresESM}, {syncFound, syncErr, requiresESM}}
 				}
 			}
@@ -256,7 +262,7 @@ func (p *Preflight) walkImports() importsWalk {
 					w.misses = append(w.misses, miss{imp, f.err, f.eras})
 					continue
 				case bare != "" && w.packages[packageName(bare)] == nil:
-					w.packages[packageName(bare)] = p.packageOf(dir, packageName(bare))
+					w.packages[packageName(bare)] = pj
 				}
 				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
 					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
@@ -283,7 +289,7 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 	}
 	c := Check{Name: "imports", Status: StatusPass}
 	var now era
-	if _, flagged := p.moduleOptions(); node != nil && node.versionKnown() && !flagged {
+	if node != nil && node.versionKnown() && !w.flagged {
 		now = eraOf(node.major, node.minor)
 	}
 	var misses []miss
@@ -537,21 +543,12 @@ func (p *Preflight) fixText(f importFixes) string {
 
 // packageLabel is a package as found from dir: its name and version.
 func (p *Preflight) packageLabel(dir, name string) string {
-	if pj := p.packageOf(dir, name); pj.Version != "" {
-		return name + "@" + pj.Version
-	}
-	return name
-}
-
-// packageOf is the package.json of the package name as found from dir;
-// empty when it is not found or not read.
-func (p *Preflight) packageOf(dir, name string) *packageJSON {
 	if pkg, _, err := resolvePackage(p.fsys, dir, name); err == nil {
-		if pj, err := readPackageJSON(p.fsys, pkg); err == nil {
-			return pj
+		if pj, err := readPackageJSON(p.fsys, pkg); err == nil && pj.Version != "" {
+			return name + "@" + pj.Version
 		}
 	}
-	return &packageJSON{}
+	return name
 }
 
 // rel is path relative to the app folder, for the report.
