@@ -219,6 +219,21 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		}
 	}
 
+	// Names an ES module imports from CommonJS packages: express's, which
+	// node finds through its re-export, pass; lodash's get, which node
+	// cannot name, is refused.
+	named := app("musl-arm64", "commonjs")
+	must(t, os.WriteFile(filepath.Join(named, "package.json"), []byte(`{"name":"app","version":"1.0.0","type":"module"}`), 0o644))
+	must(t, os.WriteFile(filepath.Join(named, "index.js"), []byte("import { Router, json } from \"express\";\nimport { get } from \"lodash\";\n"), 0o644))
+	for _, r := range both(named, "", nil) {
+		expectCheck(t, r, "imports", preflight.StatusFail, []string{`index.js:2 imports get from "lodash"`, "SyntaxError: Named export 'get' not found"}, []string{"default export"})
+		for _, c := range r.Checks {
+			if c.Name == "imports" && strings.Contains(c.Detail, `from "express"`) {
+				t.Errorf("express's Router, which node finds, is refused: %s", c.Detail)
+			}
+		}
+	}
+
 	// The image's real musl loader, asked as node's process.dlopen asks it
 	// (the stand-in's --dlopen), loads what the check passes, down to
 	// every symbol (check --deep), where the addon needs nothing but the

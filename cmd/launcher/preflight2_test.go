@@ -407,6 +407,19 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 	esm := func(index string, more map[string]string) map[string]string {
 		return merge(map[string]string{"package.json": `{"name":"backend","type":"module"}`, "dist/index.js": index, "dist/db.js": "export const db = 1;\n"}, more)
 	}
+	// commonJSNames are CommonJS modules as tsc, Babel and hand-written
+	// code make them, whose names node finds: a, b, c (tsc, by a getter
+	// and a star re-export), d, e, f and g (a literal, up to its first
+	// property that is not an identifier), c again (Babel's re-export).
+	commonJSNames := map[string]string{
+		"dist/lib.cjs": "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nexports.b = exports.a = void 0;\nconst more_1 = require(\"./more.cjs\");\nexports.a = 1;\n" +
+			"Object.defineProperty(exports, \"b\", { enumerable: true, get: function () { return more_1.b; } });\n__exportStar(require(\"./star.cjs\"), exports);\nfunction __exportStar(m, e) { for (const k in m) if (!(k in e)) e[k] = m[k]; }\n",
+		"dist/more.cjs":    "exports.b = 2;\n",
+		"dist/star.cjs":    "exports.c = 3;\n",
+		"dist/literal.cjs": "const d = 4, e = 5;\nmodule.exports = {\n  d, // the first\n  e: e,\n  'f': d,\n  g: function () {},\n  h: e,\n};\n",
+		"dist/babel.cjs": "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nvar _star = require(\"./star.cjs\");\nObject.keys(_star).forEach(function (key) {\n" +
+			"  if (key === \"default\" || key === \"__esModule\") return;\n  if (key in exports && exports[key] === _star[key]) return;\n  exports[key] = _star[key];\n});\n",
+	}
 	cases := []struct {
 		name     string
 		files    map[string]string
@@ -500,6 +513,18 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "JSON with its attribute", files: esm("import data from \"./data.json\" with { type: \"json\" };\nconsole.log('MAIN', data.port);\n", map[string]string{"dist/data.json": `{"port": 8099}`})},
 		{name: "JSON without its attribute", files: esm("import data from \"./data.json\";\nconsole.log('MAIN', data.port);\n", map[string]string{"dist/data.json": `{"port": 8099}`}), hint: `with { type: "json" }`},
 		{name: "import assertion", files: esm("import data from \"./data.json\" assert { type: \"json\" };\nconsole.log('MAIN', data.port);\n", map[string]string{"dist/data.json": `{"port": 8099}`}), hint: "assert"},
+		// Names imported from CommonJS: node links them before any code
+		// runs, against the names its lexer finds in the module's text.
+		{name: "names from CommonJS", files: esm("import { a, b, c } from \"./lib.cjs\";\nimport {\n  d, // the first\n  e as ee,\n  'f' as ff, g,\n} from \"./literal.cjs\";\nimport bb, { c as cc } from \"./babel.cjs\";\nexport { a as aa } from \"./lib.cjs\";\nconsole.log('MAIN', a, b, c, d, ee, ff, typeof g, typeof bb, cc);\n", commonJSNames)},
+		{name: "a name CommonJS does not export", files: esm("import { a } from \"./lib.cjs\";\nimport { d, h } from \"./literal.cjs\";\nconsole.log('MAIN', a, d, h);\n", commonJSNames), hint: "default export"},
+		{name: "a name re-exported under no type", files: merge(commonJSNames, map[string]string{
+			"package.json":                      `{"name":"backend","type":"module"}`,
+			"dist/index.js":                     "import { x } from \"helpers\";\nconsole.log('MAIN', x);\n",
+			"node_modules/helpers/package.json": `{"name":"helpers","version":"1.0.0"}`,
+			"node_modules/helpers/index.js":     "module.exports = require(\"./impl\");\n",
+			"node_modules/helpers/impl.js":      "exports.y = 1;\n"}), hint: "helpers"},
+		{name: "real names from CommonJS", files: esm("import express, { Router, json } from \"express\";\nimport _ from \"lodash\";\nimport pg from \"pg\";\nconst { Client } = pg;\nconsole.log('MAIN', typeof express, typeof Router, typeof json, typeof _.get, typeof Client);\n", nil), fixture: "commonjs"},
+		{name: "real names node cannot find", files: esm("import { get } from \"lodash\";\nimport { Client } from \"pg\";\nconsole.log('MAIN', typeof get, typeof Client);\n", nil), fixture: "commonjs", hint: "lodash"},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js

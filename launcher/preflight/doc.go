@@ -19,12 +19,13 @@
 // defensively, libs.go searches libraries as musl's and glibc's loaders do,
 // abi.go reads node's and addons' ABIs, loaders.go resolves packages and
 // picks binaries as their loaders would (semver.go for engines),
-// imports.go and exports.go follow the app's imports, and
+// imports.go and exports.go follow the app's imports, cjsnames.go reads
+// the names a CommonJS module exports as node's lexer finds them, and
 // preflight.go runs the checks; diagnose.go matches node's stderr after a
 // failed start. docs/NATIVE.md lists the facts it relies on.
 //
 // Non-goals: loading anything (no dlopen, no node -e), modules whose path
 // is computed at run time, which no reading of files can see, and what
-// only running the code shows (syntax errors, names a module does not
+// only running the code shows (syntax errors, names an ES module does not
 // export, top-level await under require()).
 package preflight

@@ -43,7 +43,7 @@ var topLevelRequire = lazy(`^(?:(?:const|let|var)\s+(?:[\w$]+|\{[^}]*\}|\[[^\]]*
 // topLevelImport matches an ES module's static import or re-export of one
 // module, on one line or as the last line of one over several lines
 // (`} from "x";`).
-var topLevelImport = lazy(`^(?:import\s+(?:[\w$*{},\s]+?\s+from\s*)?|export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s*from\s*|\}\s*from\s*)` +
+var topLevelImport = lazy(`^(?:import\s+(?:(?:[\w$*,\s]|\{[^}]*\})+?\s+from\s*)?|export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s*from\s*|\}\s*from\s*)` +
 	`["']([^"'\n]+)["']\s*(?:(with|assert)\s*\{([^}]*)\}\s*)?;?\s*(?://.*)?$`)
 
 // resolvers are packages that change how node resolves modules once
@@ -70,6 +70,9 @@ type appImport struct {
 	// assertion (`assert { … }`) that Node 22 removed.
 	assertion  bool
 	attributes string
+	// An ES import's or re-export's names in braces, as the module
+	// exports them (`a` of `a as b`), default left out.
+	names []string
 }
 
 // esmSyntax matches the start of an import or export statement, which a
@@ -99,10 +102,24 @@ func topLevelImports(text []byte, script string) scripted {
 	// An ES module may make its own require.
 	ownRequire := bytes.Contains(text, []byte("createRequire")) || bytes.Contains(text, []byte("require ="))
 	inComment, inTemplate := false, false
+	var clause []byte // the names in braces of an import over several lines, so far
+	inClause := false
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), len(text)+1)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
+		var closed []byte // the names in braces that this line's `}` closes
+		if inClause {
+			i := bytes.IndexByte(line, '}')
+			if i < 0 {
+				if c := bytes.Index(line, []byte("//")); c >= 0 {
+					line = line[:c]
+				}
+				clause = append(append(clause, line...), ',')
+				continue
+			}
+			closed, clause, inClause = append(clause, line[:i]...), nil, false
+		}
 		switch {
 		case inComment:
 			inComment = !bytes.Contains(line, []byte("*/"))
@@ -133,18 +150,59 @@ func topLevelImports(text []byte, script string) scripted {
 		if m := cjsSyntax.get().FindSubmatch(line); m != nil && out.cjsLine == 0 {
 			out.cjsLine, out.cjsWord = n, string(bytes.Join(m[1:], nil))
 		}
+		if open := importClauseOpen.get().FindSubmatchIndex(line); open != nil {
+			clause, inClause = append([]byte(nil), line[open[1]:]...), true
+			continue
+		}
 		if m := topLevelRequire.get().FindSubmatch(line); m != nil {
 			out.imports = append(out.imports, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--require", Spec: string(m[1])}})
 			if out.cjsLine == 0 && !ownRequire {
 				out.cjsLine, out.cjsWord = n, "require"
 			}
 		} else if m := topLevelImport.get().FindSubmatch(line); m != nil {
-			out.imports = append(out.imports, appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--import", Spec: string(m[1])},
-				assertion: string(m[2]) == "assert", attributes: string(m[3])})
+			imp := appImport{script: script, line: n, pre: nodeopts.Preload{Option: "--import", Spec: string(m[1])},
+				assertion: string(m[2]) == "assert", attributes: string(m[3])}
+			if line[0] == '}' {
+				imp.names = importedNames(closed)
+			} else if c := importClause.get().FindSubmatch(line); c != nil {
+				imp.names = importedNames(c[1])
+			}
+			out.imports = append(out.imports, imp)
 		}
 	}
 	return out
 }
+
+// importClause matches the names in braces of an import or re-export on
+// one line; importClauseOpen the start of one whose names go on over the
+// lines after it (type-only imports, which tsc removes, left out).
+var (
+	importClause     = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{([^}]*)\}`)
+	importClauseOpen = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{[^}"'` + "`" + `]*$`)
+)
+
+// importedNames is the names an import's braces take from the module:
+// `a` of `a as b`, "a-b" of `"a-b" as c`; not default, not a type.
+func importedNames(clause []byte) []string {
+	var names []string
+	for _, item := range strings.Split(commentless.get().ReplaceAllString(string(clause), " "), ",") {
+		fields := strings.Fields(item)
+		if len(fields) == 0 || fields[0] == "type" && len(fields) > 1 && fields[1] != "as" {
+			continue
+		}
+		name := fields[0]
+		if len(name) >= 2 && (name[0] == '"' || name[0] == '\'') && name[len(name)-1] == name[0] {
+			name = name[1 : len(name)-1]
+		}
+		if name != "default" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// commentless matches a block comment inside an import's braces.
+var commentless = lazy(`/\*(?:[^*]|\*+[^*/])*\*+/`)
 
 // miss is an import node would fail on, or a script it would not run, and
 // the eras of node in which it would.
@@ -191,6 +249,7 @@ func (p *Preflight) walkImports() importsWalk {
 	user, flagged := p.moduleOptions()
 	w.flagged = flagged
 	scopes := map[string]scope{}
+	commonJS := map[string]commonJSNames{} // CommonJS modules' names, by file
 	read := map[string]bool{entry: true}
 	queue := []string{entry}
 	for len(queue) > 0 && w.files < appScripts {
@@ -266,6 +325,9 @@ func (p *Preflight) walkImports() importsWalk {
 				}
 				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
 					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
+				}
+				if missing := p.namesMissing(f.found, imp.names, user, flagged, scopes, commonJS); len(missing) > 0 {
+					w.misses = append(w.misses, miss{imp, &namedExportError{names: missing, spec: imp.pre.Spec}, f.eras})
 				}
 				if refuse := f.eras &^ requiresESM; !imp.pre.ESM() && refuse != 0 && p.esModule(f.found, scopes) {
 					w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, refuse})
@@ -395,9 +457,13 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	}
 	var required *requiredESMError
 	var attribute *attributeError
+	var named *namedExportError
 	switch {
 	case errors.As(m.err, &attribute):
 		return fmt.Sprintf("%s %s %q (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, attribute.said(now))
+	case errors.As(m.err, &named):
+		return fmt.Sprintf("%s imports %s from %q, a CommonJS module in which node finds no such %s (node would fail at every start with: %v)",
+			where, strings.Join(named.names, ", "), m.imp.pre.Spec, plural.Word(len(named.names), "export", "exports"), named)
 	case !judged:
 		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	case errors.As(m.err, &required):
@@ -420,6 +486,7 @@ type importFixes struct {
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
+	named                []string // names imported from CommonJS modules that node cannot find in them
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	node                 string   // node's version
 }
@@ -438,6 +505,7 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		missingFile *missingFileError
 	)
 	var attribute *attributeError
+	var named *namedExportError
 	_, bare := m.imp.pre.Where()
 	dir := filepath.Dir(m.imp.script)
 	switch {
@@ -445,6 +513,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		f.assertion = true
 	case errors.As(m.err, &attribute):
 		f.json = true
+	case errors.As(m.err, &named):
+		add(&f.named, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
 	case errors.As(m.err, &format) && format.mixed:
 		add(&f.mixed, p.rel(format.script))
 	case errors.As(m.err, &format) && format.esm:
@@ -531,6 +601,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.mixed) > 0 {
 		out = append(out, fmt.Sprintf("%s %s both import and require (or exports): write %s in one module system; node reads a script under no \"type\" that holds import or export as an ES module, where require and exports are not defined.",
 			strings.Join(f.mixed, ", "), plural.Word(len(f.mixed), "holds", "hold"), plural.Word(len(f.mixed), "it", "each")))
+	}
+	if len(f.named) > 0 {
+		out = append(out, fmt.Sprintf("Take %s out of its module's default export (`import pkg from \"x\"; const { a } = pkg;`), or import the package's ES module build if it has one: node names a CommonJS module's exports before any of its code runs, from its text alone (exports.a = …, module.exports = { a }), and cannot name these.",
+			strings.Join(f.named, "; ")))
 	}
 	if f.assertion {
 		out = append(out, "Node 22 and later refuse import assertions: write `with { type: \"json\" }` where the source says `assert { type: \"json\" }` (tsc emits what the source says).")

@@ -327,5 +327,9 @@ variants resolvers "module-alias@2.2.3 tsconfig-paths@4.2.0"
 # condition (uuid, nanoid, dotenv, zod), and ES modules only (chalk 5,
 # node-fetch 3), which require() loads from Node 20.19 and 22.12 on.
 variants exports "chalk@5.3.0 node-fetch@3.3.2 uuid@9.0.1 nanoid@3.3.7 dotenv@16.4.5 zod@3.23.8"
+# CommonJS packages an ES module imports names from: what node can name in
+# them (express's, through its re-export; lodash's and pg 8.11's Client,
+# which it cannot).
+variants commonjs "lodash@4.17.21 pg@8.11.3 express@4.21.2"
 
 echo "fixtures ready in $out"

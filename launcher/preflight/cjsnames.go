@@ -1,0 +1,435 @@
+package preflight
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hasync/launcher/launcher/nodeopts"
+)
+
+// An ES module's named import from a CommonJS module (`import { get }
+// from "lodash"`) is linked before any code runs, against the names node
+// finds in the CommonJS module's text with cjs-module-lexer: `exports.x
+// =`, `exports["x"] =`, `Object.defineProperty(exports, "x", …)`, the
+// keys of `module.exports = { … }` up to its first property that is not
+// an identifier, and the same of the modules it re-exports
+// (`module.exports = require("y")`, tsc's `__exportStar(require("y"),
+// exports)`, Babel's `Object.keys(_y).forEach(…)`). What the module
+// assigns otherwise (`module.exports = new PG()`, lodash's
+// `freeModule.exports = _`) node cannot name, and the import fails at
+// every start, in every version of node: "SyntaxError: Named export 'get'
+// not found. The requested module 'lodash' is a CommonJS module, which may
+// not support all module.exports as named exports."
+//
+// The scan below is not the lexer: it finds every name the lexer would
+// and more (a superset: any `exports.x` whether assigned or not, in a
+// comment or not, every key of such a literal), so that an import it
+// refuses is one node refuses. Where it cannot be sure of that (a
+// re-export it does not find, too many files), it judges nothing.
+
+// commonJSNames is what a scan of a CommonJS module found.
+type commonJSNames struct {
+	names     map[string]bool
+	reexports []string // the specifiers of the modules it re-exports
+	open      bool     // a re-export's specifier with an escape: not bounded
+	esmLike   bool     // it may hold an import or export statement
+}
+
+// add takes a name found: not an empty one, nor one with an escape,
+// which the lexer does not read.
+func (c *commonJSNames) add(name []byte) {
+	if len(name) > 0 && !bytes.ContainsRune(name, '\\') {
+		c.names[string(name)] = true
+	}
+}
+
+// scanCommonJS finds every name node's lexer could give a CommonJS
+// module's exports, and the modules it re-exports. It reads by hand, from
+// each occurrence of the few words that matter: regular expressions over a
+// whole module took 50 ms on lodash's 540 KB.
+func scanCommonJS(text []byte) commonJSNames {
+	out := commonJSNames{names: map[string]bool{}}
+	if !bytes.Contains(text, []byte("exports")) {
+		return out
+	}
+	reexport := func(spec []byte) {
+		if bytes.ContainsRune(spec, '\\') {
+			out.open = true
+			return
+		}
+		out.reexports = append(out.reexports, string(spec))
+	}
+	// exports.x, exports["x"], module.exports = { … }, module.exports =
+	// require("y").
+	for _, at := range after(text, "exports", 1) {
+		rest := skipGap(text[at:])
+		switch {
+		case len(rest) == 0:
+		case rest[0] == '.':
+			out.add(jsNameAt(skipGap(rest[1:])))
+		case rest[0] == '[':
+			s, _ := jsStringAt(skipGap(rest[1:]))
+			out.add(s)
+		case rest[0] == '=' && (len(rest) == 1 || rest[1] != '='):
+			rest = skipGap(rest[1:])
+			if len(rest) > 0 && rest[0] == '{' {
+				scanLiteral(rest[1:], &out, reexport)
+			} else if spec, n := requireAt(rest); n > 0 {
+				reexport(spec)
+			}
+		}
+	}
+	// Object.defineProperty(exports, "x", and module.exports alike.
+	for _, at := range after(text, "defineProperty", 6) {
+		rest := skipGap(text[at:])
+		if len(rest) == 0 || rest[0] != '(' {
+			continue
+		}
+		rest = skipGap(rest[1:])
+		if r, ok := bytes.CutPrefix(rest, []byte("module")); ok {
+			if r = skipGap(r); len(r) > 0 && r[0] == '.' {
+				rest = skipGap(r[1:])
+			}
+		}
+		if r, ok := bytes.CutPrefix(rest, []byte("exports")); ok {
+			if r = skipGap(r); len(r) > 0 && r[0] == ',' {
+				s, _ := jsStringAt(skipGap(r[1:]))
+				out.add(s)
+			}
+		}
+	}
+	// tsc's __export(require("y")) and __exportStar(require("y"), exports).
+	for _, at := range after(text, "__export", 3) {
+		rest := text[at:]
+		rest, _ = bytes.CutPrefix(rest, []byte("Star"))
+		if rest = skipGap(rest); len(rest) > 0 && rest[0] == '(' {
+			if spec, n := requireAt(skipGap(rest[1:])); n > 0 {
+				reexport(spec)
+			}
+		}
+	}
+	// Babel's `var _y = require("y");` that `Object.keys(_y).forEach(…)`
+	// re-exports: every require assigned to a variable, when there is one.
+	if bytes.Contains(text, []byte("Object.keys")) {
+		for _, at := range after(text, "require", 2) {
+			at -= len("require")
+			spec, n := requireAt(text[at:])
+			if n > 0 && assignedBefore.get().Match(text[max(0, at-200):at]) {
+				reexport(spec)
+			}
+		}
+	}
+	return out
+}
+
+// assignedBefore matches the text before a require that assigns it to a
+// variable, through a helper or not (_interopRequireWildcard).
+var assignedBefore = lazy(`(?:var|let|const)\s+[\w$]+\s*=\s*(?:[\w$.]+\s*\(\s*)?$`)
+
+// after is the offset just after each occurrence of word in text. It
+// looks for word from its byte at skip on, rarer in code than its first:
+// bytes.Index goes from one match of the first byte to the next, and the
+// e of exports took a millisecond over lodash's 540 KB.
+func after(text []byte, word string, skip int) []int {
+	var out []int
+	tail := []byte(word[skip:])
+	for i := 0; ; {
+		j := bytes.Index(text[i:], tail)
+		if j < 0 {
+			return out
+		}
+		start := i + j - skip
+		i += j + len(tail)
+		if start >= 0 && string(text[start:start+skip]) == word[:skip] {
+			out = append(out, i)
+		}
+	}
+}
+
+// skipGap skips what may stand between two tokens: spaces, line ends and
+// comments.
+func skipGap(text []byte) []byte {
+	for len(text) > 0 {
+		switch c := text[0]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			text = text[1:]
+		case c == '/' && len(text) > 1 && text[1] == '/':
+			i := bytes.IndexByte(text, '\n')
+			if i < 0 {
+				return nil
+			}
+			text = text[i+1:]
+		case c == '/' && len(text) > 1 && text[1] == '*':
+			i := bytes.Index(text[2:], []byte("*/"))
+			if i < 0 {
+				return nil
+			}
+			text = text[i+4:]
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(text)
+			if !unicode.IsSpace(r) && r != '\uFEFF' {
+				return text
+			}
+			text = text[n:]
+		default:
+			return text
+		}
+	}
+	return text
+}
+
+// jsNameAt is the identifier text starts with, or more: ASCII word
+// characters, $, and any character beyond ASCII but spaces; nil when none.
+func jsNameAt(text []byte) []byte {
+	i := 0
+	for i < len(text) {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+				i++
+				continue
+			}
+			break
+		}
+		r, n := utf8.DecodeRune(text[i:])
+		if unicode.IsSpace(r) || r == '\uFEFF' {
+			break
+		}
+		i += n
+	}
+	if i == 0 {
+		return nil
+	}
+	return text[:i]
+}
+
+// jsStringAt is the content of the quoted string text starts with, and
+// its length with the quotes; false when it starts with none, or the
+// string does not end on its line.
+func jsStringAt(text []byte) ([]byte, int) {
+	if len(text) == 0 || text[0] != '"' && text[0] != '\'' {
+		return nil, 0
+	}
+	for i := 1; i < len(text); i++ {
+		switch text[i] {
+		case text[0]:
+			return text[1:i], i + 1
+		case '\\':
+			i++
+		case '\n':
+			return nil, 0
+		}
+	}
+	return nil, 0
+}
+
+// requireAt is the specifier of the require("y") text starts with, and
+// the call's length; 0 when text starts with none.
+func requireAt(text []byte) ([]byte, int) {
+	rest, ok := bytes.CutPrefix(text, []byte("require"))
+	if !ok {
+		return nil, 0
+	}
+	if rest = skipGap(rest); len(rest) == 0 || rest[0] != '(' {
+		return nil, 0
+	}
+	rest = skipGap(rest[1:])
+	spec, n := jsStringAt(rest)
+	if n == 0 {
+		return nil, 0
+	}
+	if rest = skipGap(rest[n:]); len(rest) == 0 || rest[0] != ')' {
+		return nil, 0
+	}
+	return spec, len(text) - len(rest) + 1
+}
+
+// scanLiteral reads an object literal's properties from just after its
+// brace, as the lexer does, and takes every key: a shorthand or
+// `key: value` identifier, a quoted key, a spread require re-exported. It
+// stops where the lexer gives up, at the first token of no such property,
+// having taken every key the lexer took and perhaps one more.
+func scanLiteral(text []byte, out *commonJSNames, reexport func([]byte)) {
+	for {
+		text = skipGap(text)
+		switch {
+		case len(text) == 0 || text[0] == '}':
+			return
+		case bytes.HasPrefix(text, []byte("...")):
+			text = skipGap(text[3:])
+			if spec, n := requireAt(text); n > 0 {
+				reexport(spec)
+				text = text[n:]
+			} else if n := jsNameAt(text); n != nil {
+				text = text[len(n):]
+			} else {
+				return
+			}
+		default:
+			if n := jsNameAt(text); n != nil {
+				out.add(n)
+				text = text[len(n):]
+			} else if s, n := jsStringAt(text); n > 0 {
+				out.add(s)
+				text = text[n:]
+			} else {
+				return
+			}
+			if text = skipGap(text); len(text) > 0 && text[0] == ':' {
+				text = skipGap(text[1:])
+				n := jsNameAt(text)
+				if n == nil {
+					return
+				}
+				text = text[len(n):]
+			}
+		}
+		if text = skipGap(text); len(text) == 0 || text[0] != ',' {
+			return
+		}
+		text = text[1:]
+	}
+}
+
+// cjsFilesAtMost bounds the files one CommonJS module's names are read
+// from, its re-exports' included; past it, its names are not judged.
+const cjsFilesAtMost = 64
+
+// exportNames is every name node could find in the CommonJS module at
+// path, its re-exports' included, each resolved as node's require does
+// from the module's folder; ok is false when the scan cannot bound them
+// (a re-export it does not find, a file it cannot read, too many).
+func (p *Preflight) exportNames(path string, user []string, cache map[string]commonJSNames) (names map[string]bool, ok bool) {
+	names = map[string]bool{}
+	seen := map[string]bool{}
+	queue := []string{path}
+	for len(queue) > 0 {
+		file := queue[0]
+		queue = queue[1:]
+		if seen[file] {
+			continue
+		}
+		if seen[file] = true; len(seen) > cjsFilesAtMost {
+			return nil, false
+		}
+		found, read := p.scanned(file, cache)
+		if !read || found.open {
+			return nil, false
+		}
+		for n := range found.names {
+			names[n] = true
+		}
+		for _, spec := range found.reexports {
+			pre := nodeopts.Preload{Option: "--require", Spec: spec}
+			var next string
+			var err error
+			switch f, bare := pre.Where(); {
+			case f == "" && bare == "":
+				continue // a builtin: node takes no names from it
+			case bare != "":
+				var pj *packageJSON
+				next, pj, err = p.resolveBare(filepath.Dir(file), pre, conditionsFor(false, false, user))
+				if pj != nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
+					return nil, false
+				}
+			default:
+				next, err = p.resolveFrom(filepath.Dir(file), pre)
+			}
+			if err != nil || next == "" {
+				return nil, false // node skips what it does not find; this scan may not find what node does
+			}
+			if ext := filepath.Ext(next); ext != ".json" && ext != ".node" {
+				queue = append(queue, next)
+			}
+		}
+	}
+	return names, true
+}
+
+// mayBeESM reports whether text may hold an import or export statement,
+// indented or not: a script under no "type" that has one may be an ES
+// module, whose names are not the lexer's.
+func mayBeESM(text []byte) bool {
+	for _, word := range []string{"import", "export"} {
+		for _, at := range after(text, word, 1) {
+			line := at - len(word) - 1
+			for line >= 0 && (text[line] == ' ' || text[line] == '\t') {
+				line--
+			}
+			if line >= 0 && text[line] != '\n' && text[line] != '\r' {
+				continue
+			}
+			rest := text[at:]
+			spaced := skipGap(rest)
+			switch {
+			case len(spaced) == 0:
+			case len(spaced) < len(rest) && jsNameAt(spaced) != nil,
+				spaced[0] == '{' || spaced[0] == '*',
+				word == "import" && (spaced[0] == '"' || spaced[0] == '\''):
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scanned is the scan of the file at path, read once per walk; false
+// when it cannot be read.
+func (p *Preflight) scanned(path string, cache map[string]commonJSNames) (commonJSNames, bool) {
+	if found, ok := cache[path]; ok {
+		return found, true
+	}
+	text, ok := readScript(p.fsys, path)
+	if !ok {
+		return commonJSNames{}, false
+	}
+	found := scanCommonJS(text)
+	found.esmLike = mayBeESM(text)
+	cache[path] = found
+	return found, true
+}
+
+// namesMissing is which of the names an ES module imports the CommonJS
+// module at path does not export by any reading of node's; none when path
+// is an ES module, or may be one, or its names cannot be bounded.
+func (p *Preflight) namesMissing(path string, wanted, user []string, flagged bool, scopes map[string]scope, cache map[string]commonJSNames) []string {
+	if len(wanted) == 0 || !isScript(path) {
+		return nil
+	}
+	switch format, _ := p.scriptFormat(path, scopes); format {
+	case formatESM:
+		return nil
+	case formatTypeless:
+		// Node 20.19 and 22.7 on read it as an ES module if it has the
+		// syntax of one, and --experimental-default-type=module whatever it
+		// has: judged only when it has none, and no module flag is set.
+		if found, ok := p.scanned(path, cache); !ok || found.esmLike || flagged {
+			return nil
+		}
+	}
+	names, ok := p.exportNames(path, user, cache)
+	if !ok {
+		return nil
+	}
+	var missing []string
+	for _, n := range wanted {
+		if !names[n] && n != "module.exports" {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+// namedExportError is node's refusal of an ES module that imports, by
+// name, what the CommonJS module it imports does not export by name.
+type namedExportError struct {
+	names []string // every name missing; node says one
+	spec  string
+}
+
+func (e *namedExportError) Error() string {
+	return fmt.Sprintf("SyntaxError: Named export '%s' not found. The requested module '%s' is a CommonJS module, which may not support all module.exports as named exports.", e.names[0], e.spec)
+}
