@@ -525,6 +525,14 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"node_modules/helpers/impl.js":      "exports.y = 1;\n"}), hint: "helpers"},
 		{name: "real names from CommonJS", files: esm("import express, { Router, json } from \"express\";\nimport _ from \"lodash\";\nimport pg from \"pg\";\nconst { Client } = pg;\nconsole.log('MAIN', typeof express, typeof Router, typeof json, typeof _.get, typeof Client);\n", nil), fixture: "commonjs"},
 		{name: "real names node cannot find", files: esm("import { get } from \"lodash\";\nimport { Client } from \"pg\";\nconsole.log('MAIN', typeof get, typeof Client);\n", nil), fixture: "commonjs", hint: "lodash"},
+		// Names imported from ES modules: written in the module, or in
+		// one it re-exports whole, ES module or CommonJS; a type that
+		// esbuild or swc kept as an import is no export.
+		{name: "names from ES modules", files: esm("import { helper, a, b, abc } from \"./util.js\";\nimport { v4 } from \"uuid\";\nimport chalk, { chalkStderr } from \"chalk\";\nconsole.log('MAIN', helper(), a, b, abc, typeof v4, typeof chalk, typeof chalkStderr);\n",
+			merge(commonJSNames, map[string]string{"dist/types.js": "export {};\n", "dist/util.js": "export * from \"./types.js\";\nexport * from \"./lib.cjs\";\nexport const helper = () => 1, \\u0061bc = 2;\n"})), fixture: "exports"},
+		{name: "a type imported as a value", files: esm("import { helper, User } from \"./util.js\";\nconsole.log('MAIN', helper());\n",
+			map[string]string{"dist/types.js": "export {};\n", "dist/util.js": "export * from \"./types.js\";\nexport const helper = () => 1; // the helper\n"}), hint: "import type"},
+		{name: "real ES module without the name", files: esm("import { red } from \"chalk\";\nconsole.log('MAIN', typeof red);\n", nil), fixture: "exports", hint: "not exported"},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js

@@ -19,8 +19,9 @@
 // defensively, libs.go searches libraries as musl's and glibc's loaders do,
 // abi.go reads node's and addons' ABIs, loaders.go resolves packages and
 // picks binaries as their loaders would (semver.go for engines),
-// imports.go and exports.go follow the app's imports, cjsnames.go reads
-// the names a CommonJS module exports as node's lexer finds them, and
+// imports.go and exports.go follow the app's imports, names.go reads
+// the names a module exports (a CommonJS one's as node's lexer finds
+// them), and
 // preflight.go runs the checks; diagnose.go matches node's stderr after a
 // failed start. docs/NATIVE.md lists the facts it relies on.
 //

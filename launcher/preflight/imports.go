@@ -249,7 +249,7 @@ func (p *Preflight) walkImports() importsWalk {
 	user, flagged := p.moduleOptions()
 	w.flagged = flagged
 	scopes := map[string]scope{}
-	commonJS := map[string]commonJSNames{} // CommonJS modules' names, by file
+	modules := moduleTexts{} // the modules whose names the app imports, read once
 	read := map[string]bool{entry: true}
 	queue := []string{entry}
 	for len(queue) > 0 && w.files < appScripts {
@@ -326,8 +326,9 @@ func (p *Preflight) walkImports() importsWalk {
 				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
 					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
 				}
-				if missing := p.namesMissing(f.found, imp.names, user, flagged, scopes, commonJS); len(missing) > 0 {
-					w.misses = append(w.misses, miss{imp, &namedExportError{names: missing, spec: imp.pre.Spec}, f.eras})
+				if named := p.namesMissing(f.found, imp.names, user, flagged, scopes, modules); named != nil {
+					named.spec = imp.pre.Spec
+					w.misses = append(w.misses, miss{imp, named, f.eras})
 				}
 				if refuse := f.eras &^ requiresESM; !imp.pre.ESM() && refuse != 0 && p.esModule(f.found, scopes) {
 					w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, refuse})
@@ -461,9 +462,12 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	switch {
 	case errors.As(m.err, &attribute):
 		return fmt.Sprintf("%s %s %q (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, attribute.said(now))
-	case errors.As(m.err, &named):
+	case errors.As(m.err, &named) && named.commonJS:
 		return fmt.Sprintf("%s imports %s from %q, a CommonJS module in which node finds no such %s (node would fail at every start with: %v)",
 			where, strings.Join(named.names, ", "), m.imp.pre.Spec, plural.Word(len(named.names), "export", "exports"), named)
+	case errors.As(m.err, &named):
+		return fmt.Sprintf("%s imports %s from %q, an ES module that exports no such %s (node would fail at every start with: %v)",
+			where, strings.Join(named.names, ", "), m.imp.pre.Spec, plural.Word(len(named.names), "name", "names"), named)
 	case !judged:
 		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	case errors.As(m.err, &required):
@@ -487,6 +491,7 @@ type importFixes struct {
 	mixed                []string // scripts that hold both import and require
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
 	named                []string // names imported from CommonJS modules that node cannot find in them
+	unexported           []string // names imported from ES modules that do not export them
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	node                 string   // node's version
 }
@@ -513,8 +518,10 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		f.assertion = true
 	case errors.As(m.err, &attribute):
 		f.json = true
-	case errors.As(m.err, &named):
+	case errors.As(m.err, &named) && named.commonJS:
 		add(&f.named, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
+	case errors.As(m.err, &named):
+		add(&f.unexported, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
 	case errors.As(m.err, &format) && format.mixed:
 		add(&f.mixed, p.rel(format.script))
 	case errors.As(m.err, &format) && format.esm:
@@ -605,6 +612,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.named) > 0 {
 		out = append(out, fmt.Sprintf("Take %s out of its module's default export (`import pkg from \"x\"; const { a } = pkg;`), or import the package's ES module build if it has one: node names a CommonJS module's exports before any of its code runs, from its text alone (exports.a = …, module.exports = { a }), and cannot name these.",
 			strings.Join(f.named, "; ")))
+	}
+	if len(f.unexported) > 0 {
+		out = append(out, fmt.Sprintf("Import only what each module exports (%s: not exported). A TypeScript type or interface is no export once compiled: import it with `import type` (esbuild, swc and tsx compile each file alone and keep an import they cannot tell is a type's), or install the version of the package the code was written for.",
+			strings.Join(f.unexported, "; ")))
 	}
 	if f.assertion {
 		out = append(out, "Node 22 and later refuse import assertions: write `with { type: \"json\" }` where the source says `assert { type: \"json\" }` (tsc emits what the source says).")

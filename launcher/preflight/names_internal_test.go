@@ -110,6 +110,33 @@ func TestImportedNames(t *testing.T) {
 	}
 }
 
+// A name is written in an ES module as a word of its own, escaped or not;
+// not as part of a longer one.
+func TestWritten(t *testing.T) {
+	for _, c := range []struct {
+		text, name string
+		want       bool
+	}{
+		{"export const helper = 1;\n", "helper", true},
+		{"export { a as helper };\n", "helper", true},
+		{"export const helpers = 1, _helper = 2, helper$ = 3;\n", "helper", false},
+		{"export const \\u0068elper = 1;\n", "helper", true},
+		{"export const \\u{68}elper = 1;\n", "helper", true},
+		{"export { a as \"a-b\" };\n", "a-b", true},
+		{"export {};\n", "User", false},
+		{"export const éUser = 1;\n", "User", true}, // beyond ASCII beside it: may be a boundary
+		{"\\u", "x", false},
+		{"\\u{}x \\u12", "x", true},
+	} {
+		if got := written([]byte(c.text), c.name); got != c.want {
+			t.Errorf("written(%q, %q) = %v, want %v", c.text, c.name, got, c.want)
+		}
+	}
+	if got := starExports([]byte("export * from \"./a.js\";\nexport * as ns from './b.js';\nexport*from'c'\nexport { x } from 'd';\n")); !slices.Equal(got, []string{"./a.js", "c"}) {
+		t.Errorf("starExports = %q", got)
+	}
+}
+
 // The scan never panics or runs away on any text, finds no empty name,
 // and only grows as text is added: a name it found stays found, and one
 // assigned after it is found.
@@ -134,6 +161,10 @@ func FuzzScanCommonJS(f *testing.F) {
 			}
 		}
 		_ = mayBeESM(text)
+		if !written(append(bytes.Clone(text), "\nexport const fuzzed = 1;\n"...), "fuzzed") {
+			t.Fatalf("export const fuzzed not written after %q", text)
+		}
+		_ = starExports(text)
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,13 +31,20 @@ import (
 // comment or not, every key of such a literal), so that an import it
 // refuses is one node refuses. Where it cannot be sure of that (a
 // re-export it does not find, too many files), it judges nothing.
+//
+// An ES module's import from an ES module is linked the same way, against
+// the names that module exports, which it must write (`export const a`,
+// `export { b as a }`), itself or in a module it re-exports whole (`export
+// * from "y"`): a name written nowhere is one it does not export ("The
+// requested module './types.js' does not provide an export named 'User'":
+// a TypeScript interface that esbuild or swc, compiling each file alone,
+// kept as an import). A name written anywhere, a comment included, passes.
 
 // commonJSNames is what a scan of a CommonJS module found.
 type commonJSNames struct {
 	names     map[string]bool
 	reexports []string // the specifiers of the modules it re-exports
 	open      bool     // a re-export's specifier with an escape: not bounded
-	esmLike   bool     // it may hold an import or export statement
 }
 
 // add takes a name found: not an empty one, nor one with an escape,
@@ -302,7 +311,7 @@ const cjsFilesAtMost = 64
 // path, its re-exports' included, each resolved as node's require does
 // from the module's folder; ok is false when the scan cannot bound them
 // (a re-export it does not find, a file it cannot read, too many).
-func (p *Preflight) exportNames(path string, user []string, cache map[string]commonJSNames) (names map[string]bool, ok bool) {
+func (p *Preflight) exportNames(path string, user []string, cache moduleTexts) (names map[string]bool, ok bool) {
 	names = map[string]bool{}
 	seen := map[string]bool{}
 	queue := []string{path}
@@ -315,8 +324,12 @@ func (p *Preflight) exportNames(path string, user []string, cache map[string]com
 		if seen[file] = true; len(seen) > cjsFilesAtMost {
 			return nil, false
 		}
-		found, read := p.scanned(file, cache)
-		if !read || found.open {
+		m, read := cache.read(p, file)
+		if !read {
+			return nil, false
+		}
+		found := m.commonJS()
+		if found.open {
 			return nil, false
 		}
 		for n := range found.names {
@@ -376,60 +389,231 @@ func mayBeESM(text []byte) bool {
 	return false
 }
 
-// scanned is the scan of the file at path, read once per walk; false
-// when it cannot be read.
-func (p *Preflight) scanned(path string, cache map[string]commonJSNames) (commonJSNames, bool) {
-	if found, ok := cache[path]; ok {
-		return found, true
+// moduleText is a module's text, read once per walk, and what was
+// learned of it.
+type moduleText struct {
+	text    []byte
+	esmLike bool           // it may hold an import or export statement
+	cjs     *commonJSNames // its scan as CommonJS, once asked for
+}
+
+// commonJS is the module's scan as CommonJS.
+func (m *moduleText) commonJS() commonJSNames {
+	if m.cjs == nil {
+		found := scanCommonJS(m.text)
+		m.cjs = &found
+	}
+	return *m.cjs
+}
+
+// moduleTexts are the modules read in one walk, by file.
+type moduleTexts map[string]*moduleText
+
+// read is the module at path, read at its first ask; false when it
+// cannot be read.
+func (c moduleTexts) read(p *Preflight, path string) (*moduleText, bool) {
+	if m, ok := c[path]; ok {
+		return m, m != nil
 	}
 	text, ok := readScript(p.fsys, path)
 	if !ok {
-		return commonJSNames{}, false
+		c[path] = nil
+		return nil, false
 	}
-	found := scanCommonJS(text)
-	found.esmLike = mayBeESM(text)
-	cache[path] = found
-	return found, true
+	m := &moduleText{text: text, esmLike: mayBeESM(text)}
+	c[path] = m
+	return m, true
 }
 
-// namesMissing is which of the names an ES module imports the CommonJS
-// module at path does not export by any reading of node's; none when path
-// is an ES module, or may be one, or its names cannot be bounded.
-func (p *Preflight) namesMissing(path string, wanted, user []string, flagged bool, scopes map[string]scope, cache map[string]commonJSNames) []string {
+// namesMissing is which of the names an ES module imports the module at
+// path cannot export by any reading of node's: for a CommonJS module,
+// names node's lexer cannot find in it; for an ES module, or a script
+// that may be one, names not in its text. None when it cannot be sure.
+func (p *Preflight) namesMissing(path string, wanted, user []string, flagged bool, scopes map[string]scope, cache moduleTexts) *namedExportError {
 	if len(wanted) == 0 || !isScript(path) {
 		return nil
 	}
-	switch format, _ := p.scriptFormat(path, scopes); format {
-	case formatESM:
-		return nil
-	case formatTypeless:
-		// Node 20.19 and 22.7 on read it as an ES module if it has the
-		// syntax of one, and --experimental-default-type=module whatever it
-		// has: judged only when it has none, and no module flag is set.
-		if found, ok := p.scanned(path, cache); !ok || found.esmLike || flagged {
-			return nil
-		}
-	}
-	names, ok := p.exportNames(path, user, cache)
+	esm, ok := p.readAsESM(path, flagged, scopes, cache)
 	if !ok {
 		return nil
 	}
-	var missing []string
-	for _, n := range wanted {
-		if !names[n] && n != "module.exports" {
-			missing = append(missing, n)
+	e := &namedExportError{commonJS: !esm}
+	if esm {
+		e.names = p.namesNotWritten(path, wanted, user, flagged, scopes, cache)
+	} else if names, ok := p.exportNames(path, user, cache); ok {
+		for _, n := range wanted {
+			if !names[n] && n != "module.exports" {
+				e.names = append(e.names, n)
+			}
+		}
+	}
+	if len(e.names) == 0 {
+		return nil
+	}
+	return e
+}
+
+// readAsESM reports whether node may read the script at path as an ES
+// module: by its extension or its package's "type"; under no "type",
+// Node 20.19 and 22.7 on if it has the syntax of one, and any node with
+// --experimental-default-type=module. False, not ok, when it cannot be
+// read.
+func (p *Preflight) readAsESM(path string, flagged bool, scopes map[string]scope, cache moduleTexts) (esm, ok bool) {
+	switch format, _ := p.scriptFormat(path, scopes); format {
+	case formatESM:
+		return true, true
+	case formatTypeless:
+		m, ok := cache.read(p, path)
+		return ok && (m.esmLike || flagged), ok
+	}
+	return false, true
+}
+
+// namesNotWritten is which of the names wanted are written nowhere in the
+// ES module at path nor in what it re-exports whole (`export * from
+// "y"`): no ES module exports a name without writing it (`export const
+// a`, `export { b as a }`, `export { a } from "y"`), and a CommonJS one it
+// re-exports has the names node's lexer finds. A name the module mentions
+// without exporting passes; when what it re-exports cannot be followed (a
+// builtin, a package's "module-sync", a file not found, too many files),
+// none is missing.
+func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged bool, scopes map[string]scope, cache moduleTexts) []string {
+	missing := slices.Clone(wanted)
+	seen := map[string]bool{}
+	queue := []string{path}
+	for len(queue) > 0 && len(missing) > 0 {
+		file := queue[0]
+		queue = queue[1:]
+		if seen[file] {
+			continue
+		}
+		if seen[file] = true; len(seen) > cjsFilesAtMost {
+			return nil
+		}
+		esm, ok := p.readAsESM(file, flagged, scopes, cache)
+		if !ok {
+			return nil
+		}
+		if !esm {
+			names, ok := p.exportNames(file, user, cache)
+			if !ok {
+				return nil
+			}
+			missing = slices.DeleteFunc(missing, func(n string) bool { return names[n] })
+			continue
+		}
+		m, _ := cache.read(p, file)
+		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.text, n) })
+		for _, spec := range starExports(m.text) {
+			pre := nodeopts.Preload{Option: "--import", Spec: spec}
+			var next string
+			var err error
+			switch f, bare := pre.Where(); {
+			case f == "" && bare == "":
+				return nil // a builtin's names, or a URL's
+			case bare != "":
+				var pj *packageJSON
+				next, pj, err = p.resolveBare(filepath.Dir(file), pre, conditionsFor(true, false, user))
+				if pj != nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
+					return nil
+				}
+			default:
+				next, err = p.resolveFrom(filepath.Dir(file), pre)
+			}
+			if err != nil || next == "" || !isScript(next) {
+				return nil
+			}
+			queue = append(queue, next)
 		}
 	}
 	return missing
 }
 
-// namedExportError is node's refusal of an ES module that imports, by
-// name, what the CommonJS module it imports does not export by name.
+// written reports whether name may be written in text: as a word not
+// part of a longer one, or, for a name that is no identifier, anywhere
+// (`export { a as "a-b" }`); escapes (`\u0061`) read as what they stand
+// for.
+func written(text []byte, name string) bool {
+	return writtenAsIs(text, name) || bytes.Contains(text, []byte(`\u`)) && writtenAsIs(unescaped(text), name)
+}
+
+func writtenAsIs(text []byte, name string) bool {
+	if n := jsNameAt([]byte(name)); len(n) != len(name) {
+		return bytes.Contains(text, []byte(name))
+	}
+	ascii := func(c byte) bool {
+		return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	for _, at := range after(text, name, 0) {
+		// Only an ASCII letter, digit, _ or $ beside it makes a longer
+		// name: a character beyond ASCII may be anything, and counts as
+		// written.
+		if start := at - len(name); start > 0 && ascii(text[start-1]) || at < len(text) && ascii(text[at]) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// unescaped is text with its \uXXXX and \u{X…} escapes read.
+func unescaped(text []byte) []byte {
+	var out []byte
+	for {
+		i := bytes.Index(text, []byte(`\u`))
+		if i < 0 {
+			return append(out, text...)
+		}
+		out, text = append(out, text[:i]...), text[i+2:]
+		var hex []byte
+		n := 0 // the escape's length after \u
+		if len(text) > 0 && text[0] == '{' {
+			if end := bytes.IndexByte(text, '}'); end > 1 && end <= 7 {
+				hex, n = text[1:end], end+1
+			}
+		} else if len(text) >= 4 {
+			hex, n = text[:4], 4
+		}
+		r, err := strconv.ParseUint(string(hex), 16, 32)
+		if n == 0 || err != nil {
+			out = append(out, `\u`...)
+			continue
+		}
+		out, text = utf8.AppendRune(out, rune(r)), text[n:]
+	}
+}
+
+// starExports are the specifiers an ES module re-exports whole: `export *
+// from "y"`, not `export * as ns from "y"`, whose one name is written.
+func starExports(text []byte) []string {
+	var out []string
+	for _, at := range after(text, "export", 1) {
+		rest := skipGap(text[at:])
+		if len(rest) == 0 || rest[0] != '*' {
+			continue
+		}
+		rest, ok := bytes.CutPrefix(skipGap(rest[1:]), []byte("from"))
+		if !ok {
+			continue
+		}
+		if spec, n := jsStringAt(skipGap(rest)); n > 0 {
+			out = append(out, string(spec))
+		}
+	}
+	return out
+}
+
+// namedExportError is node's refusal of an ES module that imports by name
+// what the module it imports does not export.
 type namedExportError struct {
-	names []string // every name missing; node says one
-	spec  string
+	names    []string // every name missing; node says one
+	spec     string
+	commonJS bool // the module is CommonJS, whose names node's lexer finds
 }
 
 func (e *namedExportError) Error() string {
-	return fmt.Sprintf("SyntaxError: Named export '%s' not found. The requested module '%s' is a CommonJS module, which may not support all module.exports as named exports.", e.names[0], e.spec)
+	if e.commonJS {
+		return fmt.Sprintf("SyntaxError: Named export '%s' not found. The requested module '%s' is a CommonJS module, which may not support all module.exports as named exports.", e.names[0], e.spec)
+	}
+	return fmt.Sprintf("SyntaxError: The requested module '%s' does not provide an export named '%s'", e.spec, e.names[0])
 }
