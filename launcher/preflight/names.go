@@ -61,8 +61,8 @@ func (c *commonJSNames) add(name []byte) {
 // whole module took 50 ms on lodash's 540 KB.
 func scanCommonJS(text []byte) commonJSNames {
 	out := commonJSNames{names: map[string]bool{}}
-	if !bytes.Contains(text, []byte("exports")) {
-		return out
+	if !bytes.Contains(text, []byte("export")) {
+		return out // none of exports, __export or __exportStar
 	}
 	reexport := func(spec []byte) {
 		if bytes.ContainsRune(spec, '\\') {
@@ -135,8 +135,12 @@ func scanCommonJS(text []byte) commonJSNames {
 }
 
 // assignedBefore matches the text before a require that assigns it to a
-// variable, through a helper or not (_interopRequireWildcard).
-var assignedBefore = lazy(`(?:var|let|const)\s+[\w$]+\s*=\s*(?:[\w$.]+\s*\(\s*)?$`)
+// variable, through a helper or not (_interopRequireWildcard), comments
+// between (Babel's /*#__PURE__*/).
+var assignedBefore = lazy(`(?:var|let|const)` + gapRE + `[\w$]+` + gapRE + `=` + gapRE + `(?:[\w$.]+` + gapRE + `\(` + gapRE + `)?$`)
+
+// gapRE matches what skipGap skips: spaces and comments.
+const gapRE = `(?:\s|/\*(?:[^*]|\*+[^*/])*\*+/|//[^\n]*\n)*`
 
 // after is the offset just after each occurrence of word in text. It
 // looks for word from its byte at skip on, rarer in code than its first:

@@ -32,6 +32,8 @@ func TestScanCommonJS(t *testing.T) {
 			want: []string{"a", "b"}, reexports: []string{"./x", "./y", "z"}},
 		{name: "Babel", text: "var _external = _interopRequireWildcard(require(\"external\"));\nvar _other = require('./other');\nconst fs = require('fs');\nObject.keys(_external).forEach(function (key) {\n  exports[key] = _external[key];\n});\nfoo(require('./not'));\n",
 			reexports: []string{"external", "./other", "fs"}},
+		{name: "Babel's pure annotations", text: "var _a = /*#__PURE__*/_interopRequireWildcard(require(\"./a\"));\nObject.keys(_a).forEach(function (key) {\n  exports[key] = _a[key];\n});\n", reexports: []string{"./a"}},
+		{name: "tsc's __export alone", text: "__export(require(\"./b\"));\n", reexports: []string{"./b"}},
 		{name: "Babel's requires without Object.keys", text: "var _a = require('./a');\nexports.x = _a;\n", want: []string{"x"}},
 		{name: "esbuild", text: "var src_exports = {};\n__export(src_exports, { a: () => a });\nmodule.exports = __toCommonJS(src_exports);\n0 && (module.exports = {\n  a,\n  b\n});\n",
 			want: []string{"a", "b"}},
