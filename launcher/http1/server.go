@@ -165,8 +165,11 @@ func (s *Server) serveConn(c net.Conn) {
 // lingerClose ends a connection whose client may still be sending (a
 // body, or requests after a refused one): closing a socket with unread
 // input resets it, and a reset can destroy the answer before the client
-// reads it. So it says the end first, then reads what the client still
-// sends until it closes, briefly.
+// reads it, or fail the client's write of its body first (net/http's
+// client then reports "broken pipe", not the answer). So it says the end
+// first, then reads what the client still sends until it closes, briefly:
+// up to lingerBytes, as much of a body as net/http's server reads to keep
+// its connection (a 100 KB POST outran the 64 KB it read before).
 func lingerClose(c net.Conn, br *bufio.Reader) {
 	tcp, ok := c.(interface{ CloseWrite() error })
 	if !ok {
@@ -174,8 +177,8 @@ func lingerClose(c net.Conn, br *bufio.Reader) {
 	}
 	_ = tcp.CloseWrite()
 	_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-	var sink [512]byte
-	for n := 0; n < 64<<10; {
+	var sink [4096]byte
+	for n := 0; n < lingerBytes; {
 		k, err := br.Read(sink[:])
 		if err != nil {
 			return
@@ -183,6 +186,9 @@ func lingerClose(c net.Conn, br *bufio.Reader) {
 		n += k
 	}
 }
+
+// lingerBytes bounds what lingerClose reads of a client's leftovers.
+const lingerBytes = 256 << 10
 
 // Request is what the server reads of a request.
 type Request struct {
