@@ -531,7 +531,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "names from ES modules", files: esm("import { helper, a, b, abc } from \"./util.js\";\nimport { v4 } from \"uuid\";\nimport chalk, { chalkStderr } from \"chalk\";\nconsole.log('MAIN', helper(), a, b, abc, typeof v4, typeof chalk, typeof chalkStderr);\n",
 			merge(commonJSNames, map[string]string{"dist/types.js": "export {};\n", "dist/util.js": "export * from \"./types.js\";\nexport * from \"./lib.cjs\";\nexport const helper = () => 1, \\u0061bc = 2;\n"})), fixture: "exports"},
 		{name: "a type imported as a value", files: esm("import { helper, User } from \"./util.js\";\nconsole.log('MAIN', helper());\n",
-			map[string]string{"dist/types.js": "export {};\n", "dist/util.js": "export * from \"./types.js\";\nexport const helper = () => 1; // the helper\n"}), hint: "import type"},
+			map[string]string{"dist/types.js": "/**\n * A User of the app.\n */\nexport {};\n", "dist/util.js": "// helpers for a User\nexport * from \"./types.js\";\nexport const helper = () => 1; // the helper\n"}), hint: "import type"},
 		{name: "real ES module without the name", files: esm("import { red } from \"chalk\";\nconsole.log('MAIN', typeof red);\n", nil), fixture: "exports", hint: "not exported"},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}

@@ -38,7 +38,8 @@ import (
 // * from "y"`): a name written nowhere is one it does not export ("The
 // requested module './types.js' does not provide an export named 'User'":
 // a TypeScript interface that esbuild or swc, compiling each file alone,
-// kept as an import). A name written anywhere, a comment included, passes.
+// kept as an import). A name written anywhere but in a comment line
+// passes.
 
 // commonJSNames is what a scan of a CommonJS module found.
 type commonJSNames struct {
@@ -399,6 +400,76 @@ type moduleText struct {
 	text    []byte
 	esmLike bool           // it may hold an import or export statement
 	cjs     *commonJSNames // its scan as CommonJS, once asked for
+	code    []byte         // its text without its comment lines, once asked for
+}
+
+// codeText is the module's text with its comment lines blanked.
+func (m *moduleText) codeText() []byte {
+	if m.code == nil {
+		m.code = uncommented(m.text)
+	}
+	return m.code
+}
+
+// uncommented is text with what is certainly a comment blanked: a line
+// that starts with //, and a block that starts a line with /* and whose
+// lines after it start with * (JSDoc), to its */. Neither can hold an
+// export statement wherever it stands: in code it is a comment, and in a
+// template literal over several lines it is the literal's text, unless a
+// backtick ends the literal on it, or in a string continued from the line
+// before (a \ ends that line), unless a quote ends it. So a line with a
+// backtick, or after a line ending in \, is kept, and a block with a line
+// that does not start with *.
+func uncommented(text []byte) []byte {
+	out := bytes.Clone(text)
+	blank := func(b []byte) {
+		for i := range b {
+			if b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	lines := bytes.SplitAfter(out, []byte("\n"))
+	continued := func(i int) bool { // the line before i ends in a backslash
+		return i > 0 && bytes.HasSuffix(bytes.TrimRight(lines[i-1], "\r\n"), []byte("\\"))
+	}
+	for i := 0; i < len(lines); i++ {
+		body := bytes.TrimLeft(lines[i], " \t")
+		if continued(i) || bytes.ContainsRune(body, '`') {
+			continue
+		}
+		switch {
+		case bytes.HasPrefix(body, []byte("//")):
+			blank(body)
+		case bytes.HasPrefix(body, []byte("/*")):
+			if end := bytes.Index(body[2:], []byte("*/")); end >= 0 {
+				blank(body[:end+4]) // the rest of the line is code
+				continue
+			}
+			last := -1
+			for j := i + 1; j < len(lines); j++ {
+				next := bytes.TrimLeft(lines[j], " \t")
+				if !bytes.HasPrefix(next, []byte("*")) || bytes.ContainsRune(next, '`') {
+					break
+				}
+				if bytes.Contains(next, []byte("*/")) {
+					last = j
+					break
+				}
+			}
+			if last < 0 {
+				continue
+			}
+			blank(body)
+			for j := i + 1; j < last; j++ {
+				blank(lines[j])
+			}
+			end := bytes.TrimLeft(lines[last], " \t")
+			blank(end[:bytes.Index(end, []byte("*/"))+2])
+			i = last
+		}
+	}
+	return out
 }
 
 // commonJS is the module's scan as CommonJS.
@@ -478,7 +549,8 @@ func (p *Preflight) readAsESM(path string, flagged bool, scopes map[string]scope
 // "y"`): no ES module exports a name without writing it (`export const
 // a`, `export { b as a }`, `export { a } from "y"`), and a CommonJS one it
 // re-exports has the names node's lexer finds. A name the module mentions
-// without exporting passes; when what it re-exports cannot be followed (a
+// without exporting passes, unless only in comment lines (uncommented);
+// when what it re-exports cannot be followed (a
 // builtin, a package's "module-sync", a file not found, too many files),
 // none is missing.
 func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged bool, scopes map[string]scope, cache moduleTexts) []string {
@@ -507,7 +579,7 @@ func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged 
 			continue
 		}
 		m, _ := cache.read(p, file)
-		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.text, n) })
+		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.codeText(), n) })
 		for _, spec := range starExports(m.text) {
 			pre := nodeopts.Preload{Option: "--import", Spec: spec}
 			var next string

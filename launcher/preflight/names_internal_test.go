@@ -139,6 +139,30 @@ func TestWritten(t *testing.T) {
 	}
 }
 
+// Comment lines and JSDoc blocks are blanked, and nothing else: not a
+// block whose lines do not all start with * (it may be a template
+// literal's text, with code after it), nor code after a comment's end.
+func TestUncommented(t *testing.T) {
+	for _, c := range []struct {
+		text, name string
+		want       bool // written once comments are blanked
+	}{
+		{"// the User\nexport const getUser = 1;\n", "User", false},
+		{"/**\n * Returns the User.\n */\nexport function getUser() {}\n", "User", false},
+		{"/* the User */ export const User = 1;\n", "User", true},
+		{"/**\n * x\n */ export const User = 1;\n", "User", true},
+		{"const t = `\n/* not a comment\n`;\nexport const User = 1;\n// */\n", "User", true},
+		{"const t = `\n// not a comment either`; export const User = 1;\n", "User", true},
+		{"const s = 'a\\\n// continued'; export const User = 1;\n", "User", true},
+		{"const t = `\n/*\n * x ` + 1; export const User = 1; /*\n */\n", "User", true},
+		{"const u = 'http://x'; export const User = 1;\n", "User", true},
+	} {
+		if got := written(uncommented([]byte(c.text)), c.name); got != c.want {
+			t.Errorf("%q: %q written: %v, want %v", c.text, c.name, got, c.want)
+		}
+	}
+}
+
 // The scan never panics or runs away on any text, finds no empty name,
 // and only grows as text is added: a name it found stays found, and one
 // assigned after it is found.
@@ -163,7 +187,7 @@ func FuzzScanCommonJS(f *testing.F) {
 			}
 		}
 		_ = mayBeESM(text)
-		if !written(append(bytes.Clone(text), "\nexport const fuzzed = 1;\n"...), "fuzzed") {
+		if !written(uncommented(append(bytes.Clone(text), "\n*/\nexport const fuzzed = 1;\n"...)), "fuzzed") {
 			t.Fatalf("export const fuzzed not written after %q", text)
 		}
 		_ = starExports(text)
