@@ -400,15 +400,26 @@ type moduleText struct {
 	text    []byte
 	esmLike bool           // it may hold an import or export statement
 	cjs     *commonJSNames // its scan as CommonJS, once asked for
-	code    []byte         // its text without its comment lines, once asked for
+	names   []byte         // what its names are looked for in (namesView), once asked for
 }
 
-// codeText is the module's text with its comment lines blanked.
-func (m *moduleText) codeText() []byte {
-	if m.code == nil {
-		m.code = uncommented(m.text)
+// namesView is what a module's names are looked for in, made once.
+func (m *moduleText) namesView() []byte {
+	if m.names == nil {
+		m.names = namesView(m.text)
 	}
-	return m.code
+	return m.names
+}
+
+// namesView is text with its comment lines blanked (uncommented) and,
+// when it has escapes (`\u0061`), a copy after it with them read as what
+// they stand for.
+func namesView(text []byte) []byte {
+	view := uncommented(text)
+	if bytes.Contains(view, []byte(`\u`)) {
+		view = append(append(view, '\n'), unescaped(view)...)
+	}
+	return view
 }
 
 // uncommented is text with what is certainly a comment blanked: a line
@@ -579,7 +590,7 @@ func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged 
 			continue
 		}
 		m, _ := cache.read(p, file)
-		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.codeText(), n) })
+		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.namesView(), n) })
 		for _, spec := range starExports(m.text) {
 			pre := nodeopts.Preload{Option: "--import", Spec: spec}
 			var next string
@@ -605,26 +616,21 @@ func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged 
 	return missing
 }
 
-// written reports whether name may be written in text: as a word not
-// part of a longer one, or, for a name that is no identifier, anywhere
-// (`export { a as "a-b" }`); escapes (`\u0061`) read as what they stand
-// for.
-func written(text []byte, name string) bool {
-	return writtenAsIs(text, name) || bytes.Contains(text, []byte(`\u`)) && writtenAsIs(unescaped(text), name)
-}
-
-func writtenAsIs(text []byte, name string) bool {
+// written reports whether name may be written in view (namesView): as a
+// word not part of a longer one, or, for a name that is no identifier,
+// anywhere (`export { a as "a-b" }`).
+func written(view []byte, name string) bool {
 	if n := jsNameAt([]byte(name)); len(n) != len(name) {
-		return bytes.Contains(text, []byte(name))
+		return bytes.Contains(view, []byte(name))
 	}
 	ascii := func(c byte) bool {
 		return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 	}
-	for _, at := range after(text, name, 0) {
+	for _, at := range after(view, name, 0) {
 		// Only an ASCII letter, digit, _ or $ beside it makes a longer
 		// name: a character beyond ASCII may be anything, and counts as
 		// written.
-		if start := at - len(name); start > 0 && ascii(text[start-1]) || at < len(text) && ascii(text[at]) {
+		if start := at - len(name); start > 0 && ascii(view[start-1]) || at < len(view) && ascii(view[at]) {
 			continue
 		}
 		return true
