@@ -202,11 +202,11 @@ func jsNameAt(text []byte) []byte {
 	for i < len(text) {
 		c := text[i]
 		if c < utf8.RuneSelf {
-			if c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
-				i++
-				continue
+			if !asciiNameByte(c) {
+				break
 			}
-			break
+			i++
+			continue
 		}
 		r, n := utf8.DecodeRune(text[i:])
 		if unicode.IsSpace(r) || r == '\uFEFF' {
@@ -218,6 +218,11 @@ func jsNameAt(text []byte) []byte {
 		return nil
 	}
 	return text[:i]
+}
+
+// asciiNameByte reports whether c is an ASCII letter, digit, _ or $.
+func asciiNameByte(c byte) bool {
+	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // jsStringAt is the content of the quoted string text starts with, and
@@ -341,23 +346,12 @@ func (p *Preflight) exportNames(path string, user []string, cache moduleTexts) (
 			names[n] = true
 		}
 		for _, spec := range found.reexports {
-			pre := nodeopts.Preload{Option: "--require", Spec: spec}
-			var next string
-			var err error
-			switch f, bare := pre.Where(); {
-			case f == "" && bare == "":
-				continue // a builtin: node takes no names from it
-			case bare != "":
-				var pj *packageJSON
-				next, pj, err = p.resolveBare(filepath.Dir(file), pre, conditionsFor(false, false, user))
-				if pj != nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
-					return nil, false
-				}
-			default:
-				next, err = p.resolveFrom(filepath.Dir(file), pre)
-			}
-			if err != nil || next == "" {
+			next, ok := p.reexported(file, spec, false, user)
+			switch {
+			case !ok:
 				return nil, false // node skips what it does not find; this scan may not find what node does
+			case next == "":
+				continue // a builtin: node takes no names from it
 			}
 			if ext := filepath.Ext(next); ext != ".json" && ext != ".node" {
 				queue = append(queue, next)
@@ -365,6 +359,32 @@ func (p *Preflight) exportNames(path string, user []string, cache moduleTexts) (
 		}
 	}
 	return names, true
+}
+
+// reexported resolves a module that file re-exports, from file's folder as
+// node's require (esm false) or import does: the file found, "" for a
+// builtin or a URL. ok is false when the check cannot say what node finds:
+// not found here, or a package whose "module-sync" condition makes it
+// depend on node's version.
+func (p *Preflight) reexported(file, spec string, esm bool, user []string) (found string, ok bool) {
+	pre := nodeopts.Preload{Option: "--require", Spec: spec}
+	if esm {
+		pre.Option = "--import"
+	}
+	var err error
+	switch f, bare := pre.Where(); {
+	case f == "" && bare == "":
+		return "", true
+	case bare != "":
+		var pj *packageJSON
+		found, pj, err = p.resolveBare(filepath.Dir(file), pre, conditionsFor(esm, false, user))
+		if pj != nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
+			return "", false
+		}
+	default:
+		found, err = p.resolveFrom(filepath.Dir(file), pre)
+	}
+	return found, err == nil && found != ""
 }
 
 // mayBeESM reports whether text may hold an import or export statement,
@@ -592,23 +612,9 @@ func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged 
 		m, _ := cache.read(p, file)
 		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.namesView(), n) })
 		for _, spec := range starExports(m.text) {
-			pre := nodeopts.Preload{Option: "--import", Spec: spec}
-			var next string
-			var err error
-			switch f, bare := pre.Where(); {
-			case f == "" && bare == "":
-				return nil // a builtin's names, or a URL's
-			case bare != "":
-				var pj *packageJSON
-				next, pj, err = p.resolveBare(filepath.Dir(file), pre, conditionsFor(true, false, user))
-				if pj != nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
-					return nil
-				}
-			default:
-				next, err = p.resolveFrom(filepath.Dir(file), pre)
-			}
-			if err != nil || next == "" || !isScript(next) {
-				return nil
+			next, ok := p.reexported(file, spec, true, user)
+			if !ok || next == "" || !isScript(next) {
+				return nil // not found here, or a builtin's names, or a URL's
 			}
 			queue = append(queue, next)
 		}
@@ -623,14 +629,11 @@ func written(view []byte, name string) bool {
 	if n := jsNameAt([]byte(name)); len(n) != len(name) {
 		return bytes.Contains(view, []byte(name))
 	}
-	ascii := func(c byte) bool {
-		return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-	}
 	for _, at := range after(view, name, 0) {
 		// Only an ASCII letter, digit, _ or $ beside it makes a longer
 		// name: a character beyond ASCII may be anything, and counts as
 		// written.
-		if start := at - len(name); start > 0 && ascii(view[start-1]) || at < len(view) && ascii(view[at]) {
+		if start := at - len(name); start > 0 && asciiNameByte(view[start-1]) || at < len(view) && asciiNameByte(view[at]) {
 			continue
 		}
 		return true
