@@ -14,7 +14,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # worker is busy at the deadline (golang/go#75804, fixed after Go 1.26).
 FUZZEXECS ?= 100000
 
-.PHONY: all build test vet unit fuzz static demo clean fixtures bench-preflight bench-metrics \
+.PHONY: all build test vet unit fuzz static demo clean fixtures builtins bench-preflight bench-metrics \
 	backend frontend backend-test e2e e2e-arm64 bench bench-smoke bench-deps soak
 
 all: build
@@ -43,7 +43,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
-	@set -e; for pkg in ./launcher ./launcher/config ./launcher/http1 ./launcher/nodeopts ./launcher/preflight; do \
+	@set -e; for pkg in ./launcher ./launcher/config ./launcher/http1 ./launcher/nodeopts ./launcher/builtins ./launcher/preflight; do \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$target ($$pkg) for $(FUZZEXECS) inputs"; \
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZEXECS)x -timeout 10m $$pkg; \
@@ -114,6 +114,12 @@ bench-smoke: build backend frontend bench-deps
 # drifts more than 1 MB. Not in CI.
 soak: build backend
 	$(GO) run ./bench/soak -duration $${SOAK_DURATION:-1h}
+
+# The table of node's own modules, from every release of Node 18 and later
+# on npm (about 9 GB fetched, a release at a time; kept answers make a
+# second run fetch only new releases). Not in CI: run it when a node is out.
+builtins:
+	@bash testdata/builtins/build.sh
 
 bench-preflight:
 	bench/preflight.sh

@@ -1,0 +1,339 @@
+// Package builtins knows node's built-in modules release by release: which
+// specifiers a release of node loads as one of its own (fs, fs/promises,
+// node:sqlite), and the names each module's ES module namespace exports
+// (node:util's styleText), from a table of every release of Node 18 and
+// later (builtins.txt, written by testdata/builtins/build.sh, which runs
+// each release).
+//
+// An import of a module a node does not have, or of a name its module does
+// not export, fails while node links the app's modules, before any of the
+// app's code runs, at every start. Node adds modules and names in minor
+// releases and takes some out in majors (Node 23 took util.isString out),
+// so the answer depends on the exact release.
+//
+// Scope: a release the table records, and one between two recorded
+// releases of a major that agree. Non-goals: nodes before 18, majors and
+// releases after the table's last of their major, and prereleases (the
+// answer is Unknown); what node's flags add (--experimental-vm-modules
+// adds vm's SourceTextModule; --expose-internals, internal/ modules): ask
+// only when no such flag is set; process's and constants' names, which
+// vary with the platform and with how node was started.
+package builtins
+
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:embed builtins.txt
+var table string
+
+// Answer is what the table says of a release.
+type Answer int8
+
+const (
+	Unknown Answer = iota // the table cannot say: see the package's scope
+	Yes
+	No
+)
+
+// version is a release's major, minor and patch.
+type version [3]int
+
+func parseVersion(s string) (version, bool) {
+	var v version
+	parts := strings.Split(strings.TrimPrefix(s, "v"), ".")
+	if len(parts) != 3 {
+		return v, false
+	}
+	for i, part := range parts {
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 0 || part == "" || part[0] == '+' {
+			return v, false
+		}
+		v[i] = n
+	}
+	return v, true
+}
+
+func (v version) less(w version) bool {
+	for i := range v {
+		if v[i] != w[i] {
+			return v[i] < w[i]
+		}
+	}
+	return false
+}
+
+// recorded are the table's releases, in order; read once, when first
+// asked.
+var recorded = sync.OnceValue(func() []version {
+	_, line, _ := strings.Cut(table, "\nversions ")
+	line, _, _ = strings.Cut(line, "\n")
+	fields := strings.Fields(line)
+	out := make([]version, 0, len(fields))
+	for _, f := range fields {
+		if v, ok := parseVersion(f); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+})
+
+// Release is where a node release stands among those the table records:
+// one of them, or between two of the same major.
+type Release struct {
+	below, above version // equal when recorded
+}
+
+// At finds node's release (`node --version`'s answer, with or without
+// its v) in the table; false when the table cannot answer for it.
+func At(nodeVersion string) (Release, bool) {
+	v, ok := parseVersion(nodeVersion)
+	if !ok {
+		return Release{}, false
+	}
+	all := recorded()
+	for i, r := range all {
+		switch {
+		case r == v:
+			return Release{r, r}, true
+		case v.less(r):
+			if i == 0 || all[i-1][0] != v[0] || r[0] != v[0] {
+				return Release{}, false // before its major's first recorded, or a major not recorded
+			}
+			return Release{all[i-1], r}, true
+		}
+	}
+	return Release{}, false // after the last recorded
+}
+
+// Module is a built-in module by its id, as node's
+// require('module').builtinModules names it without node: (fs/promises).
+type Module struct {
+	ID       string
+	prefixed string // the releases that load it as node:ID
+	bare     string // the releases that load it as ID
+	names    string // its block of names: each line a tab, a name, maybe its releases
+}
+
+// Of is the built-in module a specifier names, in any release recorded:
+// node:x, or x without the scheme where some release loads it so. False
+// for anything else: a package, a file, a module no release has.
+func Of(spec string) (Module, bool) {
+	id, prefixed := strings.CutPrefix(spec, "node:")
+	m, ok := lookup(id)
+	if !ok || !prefixed && m.bare == "-" {
+		return Module{}, false
+	}
+	return m, true
+}
+
+// Scheme reports whether spec carries node's scheme: such a specifier
+// names a built-in module or fails, in every release.
+func Scheme(spec string) bool { return strings.HasPrefix(spec, "node:") }
+
+// lookup finds the module id's entry in the table.
+func lookup(id string) (Module, bool) {
+	if id == "" || strings.ContainsAny(id, " \t\n") {
+		return Module{}, false
+	}
+	i := strings.Index(table, "\n"+id+" node:")
+	if i < 0 {
+		return Module{}, false
+	}
+	rest := table[i+1:]
+	head, rest, _ := strings.Cut(rest, "\n")
+	fields := strings.Fields(head)
+	if len(fields) != 3 {
+		return Module{}, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] == '\t' {
+		nl := strings.IndexByte(rest[end:], '\n')
+		if nl < 0 {
+			end = len(rest)
+			break
+		}
+		end += nl + 1
+	}
+	return Module{
+		ID:       id,
+		prefixed: strings.TrimPrefix(fields[1], "node:"),
+		bare:     strings.TrimPrefix(fields[2], "bare:"),
+		names:    rest[:end],
+	}, true
+}
+
+// Loads says whether release r loads spec, which names m, as its own.
+func (m Module) Loads(r Release, spec string) Answer {
+	if Scheme(spec) {
+		return in(m.prefixed, r)
+	}
+	return in(m.bare, r)
+}
+
+// Exports says whether m's ES module namespace in release r exports name.
+func (m Module) Exports(r Release, name string) Answer {
+	if m.ID == "process" || m.ID == "constants" || name == "" {
+		return Unknown
+	}
+	spans, ok := m.releasesOf(name)
+	if !ok {
+		if in(m.any(), r) != Yes {
+			return Unknown
+		}
+		return No // no release exports it
+	}
+	return in(spans, r)
+}
+
+// releasesOf finds name's line in m's block: its releases, which are the
+// module's when the line gives none; false when no release exports it.
+func (m Module) releasesOf(name string) (string, bool) {
+	block := m.names
+	for block != "" {
+		line, rest, _ := strings.Cut(block, "\n")
+		block = rest
+		n, spans, _ := strings.Cut(line[1:], " ")
+		if n != name {
+			continue
+		}
+		if spans == "" {
+			return m.any(), true
+		}
+		return spans, true
+	}
+	return "", false
+}
+
+// any is the releases that load m with node: or without it.
+func (m Module) any() string {
+	if m.bare == "-" {
+		return m.prefixed
+	}
+	if m.prefixed == "-" {
+		return m.bare
+	}
+	return m.prefixed + "," + m.bare
+}
+
+// Releases says in words which releases load spec, which names m, or,
+// with a name, export name from it: for a report's fix.
+func (m Module) Releases(spec, name string) string {
+	spans := m.bare
+	if Scheme(spec) {
+		spans = m.prefixed
+	}
+	if name != "" {
+		var ok bool
+		if spans, ok = m.releasesOf(name); !ok {
+			return "no release of node"
+		}
+	}
+	return describe(spans)
+}
+
+// in answers for release r from a span list: "a,b-c,d-" (releases and
+// runs of consecutive ones, "d-" up to the last recorded; "-" is none).
+func in(spans string, r Release) Answer {
+	below, above := covers(spans, r.below), covers(spans, r.above)
+	switch {
+	case below && above:
+		return Yes
+	case !below && !above:
+		return No
+	}
+	return Unknown // between two releases that disagree
+}
+
+func covers(spans string, v version) bool {
+	if spans == "-" {
+		return false
+	}
+	for _, span := range strings.Split(spans, ",") {
+		first, last, run := strings.Cut(span, "-")
+		lo, ok := parseVersion(first)
+		if !ok || v.less(lo) {
+			continue
+		}
+		if !run {
+			if lo == v {
+				return true
+			}
+			continue
+		}
+		if last == "" {
+			return true
+		}
+		if hi, ok := parseVersion(last); ok && !hi.less(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// describe puts a span list in words: "20.12.0 and later 20.x, 21.2.0
+// and later", "18.0.0 to 22.x".
+func describe(spans string) string {
+	if spans == "-" {
+		return "no release of node"
+	}
+	var out []string
+	for _, span := range strings.Split(spans, ",") {
+		first, last, run := strings.Cut(span, "-")
+		lo, _ := parseVersion(first)
+		hi, _ := parseVersion(last)
+		switch {
+		case !run:
+			out = append(out, first)
+		case last == "":
+			out = append(out, first+" and later")
+		case !lastOfMajor(hi):
+			out = append(out, first+" to "+last)
+		case lo[0] == hi[0]:
+			out = append(out, fmt.Sprintf("%s and later %d.x", first, hi[0]))
+		default:
+			out = append(out, fmt.Sprintf("%s to %d.x", first, hi[0]))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// lastOfMajor reports whether v is the last release of its major the
+// table records.
+func lastOfMajor(v version) bool {
+	all := recorded()
+	for i, r := range all {
+		if r == v {
+			return i == len(all)-1 || all[i+1][0] != v[0]
+		}
+	}
+	return false
+}
+
+// IDs lists every module the table records, in order.
+func IDs() []string {
+	var out []string
+	for _, line := range strings.Split(table, "\n") {
+		if id, _, ok := strings.Cut(line, " node:"); ok && line[0] != '#' && line[0] != '\t' {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Names lists every name m exports in some release, in order.
+func (m Module) Names() []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(m.names, "\n"), "\n") {
+		if line != "" {
+			name, _, _ := strings.Cut(line[1:], " ")
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package builtins
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func v(s string) version {
+	out, ok := parseVersion(s)
+	if !ok {
+		panic(s)
+	}
+	return out
+}
+
+// A span list answers for a release between two recorded ones only when
+// both agree.
+func TestIn(t *testing.T) {
+	const spans = "18.0.0-18.5.0,20.1.0,22.0.0-"
+	for _, c := range []struct {
+		below, above string
+		want         Answer
+	}{
+		{"18.0.0", "18.0.0", Yes},
+		{"18.5.0", "18.5.0", Yes},
+		{"18.6.0", "18.6.0", No},
+		{"18.5.0", "18.6.0", Unknown}, // 18.5.1, say: it may have gone in it
+		{"18.6.0", "18.7.0", No},
+		{"20.0.0", "20.0.0", No},
+		{"20.1.0", "20.1.0", Yes},
+		{"20.1.0", "20.2.0", Unknown},
+		{"21.9.0", "21.9.0", No},
+		{"22.0.0", "22.0.0", Yes},
+		{"26.1.0", "26.2.0", Yes},
+	} {
+		if got := in(spans, Release{v(c.below), v(c.above)}); got != c.want {
+			t.Errorf("between %s and %s: %v, want %v", c.below, c.above, got, c.want)
+		}
+	}
+	if in("-", Release{v("20.0.0"), v("20.0.0")}) != No {
+		t.Error(`"-" is no release`)
+	}
+}
+
+// The table is well formed: releases in order, each module's line and its
+// names' lines as merge.cjs writes them, every span of recorded releases.
+func TestTable(t *testing.T) {
+	all := recorded()
+	if len(all) < 200 {
+		t.Fatalf("%d releases recorded", len(all))
+	}
+	for i := 1; i < len(all); i++ {
+		if !all[i-1].less(all[i]) {
+			t.Errorf("releases out of order: %v, %v", all[i-1], all[i])
+		}
+	}
+	isRecorded := map[string]bool{}
+	for _, r := range all {
+		isRecorded[fmt.Sprintf("%d.%d.%d", r[0], r[1], r[2])] = true
+	}
+	checkSpans := func(where, spans string) {
+		if spans == "-" {
+			return
+		}
+		for _, span := range strings.Split(spans, ",") {
+			first, last, _ := strings.Cut(span, "-")
+			for _, rel := range []string{first, last} {
+				if rel != "" && !isRecorded[rel] {
+					t.Errorf("%s: %s is no release recorded", where, rel)
+				}
+			}
+		}
+	}
+	for _, id := range IDs() {
+		m, ok := lookup(id)
+		if !ok {
+			t.Errorf("%s: not found", id)
+			continue
+		}
+		checkSpans(id, m.prefixed)
+		checkSpans(id, m.bare)
+		for _, name := range m.Names() {
+			spans, ok := m.releasesOf(name)
+			if !ok || name == "" || strings.ContainsAny(name, " \t") {
+				t.Errorf("%s: name %q", id, name)
+			}
+			checkSpans(id+" "+name, spans)
+		}
+	}
+}
+
+// Any version and any specifier: no panic, and a version the table
+// answers for is one it could parse.
+func FuzzAt(f *testing.F) {
+	for _, s := range []string{"v20.12.0", "22.23.4", "18.0.0-pre", "v", "1.2.3.4", "20.-1.0", "+1.0.0", "99999999999999999999.0.0"} {
+		f.Add(s, "node:util", "styleText")
+	}
+	f.Fuzz(func(t *testing.T, version, spec, name string) {
+		r, ok := At(version)
+		if ok {
+			if _, parsed := parseVersion(version); !parsed {
+				t.Fatalf("At(%q) answers for a version it cannot read", version)
+			}
+		}
+		if m, found := Of(spec); found && ok {
+			m.Loads(r, spec)
+			m.Exports(r, name)
+			m.Releases(spec, name)
+		}
+	})
+}
