@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher/builtins"
 	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/preflight"
 )
@@ -428,6 +429,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		fixture  string   // a fixture whose node_modules the app gets
 		entry    string   // dist/index.js unless set
 		minMajor int      // the oldest node the case is for
+		builtins bool     // judged by the table of node's modules: not under a node newer than it
 	}{
 		{name: "present", files: merge(tsc("const present_1 = __importDefault(require(\"present\"));\nconst { x } = require(\"present/lib/sub\");\n__exportStar(require(\"./util\"), exports);\nfunction __importDefault(m) { return m; }\nfunction __exportStar(m, e) {}\n"),
 			map[string]string{"dist/util.js": "exports.u = 1;\n"}, pkg("present"))},
@@ -533,13 +535,32 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "a type imported as a value", files: esm("import { helper, User } from \"./util.js\";\nconsole.log('MAIN', helper());\n",
 			map[string]string{"dist/types.js": "/**\n * A User of the app.\n */\nexport {};\n", "dist/util.js": "// helpers for a User\nexport * from \"./types.js\";\nexport const helper = () => 1; // the helper\n"}), hint: "import type"},
 		{name: "real ES module without the name", files: esm("import { red } from \"chalk\";\nconsole.log('MAIN', typeof red);\n", nil), fixture: "exports", hint: "not exported"},
+		// node's own modules, as each release has them: a module or a name
+		// newer than the image's node, or one a later node took out.
+		{name: "a name node:util has from 20.12", files: esm("import { styleText, inspect } from \"node:util\";\nconsole.log('MAIN', typeof styleText, typeof inspect);\n", nil), hint: "20.12.0 and later 20.x", builtins: true},
+		{name: "a name Node 23 took out", files: esm("import { isString } from \"util\";\nconsole.log('MAIN', typeof isString);\n", nil), hint: "18.0.0 to 22.x", builtins: true},
+		{name: "a name no node exports", files: esm("import { readFile, readFileAsync } from \"node:fs\";\nconsole.log('MAIN', typeof readFile, typeof readFileAsync);\n", nil), hint: "readFileAsync from \"node:fs\" (no release of node)", builtins: true},
+		{name: "node:sqlite required", files: merge(tsc("const node_sqlite_1 = require(\"node:sqlite\");\n"), pkg("present")), hint: "\"node:sqlite\" (22.13.0 and later", builtins: true},
+		{name: "a subpath Node 18 lacks", files: merge(tsc("const promises_2 = require(\"inspector/promises\");\n"), pkg("present")), hint: "inspector/promises", builtins: true},
+		{name: "node's internals", files: merge(tsc("const stream_1 = require(\"_stream_readable\");\nconst a_1 = require(\"node:_http_agent\");\n"), pkg("present")), builtins: true},
+		{name: "a package named like a builtin", files: merge(tsc("const punycode_1 = require(\"punycode/\");\n"), pkg("present"), pkg("punycode")), builtins: true},
+		{name: "a package named like a builtin, missing", files: merge(tsc("const punycode_1 = require(\"punycode/\");\n"), pkg("present")), hint: "punycode", builtins: true},
+		{name: "vm's modules under their flag", files: esm("import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", nil), env: []string{"LAUNCHER_NODE_ARGS=--experimental-vm-modules"}, builtins: true},
+		{name: "vm's modules without their flag", files: esm("import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", nil), hint: "SourceTextModule", builtins: true},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js
 	// file under no "type" as CommonJS whatever it holds.
 	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, "22.11.0"), npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+		version, err := exec.Command(node, "--version").Output()
+		must(t, err)
+		_, tabled := builtins.At(strings.TrimSpace(string(version)))
 		for _, c := range cases {
 			if major < c.minMajor {
+				continue
+			}
+			if c.builtins && !tabled {
+				t.Logf("%s: node %s is past the table of node's modules: not judged", c.name, version)
 				continue
 			}
 			app := filepath.Join(t.TempDir(), "app")

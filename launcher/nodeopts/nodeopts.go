@@ -12,6 +12,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/hasync/launcher/launcher/builtins"
 )
 
 // Split splits NODE_OPTIONS into words as node does (ParseNodeOptionsEnvVar
@@ -139,20 +141,14 @@ func isScheme(s string) bool {
 	return true
 }
 
-// builtins are node's own modules by their top-level name, as
-// require('module').builtinModules lists them in Node 18 to 26 (a test
-// compares), which require() and import take without node: as well. A
-// string, not a map: nothing to build at each start.
-const builtins = " assert async_hooks buffer child_process cluster console constants crypto dgram" +
-	" diagnostics_channel dns domain events fs http http2 https inspector module net os path" +
-	" perf_hooks process punycode querystring readline repl stream string_decoder sys timers tls" +
-	" trace_events tty url util v8 vm wasi worker_threads zlib "
-
-// builtin reports whether spec names one of node's own modules, or a
-// subpath of one (fs/promises).
+// builtin reports whether spec, without node:, names one of node's own
+// modules in some release (fs, fs/promises, _http_agent); whether the
+// release at hand has it is the preflight's to judge. Anything else is a
+// package, however it starts: punycode/ is npm's punycode, fs/x a
+// package named fs.
 func builtin(spec string) bool {
-	name, _, _ := strings.Cut(spec, "/")
-	return name != "" && !strings.Contains(name, " ") && strings.Contains(builtins, " "+name+" ")
+	_, ok := builtins.Of(spec)
+	return ok
 }
 
 // Preloads lists the modules that args, node's options (NODE_OPTIONS'

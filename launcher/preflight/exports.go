@@ -82,8 +82,7 @@ var moduleFlags = []string{"--experimental-require-module", "--no-experimental-r
 // the conditions added to every package's "exports" (--conditions, -C) and
 // whether a module flag is set.
 func (p *Preflight) moduleOptions() (conditions []string, flagged bool) {
-	words, _ := nodeopts.Split(p.NodeOptions) // a refusal is the entry check's
-	words = append(words, p.NodeArgs...)
+	words := p.nodeWords()
 	for i := 0; i < len(words); i++ {
 		name, value, hasValue := strings.Cut(words[i], "=")
 		switch {
@@ -98,6 +97,13 @@ func (p *Preflight) moduleOptions() (conditions []string, flagged bool) {
 		}
 	}
 	return conditions, flagged
+}
+
+// nodeWords are node's options: NODE_OPTIONS' words, then the
+// arguments before the entry.
+func (p *Preflight) nodeWords() []string {
+	words, _ := nodeopts.Split(p.NodeOptions) // a refusal is the entry check's
+	return append(words, p.NodeArgs...)
 }
 
 // conditionsFor are the conditions a statement's "exports" are matched

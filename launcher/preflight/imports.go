@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hasync/launcher/launcher/builtins"
 	"github.com/hasync/launcher/launcher/nodeopts"
 	"github.com/hasync/launcher/launcher/plural"
 )
@@ -220,9 +221,13 @@ type importsWalk struct {
 	misses   []miss
 	resolver string // a resolver the app or node loads first; "" when none
 	flagged  bool   // a module flag is among node's options: only what fails in every era is judged
-	pnp      bool
-	files    int
-	packages map[string]*packageJSON // the packages loaded, by name: their package.json, read beside node's files
+	builtins []builtinImport
+	// A flag among node's options adds to node's own modules: those are
+	// not judged.
+	addsBuiltins bool
+	pnp          bool
+	files        int
+	packages     map[string]*packageJSON // the packages loaded, by name: their package.json, read beside node's files
 }
 
 // walkImports follows the app's top-level imports from the entry: each
@@ -248,6 +253,7 @@ func (p *Preflight) walkImports() importsWalk {
 	}
 	user, flagged := p.moduleOptions()
 	w.flagged = flagged
+	w.addsBuiltins = addsBuiltins(p.nodeWords())
 	scopes := map[string]scope{}
 	modules := moduleTexts{} // the modules whose names the app imports, read once
 	read := map[string]bool{entry: true}
@@ -284,6 +290,17 @@ func (p *Preflight) walkImports() importsWalk {
 				w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
 			}
 			dir := filepath.Dir(script)
+			if file == "" && bare == "" {
+				if m, ok := builtins.Of(imp.pre.Spec); ok || builtins.Scheme(imp.pre.Spec) {
+					packaged := false
+					if !builtins.Scheme(imp.pre.Spec) {
+						_, _, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, user))
+						packaged = err == nil
+					}
+					w.builtins = append(w.builtins, builtinImport{imp, m, packaged})
+					continue
+				}
+			}
 			// What each era finds: a package's "exports" may hold a
 			// "module-sync" condition, matched only where require() loads
 			// ES modules.
@@ -360,6 +377,9 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 		if m.eras == allEras || m.eras&now != 0 {
 			misses = append(misses, m)
 		}
+	}
+	if node != nil && node.versionKnown() && !w.addsBuiltins {
+		misses = append(misses, builtinMisses(w.builtins, node.Version)...)
 	}
 	if len(misses) > 0 {
 		// Said once the walk is over: a resolver found later makes every
@@ -459,7 +479,14 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var required *requiredESMError
 	var attribute *attributeError
 	var named *namedExportError
+	var builtin *builtinError
 	switch {
+	case errors.As(m.err, &builtin) && len(builtin.names) > 0:
+		return fmt.Sprintf("%s imports %s from %q, which node %s's %s does not export (node would fail at every start with: %v)",
+			where, strings.Join(builtin.names, ", "), m.imp.pre.Spec, builtin.node, builtin.module.ID, builtin)
+	case errors.As(m.err, &builtin):
+		return fmt.Sprintf("%s %s %q, a module of node's that node %s does not have (node would fail at every start with: %v)",
+			where, verb, m.imp.pre.Spec, builtin.node, builtin)
 	case errors.As(m.err, &attribute):
 		return fmt.Sprintf("%s %s %q (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, attribute.said(now))
 	case errors.As(m.err, &named) && named.commonJS:
@@ -492,6 +519,7 @@ type importFixes struct {
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
 	named                []string // names imported from CommonJS modules that node cannot find in them
 	unexported           []string // names imported from ES modules that do not export them
+	builtins             []string // node's modules and names the release at hand lacks, with the releases that have them
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	node                 string   // node's version
 }
@@ -511,9 +539,12 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	)
 	var attribute *attributeError
 	var named *namedExportError
+	var builtin *builtinError
 	_, bare := m.imp.pre.Where()
 	dir := filepath.Dir(m.imp.script)
 	switch {
+	case errors.As(m.err, &builtin):
+		add(&f.builtins, builtin.lacking())
 	case errors.As(m.err, &attribute) && attribute.assertion:
 		f.assertion = true
 	case errors.As(m.err, &attribute):
@@ -616,6 +647,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.unexported) > 0 {
 		out = append(out, fmt.Sprintf("Import only what each module exports (%s: not exported). A TypeScript type or interface is no export once compiled: import it with `import type` (esbuild, swc and tsx compile each file alone and keep an import they cannot tell is a type's), or install the version of the package the code was written for.",
 			strings.Join(f.unexported, "; ")))
+	}
+	if len(f.builtins) > 0 {
+		out = append(out, fmt.Sprintf("Node %s lacks %s: the code was written for another node. Give the runtime stage a node that has %s (its base image, whose nodejs package sets the version), or keep the code to what node %s has.",
+			f.node, strings.Join(f.builtins, ", "), plural.Word(len(f.builtins), "it", "them"), f.node))
 	}
 	if f.assertion {
 		out = append(out, "Node 22 and later refuse import assertions: write `with { type: \"json\" }` where the source says `assert { type: \"json\" }` (tsc emits what the source says).")

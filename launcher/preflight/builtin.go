@@ -1,0 +1,112 @@
+package preflight
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hasync/launcher/launcher/builtins"
+)
+
+// The app's imports of node's own modules: node:sqlite exists from Node
+// 22.13 on (behind a flag from 22.5), inspector/promises from 19, node:util's
+// styleText from 20.12, and Node 23 took util.isString out. An app
+// written against a newer or older node than the image's fails as node
+// links its modules, at every start: "No such built-in module", "Cannot
+// find module", "does not provide an export named". The launcher's table
+// of every release (package builtins) judges them once node's exact
+// version is known. With a flag set that adds to node's modules
+// (--experimental-*, --expose-internals), none is judged.
+
+// builtinImport is a top-level import or require of one of node's
+// modules, as some release names it.
+type builtinImport struct {
+	imp    appImport
+	module builtins.Module
+	// A package of the module's name resolves from the script: where node
+	// has no such module of its own, require and import load the package.
+	packaged bool
+}
+
+// builtinError is an import node fails on in the release at hand: a
+// module it does not have, or names its module does not export.
+type builtinError struct {
+	module builtins.Module
+	spec   string
+	names  []string // none: the module itself is missing
+	esm    bool     // imported, not required
+	node   string   // node's version
+}
+
+func (e *builtinError) Error() string {
+	switch {
+	case len(e.names) > 0:
+		return (&namedExportError{names: e.names, spec: e.spec}).Error()
+	case builtins.Scheme(e.spec):
+		return "ERR_UNKNOWN_BUILTIN_MODULE: No such built-in module: " + e.spec
+	case e.esm:
+		// Node looks for a package of the name, as for any bare
+		// specifier.
+		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find package '%s'", packageName(e.spec))
+	}
+	return fmt.Sprintf("Cannot find module '%s'", e.spec)
+}
+
+// lacking says what the release lacks, and which releases have it, for
+// the fix: `styleText from "node:util" (20.12.0 and later 20.x, …)`.
+func (e *builtinError) lacking() string {
+	if len(e.names) == 0 {
+		return fmt.Sprintf("%q (%s)", e.spec, e.module.Releases(e.spec, ""))
+	}
+	var out []string
+	for _, n := range e.names {
+		out = append(out, fmt.Sprintf("%s from %q (%s)", n, e.spec, e.module.Releases(e.spec, n)))
+	}
+	return strings.Join(out, ", ")
+}
+
+// builtinMisses are the app's imports of node's modules that fail in the
+// release of node at hand; none when the table cannot say of it.
+func builtinMisses(uses []builtinImport, nodeVersion string) []miss {
+	release, ok := builtins.At(nodeVersion)
+	if !ok {
+		return nil
+	}
+	var out []miss
+	for _, u := range uses {
+		spec := u.imp.pre.Spec
+		switch u.module.Loads(release, spec) {
+		case builtins.No:
+			if !u.packaged {
+				out = append(out, miss{u.imp, &builtinError{module: u.module, spec: spec, esm: u.imp.pre.ESM(), node: nodeVersion}, allEras})
+			}
+			continue
+		case builtins.Unknown:
+			continue
+		}
+		e := &builtinError{module: u.module, spec: spec, node: nodeVersion}
+		for _, n := range u.imp.names {
+			if u.module.Exports(release, n) == builtins.No {
+				e.names = append(e.names, n)
+			}
+		}
+		if len(e.names) > 0 {
+			out = append(out, miss{u.imp, e, allEras})
+		}
+	}
+	return out
+}
+
+// addsBuiltins reports whether node's options hold a flag that adds
+// modules or names to node's own (--experimental-vm-modules adds vm's
+// SourceTextModule, --experimental-sqlite node:sqlite): node takes a
+// flag's dashes as underscores too.
+func addsBuiltins(words []string) bool {
+	for _, w := range words {
+		name, _, _ := strings.Cut(w, "=")
+		name = strings.ReplaceAll(name, "_", "-")
+		if strings.HasPrefix(name, "--experimental-") || name == "--expose-internals" {
+			return true
+		}
+	}
+	return false
+}
