@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/hasync/launcher/launcher/builtins"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -232,6 +233,26 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 				t.Errorf("express's Router, which node finds, is refused: %s", c.Detail)
 			}
 		}
+	}
+
+	// node's own modules, judged against the image's Node 24 release by
+	// the arm64 launcher's table: util.isString, which Node 23 took out,
+	// is refused; node:sqlite and util's styleText pass.
+	version, _ := chroot(t, root, nil, "/usr/bin/node", "--version")
+	if _, ok := builtins.At(strings.TrimSpace(string(version))); ok {
+		own := app()
+		must(t, os.WriteFile(filepath.Join(own, "package.json"), []byte(`{"name":"app","version":"1.0.0","type":"module"}`), 0o644))
+		must(t, os.WriteFile(filepath.Join(own, "index.js"), []byte("import { DatabaseSync } from \"node:sqlite\";\nimport { styleText, isString } from \"node:util\";\n"), 0o644))
+		for _, r := range both(own, "", nil) {
+			expectCheck(t, r, "imports", preflight.StatusFail, []string{`index.js:2 imports isString from "node:util"`, "does not provide an export named 'isString'"}, []string{"18.0.0 to 22.x"})
+			for _, c := range r.Checks {
+				if c.Name == "imports" && (strings.Contains(c.Detail, "sqlite") || strings.Contains(c.Detail, "styleText")) {
+					t.Errorf("what Node 24 has is refused: %s", c.Detail)
+				}
+			}
+		}
+	} else {
+		t.Logf("the image's node, %s, is past the table of node's modules: not judged", version)
 	}
 
 	// The image's real musl loader, asked as node's process.dlopen asks it
