@@ -539,7 +539,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		// newer than the image's node, or one a later node took out.
 		{name: "a name node:util has from 20.12", files: esm("import { styleText, inspect } from \"node:util\";\nconsole.log('MAIN', typeof styleText, typeof inspect);\n", nil), hint: "20.12.0 and later 20.x", builtins: true},
 		{name: "a name Node 23 took out", files: esm("import { isString } from \"util\";\nconsole.log('MAIN', typeof isString);\n", nil), hint: "18.0.0 to 22.x", builtins: true},
-		{name: "a name no node exports", files: esm("import { readFile, readFileAsync } from \"node:fs\";\nconsole.log('MAIN', typeof readFile, typeof readFileAsync);\n", nil), hint: "readFileAsync from \"node:fs\" (no release of node)", builtins: true},
+		{name: "a name no node exports", files: esm("import { readFile, readFileAsync } from \"node:fs\";\nconsole.log('MAIN', typeof readFile, typeof readFileAsync);\n", nil), hint: "No release of node has readFileAsync from \"node:fs\"", builtins: true},
 		{name: "node:sqlite required", files: merge(tsc("const node_sqlite_1 = require(\"node:sqlite\");\n"), pkg("present")), hint: "\"node:sqlite\" (22.13.0 and later", builtins: true},
 		{name: "a subpath Node 18 lacks", files: merge(tsc("const promises_2 = require(\"inspector/promises\");\n"), pkg("present")), hint: "inspector/promises", builtins: true},
 		{name: "node's internals", files: merge(tsc("const stream_1 = require(\"_stream_readable\");\nconst a_1 = require(\"node:_http_agent\");\n"), pkg("present")), builtins: true},

@@ -23,6 +23,7 @@ package builtins
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,16 +46,17 @@ type version [3]int
 
 func parseVersion(s string) (version, bool) {
 	var v version
-	parts := strings.Split(strings.TrimPrefix(s, "v"), ".")
-	if len(parts) != 3 {
-		return v, false
-	}
-	for i, part := range parts {
+	rest := strings.TrimPrefix(s, "v")
+	for i := range v {
+		part, after, found := strings.Cut(rest, ".")
+		if found != (i < 2) {
+			return v, false
+		}
 		n, err := strconv.Atoi(part)
 		if err != nil || n < 0 || part == "" || part[0] == '+' {
 			return v, false
 		}
-		v[i] = n
+		v[i], rest = n, after
 	}
 	return v, true
 }
@@ -136,16 +138,27 @@ func Of(spec string) (Module, bool) {
 // names a built-in module or fails, in every release.
 func Scheme(spec string) bool { return strings.HasPrefix(spec, "node:") }
 
+// modules are where each module's line starts in the table, by id; made
+// once, when first asked (a few dozen lines, read in microseconds).
+var modules = sync.OnceValue(func() map[string]int {
+	out := map[string]int{}
+	for at := 0; at < len(table); {
+		line, _, _ := strings.Cut(table[at:], "\n")
+		if id, _, ok := strings.Cut(line, " node:"); ok && line[0] != '#' && line[0] != '\t' {
+			out[id] = at
+		}
+		at += len(line) + 1
+	}
+	return out
+})
+
 // lookup finds the module id's entry in the table.
 func lookup(id string) (Module, bool) {
-	if id == "" || strings.ContainsAny(id, " \t\n") {
+	at, ok := modules()[id]
+	if !ok {
 		return Module{}, false
 	}
-	i := strings.Index(table, "\n"+id+" node:")
-	if i < 0 {
-		return Module{}, false
-	}
-	rest := table[i+1:]
+	rest := table[at:]
 	head, rest, _ := strings.Cut(rest, "\n")
 	fields := strings.Fields(head)
 	if len(fields) != 3 {
@@ -221,6 +234,9 @@ func (m Module) any() string {
 	return m.prefixed + "," + m.bare
 }
 
+// Nowhere is what Releases says of what no release has.
+const Nowhere = "no release of node"
+
 // Releases says in words which releases load spec, which names m, or,
 // with a name, export name from it: for a report's fix.
 func (m Module) Releases(spec, name string) string {
@@ -231,7 +247,7 @@ func (m Module) Releases(spec, name string) string {
 	if name != "" {
 		var ok bool
 		if spans, ok = m.releasesOf(name); !ok {
-			return "no release of node"
+			return Nowhere
 		}
 	}
 	return describe(spans)
@@ -254,7 +270,9 @@ func covers(spans string, v version) bool {
 	if spans == "-" {
 		return false
 	}
-	for _, span := range strings.Split(spans, ",") {
+	for rest := spans; rest != ""; {
+		var span string
+		span, rest, _ = strings.Cut(rest, ",")
 		first, last, run := strings.Cut(span, "-")
 		lo, ok := parseVersion(first)
 		if !ok || v.less(lo) {
@@ -279,8 +297,8 @@ func covers(spans string, v version) bool {
 // describe puts a span list in words: "20.12.0 and later 20.x, 21.2.0
 // and later", "18.0.0 to 22.x".
 func describe(spans string) string {
-	if spans == "-" {
-		return "no release of node"
+	if spans == "-" || spans == "" {
+		return Nowhere
 	}
 	var out []string
 	for _, span := range strings.Split(spans, ",") {
@@ -317,12 +335,11 @@ func lastOfMajor(v version) bool {
 
 // IDs lists every module the table records, in order.
 func IDs() []string {
-	var out []string
-	for _, line := range strings.Split(table, "\n") {
-		if id, _, ok := strings.Cut(line, " node:"); ok && line[0] != '#' && line[0] != '\t' {
-			out = append(out, id)
-		}
+	out := make([]string, 0, len(modules()))
+	for id := range modules() {
+		out = append(out, id)
 	}
+	slices.Sort(out)
 	return out
 }
 

@@ -110,3 +110,16 @@ func FuzzAt(f *testing.F) {
 		}
 	})
 }
+
+// What a preflight pays per import it reads: a package's specifier, a
+// builtin's, and a name's release.
+func BenchmarkOf(b *testing.B) {
+	r, _ := At("22.23.5")
+	for b.Loop() {
+		Of("express")
+		Of("@scope/pkg/sub")
+		m, _ := Of("node:fs")
+		m.Loads(r, "node:fs")
+		m.Exports(r, "readFileSync")
+	}
+}

@@ -51,17 +51,24 @@ func (e *builtinError) Error() string {
 	return fmt.Sprintf("Cannot find module '%s'", e.spec)
 }
 
-// lacking says what the release lacks, and which releases have it, for
-// the fix: `styleText from "node:util" (20.12.0 and later 20.x, …)`.
-func (e *builtinError) lacking() string {
+// lacking says what the release lacks, for the fix: what other releases
+// have, with them (`styleText from "node:util" (20.12.0 and later 20.x,
+// …)`), and what none has (`"node:nope"`).
+func (e *builtinError) lacking() (elsewhere, nowhere []string) {
+	say := func(what, name string) {
+		if releases := e.module.Releases(e.spec, name); releases != builtins.Nowhere {
+			elsewhere = append(elsewhere, what+" ("+releases+")")
+		} else {
+			nowhere = append(nowhere, what)
+		}
+	}
 	if len(e.names) == 0 {
-		return fmt.Sprintf("%q (%s)", e.spec, e.module.Releases(e.spec, ""))
+		say(fmt.Sprintf("%q", e.spec), "")
 	}
-	var out []string
 	for _, n := range e.names {
-		out = append(out, fmt.Sprintf("%s from %q (%s)", n, e.spec, e.module.Releases(e.spec, n)))
+		say(fmt.Sprintf("%s from %q", n, e.spec), n)
 	}
-	return strings.Join(out, ", ")
+	return elsewhere, nowhere
 }
 
 // builtinMisses are the app's imports of node's modules that fail in the

@@ -520,6 +520,7 @@ type importFixes struct {
 	named                []string // names imported from CommonJS modules that node cannot find in them
 	unexported           []string // names imported from ES modules that do not export them
 	builtins             []string // node's modules and names the release at hand lacks, with the releases that have them
+	noBuiltins           []string // node's modules and names no release has
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	node                 string   // node's version
 }
@@ -544,7 +545,13 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	dir := filepath.Dir(m.imp.script)
 	switch {
 	case errors.As(m.err, &builtin):
-		add(&f.builtins, builtin.lacking())
+		elsewhere, nowhere := builtin.lacking()
+		for _, s := range elsewhere {
+			add(&f.builtins, s)
+		}
+		for _, s := range nowhere {
+			add(&f.noBuiltins, s)
+		}
 	case errors.As(m.err, &attribute) && attribute.assertion:
 		f.assertion = true
 	case errors.As(m.err, &attribute):
@@ -651,6 +658,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.builtins) > 0 {
 		out = append(out, fmt.Sprintf("Node %s lacks %s: the code was written for another node. Give the runtime stage a node that has %s (its base image, whose nodejs package sets the version), or keep the code to what node %s has.",
 			f.node, strings.Join(f.builtins, ", "), plural.Word(len(f.builtins), "it", "them"), f.node))
+	}
+	if len(f.noBuiltins) > 0 {
+		out = append(out, fmt.Sprintf("No release of node has %s: correct the import (a misspelt name, or a package's name after node:).",
+			strings.Join(f.noBuiltins, ", ")))
 	}
 	if f.assertion {
 		out = append(out, "Node 22 and later refuse import assertions: write `with { type: \"json\" }` where the source says `assert { type: \"json\" }` (tsc emits what the source says).")
