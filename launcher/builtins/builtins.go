@@ -8,8 +8,9 @@
 // An import of a module a node does not have, or of a name its module does
 // not export, fails while node links the app's modules, before any of the
 // app's code runs, at every start. Node adds modules and names in minor
-// releases and takes some out in majors (Node 23 took util.isString out),
-// so the answer depends on the exact release.
+// releases, and takes some out in majors (Node 23 took util.isString out)
+// and now and then in minors too (util's getCallSite, gone from 24.10), so
+// the answer depends on the exact release.
 //
 // Scope: a release the table records, and one between two recorded
 // releases of a major that agree. Non-goals: nodes before 18, majors and
@@ -225,7 +226,7 @@ func (m Module) releasesOf(name string) (string, bool) {
 
 // any is the releases that load m with node: or without it.
 func (m Module) any() string {
-	if m.bare == "-" {
+	if m.bare == "-" || m.bare == m.prefixed {
 		return m.prefixed
 	}
 	if m.prefixed == "-" {
