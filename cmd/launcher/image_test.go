@@ -239,7 +239,7 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 	// the arm64 launcher's table: util.isString, which Node 23 took out,
 	// is refused; node:sqlite and util's styleText pass.
 	version, _ := chroot(t, root, nil, "/usr/bin/node", "--version")
-	if _, ok := builtins.At(strings.TrimSpace(string(version))); ok {
+	if release, _ := builtins.At(strings.TrimSpace(string(version))); release.Recorded() {
 		own := app()
 		must(t, os.WriteFile(filepath.Join(own, "package.json"), []byte(`{"name":"app","version":"1.0.0","type":"module"}`), 0o644))
 		must(t, os.WriteFile(filepath.Join(own, "index.js"), []byte("import { DatabaseSync } from \"node:sqlite\";\nimport { styleText, isString } from \"node:util\";\n"), 0o644))

@@ -554,7 +554,8 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, "22.11.0"), npmNode(t, 24)}, func(t *testing.T, node string, major int) {
 		version, err := exec.Command(node, "--version").Output()
 		must(t, err)
-		_, tabled := builtins.At(strings.TrimSpace(string(version)))
+		release, _ := builtins.At(strings.TrimSpace(string(version)))
+		tabled := release.Recorded()
 		for _, c := range cases {
 			if major < c.minMajor {
 				continue

@@ -12,10 +12,12 @@
 // and now and then in minors too (util's getCallSite, gone from 24.10), so
 // the answer depends on the exact release.
 //
-// Scope: a release the table records, and one between two recorded
-// releases of a major that agree. Non-goals: nodes before 18, majors and
-// releases after the table's last of their major, and prereleases (the
-// answer is Unknown); what node's flags add (--experimental-vm-modules
+// Scope: a release the table records, one between two recorded releases
+// of a major that agree, and, for a release after the table's last of its
+// major (or a major after the table's), what node had and took out before
+// that last one: node does not bring back what it took out. Non-goals:
+// nodes before 18 and prereleases (the answer is Unknown), what a release
+// after the table may have added or taken out since; what node's flags add (--experimental-vm-modules
 // adds vm's SourceTextModule; --expose-internals, internal/ modules): ask
 // only when no such flag is set; process's and constants' names, which
 // vary with the platform and with how node was started.
@@ -87,31 +89,39 @@ var recorded = sync.OnceValue(func() []version {
 })
 
 // Release is where a node release stands among those the table records:
-// one of them, or between two of the same major.
+// one of them, between two of the same major, or after the last of its
+// major.
 type Release struct {
 	below, above version // equal when recorded
+	// The release is newer than every one of its major the table records
+	// (below is the newest before it): what it has is not known, but what
+	// node took out before it stays out.
+	after bool
 }
 
+// Recorded reports whether the table records the release itself.
+func (r Release) Recorded() bool { return r.below == r.above && !r.after }
+
 // At finds node's release (`node --version`'s answer, with or without
-// its v) in the table; false when the table cannot answer for it.
+// its v) in the table; false when the table cannot answer for it: a
+// prerelease, or a release before the first recorded (Node 18.0.0).
 func At(nodeVersion string) (Release, bool) {
 	v, ok := parseVersion(nodeVersion)
-	if !ok {
+	all := recorded()
+	if !ok || len(all) == 0 || v.less(all[0]) {
 		return Release{}, false
 	}
-	all := recorded()
 	for i, r := range all {
 		switch {
 		case r == v:
-			return Release{r, r}, true
+			return Release{below: r, above: r}, true
+		case v.less(r) && r[0] == v[0]:
+			return Release{below: all[i-1], above: r}, true // all[0] is a major's first
 		case v.less(r):
-			if i == 0 || all[i-1][0] != v[0] || r[0] != v[0] {
-				return Release{}, false // before its major's first recorded, or a major not recorded
-			}
-			return Release{all[i-1], r}, true
+			return Release{below: all[i-1], after: true}, true
 		}
 	}
-	return Release{}, false // after the last recorded
+	return Release{below: all[len(all)-1], after: true}, true
 }
 
 // Module is a built-in module by its id, as node's
@@ -257,6 +267,12 @@ func (m Module) Releases(spec, name string) string {
 // in answers for release r from a span list: "a,b-c,d-" (releases and
 // runs of consecutive ones, "d-" up to the last recorded; "-" is none).
 func in(spans string, r Release) Answer {
+	if r.after {
+		if takenOut(spans, r) {
+			return No
+		}
+		return Unknown // node may have added it since, or taken it out
+	}
 	below, above := covers(spans, r.below), covers(spans, r.above)
 	switch {
 	case below && above:
@@ -293,6 +309,38 @@ func covers(spans string, v version) bool {
 		}
 	}
 	return false
+}
+
+// takenOut reports whether node took out what spans has before release r,
+// which is after the table: node does not bring back what it took out.
+// It is out of the two newest recorded releases before r (once, node took
+// Buffer's SlowBuffer out of 24.0.0 and put it back in 24.0.1), and of
+// the line they are in (r's major, or for a major after the table's, the
+// table's last): it was in an earlier release of that line (taken out
+// within it, as util's getCallSite in 24.10), or, in none of it, in the
+// first release of an earlier major (taken out at a major, as util.isString
+// in 23). Order by version is not order in time across lines: a name
+// backported to 24.22 reached 26 only in 26.10, and repl's builtinModules,
+// taken out of 22.16, was in 23.0: so only the line's own releases and
+// earlier majors' first ones count.
+func takenOut(spans string, r Release) bool {
+	all := recorded()
+	newest := slices.Index(all, r.below)
+	if newest < 1 || covers(spans, all[newest]) || covers(spans, all[newest-1]) {
+		return false
+	}
+	line := r.below[0]
+	inLine, inFirst := false, false
+	for i, rel := range all[:newest+1] {
+		switch {
+		case !covers(spans, rel):
+		case rel[0] == line:
+			inLine = true
+		case i == 0 || all[i-1][0] != rel[0]:
+			inFirst = true
+		}
+	}
+	return inLine || inFirst
 }
 
 // describe puts a span list in words: "20.12.0 and later 20.x, 21.2.0

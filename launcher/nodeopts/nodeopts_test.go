@@ -153,7 +153,7 @@ func TestBuiltinsAreNodes(t *testing.T) {
 			t.Fatalf("%s: %v", node, err)
 		}
 		names := strings.Fields(string(out))
-		if _, ok := builtins.At(names[0]); !ok {
+		if release, _ := builtins.At(names[0]); !release.Recorded() {
 			t.Logf("%s: past the table of node's modules (make builtins)", names[0])
 			continue
 		}
