@@ -89,16 +89,10 @@ func TestBuiltins_TheTableAnswersAsEachNode(t *testing.T) {
 			t.Helper()
 			t.Errorf("%s (%s): "+format, append([]any{node, got.Version}, args...)...)
 		}
-		// want is node's answer as the table should give it: the same, or
-		// Unknown where the table does not record the release.
-		want := func(b bool) builtins.Answer {
-			if b {
-				return builtins.Yes
-			}
-			return builtins.No
-		}
-		agrees := func(a builtins.Answer, b bool) bool {
-			return a == want(b) || a == builtins.Unknown && !release.Recorded()
+		// agrees reports whether the table's answer is node's, or Unknown
+		// where the table does not record the release.
+		agrees := func(a builtins.Answer, has bool) bool {
+			return a == builtins.Yes && has || a == builtins.No && !has || a == builtins.Unknown && !release.Recorded()
 		}
 		for _, id := range ids {
 			m, ok := builtins.Of("node:" + id)
