@@ -147,8 +147,11 @@ func orUnknown(s string) string {
 }
 
 // parseNodeVersion reads `node --version` output, or the version node
-// reports at the gate: an optional "v", then three numbers joined by dots
-// ("v20.11.1"); what follows them ("-nightly…") is not part of the version.
+// reports at the gate: an optional "v", three numbers joined by dots
+// ("v20.11.1"), and a prerelease's tag ("-rc.1", "-nightly20240101abc"),
+// kept so that none is taken for the release (node's own modules are
+// judged by release, and the bindings package looks in a folder named
+// with the whole version); what follows them is not part of it.
 // By hand, not by regexp: the first parse of a start may come while node
 // waits at the gate, where compiling the regexp cost 0.2 to 0.3 ms.
 func parseNodeVersion(out string) (major, minor int, version string, err error) {
@@ -169,7 +172,18 @@ func parseNodeVersion(out string) (major, minor int, version string, err error) 
 			end++ // the dot
 		}
 	}
+	if end+1 < len(s) && s[end] == '-' && prereleaseByte(s[end+1]) {
+		end++
+		for end < len(s) && prereleaseByte(s[end]) {
+			end++
+		}
+	}
 	return nums[0], nums[1], "v" + s[:end], nil
+}
+
+// prereleaseByte reports whether c may be in a semver prerelease tag.
+func prereleaseByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-'
 }
 
 // scanABI finds NODE_MODULE_VERSION in the node binary: node_binding.cc
