@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hasync/launcher/launcher/builtins"
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 // nodeBuiltins is what collect.cjs (testdata/builtins) prints of a node:
@@ -208,5 +210,100 @@ func TestBuiltins_At(t *testing.T) {
 		if m, ok := builtins.Of(spec); ok {
 			t.Errorf("Of(%q): %s, a module of node's", spec, m.ID)
 		}
+	}
+}
+
+// nodeSaying is a copy of the real node at path whose version strings say
+// version instead of its own, of the same length: how a node newer than
+// the launcher's table of node's modules looks to the launcher (the
+// image's Alpine node gets patch releases the table has not seen), with
+// node's own code inside.
+func nodeSaying(t *testing.T, node, version string) string {
+	t.Helper()
+	own, err := exec.Command(node, "-p", "process.versions.node").Output()
+	must(t, err)
+	from := strings.TrimSpace(string(own))
+	if len(version) != len(from) {
+		t.Fatalf("node %s can be made to say a version of %d characters, not %q", from, len(from), version)
+	}
+	b, err := os.ReadFile(node)
+	must(t, err)
+	if !bytes.Contains(b, []byte(from)) {
+		t.Fatalf("%s does not hold its version %s", node, from)
+	}
+	path := filepath.Join(t.TempDir(), "node")
+	must(t, os.WriteFile(path, bytes.ReplaceAll(b, []byte(from), []byte(version)), 0o755))
+	if says, err := exec.Command(path, "--version").Output(); err != nil || strings.TrimSpace(string(says)) != "v"+version {
+		t.Fatalf("%s --version: %q, %v; want v%s", path, says, err, version)
+	}
+	return path
+}
+
+// A node newer than the table: the image's Node 24 made to say 24.99.9
+// (a patch release of its line the table has not seen) and 27.x (a major
+// after the table's last). What node took out before them (util.isString
+// in 23, util.getCallSite in 24.10) is refused, as node refuses it; what
+// the table cannot know passes, and the report says how far node's own
+// modules were checked. Under the real 24, whose release the table
+// records, it says nothing of the kind.
+func TestCheck_BuiltinsOfANodeNewerThanTheTable(t *testing.T) {
+	real := npmNode(t, 24)
+	own, err := exec.Command(real, "-p", "process.versions.node").Output()
+	must(t, err)
+	version := strings.TrimSpace(string(own))
+	if release, _ := builtins.At(version); !release.Recorded() {
+		t.Skipf("node %s is past the table itself (testdata/builtins/build.sh brings it in)", version)
+	}
+	_, last := builtins.Reach()
+	patch := "24.99." + strings.Repeat("9", len(version)-len("24.99."))
+	major := "27" + version[2:]
+	app := func(t *testing.T, index string) string {
+		app := filepath.Join(t.TempDir(), "app")
+		must(t, os.MkdirAll(filepath.Join(app, "dist"), 0o755))
+		must(t, os.WriteFile(filepath.Join(app, "package.json"), []byte(`{"name":"backend","type":"module"}`), 0o644))
+		must(t, os.WriteFile(filepath.Join(app, "dist", "index.js"), []byte(index), 0o644))
+		return app
+	}
+	cases := []struct {
+		name, index string
+		args        string
+		hint        string // the fix of a refusal
+	}{
+		{name: "taken out in 23", index: "import { isString } from \"util\";\nconsole.log('MAIN', typeof isString);\n", hint: "isString from \"util\" (18.0.0 to 22.x)"},
+		{name: "taken out in 24.10", index: "import { getCallSite } from \"node:util\";\nconsole.log('MAIN', typeof getCallSite);\n", hint: "getCallSite from \"node:util\" (22.9.0"},
+		{name: "added before", index: "import { styleText } from \"node:util\";\nimport { DatabaseSync } from \"node:sqlite\";\nconsole.log('MAIN', typeof styleText, typeof DatabaseSync);\n"},
+		{name: "under a flag", index: "import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", args: "--experimental-vm-modules"},
+	}
+	for _, node := range []struct{ path, version, said string }{
+		{real, "v" + version, ""},
+		{nodeSaying(t, real, patch), "v" + patch, "node's own modules checked only for what node took out before v" + patch + ": the launcher knows those of node's releases up to " + version},
+		{nodeSaying(t, real, major), "v" + major, "node's own modules checked only for what node took out before v" + major + ": the launcher knows those of node's releases up to " + last},
+	} {
+		t.Run(node.version, func(t *testing.T) {
+			for _, c := range cases {
+				app := app(t, c.index)
+				env := []string{"LAUNCHER_NODE=" + node.path, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=dist/index.js", "LAUNCHER_NODE_ARGS=" + c.args}
+				runs, out := nodeRunsApp(node.path, app, env, strings.Fields(c.args), "dist/index.js")
+				code, r := runCheck(t, app, env...)
+				if passes := code == 0; passes != runs {
+					t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(out, 6))
+					continue
+				}
+				switch {
+				case c.hint != "":
+					expectCheck(t, r, "imports", preflight.StatusFail, []string{"does not provide an export named"}, []string{c.hint})
+				case c.args != "":
+					expectCheck(t, r, "imports", pass, []string{"node's own modules not checked: " + c.args + " adds to them"}, nil)
+				case node.said != "":
+					expectCheck(t, r, "imports", pass, []string{node.said}, nil)
+				default:
+					for _, check := range r.Checks {
+						if check.Name == "imports" && strings.Contains(check.Detail, "node's own modules") {
+							t.Errorf("%s: node %s is in the table, yet: %s", c.name, node.version, check.Detail)
+						}
+					}
+				}
+			}
+		})
 	}
 }

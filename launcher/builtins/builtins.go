@@ -64,6 +64,8 @@ func parseVersion(s string) (version, bool) {
 	return v, true
 }
 
+func (v version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]) }
+
 func (v version) less(w version) bool {
 	for i := range v {
 		if v[i] != w[i] {
@@ -101,6 +103,22 @@ type Release struct {
 
 // Recorded reports whether the table records the release itself.
 func (r Release) Recorded() bool { return r.below == r.above && !r.after }
+
+// After reports whether the release is newer than every release of its
+// major the table records, and names the newest recorded before it: of
+// such a release the table knows only what node took out.
+func (r Release) After() (newest string, after bool) {
+	return r.below.String(), r.after
+}
+
+// Reach names the first and the last release the table records.
+func Reach() (first, last string) {
+	all := recorded()
+	if len(all) == 0 {
+		return "", ""
+	}
+	return all[0].String(), all[len(all)-1].String()
+}
 
 // At finds node's release (`node --version`'s answer, with or without
 // its v) in the table; false when the table cannot answer for it: a

@@ -182,3 +182,31 @@ func TestAfter_HeldInEveryReleaseSoFar(t *testing.T) {
 	}
 	t.Logf("%d answers told, none contradicted", told)
 }
+
+// After names the newest release recorded before one after the table, of
+// its major or, for a major after the table's, the table's last.
+func TestAfter_NamesTheNewestBefore(t *testing.T) {
+	first, last := Reach()
+	if first != "18.0.0" || !strings.HasPrefix(last, "26.") {
+		t.Fatalf("Reach: %s, %s", first, last)
+	}
+	var newest24 string
+	for _, v := range recorded() {
+		if v[0] == 24 {
+			newest24 = v.String()
+		}
+	}
+	for _, c := range []struct {
+		version, newest string
+		after           bool
+	}{
+		{"24.0.0", "24.0.0", false},
+		{"24.99.0", newest24, true},
+		{"99.0.0", last, true},
+	} {
+		r, _ := At(c.version)
+		if newest, after := r.After(); after != c.after || newest != c.newest {
+			t.Errorf("At(%s).After(): %s, %v; want %s, %v", c.version, newest, after, c.newest, c.after)
+		}
+	}
+}

@@ -88,7 +88,12 @@ func builtinMisses(uses []builtinImport, nodeVersion string) []miss {
 			}
 			continue
 		case builtins.Unknown:
-			continue
+			// A release after the table: a name node took out before it
+			// fails whether the module loads or not, unless node may take
+			// a package of the module's name for it.
+			if u.packaged {
+				continue
+			}
 		}
 		e := &builtinError{module: u.module, spec: spec, node: nodeVersion}
 		for _, n := range u.imp.names {
@@ -103,17 +108,41 @@ func builtinMisses(uses []builtinImport, nodeVersion string) []miss {
 	return out
 }
 
-// addsBuiltins reports whether node's options hold a flag that adds
-// modules or names to node's own (--experimental-vm-modules adds vm's
-// SourceTextModule, --experimental-sqlite node:sqlite): node takes a
-// flag's dashes as underscores too.
-func addsBuiltins(words []string) bool {
+// addsBuiltins is the first flag among node's options that adds modules
+// or names to node's own (--experimental-vm-modules adds vm's
+// SourceTextModule, --experimental-sqlite node:sqlite), as given; "" when
+// none is. Node takes a flag's dashes as underscores too.
+func addsBuiltins(words []string) string {
 	for _, w := range words {
 		name, _, _ := strings.Cut(w, "=")
 		name = strings.ReplaceAll(name, "_", "-")
 		if strings.HasPrefix(name, "--experimental-") || name == "--expose-internals" {
-			return true
+			return w
 		}
 	}
-	return false
+	return ""
+}
+
+// builtinsUnjudged says, for a report that passes, how far the app's
+// imports of node's own modules were not judged against the release at
+// hand: a flag adds to them, the table does not know the release, or it
+// knows only what node took out before it (a node newer than the
+// launcher, as the image's gets patch releases the launcher's table has
+// not seen); "" when they were judged whole, or there are none.
+func builtinsUnjudged(w importsWalk, node *NodeInfo) string {
+	if len(w.builtins) == 0 || node == nil || !node.versionKnown() {
+		return ""
+	}
+	if w.addsBuiltins != "" {
+		return fmt.Sprintf("node's own modules not checked: %s adds to them", w.addsBuiltins)
+	}
+	release, ok := builtins.At(node.Version)
+	if !ok {
+		first, last := builtins.Reach()
+		return fmt.Sprintf("node's own modules not checked: the launcher knows those of node's releases %s to %s, not of %s", first, last, node.Version)
+	}
+	if newest, after := release.After(); after {
+		return fmt.Sprintf("node's own modules checked only for what node took out before %s: the launcher knows those of node's releases up to %s", node.Version, newest)
+	}
+	return ""
 }

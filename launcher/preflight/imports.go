@@ -222,9 +222,9 @@ type importsWalk struct {
 	resolver string // a resolver the app or node loads first; "" when none
 	flagged  bool   // a module flag is among node's options: only what fails in every era is judged
 	builtins []builtinImport
-	// A flag among node's options adds to node's own modules: those are
-	// not judged.
-	addsBuiltins bool
+	// A flag among node's options that adds to node's own modules: those
+	// are not judged.
+	addsBuiltins string
 	pnp          bool
 	files        int
 	packages     map[string]*packageJSON // the packages loaded, by name: their package.json, read beside node's files
@@ -378,7 +378,7 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 			misses = append(misses, m)
 		}
 	}
-	if node != nil && node.versionKnown() && !w.addsBuiltins {
+	if node != nil && node.versionKnown() && w.addsBuiltins == "" {
 		misses = append(misses, builtinMisses(w.builtins, node.Version)...)
 	}
 	if len(misses) > 0 {
@@ -421,6 +421,9 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 	}
 	if w.pnp {
 		c.Detail += "; packages not checked: node resolves them through Yarn's Plug'n'Play"
+	}
+	if unjudged := builtinsUnjudged(w, node); unjudged != "" {
+		c.Detail += "; " + unjudged
 	}
 	p.warnOfEngines(&c, w, names, node)
 	return c
