@@ -331,5 +331,11 @@ variants exports "chalk@5.3.0 node-fetch@3.3.2 uuid@9.0.1 nanoid@3.3.7 dotenv@16
 # them (express's, through its re-export; lodash's and pg 8.11's Client,
 # which it cannot).
 variants commonjs "lodash@4.17.21 pg@8.11.3 express@4.21.2"
+# ES modules that await at their top level, which require() cannot load
+# even where it loads ES modules (temp-dir 3, and tempy 3 through it), and
+# ES module graphs that do not (execa, got, globby, ora); vite's and
+# prettier's bundles are read too, as ES modules whose top level the check
+# reads and V8 parses (TestTopLevelAwait_AsV8ParsesIt).
+variants awaits "temp-dir@3.0.0 tempy@3.1.0 execa@9.5.2 got@14.4.5 globby@14.0.2 ora@8.1.1 vite@6.0.7 prettier@3.4.2" --ignore-scripts
 
 echo "fixtures ready in $out"
