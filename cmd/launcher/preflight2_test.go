@@ -509,6 +509,24 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "real exports", files: merge(tsc("const uuid_1 = require(\"uuid\");\nconst nanoid_1 = require(\"nanoid\");\nrequire(\"dotenv/config\");\nconst zod_1 = require(\"zod\");\nconst p_1 = require(\"uuid/package.json\");\n"), pkg("present")), fixture: "exports"},
 		{name: "real ES module required", files: merge(tsc("const chalk_1 = __importDefault(require(\"chalk\"));\nfunction __importDefault(m) { return m; }\n"), pkg("present")), fixture: "exports", hint: "ES module"},
 		{name: "real subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present")), fixture: "exports", hint: "uuid@9.0.1"},
+		// require() of an ES module whose graph awaits at its top level:
+		// ERR_REQUIRE_ASYNC_MODULE where require() loads ES modules (20.19,
+		// 22.12 on), ERR_REQUIRE_ESM before; the fixes both say import().
+		{name: "an ES module that awaits, required", files: merge(tsc("const tl_1 = require(\"tl\");\n"), pkg("present"), map[string]string{
+			"node_modules/tl/package.json": `{"name":"tl","version":"1.0.0","type":"module","exports":"./index.js"}`,
+			"node_modules/tl/index.js":     "import os from 'node:os';\nexport const dir = await Promise.resolve(os.tmpdir());\n"}), hint: "import()"},
+		{name: "an ES module whose import awaits in a block, required", files: merge(tsc("const tl_1 = require(\"tl\");\n"), pkg("present"), map[string]string{
+			"node_modules/tl/package.json": `{"name":"tl","version":"1.0.0","type":"module","exports":"./index.js"}`,
+			"node_modules/tl/index.js":     "export { dir } from './inner.js';\nexport const f = async () => await 1;\n",
+			"node_modules/tl/inner.js":     "export let dir = 1;\nif (process.env.NEVER === undefined) {\n  dir = await Promise.resolve(2);\n}\n"}), hint: "import()"},
+		{name: "an ES module that awaits only in functions, required", files: merge(tsc("const tl_1 = require(\"tl\");\n"), pkg("present"), map[string]string{
+			"node_modules/tl/package.json": `{"name":"tl","version":"1.0.0","type":"module","exports":"./index.js"}`,
+			"node_modules/tl/index.js": "export async function f() { await 1; }\nexport const g = async () => await 2;\nexport const o = { async m() { await 3; }, await: 4 };\n" +
+				"class A { async m() { await 5; } }\nexport const t = `${'await'} /await/`;\nexport { A as await };\n"}), hint: "import()"},
+		{name: "the app's own ES module that awaits, required", files: merge(tsc("const conf_1 = require(\"./conf.mjs\");\n"), pkg("present"), map[string]string{
+			"dist/conf.mjs": "import { readFile } from 'node:fs/promises';\nexport const conf = JSON.parse(await readFile(new URL('./data.json', import.meta.url), 'utf8'));\n"}), hint: "import()"},
+		{name: "real ES modules that await, required", files: merge(tsc("const temp_dir_1 = require(\"temp-dir\");\nconst tempy_1 = require(\"tempy\");\n"), pkg("present")), fixture: "awaits", hint: "import()"},
+		{name: "real ES module graphs that do not await, required", files: merge(tsc("const got_1 = require(\"got\");\nconst execa_1 = require(\"execa\");\nconst globby_1 = require(\"globby\");\nconst ora_1 = require(\"ora\");\n"), pkg("present")), fixture: "awaits", hint: "import()"},
 		{name: "real esm imports", files: esm("import chalk from \"chalk\";\nimport fetch from \"node-fetch\";\nimport { v4 } from \"uuid\";\nimport { nanoid } from \"nanoid\";\nimport \"dotenv/config\";\nimport { z } from \"zod\";\nconsole.log('MAIN', typeof chalk, typeof fetch, typeof v4, typeof nanoid, typeof z);\n", nil), fixture: "exports"},
 		// Import attributes: a JSON module needs `with { type: "json" }`;
 		// Node 22 removed the assertion form, `assert`.

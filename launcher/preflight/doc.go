@@ -21,13 +21,16 @@
 // picks binaries as their loaders would (semver.go for engines),
 // imports.go and exports.go follow the app's imports, names.go reads
 // the names a module exports (a CommonJS one's as node's lexer finds
-// them), builtin.go judges node's own modules by the release (from the
-// table of package builtins), and preflight.go runs the checks;
+// them), tla.go finds an ES module's await at its top level (which
+// require() cannot load), builtin.go judges node's own modules by the
+// release (from the table of package builtins), and preflight.go runs
+// the checks;
 // diagnose.go matches node's stderr after a failed start.
 // docs/NATIVE.md lists the facts it relies on.
 //
 // Non-goals: loading anything (no dlopen, no node -e), modules whose path
 // is computed at run time, which no reading of files can see, and what
 // only running the code shows (syntax errors, a name an ES module mentions
-// without exporting it, top-level await under require()).
+// without exporting it, an await at the top level that the scan cannot be
+// sure of).
 package preflight

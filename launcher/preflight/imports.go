@@ -347,8 +347,15 @@ func (p *Preflight) walkImports() importsWalk {
 					named.spec = imp.pre.Spec
 					w.misses = append(w.misses, miss{imp, named, f.eras})
 				}
-				if refuse := f.eras &^ requiresESM; !imp.pre.ESM() && refuse != 0 && p.esModule(f.found, scopes) {
-					w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, refuse})
+				if !imp.pre.ESM() && p.esModule(f.found, scopes) {
+					if refuse := f.eras &^ requiresESM; refuse != 0 {
+						w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, refuse})
+					}
+					if loads := f.eras & requiresESM; loads != 0 {
+						if awaits, line := p.awaitingModule(f.found, user, scopes, modules); awaits != "" {
+							w.misses = append(w.misses, miss{imp, &requiredAsyncError{file: f.found, awaits: awaits, line: line}, loads})
+						}
+					}
 				}
 			}
 			if found := findings[0].found; file != "" && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !read[found] {
@@ -480,6 +487,7 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 		verb = "imports"
 	}
 	var required *requiredESMError
+	var async *requiredAsyncError
 	var attribute *attributeError
 	var named *namedExportError
 	var builtin *builtinError
@@ -502,6 +510,9 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	case errors.As(m.err, &required):
 		return fmt.Sprintf("%s %s %q, an ES module (node would fail at every start with: %v)", where, verb, m.imp.pre.Spec, required)
+	case errors.As(m.err, &async):
+		return fmt.Sprintf("%s %s %q, an ES module whose graph awaits at its top level (%s:%d) (node would fail at every start with: %v)",
+			where, verb, m.imp.pre.Spec, p.rel(async.awaits), async.line, async)
 	}
 	said := p.preloadError(filepath.Dir(m.imp.script), m.imp.pre, m.err)
 	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, said)
@@ -516,6 +527,7 @@ type importFixes struct {
 	notExported          []string // specifiers a package's "exports" does not map, with the package's version
 	incomplete           []string // packages without a file their package.json names, or the app requires
 	esm                  []string // ES modules required, packages with their version
+	async                []string // ES modules required whose graph awaits at its top level, likewise
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
@@ -538,6 +550,7 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	var (
 		format      *formatError
 		required    *requiredESMError
+		async       *requiredAsyncError
 		notExported *notExportedError
 		missingFile *missingFileError
 	)
@@ -574,6 +587,10 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.esm, p.packageLabel(dir, packageName(bare)))
 	case errors.As(m.err, &required):
 		add(&f.esm, p.rel(required.file))
+	case errors.As(m.err, &async) && bare != "":
+		add(&f.async, p.packageLabel(dir, packageName(bare)))
+	case errors.As(m.err, &async):
+		add(&f.async, p.rel(async.file))
 	case errors.As(m.err, &notExported):
 		add(&f.notExported, fmt.Sprintf("%q (%s)", bare, p.packageLabel(dir, packageName(bare))))
 	case errors.As(m.err, &missingFile):
@@ -633,6 +650,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.esm) > 0 {
 		out = append(out, fmt.Sprintf("%s %s, which require() loads only from Node 20.19 and 22.12 on, not in node %s: load %s with import(), install the last version that is CommonJS, or run a newer node.",
 			strings.Join(f.esm, ", "), plural.Word(len(f.esm), "is an ES module", "are ES modules"), f.node, plural.Word(len(f.esm), "it", "them")))
+	}
+	if len(f.async) > 0 {
+		out = append(out, fmt.Sprintf("%s %s at the top level of %s ES module graph, which require() cannot wait for: load %s with `await import()` in an async function, install a version that does not (the last CommonJS one), or make the app an ES module (tsc's \"module\": \"nodenext\" and \"type\": \"module\").",
+			strings.Join(f.async, ", "), plural.Word(len(f.async), "awaits", "await"), plural.Word(len(f.async), "its", "their"), plural.Word(len(f.async), "it", "them")))
 	}
 	if len(f.cjsUnderModule) > 0 {
 		out = append(out, fmt.Sprintf("%s: node reads the app's CommonJS (tsc's \"module\": \"commonjs\") as ES modules; remove \"type\": \"module\" from package.json, or have tsc emit ES modules (\"module\": \"nodenext\"), or name the CommonJS files .cjs.",
