@@ -420,6 +420,7 @@ type moduleText struct {
 	text    []byte
 	esmLike bool           // it may hold an import or export statement
 	cjs     *commonJSNames // its scan as CommonJS, once asked for
+	esmScan *esmScan       // its scan as an ES module, once asked for
 	names   []byte         // what its names are looked for in (namesView), once asked for
 }
 
@@ -510,6 +511,15 @@ func (m *moduleText) commonJS() commonJSNames {
 		m.cjs = &found
 	}
 	return *m.cjs
+}
+
+// esm is the module's scan as an ES module.
+func (m *moduleText) esm() esmScan {
+	if m.esmScan == nil {
+		found := scanESM(m.text)
+		m.esmScan = &found
+	}
+	return *m.esmScan
 }
 
 // moduleTexts are the modules read in one walk, by file.

@@ -41,6 +41,17 @@ type tlaScan struct {
 	prevKind byte // 'i' identifier or keyword, 'v' a value (number, string, template, regex), 'p' punctuator, 0 none
 	// closed is the opener of the ( that the last ) closed.
 	closed []byte
+	// imports are the specifiers of the module's static imports and
+	// re-exports: a string after from, or after import, at the top level.
+	imports []string
+}
+
+// esmScan is what the scan of an ES module found: the line of its first
+// await at the top level (0 for none, or when it cannot be sure), and
+// the specifiers it imports and re-exports statically.
+type esmScan struct {
+	awaits  int
+	imports []string
 }
 
 // blockOpeners are the words a ( follows whose ) a block follows, not a
@@ -63,7 +74,11 @@ var regexWords = map[string]bool{"return": true, "typeof": true, "instanceof": t
 // topLevelAwait is the line of the first await at the top level of the ES
 // module text; 0 when it has none, or the scan cannot be sure of its
 // reading.
-func topLevelAwait(text []byte) int {
+func topLevelAwait(text []byte) int { return scanESM(text).awaits }
+
+// scanESM reads an ES module's text once for its await at the top level
+// and its static imports; of a text it cannot read to its end, neither.
+func scanESM(text []byte) esmScan {
 	s := &tlaScan{text: text, line: 1}
 	found := 0
 	if len(text) > 1 && text[0] == '#' && text[1] == '!' {
@@ -72,7 +87,7 @@ func topLevelAwait(text []byte) int {
 	for {
 		at, ok := s.next()
 		if !ok {
-			return 0
+			return esmScan{}
 		}
 		if at < 0 {
 			break
@@ -82,9 +97,9 @@ func topLevelAwait(text []byte) int {
 		}
 	}
 	if len(s.stack) != 0 {
-		return 0
+		return esmScan{}
 	}
-	return found
+	return esmScan{awaits: found, imports: s.imports}
 }
 
 func (s *tlaScan) skipLine() {
@@ -158,8 +173,14 @@ func (s *tlaScan) token() (int, bool) {
 	c := t[s.i]
 	switch {
 	case c == '"' || c == '\'':
+		start := s.i
 		if !s.quoted(c) {
 			return 0, false
+		}
+		if len(s.stack) == 0 && s.prevKind == 'i' && (string(s.prev) == "from" || string(s.prev) == "import") {
+			if spec := s.text[start+1 : s.i-1]; bytes.IndexByte(spec, '\\') < 0 {
+				s.imports = append(s.imports, string(spec))
+			}
 		}
 		s.prev, s.prevKind = nil, 'v'
 	case c == '`':
@@ -455,14 +476,12 @@ func (p *Preflight) awaitingModule(file string, user []string, scopes map[string
 		if !ok {
 			continue
 		}
-		if line := topLevelAwait(m.text); line > 0 {
-			return f, line
+		scan := m.esm()
+		if scan.awaits > 0 {
+			return f, scan.awaits
 		}
-		for _, imp := range topLevelImports(m.text, f).imports {
-			if !imp.pre.ESM() {
-				continue
-			}
-			if next, ok := p.reexported(f, imp.pre.Spec, true, user); ok && next != "" && isScript(next) && p.esModule(next, scopes) {
+		for _, spec := range scan.imports {
+			if next, ok := p.reexported(f, spec, true, user); ok && next != "" && !seen[next] && isScript(next) && p.esModule(next, scopes) {
 				queue = append(queue, next)
 			}
 		}

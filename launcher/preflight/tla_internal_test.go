@@ -199,3 +199,15 @@ func BenchmarkTopLevelAwait(b *testing.B) {
 		topLevelAwait(text)
 	}
 }
+
+// The scan lists a module's static imports and re-exports, which the
+// graph that require() links is made of, and no dynamic import().
+func TestScanESM_Imports(t *testing.T) {
+	text := "import a from './a.js';\nimport { b,\n  c } from \"b\";\nimport './side.js';\nimport * as d from 'node:fs';\nexport * from './e.js';\nexport { f } from './f.js';\n" +
+		"import json from './g.json' with { type: 'json' };\nconst h = await import('./h.js');\nfunction i() { return import('./i.js'); }\nconst s = 'from'; const u = `import \"./j.js\"`;\n"
+	got := scanESM([]byte(text))
+	want := []string{"./a.js", "b", "./side.js", "node:fs", "./e.js", "./f.js", "./g.json"}
+	if fmt.Sprint(got.imports) != fmt.Sprint(want) || got.awaits != 9 {
+		t.Errorf("scanESM: imports %q, await on line %d; want %q, 9", got.imports, got.awaits, want)
+	}
+}
