@@ -117,6 +117,16 @@ type files struct {
 	// short, when set, is marked by an access that failed for a shortage
 	// of descriptors, processes or memory.
 	short *atomic.Bool
+	// packages are the package.json files read in this run, parsed, by
+	// folder: the imports walk, the ES module graphs it follows and the
+	// native checks ask for the same ones again and again.
+	packages map[string]packageRead
+}
+
+// packageRead is a package.json as read once: what it holds, or why not.
+type packageRead struct {
+	pj  *packageJSON
+	err error
 }
 
 // access is one way the checks looked at a path. Each op is observed again

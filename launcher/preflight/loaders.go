@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hasync/launcher/launcher/shortage"
 )
 
 // platform is what a native-module loader matches binaries against.
@@ -85,7 +87,32 @@ type packageJSON struct {
 // maxPackageJSON caps a package.json read; real ones are a few KiB.
 const maxPackageJSON = 4 << 20
 
+// readPackageJSON reads dir's package.json, once in a run that notes its
+// reads (what it returns is shared: read it, never change it).
 func readPackageJSON(fsys *files, dir string) (*packageJSON, error) {
+	if fsys == nil {
+		return parsePackageJSON(fsys, dir)
+	}
+	fsys.mu.Lock()
+	read, ok := fsys.packages[dir]
+	fsys.mu.Unlock()
+	if ok {
+		return read.pj, read.err
+	}
+	pj, err := parsePackageJSON(fsys, dir)
+	if err != nil && shortage.Is(err) {
+		return pj, err // a shortage of the moment: asked again, it may pass
+	}
+	fsys.mu.Lock()
+	if fsys.packages == nil {
+		fsys.packages = map[string]packageRead{}
+	}
+	fsys.packages[dir] = packageRead{pj, err}
+	fsys.mu.Unlock()
+	return pj, err
+}
+
+func parsePackageJSON(fsys *files, dir string) (*packageJSON, error) {
 	f, _, err := fsys.open(filepath.Join(dir, "package.json"))
 	if err != nil {
 		return nil, err
