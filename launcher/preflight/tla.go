@@ -125,7 +125,8 @@ func (s *tlaScan) regexAllowed() bool {
 	}
 	switch string(s.prev) {
 	case ")":
-		return blockOpeners[string(s.closed)] // if (a) /b/.test(c)
+		// if (a) /b/.test(c); but await (a) / b divides.
+		return blockOpeners[string(s.closed)] && string(s.closed) != "await"
 	case "]", "}", "++", "--":
 		return false
 	}

@@ -35,6 +35,7 @@ var tlaCases = []struct {
 	{"if (a) /'/.test(b); await 0;\n", 1},
 	{"const s = 'it\\'s' + \"await\"; await 0;\n", 1},
 	{"const d = a / b / c; await 0;\n", 1},
+	{"const e = await (a) / 2; const s = '/';\n", 1},
 	// None at the top level.
 	{"export async function f() { await 1; }\n", 0},
 	{"export const f = async () => { await 1; };\n", 0},
