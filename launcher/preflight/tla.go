@@ -12,7 +12,8 @@ import "bytes"
 // what it finds: an await outside every function, method and class body,
 // and outside an arrow's expression body. Where it cannot be sure (a
 // regular expression it may misread, brackets that do not balance), it
-// finds nothing: a miss, never a false refusal.
+// finds nothing: a miss rather than a refusal. TestTopLevelAwait_AsV8ParsesIt
+// holds it to V8's answer on thousands of real scripts.
 
 // tlaFrame is a bracket the scan is inside.
 type tlaFrame struct {
