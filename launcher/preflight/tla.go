@@ -72,11 +72,6 @@ var objectWords = map[string]bool{"return": true, "default": true, "in": true, "
 var regexWords = map[string]bool{"return": true, "typeof": true, "instanceof": true, "in": true, "of": true, "new": true, "delete": true,
 	"void": true, "throw": true, "case": true, "do": true, "else": true, "await": true, "yield": true}
 
-// topLevelAwait is the line of the first await at the top level of the ES
-// module text; 0 when it has none, or the scan cannot be sure of its
-// reading.
-func topLevelAwait(text []byte) int { return scanESM(text).awaits }
-
 // scanESM reads an ES module's text once for its await at the top level
 // and its static imports; of a text it cannot read to its end, neither.
 func scanESM(text []byte) esmScan {
@@ -483,7 +478,7 @@ func (p *Preflight) awaitingModule(file string, user []string, scopes map[string
 			return f, scan.awaits
 		}
 		for _, spec := range scan.imports {
-			if next, ok := p.reexported(f, spec, true, user); ok && next != "" && !seen[next] && isScript(next) && p.esModule(next, scopes) {
+			if next, ok := p.reexported(f, spec, true, user); ok && next != "" && isScript(next) && p.esModule(next, scopes) {
 				queue = append(queue, next)
 			}
 		}

@@ -63,6 +63,10 @@ var tlaCases = []struct {
 	{"const f = async () => 1\nawait 0\n", 0}, // no semicolon ends the arrow's body: it may go on
 }
 
+// topLevelAwait is the line of the first await at the top level of the ES
+// module text, as the check's scan reads it.
+func topLevelAwait(text []byte) int { return scanESM(text).awaits }
+
 func TestTopLevelAwait(t *testing.T) {
 	for _, c := range tlaCases {
 		if got := topLevelAwait([]byte(c.text)); got != c.line {
