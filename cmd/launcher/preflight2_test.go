@@ -430,6 +430,8 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		entry    string   // dist/index.js unless set
 		minMajor int      // the oldest node the case is for
 		builtins bool     // judged by the table of node's modules: not under a node newer than it
+		check    string   // the check that refuses it: imports unless set
+		detail   string   // in the refusal: dist/ (where the import is) unless set
 	}{
 		{name: "present", files: merge(tsc("const present_1 = __importDefault(require(\"present\"));\nconst { x } = require(\"present/lib/sub\");\n__exportStar(require(\"./util\"), exports);\nfunction __importDefault(m) { return m; }\nfunction __exportStar(m, e) {}\n"),
 			map[string]string{"dist/util.js": "exports.u = 1;\n"}, pkg("present"))},
@@ -565,6 +567,24 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "a package named like a builtin, missing", files: merge(tsc("const punycode_1 = require(\"punycode/\");\n"), pkg("present")), hint: "punycode", builtins: true},
 		{name: "vm's modules under their flag", files: esm("import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", nil), env: []string{"LAUNCHER_NODE_ARGS=--experimental-vm-modules"}, builtins: true},
 		{name: "vm's modules without their flag", files: esm("import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", nil), hint: "SourceTextModule", builtins: true},
+		// What node preloads (-r, --import; from LAUNCHER_NODE_ARGS or
+		// NODE_OPTIONS) it loads before the entry, as require() or import
+		// loads a module from its working folder, the app's.
+		{name: "a preload's own require not installed", files: merge(tsc(""), pkg("present"), map[string]string{
+			"dist/instrument.js": "\"use strict\";\nconst pruned_1 = require(\"pruned\");\n"}), env: []string{"LAUNCHER_NODE_ARGS=-r ./dist/instrument.js"}, hint: "devDependencies", detail: `dist/instrument.js:2 requires "pruned"`},
+		{name: "a preload that loads what is installed", files: merge(tsc(""), pkg("present"), map[string]string{
+			"dist/instrument.js": "\"use strict\";\nconst present_1 = require(\"present\");\nrequire(\"./db\");\n"}), env: []string{"NODE_OPTIONS=--require ./dist/instrument.js"}},
+		{name: "an ES module preloaded by -r", files: merge(tsc(""), pkg("present"), map[string]string{"dist/conf.mjs": "export const port = 8099;\n"}),
+			env: []string{"NODE_OPTIONS=-r ./dist/conf.mjs"}, hint: "ES module", detail: `NODE_OPTIONS (-r) preloads "./dist/conf.mjs", an ES module`},
+		{name: "an ES module that awaits, preloaded by -r", files: merge(tsc(""), pkg("present"), map[string]string{"dist/conf.mjs": "export const port = await Promise.resolve(8099);\n"}),
+			env: []string{"LAUNCHER_NODE_ARGS=-r ./dist/conf.mjs"}, hint: "import()"},
+		{name: "an ES module that awaits, preloaded by --import", files: merge(tsc(""), pkg("present"), map[string]string{"dist/conf.mjs": "export const port = await Promise.resolve(8099);\n"}),
+			env: []string{"LAUNCHER_NODE_ARGS=--import ./dist/conf.mjs"}},
+		{name: "real ES modules that await, preloaded by -r", files: merge(tsc(""), pkg("present")), fixture: "awaits", env: []string{"LAUNCHER_NODE_ARGS=-r temp-dir"}, hint: "temp-dir@3.0.0", detail: `LAUNCHER_NODE_ARGS (-r) preloads "temp-dir", an ES module`},
+		{name: "node:sqlite preloaded", files: merge(tsc(""), pkg("present")), env: []string{"LAUNCHER_NODE_ARGS=-r node:sqlite"}, hint: "\"node:sqlite\" (22.13.0 and later", builtins: true,
+			detail: `LAUNCHER_NODE_ARGS (-r) preloads "node:sqlite", a module of node's`},
+		{name: "a preloaded subpath not exported", files: merge(tsc(""), pkg("present")), fixture: "exports", env: []string{"NODE_OPTIONS=-r uuid/v4"}, hint: "not among what the installed package exports", check: "entry"},
+		{name: "a preloaded package without its file", files: merge(tsc(""), pkg("present"), exported("partial", `{".":"./lib/index.js"}`)), env: []string{"LAUNCHER_NODE_ARGS=-r partial"}, hint: "reinstall", check: "entry"},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js
@@ -608,8 +628,12 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 				t.Errorf("%s: node runs the app: %v; the check: exit %d: %+v\nnode said: %s", c.name, runs, code, r.Failed(), firstLines(string(out), 6))
 				continue
 			}
-			if c.hint != "" && !runs {
-				expectCheck(t, r, "imports", preflight.StatusFail, []string{"dist/", "node would fail at every start with"}, []string{c.hint})
+			switch {
+			case c.hint == "" || runs:
+			case c.check == "entry":
+				expectCheck(t, r, "entry", preflight.StatusFail, []string{"preloads", "node would fail with"}, []string{c.hint})
+			default:
+				expectCheck(t, r, "imports", preflight.StatusFail, []string{cmp.Or(c.detail, "dist/"), "node would fail at every start with"}, []string{c.hint})
 			}
 		}
 	})

@@ -1,7 +1,8 @@
 // Package preflight proves, from the files alone, that node will load the
 // app: the entry, node itself (found, its libraries there, its version,
-// ABI, libc and architecture), package.json's engines, what the app's
-// scripts load at their top level (each found as node finds it, through
+// ABI, libc and architecture), package.json's engines, what node
+// preloads and what the app's scripts load at their top level (each found
+// as node finds it, through
 // packages' "exports", and read by the module system node reads it with,
 // by node's version), and each native
 // module (resolved as require() would, the binary its loader would pick,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
-	"strings"
 )
 
 // The main script as node resolves it (Module._findPath for `node X` in
@@ -80,17 +79,4 @@ func resolveFolder(fsys *files, dir string, tried *[]string, depth int) (string,
 		return filepath.Join(dir, "package.json"), err
 	}
 	return resolveFile(fsys, filepath.Join(dir, "index"), tried)
-}
-
-// resolveModule resolves what `require(spec)` from the app folder loads:
-// a path (./x, /x) as the entry is resolved, else a package by its name.
-func resolveModule(fsys *files, appDir, spec string) (string, []string, error) {
-	if strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../") || filepath.IsAbs(spec) {
-		return resolveEntry(fsys, appDir, spec)
-	}
-	dir, tried, err := resolvePackage(fsys, appDir, packageName(spec))
-	if err != nil {
-		return "", tried, err
-	}
-	return dir, tried, nil
 }

@@ -483,6 +483,9 @@ type requiredESMError struct {
 }
 
 func (e *requiredESMError) Error() string {
+	if e.from == "" { // a preload's
+		return fmt.Sprintf("ERR_REQUIRE_ESM: require() of ES Module %s not supported", e.file)
+	}
 	return fmt.Sprintf("ERR_REQUIRE_ESM: require() of ES Module %s from %s not supported", e.file, e.from)
 }
 

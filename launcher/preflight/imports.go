@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -62,10 +61,12 @@ func resolverCode(text []byte) bool {
 // maxMissesSaid bounds the imports a report names; the fix covers all.
 const maxMissesSaid = 5
 
-// appImport is one module a script of the app loads at its top level.
+// appImport is one module a script of the app loads at its top level,
+// or one node preloads.
 type appImport struct {
-	script string // the script that loads it
+	script string // the script that loads it; "" for a preload
 	line   int
+	from   string           // for a preload, where node was told to: NODE_OPTIONS or LAUNCHER_NODE_ARGS
 	pre    nodeopts.Preload // the specifier, and whether by require's rules (--require) or import's (--import)
 	// An ES import's attributes: `with { type: "json" }`, or the
 	// assertion (`assert { … }`) that Node 22 removed.
@@ -230,10 +231,10 @@ type importsWalk struct {
 	packages     map[string]*packageJSON // the packages loaded, by name: their package.json, read beside node's files
 }
 
-// walkImports follows the app's top-level imports from the entry: each
-// must resolve as node resolves it from the script that loads it, a
-// package from the node_modules above that script, and be read by the
-// module system node reads it with.
+// walkImports follows the app's top-level imports from the modules node
+// preloads and the entry: each must resolve as node resolves it from the
+// script that loads it, a package from the node_modules above that
+// script, and be read by the module system node reads it with.
 func (p *Preflight) walkImports() importsWalk {
 	w := importsWalk{packages: map[string]*packageJSON{}}
 	entry, _, err := resolveEntry(p.fsys, p.app, p.Entry)
@@ -247,20 +248,33 @@ func (p *Preflight) walkImports() importsWalk {
 	}
 	w.pnp = p.plugnPlay() != ""
 	w.resolver = p.preloadedResolver()
-	self := "" // the app's own name, which its code may require it by
+	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}}
 	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 {
-		self = pj.Name
+		k.self = pj.Name
 	}
-	user, flagged := p.moduleOptions()
-	w.flagged = flagged
+	k.user, w.flagged = p.moduleOptions()
 	w.addsBuiltins = addsBuiltins(p.nodeWords())
-	scopes := map[string]scope{}
-	modules := moduleTexts{} // the modules whose names the app imports, read once
-	read := map[string]bool{entry: true}
-	queue := []string{entry}
-	for len(queue) > 0 && w.files < appScripts {
-		script := queue[0]
-		queue = queue[1:]
+	// node loads its preloads before the entry, each as require() or
+	// import loads a module from its working folder. One that does not
+	// resolve is the entry check's to refuse.
+	for _, pre := range p.preloads() {
+		if pre.err != nil {
+			continue
+		}
+		if _, err := p.resolvePreload(pre.Preload); err != nil {
+			continue
+		}
+		if !k.follow(appImport{from: pre.from, pre: pre.Preload}, p.app) {
+			return w
+		}
+	}
+	if !k.read[entry] {
+		k.read[entry] = true
+		k.queue = append(k.queue, entry)
+	}
+	for len(k.queue) > 0 && w.files < appScripts {
+		script := k.queue[0]
+		k.queue = k.queue[1:]
 		text, ok := readScript(p.fsys, script)
 		if !ok {
 			continue
@@ -273,98 +287,117 @@ func (p *Preflight) walkImports() importsWalk {
 			w.resolver = p.rel(script)
 		}
 		found := topLevelImports(text, script)
-		misread := p.misread(script, found, scopes)
+		misread := p.misread(script, found, k.scopes)
 		w.misses = append(w.misses, misread...)
 		if len(misread) > 0 && misread[len(misread)-1].err.(*formatError).esm {
 			continue // node stops at its first use of require or exports, in every era
 		}
 		for _, imp := range found.imports {
-			file, bare := imp.pre.Where()
-			if name := packageName(bare); w.resolver == "" && slices.Contains(resolvers, name) {
-				w.resolver = name + ", which " + p.rel(script) + " loads,"
-			}
-			if bare != "" && (w.pnp || strings.HasPrefix(bare, "#") || packageName(bare) == self) {
-				continue // Plug'n'Play's resolution, the app's own "imports" map or "exports": not followed
-			}
-			if imp.assertion {
-				w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
-			}
-			dir := filepath.Dir(script)
-			if file == "" && bare == "" {
-				if m, ok := builtins.Of(imp.pre.Spec); ok || builtins.Scheme(imp.pre.Spec) {
-					packaged := false
-					if !builtins.Scheme(imp.pre.Spec) {
-						_, _, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, user))
-						packaged = err == nil
-					}
-					w.builtins = append(w.builtins, builtinImport{imp, m, packaged})
-					continue
-				}
-			}
-			// What each era finds: a package's "exports" may hold a
-			// "module-sync" condition, matched only where require() loads
-			// ES modules.
-			type finding struct {
-				found string
-				err   error
-				eras  era
-			}
-			var findings []finding
-			var pj *packageJSON // a package's, as found
-			if bare == "" {
-				found, err := p.resolveFrom(dir, imp.pre)
-				findings = append(findings, finding{found, err, allEras})
-			} else {
-				found, pkgJSON, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, user))
-				if errors.Is(err, fs.ErrNotExist) && !imp.pre.ESM() {
-					found, err = p.resolveGlobal(bare)
-				}
-				findings = append(findings, finding{found, err, allEras})
-				if pj = pkgJSON; pj == nil {
-					pj = &packageJSON{}
-				}
-				if err == nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
-					syncFound, _, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, user))
-					findings = []finding{{found, err, allEras &^ requiresESM}, {syncFound, syncErr, requiresESM}}
-				}
-			}
-			for _, f := range findings {
-				if f.err != nil && p.noteShortage(f.err) {
-					w.done = &Check{Name: "imports", Status: StatusFail, Detail: fmt.Sprintf("%s: cannot be checked now: %v", p.rel(script), describeFileError(f.err)), Hint: shortageHint}
-					return w
-				}
-				switch {
-				case f.err != nil:
-					w.misses = append(w.misses, miss{imp, f.err, f.eras})
-					continue
-				case bare != "" && w.packages[packageName(bare)] == nil:
-					w.packages[packageName(bare)] = pj
-				}
-				if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
-					w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
-				}
-				if named := p.namesMissing(f.found, imp.names, user, flagged, scopes, modules); named != nil {
-					named.spec = imp.pre.Spec
-					w.misses = append(w.misses, miss{imp, named, f.eras})
-				}
-				if !imp.pre.ESM() && p.esModule(f.found, scopes) {
-					if refuse := f.eras &^ requiresESM; refuse != 0 {
-						w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: script}, refuse})
-					}
-					if loads := f.eras & requiresESM; loads != 0 {
-						if awaits, line := p.awaitingModule(f.found, user, scopes, modules); awaits != "" {
-							w.misses = append(w.misses, miss{imp, &requiredAsyncError{file: f.found, awaits: awaits, line: line}, loads})
-						}
-					}
-				}
-			}
-			if found := findings[0].found; file != "" && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !read[found] {
-				read[found] = true
-				queue = append(queue, found)
+			if !k.follow(imp, filepath.Dir(script)) {
+				return w
 			}
 		}
 	}
 	return w
+}
+
+// importWalker is a walk of the app's imports under way: what it has read
+// and has yet to, and what every import is judged with.
+type importWalker struct {
+	p       *Preflight
+	w       *importsWalk
+	user    []string // the conditions node's options add
+	self    string   // the app's own name, which its code may require it by
+	scopes  map[string]scope
+	modules moduleTexts     // the modules whose names the app imports, read once
+	read    map[string]bool // the app's scripts queued, so each is read once
+	queue   []string
+}
+
+// follow judges one import made from the folder dir, and queues the app's
+// own script it loads; false when the walk must end (a shortage of the
+// launcher's own, in w.done).
+func (k *importWalker) follow(imp appImport, dir string) bool {
+	p, w := k.p, k.w
+	file, bare := imp.pre.Where()
+	if name := packageName(bare); w.resolver == "" && slices.Contains(resolvers, name) {
+		w.resolver = name + ", which " + p.importer(imp) + " loads,"
+	}
+	if bare != "" && (w.pnp || strings.HasPrefix(bare, "#") || packageName(bare) == k.self) {
+		return true // Plug'n'Play's resolution, the app's own "imports" map or "exports": not followed
+	}
+	if imp.assertion {
+		w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
+	}
+	if file == "" && bare == "" {
+		if m, ok := builtins.Of(imp.pre.Spec); ok || builtins.Scheme(imp.pre.Spec) {
+			packaged := false
+			if !builtins.Scheme(imp.pre.Spec) {
+				_, _, err := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, k.user))
+				packaged = err == nil
+			}
+			w.builtins = append(w.builtins, builtinImport{imp, m, packaged})
+			return true
+		}
+	}
+	// What each era finds: a package's "exports" may hold a "module-sync"
+	// condition, matched only where require() loads ES modules.
+	type finding struct {
+		found string
+		err   error
+		eras  era
+	}
+	var findings []finding
+	var pj *packageJSON // a package's, as found
+	if bare == "" {
+		found, err := p.resolveFrom(dir, imp.pre)
+		findings = append(findings, finding{found, err, allEras})
+	} else {
+		found, pkgJSON, err := p.resolvePackageSpec(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, k.user))
+		findings = append(findings, finding{found, err, allEras})
+		if pj = pkgJSON; pj == nil {
+			pj = &packageJSON{}
+		}
+		if err == nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
+			syncFound, _, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, k.user))
+			findings = []finding{{found, err, allEras &^ requiresESM}, {syncFound, syncErr, requiresESM}}
+		}
+	}
+	for _, f := range findings {
+		if f.err != nil && p.noteShortage(f.err) {
+			w.done = &Check{Name: "imports", Status: StatusFail, Detail: fmt.Sprintf("%s: cannot be checked now: %v", p.importer(imp), describeFileError(f.err)), Hint: shortageHint}
+			return false
+		}
+		switch {
+		case f.err != nil:
+			w.misses = append(w.misses, miss{imp, f.err, f.eras})
+			continue
+		case bare != "" && w.packages[packageName(bare)] == nil:
+			w.packages[packageName(bare)] = pj
+		}
+		if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
+			w.misses = append(w.misses, miss{imp, &attributeError{url: "file://" + f.found}, f.eras})
+		}
+		if named := p.namesMissing(f.found, imp.names, k.user, w.flagged, k.scopes, k.modules); named != nil {
+			named.spec = imp.pre.Spec
+			w.misses = append(w.misses, miss{imp, named, f.eras})
+		}
+		if !imp.pre.ESM() && p.esModule(f.found, k.scopes) {
+			if refuse := f.eras &^ requiresESM; refuse != 0 {
+				w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: imp.script}, refuse})
+			}
+			if loads := f.eras & requiresESM; loads != 0 {
+				if awaits, line := p.awaitingModule(f.found, k.user, k.scopes, k.modules); awaits != "" {
+					w.misses = append(w.misses, miss{imp, &requiredAsyncError{file: f.found, awaits: awaits, line: line}, loads})
+				}
+			}
+		}
+	}
+	if found := findings[0].found; file != "" && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
+		k.read[found] = true
+		k.queue = append(k.queue, found)
+	}
+	return true
 }
 
 // judgeImports is the imports check once node's version is known: the
@@ -477,13 +510,21 @@ func readScript(fsys *files, path string) ([]byte, bool) {
 // importMissing says which import node would fail on, or which script it
 // would not run, and, when judged, node's words in era now.
 func (p *Preflight) importMissing(m miss, now era, judged bool) string {
-	where := fmt.Sprintf("%s:%d", p.rel(m.imp.script), m.imp.line)
+	where := p.importer(m.imp)
+	if m.imp.from != "" {
+		where += " (" + m.imp.pre.Option + ")"
+	} else {
+		where += fmt.Sprintf(":%d", m.imp.line)
+	}
 	var format *formatError
 	if errors.As(m.err, &format) {
 		return fmt.Sprintf("%s %s (node would fail at every start with: %v)", where, p.misreadText(format), format)
 	}
 	verb := "requires"
-	if m.imp.pre.ESM() {
+	switch {
+	case m.imp.from != "":
+		verb = "preloads"
+	case m.imp.pre.ESM():
 		verb = "imports"
 	}
 	var required *requiredESMError
@@ -514,7 +555,7 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 		return fmt.Sprintf("%s %s %q, an ES module whose graph awaits at its top level (%s:%d) (node would fail at every start with: %v)",
 			where, verb, m.imp.pre.Spec, p.rel(async.awaits), async.line, async)
 	}
-	said := p.preloadError(filepath.Dir(m.imp.script), m.imp.pre, m.err)
+	said := p.preloadError(p.importDir(m.imp), m.imp.pre, m.err)
 	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, said)
 }
 
@@ -558,7 +599,7 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	var named *namedExportError
 	var builtin *builtinError
 	_, bare := m.imp.pre.Where()
-	dir := filepath.Dir(m.imp.script)
+	dir := p.importDir(m.imp)
 	switch {
 	case errors.As(m.err, &builtin):
 		elsewhere, nowhere := builtin.lacking()
@@ -706,6 +747,24 @@ func (p *Preflight) packageLabel(dir, name string) string {
 	return name
 }
 
+// importer is what loads imp, for the report: the script, or where node
+// was told to preload it.
+func (p *Preflight) importer(imp appImport) string {
+	if imp.from != "" {
+		return imp.from
+	}
+	return p.rel(imp.script)
+}
+
+// importDir is the folder imp is resolved from: its script's, or node's
+// working folder, the app's, for a preload.
+func (p *Preflight) importDir(imp appImport) string {
+	if imp.from != "" {
+		return p.app
+	}
+	return filepath.Dir(imp.script)
+}
+
 // rel is path relative to the app folder, for the report.
 func (p *Preflight) rel(path string) string {
 	if r, err := filepath.Rel(p.app, path); err == nil && !strings.HasPrefix(r, "..") {
@@ -748,8 +807,8 @@ func (p *Preflight) preloadedResolver() string {
 		}
 		named := fmt.Sprintf("%s %s (%s)", pre.Option, pre.Spec, pre.from)
 		file, bare := pre.Where()
-		if pre.Option != "--require" && pre.Option != "-r" && (file != "" || bare != "") {
-			return named // an ES module preload may register resolve hooks
+		if pre.ESM() && (file != "" && filepath.Ext(file) != ".json" || bare != "") {
+			return named // an ES module preload may register resolve hooks; JSON holds no code
 		}
 		if slices.Contains(resolvers, packageName(bare)) {
 			return named

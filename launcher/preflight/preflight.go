@@ -400,7 +400,13 @@ func (p *Preflight) checkEntry() Check {
 			c.Detail = fmt.Sprintf("%s preloads %q with %s, which does not resolve from %s (node would fail with: %s before loading the entry)",
 				pre.from, pre.Spec, pre.Option, p.app, p.preloadError(p.app, pre.Preload, err))
 			c.Hint = fmt.Sprintf("Install the preloaded module in the image, or remove %s %s from %s (an option or the Dockerfile's ENV sets it).", pre.Option, pre.Spec, pre.from)
-			if alt := p.importExtension(p.app, pre.Preload); alt != "" {
+			var notExported *notExportedError
+			var missingFile *missingFileError
+			if errors.As(err, &notExported) {
+				c.Hint = fmt.Sprintf("%s: not among what the installed package exports (its package.json's \"exports\"): preload what it exports, as its documentation says, or install the version %s was written for.", pre.Spec, pre.from)
+			} else if errors.As(err, &missingFile) {
+				c.Hint = fmt.Sprintf("The package %s preloads lacks the file: reinstall it in the builder stage (`npm ci`) and copy node_modules whole, or correct %s %s in %s.", pre.from, pre.Option, pre.Spec, pre.from)
+			} else if alt := p.importExtension(p.app, pre.Preload); alt != "" {
 				c.Hint = fmt.Sprintf("import adds no extension and takes no folder: name the file, %s %s.", pre.Option, alt)
 			} else if errors.Is(err, errNotAFile) {
 				c.Hint = fmt.Sprintf("import takes no folder: name the file to preload in %s %s.", pre.from, pre.Option)
@@ -474,13 +480,22 @@ func (p *Preflight) resolveFrom(dir string, pre nodeopts.Preload) (string, error
 		found, _, err := resolveEntry(p.fsys, dir, file)
 		return found, err
 	case bare != "":
-		found, _, err := resolveModule(p.fsys, dir, bare)
-		if errors.Is(err, fs.ErrNotExist) && !pre.ESM() {
-			found, err = p.resolveGlobal(bare)
-		}
+		user, _ := p.moduleOptions()
+		found, _, err := p.resolvePackageSpec(dir, pre, conditionsFor(pre.ESM(), false, user))
 		return found, err
 	}
 	return "", nil
+}
+
+// resolvePackageSpec resolves a package specifier from dir as resolveBare
+// does, then, for require, where require() looks after every node_modules
+// above (resolveGlobal).
+func (p *Preflight) resolvePackageSpec(dir string, pre nodeopts.Preload, conditions []string) (string, *packageJSON, error) {
+	found, pj, err := p.resolveBare(dir, pre, conditions)
+	if _, bare := pre.Where(); errors.Is(err, fs.ErrNotExist) && !pre.ESM() {
+		found, err = p.resolveGlobal(bare)
+	}
+	return found, pj, err
 }
 
 // resolveGlobal finds a package where require() looks after every
