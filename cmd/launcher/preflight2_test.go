@@ -521,6 +521,9 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"node_modules/tl/package.json": `{"name":"tl","version":"1.0.0","type":"module","exports":"./index.js"}`,
 			"node_modules/tl/index.js":     "export { dir } from './inner.js';\nexport const f = async () => await 1;\n",
 			"node_modules/tl/inner.js":     "export let dir = 1;\nif (process.env.NEVER === undefined) {\n  dir = await Promise.resolve(2);\n}\n"}), hint: "import()"},
+		{name: "an ES module in standard style that awaits, required", files: merge(tsc("const tl_1 = require(\"tl\");\n"), pkg("present"), map[string]string{
+			"node_modules/tl/package.json": `{"name":"tl","version":"1.0.0","type":"module","exports":"./index.js"}`,
+			"node_modules/tl/index.js":     "const load = async () => ({ port: 8099 })\nexport const conf = await load()\n"}), hint: "import()"},
 		{name: "an ES module that awaits only in functions, required", files: merge(tsc("const tl_1 = require(\"tl\");\n"), pkg("present"), map[string]string{
 			"node_modules/tl/package.json": `{"name":"tl","version":"1.0.0","type":"module","exports":"./index.js"}`,
 			"node_modules/tl/index.js": "export async function f() { await 1; }\nexport const g = async () => await 2;\nexport const o = { async m() { await 3; }, await: 4 };\n" +

@@ -10,7 +10,8 @@ import "bytes"
 // by tsc's CommonJS). V8 knows it from its parse; the check reads the
 // module's text with the scan below, a tokenizer small enough to be sure of
 // what it finds: an await outside every function, method and class body,
-// and outside an arrow's expression body. Where it cannot be sure (a
+// and outside an arrow's expression body (ended by a semicolon, a comma, or
+// a new line that cannot go on with it). Where it cannot be sure (a
 // regular expression it may misread, brackets that do not balance), it
 // finds nothing: a miss rather than a refusal. TestTopLevelAwait_AsV8ParsesIt
 // holds it to V8's answer on thousands of real scripts.
@@ -42,6 +43,9 @@ type tlaScan struct {
 	prevKind byte // 'i' identifier or keyword, 'v' a value (number, string, template, regex), 'p' punctuator, 0 none
 	// closed is the opener of the ( that the last ) closed.
 	closed []byte
+	// newLine is whether a line ends between the last token and the one
+	// being read: what automatic semicolon insertion goes by.
+	newLine bool
 	// imports are the specifiers of the module's static imports and
 	// re-exports: a string after from, or after import, at the top level.
 	imports []string
@@ -133,6 +137,7 @@ func (s *tlaScan) regexAllowed() bool {
 // other token, -1 at the end; false when the text cannot be read so.
 func (s *tlaScan) next() (int, bool) {
 	t := s.text
+	line := s.line // where the last token ended
 	for s.i < len(t) {
 		c := t[s.i]
 		switch {
@@ -151,6 +156,7 @@ func (s *tlaScan) next() (int, bool) {
 			s.countLines(s.i, s.i+end+4)
 			s.i += end + 4
 		default:
+			s.newLine = s.line != line
 			return s.token()
 		}
 	}
@@ -195,6 +201,13 @@ func (s *tlaScan) token() (int, bool) {
 		s.i++
 		for s.i < len(t) && tlaIdentByte(t[s.i]) {
 			s.i++
+		}
+		if len(s.arrows) > 0 && s.newLine && s.expressionEnded() && !continuesExpression(t[start:s.i]) {
+			// A word on a new line after a whole expression goes on no
+			// expression but through these operators: a semicolon goes
+			// before it, and an arrow's expression body ends there
+			// (`const f = async () => 1` then `await 0`).
+			s.endArrows()
 		}
 		at := 0
 		if string(t[start:s.i]) == "await" && s.awaitsHere() {
@@ -397,10 +410,10 @@ func (s *tlaScan) punctuator() bool {
 		if f.inTmpl {
 			return s.template()
 		}
-	case ";":
-		for len(s.arrows) > 0 && s.arrows[len(s.arrows)-1] >= len(s.stack) {
-			s.arrows = s.arrows[:len(s.arrows)-1]
-		}
+	case ";", ",":
+		// An arrow's expression body is an assignment expression: a
+		// comma at its depth ends it, as a semicolon does.
+		s.endArrows()
 	case "=>":
 		if rest := skipGap(t[s.i:]); len(rest) == 0 || rest[0] != '{' {
 			s.arrows = append(s.arrows, len(s.stack))
@@ -408,6 +421,38 @@ func (s *tlaScan) punctuator() bool {
 	}
 	s.prev, s.prevKind = p, 'p'
 	return true
+}
+
+// endArrows ends the expression bodies of the arrows at the depth the
+// scan is at.
+func (s *tlaScan) endArrows() {
+	for len(s.arrows) > 0 && s.arrows[len(s.arrows)-1] >= len(s.stack) {
+		s.arrows = s.arrows[:len(s.arrows)-1]
+	}
+}
+
+// continuesExpression reports whether a word after a whole expression
+// goes on with it: the operators in and instanceof.
+func continuesExpression(word []byte) bool {
+	return string(word) == "in" || string(word) == "instanceof"
+}
+
+// expressionEnded reports whether the last token may end an expression:
+// a value, a name, a closing bracket, a postfix ++ or --; not an operator
+// or a word that takes an operand (typeof, await, return).
+func (s *tlaScan) expressionEnded() bool {
+	switch s.prevKind {
+	case 'v':
+		return true
+	case 'i':
+		return !regexWords[string(s.prev)]
+	case 'p':
+		switch string(s.prev) {
+		case ")", "]", "}", "++", "--":
+			return true
+		}
+	}
+	return false
 }
 
 // bodyFollows reports whether a { here opens a function's, method's or

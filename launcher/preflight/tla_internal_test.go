@@ -60,7 +60,23 @@ var tlaCases = []struct {
 	{"await 0;\nconst s = 'unterminated\n", 0},
 	{"await 0;\n}\n", 0},
 	{"await 0;\n/* open\n", 0},
-	{"const f = async () => 1\nawait 0\n", 0}, // no semicolon ends the arrow's body: it may go on
+	// An arrow's expression body ends at a semicolon, a comma, or a line
+	// that cannot go on with it (automatic semicolon insertion).
+	{"const f = async () => 1\nawait 0\n", 2},
+	{"const f = async () => await a\nconst b = await c\n", 2},
+	{"const f = async x => x\nexport const g = await h;\n", 2},
+	{"const f = async () => a\n\nif (b) { await c }\n", 3},
+	{"const f = async () => a /* c\n */ await b\n", 2},
+	{"const f = async () => await a, g = await b;\n", 1},
+	{"f(async () => a\n, await b)\n", 2},
+	{"const o = { f: async () => a\n, g: await b }\n", 2},
+	{"const f = async () => a\n  + await b;\n", 0},
+	{"const f = async () => a\n  instanceof await b;\n", 0},
+	{"const f = async () => a\n  ? await b : c;\n", 0},
+	{"const f = async () =>\n  await a\n", 0},
+	{"const f = async () => typeof\nawait a\n", 0},
+	{"const f = async () => foo(\n  await x)\n", 0},
+	{"const f = async () => g(async () => a,\n  await x)\n", 0},
 }
 
 // topLevelAwait is the line of the first await at the top level of the ES
