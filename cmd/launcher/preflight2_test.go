@@ -642,6 +642,33 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 	})
 }
 
+// Under a module that changes how node resolves and loads modules
+// (module-alias, registered first), what the check would refuse is a
+// warning, each in its own words: a package not found, an ES module that
+// Node 18's require() refuses (found, so not "not found").
+func TestCheck_ImportsUnderAResolverSayWhatEachIs(t *testing.T) {
+	app := filepath.Join(t.TempDir(), "app")
+	must(t, os.MkdirAll(app, 0o755))
+	if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), "resolvers", "node_modules"), app).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	for name, text := range map[string]string{
+		"package.json":                      `{"name":"backend"}`,
+		"index.js":                          "\"use strict\";\nrequire(\"module-alias/register\");\nconst esm_1 = require(\"esm-pkg\");\nconst missing_1 = require(\"missing\");\n",
+		"node_modules/esm-pkg/package.json": `{"name":"esm-pkg","version":"5.0.0","type":"module","main":"index.js"}`,
+		"node_modules/esm-pkg/index.js":     "export const x = 1;\n",
+	} {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
+		must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+	}
+	_, r := runCheck(t, app, "LAUNCHER_NODE="+npmNode(t, 18), "LAUNCHER_NATIVE_MODULES=")
+	expectCheck(t, r, "imports", preflight.StatusWarn, []string{
+		`index.js:3 requires "esm-pkg", an ES module (node would fail at every start with: ERR_REQUIRE_ESM`,
+		`index.js:4 requires "missing", not found`,
+		"module-alias, which index.js loads, changes how it does, so whether node fails on them is known only at its start"},
+		[]string{"Unless it finds and loads them", "esm-pkg@5.0.0 is an ES module", "Install missing in the image"})
+}
+
 // A package the app loads at its start whose own engines.node excludes
 // the runtime's node: npm only warned (EBADENGINE) where the builder stage
 // ran another node, and some such packages fail at their start (undici 7,

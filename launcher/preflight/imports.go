@@ -444,8 +444,8 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 		if w.resolver != "" {
 			// It may find them: node's verdict is known only at the start.
 			c.Status = StatusWarn
-			c.Detail += fmt.Sprintf(", as node resolves modules by itself; %s changes how it resolves them, so whether node finds them is known only at its start", w.resolver)
-			c.Hint = "If it does not find them, node ends with \"Cannot find module\" at every start. " + c.Hint
+			c.Detail += fmt.Sprintf(", as node resolves and loads modules by itself; %s changes how it does, so whether node fails on them is known only at its start", w.resolver)
+			c.Hint = "Unless it finds and loads them, node ends at every start with the errors said. " + c.Hint
 		}
 		return c
 	}
@@ -547,13 +547,13 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	case errors.As(m.err, &named):
 		return fmt.Sprintf("%s imports %s from %q, an ES module that exports no such %s (node would fail at every start with: %v)",
 			where, strings.Join(named.names, ", "), m.imp.pre.Spec, plural.Word(len(named.names), "name", "names"), named)
-	case !judged:
-		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	case errors.As(m.err, &required):
 		return fmt.Sprintf("%s %s %q, an ES module (node would fail at every start with: %v)", where, verb, m.imp.pre.Spec, required)
 	case errors.As(m.err, &async):
 		return fmt.Sprintf("%s %s %q, an ES module whose graph awaits at its top level (%s:%d) (node would fail at every start with: %v)",
 			where, verb, m.imp.pre.Spec, p.rel(async.awaits), async.line, async)
+	case !judged:
+		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	}
 	said := p.preloadError(p.importDir(m.imp), m.imp.pre, m.err)
 	return fmt.Sprintf("%s %s %q, which does not resolve (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, said)
