@@ -569,6 +569,7 @@ type importFixes struct {
 	incomplete           []string // packages without a file their package.json names, or the app requires
 	esm                  []string // ES modules required, packages with their version
 	async                []string // ES modules required whose graph awaits at its top level, likewise
+	preloadedESM         []string // ES modules preloaded by --require: the option as written, and where
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
@@ -601,6 +602,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	_, bare := m.imp.pre.Where()
 	dir := p.importDir(m.imp)
 	switch {
+	case m.imp.from != "" && (errors.As(m.err, &required) || errors.As(m.err, &async)):
+		add(&f.preloadedESM, fmt.Sprintf("%s %s in %s", m.imp.pre.Option, m.imp.pre.Spec, m.imp.from))
 	case errors.As(m.err, &builtin):
 		elsewhere, nowhere := builtin.lacking()
 		for _, s := range elsewhere {
@@ -695,6 +698,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.async) > 0 {
 		out = append(out, fmt.Sprintf("%s %s at the top level of %s ES module graph, which require() cannot wait for: load %s with `await import()` in an async function, install a version that does not (the last CommonJS one), or make the app an ES module (tsc's \"module\": \"nodenext\" and \"type\": \"module\").",
 			strings.Join(f.async, ", "), plural.Word(len(f.async), "awaits", "await"), plural.Word(len(f.async), "its", "their"), plural.Word(len(f.async), "it", "them")))
+	}
+	if len(f.preloadedESM) > 0 {
+		out = append(out, fmt.Sprintf("node preloads an ES module with require() (%s): preload it with --import instead, which loads an ES module in every node and waits for its top-level await.",
+			strings.Join(f.preloadedESM, ", ")))
 	}
 	if len(f.cjsUnderModule) > 0 {
 		out = append(out, fmt.Sprintf("%s: node reads the app's CommonJS (tsc's \"module\": \"commonjs\") as ES modules; remove \"type\": \"module\" from package.json, or have tsc emit ES modules (\"module\": \"nodenext\"), or name the CommonJS files .cjs.",
