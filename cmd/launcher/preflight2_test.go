@@ -210,6 +210,8 @@ func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
 		{args: `-r ./missing.js`, hint: "from LAUNCHER_NODE_ARGS"},
 		{args: `--import ./pre.mjs -r ./pre.js`},
 		{args: `--import=./missing.mjs`},
+		{args: `-r ""`, hint: "The argument 'id' must be a non-empty string"},
+		{args: `--import=`, hint: "Name the module to preload after --import"},
 	}
 	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, 24)}, func(t *testing.T, node string, _ int) {
 		for _, c := range cases {

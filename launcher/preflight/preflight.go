@@ -404,6 +404,8 @@ func (p *Preflight) checkEntry() Check {
 			var missingFile *missingFileError
 			if errors.As(err, &notExported) {
 				c.Hint = fmt.Sprintf("%s: not among what the installed package exports (its package.json's \"exports\"): preload what it exports, as its documentation says, or install the version %s was written for.", pre.Spec, pre.from)
+			} else if errors.Is(err, errNoSpecifier) {
+				c.Hint = fmt.Sprintf("Name the module to preload after %s in %s, or remove the %s.", pre.Option, pre.from, pre.Option)
 			} else if errors.As(err, &missingFile) {
 				c.Hint = fmt.Sprintf("The package %s preloads lacks the file: reinstall it in the builder stage (`npm ci`) and copy node_modules whole, or correct %s %s in %s.", pre.from, pre.Option, pre.Spec, pre.from)
 			} else if alt := p.importExtension(p.app, pre.Preload); alt != "" {
@@ -449,6 +451,10 @@ func (p *Preflight) preloads() []preload {
 // errNotAFile is import's refusal of a folder.
 var errNotAFile = errors.New("is a folder, which import does not load")
 
+// errNoSpecifier is node's refusal of a preload that names nothing
+// (`-r ""` in LAUNCHER_NODE_ARGS, where no splitting drops the empty word).
+var errNoSpecifier = errors.New("names no module")
+
 // resolvePreload finds the file or package a preload names, from node's
 // working folder, by require's rules or import's (an exact file, no
 // extension added, no folder); "" with no error for what no file holds
@@ -462,6 +468,8 @@ func (p *Preflight) resolvePreload(pre nodeopts.Preload) (string, error) {
 func (p *Preflight) resolveFrom(dir string, pre nodeopts.Preload) (string, error) {
 	file, bare := pre.Where()
 	switch {
+	case pre.Spec == "":
+		return "", errNoSpecifier
 	case file != "" && pre.ESM():
 		path := file
 		if !filepath.IsAbs(path) {
@@ -544,6 +552,10 @@ func (p *Preflight) preloadError(dir string, pre nodeopts.Preload, err error) st
 		return said
 	case errors.Is(err, errNotAFile):
 		return "ERR_UNSUPPORTED_DIR_IMPORT, a folder"
+	case errors.Is(err, errNoSpecifier) && pre.ESM():
+		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find package '' imported from %s/", dir)
+	case errors.Is(err, errNoSpecifier):
+		return "ERR_INVALID_ARG_VALUE: The argument 'id' must be a non-empty string. Received ''"
 	case pre.ESM() && bare != "":
 		return fmt.Sprintf("ERR_MODULE_NOT_FOUND: Cannot find package '%s'", bare)
 	case pre.ESM() && filepath.IsAbs(file):
