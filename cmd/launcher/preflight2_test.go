@@ -572,6 +572,32 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "a package named like a builtin, missing", files: merge(tsc("const punycode_1 = require(\"punycode/\");\n"), pkg("present")), hint: "punycode", builtins: true},
 		{name: "vm's modules under their flag", files: esm("import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", nil), env: []string{"LAUNCHER_NODE_ARGS=--experimental-vm-modules"}, builtins: true},
 		{name: "vm's modules without their flag", files: esm("import { SourceTextModule } from \"node:vm\";\nconsole.log('MAIN', typeof SourceTextModule);\n", nil), hint: "SourceTextModule", builtins: true},
+		// The app's own subpath imports ("#…"): through the "imports" of
+		// its package.json, by condition and pattern, to exact files,
+		// which the walk then reads as the app's.
+		{name: "subpath imports", files: map[string]string{
+			"package.json":    `{"name":"backend","imports":{"#db":"./dist/db.js","#lib/*":"./dist/lib/*.js","#cond":{"node":"./dist/c.js","default":"./dist/none.js"},"#dep":"dep-pkg"}}`,
+			"dist/index.js":   "\"use strict\";\nconst db_1 = require(\"#db\");\nconst x_1 = require(\"#lib/x\");\nconst c_1 = require(\"#cond\");\nconsole.log('MAIN', db_1.db, x_1.x, c_1.c);\n",
+			"dist/db.js":      "exports.db = 1;\n",
+			"dist/lib/x.js":   "exports.x = 2;\n",
+			"dist/c.js":       "exports.c = 3;\n",
+			"dist/unused.mjs": "export {};\n"}},
+		{name: "a subpath import's own require not installed", files: map[string]string{
+			"package.json":  `{"name":"backend","imports":{"#lib/*":"./dist/lib/*.js"},"devDependencies":{"pruned":"1.0.0"}}`,
+			"dist/index.js": "\"use strict\";\nconst x_1 = require(\"#lib/x\");\nconsole.log('MAIN', x_1.x);\n",
+			"dist/lib/x.js": "\"use strict\";\nconst pruned_1 = require(\"pruned\");\nexports.x = 2;\n"}, hint: "devDependencies", detail: `dist/lib/x.js:2 requires "pruned"`},
+		{name: "a subpath import not defined", files: map[string]string{
+			"package.json":  `{"name":"backend","imports":{"#db":"./dist/db.js"}}`,
+			"dist/index.js": "\"use strict\";\nconst db_1 = require(\"#database\");\nconsole.log('MAIN', db_1.db);\n",
+			"dist/db.js":    "exports.db = 1;\n"}, hint: `#database: package.json's "imports" must map it`},
+		{name: "subpath imports to the TypeScript sources", files: map[string]string{
+			"package.json":  `{"name":"backend","imports":{"#app/*":"./src/*.ts"}}`,
+			"dist/index.js": "\"use strict\";\nconst db_1 = require(\"#app/db\");\nconsole.log('MAIN', db_1.db);\n",
+			"dist/db.js":    "exports.db = 1;\n"}, hint: "not the sources in ./src"},
+		{name: "subpath imports of an ES module", files: esm("import { db } from \"#db\";\nimport { x } from \"#lib/x\";\nconsole.log('MAIN', db, x);\n", map[string]string{
+			"package.json":  `{"name":"backend","type":"module","imports":{"#db":"./dist/db.js","#lib/*":"./dist/lib/*.js"}}`,
+			"dist/lib/x.js": "export const y = 2;\n"}), hint: "not exported"},
+		{name: "a subpath import without an imports map", files: esm("import { db } from \"#db\";\nconsole.log('MAIN', db);\n", nil), hint: `#db: package.json's "imports" must map it`},
 		// What node preloads (-r, --import; from LAUNCHER_NODE_ARGS or
 		// NODE_OPTIONS) it loads before the entry, as require() or import
 		// loads a module from its working folder, the app's.

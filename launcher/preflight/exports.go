@@ -256,27 +256,97 @@ func exportsTarget(exports json.RawMessage, subpath string, conditions []string)
 		}
 		obj = jsonObject{{key: ".", val: root}}
 	}
-	if v, ok := obj.get(subpath); ok && !strings.Contains(subpath, "*") {
+	return mapTarget(obj, subpath, conditions)
+}
+
+// importsTarget is the file a package's "imports" map the specifier
+// ("#x") to under conditions, as node's PACKAGE_IMPORTS_RESOLVE reads
+// them; a target that is a package's name is not judged.
+func importsTarget(imports json.RawMessage, spec string, conditions []string) (string, exportsState) {
+	dec := json.NewDecoder(bytes.NewReader(imports))
+	root, err := decodeOrdered(dec, 0)
+	if err != nil {
+		return "", exportsUnjudged
+	}
+	obj, isObject := root.(jsonObject)
+	if !isObject {
+		return "", exportsNone
+	}
+	for _, m := range obj {
+		if !strings.HasPrefix(m.key, "#") {
+			return "", exportsUnjudged // node: ERR_INVALID_PACKAGE_CONFIG
+		}
+	}
+	return mapTarget(obj, spec, conditions)
+}
+
+// mapTarget is what the key ("./x" of "exports", "#x" of "imports") maps
+// to in obj: its own entry, else the pattern ("*") whose prefix matches
+// longest, each target read under conditions.
+func mapTarget(obj jsonObject, key string, conditions []string) (string, exportsState) {
+	if v, ok := obj.get(key); ok && !strings.Contains(key, "*") {
 		target, s, _ := resolveTarget(v, "", conditions, 0)
 		return target, s
 	}
 	best, match := -1, ""
 	for i, m := range obj {
 		prefix, suffix, ok := strings.Cut(m.key, "*")
-		if !ok || strings.Contains(suffix, "*") || !strings.HasPrefix(subpath, prefix) || subpath == prefix ||
-			!strings.HasSuffix(subpath, suffix) || len(subpath) < len(m.key) {
+		if !ok || strings.Contains(suffix, "*") || !strings.HasPrefix(key, prefix) || key == prefix ||
+			!strings.HasSuffix(key, suffix) || len(key) < len(m.key) {
 			continue
 		}
 		if best >= 0 && !patternBefore(m.key, obj[best].key) {
 			continue
 		}
-		best, match = i, subpath[len(prefix):len(subpath)-len(suffix)]
+		best, match = i, key[len(prefix):len(key)-len(suffix)]
 	}
 	if best < 0 {
 		return "", exportsNone
 	}
 	target, s, _ := resolveTarget(obj[best].val, match, conditions, 0)
 	return target, s
+}
+
+// importNotDefinedError is node's ERR_PACKAGE_IMPORT_NOT_DEFINED: a "#…"
+// specifier the package's "imports" does not map.
+type importNotDefinedError struct {
+	spec, packageJSON, from string
+}
+
+func (e *importNotDefinedError) Error() string {
+	if e.packageJSON == "" {
+		return fmt.Sprintf("ERR_PACKAGE_IMPORT_NOT_DEFINED: Package import specifier %q is not defined imported from %s", e.spec, e.from)
+	}
+	return fmt.Sprintf("ERR_PACKAGE_IMPORT_NOT_DEFINED: Package import specifier %q is not defined in package %s imported from %s", e.spec, e.packageJSON, e.from)
+}
+
+// resolveSubpathImport resolves a "#…" specifier from the script in dir as
+// node does: through the "imports" of the package.json nearest above
+// (its scope), to a file of that package; "" with no error for what is
+// not judged (a target that names a package, a map node refuses).
+func (p *Preflight) resolveSubpathImport(script, dir string, pre nodeopts.Preload, conditions []string, scopes map[string]scope) (string, error) {
+	var pj *packageJSON
+	sc := p.scopeOf(dir, scopes)
+	if sc.packageJSON != "" {
+		var err error
+		if pj, err = readPackageJSON(p.fsys, filepath.Dir(sc.packageJSON)); err != nil {
+			return "", nil // node's own error, not judged
+		}
+	}
+	if pj == nil || len(pj.Imports) == 0 || bytes.Equal(bytes.TrimSpace(pj.Imports), []byte("null")) {
+		if !pre.ESM() {
+			return "", fs.ErrNotExist // require() looks for it in node_modules then: "Cannot find module '#x'"
+		}
+		return "", &importNotDefinedError{spec: pre.Spec, packageJSON: sc.packageJSON, from: script}
+	}
+	file, state := importsTarget(pj.Imports, pre.Spec, conditions)
+	switch state {
+	case exportsUnjudged:
+		return "", nil
+	case exportsNone:
+		return "", &importNotDefinedError{spec: pre.Spec, packageJSON: sc.packageJSON, from: script}
+	}
+	return p.exactFile(filepath.Join(filepath.Dir(sc.packageJSON), filepath.FromSlash(file)))
 }
 
 // patternBefore is node's PATTERN_KEY_COMPARE: the longer prefix before

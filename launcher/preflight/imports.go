@@ -323,8 +323,9 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 	if name := packageName(bare); w.resolver == "" && slices.Contains(resolvers, name) {
 		w.resolver = name + ", which " + p.importer(imp) + " loads,"
 	}
-	if bare != "" && (w.pnp || strings.HasPrefix(bare, "#") || packageName(bare) == k.self) {
-		return true // Plug'n'Play's resolution, the app's own "imports" map or "exports": not followed
+	subpathImport := strings.HasPrefix(bare, "#") // the package's own "imports" map
+	if bare != "" && !subpathImport && (w.pnp || packageName(bare) == k.self) {
+		return true // Plug'n'Play's resolution, the app's own "exports": not followed
 	}
 	if imp.assertion {
 		w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
@@ -349,10 +350,17 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 	}
 	var findings []finding
 	var pj *packageJSON // a package's, as found
-	if bare == "" {
+	switch {
+	case bare == "":
 		found, err := p.resolveFrom(dir, imp.pre)
 		findings = append(findings, finding{found, err, allEras})
-	} else {
+	case subpathImport:
+		found, err := p.resolveSubpathImport(imp.script, dir, imp.pre, conditionsFor(imp.pre.ESM(), false, k.user), k.scopes)
+		if found == "" && err == nil {
+			return true // a package's name, or a map node refuses: not judged
+		}
+		findings = append(findings, finding{found, err, allEras})
+	default:
 		found, pkgJSON, err := p.resolvePackageSpec(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, k.user))
 		findings = append(findings, finding{found, err, allEras})
 		if pj = pkgJSON; pj == nil {
@@ -372,7 +380,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		case f.err != nil:
 			w.misses = append(w.misses, miss{imp, f.err, f.eras})
 			continue
-		case bare != "" && w.packages[packageName(bare)] == nil:
+		case bare != "" && !subpathImport && w.packages[packageName(bare)] == nil:
 			w.packages[packageName(bare)] = pj
 		}
 		if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
@@ -393,7 +401,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			}
 		}
 	}
-	if found := findings[0].found; file != "" && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
+	if found := findings[0].found; (file != "" || subpathImport) && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
 		k.read[found] = true
 		k.queue = append(k.queue, found)
 	}
@@ -570,6 +578,7 @@ type importFixes struct {
 	esm                  []string // ES modules required, packages with their version
 	async                []string // ES modules required whose graph awaits at its top level, likewise
 	preloadedESM         []string // ES modules preloaded by --require: the option as written, and where
+	subpathImports       []string // "#…" specifiers the app's "imports" does not map to a file in the image
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
@@ -635,6 +644,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.async, p.packageLabel(dir, packageName(bare)))
 	case errors.As(m.err, &async):
 		add(&f.async, p.rel(async.file))
+	case strings.HasPrefix(bare, "#"):
+		add(&f.subpathImports, bare)
 	case errors.As(m.err, &notExported):
 		add(&f.notExported, fmt.Sprintf("%q (%s)", bare, p.packageLabel(dir, packageName(bare))))
 	case errors.As(m.err, &missingFile):
@@ -682,6 +693,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	}
 	if f.files {
 		out = append(out, fmt.Sprintf("Copy the whole compiled output into the image (`COPY --from=backend-builder /build/dist/ %s/dist/`), not some of its files.", p.AppDir))
+	}
+	if len(f.subpathImports) > 0 {
+		out = append(out, fmt.Sprintf("%s: package.json's \"imports\" must map %s to a file in the image: add what is missing, map to what the compiler emits (./dist/…/*.js, not the sources in ./src), and copy package.json and the compiled output whole.",
+			strings.Join(f.subpathImports, ", "), plural.Word(len(f.subpathImports), "it", "each")))
 	}
 	if len(f.notExported) > 0 {
 		out = append(out, fmt.Sprintf("%s: not among what the installed package exports (its package.json's \"exports\"): load what it exports, as its documentation says, or install the version the code was written for.",

@@ -66,6 +66,8 @@ type packageJSON struct {
 	DevDependencies map[string]string `json:"devDependencies"`
 	// Exports lets the package's own code require it by its name.
 	Exports json.RawMessage `json:"exports"`
+	// Imports maps the package's own "#…" specifiers (subpath imports).
+	Imports json.RawMessage `json:"imports"`
 	// OptionalDependencies carries the per-platform packages of napi-rs's
 	// scheme (and sharp's, parcel's): the parent loads the one for the
 	// platform it runs on.

@@ -487,6 +487,11 @@ func (p *Preflight) resolveFrom(dir string, pre nodeopts.Preload) (string, error
 	case file != "":
 		found, _, err := resolveEntry(p.fsys, dir, file)
 		return found, err
+	case bare != "" && strings.HasPrefix(bare, "#") && pre.ESM():
+		// import resolves it through the "imports" of the package.json
+		// above dir; require() of a preload has no package to look in.
+		user, _ := p.moduleOptions()
+		return p.resolveSubpathImport(dir+string(filepath.Separator), dir, pre, conditionsFor(true, false, user), map[string]scope{})
 	case bare != "":
 		user, _ := p.moduleOptions()
 		found, _, err := p.resolvePackageSpec(dir, pre, conditionsFor(pre.ESM(), false, user))
@@ -538,10 +543,13 @@ func (p *Preflight) resolveGlobal(bare string) (string, error) {
 // resolve.
 func (p *Preflight) preloadError(dir string, pre nodeopts.Preload, err error) string {
 	var notExported *notExportedError
+	var notDefined *importNotDefinedError
 	var missingFile *missingFileError
 	switch file, bare := pre.Where(); {
 	case errors.As(err, &notExported):
 		return notExported.Error()
+	case errors.As(err, &notDefined):
+		return notDefined.Error()
 	case errors.As(err, &missingFile) && missingFile.path != "":
 		said := fmt.Sprintf("Cannot find module '%s'", missingFile.path)
 		if pre.ESM() {
