@@ -183,6 +183,8 @@ func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
 		"hooks/index.js":                     "globalThis.hooks = 1;\n",
 		"node_modules/esm-hook/package.json": `{"name":"esm-hook","type":"module","exports":{".":{"import":"./hook.mjs"}}}`,
 		"node_modules/esm-hook/hook.mjs":     "globalThis.hook = 1;\n",
+		// The app's subpath imports: --import resolves "#…" through them.
+		"package.json": `{"name":"app","version":"1.0.0","engines":{"node":">=18"},"imports":{"#hook":"./pre.mjs","#gone":"./gone.mjs"}}`,
 	}
 	for name, text := range files {
 		must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
@@ -211,6 +213,10 @@ func TestCheck_EveryPreloadAsNodeLoadsIt(t *testing.T) {
 		{args: `--import ./pre.mjs -r ./pre.js`},
 		{args: `--import=./missing.mjs`},
 		{args: `-r ""`, hint: "The argument 'id' must be a non-empty string"},
+		{options: `--import #hook`},
+		{options: `--import #gone`, hint: "Cannot find module"},
+		{options: `--import #nope`, hint: "ERR_PACKAGE_IMPORT_NOT_DEFINED"},
+		{args: `-r #hook`},
 		{args: `--import=`, hint: "Name the module to preload after --import"},
 	}
 	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, 24)}, func(t *testing.T, node string, _ int) {
