@@ -468,6 +468,19 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"package.json":   `{"name":"backend","exports":{"./config":"./dist/config.js"}}`,
 			"dist/index.js":  "\"use strict\";\nconst config_1 = require(\"backend/config\");\nconsole.log('MAIN', config_1.port);\n",
 			"dist/config.js": "exports.port = 8099;\n"}},
+		{name: "self-reference of what is not exported", files: map[string]string{
+			"package.json":   `{"name":"backend","exports":{"./config":"./dist/config.js"}}`,
+			"dist/index.js":  "\"use strict\";\nconst config_1 = require(\"backend/dist/config\");\nconsole.log('MAIN', config_1.port);\n",
+			"dist/config.js": "exports.port = 8099;\n"}, hint: "not among what the installed package exports"},
+		{name: "self-reference to a script that requires a pruned package", files: map[string]string{
+			"package.json":   `{"name":"backend","exports":{"./config":"./dist/config.js"},"devDependencies":{"pruned":"1.0.0"}}`,
+			"dist/index.js":  "\"use strict\";\nconst config_1 = require(\"backend/config\");\nconsole.log('MAIN', config_1.port);\n",
+			"dist/config.js": "\"use strict\";\nconst pruned_1 = require(\"pruned\");\nexports.port = 8099;\n"}, hint: "devDependencies", detail: `dist/config.js:2 requires "pruned"`},
+		{name: "self-reference from under another package.json", files: map[string]string{
+			"package.json":      `{"name":"backend","exports":{"./config":"./dist/config.js"}}`,
+			"dist/package.json": `{"type":"commonjs"}`,
+			"dist/index.js":     "\"use strict\";\nconst config_1 = require(\"backend/config\");\nconsole.log('MAIN', config_1.port);\n",
+			"dist/config.js":    "exports.port = 8099;\n"}, hint: "Install backend in the image"},
 		{name: "webpack bundle", files: map[string]string{
 			"package.json":  `{"name":"backend"}`,
 			"dist/index.js": "/******/ (() => {\nvar __webpack_modules__ = ({\n\n/***/ 17:\n/***/ ((module) => {\n\n\"use strict\";\nmodule.exports = require(\"optional-native\");\n\n/***/ })\n\n});\nfunction __webpack_require__(id) { const m = { exports: {} }; __webpack_modules__[id](m); return m.exports; }\nconsole.log('MAIN');\n/******/ })();\n"}},

@@ -17,10 +17,12 @@ import (
 // once it has found the package's folder: through the package's "exports"
 // when its package.json has one, under the conditions of the statement
 // (require or import) and of the node; else through "main" or the file the
-// subpath names. And which module system reads the file found: CommonJS,
-// or ES modules, which require() loads only from Node 20.19 and 22.12 on.
+// subpath names. The app's own "#x" go through its package.json's
+// "imports" the same way. And which module system reads the file found:
+// CommonJS, or ES modules, which require() loads only from Node 20.19 and
+// 22.12 on.
 //
-// Non-goals: a package's "imports" (#x), the user's loaders and hooks, and
+// Non-goals: the user's loaders and hooks, a "#x" mapped to a package, and
 // a package's own code: what it requires is its business.
 
 // era is a span of node versions alike in how they load modules, as a bit

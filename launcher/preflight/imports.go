@@ -324,8 +324,13 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		w.resolver = name + ", which " + p.importer(imp) + " loads,"
 	}
 	subpathImport := strings.HasPrefix(bare, "#") // the package's own "imports" map
-	if bare != "" && !subpathImport && (w.pnp || packageName(bare) == k.self) {
-		return true // Plug'n'Play's resolution, the app's own "exports": not followed
+	// The app by its own name, through its "exports", from a script whose
+	// package.json is the app's; from under another, node looks in
+	// node_modules, as for any package.
+	selfReference := bare != "" && k.self != "" && packageName(bare) == k.self &&
+		p.scopeOf(dir, k.scopes).packageJSON == filepath.Join(p.app, "package.json")
+	if bare != "" && w.pnp {
+		return true // Plug'n'Play's resolution: not followed
 	}
 	if imp.assertion {
 		w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
@@ -360,6 +365,16 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			return true // a package's name, or a map node refuses: not judged
 		}
 		findings = append(findings, finding{found, err, allEras})
+	case selfReference:
+		pj, err := readPackageJSON(p.fsys, p.app)
+		if err != nil {
+			return true
+		}
+		found, err := p.resolveSubpath(p.app, pj, "."+strings.TrimPrefix(bare, k.self), imp.pre.ESM(), conditionsFor(imp.pre.ESM(), false, k.user))
+		if found == p.app && err == nil {
+			return true // "exports" node refuses: not judged
+		}
+		findings = append(findings, finding{found, err, allEras})
 	default:
 		found, pkgJSON, err := p.resolvePackageSpec(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, k.user))
 		findings = append(findings, finding{found, err, allEras})
@@ -380,7 +395,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		case f.err != nil:
 			w.misses = append(w.misses, miss{imp, f.err, f.eras})
 			continue
-		case bare != "" && !subpathImport && w.packages[packageName(bare)] == nil:
+		case bare != "" && !subpathImport && !selfReference && w.packages[packageName(bare)] == nil:
 			w.packages[packageName(bare)] = pj
 		}
 		if imp.pre.ESM() && filepath.Ext(f.found) == ".json" && !strings.Contains(imp.attributes, "json") {
@@ -401,7 +416,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			}
 		}
 	}
-	if found := findings[0].found; (file != "" || subpathImport) && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
+	if found := findings[0].found; (file != "" || subpathImport || selfReference) && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
 		k.read[found] = true
 		k.queue = append(k.queue, found)
 	}
