@@ -52,15 +52,7 @@ func TestExportsTarget(t *testing.T) {
 		{`{"require":[null]}`, ".", require, "none"},
 	}
 	for _, c := range cases {
-		target, state := exportsTarget(json.RawMessage(c.exports), c.subpath, c.conditions)
-		got := target
-		switch state {
-		case exportsNone:
-			got = "none"
-		case exportsUnjudged:
-			got = "unjudged"
-		}
-		if got != c.want {
+		if got := targetText(exportsTarget(json.RawMessage(c.exports), c.subpath, c.conditions)); got != c.want {
 			t.Errorf("%s %s under %v: %s, want %s", c.exports, c.subpath, c.conditions, got, c.want)
 		}
 	}
@@ -96,15 +88,7 @@ func TestImportsTarget(t *testing.T) {
 		{`{`, "#db", require, "unjudged"},
 	}
 	for _, c := range cases {
-		target, state := importsTarget(json.RawMessage(c.imports), c.spec, c.conditions)
-		got := target
-		switch state {
-		case exportsNone:
-			got = "none"
-		case exportsUnjudged:
-			got = "unjudged"
-		}
-		if got != c.want {
+		if got := targetText(importsTarget(json.RawMessage(c.imports), c.spec, c.conditions)); got != c.want {
 			t.Errorf("%s %s under %v: %s, want %s", c.imports, c.spec, c.conditions, got, c.want)
 		}
 	}
@@ -129,6 +113,18 @@ func FuzzImportsTarget(f *testing.F) {
 			}
 		}
 	})
+}
+
+// targetText is a map's answer as the tables above write it: the target,
+// or "none", or "unjudged".
+func targetText(target string, state exportsState) string {
+	switch state {
+	case exportsNone:
+		return "none"
+	case exportsUnjudged:
+		return "unjudged"
+	}
+	return target
 }
 
 // Node's versions and the module system each has, as measured with
