@@ -101,16 +101,8 @@ func FuzzImportsTarget(f *testing.F) {
 	f.Add([]byte(`{"#a/*":["./a/*.js",null],"#a/private/*":null}`), "#a/private/x")
 	f.Fuzz(func(t *testing.T, imports []byte, spec string) {
 		target, state := importsTarget(imports, spec, conditionsFor(true, false, []string{"custom"}))
-		if state != exportsFile {
-			return
-		}
-		if !strings.HasPrefix(target, "./") {
-			t.Fatalf("%s %q: target %q", imports, spec, target)
-		}
-		for _, seg := range strings.Split(strings.ReplaceAll(target[2:], "\\", "/"), "/") {
-			if seg == ".." {
-				t.Fatalf("%s %q: target %q leaves the package", imports, spec, target)
-			}
+		if state == exportsFile {
+			staysInPackage(t, imports, spec, target)
 		}
 	})
 }
@@ -125,6 +117,20 @@ func targetText(target string, state exportsState) string {
 		return "unjudged"
 	}
 	return target
+}
+
+// staysInPackage fails t unless a map's target is a path inside the
+// package: "./", and no segment "..".
+func staysInPackage(t *testing.T, m []byte, key, target string) {
+	t.Helper()
+	if !strings.HasPrefix(target, "./") {
+		t.Fatalf("%s %q: target %q", m, key, target)
+	}
+	for _, seg := range strings.Split(strings.ReplaceAll(target[2:], "\\", "/"), "/") {
+		if seg == ".." {
+			t.Fatalf("%s %q: target %q leaves the package", m, key, target)
+		}
+	}
 }
 
 // Node's versions and the module system each has, as measured with
@@ -155,16 +161,8 @@ func FuzzExportsTarget(f *testing.F) {
 	f.Add([]byte(`{"./private/*":null,"./*.js":"./src/*.js"}`), "./x.js")
 	f.Fuzz(func(t *testing.T, exports []byte, subpath string) {
 		target, state := exportsTarget(exports, subpath, conditionsFor(false, true, []string{"custom"}))
-		if state != exportsFile {
-			return
-		}
-		if !strings.HasPrefix(target, "./") {
-			t.Fatalf("%s %q: target %q", exports, subpath, target)
-		}
-		for _, seg := range strings.Split(strings.ReplaceAll(target[2:], "\\", "/"), "/") {
-			if seg == ".." {
-				t.Fatalf("%s %q: target %q leaves the package", exports, subpath, target)
-			}
+		if state == exportsFile {
+			staysInPackage(t, exports, subpath, target)
 		}
 	})
 }
