@@ -249,8 +249,8 @@ func (p *Preflight) walkImports() importsWalk {
 	w.pnp = p.plugnPlay() != ""
 	w.resolver = p.preloadedResolver()
 	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}}
-	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 {
-		k.self = pj.Name
+	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 && pj.Name != "" {
+		k.own = pj
 	}
 	k.user, w.flagged = p.moduleOptions()
 	w.addsBuiltins = addsBuiltins(p.nodeWords())
@@ -306,8 +306,8 @@ func (p *Preflight) walkImports() importsWalk {
 type importWalker struct {
 	p       *Preflight
 	w       *importsWalk
-	user    []string // the conditions node's options add
-	self    string   // the app's own name, which its code may require it by
+	user    []string     // the conditions node's options add
+	own     *packageJSON // the app's, when its "exports" let its code require it by its name; else nil
 	scopes  map[string]scope
 	modules moduleTexts     // the modules whose names the app imports, read once
 	read    map[string]bool // the app's scripts queued, so each is read once
@@ -327,7 +327,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 	// The app by its own name, through its "exports", from a script whose
 	// package.json is the app's; from under another, node looks in
 	// node_modules, as for any package.
-	selfReference := bare != "" && k.self != "" && packageName(bare) == k.self &&
+	selfReference := bare != "" && k.own != nil && packageName(bare) == k.own.Name &&
 		p.scopeOf(dir, k.scopes).packageJSON == filepath.Join(p.app, "package.json")
 	if bare != "" && w.pnp {
 		return true // Plug'n'Play's resolution: not followed
@@ -366,11 +366,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		}
 		findings = append(findings, finding{found, err, allEras})
 	case selfReference:
-		pj, err := readPackageJSON(p.fsys, p.app)
-		if err != nil {
-			return true
-		}
-		found, err := p.resolveSubpath(p.app, pj, "."+strings.TrimPrefix(bare, k.self), imp.pre.ESM(), conditionsFor(imp.pre.ESM(), false, k.user))
+		found, err := p.resolveSubpath(p.app, k.own, "."+strings.TrimPrefix(bare, k.own.Name), imp.pre.ESM(), conditionsFor(imp.pre.ESM(), false, k.user))
 		if found == p.app && err == nil {
 			return true // "exports" node refuses: not judged
 		}
