@@ -399,19 +399,21 @@ func (p *Preflight) checkEntry() Check {
 			c.Status = StatusFail
 			c.Detail = fmt.Sprintf("%s preloads %q with %s, which does not resolve from %s (node would fail with: %s before loading the entry)",
 				pre.from, pre.Spec, pre.Option, p.app, p.preloadError(p.app, pre.Preload, err))
-			c.Hint = fmt.Sprintf("Install the preloaded module in the image, or remove %s %s from %s (an option or the Dockerfile's ENV sets it).", pre.Option, pre.Spec, pre.from)
 			var notExported *notExportedError
 			var missingFile *missingFileError
-			if errors.As(err, &notExported) {
+			switch alt := p.importExtension(p.app, pre.Preload); {
+			case errors.As(err, &notExported):
 				c.Hint = fmt.Sprintf("%s: not among what the installed package exports (its package.json's \"exports\"): preload what it exports, as its documentation says, or install the version %s was written for.", pre.Spec, pre.from)
-			} else if errors.Is(err, errNoSpecifier) {
+			case errors.Is(err, errNoSpecifier):
 				c.Hint = fmt.Sprintf("Name the module to preload after %s in %s, or remove the %s.", pre.Option, pre.from, pre.Option)
-			} else if errors.As(err, &missingFile) {
+			case errors.As(err, &missingFile):
 				c.Hint = fmt.Sprintf("The package %s preloads lacks the file: reinstall it in the builder stage (`npm ci`) and copy node_modules whole, or correct %s %s in %s.", pre.from, pre.Option, pre.Spec, pre.from)
-			} else if alt := p.importExtension(p.app, pre.Preload); alt != "" {
+			case alt != "":
 				c.Hint = fmt.Sprintf("import adds no extension and takes no folder: name the file, %s %s.", pre.Option, alt)
-			} else if errors.Is(err, errNotAFile) {
+			case errors.Is(err, errNotAFile):
 				c.Hint = fmt.Sprintf("import takes no folder: name the file to preload in %s %s.", pre.from, pre.Option)
+			default:
+				c.Hint = fmt.Sprintf("Install the preloaded module in the image, or remove %s %s from %s (an option or the Dockerfile's ENV sets it).", pre.Option, pre.Spec, pre.from)
 			}
 			return c
 		}
@@ -487,7 +489,7 @@ func (p *Preflight) resolveFrom(dir string, pre nodeopts.Preload) (string, error
 	case file != "":
 		found, _, err := resolveEntry(p.fsys, dir, file)
 		return found, err
-	case bare != "" && strings.HasPrefix(bare, "#") && pre.ESM():
+	case strings.HasPrefix(bare, "#") && pre.ESM():
 		// import resolves it through the "imports" of the package.json
 		// above dir; require() of a preload has no package to look in.
 		user, _ := p.moduleOptions()
