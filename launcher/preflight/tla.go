@@ -203,10 +203,10 @@ func (s *tlaScan) token() (int, bool) {
 			s.i++
 		}
 		if len(s.arrows) > 0 && s.newLine && s.expressionEnded() && !continuesExpression(t[start:s.i]) {
-			// A word on a new line after a whole expression goes on no
-			// expression but through these operators: a semicolon goes
+			// After a whole expression, a word on a new line cannot go on
+			// with it (but in and instanceof): a semicolon is inserted
 			// before it, and an arrow's expression body ends there
-			// (`const f = async () => 1` then `await 0`).
+			// (`const f = async () => 1`, then `await 0`).
 			s.endArrows()
 		}
 		at := 0
