@@ -480,7 +480,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"package.json":      `{"name":"backend","exports":{"./config":"./dist/config.js"}}`,
 			"dist/package.json": `{"type":"commonjs"}`,
 			"dist/index.js":     "\"use strict\";\nconst config_1 = require(\"backend/config\");\nconsole.log('MAIN', config_1.port);\n",
-			"dist/config.js":    "exports.port = 8099;\n"}, hint: "Install backend in the image"},
+			"dist/config.js":    "exports.port = 8099;\n"}, hint: "The app requires itself by its name from under dist, whose package.json is nearer"},
 		{name: "webpack bundle", files: map[string]string{
 			"package.json":  `{"name":"backend"}`,
 			"dist/index.js": "/******/ (() => {\nvar __webpack_modules__ = ({\n\n/***/ 17:\n/***/ ((module) => {\n\n\"use strict\";\nmodule.exports = require(\"optional-native\");\n\n/***/ })\n\n});\nfunction __webpack_require__(id) { const m = { exports: {} }; __webpack_modules__[id](m); return m.exports; }\nconsole.log('MAIN');\n/******/ })();\n"}},

@@ -590,6 +590,7 @@ type importFixes struct {
 	async                []string // ES modules required whose graph awaits at its top level, likewise
 	preloadedESM         []string // ES modules preloaded by --require: the option as written, and where
 	subpathImports       []string // "#…" specifiers the app's "imports" does not map to a file in the image
+	selfHidden           []string // folders whose nearer package.json hides the app's own name from their scripts
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
@@ -665,9 +666,13 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.aliases, bare)
 	case bare != "":
 		name := packageName(bare)
-		if pj, perr := readPackageJSON(p.fsys, p.app); perr == nil && pj.DevDependencies[name] != "" {
+		pj, perr := readPackageJSON(p.fsys, p.app)
+		switch {
+		case perr == nil && pj.Name == name && len(pj.Exports) > 0:
+			add(&f.selfHidden, p.rel(filepath.Dir(p.scopeOf(dir, map[string]scope{}).packageJSON)))
+		case perr == nil && pj.DevDependencies[name] != "":
 			add(&f.dev, name)
-		} else {
+		default:
 			add(&f.absent, name)
 		}
 	case errors.Is(m.err, errNotAFile):
@@ -704,6 +709,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	}
 	if f.files {
 		out = append(out, fmt.Sprintf("Copy the whole compiled output into the image (`COPY --from=backend-builder /build/dist/ %s/dist/`), not some of its files.", p.AppDir))
+	}
+	if len(f.selfHidden) > 0 {
+		out = append(out, fmt.Sprintf("The app requires itself by its name from under %s, whose package.json is nearer than the app's: node resolves the name through the app's \"exports\" only from scripts under the app's own package.json. Require the file by a relative path there.",
+			strings.Join(f.selfHidden, ", ")))
 	}
 	if len(f.subpathImports) > 0 {
 		out = append(out, fmt.Sprintf("%s: package.json's \"imports\" must map %s to a file in the image: add what is missing, map to what the compiler emits (./dist/…/*.js, not the sources in ./src), and copy package.json and the compiled output whole.",
