@@ -44,24 +44,29 @@ const (
 	// era22Detect: Node 22.7 to 22.11 also tell an ES module by its syntax;
 	// require() still refuses one.
 	era22Detect
-	// eraNow: Node 22.12, 23 and later load modules as era20 does, and
-	// refuse import assertions.
+	// eraNow: Node 22.12 to 22.17 and 23.0 to 23.5 load modules as era20
+	// does, and refuse import assertions.
 	eraNow
+	// eraStrips: Node 22.18, 23.6 and later load modules as eraNow does,
+	// and run TypeScript: they strip its types from a .ts, .mts or .cts.
+	eraStrips
 
-	allEras = era18 | era20 | era22 | era22Detect | eraNow
+	allEras = era18 | era20 | era22 | era22Detect | eraNow | eraStrips
 	// requiresESM are the eras whose require() loads an ES module (and
 	// "exports" match "module-sync").
-	requiresESM = era20 | eraNow
+	requiresESM = era20 | eraNow | eraStrips
 	// undetected are the eras that read a .js file under no "type" as
 	// CommonJS whatever it holds.
 	undetected = era18 | era22
 	// noAssert are the eras that refuse import assertions.
-	noAssert = era22 | era22Detect | eraNow
+	noAssert = era22 | era22Detect | eraNow | eraStrips
 )
 
 // eraOf is the era of node major.minor.
 func eraOf(major, minor int) era {
 	switch {
+	case major >= 24, major == 23 && minor >= 6, major == 22 && minor >= 18:
+		return eraStrips
 	case major >= 23, major == 22 && minor >= 12:
 		return eraNow
 	case major == 22 && minor >= 7:
@@ -78,7 +83,8 @@ func eraOf(major, minor int) era {
 // its version's defaults; with one set, only what holds in every era is
 // judged.
 var moduleFlags = []string{"--experimental-require-module", "--no-experimental-require-module",
-	"--experimental-detect-module", "--no-experimental-detect-module", "--experimental-default-type"}
+	"--experimental-detect-module", "--no-experimental-detect-module", "--experimental-default-type",
+	"--experimental-strip-types", "--no-experimental-strip-types", "--experimental-transform-types", "--no-experimental-transform-types"}
 
 // moduleOptions reads node's options (NODE_OPTIONS, then its arguments) for
 // the conditions added to every package's "exports" (--conditions, -C) and
@@ -490,9 +496,9 @@ func decodeOrdered(dec *json.Decoder, depth int) (any, error) {
 type moduleFormat int
 
 const (
-	formatCommonJS moduleFormat = iota // .cjs, or .js under "type": "commonjs"
-	formatTypeless                     // .js under no "type": CommonJS, unless node detects an ES module
-	formatESM                          // .mjs, or .js under "type": "module"
+	formatCommonJS moduleFormat = iota // .cjs or .cts, or .js or .ts under "type": "commonjs"
+	formatTypeless                     // .js or .ts under no "type": CommonJS, unless node detects an ES module
+	formatESM                          // .mjs or .mts, or .js or .ts under "type": "module"
 )
 
 // scope is the package.json that decides the format of a folder's .js
@@ -506,11 +512,11 @@ type scope struct {
 // that decides it ("" when the extension does).
 func (p *Preflight) scriptFormat(path string, scopes map[string]scope) (moduleFormat, string) {
 	switch filepath.Ext(path) {
-	case ".mjs":
+	case ".mjs", ".mts":
 		return formatESM, ""
-	case ".cjs":
+	case ".cjs", ".cts":
 		return formatCommonJS, ""
-	case ".js":
+	case ".js", ".ts":
 	default:
 		return formatCommonJS, "" // require reads any other extension as CommonJS
 	}

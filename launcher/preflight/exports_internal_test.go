@@ -144,7 +144,7 @@ func TestEraOf(t *testing.T) {
 	}{
 		{18, 20, era18}, {20, 18, era18}, {20, 19, era20}, {20, 20, era20}, {21, 7, era18},
 		{22, 0, era22}, {22, 6, era22}, {22, 7, era22Detect}, {22, 11, era22Detect}, {22, 12, eraNow},
-		{23, 0, eraNow}, {24, 0, eraNow},
+		{22, 17, eraNow}, {22, 18, eraStrips}, {23, 0, eraNow}, {23, 5, eraNow}, {23, 6, eraStrips}, {24, 0, eraStrips}, {26, 0, eraStrips},
 	} {
 		if got := eraOf(c.major, c.minor); got != c.want {
 			t.Errorf("%d.%d: era %b, want %b", c.major, c.minor, got, c.want)
