@@ -106,6 +106,7 @@ func topLevelImports(text []byte, script string) scripted {
 	inComment, inTemplate := false, false
 	var clause []byte // the names in braces of an import over several lines, so far
 	inClause := false
+	inTypes := false // in a TypeScript `import type {` over several lines, which node erases
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), len(text)+1)
 	for n := 1; sc.Scan(); n++ {
@@ -123,6 +124,9 @@ func topLevelImports(text []byte, script string) scripted {
 			closed, clause, inClause = append(clause, line[:i]...), nil, false
 		}
 		switch {
+		case inTypes:
+			inTypes = !bytes.Contains(line, []byte("}"))
+			continue
 		case inComment:
 			inComment = !bytes.Contains(line, []byte("*/"))
 			continue
@@ -144,6 +148,12 @@ func topLevelImports(text []byte, script string) scripted {
 		// The expressions run only on lines that may match: most lines
 		// of a script are none.
 		if !bytes.Contains(line, []byte("require(")) && !strings.ContainsRune("ie}Om", rune(line[0])) {
+			continue
+		}
+		if m := typeOnly.get().FindSubmatch(line); m != nil && string(m[2]) != "from" {
+			// `import type { A } from "./a"`: TypeScript's, erased with
+			// what it names by node's type stripping, and by tsc.
+			inTypes = string(m[1]) == "{" && !bytes.Contains(line, []byte("}"))
 			continue
 		}
 		if out.esmLine == 0 && esmSyntax.get().Match(line) {
@@ -182,6 +192,11 @@ var (
 	importClause     = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{([^}]*)\}`)
 	importClauseOpen = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{[^}"'` + "`" + `]*$`)
 )
+
+// typeOnly matches the start of a TypeScript import or re-export of types
+// only; its groups are the brace or star after type, or the word (from:
+// `import type from "x"` imports a default named type).
+var typeOnly = lazy(`^(?:import|export)\s+type(?:\s*(\{|\*)|\s+([\w$]+))`)
 
 // importedNames is the names an import's braces take from the module:
 // `a` of `a as b`, "a-b" of `"a-b" as c`; not default, not a type.
@@ -243,12 +258,12 @@ func (p *Preflight) walkImports() importsWalk {
 		w.done = &Check{Name: "imports", Status: StatusPass, Detail: "not checked: the entry does not resolve (see the entry check)"}
 		return w
 	case !isScript(entry):
-		w.done = &Check{Name: "imports", Status: StatusPass, Detail: fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs): node, or a loader, reads its imports its own way", p.rel(entry))}
+		w.done = &Check{Name: "imports", Status: StatusPass, Detail: fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs) or TypeScript (.ts, .mts, .cts): node, or a loader, reads its imports its own way", p.rel(entry))}
 		return w
 	}
 	w.pnp = p.plugnPlay() != ""
 	w.resolver = p.preloadedResolver()
-	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}}
+	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}, loadedBy: map[string]loadedAs{}}
 	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 && pj.Name != "" {
 		k.own = pj
 	}
@@ -271,6 +286,11 @@ func (p *Preflight) walkImports() importsWalk {
 	if !k.read[entry] {
 		k.read[entry] = true
 		k.queue = append(k.queue, entry)
+		if isTypeScript(entry) {
+			// node's main loads the entry as an ES module where its
+			// package.json says "type": "module", whatever its extension.
+			k.loadedBy[entry] = loadedAs{esm: p.scopeOf(filepath.Dir(entry), k.scopes).typ == "module"}
+		}
 	}
 	for len(k.queue) > 0 && w.files < appScripts {
 		script := k.queue[0]
@@ -287,18 +307,77 @@ func (p *Preflight) walkImports() importsWalk {
 			w.resolver = p.rel(script)
 		}
 		found := topLevelImports(text, script)
-		misread := p.misread(script, found, k.scopes)
-		w.misses = append(w.misses, misread...)
-		if len(misread) > 0 && misread[len(misread)-1].err.(*formatError).esm {
-			continue // node stops at its first use of require or exports, in every era
+		from := len(w.misses)
+		more := k.judgeScript(script, found)
+		if isTypeScript(script) {
+			k.judgeTypeScript(script, text, found, from)
 		}
-		for _, imp := range found.imports {
-			if !k.follow(imp, filepath.Dir(script)) {
-				return w
-			}
+		if !more {
+			return w
 		}
 	}
 	return w
+}
+
+// judgeScript judges how node reads a script of the app and what it loads;
+// false when the walk must end.
+func (k *importWalker) judgeScript(script string, found scripted) bool {
+	misread := k.p.misread(script, found, k.scopes)
+	k.w.misses = append(k.w.misses, misread...)
+	if len(misread) > 0 && misread[len(misread)-1].err.(*formatError).esm {
+		return true // node stops at its first use of require or exports, in every era
+	}
+	for _, imp := range found.imports {
+		if !k.follow(imp, filepath.Dir(script)) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadedAs is how node first loads one of the app's TypeScript files from
+// JavaScript, or as the entry: as an ES module, or as require() does.
+type loadedAs struct {
+	esm bool
+}
+
+// judgeTypeScript narrows what was found in a TypeScript file, the misses
+// from on, to the nodes that run it (those that strip types), adds what
+// their stripping refuses, and, where node first reaches it from
+// JavaScript (or as the entry), what the nodes that run no TypeScript do
+// with it.
+func (k *importWalker) judgeTypeScript(script string, text []byte, found scripted, from int) {
+	w := k.w
+	kept := w.misses[:from]
+	for _, m := range w.misses[from:] {
+		if m.eras &= eraStrips; m.eras != 0 {
+			kept = append(kept, m)
+		}
+	}
+	w.misses = kept
+	ts := scanTypeScript(text)
+	if ts.unsupported > 0 {
+		w.misses = append(w.misses, miss{appImport{script: script, line: ts.unsupported}, &typeSyntaxError{script: script, what: ts.unsupportedWhat}, eraStrips})
+	}
+	how, first := k.loadedBy[script]
+	if !first {
+		return // loaded by TypeScript: where node runs none, that failed first
+	}
+	unrun := allEras &^ eraStrips
+	at := appImport{script: script, line: 1}
+	switch {
+	case how.esm:
+		w.misses = append(w.misses, miss{at, &typeScriptUnrunError{file: script, extension: true}, unrun})
+	case ts.typed > 0 && (found.esmLine == 0 || ts.typed < found.esmLine):
+		at.line = ts.typed
+		w.misses = append(w.misses, miss{at, &typeScriptUnrunError{file: script, line: ts.typed}, unrun})
+	case found.esmLine > 0:
+		// Read as CommonJS, an import statement ends it; the nodes that
+		// tell an ES module by its syntax load it as one, and refuse .ts.
+		at.line = found.esmLine
+		w.misses = append(w.misses, miss{at, &typeScriptUnrunError{file: script, line: found.esmLine, statement: found.esmWord}, unrun & undetected})
+		w.misses = append(w.misses, miss{at, &typeScriptUnrunError{file: script, extension: true}, unrun &^ undetected})
+	}
 }
 
 // importWalker is a walk of the app's imports under way: what it has read
@@ -312,6 +391,9 @@ type importWalker struct {
 	modules moduleTexts     // the modules whose names the app imports, read once
 	read    map[string]bool // the app's scripts queued, so each is read once
 	queue   []string
+	// loadedBy is how node first loads each of the app's TypeScript files
+	// that it reaches from JavaScript or as the entry.
+	loadedBy map[string]loadedAs
 }
 
 // follow judges one import made from the folder dir, and queues the app's
@@ -401,6 +483,16 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			named.spec = imp.pre.Spec
 			w.misses = append(w.misses, miss{imp, named, f.eras})
 		}
+		if isTypeScript(f.found) && inNodeModules(f.found) {
+			// A package's TypeScript: node strips no types under
+			// node_modules, and where it strips none, import refuses
+			// the extension.
+			w.misses = append(w.misses, miss{imp, &strippedInNodeModulesError{file: f.found}, f.eras & eraStrips})
+			if imp.pre.ESM() && f.eras&^eraStrips != 0 {
+				w.misses = append(w.misses, miss{imp, &typeScriptUnrunError{file: f.found, extension: true}, f.eras &^ eraStrips})
+			}
+			continue
+		}
 		if !imp.pre.ESM() && p.esModule(f.found, k.scopes) {
 			if refuse := f.eras &^ requiresESM; refuse != 0 {
 				w.misses = append(w.misses, miss{imp, &requiredESMError{file: f.found, from: imp.script}, refuse})
@@ -415,6 +507,9 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 	if found := findings[0].found; (file != "" || subpathImport || selfReference) && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
 		k.read[found] = true
 		k.queue = append(k.queue, found)
+		if isTypeScript(found) && !isTypeScript(imp.script) {
+			k.loadedBy[found] = loadedAs{esm: imp.pre.ESM()}
+		}
 	}
 	return true
 }
@@ -431,8 +526,12 @@ func (p *Preflight) judgeImports(w importsWalk, node *NodeInfo) Check {
 	if node != nil && node.versionKnown() && !w.flagged {
 		now = eraOf(node.major, node.minor)
 	}
+	all := w.misses
+	if w.resolver != "" {
+		all = p.compiledByLoader(all)
+	}
 	var misses []miss
-	for _, m := range w.misses {
+	for _, m := range all {
 		if m.eras == allEras || m.eras&now != 0 {
 			misses = append(misses, m)
 		}
@@ -536,8 +635,17 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 		where += fmt.Sprintf(":%d", m.imp.line)
 	}
 	var format *formatError
-	if errors.As(m.err, &format) {
+	var stripped *typeSyntaxError
+	var unrun *typeScriptUnrunError
+	switch {
+	case errors.As(m.err, &format):
 		return fmt.Sprintf("%s %s (node would fail at every start with: %v)", where, p.misreadText(format), format)
+	case errors.As(m.err, &stripped):
+		return fmt.Sprintf("%s is a TypeScript %s, which node's type stripping does not compile (node would fail at every start with: %v)", where, stripped.what, stripped)
+	case errors.As(m.err, &unrun) && m.imp.pre.Spec == "" && unrun.extension:
+		return fmt.Sprintf("%s is TypeScript, which node runs only from 22.18 and 23.6 on (node would fail at every start with: %v)", p.rel(unrun.file), unrun)
+	case errors.As(m.err, &unrun) && m.imp.pre.Spec == "":
+		return fmt.Sprintf("%s is TypeScript, which node runs only from 22.18 and 23.6 on; node reads it as JavaScript, which its line %d is not (node would fail at every start with: %v)", p.rel(unrun.file), unrun.line, unrun)
 	}
 	verb := "requires"
 	switch {
@@ -551,6 +659,7 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var attribute *attributeError
 	var named *namedExportError
 	var builtin *builtinError
+	var inPackage *strippedInNodeModulesError
 	switch {
 	case errors.As(m.err, &builtin) && len(builtin.names) > 0:
 		return fmt.Sprintf("%s imports %s from %q, which node %s's %s does not export (node would fail at every start with: %v)",
@@ -571,6 +680,8 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	case errors.As(m.err, &async):
 		return fmt.Sprintf("%s %s %q, an ES module whose graph awaits at its top level (%s:%d) (node would fail at every start with: %v)",
 			where, verb, m.imp.pre.Spec, p.rel(async.awaits), async.line, async)
+	case errors.As(m.err, &unrun), errors.As(m.err, &inPackage):
+		return fmt.Sprintf("%s %s %q, a package's TypeScript (node would fail at every start with: %v)", where, verb, m.imp.pre.Spec, m.err)
 	case !judged:
 		return fmt.Sprintf("%s %s %q, not found", where, verb, m.imp.pre.Spec)
 	}
@@ -600,6 +711,10 @@ type importFixes struct {
 	builtins             []string // node's modules and names the release at hand lacks, with the releases that have them
 	noBuiltins           []string // node's modules and names no release has
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
+	unrun                []string // TypeScript files node would run, where it runs no TypeScript
+	stripOnly            []string // TypeScript node's type stripping does not compile: what, where
+	tsPackages           []string // packages whose TypeScript node would load from node_modules
+	tsSources            []string // the .ts a TypeScript file's import or require means
 	node                 string   // node's version
 }
 
@@ -620,9 +735,18 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	var attribute *attributeError
 	var named *namedExportError
 	var builtin *builtinError
+	var stripped *typeSyntaxError
+	var unrun *typeScriptUnrunError
+	var inPackage *strippedInNodeModulesError
 	_, bare := m.imp.pre.Where()
 	dir := p.importDir(m.imp)
 	switch {
+	case errors.As(m.err, &stripped):
+		add(&f.stripOnly, fmt.Sprintf("the %s at %s:%d", stripped.what, p.rel(m.imp.script), m.imp.line))
+	case bare != "" && (errors.As(m.err, &unrun) || errors.As(m.err, &inPackage)):
+		add(&f.tsPackages, p.packageLabel(dir, packageName(bare)))
+	case errors.As(m.err, &unrun):
+		add(&f.unrun, p.rel(unrun.file))
 	case m.imp.from != "" && (errors.As(m.err, &required) || errors.As(m.err, &async)):
 		add(&f.preloadedESM, fmt.Sprintf("%s %s in %s", m.imp.pre.Option, m.imp.pre.Spec, m.imp.from))
 	case errors.As(m.err, &builtin):
@@ -677,6 +801,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		}
 	case errors.Is(m.err, errNotAFile):
 		f.folder = true
+	case isTypeScript(m.imp.script) && p.typeScriptSource(dir, m.imp.pre) != "":
+		add(&f.tsSources, p.typeScriptSource(dir, m.imp.pre))
 	default:
 		if alt := p.importExtension(dir, m.imp.pre); alt != "" {
 			add(&f.extension, alt)
@@ -776,7 +902,52 @@ func (p *Preflight) fixText(f importFixes) string {
 	if f.json {
 		out = append(out, "import loads a JSON file only with its attribute: `import data from \"./data.json\" with { type: \"json\" };`.")
 	}
+	if len(f.unrun) > 0 {
+		out = append(out, fmt.Sprintf("Node %s runs no TypeScript (%s): node strips types only from 22.18 and 23.6 on. Run what tsc compiles (copy dist/ into the image, and make the entry dist/index.js), or give the runtime stage node 22.18 or later.",
+			f.node, strings.Join(f.unrun, ", ")))
+	}
+	if len(f.stripOnly) > 0 {
+		out = append(out, fmt.Sprintf("node strips TypeScript's types and compiles nothing (%s): write only what erasing the types leaves as JavaScript (an object `as const` for an enum, fields assigned in the constructor for parameter properties, modules for namespaces, import and export for `import =` and `export =`; tsc's \"erasableSyntaxOnly\" points at each), or run what tsc compiles, which a decorator needs.",
+			strings.Join(f.stripOnly, ", ")))
+	}
+	if len(f.tsPackages) > 0 {
+		out = append(out, fmt.Sprintf("%s %s TypeScript, whose types node strips nowhere under node_modules: install a version that ships JavaScript, or load its compiled build.",
+			strings.Join(f.tsPackages, ", "), plural.Word(len(f.tsPackages), "ships", "ship")))
+	}
+	if len(f.tsSources) > 0 {
+		out = append(out, fmt.Sprintf("node runs the TypeScript as written, and neither require nor import looks for a .ts in place of what a specifier names: name the file, %s (tsc's \"allowImportingTsExtensions\", and \"rewriteRelativeImportExtensions\" to compile it back to .js).",
+			strings.Join(f.tsSources, ", ")))
+	}
 	return strings.Join(out, " ")
+}
+
+// typeScriptSource is the specifier of the TypeScript file a specifier
+// that does not resolve means, from a TypeScript file: ./db.ts for ./db.js
+// or ./db; "" when there is none.
+func (p *Preflight) typeScriptSource(dir string, pre nodeopts.Preload) string {
+	file, _ := pre.Where()
+	if file == "" {
+		return ""
+	}
+	stem, ext := file, filepath.Ext(file)
+	var alts []string
+	switch ext {
+	case ".js", ".mjs", ".cjs":
+		stem = strings.TrimSuffix(file, ext)
+		alts = []string{strings.Replace(ext, "j", "t", 1)}
+	default:
+		alts = []string{".ts", ".mts", ".cts"}
+	}
+	for _, alt := range alts {
+		path := stem + alt
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		if st, err := p.fsys.stat(path); err == nil && st.Mode().IsRegular() {
+			return strings.TrimSuffix(pre.Spec, ext) + alt
+		}
+	}
+	return ""
 }
 
 // packageLabel is a package as found from dir: its name and version.
@@ -825,13 +996,14 @@ func packageName(bare string) string {
 	return parts[0]
 }
 
-// isScript reports whether node runs path as code: .js, .cjs, .mjs.
+// isScript reports whether node runs path as code: .js, .cjs, .mjs, and
+// the TypeScript it strips the types of, .ts, .mts, .cts.
 func isScript(path string) bool {
 	switch filepath.Ext(path) {
 	case ".js", ".cjs", ".mjs":
 		return true
 	}
-	return false
+	return isTypeScript(path)
 }
 
 // inNodeModules reports whether path is inside a node_modules folder.

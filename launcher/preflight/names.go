@@ -620,7 +620,8 @@ func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged 
 			continue
 		}
 		m, _ := cache.read(p, file)
-		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.namesView(), n) })
+		typeScript := isTypeScript(file)
+		missing = slices.DeleteFunc(missing, func(n string) bool { return written(m.namesView(), n, typeScript) })
 		for _, spec := range starExports(m.text) {
 			next, ok := p.reexported(file, spec, true, user)
 			if !ok || next == "" || !isScript(next) {
@@ -634,8 +635,10 @@ func (p *Preflight) namesNotWritten(path string, wanted, user []string, flagged 
 
 // written reports whether name may be written in view (namesView): as a
 // word not part of a longer one, or, for a name that is no identifier,
-// anywhere (`export { a as "a-b" }`).
-func written(view []byte, name string) bool {
+// anywhere (`export { a as "a-b" }`). In TypeScript (typeScript), not as
+// the name an interface or a type alias declares: node erases those, and
+// what is written only so is no export.
+func written(view []byte, name string, typeScript bool) bool {
 	if n := jsNameAt([]byte(name)); len(n) != len(name) {
 		return bytes.Contains(view, []byte(name))
 	}
@@ -643,10 +646,29 @@ func written(view []byte, name string) bool {
 		// Only an ASCII letter, digit, _ or $ beside it makes a longer
 		// name: a character beyond ASCII may be anything, and counts as
 		// written.
-		if start := at - len(name); start > 0 && asciiNameByte(view[start-1]) || at < len(view) && asciiNameByte(view[at]) {
+		start := at - len(name)
+		if start > 0 && asciiNameByte(view[start-1]) || at < len(view) && asciiNameByte(view[at]) {
+			continue
+		}
+		if typeScript && declaresType(view[:start]) {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+// declaresType reports whether before ends with the word interface or
+// type and a gap: what follows is the name of a type.
+func declaresType(before []byte) bool {
+	trimmed := bytes.TrimRight(before, " \t")
+	if len(trimmed) == len(before) {
+		return false
+	}
+	for _, word := range []string{"interface", "type"} {
+		if w, ok := bytes.CutSuffix(trimmed, []byte(word)); ok && (len(w) == 0 || !asciiNameByte(w[len(w)-1]) && w[len(w)-1] != '.') {
+			return true
+		}
 	}
 	return false
 }

@@ -130,7 +130,7 @@ func TestWritten(t *testing.T) {
 		{"\\u", "x", false},
 		{"\\u{}x \\u12", "x", true},
 	} {
-		if got := written(namesView([]byte(c.text)), c.name); got != c.want {
+		if got := written(namesView([]byte(c.text)), c.name, false); got != c.want {
 			t.Errorf("written(%q, %q) = %v, want %v", c.text, c.name, got, c.want)
 		}
 	}
@@ -157,7 +157,7 @@ func TestUncommented(t *testing.T) {
 		{"const t = `\n/*\n * x ` + 1; export const User = 1; /*\n */\n", "User", true},
 		{"const u = 'http://x'; export const User = 1;\n", "User", true},
 	} {
-		if got := written(namesView([]byte(c.text)), c.name); got != c.want {
+		if got := written(namesView([]byte(c.text)), c.name, false); got != c.want {
 			t.Errorf("%q: %q written: %v, want %v", c.text, c.name, got, c.want)
 		}
 	}
@@ -187,7 +187,7 @@ func FuzzScanCommonJS(f *testing.F) {
 			}
 		}
 		_ = mayBeESM(text)
-		if !written(namesView(append(bytes.Clone(text), "\n*/\nexport const fuzzed = 1;\n"...)), "fuzzed") {
+		if !written(namesView(append(bytes.Clone(text), "\n*/\nexport const fuzzed = 1;\n"...)), "fuzzed", false) {
 			t.Fatalf("export const fuzzed not written after %q", text)
 		}
 		_ = starExports(text)

@@ -323,6 +323,9 @@ variants musl-arm64 "@napi-rs/nice@1 sharp@0.34.5 @parcel/watcher@2.5.1 serialpo
 # first: module-alias (package.json's _moduleAliases) and tsconfig-paths
 # (tsconfig.json's paths).
 variants resolvers "module-alias@2.2.3 tsconfig-paths@4.2.0"
+# tsx: TypeScript compiled by esbuild (its native binary for this
+# platform) for any node, run as `node --import tsx src/index.ts`.
+variants tsx tsx@4.23.15
 # Packages whose package.json "exports" map what may be loaded of them, by
 # condition (uuid, nanoid, dotenv, zod), and ES modules only (chalk 5,
 # node-fetch 3), which require() loads from Node 20.19 and 22.12 on.
