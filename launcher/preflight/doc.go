@@ -23,7 +23,8 @@
 // imports.go and exports.go follow the app's imports, names.go reads
 // the names a module exports (a CommonJS one's as node's lexer finds
 // them), tla.go finds an ES module's await at its top level (which
-// require() cannot load), builtin.go judges node's own modules by the
+// require() cannot load), typescript.go judges the TypeScript node runs
+// itself (by its version: stripped, or not run), builtin.go judges node's own modules by the
 // release (from the table of package builtins), and preflight.go runs
 // the checks;
 // diagnose.go matches node's stderr after a failed start.
