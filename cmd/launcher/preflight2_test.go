@@ -49,6 +49,23 @@ func forEachNode(t *testing.T, nodes []string, f func(t *testing.T, node string,
 	}
 }
 
+// layApp writes an app's files into a new folder, and gives it the
+// node_modules of a fixture, if named.
+func layApp(t *testing.T, files map[string]string, fixture string) string {
+	t.Helper()
+	app := filepath.Join(t.TempDir(), "app")
+	for name, text := range files {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
+		must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
+	}
+	if fixture != "" {
+		if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), fixture, "node_modules"), app).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v: %s", err, out)
+		}
+	}
+	return app
+}
+
 // nodeRunsApp runs node on the app in dir, with args before the entry and
 // env added to this process's, and reports whether the app ran: its
 // output holds MAIN and node exited 0.
@@ -652,16 +669,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 				t.Logf("%s: node %s is past the table of node's modules: not judged", c.name, version)
 				continue
 			}
-			app := filepath.Join(t.TempDir(), "app")
-			for name, text := range c.files {
-				must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
-				must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
-			}
-			if c.fixture != "" {
-				if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), c.fixture, "node_modules"), app).CombinedOutput(); err != nil {
-					t.Fatalf("cp: %v: %s", err, out)
-				}
-			}
+			app := layApp(t, c.files, c.fixture)
 			entry := cmp.Or(c.entry, "dist/index.js")
 			env := []string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry}
 			var args []string

@@ -2,9 +2,7 @@ package main
 
 import (
 	"cmp"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,16 +85,7 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 			if major < c.minMajor {
 				continue
 			}
-			app := filepath.Join(t.TempDir(), "app")
-			for name, text := range c.files {
-				must(t, os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755))
-				must(t, os.WriteFile(filepath.Join(app, name), []byte(text), 0o644))
-			}
-			if c.fixture != "" {
-				if out, err := exec.Command("cp", "-a", filepath.Join(fixtures(t), c.fixture, "node_modules"), app).CombinedOutput(); err != nil {
-					t.Fatalf("cp: %v: %s", err, out)
-				}
-			}
+			app := layApp(t, c.files, c.fixture)
 			entry := cmp.Or(c.entry, "src/index.ts")
 			env := append([]string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry}, c.env...)
 			var args []string
