@@ -66,6 +66,8 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 			"src/types.ts", "export interface User { id: number }\nexport const db = 1;\n"), unrun: true, stripped: "import it with `import type`"},
 		{name: "types imported as types", files: esm("src/index.ts", "import { type User, db } from \"./types.ts\";\nimport type { T } from \"./gone.ts\";\nimport type {\n  P,\n} from \"pruned\";\nconst u: User = { id: db };\nconsole.log(\"MAIN\", u);\n",
 			"src/types.ts", "export interface User { id: number }\nexport const db = 1;\n"), unrun: true},
+		{name: "a path alias", files: esm("src/index.ts", "import { db } from \"@/db.ts\";\nconsole.log(\"MAIN\", db);\n", "src/db.ts", "export const db = 1;\n",
+			"tsconfig.json", `{"compilerOptions":{"baseUrl":".","paths":{"@/*":["./src/*"]}}}`), unrun: true, stripped: "node reads no tsconfig.json"},
 		{name: "a package pruned", files: esm("src/index.ts", "import { x } from \"pruned\";\nconsole.log(\"MAIN\", x);\n"), unrun: true, stripped: "devDependencies"},
 		{name: "a package's TypeScript", files: esm("src/index.ts", "import { x } from \"tspkg\";\nconsole.log(\"MAIN\", x);\n",
 			"node_modules/tspkg/package.json", `{"name":"tspkg","version":"0.1.0","type":"module","exports":"./index.ts"}`, "node_modules/tspkg/index.ts", "export const x: number = 1;\n"),

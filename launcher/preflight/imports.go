@@ -487,7 +487,9 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			// A package's TypeScript: node strips no types under
 			// node_modules, and where it strips none, import refuses
 			// the extension.
-			w.misses = append(w.misses, miss{imp, &strippedInNodeModulesError{file: f.found}, f.eras & eraStrips})
+			if f.eras&eraStrips != 0 {
+				w.misses = append(w.misses, miss{imp, &strippedInNodeModulesError{file: f.found}, f.eras & eraStrips})
+			}
 			if imp.pre.ESM() && f.eras&^eraStrips != 0 {
 				w.misses = append(w.misses, miss{imp, &typeScriptUnrunError{file: f.found, extension: true}, f.eras &^ eraStrips})
 			}
@@ -715,6 +717,7 @@ type importFixes struct {
 	stripOnly            []string // TypeScript node's type stripping does not compile: what, where
 	tsPackages           []string // packages whose TypeScript node would load from node_modules
 	tsSources            []string // the .ts a TypeScript file's import or require means
+	tsAliases            []string // path aliases in TypeScript node runs, which reads no tsconfig.json
 	node                 string   // node's version
 }
 
@@ -786,6 +789,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.notExported, fmt.Sprintf("%q (%s)", bare, p.packageLabel(dir, packageName(bare))))
 	case errors.As(m.err, &missingFile):
 		add(&f.incomplete, p.packageLabel(dir, packageName(bare)))
+	case bare != "" && (strings.HasPrefix(bare, "@/") || strings.HasPrefix(bare, "~/")) && isTypeScript(m.imp.script):
+		add(&f.tsAliases, bare)
 	case bare != "" && (strings.HasPrefix(bare, "@/") || strings.HasPrefix(bare, "~/")):
 		add(&f.aliases, bare)
 	case bare != "":
@@ -913,6 +918,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	if len(f.tsPackages) > 0 {
 		out = append(out, fmt.Sprintf("%s %s TypeScript, whose types node strips nowhere under node_modules: install a version that ships JavaScript, or load its compiled build.",
 			strings.Join(f.tsPackages, ", "), plural.Word(len(f.tsPackages), "ships", "ship")))
+	}
+	if len(f.tsAliases) > 0 {
+		out = append(out, fmt.Sprintf("%s %s a TypeScript path alias (compilerOptions.paths), and node reads no tsconfig.json: import by a relative path, or map the alias in package.json's \"imports\" (\"#src/*\": \"./src/*\") and import \"#src/…\", which node resolves.",
+			strings.Join(f.tsAliases, ", "), plural.Word(len(f.tsAliases), "looks like", "look like")))
 	}
 	if len(f.tsSources) > 0 {
 		out = append(out, fmt.Sprintf("node runs the TypeScript as written, and neither require nor import looks for a .ts in place of what a specifier names: name the file, %s (tsc's \"allowImportingTsExtensions\", and \"rewriteRelativeImportExtensions\" to compile it back to .js).",
