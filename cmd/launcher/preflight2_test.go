@@ -652,6 +652,13 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			detail: `LAUNCHER_NODE_ARGS (-r) preloads "node:sqlite", a module of node's`},
 		{name: "a preloaded subpath not exported", files: merge(tsc(""), pkg("present")), fixture: "exports", env: []string{"NODE_OPTIONS=-r uuid/v4"}, hint: "not among what the installed package exports", check: "entry"},
 		{name: "a preloaded package without its file", files: merge(tsc(""), pkg("present"), exported("partial", `{".":"./lib/index.js"}`)), env: []string{"LAUNCHER_NODE_ARGS=-r partial"}, hint: "reinstall", check: "entry"},
+		// CommonJS's own names, which an ES module does not have: tsc
+		// passes them, as @types/node declares them for every module.
+		{name: "__dirname in an ES module", files: esm("import path from \"node:path\";\nconst root = path.join(__dirname, \"..\");\nconsole.log('MAIN', root);\n", nil), hint: "import.meta.dirname"},
+		{name: "__filename in an ES module under no type", files: map[string]string{"package.json": `{"name":"backend"}`,
+			"dist/index.js": "import { db } from \"./db.js\";\nconsole.log('MAIN', db, __filename);\n", "dist/db.js": "export const db = 1;\n"}, hint: "import.meta.filename", minMajor: 20},
+		{name: "__dirname made, guarded, or read later", files: esm("import path from \"node:path\";\nimport { fileURLToPath } from \"node:url\";\nconst __dirname = path.dirname(fileURLToPath(import.meta.url));\n"+
+			"const root = path.join(__dirname, \"..\");\nconst file = typeof __filename === \"undefined\" ? \"\" : __filename;\nexport const later = () => __filename;\nconsole.log('MAIN', root, file);\n", nil)},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js

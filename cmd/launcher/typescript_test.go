@@ -66,6 +66,7 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 			"src/types.ts", "export interface User { id: number }\nexport const db = 1;\n"), unrun: true, stripped: "import it with `import type`"},
 		{name: "types imported as types", files: esm("src/index.ts", "import { type User, db } from \"./types.ts\";\nimport type { T } from \"./gone.ts\";\nimport type {\n  P,\n} from \"pruned\";\nconst u: User = { id: db };\nconsole.log(\"MAIN\", u);\n",
 			"src/types.ts", "export interface User { id: number }\nexport const db = 1;\n"), unrun: true},
+		{name: "__dirname in an ES module", files: esm("src/index.ts", "import path from \"node:path\";\nconst root: string = path.join(__dirname, \"..\");\nconsole.log(\"MAIN\", root);\n"), unrun: true, stripped: "import.meta.dirname"},
 		{name: "a path alias", files: esm("src/index.ts", "import { db } from \"@/db.ts\";\nconsole.log(\"MAIN\", db);\n", "src/db.ts", "export const db = 1;\n",
 			"tsconfig.json", `{"compilerOptions":{"baseUrl":".","paths":{"@/*":["./src/*"]}}}`), unrun: true, stripped: "node reads no tsconfig.json"},
 		{name: "a package pruned", files: esm("src/index.ts", "import { x } from \"pruned\";\nconsole.log(\"MAIN\", x);\n"), unrun: true, stripped: "devDependencies"},

@@ -576,6 +576,7 @@ type formatError struct {
 	typeless    bool   // under no "type": newer nodes detect the ES module
 	detected    string // with esm: the statement, import or export, by which node told the ES module
 	mixed       bool   // holds both import or export and require or exports: wrong in either system
+	global      bool   // with esm: word is __dirname or __filename, which an ES module does not have
 	packageJSON string // what decides the format; "" for the extension
 }
 
@@ -594,6 +595,24 @@ func (e *formatError) Error() string {
 // it as written.
 func (p *Preflight) misread(path string, s scripted, scopes map[string]scope) []miss {
 	format, pj := p.scriptFormat(path, scopes)
+	if s.globalLine > 0 && s.cjsLine == 0 {
+		// __dirname in an ES module, as CommonJS has it: a ReferenceError
+		// where node reads the script as one.
+		e := &formatError{script: path, packageJSON: pj, esm: true, word: s.globalWord, global: true}
+		switch {
+		case format == formatESM:
+			return []miss{{imp: appImport{script: path, line: s.globalLine}, err: e, eras: allEras}}
+		case format == formatTypeless && s.esmLine > 0:
+			e.typeless, e.detected = true, s.esmWord
+			return append(p.misreadSyntax(path, s, format, pj), miss{imp: appImport{script: path, line: s.globalLine}, err: e, eras: allEras &^ undetected})
+		}
+	}
+	return p.misreadSyntax(path, s, format, pj)
+}
+
+// misreadSyntax is misread's verdict on the script's statements of either
+// module system.
+func (p *Preflight) misreadSyntax(path string, s scripted, format moduleFormat, pj string) []miss {
 	switch {
 	case format == formatESM && s.cjsLine > 0:
 		e := &formatError{script: path, packageJSON: pj, esm: true, word: s.cjsWord}

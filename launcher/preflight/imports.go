@@ -93,6 +93,11 @@ type scripted struct {
 	esmWord string // import or export
 	cjsLine int    // the first use of require, exports or module; 0 when none
 	cjsWord string // which of them
+	// The first use of __dirname or __filename by a statement of its own
+	// at the top level, which an ES module does not have; 0 when none,
+	// or when the script declares or imports the name.
+	globalLine int
+	globalWord string
 }
 
 // topLevelImports reads the modules a script loads at its top level, in
@@ -106,7 +111,8 @@ func topLevelImports(text []byte, script string) scripted {
 	inComment, inTemplate := false, false
 	var clause []byte // the names in braces of an import over several lines, so far
 	inClause := false
-	inTypes := false // in a TypeScript `import type {` over several lines, which node erases
+	inTypes := false              // in a TypeScript `import type {` over several lines, which node erases
+	declared := map[string]bool{} // whether the script declares __dirname, __filename itself, once asked
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), len(text)+1)
 	for n := 1; sc.Scan(); n++ {
@@ -144,6 +150,16 @@ func topLevelImports(text []byte, script string) scripted {
 		}
 		if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
 			continue
+		}
+		if out.globalLine == 0 {
+			if word := moduleGlobal(line); word != "" {
+				if _, ok := declared[word]; !ok {
+					declared[word] = declaresGlobal(text, word)
+				}
+				if !declared[word] {
+					out.globalLine, out.globalWord = n, word
+				}
+			}
 		}
 		// The expressions run only on lines that may match: most lines
 		// of a script are none.
@@ -192,6 +208,69 @@ var (
 	importClause     = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{([^}]*)\}`)
 	importClauseOpen = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{[^}"'` + "`" + `]*$`)
 )
+
+// moduleGlobal is __dirname or __filename where a line at the top level
+// reads it as the statement runs: not in a string or after a comment, not
+// a property's name, not in a function, an arrow, a class, or braces (an
+// object's method, a block that may not run) before it on the line, not
+// after typeof; "" when none.
+func moduleGlobal(line []byte) string {
+	if !bytes.Contains(line, []byte("__")) || bytes.Contains(line, []byte("typeof")) {
+		return ""
+	}
+	switch line[0] {
+	case '}', ')', ']', '*', '/', '.', ',', '`':
+		return "" // the end or continuation of a statement or a template begun above, or a comment
+	}
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '/' && i+1 < len(line) && (line[i+1] == '/' || line[i+1] == '*'):
+			return ""
+		case c == '{' || c == '=' && i+1 < len(line) && line[i+1] == '>':
+			return ""
+		case c == '_' && (i == 0 || !asciiNameByte(line[i-1]) && line[i-1] != '.' && line[i-1] != '/'):
+			for _, word := range []string{"__dirname", "__filename"} {
+				end := i + len(word)
+				if bytes.HasPrefix(line[i:], []byte(word)) && (end == len(line) || !asciiNameByte(line[end])) {
+					if rest := bytes.TrimLeft(line[end:], " \t"); len(rest) > 0 && rest[0] == ':' {
+						return "" // a label, or a key
+					}
+					return word
+				}
+			}
+		case asciiNameByte(c) && (i == 0 || !asciiNameByte(line[i-1])):
+			// A word: function and class open a body the name may be read
+			// in later, if ever.
+			for _, word := range []string{"function", "class"} {
+				if bytes.HasPrefix(line[i:], []byte(word)) && (i+len(word) == len(line) || !asciiNameByte(line[i+len(word)])) {
+					return ""
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// declaresGlobal reports whether a script declares, imports or assigns
+// the name itself (`const __dirname = path.dirname(…)`, `import {
+// __dirname } from "./paths.js"`, `globalThis.__dirname = …`).
+func declaresGlobal(text []byte, word string) bool {
+	return bytes.Contains(text, []byte("."+word+" =")) || bytes.Contains(text, []byte("."+word+"=")) ||
+		declaredGlobal.get().Match(bytes.ReplaceAll(text, []byte(word), []byte("__name__")))
+}
+
+// declaredGlobal matches a declaration or an import of __name__.
+var declaredGlobal = lazy(`(?:\b(?:const|let|var|function|class|import)\s+|\bas\s+|\b(?:const|let|var|import)\s*\{[^}]*)\b__name__\b`)
 
 // typeOnly matches the start of a TypeScript import or re-export of types
 // only; its groups are the brace or star after type, or the word (from:
@@ -707,6 +786,7 @@ type importFixes struct {
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
+	esmGlobals           []string // __dirname, __filename read at an ES module's top level, and where
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
 	named                []string // names imported from CommonJS modules that node cannot find in them
 	unexported           []string // names imported from ES modules that do not export them
@@ -768,6 +848,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.named, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
 	case errors.As(m.err, &named):
 		add(&f.unexported, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
+	case errors.As(m.err, &format) && format.global:
+		add(&f.esmGlobals, fmt.Sprintf("%s at %s:%d", format.word, p.rel(format.script), m.imp.line))
 	case errors.As(m.err, &format) && format.mixed:
 		add(&f.mixed, p.rel(format.script))
 	case errors.As(m.err, &format) && format.esm:
@@ -880,6 +962,10 @@ func (p *Preflight) fixText(f importFixes) string {
 			fix += " (Node 20.19, 22.7 and later tell an ES module by its syntax where package.json has no \"type\".)"
 		}
 		out = append(out, fix)
+	}
+	if len(f.esmGlobals) > 0 {
+		out = append(out, fmt.Sprintf("An ES module has no __dirname or __filename (%s), though tsc passes them (@types/node declares them for every module): use import.meta.dirname and import.meta.filename (Node 20.11 and later), or `const __dirname = path.dirname(fileURLToPath(import.meta.url));` above the first use.",
+			strings.Join(f.esmGlobals, ", ")))
 	}
 	if len(f.mixed) > 0 {
 		out = append(out, fmt.Sprintf("%s %s both import and require (or exports): write %s in one module system; node reads a script under no \"type\" that holds import or export as an ES module, where require and exports are not defined.",

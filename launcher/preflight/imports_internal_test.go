@@ -113,3 +113,48 @@ func FuzzTopLevelImports(f *testing.F) {
 		}
 	})
 }
+
+// __dirname and __filename as a statement at the top level reads them:
+// what an ES module does not have.
+func TestModuleGlobal(t *testing.T) {
+	for _, c := range []struct {
+		line, want string
+	}{
+		{"const root = path.join(__dirname, \"..\");", "__dirname"},
+		{"console.log(__filename);", "__filename"},
+		{"app.use(express.static(path.join(__dirname, \"public\")));", "__dirname"},
+		{"if (!importLocal(__filename)) {", "__filename"},
+		{"export const root = () => __dirname;", ""},
+		{"export function root() { return __dirname; }", ""},
+		{"export default { dir() { return __dirname; } };", ""},
+		{"const d = typeof __dirname === \"undefined\" ? \".\" : __dirname;", ""},
+		{"console.log(\"__dirname\", '__filename', `__dirname`);", ""},
+		{"console.log(globalThis.__dirname);", ""},
+		{"const re = /__dirname/;", ""},
+		{"const x = 1; // __dirname", ""},
+		{"__dirname: for (;;) break __dirname;", ""},
+		{"class A { static d = __dirname; }", ""},
+		{"}, __dirname);", ""},
+		{"`,`  const p = path.resolve(__dirname);", ""},
+		{"const my__dirname = 1, __dirnames = 2;", ""},
+	} {
+		if got := moduleGlobal([]byte(c.line)); got != c.want {
+			t.Errorf("moduleGlobal(%q) = %q, want %q", c.line, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"const __dirname = path.dirname(fileURLToPath(import.meta.url));\n", true},
+		{"import { fileURLToPath } from \"node:url\";\nimport {\n  root,\n  __dirname,\n} from \"./paths.js\";\n", true},
+		{"import { dirname as __dirname } from \"./paths.js\";\n", true},
+		{"globalThis.__dirname = import.meta.dirname;\n", true},
+		{"const root = path.join(__dirname, \"..\");\n", false},
+		{"const { a } = x;\nconst b = __dirname;\n", false},
+	} {
+		if got := declaresGlobal([]byte(c.text), "__dirname"); got != c.want {
+			t.Errorf("declaresGlobal(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}
