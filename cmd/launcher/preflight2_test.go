@@ -657,6 +657,8 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "__dirname in an ES module", files: esm("import path from \"node:path\";\nconst root = path.join(__dirname, \"..\");\nconsole.log('MAIN', root);\n", nil), hint: "import.meta.dirname"},
 		{name: "__filename in an ES module under no type", files: map[string]string{"package.json": `{"name":"backend"}`,
 			"dist/index.js": "import { db } from \"./db.js\";\nconsole.log('MAIN', db, __filename);\n", "dist/db.js": "export const db = 1;\n"}, hint: "import.meta.filename", minMajor: 20},
+		{name: "require.main in an ES module", files: esm("import http from \"node:http\";\nif (require.main === module) {\n  console.log('main');\n}\nconsole.log('MAIN', typeof http);\n", nil), hint: "createRequire(import.meta.url)"},
+		{name: "a require of its own in an ES module", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst p = require.resolve(\"present\");\nconsole.log('MAIN', p);\n", pkg("present"))},
 		{name: "__dirname made, guarded, or read later", files: esm("import path from \"node:path\";\nimport { fileURLToPath } from \"node:url\";\nconst __dirname = path.dirname(fileURLToPath(import.meta.url));\n"+
 			"const root = path.join(__dirname, \"..\");\nconst file = typeof __filename === \"undefined\" ? \"\" : __filename;\nexport const later = () => __filename;\nconsole.log('MAIN', root, file);\n", nil)},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},

@@ -209,18 +209,25 @@ var (
 	importClauseOpen = lazy(`^(?:import\s+(?:[\w$]+\s*,\s*)?|export\s*)\{[^}"'` + "`" + `]*$`)
 )
 
-// moduleGlobal is __dirname or __filename where a line at the top level
+// moduleGlobals are the names CommonJS gives each module, which an ES
+// module does not have (exports is CommonJS's own syntax, cjsSyntax).
+var moduleGlobals = []string{"__dirname", "__filename", "require", "module"}
+
+// moduleGlobal is one of moduleGlobals where a line at the top level
 // reads it as the statement runs: not in a string or after a comment, not
 // a property's name, not in a function, an arrow, a class, or braces (an
 // object's method, a block that may not run) before it on the line, not
 // after typeof; "" when none.
 func moduleGlobal(line []byte) string {
-	if !bytes.Contains(line, []byte("__")) || bytes.Contains(line, []byte("typeof")) {
+	if !bytes.Contains(line, []byte("__")) && !bytes.Contains(line, []byte("require")) && !bytes.Contains(line, []byte("module")) ||
+		bytes.Contains(line, []byte("typeof")) {
 		return ""
 	}
-	switch line[0] {
-	case '}', ')', ']', '*', '/', '.', ',', '`':
+	switch {
+	case bytes.IndexByte([]byte("})]*/.,`"), line[0]) >= 0:
 		return "" // the end or continuation of a statement or a template begun above, or a comment
+	case bytes.HasPrefix(line, []byte("import")):
+		return "" // TypeScript's `import fs = require("fs")`, which is its own failure
 	}
 	var quote byte
 	for i := 0; i < len(line); i++ {
@@ -238,8 +245,8 @@ func moduleGlobal(line []byte) string {
 			return ""
 		case c == '{' || c == '=' && i+1 < len(line) && line[i+1] == '>':
 			return ""
-		case c == '_' && (i == 0 || !asciiNameByte(line[i-1]) && line[i-1] != '.' && line[i-1] != '/'):
-			for _, word := range []string{"__dirname", "__filename"} {
+		case (c == '_' || c == 'r' || c == 'm') && (i == 0 || !asciiNameByte(line[i-1]) && line[i-1] != '.' && line[i-1] != '/'):
+			for _, word := range moduleGlobals {
 				end := i + len(word)
 				if bytes.HasPrefix(line[i:], []byte(word)) && (end == len(line) || !asciiNameByte(line[end])) {
 					if rest := bytes.TrimLeft(line[end:], " \t"); len(rest) > 0 && rest[0] == ':' {
@@ -786,7 +793,8 @@ type importFixes struct {
 	cjsUnderModule       []string // what makes node read the app's CommonJS as ES modules
 	esmAsCommonJS        []string // what makes node read the app's ES modules as CommonJS
 	mixed                []string // scripts that hold both import and require
-	esmGlobals           []string // __dirname, __filename read at an ES module's top level, and where
+	esmPaths             []string // __dirname, __filename read at an ES module's top level, and where
+	esmRequire           []string // require or module read so (require.main === module), likewise
 	detects              bool     // newer nodes would tell the app's ES modules by themselves
 	named                []string // names imported from CommonJS modules that node cannot find in them
 	unexported           []string // names imported from ES modules that do not export them
@@ -848,8 +856,10 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.named, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
 	case errors.As(m.err, &named):
 		add(&f.unexported, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
+	case errors.As(m.err, &format) && format.global && strings.HasPrefix(format.word, "__"):
+		add(&f.esmPaths, fmt.Sprintf("%s at %s:%d", format.word, p.rel(format.script), m.imp.line))
 	case errors.As(m.err, &format) && format.global:
-		add(&f.esmGlobals, fmt.Sprintf("%s at %s:%d", format.word, p.rel(format.script), m.imp.line))
+		add(&f.esmRequire, fmt.Sprintf("%s at %s:%d", format.word, p.rel(format.script), m.imp.line))
 	case errors.As(m.err, &format) && format.mixed:
 		add(&f.mixed, p.rel(format.script))
 	case errors.As(m.err, &format) && format.esm:
@@ -963,9 +973,13 @@ func (p *Preflight) fixText(f importFixes) string {
 		}
 		out = append(out, fix)
 	}
-	if len(f.esmGlobals) > 0 {
+	if len(f.esmPaths) > 0 {
 		out = append(out, fmt.Sprintf("An ES module has no __dirname or __filename (%s), though tsc passes them (@types/node declares them for every module): use import.meta.dirname and import.meta.filename (Node 20.11 and later), or `const __dirname = path.dirname(fileURLToPath(import.meta.url));` above the first use.",
-			strings.Join(f.esmGlobals, ", ")))
+			strings.Join(f.esmPaths, ", ")))
+	}
+	if len(f.esmRequire) > 0 {
+		out = append(out, fmt.Sprintf("An ES module has no require or module (%s): import what it requires, or make a require with `const require = createRequire(import.meta.url);` (node:module); for `require.main === module`, compare import.meta.filename with process.argv[1].",
+			strings.Join(f.esmRequire, ", ")))
 	}
 	if len(f.mixed) > 0 {
 		out = append(out, fmt.Sprintf("%s %s both import and require (or exports): write %s in one module system; node reads a script under no \"type\" that holds import or export as an ES module, where require and exports are not defined.",

@@ -137,6 +137,13 @@ func TestModuleGlobal(t *testing.T) {
 		{"}, __dirname);", ""},
 		{"`,`  const p = path.resolve(__dirname);", ""},
 		{"const my__dirname = 1, __dirnames = 2;", ""},
+		{"if (require.main === module) {", "require"},
+		{"const p = require.resolve(\"x\");", "require"},
+		{"export default module;", "module"},
+		{"import { createRequire } from \"node:module\";", ""},
+		{"const modules = [], required = 1, x = my.module, y = obj.require;", ""},
+		{"if (typeof require !== \"undefined\") {", ""},
+		{"import fs = require(\"fs\");", ""},
 	} {
 		if got := moduleGlobal([]byte(c.line)); got != c.want {
 			t.Errorf("moduleGlobal(%q) = %q, want %q", c.line, got, c.want)
@@ -154,6 +161,22 @@ func TestModuleGlobal(t *testing.T) {
 		{"const { a } = x;\nconst b = __dirname;\n", false},
 	} {
 		if got := declaresGlobal([]byte(c.text), "__dirname"); got != c.want {
+			t.Errorf("declaresGlobal(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\n", true},
+		{"import module from \"node:module\";\n", true},
+		{"if (require.main === module) {}\n", false},
+	} {
+		word := "require"
+		if strings.HasPrefix(c.text, "import module") {
+			word = "module"
+		}
+		if got := declaresGlobal([]byte(c.text), word); got != c.want {
 			t.Errorf("declaresGlobal(%q) = %v, want %v", c.text, got, c.want)
 		}
 	}
