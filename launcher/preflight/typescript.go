@@ -21,7 +21,11 @@ import (
 // tokenizer (strings, comments, templates and regular expressions passed
 // over), for the constructs node refuses and for proof that a file is
 // TypeScript. It finds what it is sure of; a text it cannot read to its
-// end, nothing.
+// end, nothing. TestScanTypeScript_AsNodeStripsIt holds it to node's own
+// stripping and V8's parse on the TypeScript and JavaScript packages ship.
+//
+// A loader node preloads (tsx, ts-node) compiles TypeScript in any node:
+// under one, nothing of node's own stripping is judged (compiledByLoader).
 //
 // Non-goals: type checking, tsconfig.json (node reads none: its paths and
 // its module settings do not apply), .tsx (no node runs it), and the flags
