@@ -53,6 +53,8 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 		{name: "plain JavaScript named .ts", files: typeless("src/index.ts", "const { name } = require(\"present\");\nconsole.log(\"MAIN\", name);\n")},
 		{name: ".mts under no type", files: typeless("src/index.mts", "const a: number = 1;\nconsole.log(\"MAIN\", a);\n"), entry: "src/index.mts", unrun: true},
 		{name: ".cts under type module", files: esm("src/index.cts", "const a: number = 1;\nconsole.log(\"MAIN\", a);\n"), entry: "src/index.cts", unrun: true},
+		{name: "TSX", files: cjs("src/index.tsx", "const a: number = 1;\nconsole.log(\"MAIN\", a);\n"), entry: "src/index.tsx", unrun: true, stripped: "No node runs TypeScript with JSX"},
+		{name: "TSX as an ES module", files: esm("src/index.tsx", "const a: number = 1;\nconsole.log(\"MAIN\", a);\n"), entry: "src/index.tsx", unrun: true, stripped: "No node runs TypeScript with JSX"},
 		{name: "an enum", files: esm("src/index.ts", "import { Color } from \"./color.ts\";\nconsole.log(\"MAIN\", Color.Red);\n", "src/color.ts", "export enum Color {\n  Red,\n}\n"), unrun: true, stripped: "the enum at src/color.ts:1"},
 		{name: "declared, and types only", files: esm("src/index.ts", "declare enum E { A }\ndeclare namespace D {\n  const a: number;\n}\nnamespace N {\n  export type A = number;\n}\nconst a: N.A = 1;\nconsole.log(\"MAIN\", a);\n"), unrun: true},
 		{name: "a namespace with code", files: esm("src/index.ts", "namespace N {\n  export const a = 1;\n}\nconsole.log(\"MAIN\", N.a);\n"), unrun: true, stripped: "namespace declaration"},
@@ -112,6 +114,8 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 						t.Errorf("%s: node runs the app, and the check says: %s\nfix: %s", c.name, check.Detail, check.Hint)
 					}
 				}
+			case strings.HasSuffix(entry, ".tsx"):
+				expectCheck(t, r, "imports", preflight.StatusFail, []string{"node would fail at every start with"}, []string{c.stripped})
 			case !strips && c.unrun:
 				expectCheck(t, r, "imports", preflight.StatusFail, []string{"node would fail at every start with"}, []string{unrun})
 			case strips && c.stripped != "":

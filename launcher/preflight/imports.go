@@ -344,7 +344,7 @@ func (p *Preflight) walkImports() importsWalk {
 		w.done = &Check{Name: "imports", Status: StatusPass, Detail: "not checked: the entry does not resolve (see the entry check)"}
 		return w
 	case !isScript(entry):
-		w.done = &Check{Name: "imports", Status: StatusPass, Detail: fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs) or TypeScript (.ts, .mts, .cts): node, or a loader, reads its imports its own way", p.rel(entry))}
+		w.done = &Check{Name: "imports", Status: StatusPass, Detail: fmt.Sprintf("not checked: the entry, %s, is not JavaScript (.js, .cjs, .mjs) or TypeScript (.ts, .mts, .cts, .tsx): node, or a loader, reads its imports its own way", p.rel(entry))}
 		return w
 	}
 	w.pnp = p.plugnPlay() != ""
@@ -372,7 +372,7 @@ func (p *Preflight) walkImports() importsWalk {
 	if !k.read[entry] {
 		k.read[entry] = true
 		k.queue = append(k.queue, entry)
-		if isTypeScript(entry) {
+		if isTypeScript(entry) || isTSX(entry) {
 			// node's main loads the entry as an ES module where its
 			// package.json says "type": "module", whatever its extension.
 			k.loadedBy[entry] = loadedAs{esm: p.scopeOf(filepath.Dir(entry), k.scopes).typ == "module"}
@@ -395,7 +395,7 @@ func (p *Preflight) walkImports() importsWalk {
 		found := topLevelImports(text, script)
 		from := len(w.misses)
 		more := k.judgeScript(script, found)
-		if isTypeScript(script) {
+		if isTypeScript(script) || isTSX(script) {
 			k.judgeTypeScript(script, text, found, from)
 		}
 		if !more {
@@ -434,22 +434,26 @@ type loadedAs struct {
 // with it.
 func (k *importWalker) judgeTypeScript(script string, text []byte, found scripted, from int) {
 	w := k.w
+	runs := eraStrips // the nodes that run it
+	if isTSX(script) {
+		runs = 0
+	}
 	kept := w.misses[:from]
 	for _, m := range w.misses[from:] {
-		if m.eras &= eraStrips; m.eras != 0 {
+		if m.eras &= runs; m.eras != 0 {
 			kept = append(kept, m)
 		}
 	}
 	w.misses = kept
 	ts := scanTypeScript(text)
-	if ts.unsupported > 0 {
-		w.misses = append(w.misses, miss{appImport{script: script, line: ts.unsupported}, &typeSyntaxError{script: script, what: ts.unsupportedWhat}, eraStrips})
+	if ts.unsupported > 0 && runs != 0 {
+		w.misses = append(w.misses, miss{appImport{script: script, line: ts.unsupported}, &typeSyntaxError{script: script, what: ts.unsupportedWhat}, runs})
 	}
 	how, first := k.loadedBy[script]
 	if !first {
 		return // loaded by TypeScript: where node runs none, that failed first
 	}
-	unrun := allEras &^ eraStrips
+	unrun := allEras &^ runs
 	at := appImport{script: script, line: 1}
 	switch {
 	case how.esm:
@@ -595,7 +599,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 	if found := findings[0].found; (file != "" || subpathImport || selfReference) && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
 		k.read[found] = true
 		k.queue = append(k.queue, found)
-		if isTypeScript(found) && !isTypeScript(imp.script) {
+		if (isTypeScript(found) || isTSX(found)) && !isTypeScript(imp.script) && !isTSX(imp.script) {
 			k.loadedBy[found] = loadedAs{esm: imp.pre.ESM()}
 		}
 	}
@@ -730,6 +734,10 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 		return fmt.Sprintf("%s %s (node would fail at every start with: %v)", where, p.misreadText(format), format)
 	case errors.As(m.err, &stripped):
 		return fmt.Sprintf("%s is a TypeScript %s, which node's type stripping does not compile (node would fail at every start with: %v)", where, stripped.what, stripped)
+	case errors.As(m.err, &unrun) && m.imp.pre.Spec == "" && isTSX(unrun.file) && unrun.extension:
+		return fmt.Sprintf("%s is TypeScript with JSX, which no node runs (node would fail at every start with: %v)", p.rel(unrun.file), unrun)
+	case errors.As(m.err, &unrun) && m.imp.pre.Spec == "" && isTSX(unrun.file):
+		return fmt.Sprintf("%s is TypeScript with JSX, which no node runs; node reads it as JavaScript, which its line %d is not (node would fail at every start with: %v)", p.rel(unrun.file), unrun.line, unrun)
 	case errors.As(m.err, &unrun) && m.imp.pre.Spec == "" && unrun.extension:
 		return fmt.Sprintf("%s is TypeScript, which node runs only from 22.18 and 23.6 on (node would fail at every start with: %v)", p.rel(unrun.file), unrun)
 	case errors.As(m.err, &unrun) && m.imp.pre.Spec == "":
@@ -802,6 +810,7 @@ type importFixes struct {
 	noBuiltins           []string // node's modules and names no release has
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
 	unrun                []string // TypeScript files node would run, where it runs no TypeScript
+	tsx                  []string // .tsx files node would run: no node does
 	stripOnly            []string // TypeScript node's type stripping does not compile: what, where
 	tsPackages           []string // packages whose TypeScript node would load from node_modules
 	tsSources            []string // the .ts a TypeScript file's import or require means
@@ -836,6 +845,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		add(&f.stripOnly, fmt.Sprintf("the %s at %s:%d", stripped.what, p.rel(m.imp.script), m.imp.line))
 	case bare != "" && (errors.As(m.err, &unrun) || errors.As(m.err, &inPackage)):
 		add(&f.tsPackages, p.packageLabel(dir, packageName(bare)))
+	case errors.As(m.err, &unrun) && isTSX(unrun.file):
+		add(&f.tsx, p.rel(unrun.file))
 	case errors.As(m.err, &unrun):
 		add(&f.unrun, p.rel(unrun.file))
 	case m.imp.from != "" && (errors.As(m.err, &required) || errors.As(m.err, &async)):
@@ -1011,6 +1022,10 @@ func (p *Preflight) fixText(f importFixes) string {
 		out = append(out, fmt.Sprintf("Node %s runs no TypeScript (%s): node strips types only from 22.18 and 23.6 on. Run what tsc compiles (copy dist/ into the image, and make the entry dist/index.js), or give the runtime stage node 22.18 or later.",
 			f.node, strings.Join(f.unrun, ", ")))
 	}
+	if len(f.tsx) > 0 {
+		out = append(out, fmt.Sprintf("No node runs TypeScript with JSX (%s): node strips types from .ts, .mts and .cts only. Run what tsc compiles (copy dist/ into the image, and make the entry dist/index.js), or name the file .ts if it holds no JSX.",
+			strings.Join(f.tsx, ", ")))
+	}
 	if len(f.stripOnly) > 0 {
 		out = append(out, fmt.Sprintf("node strips TypeScript's types and compiles nothing (%s): write only what erasing the types leaves as JavaScript (an object `as const` for an enum, fields assigned in the constructor for parameter properties, modules for namespaces, import and export for `import =` and `export =`; tsc's \"erasableSyntaxOnly\" points at each), or run what tsc compiles, which a decorator needs.",
 			strings.Join(f.stripOnly, ", ")))
@@ -1106,13 +1121,14 @@ func packageName(bare string) string {
 }
 
 // isScript reports whether node runs path as code: .js, .cjs, .mjs, and
-// the TypeScript it strips the types of, .ts, .mts, .cts.
+// the TypeScript it strips the types of, .ts, .mts, .cts; and .tsx, which
+// it may be told to run and never does.
 func isScript(path string) bool {
 	switch filepath.Ext(path) {
 	case ".js", ".cjs", ".mjs":
 		return true
 	}
-	return isTypeScript(path)
+	return isTypeScript(path) || isTSX(path)
 }
 
 // inNodeModules reports whether path is inside a node_modules folder.

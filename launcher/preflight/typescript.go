@@ -28,10 +28,16 @@ import (
 // under one, nothing of node's own stripping is judged (compiledByLoader).
 //
 // Non-goals: type checking, tsconfig.json (node reads none: its paths and
-// its module settings do not apply), .tsx (no node runs it), and the flags
+// its module settings do not apply), what a .tsx holds (no node runs it:
+// only that node would load one is judged), and the flags
 // that change what node strips (--experimental-transform-types compiles
 // enums and namespaces): with one set, only what fails in every node is
 // judged.
+
+// isTSX reports whether path is TypeScript with JSX, which no node runs:
+// it strips no types from a .tsx, and reads one as JavaScript or refuses
+// its extension.
+func isTSX(path string) bool { return filepath.Ext(path) == ".tsx" }
 
 // isTypeScript reports whether node strips types from path, where it does.
 func isTypeScript(path string) bool {
