@@ -410,8 +410,10 @@ func (p *Preflight) walkImports() importsWalk {
 func (k *importWalker) judgeScript(script string, found scripted) bool {
 	misread := k.p.misread(script, found, k.scopes)
 	k.w.misses = append(k.w.misses, misread...)
-	if len(misread) > 0 && misread[len(misread)-1].err.(*formatError).esm {
-		return true // node stops at its first use of require or exports, in every era
+	if last := len(misread) - 1; last >= 0 && misread[last].err.(*formatError).esm && !misread[last].err.(*formatError).global {
+		// node stops at its first use of require or exports, in every
+		// era; __dirname read, it has linked what the module imports.
+		return true
 	}
 	for _, imp := range found.imports {
 		if !k.follow(imp, filepath.Dir(script)) {
