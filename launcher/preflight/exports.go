@@ -595,16 +595,16 @@ func (e *formatError) Error() string {
 // it as written.
 func (p *Preflight) misread(path string, s scripted, scopes map[string]scope) []miss {
 	format, pj := p.scriptFormat(path, scopes)
-	if s.globalLine > 0 && s.cjsLine == 0 {
+	if len(s.globals) > 0 && s.cjsLine == 0 && (format == formatESM || format == formatTypeless && s.esmLine > 0) {
 		// __dirname in an ES module, as CommonJS has it: a ReferenceError
 		// where node reads the script as one.
-		e := &formatError{script: path, packageJSON: pj, esm: true, word: s.globalWord, global: true}
-		switch {
-		case format == formatESM:
-			return []miss{{imp: appImport{script: path, line: s.globalLine}, err: e, eras: allEras}}
-		case format == formatTypeless && s.esmLine > 0:
+		if g := s.global(); g.line > 0 {
+			e := &formatError{script: path, packageJSON: pj, esm: true, word: g.word, global: true}
+			if format == formatESM {
+				return []miss{{imp: appImport{script: path, line: g.line}, err: e, eras: allEras}}
+			}
 			e.typeless, e.detected = true, s.esmWord
-			return append(p.misreadSyntax(path, s, format, pj), miss{imp: appImport{script: path, line: s.globalLine}, err: e, eras: allEras &^ undetected})
+			return append(p.misreadSyntax(path, s, format, pj), miss{imp: appImport{script: path, line: g.line}, err: e, eras: allEras &^ undetected})
 		}
 	}
 	return p.misreadSyntax(path, s, format, pj)

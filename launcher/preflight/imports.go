@@ -93,11 +93,29 @@ type scripted struct {
 	esmWord string // import or export
 	cjsLine int    // the first use of require, exports or module; 0 when none
 	cjsWord string // which of them
-	// The first use of __dirname or __filename by a statement of its own
-	// at the top level, which an ES module does not have; 0 when none,
-	// or when the script declares or imports the name.
-	globalLine int
-	globalWord string
+	// The first use of each of moduleGlobals by a statement of its own at
+	// the top level, which an ES module does not have, in line order; and
+	// the text, for whether the script declares the name itself (asked
+	// only of a script node reads as an ES module).
+	globals []globalUse
+	text    []byte
+}
+
+// globalUse is a line that reads one of moduleGlobals.
+type globalUse struct {
+	line int
+	word string
+}
+
+// global is the first use of moduleGlobals in the script that it does not
+// declare or import itself; line 0 when none.
+func (s scripted) global() globalUse {
+	for _, g := range s.globals {
+		if !declaresGlobal(s.text, g.word) {
+			return g
+		}
+	}
+	return globalUse{}
 }
 
 // topLevelImports reads the modules a script loads at its top level, in
@@ -105,14 +123,13 @@ type scripted struct {
 // syntax. Lines inside a block comment or a template literal over several
 // lines are passed over.
 func topLevelImports(text []byte, script string) scripted {
-	var out scripted
+	out := scripted{text: text}
 	// An ES module may make its own require.
 	ownRequire := bytes.Contains(text, []byte("createRequire")) || bytes.Contains(text, []byte("require ="))
 	inComment, inTemplate := false, false
 	var clause []byte // the names in braces of an import over several lines, so far
 	inClause := false
-	inTypes := false              // in a TypeScript `import type {` over several lines, which node erases
-	declared := map[string]bool{} // whether the script declares __dirname, __filename itself, once asked
+	inTypes := false // in a TypeScript `import type {` over several lines, which node erases
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), len(text)+1)
 	for n := 1; sc.Scan(); n++ {
@@ -151,15 +168,8 @@ func topLevelImports(text []byte, script string) scripted {
 		if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
 			continue
 		}
-		if out.globalLine == 0 {
-			if word := moduleGlobal(line); word != "" {
-				if _, ok := declared[word]; !ok {
-					declared[word] = declaresGlobal(text, word)
-				}
-				if !declared[word] {
-					out.globalLine, out.globalWord = n, word
-				}
-			}
+		if word := moduleGlobal(line); word != "" && !slices.ContainsFunc(out.globals, func(g globalUse) bool { return g.word == word }) {
+			out.globals = append(out.globals, globalUse{n, word})
 		}
 		// The expressions run only on lines that may match: most lines
 		// of a script are none.
