@@ -359,7 +359,7 @@ func (p *Preflight) walkImports() importsWalk {
 	}
 	w.pnp = p.plugnPlay() != ""
 	w.resolver = p.preloadedResolver()
-	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}, loadedBy: map[string]loadedAs{}}
+	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}, loadedBy: map[string]bool{}}
 	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 && pj.Name != "" {
 		k.own = pj
 	}
@@ -385,7 +385,7 @@ func (p *Preflight) walkImports() importsWalk {
 		if isTypeScript(entry) || isTSX(entry) {
 			// node's main loads the entry as an ES module where its
 			// package.json says "type": "module", whatever its extension.
-			k.loadedBy[entry] = loadedAs{esm: p.scopeOf(filepath.Dir(entry), k.scopes).typ == "module"}
+			k.loadedBy[entry] = p.scopeOf(filepath.Dir(entry), k.scopes).typ == "module"
 		}
 	}
 	for len(k.queue) > 0 && w.files < appScripts {
@@ -433,12 +433,6 @@ func (k *importWalker) judgeScript(script string, found scripted) bool {
 	return true
 }
 
-// loadedAs is how node first loads one of the app's TypeScript files from
-// JavaScript, or as the entry: as an ES module, or as require() does.
-type loadedAs struct {
-	esm bool
-}
-
 // judgeTypeScript narrows what was found in a TypeScript file, the misses
 // from on, to the nodes that run it (those that strip types), adds what
 // their stripping refuses, and, where node first reaches it from
@@ -461,14 +455,14 @@ func (k *importWalker) judgeTypeScript(script string, text []byte, found scripte
 	if ts.unsupported > 0 && runs != 0 {
 		w.misses = append(w.misses, miss{appImport{script: script, line: ts.unsupported}, &typeSyntaxError{script: script, what: ts.unsupportedWhat}, runs})
 	}
-	how, first := k.loadedBy[script]
+	esm, first := k.loadedBy[script]
 	if !first {
 		return // loaded by TypeScript: where node runs none, that failed first
 	}
 	unrun := allEras &^ runs
 	at := appImport{script: script, line: 1}
 	switch {
-	case how.esm:
+	case esm:
 		w.misses = append(w.misses, miss{at, &typeScriptUnrunError{file: script, extension: true}, unrun})
 	case ts.typed > 0 && (found.esmLine == 0 || ts.typed < found.esmLine):
 		at.line = ts.typed
@@ -494,8 +488,9 @@ type importWalker struct {
 	read    map[string]bool // the app's scripts queued, so each is read once
 	queue   []string
 	// loadedBy is how node first loads each of the app's TypeScript files
-	// that it reaches from JavaScript or as the entry.
-	loadedBy map[string]loadedAs
+	// that it reaches from JavaScript or as the entry: true as an ES
+	// module, false as require() does.
+	loadedBy map[string]bool
 }
 
 // follow judges one import made from the folder dir, and queues the app's
@@ -612,7 +607,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		k.read[found] = true
 		k.queue = append(k.queue, found)
 		if (isTypeScript(found) || isTSX(found)) && !isTypeScript(imp.script) && !isTSX(imp.script) {
-			k.loadedBy[found] = loadedAs{esm: imp.pre.ESM()}
+			k.loadedBy[found] = imp.pre.ESM()
 		}
 	}
 	return true
@@ -1065,22 +1060,15 @@ func (p *Preflight) typeScriptSource(dir string, pre nodeopts.Preload) string {
 	if file == "" {
 		return ""
 	}
-	stem, ext := file, filepath.Ext(file)
-	var alts []string
-	switch ext {
+	stem, spec, alts := file, pre.Spec, []string{".ts", ".mts", ".cts"}
+	switch ext := filepath.Ext(file); ext {
 	case ".js", ".mjs", ".cjs":
-		stem = strings.TrimSuffix(file, ext)
+		stem, spec = strings.TrimSuffix(file, ext), strings.TrimSuffix(spec, ext)
 		alts = []string{strings.Replace(ext, "j", "t", 1)}
-	default:
-		alts = []string{".ts", ".mts", ".cts"}
 	}
 	for _, alt := range alts {
-		path := stem + alt
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		if st, err := p.fsys.stat(path); err == nil && st.Mode().IsRegular() {
-			return strings.TrimSuffix(pre.Spec, ext) + alt
+		if p.fileIn(dir, stem+alt) {
+			return spec + alt
 		}
 	}
 	return ""

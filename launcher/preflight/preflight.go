@@ -585,15 +585,21 @@ func (p *Preflight) importExtension(dir string, pre nodeopts.Preload) string {
 		return ""
 	}
 	for _, alt := range []string{".js", ".mjs", ".cjs", "/index.js", "/index.mjs"} {
-		path := file + alt
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		if st, err := p.fsys.stat(path); err == nil && st.Mode().IsRegular() {
+		if p.fileIn(dir, file+alt) {
 			return pre.Spec + alt
 		}
 	}
 	return ""
+}
+
+// fileIn reports whether path, relative to dir unless absolute, is a
+// regular file.
+func (p *Preflight) fileIn(dir, path string) bool {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	st, err := p.fsys.stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // shortageHint is the fix for a check that met a shortage of the moment.

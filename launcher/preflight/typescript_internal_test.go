@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hasync/launcher/launcher/nodeopts"
 )
 
 // What node's type stripping refuses, and the proof that a file is
@@ -177,4 +179,22 @@ func TestScanTypeScript_AsNodeStripsIt(t *testing.T) {
 		t.Errorf("the scan found %d of the %d TypeScript files node refuses", found, refused)
 	}
 	t.Logf("%d TypeScript files: node refuses %d, the scan finds %d, and no other; %d files V8 parses as JavaScript, none taken for TypeScript", typeScript, refused, found, javaScript)
+}
+
+// The TypeScript file an import that does not resolve means, from a
+// TypeScript file: the specifier with its extension replaced or added.
+func TestTypeScriptSource(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"db.ts", "lib.mts", "x.config.ts"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &Preflight{fsys: noting()}
+	for spec, want := range map[string]string{"./db.js": "./db.ts", "./db": "./db.ts", "./lib.mjs": "./lib.mts", "./lib": "./lib.mts",
+		"./x.config": "./x.config.ts", "./db.cjs": "", "./gone.js": "", "pkg": ""} {
+		if got := p.typeScriptSource(dir, nodeopts.Preload{Option: "--import", Spec: spec}); got != want {
+			t.Errorf("typeScriptSource(%q) = %q, want %q", spec, got, want)
+		}
+	}
 }
