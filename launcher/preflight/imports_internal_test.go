@@ -150,34 +150,21 @@ func TestModuleGlobal(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		text string
-		want bool
+		text, word string
+		want       bool
 	}{
-		{"const __dirname = path.dirname(fileURLToPath(import.meta.url));\n", true},
-		{"import { fileURLToPath } from \"node:url\";\nimport {\n  root,\n  __dirname,\n} from \"./paths.js\";\n", true},
-		{"import { dirname as __dirname } from \"./paths.js\";\n", true},
-		{"globalThis.__dirname = import.meta.dirname;\n", true},
-		{"const root = path.join(__dirname, \"..\");\n", false},
-		{"const { a } = x;\nconst b = __dirname;\n", false},
+		{"const __dirname = path.dirname(fileURLToPath(import.meta.url));\n", "__dirname", true},
+		{"import { fileURLToPath } from \"node:url\";\nimport {\n  root,\n  __dirname,\n} from \"./paths.js\";\n", "__dirname", true},
+		{"import { dirname as __dirname } from \"./paths.js\";\n", "__dirname", true},
+		{"globalThis.__dirname = import.meta.dirname;\n", "__dirname", true},
+		{"const root = path.join(__dirname, \"..\");\n", "__dirname", false},
+		{"const { a } = x;\nconst b = __dirname;\n", "__dirname", false},
+		{"import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\n", "require", true},
+		{"import module from \"node:module\";\n", "module", true},
+		{"if (require.main === module) {}\n", "require", false},
 	} {
-		if got := declaresGlobal([]byte(c.text), "__dirname"); got != c.want {
-			t.Errorf("declaresGlobal(%q) = %v, want %v", c.text, got, c.want)
-		}
-	}
-	for _, c := range []struct {
-		text string
-		want bool
-	}{
-		{"import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\n", true},
-		{"import module from \"node:module\";\n", true},
-		{"if (require.main === module) {}\n", false},
-	} {
-		word := "require"
-		if strings.HasPrefix(c.text, "import module") {
-			word = "module"
-		}
-		if got := declaresGlobal([]byte(c.text), word); got != c.want {
-			t.Errorf("declaresGlobal(%q) = %v, want %v", c.text, got, c.want)
+		if got := declaresGlobal([]byte(c.text), c.word); got != c.want {
+			t.Errorf("declaresGlobal(%q, %q) = %v, want %v", c.text, c.word, got, c.want)
 		}
 	}
 }

@@ -79,11 +79,8 @@ var regexWords = map[string]bool{"return": true, "typeof": true, "instanceof": t
 // scanESM reads an ES module's text once for its await at the top level
 // and its static imports; of a text it cannot read to its end, neither.
 func scanESM(text []byte) esmScan {
-	s := &tlaScan{text: text, line: 1}
+	s := newTLAScan(text)
 	found := 0
-	if len(text) > 1 && text[0] == '#' && text[1] == '!' {
-		s.skipLine()
-	}
 	for {
 		at, ok := s.next()
 		if !ok {
@@ -100,6 +97,15 @@ func scanESM(text []byte) esmScan {
 		return esmScan{}
 	}
 	return esmScan{awaits: found, imports: s.imports}
+}
+
+// newTLAScan is a scan of text from its start, past a #! line.
+func newTLAScan(text []byte) *tlaScan {
+	s := &tlaScan{text: text, line: 1}
+	if len(text) > 1 && text[0] == '#' && text[1] == '!' {
+		s.skipLine()
+	}
+	return s
 }
 
 func (s *tlaScan) skipLine() {

@@ -72,10 +72,7 @@ type tsToken struct {
 // stripping refuses and for syntax only TypeScript has.
 func scanTypeScript(text []byte) typeScriptScan {
 	var out typeScriptScan
-	s := &tlaScan{text: text, line: 1}
-	if len(text) > 1 && text[0] == '#' && text[1] == '!' {
-		s.skipLine()
-	}
+	s := newTLAScan(text)
 	var h [4]tsToken // h[0] the token just read, h[1] the one before, …
 	ctor := -1       // the depth inside a constructor's parameters; -1 outside
 	ns := -1         // the depth inside a namespace's body; -1 outside
