@@ -98,7 +98,14 @@ func runCheck(t *testing.T, appDir string, env ...string) (int, preflight.Report
 // runCheckFlags is runCheck with more of check's flags (--deep, --root).
 func runCheckFlags(t *testing.T, flags []string, appDir string, env ...string) (int, preflight.Report) {
 	t.Helper()
-	l := launch(t, launchOpts{args: append([]string{"check", "--json"}, flags...), env: append([]string{"LAUNCHER_APP_DIR=" + appDir}, env...)})
+	return checkReport(t, launchOpts{args: append([]string{"check", "--json"}, flags...), env: append([]string{"LAUNCHER_APP_DIR=" + appDir}, env...)})
+}
+
+// checkReport launches a `check --json` and returns its exit code and
+// report.
+func checkReport(t *testing.T, o launchOpts) (int, preflight.Report) {
+	t.Helper()
+	l := launch(t, o)
 	code := l.wait(30 * time.Second)
 	var r preflight.Report
 	if err := json.Unmarshal(l.stdout.Bytes(), &r); err != nil {

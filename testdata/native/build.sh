@@ -341,4 +341,25 @@ variants commonjs "lodash@4.17.21 pg@8.11.3 express@4.21.2"
 # reads and V8 parses (TestTopLevelAwait_AsV8ParsesIt).
 variants awaits "temp-dir@3.0.0 tempy@3.1.0 execa@9.5.2 got@14.4.5 globby@14.0.2 ora@8.1.1 vite@6.0.7 prettier@3.4.2" --ignore-scripts
 
+# What Node backends load most, pinned: web servers and their middleware,
+# HTTP and websocket clients (Home Assistant's among them), ORMs and
+# database drivers, validators, loggers, schedulers, utilities; CommonJS,
+# ES modules and both, with and without "exports" maps
+# (TestCheck_PopularPackagesAsNodeLoadsThem).
+variants popular "@apollo/server@5.5.1 @hono/node-server@2.1.11 @koa/router@15.7.0 @nestjs/common@12.6.3 \
+  @nestjs/core@12.6.3 @nestjs/platform-express@12.6.3 ajv@8.20.0 axios@1.21.1 axios-retry@4.5.0 bcryptjs@3.0.3 \
+  body-parser@2.4.0 chalk@4.1.2 cheerio@1.2.0 chokidar@5.0.0 class-transformer@0.5.1 class-validator@0.15.1 \
+  commander@14.0.3 compression@1.8.2 cookie-parser@1.4.7 cors@2.8.6 cron@4.4.0 date-fns@4.4.0 dayjs@1.11.23 \
+  debug@4.4.3 dotenv@18.0.10 eventemitter3@5.0.4 execa@5.1.1 express@5.3.0 express-rate-limit@8.7.5 \
+  express-session@1.19.0 fast-xml-parser@5.12.1 fastify@5.12.8 fs-extra@11.4.1 glob@14.0.7 got@11.8.6 \
+  graphql@16.15.0 helmet@8.3.0 home-assistant-js-websocket@9.7.0 hono@4.13.23 http-proxy-middleware@3.0.11 \
+  inversify@8.2.3 ioredis@5.11.1 joi@18.3.2 jose@6.2.19 js-yaml@5.5.0 jsonwebtoken@9.0.3 knex@3.3.0 koa@3.3.0 \
+  ky@1.14.3 lodash@4.18.1 lodash-es@4.18.1 lru-cache@11.5.4 luxon@3.7.2 moment@2.31.0 mongoose@9.12.2 \
+  morgan@1.12.1 mqtt@5.16.0 multer@2.5.0 mysql2@3.25.0 nanoid@5.1.16 node-cache@5.1.2 node-cron@4.6.0 \
+  node-fetch@2.7.0 node-schedule@2.1.1 nodemailer@10.6.1 openai@6.49.0 p-limit@7.3.3 p-queue@9.3.5 \
+  passport@0.7.0 pg@8.23.1 pino@10.4.0 ramda@0.32.0 redis@6.4.0 reflect-metadata@0.2.2 rxjs@7.8.2 semver@7.8.6 \
+  sequelize@6.37.8 socket.io@4.8.4 socket.io-client@4.8.4 superjson@2.2.7 tslib@2.9.1 typeorm@1.1.3 \
+  undici@7.30.3 uuid@14.0.3 winston@3.19.0 ws@8.23.1 xml2js@0.6.2 yaml@2.9.1 yargs@18.2.0 yup@1.7.1 \
+  zod@4.6.7" --ignore-scripts
+
 echo "fixtures ready in $out"
