@@ -249,7 +249,7 @@ func nodeFailsCheckPasses(version string, form popularForm, spec string) (struct
 	case spec == "hono/bun" || spec == "hono/deno":
 		return why{reason: "the adapter for another runtime: ReferenceError: Bun (Deno) is not defined, at run time"}, true
 	case spec == "yargs/browser" && form.esm:
-		return why{reason: "imports an https: URL, which node's loader refuses (ERR_UNSUPPORTED_ESM_URL_SCHEME)"}, true
+		return why{reason: "its browser shim imports an https: URL, which node's loader refuses; the check walks the app's scripts, not a package's"}, true
 	case !strings.HasPrefix(version, "v18."):
 		return why{}, false
 	case spec == "cheerio" || spec == "undici":

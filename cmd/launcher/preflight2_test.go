@@ -662,6 +662,13 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "__dirname made, guarded, or read later", files: esm("import path from \"node:path\";\nimport { fileURLToPath } from \"node:url\";\nconst __dirname = path.dirname(fileURLToPath(import.meta.url));\n"+
 			"const root = path.join(__dirname, \"..\");\nconst file = typeof __filename === \"undefined\" ? \"\" : __filename;\nexport const later = () => __filename;\nconsole.log('MAIN', root, file);\n", nil)},
 		{name: "createRequire", files: esm("import { createRequire } from \"node:module\";\nconst require = createRequire(import.meta.url);\nconst present = require(\"present\");\nconsole.log('MAIN', present.name);\n", pkg("present"))},
+		// URLs: node's loader loads file: and data: URLs, and fetches
+		// nothing (a CDN's module, a browser build's import).
+		{name: "an https: URL imported", files: esm("import { x } from \"https://esm.sh/x@1\";\nconsole.log('MAIN', x);\n", nil), hint: "fetches none from the network"},
+		{name: "an http: URL imported", files: esm("export * from \"http://127.0.0.1:9/x.js\";\nconsole.log('MAIN');\n", nil), hint: "fetches none from the network"},
+		{name: "an https: URL preloaded", files: esm("console.log('MAIN');\n", nil), env: []string{"NODE_OPTIONS=--import=https://esm.sh/x@1"}, hint: "fetches none from the network", detail: "preloads"},
+		{name: "an https: URL required", files: merge(tsc("const x_1 = require(\"https://esm.sh/x@1\");\n"), pkg("present")), hint: "fetches none from the network"},
+		{name: "a data: URL imported", files: esm("import \"data:text/javascript,globalThis.x = 1;\";\nimport { db } from \"./db.js\";\nconsole.log('MAIN', globalThis.x, db);\n", nil)},
 	}
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js
 	// file under no "type" as CommonJS whatever it holds.

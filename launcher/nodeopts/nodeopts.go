@@ -125,6 +125,17 @@ func (p Preload) Where() (file, bare string) {
 	return spec, ""
 }
 
+// Scheme is the URL scheme of an ES specifier that is a URL (file, data,
+// node, https, …), in lower case; "" for a path or a package's name, and
+// for every specifier require() takes (to it a URL is a package's name).
+func (p Preload) Scheme() string {
+	scheme, _, ok := strings.Cut(p.Spec, ":")
+	if !p.ESM() || !ok || !isScheme(scheme) {
+		return ""
+	}
+	return strings.ToLower(scheme)
+}
+
 // isScheme reports whether s is a URL scheme (RFC 3986: a letter, then
 // letters, digits, +, - or .), longer than a letter so that no drive
 // letter passes.

@@ -129,6 +129,26 @@ func TestPreloadWhere(t *testing.T) {
 	}
 }
 
+func TestPreloadScheme(t *testing.T) {
+	for _, c := range []struct {
+		option, spec, scheme string
+	}{
+		{"--import", "https://esm.sh/x@1", "https"},
+		{"--import", "HTTP://127.0.0.1/x.js", "http"},
+		{"--import", "file:///abs/a.mjs", "file"},
+		{"--import", "data:text/javascript,1", "data"},
+		{"--import", "node:fs", "node"},
+		{"--import", "./a.mjs", ""},
+		{"--import", "c:/a.mjs", ""}, // a drive letter, not a scheme
+		{"--import", "@scope/pkg", ""},
+		{"--require", "https://esm.sh/x@1", ""}, // to require(), a package's name
+	} {
+		if got := (nodeopts.Preload{Option: c.option, Spec: c.spec}).Scheme(); got != c.scheme {
+			t.Errorf("%s %s: scheme %q, want %q", c.option, c.spec, got, c.scheme)
+		}
+	}
+}
+
 // What node lists as its own modules is taken for node's: the node on
 // PATH's list and each Node major's of the fixtures (make fixtures) that
 // is there. A builtin missing here would make the preflight refuse `-r
@@ -193,6 +213,7 @@ func FuzzSplit(f *testing.F) {
 		}
 		for _, p := range nodeopts.Preloads(words) {
 			p.Where()
+			p.Scheme()
 		}
 	})
 }

@@ -662,6 +662,24 @@ func (p *Preflight) scopeText(e *formatError) string {
 	return p.rel(e.packageJSON) + "'s \"type\": \"commonjs\""
 }
 
+// urlSchemeError is an ES import of a URL node's loader does not load: it
+// loads file:, data: and node: URLs, and fetches none (https:, http:).
+type urlSchemeError struct {
+	scheme string // in lower case, without its colon
+}
+
+func (e *urlSchemeError) Error() string { return e.said(eraNow) }
+
+// said is node's error in era now: Node 22 and later no longer name node:
+// among the schemes, though they load it.
+func (e *urlSchemeError) said(now era) string {
+	schemes := "file and data"
+	if now&(era18|era20) != 0 {
+		schemes = "file, data, and node"
+	}
+	return fmt.Sprintf("Error [ERR_UNSUPPORTED_ESM_URL_SCHEME]: Only URLs with a scheme in: %s are supported by the default ESM loader. Received protocol '%s:'", schemes, e.scheme)
+}
+
 // attributeError is an ES import node refuses for its attributes: an
 // import assertion (`assert { … }`), which Node 22 removed, or a JSON file
 // imported without `with { type: "json" }`.

@@ -514,6 +514,14 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 	if imp.assertion {
 		w.misses = append(w.misses, miss{imp, &attributeError{assertion: true}, noAssert})
 	}
+	if s := imp.pre.Scheme(); s != "" && s != "file" && s != "data" && s != "node" {
+		// node's loader fetches nothing (https:, http:): refused by every
+		// release, unless Node 18 to 21 are told to fetch.
+		if !slices.Contains(p.nodeWords(), "--experimental-network-imports") {
+			w.misses = append(w.misses, miss{imp, &urlSchemeError{scheme: s}, allEras})
+		}
+		return true
+	}
 	if file == "" && bare == "" {
 		if m, ok := builtins.Of(imp.pre.Spec); ok || builtins.Scheme(imp.pre.Spec) {
 			packaged := false
@@ -760,6 +768,7 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var required *requiredESMError
 	var async *requiredAsyncError
 	var attribute *attributeError
+	var scheme *urlSchemeError
 	var named *namedExportError
 	var builtin *builtinError
 	var inPackage *strippedInNodeModulesError
@@ -772,6 +781,8 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 			where, verb, m.imp.pre.Spec, builtin.node, builtin)
 	case errors.As(m.err, &attribute):
 		return fmt.Sprintf("%s %s %q (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, attribute.said(now))
+	case errors.As(m.err, &scheme):
+		return fmt.Sprintf("%s %s %q, a URL node's loader does not fetch (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, scheme.said(now))
 	case errors.As(m.err, &named) && named.commonJS:
 		return fmt.Sprintf("%s imports %s from %q, a CommonJS module in which node finds no such %s (node would fail at every start with: %v)",
 			where, strings.Join(named.names, ", "), m.imp.pre.Spec, plural.Word(len(named.names), "export", "exports"), named)
@@ -816,6 +827,7 @@ type importFixes struct {
 	builtins             []string // node's modules and names the release at hand lacks, with the releases that have them
 	noBuiltins           []string // node's modules and names no release has
 	assertion, json      bool     // import assertions; JSON modules imported without their attribute
+	fetched              []string // URLs imported that node's loader does not fetch
 	unrun                []string // TypeScript files node would run, where it runs no TypeScript
 	tsx                  []string // .tsx files node would run: no node does
 	stripOnly            []string // TypeScript node's type stripping does not compile: what, where
@@ -840,6 +852,7 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		missingFile *missingFileError
 	)
 	var attribute *attributeError
+	var scheme *urlSchemeError
 	var named *namedExportError
 	var builtin *builtinError
 	var stripped *typeSyntaxError
@@ -870,6 +883,8 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 		f.assertion = true
 	case errors.As(m.err, &attribute):
 		f.json = true
+	case errors.As(m.err, &scheme), strings.HasPrefix(bare, "https://"), strings.HasPrefix(bare, "http://"):
+		add(&f.fetched, m.imp.pre.Spec) // required, a URL is a package's name node does not find
 	case errors.As(m.err, &named) && named.commonJS:
 		add(&f.named, fmt.Sprintf("%s from %q", strings.Join(named.names, ", "), m.imp.pre.Spec))
 	case errors.As(m.err, &named):
@@ -1024,6 +1039,10 @@ func (p *Preflight) fixText(f importFixes) string {
 	}
 	if f.json {
 		out = append(out, "import loads a JSON file only with its attribute: `import data from \"./data.json\" with { type: \"json\" };`.")
+	}
+	if len(f.fetched) > 0 {
+		out = append(out, fmt.Sprintf("Node loads modules from files only, and fetches none from the network (%s): install the package from npm and import it by its name, or copy the file into the image and import it by its path.",
+			strings.Join(f.fetched, ", ")))
 	}
 	if len(f.unrun) > 0 {
 		out = append(out, fmt.Sprintf("Node %s runs no TypeScript (%s): node strips types only from 22.18 and 23.6 on. Run what tsc compiles (copy dist/ into the image, and make the entry dist/index.js), or give the runtime stage node 22.18 or later.",
