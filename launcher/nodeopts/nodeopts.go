@@ -83,6 +83,11 @@ type Preload struct {
 // condition.
 func (p Preload) ESM() bool { return p.Option != "--require" && p.Option != "-r" }
 
+// Hooks reports whether node loads the module as module hooks, whose
+// resolve and load hooks it calls for every module after (--loader,
+// --experimental-loader), rather than running it first.
+func (p Preload) Hooks() bool { return p.Option == "--loader" || p.Option == "--experimental-loader" }
+
 // Where is what the preload names: a file (its path as written, relative
 // to node's working folder unless absolute; for an ES module, the URL's
 // path, percent-escapes decoded, a query or fragment dropped), or a bare

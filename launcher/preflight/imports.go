@@ -46,18 +46,6 @@ var topLevelRequire = lazy(`^(?:(?:const|let|var)\s+(?:[\w$]+|\{[^}]*\}|\[[^\]]*
 var topLevelImport = lazy(`^(?:import\s+(?:(?:[\w$*,\s]|\{[^}]*\})+?\s+from\s*)?|export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s*from\s*|\}\s*from\s*)` +
 	`["']([^"'\n]+)["']\s*(?:(with|assert)\s*\{([^}]*)\}\s*)?;?\s*(?://.*)?$`)
 
-// resolvers are packages that change how node resolves modules once
-// loaded (an alias, a path mapping, a compiler's extensions): with one
-// loaded first, a module the check does not find may be theirs to find.
-var resolvers = []string{"module-alias", "tsconfig-paths", "ts-node", "tsx", "@babel/register", "esbuild-register",
-	"@swc/register", "@swc-node/register", "app-module-path", "link-module-alias", "@esbuild-kit/cjs-loader", "@esbuild-kit/esm-loader"}
-
-// resolverCode reports whether a script's text changes how node resolves
-// modules itself: it replaces require's resolution, or registers hooks.
-func resolverCode(text []byte) bool {
-	return bytes.Contains(text, []byte("_resolveFilename")) || bytes.Contains(text, []byte("registerHooks"))
-}
-
 // maxMissesSaid bounds the imports a report names; the fix covers all.
 const maxMissesSaid = 5
 
@@ -611,6 +599,14 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			}
 		}
 	}
+	if found, name := findings[0].found, packageName(bare); w.resolver == "" && bare != "" && !subpathImport && !selfReference && findings[0].err == nil &&
+		isScript(found) && !instrumenter(name) {
+		// A package that registers hooks where it loads (extensionless's
+		// register): its entry's own text, as for the app's scripts.
+		if m, ok := k.modules.read(p, found); ok && resolverCode(m.text) {
+			w.resolver = name + ", which " + p.importer(imp) + " loads,"
+		}
+	}
 	if found := findings[0].found; (file != "" || subpathImport || selfReference) && findings[0].err == nil && isScript(found) && !inNodeModules(found) && !k.read[found] {
 		k.read[found] = true
 		k.queue = append(k.queue, found)
@@ -1156,19 +1152,23 @@ func inNodeModules(path string) bool {
 }
 
 // preloadedResolver names a module node preloads that changes how it
-// resolves modules: ES module hooks (--import, --loader), a resolver
-// package, or a file of resolverCode; "" when none is.
+// resolves modules: module hooks (--loader), a resolver package, a
+// package's ES module (which may register hooks: its files are not read),
+// or a file of resolverCode; "" when none is. An instrumentation SDK's
+// preload is none, nor is the app's own ES module that registers no hooks
+// (Sentry's and OpenTelemetry's instrument.mjs): what the preload loads is
+// judged by the walk as the app's other scripts are.
 func (p *Preflight) preloadedResolver() string {
 	for _, pre := range p.preloads() {
 		if pre.err != nil {
 			continue
 		}
 		named := fmt.Sprintf("%s %s (%s)", pre.Option, pre.Spec, pre.from)
-		file, bare := pre.Where()
-		if pre.ESM() && (file != "" && filepath.Ext(file) != ".json" || bare != "") {
-			return named // an ES module preload may register resolve hooks; JSON holds no code
-		}
-		if slices.Contains(resolvers, packageName(bare)) {
+		_, bare := pre.Where()
+		switch name := packageName(bare); {
+		case bare != "" && instrumenter(name):
+			continue
+		case slices.Contains(resolvers, name), pre.Hooks(), pre.ESM() && bare != "":
 			return named
 		}
 		if found, err := p.resolvePreload(pre.Preload); err == nil && found != "" && isScript(found) {

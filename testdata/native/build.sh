@@ -323,6 +323,13 @@ variants musl-arm64 "@napi-rs/nice@1 sharp@0.34.5 @parcel/watcher@2.5.1 serialpo
 # first: module-alias (package.json's _moduleAliases) and tsconfig-paths
 # (tsconfig.json's paths).
 variants resolvers "module-alias@2.2.3 tsconfig-paths@4.2.0"
+# Module hooks preloaded with --import: instrumentation SDKs', which resolve
+# as node does and rewrite what they trace, Sentry 11's own (diagnostics
+# channels injected into express) and OpenTelemetry's (import-in-the-middle);
+# and extensionless', which resolves what node does not find
+# (TestCheck_ImportsUnderInstrumentationAsNodeLoadsThem).
+variants sentry "@sentry/node@11.12.0 express@5.3.0"
+variants hooks "@opentelemetry/instrumentation@0.301.2 @opentelemetry/api@1.10.0 extensionless@2.0.6"
 # tsx: TypeScript compiled by esbuild (its native binary for this
 # platform) for any node, run as `node --import tsx src/index.ts`.
 variants tsx tsx@4.23.15
