@@ -26,7 +26,10 @@ var resolvers = []string{"module-alias", "tsconfig-paths", "ts-node", "tsx", "@b
 // rewrite only the sources they trace: Sentry's SDKs (11's hooks of their
 // own, earlier ones import-in-the-middle's), OpenTelemetry's, and
 // import-in-the-middle itself, whose hook OpenTelemetry's re-exports. An
-// import node fails on fails under them too, with the same error.
+// import node fails on fails under them too (a name a CommonJS module
+// lacks is then said in V8's words, as import-in-the-middle's wrapper is
+// an ES module, and Node 20's and 22's own wording is lost under any
+// module.register hooks).
 var instrumenters = []string{"@sentry/", "@opentelemetry/", "import-in-the-middle"}
 
 // instrumenter reports whether the package named is an instrumentation
@@ -99,9 +102,9 @@ func registersHooks(text []byte) bool {
 			}
 		}
 	}
-	unknown := func(spec []byte) bool { return len(spec) == 0 || !instrumenter(packageName(string(spec))) }
+	othersHooks := func(spec []byte) bool { return len(spec) == 0 || !instrumenter(packageName(string(spec))) }
 	for _, m := range registerOfModule.get().FindAllSubmatch(text, -1) {
-		if unknown(m[1]) {
+		if othersHooks(m[1]) {
 			return true
 		}
 	}
@@ -120,7 +123,7 @@ func registersHooks(text []byte) bool {
 			if at[4] >= 0 {
 				spec = text[at[4]:at[5]]
 			}
-			if call.callee[string(text[at[2]:at[3]])] && unknown(spec) {
+			if call.callee[string(text[at[2]:at[3]])] && othersHooks(spec) {
 				return true
 			}
 		}
