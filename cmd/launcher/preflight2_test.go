@@ -516,6 +516,11 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			exported("nested", `{"node":{"import":"./m.mjs","default":"./c.cjs"},"default":"./none.js"}`, "c.cjs"))},
 		{name: "esm imports by condition", files: esm("import c from \"cond\";\nimport x from \"cond/sub/x\";\nconsole.log('MAIN', c, x);\n", exported("cond",
 			`{".":{"require":"./c.cjs","import":"./m.mjs"},"./sub/*":"./lib/*.js"}`, "m.mjs", "lib/x.js"))},
+		// A package.json field of a type node ignores: dunder-proto's
+		// "main": false (an express 4 dependency's dependency), whose
+		// "exports" maps only ./get and ./set.
+		{name: "a package.json field of a type node ignores", files: merge(tsc("const get_1 = require(\"dunder-proto/get\");\n"), pkg("present")), fixture: "commonjs"},
+		{name: "a package.json field of a type node ignores, its subpath not exported", files: merge(tsc("const dp_1 = require(\"dunder-proto\");\n"), pkg("present")), fixture: "commonjs", hint: "exports"},
 		{name: "subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present"), exported("uuid", `{".":"./index.js"}`, "index.js", "v4.js")), hint: "exports"},
 		{name: "no require in exports", files: merge(tsc("const e_1 = require(\"esm-only\");\n"), pkg("present"), exported("esm-only", `{"import":"./index.mjs"}`, "index.mjs")), hint: "exports"},
 		{name: "exported file not in the package", files: merge(tsc("const p_1 = require(\"partial\");\n"), pkg("present"), exported("partial", `{".":"./lib/index.js"}`)), hint: "reinstall"},
@@ -738,6 +743,52 @@ func TestCheck_ImportsUnderAResolverSayWhatEachIs(t *testing.T) {
 		`index.js:4 requires "missing", not found`,
 		"module-alias, which index.js loads, changes how it does, so whether node fails on them is known only at its start"},
 		[]string{"Unless it finds and loads them", "esm-pkg@5.0.0 is an ES module", "Install missing in the image"})
+}
+
+// A package.json saved with a byte-order mark (as Windows editors save
+// UTF-8): node skips the mark in every release, and reads the file's
+// "type", "exports" and engines. The check read none of it: it refused an
+// ES module app node runs as CommonJS ("no package.json above it sets
+// \"type\"") under Node 18, resolved the package past its "exports", and
+// warned that package.json was not JSON.
+func TestCheck_PackageJSONWithAByteOrderMark(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	app := layApp(t, map[string]string{
+		"package.json":                     bom + `{"name":"backend","type":"module","engines":{"node":">=18"}}`,
+		"index.js":                         "import { db } from \"./db.js\";\nimport { x } from \"marked\";\nconsole.log('MAIN', db, x);\n",
+		"db.js":                            "export const db = 1;\n",
+		"node_modules/marked/package.json": bom + `{"name":"marked","version":"1.0.0","exports":{".":{"import":"./m.mjs","require":"./c.cjs"}}}`,
+		"node_modules/marked/m.mjs":        "export const x = 1;\n",
+		"node_modules/marked/c.cjs":        "exports.x = 1;\n",
+	}, "")
+	forEachNode(t, []string{npmNode(t, 18), "node", npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+		env := []string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES="}
+		if runs, out := nodeRunsApp(node, app, env, nil, "index.js"); !runs {
+			t.Fatalf("node does not run the app: %s", firstLines(out, 6))
+		}
+		code, r := runCheck(t, app, env...)
+		if code != 0 {
+			t.Fatalf("exit %d: %+v", code, r.Failed())
+		}
+		expectCheck(t, r, "imports", preflight.StatusPass, []string{"2 scripts of its own, 1 package (marked)"}, nil)
+		expectCheck(t, r, "engines", preflight.StatusPass, []string{">=18"}, nil)
+	})
+}
+
+// A package.json node cannot parse is there: the engines check's warning
+// says to mend it, not to copy it into the image. (An .mjs entry, which
+// node loads without reading it.)
+func TestCheck_PackageJSONNotJSON(t *testing.T) {
+	app := layApp(t, map[string]string{"package.json": "{\n  \"name\": \"backend\",\n  \"engines\": { \"node\": \">=18\" },\n}\n", "index.mjs": "console.log('MAIN');\n"}, "")
+	env := []string{"LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=index.mjs"}
+	if runs, out := nodeRunsApp("node", app, env, nil, "index.mjs"); !runs {
+		t.Fatalf("node does not run the app: %s", firstLines(out, 6))
+	}
+	code, r := runCheck(t, app, env...)
+	if code != 0 {
+		t.Fatalf("exit %d: %+v", code, r.Failed())
+	}
+	expectCheck(t, r, "engines", preflight.StatusWarn, []string{"package.json: invalid character '}'"}, []string{"Make package.json valid JSON (a comment, a trailing comma"})
 }
 
 // A package the app loads at its start whose own engines.node excludes

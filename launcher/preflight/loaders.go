@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,10 +122,18 @@ func parsePackageJSON(fsys *files, dir string) (*packageJSON, error) {
 	}
 	defer f.Close()
 	var p packageJSON
-	dec := json.NewDecoder(&limitedReader{f, maxPackageJSON})
-	if err := dec.Decode(&p); err != nil {
+	r := bufio.NewReader(&limitedReader{f, maxPackageJSON})
+	if mark, err := r.Peek(3); err == nil && string(mark) == "\xef\xbb\xbf" {
+		r.Discard(3) // a byte-order mark, which node skips (Windows editors write one)
+	}
+	dec := json.NewDecoder(r)
+	var mistyped *json.UnmarshalTypeError
+	if err := dec.Decode(&p); err != nil && !errors.As(err, &mistyped) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "package.json"), err)
 	}
+	// A field of a type node ignores ("main": false as dunder-proto
+	// writes it, old packages' "engines" array) is left empty, and the
+	// rest read, as node reads them.
 	return &p, nil
 }
 
