@@ -521,6 +521,25 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		// "exports" maps only ./get and ./set.
 		{name: "a package.json field of a type node ignores", files: merge(tsc("const get_1 = require(\"dunder-proto/get\");\n"), pkg("present")), fixture: "commonjs"},
 		{name: "a package.json field of a type node ignores, its subpath not exported", files: merge(tsc("const dp_1 = require(\"dunder-proto\");\n"), pkg("present")), fixture: "commonjs", hint: "exports"},
+		// A package.json that is not JSON: node reads the app's to load
+		// each .js file under it, and a package's to resolve it. A fault
+		// between the top-level fields fails in every node; one inside a
+		// field's value (a trailing comma in "dependencies") only in Node
+		// 18 and 20, whose JSON.parse reads all of it.
+		{name: "package.json with a trailing comma", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n  \"main\": \"dist/index.js\",\n}\n",
+			"dist/index.js": "console.log('MAIN');\n"}, hint: "Make package.json valid JSON", detail: "package.json, which node reads to load dist/index.js, is not JSON (line 4, column 1"},
+		{name: "package.json with a trailing comma in dependencies", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n  \"dependencies\": {\n    \"a\": \"1.0.0\",\n  }\n}\n",
+			"dist/index.js": "console.log('MAIN');\n"}, hint: "Make package.json valid JSON", detail: "package.json, which node reads to load dist/index.js, is not JSON"},
+		{name: "package.json with a trailing comma, an .mjs entry", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n}\n",
+			"dist/index.mjs": "console.log('MAIN');\n"}, entry: "dist/index.mjs"},
+		{name: "package.json with a trailing comma, dist's own package.json", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n}\n",
+			"dist/package.json": `{"type":"commonjs"}`, "dist/index.js": "console.log('MAIN');\n"}},
+		{name: "a package's package.json with a trailing comma", files: merge(tsc("const b_1 = require(\"broken\");\n"), pkg("present"), map[string]string{
+			"node_modules/broken/package.json": "{\n  \"name\": \"broken\",\n  \"version\": \"1.0.0\",\n}\n", "node_modules/broken/index.js": "module.exports = 1;\n"}),
+			hint: "Install the packages again (`npm ci`", detail: `requires "broken", whose node_modules/broken/package.json is not JSON`},
+		{name: "a package's package.json, a comma missing in its scripts", files: merge(esm("import b from \"broken\";\nconsole.log('MAIN', b);\n", nil), map[string]string{
+			"node_modules/broken/package.json": "{\"name\":\"broken\",\"scripts\":{\"a\":\"x\" \"b\":\"y\"}}\n", "node_modules/broken/index.js": "module.exports = 1;\n"}),
+			hint: "Install the packages again (`npm ci`", detail: `imports "broken", whose node_modules/broken/package.json is not JSON`},
 		{name: "subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present"), exported("uuid", `{".":"./index.js"}`, "index.js", "v4.js")), hint: "exports"},
 		{name: "no require in exports", files: merge(tsc("const e_1 = require(\"esm-only\");\n"), pkg("present"), exported("esm-only", `{"import":"./index.mjs"}`, "index.mjs")), hint: "exports"},
 		{name: "exported file not in the package", files: merge(tsc("const p_1 = require(\"partial\");\n"), pkg("present"), exported("partial", `{".":"./lib/index.js"}`)), hint: "reinstall"},
@@ -788,7 +807,7 @@ func TestCheck_PackageJSONNotJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %+v", code, r.Failed())
 	}
-	expectCheck(t, r, "engines", preflight.StatusWarn, []string{"package.json: invalid character '}'"}, []string{"Make package.json valid JSON (a comment, a trailing comma"})
+	expectCheck(t, r, "engines", preflight.StatusWarn, []string{"package.json is not JSON (line 4, column 1: invalid character '}' looking for beginning of object key string)"}, []string{"Make package.json valid JSON (a trailing comma"})
 }
 
 // A package the app loads at its start whose own engines.node excludes

@@ -506,6 +506,7 @@ const (
 type scope struct {
 	packageJSON string // "" when none is above
 	typ         string
+	broken      *packageConfigError // the package.json above, which no node reads; nil when it reads it
 }
 
 // scriptFormat is the format node reads path with, and the package.json
@@ -542,6 +543,8 @@ func (p *Preflight) scopeOf(dir string, scopes map[string]scope) scope {
 		sc = scope{packageJSON: filepath.Join(dir, "package.json"), typ: pj.Type}
 	case errors.Is(err, fs.ErrNotExist) && filepath.Base(dir) != "node_modules" && filepath.Dir(dir) != dir:
 		sc = p.scopeOf(filepath.Dir(dir), scopes)
+	case errors.As(err, &sc.broken):
+		sc.packageJSON = filepath.Join(dir, "package.json")
 	}
 	scopes[dir] = sc
 	return sc

@@ -347,7 +347,7 @@ func (p *Preflight) walkImports() importsWalk {
 	}
 	w.pnp = p.plugnPlay() != ""
 	w.resolver = p.preloadedResolver()
-	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}, loadedBy: map[string]bool{}}
+	k := importWalker{p: p, w: &w, scopes: map[string]scope{}, modules: moduleTexts{}, read: map[string]bool{}, loadedBy: map[string]bool{}, broken: map[string]bool{}}
 	if pj, err := readPackageJSON(p.fsys, p.app); err == nil && len(pj.Exports) > 0 && pj.Name != "" {
 		k.own = pj
 	}
@@ -384,6 +384,19 @@ func (p *Preflight) walkImports() importsWalk {
 			continue
 		}
 		w.files++
+		if ext := filepath.Ext(script); ext == ".js" || ext == ".ts" {
+			// node reads the package.json above a .js or .ts file for its
+			// "type" before it reads the file: one it cannot read ends it.
+			if sc := p.scopeOf(filepath.Dir(script), k.scopes); sc.broken != nil {
+				if !k.broken[sc.packageJSON] {
+					k.broken[sc.packageJSON] = true
+					w.misses = append(w.misses, miss{appImport{script: script}, sc.broken, sc.broken.eras})
+				}
+				if sc.broken.eras == allEras {
+					continue // no node reads the script
+				}
+			}
+		}
 		if bytes.Contains(text, []byte("__webpack_require__")) {
 			continue // a bundle: its modules run when the bundle requires them, if ever
 		}
@@ -479,6 +492,7 @@ type importWalker struct {
 	// that it reaches from JavaScript or as the entry: true as an ES
 	// module, false as require() does.
 	loadedBy map[string]bool
+	broken   map[string]bool // the package.json files no node reads, said once
 }
 
 // follow judges one import made from the folder dir, and queues the app's
@@ -548,6 +562,15 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		findings = append(findings, finding{found, err, allEras})
 	default:
 		found, pkgJSON, err := p.resolvePackageSpec(dir, imp.pre, conditionsFor(imp.pre.ESM(), false, k.user))
+		if err == nil && pkgJSON == nil {
+			// found is the package's folder when its package.json was not
+			// read: node fails on one it cannot read as it resolves it.
+			var broken *packageConfigError
+			if _, readErr := readPackageJSON(p.fsys, found); errors.As(readErr, &broken) {
+				findings = append(findings, finding{"", broken, broken.eras})
+				break
+			}
+		}
 		findings = append(findings, finding{found, err, allEras})
 		if pj = pkgJSON; pj == nil {
 			pj = &packageJSON{}
@@ -740,7 +763,10 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var format *formatError
 	var stripped *typeSyntaxError
 	var unrun *typeScriptUnrunError
+	var broken *packageConfigError
 	switch {
+	case errors.As(m.err, &broken) && m.imp.pre.Spec == "":
+		return fmt.Sprintf("%s, which node reads to load %s, is not JSON (%s) (node would fail at every start with: %s)", p.rel(broken.file), p.rel(m.imp.script), broken.fault, broken.said(now, true))
 	case errors.As(m.err, &format):
 		return fmt.Sprintf("%s %s (node would fail at every start with: %v)", where, p.misreadText(format), format)
 	case errors.As(m.err, &stripped):
@@ -769,6 +795,8 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var builtin *builtinError
 	var inPackage *strippedInNodeModulesError
 	switch {
+	case errors.As(m.err, &broken):
+		return fmt.Sprintf("%s %s %q, whose %s is not JSON (%s) (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, p.rel(broken.file), broken.fault, broken.said(now, !m.imp.pre.ESM()))
 	case errors.As(m.err, &builtin) && len(builtin.names) > 0:
 		return fmt.Sprintf("%s imports %s from %q, which node %s's %s does not export (node would fail at every start with: %v)",
 			where, strings.Join(builtin.names, ", "), m.imp.pre.Spec, builtin.node, builtin.module.ID, builtin)
@@ -830,6 +858,7 @@ type importFixes struct {
 	tsPackages           []string // packages whose TypeScript node would load from node_modules
 	tsSources            []string // the .ts a TypeScript file's import or require means
 	tsAliases            []string // path aliases in TypeScript node runs, which reads no tsconfig.json
+	broken               []string // package.json files no node reads
 	node                 string   // node's version
 }
 
@@ -854,9 +883,12 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 	var stripped *typeSyntaxError
 	var unrun *typeScriptUnrunError
 	var inPackage *strippedInNodeModulesError
+	var broken *packageConfigError
 	_, bare := m.imp.pre.Where()
 	dir := p.importDir(m.imp)
 	switch {
+	case errors.As(m.err, &broken):
+		add(&f.broken, p.rel(broken.file))
 	case errors.As(m.err, &stripped):
 		add(&f.stripOnly, fmt.Sprintf("the %s at %s:%d", stripped.what, p.rel(m.imp.script), m.imp.line))
 	case bare != "" && (errors.As(m.err, &unrun) || errors.As(m.err, &inPackage)):
@@ -941,6 +973,13 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 // fixText is the fix of every cause noted, in one text.
 func (p *Preflight) fixText(f importFixes) string {
 	var out []string
+	if len(f.broken) > 0 {
+		mend := "Make %s valid JSON (a trailing comma, a comment or a missing quote breaks it): node reads %s before it loads anything under %s."
+		if slices.ContainsFunc(f.broken, func(file string) bool { return inNodeModules("/" + file) }) { // relative to the app, or absolute
+			mend = "Install the packages again (`npm ci` in the builder stage) and make %s valid JSON (a trailing comma, a comment or a missing quote breaks it): node reads %s before it loads anything under %s."
+		}
+		out = append(out, fmt.Sprintf(mend, strings.Join(f.broken, ", "), plural.Word(len(f.broken), "it", "each"), plural.Word(len(f.broken), "it", "one")))
+	}
 	if len(f.dev) > 0 {
 		out = append(out, fmt.Sprintf("%s %s in package.json's devDependencies, which `npm prune --omit=dev` (or `npm ci --omit=dev`) leaves out of the image: move %s to dependencies.",
 			strings.Join(f.dev, ", "), plural.Word(len(f.dev), "is", "are"), plural.Word(len(f.dev), "it", "them")))

@@ -1,7 +1,7 @@
 package preflight
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,25 +116,161 @@ func readPackageJSON(fsys *files, dir string) (*packageJSON, error) {
 }
 
 func parsePackageJSON(fsys *files, dir string) (*packageJSON, error) {
-	f, _, err := fsys.open(filepath.Join(dir, "package.json"))
+	path := filepath.Join(dir, "package.json")
+	f, _, err := fsys.open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var p packageJSON
-	r := bufio.NewReader(&limitedReader{f, maxPackageJSON})
-	if mark, err := r.Peek(3); err == nil && string(mark) == "\xef\xbb\xbf" {
-		r.Discard(3) // a byte-order mark, which node skips (Windows editors write one)
+	b, err := io.ReadAll(&limitedReader{f, maxPackageJSON})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	dec := json.NewDecoder(r)
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a byte-order mark, which node skips (Windows editors write one)
+	var p packageJSON
 	var mistyped *json.UnmarshalTypeError
-	if err := dec.Decode(&p); err != nil && !errors.As(err, &mistyped) {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "package.json"), err)
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&p); err != nil && !errors.As(err, &mistyped) {
+		broken := &packageConfigError{file: path, fault: describeJSONFault(b, err), eras: allEras}
+		if topLevelReadable(b) {
+			broken.eras = era18 | era20
+		}
+		return nil, broken
 	}
 	// A field of a type node ignores ("main": false as dunder-proto
 	// writes it, old packages' "engines" array) is left empty, and the
 	// rest read, as node reads them.
 	return &p, nil
+}
+
+// packageConfigError is a package.json that is not JSON: node fails where
+// it reads it (to resolve the package, or to load a .js file under it by
+// its "type"), in the eras whose reader refuses it.
+type packageConfigError struct {
+	file  string
+	fault string // where, and what
+	eras  era    // every era, or only Node 18's and 20's (JSON.parse) where node 22's reader reads it
+}
+
+func (e *packageConfigError) Error() string { return "Invalid package config " + e.file + "." }
+
+// said is node's words for it in era now: Node 18's and 20's require()
+// reads a package.json with JSON.parse, and says so.
+func (e *packageConfigError) said(now era, required bool) string {
+	if required && now&(era18|era20) != 0 {
+		return "SyntaxError: Error parsing " + e.file
+	}
+	return e.Error()
+}
+
+// topLevelReadable reports whether node 22 and later read a package.json
+// that is not JSON: their reader checks the top-level object's keys,
+// colons and commas, and skips each value by its strings and brackets, so
+// a fault inside a value (a trailing comma in "dependencies", NaN) fails
+// only Node 18's and 20's JSON.parse. What follows the object, and
+// brackets of the other kind, are taken as read: the check refuses only
+// what every node fails on. (Not jsonscan's Object, which holds to
+// encoding/json: it refuses what node 22 reads, a key given twice, a
+// scalar JSON does not write, an unknown escape.)
+func topLevelReadable(b []byte) bool {
+	i := skipJSONSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	if i = skipJSONSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return false // a key is a string: not a trailing comma, not 'single quotes'
+		}
+		j, ok := skipJSONString(b, i)
+		if !ok {
+			return false
+		}
+		if i = skipJSONSpace(b, j); i >= len(b) || b[i] != ':' {
+			return false
+		}
+		if i, ok = skipJSONValue(b, skipJSONSpace(b, i+1)); !ok {
+			return false
+		}
+		if i = skipJSONSpace(b, i); i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipJSONSpace(b, i+1)
+		case '}':
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipJSONString skips the string that starts at b[i]; false when it does
+// not end.
+func skipJSONString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return i, false
+}
+
+// skipJSONValue skips a value by its strings and brackets, as node 22's
+// reader skips what it does not read; false when the value does not end.
+func skipJSONValue(b []byte, i int) (int, bool) {
+	depth := 0
+	for start := i; i < len(b); {
+		switch c := b[i]; {
+		case c == '"':
+			var ok bool
+			if i, ok = skipJSONString(b, i); !ok {
+				return i, false
+			}
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i, i > start
+			}
+			depth--
+			i++
+		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return i, i > start
+		default:
+			i++
+		}
+		if depth == 0 && i > start && (b[i-1] == '"' || b[i-1] == '}' || b[i-1] == ']') {
+			return i, true
+		}
+	}
+	return i, false
+}
+
+// describeJSONFault says where a JSON document goes wrong, by line and
+// column, in encoding/json's words.
+func describeJSONFault(b []byte, err error) string {
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) {
+		return "it ends too early"
+	}
+	at := min(max(int(syntax.Offset)-1, 0), len(b)) // Offset counts the bytes read, the wrong one among them
+	line := 1 + bytes.Count(b[:at], []byte("\n"))
+	col := at - bytes.LastIndexByte(b[:at], '\n')
+	return fmt.Sprintf("line %d, column %d: %v", line, col, syntax)
 }
 
 type limitedReader struct {

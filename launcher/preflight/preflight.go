@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -989,11 +988,11 @@ func (p *Preflight) checkEngines(node *NodeInfo) Check {
 	case err != nil:
 		c.Status, c.Detail = StatusWarn, err.Error()
 		c.Hint = "Copy the backend's package.json into the runtime stage next to the entry."
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			// It is there, and node may fail on it: it reads it to load each
-			// .js file under it by its "type".
-			c.Hint = "Make package.json valid JSON (a comment, a trailing comma or a missing quote breaks it): node reads it before the app's first line, and may fail on it at every start."
+		if broken := (*packageConfigError)(nil); errors.As(err, &broken) {
+			// It is there: whether node fails on it is the imports check's
+			// to say (it reads it to load each .js file under it).
+			c.Detail = fmt.Sprintf("%s is not JSON (%s)", broken.file, broken.fault)
+			c.Hint = "Make package.json valid JSON (a trailing comma, a comment or a missing quote breaks it)."
 		}
 		return c
 	case pj.Engines.Node == "":
