@@ -506,7 +506,7 @@ const (
 type scope struct {
 	packageJSON string // "" when none is above
 	typ         string
-	broken      *packageConfigError // the package.json above, which no node reads; nil when it reads it
+	broken      *packageConfigError // the package.json above when it is not JSON, and the eras that fail on it
 }
 
 // scriptFormat is the format node reads path with, and the package.json

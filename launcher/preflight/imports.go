@@ -386,7 +386,8 @@ func (p *Preflight) walkImports() importsWalk {
 		w.files++
 		if ext := filepath.Ext(script); ext == ".js" || ext == ".ts" {
 			// node reads the package.json above a .js or .ts file for its
-			// "type" before it reads the file: one it cannot read ends it.
+			// "type" before it reads the file: where it fails on it, in
+			// every era, the script is not read at all.
 			if sc := p.scopeOf(filepath.Dir(script), k.scopes); sc.broken != nil {
 				if !k.broken[sc.packageJSON] {
 					k.broken[sc.packageJSON] = true
@@ -492,7 +493,7 @@ type importWalker struct {
 	// that it reaches from JavaScript or as the entry: true as an ES
 	// module, false as require() does.
 	loadedBy map[string]bool
-	broken   map[string]bool // the package.json files no node reads, said once
+	broken   map[string]bool // the package.json files that are not JSON, each said once
 }
 
 // follow judges one import made from the folder dir, and queues the app's
@@ -858,7 +859,7 @@ type importFixes struct {
 	tsPackages           []string // packages whose TypeScript node would load from node_modules
 	tsSources            []string // the .ts a TypeScript file's import or require means
 	tsAliases            []string // path aliases in TypeScript node runs, which reads no tsconfig.json
-	broken               []string // package.json files no node reads
+	broken               []string // package.json files that are not JSON
 	node                 string   // node's version
 }
 
