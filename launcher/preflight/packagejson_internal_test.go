@@ -10,7 +10,7 @@ import (
 )
 
 // What node 22 and later read of a package.json that is not JSON, as they
-// were seen to (Node 22.11, 24 and 26 requiring a package with each): a
+// were seen to (Node 22, 24 and 26 requiring a package with each): a
 // fault between the top-level fields, or one that leaves a string or a
 // bracket open, fails there too; one inside a field's value does not.
 // Node 18 and 20 (JSON.parse) failed on every one.
