@@ -981,19 +981,20 @@ func nodeCheck(n *NodeInfo) Check {
 func (p *Preflight) checkEngines(node *NodeInfo) Check {
 	c := Check{Name: "engines", Status: StatusPass}
 	pj, err := readPackageJSON(p.fsys, p.app)
+	var broken *packageConfigError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		c.Detail = "no package.json in " + p.app
 		return c
+	case errors.As(err, &broken):
+		// It is there: whether node fails on it is the imports check's to
+		// say (it reads it to load each .js file under it).
+		c.Status, c.Detail = StatusWarn, fmt.Sprintf("%s is not JSON (%s)", broken.file, broken.fault)
+		c.Hint = "Make package.json valid JSON (a trailing comma, a comment or a missing quote breaks it)."
+		return c
 	case err != nil:
 		c.Status, c.Detail = StatusWarn, err.Error()
 		c.Hint = "Copy the backend's package.json into the runtime stage next to the entry."
-		if broken := (*packageConfigError)(nil); errors.As(err, &broken) {
-			// It is there: whether node fails on it is the imports check's
-			// to say (it reads it to load each .js file under it).
-			c.Detail = fmt.Sprintf("%s is not JSON (%s)", broken.file, broken.fault)
-			c.Hint = "Make package.json valid JSON (a trailing comma, a comment or a missing quote breaks it)."
-		}
 		return c
 	case pj.Engines.Node == "":
 		c.Detail = "package.json sets no engines.node"
