@@ -540,6 +540,24 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 		{name: "a package's package.json, a comma missing in its scripts", files: merge(esm("import b from \"broken\";\nconsole.log('MAIN', b);\n", nil), map[string]string{
 			"node_modules/broken/package.json": "{\"name\":\"broken\",\"scripts\":{\"a\":\"x\" \"b\":\"y\"}}\n", "node_modules/broken/index.js": "module.exports = 1;\n"}),
 			hint: "Install the packages again (`npm ci`", detail: `imports "broken", whose node_modules/broken/package.json is not JSON`},
+		// What only one of node's two readers refuses: Node 18's and 20's
+		// JSON.parse reads a file saved in Latin-1, and refuses what
+		// follows the object; the reader of Node 22 and later the other
+		// way round, and it asks an "exports" its kind only up to 22.17
+		// (Node 22.11 here). A tab typed inside a string fails both, and
+		// so does a package's "exports" that is not JSON, which later
+		// nodes parse as they resolve the package.
+		{name: "package.json saved in Latin-1", files: esm("import { db } from \"./db.js\";\nconsole.log('MAIN', db);\n", map[string]string{
+			"package.json": "{\"name\":\"backend\",\"type\":\"module\",\"author\":\"J\xfcrgen\"}\n"}),
+			hint: "saved as UTF-8", detail: "package.json, which node reads to load dist/index.js, is not a package.json that Node 22 and later read (line 1, column 46: a byte that is not UTF-8"},
+		{name: "package.json with a tab inside a string", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n  \"description\": \"sync\tstate\"\n}\n",
+			"dist/index.js": "console.log('MAIN');\n"}, hint: "a tab inside a string", detail: "package.json, which node reads to load dist/index.js, is not JSON (line 3, column"},
+		{name: "package.json with a closing brace too many", files: map[string]string{"package.json": "{\n  \"name\": \"backend\"\n}\n}\n",
+			"dist/index.js": "console.log('MAIN');\n"}, hint: "Make package.json valid JSON", detail: "package.json, which node reads to load dist/index.js, is not JSON (line 4, column 1"},
+		{name: "a workspace package's exports not JSON", files: merge(tsc("const s_1 = require(\"shared\");\n"), pkg("present"), exported("shared", `{".":"./index.js",}`, "index.js")),
+			hint: "Install the packages again (`npm ci`", detail: `requires "shared", whose node_modules/shared/package.json is not JSON`},
+		{name: "a workspace package's exports in single quotes", files: merge(esm("import s from \"shared\";\nconsole.log('MAIN', s);\n", nil), exported("shared", `'./index.js'`, "index.js")),
+			hint: "Install the packages again (`npm ci`", detail: `imports "shared", whose node_modules/shared/package.json is not JSON`},
 		{name: "subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present"), exported("uuid", `{".":"./index.js"}`, "index.js", "v4.js")), hint: "exports"},
 		{name: "no require in exports", files: merge(tsc("const e_1 = require(\"esm-only\");\n"), pkg("present"), exported("esm-only", `{"import":"./index.mjs"}`, "index.mjs")), hint: "exports"},
 		{name: "exported file not in the package", files: merge(tsc("const p_1 = require(\"partial\");\n"), pkg("present"), exported("partial", `{".":"./lib/index.js"}`)), hint: "reinstall"},

@@ -540,7 +540,7 @@ func (p *Preflight) scopeOf(dir string, scopes map[string]scope) scope {
 	var sc scope
 	switch pj, err := readPackageJSON(p.fsys, dir); {
 	case err == nil:
-		sc = scope{packageJSON: filepath.Join(dir, "package.json"), typ: pj.Type}
+		sc = scope{packageJSON: filepath.Join(dir, "package.json"), typ: pj.Type, broken: pj.refused}
 	case errors.Is(err, fs.ErrNotExist) && filepath.Base(dir) != "node_modules" && filepath.Dir(dir) != dir:
 		sc = p.scopeOf(filepath.Dir(dir), scopes)
 	case errors.As(err, &sc.broken):

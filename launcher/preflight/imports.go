@@ -568,7 +568,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			// read: node fails on one it cannot read as it resolves it.
 			var broken *packageConfigError
 			if _, readErr := readPackageJSON(p.fsys, found); errors.As(readErr, &broken) {
-				findings = append(findings, finding{"", broken, broken.eras})
+				findings = append(findings, finding{"", broken, broken.resolving})
 				break
 			}
 		}
@@ -579,6 +579,14 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		if err == nil && bytes.Contains(pj.Exports, []byte(`"module-sync"`)) {
 			syncFound, _, syncErr := p.resolveBare(dir, imp.pre, conditionsFor(imp.pre.ESM(), true, k.user))
 			findings = []finding{{found, err, allEras &^ requiresESM}, {syncFound, syncErr, requiresESM}}
+		}
+		if refused := pj.refused; err == nil && refused != nil {
+			// JSON.parse reads it, node 22's reader does not: each era
+			// finds what it finds.
+			for i := range findings {
+				findings[i].eras &^= refused.resolving
+			}
+			findings = append(findings, finding{"", refused, refused.resolving})
 		}
 	}
 	for _, f := range findings {
@@ -767,7 +775,7 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var broken *packageConfigError
 	switch {
 	case errors.As(m.err, &broken) && m.imp.pre.Spec == "":
-		return fmt.Sprintf("%s, which node reads to load %s, is not JSON (%s) (node would fail at every start with: %s)", p.rel(broken.file), p.rel(m.imp.script), broken.fault, broken.said(now, true))
+		return fmt.Sprintf("%s, which node reads to load %s, %s (node would fail at every start with: %s)", p.rel(broken.file), p.rel(m.imp.script), broken.describe(now), broken.said(now, true))
 	case errors.As(m.err, &format):
 		return fmt.Sprintf("%s %s (node would fail at every start with: %v)", where, p.misreadText(format), format)
 	case errors.As(m.err, &stripped):
@@ -797,7 +805,7 @@ func (p *Preflight) importMissing(m miss, now era, judged bool) string {
 	var inPackage *strippedInNodeModulesError
 	switch {
 	case errors.As(m.err, &broken):
-		return fmt.Sprintf("%s %s %q, whose %s is not JSON (%s) (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, p.rel(broken.file), broken.fault, broken.said(now, !m.imp.pre.ESM()))
+		return fmt.Sprintf("%s %s %q, whose %s %s (node would fail at every start with: %s)", where, verb, m.imp.pre.Spec, p.rel(broken.file), broken.describe(now), broken.said(now, !m.imp.pre.ESM()))
 	case errors.As(m.err, &builtin) && len(builtin.names) > 0:
 		return fmt.Sprintf("%s imports %s from %q, which node %s's %s does not export (node would fail at every start with: %v)",
 			where, strings.Join(builtin.names, ", "), m.imp.pre.Spec, builtin.node, builtin.module.ID, builtin)
@@ -975,9 +983,9 @@ func (p *Preflight) noteFix(f *importFixes, m miss) {
 func (p *Preflight) fixText(f importFixes) string {
 	var out []string
 	if len(f.broken) > 0 {
-		mend := "Make %s valid JSON (a trailing comma, a comment or a missing quote breaks it): node reads %s before it loads anything under %s."
+		mend := "Make %s valid JSON, saved as UTF-8 (a trailing comma, a comment, a missing quote, a tab inside a string or another encoding breaks it): node reads %s before it loads anything under %s."
 		if slices.ContainsFunc(f.broken, func(file string) bool { return inNodeModules("/" + file) }) { // relative to the app, or absolute
-			mend = "Install the packages again (`npm ci` in the builder stage) and make %s valid JSON (a trailing comma, a comment or a missing quote breaks it): node reads %s before it loads anything under %s."
+			mend = "Install the packages again (`npm ci` in the builder stage) and make %s valid JSON, saved as UTF-8 (a trailing comma, a comment, a missing quote, a tab inside a string or another encoding breaks it): node reads %s before it loads anything under %s."
 		}
 		out = append(out, fmt.Sprintf(mend, strings.Join(f.broken, ", "), plural.Word(len(f.broken), "it", "each"), plural.Word(len(f.broken), "it", "one")))
 	}

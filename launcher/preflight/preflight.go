@@ -989,7 +989,7 @@ func (p *Preflight) checkEngines(node *NodeInfo) Check {
 	case errors.As(err, &broken):
 		// It is there: whether node fails on it is the imports check's to
 		// say (it reads it to load each .js file under it).
-		c.Status, c.Detail = StatusWarn, fmt.Sprintf("%s is not JSON (%s)", broken.file, broken.fault)
+		c.Status, c.Detail = StatusWarn, fmt.Sprintf("%s %s", broken.file, broken.describe(0))
 		c.Hint = "Make package.json valid JSON (a trailing comma, a comment or a missing quote breaks it)."
 		return c
 	case err != nil:
