@@ -556,6 +556,12 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 			"dist/index.js": "console.log('MAIN');\n"}, hint: "Make package.json valid JSON", detail: "package.json, which node reads to load dist/index.js, is not JSON (line 4, column 1"},
 		{name: "a workspace package's exports not JSON", files: merge(tsc("const s_1 = require(\"shared\");\n"), pkg("present"), exported("shared", `{".":"./index.js",}`, "index.js")),
 			hint: "Install the packages again (`npm ci`", detail: `requires "shared", whose node_modules/shared/package.json is not JSON`},
+		// The app's own "imports" with a trailing comma: later nodes
+		// read the file, and parse the field as they resolve "#db".
+		{name: "the app's imports not JSON", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n  \"imports\": {\n    \"#db\": \"./dist/db.js\",\n  }\n}\n",
+			"dist/index.js": "const db_1 = require(\"#db\");\nconsole.log('MAIN', db_1);\n", "dist/db.js": "module.exports = 1;\n"}, hint: "Make package.json valid JSON"},
+		{name: "the app's imports not JSON, an ES module entry", files: map[string]string{"package.json": "{\n  \"name\": \"backend\",\n  \"imports\": {\n    \"#db\": \"./dist/db.js\",\n  }\n}\n",
+			"dist/index.mjs": "import db from \"#db\";\nconsole.log('MAIN', db);\n", "dist/db.js": "module.exports = 1;\n"}, entry: "dist/index.mjs", hint: "Make package.json valid JSON", detail: `imports "#db", whose package.json is not JSON (line 5, column 3`},
 		{name: "a workspace package's exports in single quotes", files: merge(esm("import s from \"shared\";\nconsole.log('MAIN', s);\n", nil), exported("shared", `'./index.js'`, "index.js")),
 			hint: "Install the packages again (`npm ci`", detail: `imports "shared", whose node_modules/shared/package.json is not JSON`},
 		{name: "subpath not exported", files: merge(tsc("const v4_1 = require(\"uuid/v4\");\n"), pkg("present"), exported("uuid", `{".":"./index.js"}`, "index.js", "v4.js")), hint: "exports"},

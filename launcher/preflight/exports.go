@@ -337,7 +337,10 @@ func (p *Preflight) resolveSubpathImport(script, dir string, pre nodeopts.Preloa
 	sc := p.scopeOf(dir, scopes)
 	if sc.packageJSON != "" {
 		var err error
-		if pj, err = readPackageJSON(p.fsys, filepath.Dir(sc.packageJSON)); err != nil {
+		var broken *packageConfigError
+		if pj, err = readPackageJSON(p.fsys, filepath.Dir(sc.packageJSON)); errors.As(err, &broken) && broken.importsNotJSON {
+			return "", broken // every node fails on it: later ones as they parse "imports"
+		} else if err != nil {
 			return "", nil // node's own error, not judged
 		}
 	}

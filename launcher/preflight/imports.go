@@ -554,7 +554,11 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 		if found == "" && err == nil {
 			return true // a package's name, or a map node refuses: not judged
 		}
-		findings = append(findings, finding{found, err, allEras})
+		eras := allEras
+		if ext := filepath.Ext(imp.script); errors.As(err, new(*packageConfigError)) && (ext == ".js" || ext == ".ts") {
+			eras = readerEras // the eras before fail as they read the script's scope, said once for the file
+		}
+		findings = append(findings, finding{found, err, eras})
 	case selfReference:
 		found, err := p.resolveSubpath(p.app, k.own, "."+strings.TrimPrefix(bare, k.own.Name), imp.pre.ESM(), conditionsFor(imp.pre.ESM(), false, k.user))
 		if found == p.app && err == nil {
@@ -568,7 +572,7 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			// read: node fails on one it cannot read as it resolves it.
 			var broken *packageConfigError
 			if _, readErr := readPackageJSON(p.fsys, found); errors.As(readErr, &broken) {
-				findings = append(findings, finding{"", broken, broken.resolving})
+				findings = append(findings, finding{"", broken, broken.resolving("exports")})
 				break
 			}
 		}
@@ -584,9 +588,9 @@ func (k *importWalker) follow(imp appImport, dir string) bool {
 			// JSON.parse reads it, node 22's reader does not: each era
 			// finds what it finds.
 			for i := range findings {
-				findings[i].eras &^= refused.resolving
+				findings[i].eras &^= refused.eras
 			}
-			findings = append(findings, finding{"", refused, refused.resolving})
+			findings = append(findings, finding{"", refused, refused.eras})
 		}
 	}
 	for _, f := range findings {

@@ -131,10 +131,7 @@ func parsePackageJSON(fsys *files, dir string) (*packageJSON, error) {
 	read := readPackageConfig(b)
 	broken.read, broken.readSyntax = read.fault, read.syntax
 	broken.eras |= read.eras
-	broken.resolving = broken.eras
-	if read.exportsNotJSON {
-		broken.resolving |= readerEras // they parse "exports" as they resolve the package
-	}
+	broken.exportsNotJSON, broken.importsNotJSON = read.exportsNotJSON, read.importsNotJSON
 	switch {
 	case broken.parsed != "":
 		return nil, broken
@@ -152,18 +149,27 @@ const nullFault = "it is null, not an object"
 // resolve the package, or to load a .js file under it by its "type"), in
 // the eras whose reader refuses it.
 type packageConfigError struct {
-	file string
-	eras era // the eras that fail on it wherever they read it
-	// resolving are the eras that fail as they resolve the package: eras,
-	// and, when its "exports" is not JSON, those that parse that field
-	// then.
-	resolving  era
+	file       string
+	eras       era    // the eras that fail on it wherever they read it
 	parsed     string // what JSON.parse (Node 18 and 20) stops at, and where; "" when it reads the file
 	read       string // what the reader of Node 22 and later stops at, and where; "" when it reads the file
 	readSyntax bool   // read is a fault of JSON's syntax, not of the file's encoding or a field's kind
+	// Its "exports" or "imports" is not JSON, which the reader takes as
+	// written and node parses as it resolves through the field.
+	exportsNotJSON, importsNotJSON bool
 }
 
 func (e *packageConfigError) Error() string { return "Invalid package config " + e.file + "." }
+
+// resolving are the eras that fail on it as they resolve through its
+// field, "exports" (the package by its name) or "imports" (a "#…"
+// specifier): eras, and every later one where that field is not JSON.
+func (e *packageConfigError) resolving(field string) era {
+	if field == "exports" && e.exportsNotJSON || field == "imports" && e.importsNotJSON {
+		return e.eras | readerEras
+	}
+	return e.eras
+}
 
 // describe says what is wrong with it, as the node of era now finds it
 // (with now unknown, as JSON.parse does when it fails).
@@ -190,7 +196,7 @@ func (e *packageConfigError) said(now era, required bool) string {
 	case now&parserEras != 0 && required:
 		return "SyntaxError: Error parsing " + e.file
 	case now&readerEras != 0 && e.read == "":
-		return `SyntaxError, as it parses the package's "exports"`
+		return `SyntaxError, as it parses the "exports" or "imports" it resolves through`
 	}
 	return e.Error()
 }
@@ -201,10 +207,10 @@ type readFault struct {
 	fault  string // where, and what; "" when it reads the file
 	eras   era    // the eras that stop there
 	syntax bool   // a fault of JSON's syntax, not of the encoding or a field's kind
-	// exportsNotJSON: "exports" is an object or an array JSON.parse
-	// refuses, which the reader takes as it is and node parses as it
-	// resolves the package.
-	exportsNotJSON bool
+	// "exports" or "imports" is an object or an array JSON.parse refuses,
+	// which the reader takes as written and node parses as it resolves
+	// through the field.
+	exportsNotJSON, importsNotJSON bool
 }
 
 // readPackageConfig models the reader of Node 22 and later (see the top of
@@ -262,7 +268,7 @@ func readPackageConfig(b []byte) readFault {
 		return at(end, "it does not end with the object's closing brace", true)
 	}
 	var kindless readFault
-	exportsNotJSON := false
+	notJSON := map[string]bool{}
 	if i = skipJSONSpace(b, i+1); b[i] == '}' {
 		return kindless
 	}
@@ -296,8 +302,8 @@ func readPackageConfig(b []byte) readFault {
 				if what := jsonStringFault(value); what != "" {
 					return at(v, fmt.Sprintf("%q %s", key, what), false)
 				}
-			case key == "exports" && (value[0] == '{' || value[0] == '[') && !json.Valid(value):
-				exportsNotJSON = true
+			case key != "scripts" && (value[0] == '{' || value[0] == '[') && !json.Valid(value):
+				notJSON[key] = true
 			}
 		}
 		if i = skipJSONSpace(b, end); i >= len(b) {
@@ -307,7 +313,7 @@ func readPackageConfig(b []byte) readFault {
 		case ',':
 			i = skipJSONSpace(b, i+1)
 		case '}':
-			kindless.exportsNotJSON = exportsNotJSON
+			kindless.exportsNotJSON, kindless.importsNotJSON = notJSON["exports"], notJSON["imports"]
 			return kindless
 		default:
 			return at(i, "a comma or the object's closing brace was expected", true)

@@ -27,6 +27,7 @@ func TestReadPackageConfig(t *testing.T) {
 		syntax  bool // with eras, a fault of JSON's syntax
 		fault   string
 		exports bool // "exports" is not JSON
+		imports bool // "imports" is not JSON
 	}{
 		{doc: `{"name":"p","dependencies":{"a":"1",}}`},
 		{doc: `{"name":"p","x":[1,,2]}`},
@@ -49,7 +50,8 @@ func TestReadPackageConfig(t *testing.T) {
 		{doc: `{"main":NaN,"exports":1}`},
 		{doc: `{"main":'./index.js'}`},
 		{doc: `{"name":"p","exports":{".":"./index.js",}}`, exports: true},
-		{doc: `{"name":"p","imports":{"#x":"./index.js",}}`},
+		{doc: `{"name":"p","imports":{"#x":"./index.js",}}`, imports: true},
+		{doc: `{"name":"p","scripts":{"a":"b",}}`},
 		{doc: `{"exports":NaN}`, eras: kindlessEras, syntax: true, fault: `line 1, column 12: "exports" begins as no JSON value does`},
 		{doc: `{"imports":NaN}`, eras: kindlessEras, syntax: true},
 		{doc: `{"scripts":'x'}`, eras: kindlessEras, syntax: true},
@@ -96,8 +98,8 @@ func TestReadPackageConfig(t *testing.T) {
 		{doc: `{"type":'module'}`, eras: readerEras},
 	} {
 		got := readPackageConfig([]byte(c.doc))
-		if got.eras != c.eras || (c.eras != 0 && got.syntax != c.syntax) || !strings.Contains(got.fault, c.fault) || got.exportsNotJSON != c.exports || (got.eras == 0) != (got.fault == "") {
-			t.Errorf("readPackageConfig(%q) = %+v; want eras %b, syntax %v, %q, exports not JSON %v", c.doc, got, c.eras, c.syntax, c.fault, c.exports)
+		if got.eras != c.eras || (c.eras != 0 && got.syntax != c.syntax) || !strings.Contains(got.fault, c.fault) || got.exportsNotJSON != c.exports || got.importsNotJSON != c.imports || (got.eras == 0) != (got.fault == "") {
+			t.Errorf("readPackageConfig(%q) = %+v; want eras %b, syntax %v, %q, exports not JSON %v, imports %v", c.doc, got, c.eras, c.syntax, c.fault, c.exports, c.imports)
 		}
 	}
 }
@@ -144,7 +146,7 @@ func TestParsePackageJSON(t *testing.T) {
 			t.Errorf("%q: %+v, %v; want an error", c.doc, pj, err)
 		case c.fault == "" && broken != nil:
 			t.Errorf("%q: refused (%+v); want it read", c.doc, broken)
-		case c.fault != "" && (broken == nil || !strings.Contains(broken.describe(0), c.fault) || broken.eras != c.eras || broken.resolving != c.resolving):
+		case c.fault != "" && (broken == nil || !strings.Contains(broken.describe(0), c.fault) || broken.eras != c.eras || broken.resolving("exports") != c.resolving):
 			t.Errorf("%q: %+v; want %q in eras %b, resolving in %b", c.doc, broken, c.fault, c.eras, c.resolving)
 		}
 	}
@@ -186,7 +188,7 @@ func FuzzReadPackageConfig(f *testing.F) {
 				return // not a string, or one with half a surrogate pair
 			}
 		}
-		if read.fault != "" || read.exportsNotJSON {
+		if read.fault != "" || read.exportsNotJSON || read.importsNotJSON {
 			t.Fatalf("%q is a JSON object node reads, and refused: %+v", doc, read)
 		}
 	})

@@ -395,6 +395,13 @@ func (p *Preflight) checkEntry() Check {
 			c.Hint = shortageHint
 			return c
 		}
+		if broken := (*packageConfigError)(nil); errors.As(err, &broken) {
+			c.Status = StatusFail
+			c.Detail = fmt.Sprintf("%s preloads %q with %s, whose %s %s (node would fail with: %s before loading the entry)",
+				pre.from, pre.Spec, pre.Option, p.rel(broken.file), broken.describe(0), broken.said(0, !pre.ESM()))
+			c.Hint = p.fixText(importFixes{broken: []string{p.rel(broken.file)}})
+			return c
+		}
 		if err != nil {
 			c.Status = StatusFail
 			c.Detail = fmt.Sprintf("%s preloads %q with %s, which does not resolve from %s (node would fail with: %s before loading the entry)",
