@@ -338,7 +338,7 @@ func (p *Preflight) resolveSubpathImport(script, dir string, pre nodeopts.Preloa
 	if sc.packageJSON != "" {
 		var err error
 		var broken *packageConfigError
-		if pj, err = readPackageJSON(p.fsys, filepath.Dir(sc.packageJSON)); errors.As(err, &broken) && broken.importsNotJSON {
+		if pj, err = readPackageJSON(p.fsys, filepath.Dir(sc.packageJSON)); errors.As(err, &broken) && broken.read.importsNotJSON {
 			return "", broken // every node fails on it: later ones as they parse "imports"
 		} else if err != nil {
 			return "", nil // node's own error, not judged

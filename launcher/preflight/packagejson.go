@@ -128,14 +128,12 @@ func parsePackageJSON(fsys *files, dir string) (*packageJSON, error) {
 	case bytes.Equal(bytes.Trim(b, " \t\r\n"), []byte("null")):
 		broken.parsed, broken.eras = nullFault, parserEras // node reads its fields: a TypeError
 	}
-	read := readPackageConfig(b)
-	broken.read, broken.readSyntax = read.fault, read.syntax
-	broken.eras |= read.eras
-	broken.exportsNotJSON, broken.importsNotJSON = read.exportsNotJSON, read.importsNotJSON
+	broken.read = readPackageConfig(b)
+	broken.eras |= broken.read.eras
 	switch {
 	case broken.parsed != "":
 		return nil, broken
-	case broken.read != "":
+	case broken.read.fault != "":
 		p.refused = broken // JSON.parse reads it: Node 18 and 20 run what it says
 	}
 	return &p, nil
@@ -149,14 +147,10 @@ const nullFault = "it is null, not an object"
 // resolve the package, or to load a .js file under it by its "type"), in
 // the eras whose reader refuses it.
 type packageConfigError struct {
-	file       string
-	eras       era    // the eras that fail on it wherever they read it
-	parsed     string // what JSON.parse (Node 18 and 20) stops at, and where; "" when it reads the file
-	read       string // what the reader of Node 22 and later stops at, and where; "" when it reads the file
-	readSyntax bool   // read is a fault of JSON's syntax, not of the file's encoding or a field's kind
-	// Its "exports" or "imports" is not JSON, which the reader takes as
-	// written and node parses as it resolves through the field.
-	exportsNotJSON, importsNotJSON bool
+	file   string
+	eras   era       // the eras that fail on it wherever they read it
+	parsed string    // what JSON.parse (Node 18 and 20) stops at, and where; "" when it reads the file
+	read   readFault // what the reader of Node 22 and later makes of it
 }
 
 func (e *packageConfigError) Error() string { return "Invalid package config " + e.file + "." }
@@ -165,7 +159,7 @@ func (e *packageConfigError) Error() string { return "Invalid package config " +
 // field, "exports" (the package by its name) or "imports" (a "#…"
 // specifier): eras, and every later one where that field is not JSON.
 func (e *packageConfigError) resolving(field string) era {
-	if field == "exports" && e.exportsNotJSON || field == "imports" && e.importsNotJSON {
+	if field == "exports" && e.read.exportsNotJSON || field == "imports" && e.read.importsNotJSON {
 		return e.eras | readerEras
 	}
 	return e.eras
@@ -174,11 +168,11 @@ func (e *packageConfigError) resolving(field string) era {
 // describe says what is wrong with it, as the node of era now finds it
 // (with now unknown, as JSON.parse does when it fails).
 func (e *packageConfigError) describe(now era) string {
-	if e.read != "" && (now&readerEras != 0 || e.parsed == "") {
-		if e.readSyntax {
-			return "is not JSON (" + e.read + ")"
+	if e.read.fault != "" && (now&readerEras != 0 || e.parsed == "") {
+		if e.read.syntax {
+			return "is not JSON (" + e.read.fault + ")"
 		}
-		return "is not a package.json that Node 22 and later read (" + e.read + ")"
+		return "is not a package.json that Node 22 and later read (" + e.read.fault + ")"
 	}
 	if e.parsed == nullFault {
 		return "is not a package.json node reads (" + e.parsed + ")"
@@ -188,14 +182,14 @@ func (e *packageConfigError) describe(now era) string {
 
 // said is node's words for it in era now: Node 18's and 20's require()
 // reads a package.json with JSON.parse, and says so; later nodes parse
-// an "exports" object only as they resolve the package.
+// "exports" and "imports" only as they resolve through them.
 func (e *packageConfigError) said(now era, required bool) string {
 	switch {
 	case now&parserEras != 0 && e.parsed == nullFault:
 		return "TypeError: Cannot convert undefined or null to object"
 	case now&parserEras != 0 && required:
 		return "SyntaxError: Error parsing " + e.file
-	case now&readerEras != 0 && e.read == "":
+	case now&readerEras != 0 && e.read.fault == "":
 		return `SyntaxError, as it parses the "exports" or "imports" it resolves through`
 	}
 	return e.Error()
