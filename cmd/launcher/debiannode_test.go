@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,22 +50,39 @@ func chroot(t *testing.T, root string, env []string, args ...string) ([]byte, in
 	if os.Geteuid() != 0 {
 		t.Skip("chroot needs root")
 	}
-	// A container always has /dev/null; node and the launcher need it.
+	devNull(t, root)
+	cmd := exec.Command("chroot", append([]string{root}, args...)...)
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, env...)
+	out, err := cmd.Output()
+	code := commandExit(err)
+	if code < 0 {
+		t.Fatalf("chroot %v: %v", args, err)
+	}
+	return out, code
+}
+
+// devNull makes the root's /dev/null: a container always has one, and
+// node and the launcher need it.
+func devNull(t *testing.T, root string) {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join(root, "dev", "null")); err != nil {
 		if out, err := exec.Command("mknod", "-m", "666", filepath.Join(root, "dev", "null"), "c", "1", "3").CombinedOutput(); err != nil {
 			t.Fatalf("mknod /dev/null: %v %s", err, out)
 		}
 	}
-	cmd := exec.Command("chroot", append([]string{root}, args...)...)
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, env...)
-	out, err := cmd.Output()
-	code := 0
-	if exit, ok := err.(*exec.ExitError); ok {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("chroot %v: %v", args, err)
+}
+
+// commandExit is the exit code of the command err ended: 0 for none, -1 for
+// a command that did not start or end.
+func commandExit(err error) int {
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.ExitCode()
 	}
-	return out, code
+	return -1
 }
 
 func checkInRoot(t *testing.T, root, app string, env ...string) (int, preflight.Report) {

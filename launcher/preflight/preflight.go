@@ -726,6 +726,13 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 		delete(libs.opened, path) // n.bin, closed with n
 		if len(errs) > 0 {
 			libs.close()
+			if p.Image == "" { // in an image, node --version is not run
+				// node for another CPU: its libraries are missing because
+				// the kernel refuses the program before its loader runs.
+				if detail, hint, ok := foreignNode(n); ok {
+					return fail(detail, hint)
+				}
+			}
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
 		n.libs = libs
@@ -949,9 +956,32 @@ func firstLine(b []byte) string {
 	return first
 }
 
+// foreignNode waits for node's version and says, when the kernel refused
+// to run node (`node --version` failed with ENOEXEC, "exec format error")
+// and node's ELF is for another CPU than the one this launcher runs on,
+// which; ok is false otherwise. Such a node was copied from a stage of
+// another platform, or downloaded for one: on a Raspberry Pi, an amd64
+// build.
+func foreignNode(n *NodeInfo) (detail, hint string, ok bool) {
+	here := archOfGo(runtime.GOARCH)
+	if n.versionKnown() || !errors.Is(n.versionErr, syscall.ENOEXEC) || n.Arch == "" || n.Arch == here {
+		return "", "", false
+	}
+	detail = fmt.Sprintf("%s is built for %s (%s, %s), but this machine is %s (%s): the kernel does not run it (node would fail at every start with: exec format error)",
+		n.Path, n.Arch, haArch(n.Arch), n.class, here, haArch(here))
+	hint = fmt.Sprintf("Install node for %s in the runtime stage (`RUN apk add --no-cache nodejs`, or the node of a base image built for this machine), "+
+		"and copy no program from a stage of another platform (`FROM --platform=$BUILDPLATFORM` runs on the build machine's CPU). "+
+		"The Supervisor builds the add-on on this machine, for %s.", haArch(here), haArch(here))
+	return detail, hint, true
+}
+
 // nodeCheck waits for node's version and reports the node check.
 func nodeCheck(n *NodeInfo) Check {
 	c := Check{Name: "node"}
+	if detail, hint, ok := foreignNode(n); ok {
+		c.Status, c.Detail, c.Hint = StatusFail, detail, hint
+		return c
+	}
 	if !n.versionKnown() {
 		c.Status, c.Detail = StatusFail, n.versionErr.Error()
 		c.Hint = "Reinstall node in the runtime stage: `RUN apk add --no-cache nodejs`; LAUNCHER_NODE must be node itself, not a wrapper."

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher/preflight"
+)
+
+// nativeOnly runs a command as on a machine that runs no other CPU's
+// programs, as a Raspberry Pi or a PC does: in a user namespace with a
+// binfmt_misc of its own, empty (Linux 6.7 and later give one to each
+// user namespace that mounts it). This machine runs arm64 programs
+// through qemu, which would hide what the check must find.
+func nativeOnly(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	requireUnshare(t)
+	script := `mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || exit 97; exec "$@"`
+	cmd := exec.Command("unshare", append([]string{"--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "--", "sh", "-c", script, "sh"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
+// A node for another CPU than the machine's (an amd64 build copied into a
+// Raspberry Pi's image from a stage of the build machine's platform, or
+// downloaded for it) is refused by the kernel before its loader runs, at
+// every start: "exec format error". The check said its libraries were
+// missing and told to install libstdc++. The node here is Debian's own for
+// the other CPU, real; the judge is the kernel, asked by node itself.
+func TestCheck_NodeForAnotherCPU(t *testing.T) {
+	other, here, otherHA, hereHA := "arm64", "x64", "aarch64", "amd64"
+	if runtime.GOARCH == "arm64" {
+		other, here, otherHA, hereHA = "amd64", "arm64", "amd64", "aarch64"
+	}
+	root := debianRoot(t, other)
+	node := filepath.Join(root, "usr", "bin", "node")
+	out, err := nativeOnly(t, nil, node, "--version").CombinedOutput()
+	if code := commandExit(err); code == 97 {
+		t.Skipf("this kernel gives a user namespace no binfmt_misc of its own (Linux 6.7 and later do): %s", out)
+	}
+	if err == nil || !strings.Contains(string(out), "Exec format error") {
+		t.Fatalf("node for %s ran without emulation (%v): %s", other, err, out)
+	}
+	app := newApp(t, ">=18", map[string]string{})
+	want := []string{"is built for " + map[string]string{"arm64": "arm64", "amd64": "x64"}[other] + " (" + otherHA, "but this machine is " + here + " (" + hereHA + ")", "exec format error"}
+	fix := []string{"Install node for " + hereHA + " in the runtime stage", "--platform=$BUILDPLATFORM"}
+
+	// node alone, its libraries not here: as copied into another image.
+	t.Run("its libraries elsewhere", func(t *testing.T) {
+		cmd := nativeOnly(t, []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, realLauncher(t), "check", "--json")
+		out, err := cmd.Output()
+		var r preflight.Report
+		if jerr := json.Unmarshal(out, &r); jerr != nil || commandExit(err) != 3 {
+			t.Fatalf("exit %d, want 3 (%v):\n%s", commandExit(err), jerr, out)
+		}
+		expectCheck(t, r, "node", preflight.StatusFail, want, fix)
+	})
+
+	// The image of the other CPU whole, but for the launcher: node's
+	// libraries are there, and the kernel still refuses node.
+	t.Run("in its own image", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("chroot needs root")
+		}
+		devNull(t, root)
+		bin, appDir := inRoot(t, root, app)
+		cmd := nativeOnly(t, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, "chroot", root, bin, "check", "--json")
+		out, err := cmd.Output()
+		var r preflight.Report
+		if jerr := json.Unmarshal(out, &r); jerr != nil || commandExit(err) != 3 {
+			t.Fatalf("exit %d, want 3 (%v):\n%s", commandExit(err), jerr, out)
+		}
+		expectCheck(t, r, "node", preflight.StatusFail, want, fix)
+	})
+
+	// Supervised, as the container's entrypoint: exit 3, the cause in the
+	// log, nothing started again.
+	t.Run("supervised", func(t *testing.T) {
+		l := launch(t, launchOpts{binary: "unshare", args: []string{"--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "--",
+			"sh", "-c", `mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc && exec "$@"`, "sh", os.Args[0]},
+			env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", "TMPDIR=" + t.TempDir()}})
+		if code := l.wait(30 * time.Second); code != 3 {
+			t.Fatalf("exit %d, want 3:\n%s", code, l.stdout)
+		}
+		if text := l.stdout.String(); !strings.Contains(text, want[1]) || !strings.Contains(text, "not starting node") {
+			t.Errorf("the log does not say why, or node was started:\n%s", text)
+		}
+	})
+}
