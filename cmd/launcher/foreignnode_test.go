@@ -79,6 +79,24 @@ func TestCheck_NodeForAnotherCPU(t *testing.T) {
 		expectCheck(t, r, "node", preflight.StatusFail, want, fix)
 	})
 
+	// An image of the other CPU checked from outside (`check --root`),
+	// which runs nothing: a node of this machine's CPU copied into it, its
+	// libraries not there. The image's shell tells its CPU.
+	t.Run("an image checked from outside", func(t *testing.T) {
+		hostRoot := debianRoot(t, map[string]string{"amd64": "amd64", "arm64": "arm64"}[runtime.GOARCH])
+		_, appDir := inRoot(t, root, app)
+		copied := filepath.Join(filepath.Dir(appDir), "node")
+		if out, err := exec.Command("cp", filepath.Join(hostRoot, "usr", "bin", "node"), filepath.Join(root, copied)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		code, r, out := checkRoot(t, root, appDir, "LAUNCHER_NODE="+copied, "LAUNCHER_NATIVE_MODULES=")
+		if code != 3 {
+			t.Fatalf("exit %d, want 3:\n%s", code, out)
+		}
+		expectCheck(t, r, "node", preflight.StatusFail, []string{"is built for " + here + " (" + hereHA, "but the image's programs are for " + map[string]string{"arm64": "arm64", "amd64": "x64"}[other] + " (" + otherHA + ")", "exec format error"},
+			[]string{"Install node for " + otherHA + " in the runtime stage"})
+	})
+
 	// Supervised, as the container's entrypoint: exit 3, the cause in the
 	// log, nothing started again.
 	t.Run("supervised", func(t *testing.T) {

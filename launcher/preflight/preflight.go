@@ -726,12 +726,16 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 		delete(libs.opened, path) // n.bin, closed with n
 		if len(errs) > 0 {
 			libs.close()
-			if p.Image == "" { // in an image, node --version is not run
-				// node for another CPU: its libraries are missing because
-				// the kernel refuses the program before its loader runs.
+			// node for another CPU: its libraries are missing because the
+			// kernel refuses the program before its loader runs. In an
+			// image nothing runs: its shell tells its CPU.
+			if p.Image == "" {
 				if detail, hint, ok := foreignNode(n); ok {
 					return fail(detail, hint)
 				}
+			} else if arch := p.imageArch(); arch != "" && arch != n.Arch && !compatArch(arch, n.Arch) {
+				return fail(fmt.Sprintf("%s is built for %s (%s, %s), but the image's programs are for %s (%s): the machine that runs it does not run this node (it would fail at every start with: exec format error)",
+					path, n.Arch, haArch(n.Arch), n.class, arch, haArch(arch)), foreignHint(arch))
 			}
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
@@ -969,10 +973,53 @@ func foreignNode(n *NodeInfo) (detail, hint string, ok bool) {
 	}
 	detail = fmt.Sprintf("%s is built for %s (%s, %s), but this machine is %s (%s): the kernel does not run it (node would fail at every start with: exec format error)",
 		n.Path, n.Arch, haArch(n.Arch), n.class, here, haArch(here))
-	hint = fmt.Sprintf("Install node for %s in the runtime stage (`RUN apk add --no-cache nodejs`, or the node of a base image built for this machine), "+
+	return detail, foreignHint(here), true
+}
+
+// foreignHint is the fix for a node built for another CPU than arch, the
+// machine's.
+func foreignHint(arch string) string {
+	return fmt.Sprintf("Install node for %s in the runtime stage (`RUN apk add --no-cache nodejs`, or the node of a base image built for this machine), "+
 		"and copy no program from a stage of another platform (`FROM --platform=$BUILDPLATFORM` runs on the build machine's CPU). "+
-		"The Supervisor builds the add-on on this machine, for %s.", haArch(here), haArch(here))
-	return detail, hint, true
+		"The Supervisor builds the add-on on the machine it runs on, for its CPU.", haArch(arch))
+}
+
+// compatArch reports whether a machine of CPU arch also runs programs of
+// CPU other natively: x64 runs ia32, and arm64 (most of it) arm.
+func compatArch(arch, other string) bool {
+	return arch == "x64" && other == "ia32" || arch == "arm64" && other == "arm"
+}
+
+// imageArch is the CPU the image's programs are built for: its shell's
+// (busybox on Alpine, dash on Debian), else its dynamic loaders', when they
+// agree; "" when it has none of them.
+func (p *Preflight) imageArch() string {
+	candidates := []string{resolveIn(p.fsys, p.Image, "/bin/sh")}
+	if _, _, err := lookPathIn(p.fsys, p.Image, "/bin/sh"); err != nil {
+		candidates = nil
+		for _, dir := range []string{"/lib", "/lib64"} {
+			entries, _ := p.fsys.readDir(resolveIn(p.fsys, p.Image, dir))
+			for _, e := range entries {
+				if ok, _ := filepath.Match("ld-*.so.*", e.Name()); ok {
+					candidates = append(candidates, resolveIn(p.fsys, p.Image, path.Join(dir, e.Name()))) // its links as the image's
+				}
+			}
+		}
+	}
+	arch := ""
+	for _, c := range candidates {
+		bin, err := openELF(p.fsys, c)
+		if err != nil {
+			continue
+		}
+		a := archOf(bin.h.Machine)
+		bin.Close()
+		if arch != "" && a != arch {
+			return "" // loaders of two CPUs: a multiarch image
+		}
+		arch = a
+	}
+	return arch
 }
 
 // nodeCheck waits for node's version and reports the node check.
