@@ -111,3 +111,66 @@ func TestCheck_NodeForAnotherCPU(t *testing.T) {
 		}
 	})
 }
+
+// A node built for the other C library than the image's: a glibc build (a
+// Debian-based stage's, nodejs.org's) on Alpine, or Alpine's musl build on
+// a glibc image. Its loader is not in the image, and the kernel fails its
+// exec with "no such file or directory" though node is there. The check
+// passed a musl node in a glibc image checked from outside, said `node
+// --version` failed ("Reinstall node") where it ran, and told to install
+// glibc's libc.so.6 on Alpine.
+func TestCheck_NodeForTheOtherLibc(t *testing.T) {
+	musl := filepath.Join(fixtures(t), "musl", "node") // the musl stand-in, x64
+	wantMusl := []string{"is built for musl: its loader /lib/ld-musl-x86_64.so.1 is not in the image, whose C library is glibc", "no such file or directory"}
+	fixMusl := []string{"Use node built for glibc on this image", "node:<version>-alpine) is built for musl"}
+
+	t.Run("a musl node on glibc, run there", func(t *testing.T) {
+		if runtime.GOARCH != "amd64" {
+			t.Skip("the fixtures' musl node is x64")
+		}
+		root := debianRoot(t, "amd64")
+		app := newApp(t, ">=18", map[string]string{})
+		bin, appDir := inRoot(t, root, app)
+		copied := filepath.Join(filepath.Dir(appDir), "node")
+		if out, err := exec.Command("cp", musl, filepath.Join(root, copied)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		// The judge: the kernel, asked by node itself.
+		if out, code := chroot(t, root, nil, copied, "--version"); code == 0 {
+			t.Fatalf("a musl node ran in a glibc image: %s", out)
+		}
+		out, code := chroot(t, root, []string{"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NODE=" + copied, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, bin, "check", "--json")
+		var r preflight.Report
+		if err := json.Unmarshal(out, &r); err != nil || code != 3 {
+			t.Fatalf("exit %d, want 3 (%v):\n%s", code, err, out)
+		}
+		expectCheck(t, r, "node", preflight.StatusFail, wantMusl, fixMusl)
+	})
+
+	// From outside (`check --root`), nothing runs: the loader's absence
+	// says it, for a node of any CPU.
+	for _, c := range []struct {
+		name, root, node string
+		want, fix        []string
+	}{
+		{"a musl node on glibc, from outside", "debian-amd64", musl, wantMusl, fixMusl},
+		{"a glibc node on Alpine, from outside", "alpine-arm64", filepath.Join(fixtures(t), "debian-arm64", "usr", "bin", "node"),
+			[]string{"is built for glibc: its loader /lib/ld-linux-aarch64.so.1 is not in the image, whose C library is musl (Alpine)", "no such file or directory"},
+			[]string{"Use node built for musl on Alpine", "apk add --no-cache nodejs"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := filepath.Join(fixtures(t), c.root)
+			app := newApp(t, ">=18", map[string]string{})
+			_, appDir := inRoot(t, root, app)
+			copied := filepath.Join(filepath.Dir(appDir), "node")
+			if out, err := exec.Command("cp", c.node, filepath.Join(root, copied)).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v %s", err, out)
+			}
+			code, r, out := checkRoot(t, root, appDir, "LAUNCHER_NODE="+copied, "LAUNCHER_NATIVE_MODULES=")
+			if code != 3 {
+				t.Fatalf("exit %d, want 3:\n%s", code, out)
+			}
+			expectCheck(t, r, "node", preflight.StatusFail, c.want, c.fix)
+		})
+	}
+}

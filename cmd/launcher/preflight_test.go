@@ -656,6 +656,12 @@ func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
 	fx := fixtures(t)
 	stub, err := os.ReadFile(filepath.Join(fx, "musl", "lib", "libstdc++.so.6"))
 	must(t, err)
+	// The musl node's loader, which the kernel runs it with: its root has
+	// it, as an image with a musl node does.
+	muslLoader := func(root string) {
+		must(t, os.MkdirAll(filepath.Join(root, "lib"), 0o755))
+		must(t, os.WriteFile(filepath.Join(root, "lib", "ld-musl-x86_64.so.1"), stub, 0o755))
+	}
 	// An image's root: the two libraries where Alpine's packages put them,
 	// and the Alpine marker when asked for.
 	image := func(alpine bool) string {
@@ -668,6 +674,7 @@ func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
 			must(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
 			must(t, os.WriteFile(filepath.Join(root, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
 		}
+		muslLoader(root)
 		return root
 	}
 	app := newApp(t, ">=18", appPackages(t, "app20"))
@@ -694,6 +701,7 @@ func TestCheck_NodeGypBuildLibcChoice(t *testing.T) {
 	}
 	// And on Alpine without the two packages, the fix names them.
 	bare := t.TempDir()
+	muslLoader(bare)
 	must(t, os.MkdirAll(filepath.Join(bare, "etc"), 0o755))
 	must(t, os.WriteFile(filepath.Join(bare, "etc", "alpine-release"), []byte("3.18.4\n"), 0o644))
 	if c := run(bare, ""); c.Status != preflight.StatusFail || !strings.Contains(c.Hint, "apk add --no-cache libstdc++ libgcc") {

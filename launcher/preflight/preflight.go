@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -724,11 +725,17 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 		loaded, errs := libs.loadTree(exe, nil)
 		n.scope = append([]*loadedLib{exe}, loaded...)
 		delete(libs.opened, path) // n.bin, closed with n
-		if len(errs) > 0 {
+		loaderMissing := false
+		if n.interp != "" {
+			_, err := p.fsys.stat(resolveIn(p.fsys, p.root(), n.interp))
+			loaderMissing = errors.Is(err, fs.ErrNotExist)
+		}
+		if len(errs) > 0 || loaderMissing {
 			libs.close()
-			// node for another CPU: its libraries are missing because the
-			// kernel refuses the program before its loader runs. In an
-			// image nothing runs: its shell tells its CPU.
+			// What node's missing libraries, or loader, mean: node for
+			// another CPU, which the kernel refuses before its loader runs
+			// (in an image nothing runs: its shell tells its CPU), or for
+			// the other C library, whose loader the image lacks.
 			if p.Image == "" {
 				if detail, hint, ok := foreignNode(n); ok {
 					return fail(detail, hint)
@@ -736,6 +743,9 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 			} else if arch := p.imageArch(); arch != "" && arch != n.Arch && !compatArch(arch, n.Arch) {
 				return fail(fmt.Sprintf("%s is built for %s (%s, %s), but the image's programs are for %s (%s): the machine that runs it does not run this node (it would fail at every start with: exec format error)",
 					path, n.Arch, haArch(n.Arch), n.class, arch, haArch(arch)), foreignHint(arch))
+			}
+			if loaderMissing {
+				return fail(p.loaderMissing(path, n))
 			}
 			return fail(fmt.Sprintf("%s cannot start: %s", path, joinErrors(errs)), libraryHint(errs, n.Libc))
 		}
@@ -974,6 +984,32 @@ func foreignNode(n *NodeInfo) (detail, hint string, ok bool) {
 	detail = fmt.Sprintf("%s is built for %s (%s, %s), but this machine is %s (%s): the kernel does not run it (node would fail at every start with: exec format error)",
 		n.Path, n.Arch, haArch(n.Arch), n.class, here, haArch(here))
 	return detail, foreignHint(here), true
+}
+
+// loaderMissing says that node's program loader (its ELF interpreter) is
+// not in the image: the kernel then fails node's exec with "no such file
+// or directory" (a shell says "node: not found") though node is there,
+// and its libraries go unread. It is node built for the other C library:
+// a glibc build (a Debian-based stage's, nodejs.org's) on Alpine, or
+// Alpine's musl build on a glibc image.
+func (p *Preflight) loaderMissing(path string, n *NodeInfo) (detail, hint string) {
+	libc := "glibc"
+	if _, err := p.fsys.stat(filepath.Join(p.root(), "etc", "alpine-release")); err == nil {
+		libc = "musl (Alpine)"
+	}
+	detail = fmt.Sprintf("%s is built for %s: its loader %s is not in the image, whose C library is %s (node would fail at every start with: no such file or directory; a shell says: node: not found)",
+		path, cmp.Or(n.Libc, "another C library"), n.interp, libc)
+	switch {
+	case n.Libc == "glibc" && libc != "glibc":
+		hint = "Use node built for musl on Alpine: Alpine's (`RUN apk add --no-cache nodejs`) or the official node:<version>-alpine image's /usr/local/bin/node. " +
+			"A node from a Debian-based stage (node:<version>, -slim, -bookworm) or from nodejs.org's Linux download is built for glibc."
+	case n.Libc == "musl" && libc == "glibc":
+		hint = "Use node built for glibc on this image: its distribution's (`apt-get install nodejs`) or the official node:<version>-slim image's /usr/local/bin/node. " +
+			"A node from an Alpine stage (node:<version>-alpine) is built for musl."
+	default:
+		hint = fmt.Sprintf("Install node built for the image's C library, or the loader %s.", n.interp)
+	}
+	return detail, hint
 }
 
 // foreignHint is the fix for a node built for another CPU than arch, the
