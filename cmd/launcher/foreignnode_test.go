@@ -27,6 +27,18 @@ func nativeOnly(t *testing.T, env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// refusedReport runs `launcher check --json` as cmd says and returns its
+// report, which must end with exit 3.
+func refusedReport(t *testing.T, cmd *exec.Cmd) preflight.Report {
+	t.Helper()
+	out, err := cmd.Output()
+	var r preflight.Report
+	if jerr := json.Unmarshal(out, &r); jerr != nil || commandExit(err) != 3 {
+		t.Fatalf("exit %d, want 3 (%v):\n%s", commandExit(err), jerr, out)
+	}
+	return r
+}
+
 // A node for another CPU than the machine's (an amd64 build copied into a
 // Raspberry Pi's image from a stage of the build machine's platform, or
 // downloaded for it) is refused by the kernel before its loader runs, at
@@ -53,12 +65,7 @@ func TestCheck_NodeForAnotherCPU(t *testing.T) {
 
 	// node alone, its libraries not here: as copied into another image.
 	t.Run("its libraries elsewhere", func(t *testing.T) {
-		cmd := nativeOnly(t, []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, realLauncher(t), "check", "--json")
-		out, err := cmd.Output()
-		var r preflight.Report
-		if jerr := json.Unmarshal(out, &r); jerr != nil || commandExit(err) != 3 {
-			t.Fatalf("exit %d, want 3 (%v):\n%s", commandExit(err), jerr, out)
-		}
+		r := refusedReport(t, nativeOnly(t, []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, realLauncher(t), "check", "--json"))
 		expectCheck(t, r, "node", preflight.StatusFail, want, fix)
 	})
 
@@ -70,12 +77,7 @@ func TestCheck_NodeForAnotherCPU(t *testing.T) {
 		}
 		devNull(t, root)
 		bin, appDir := inRoot(t, root, app)
-		cmd := nativeOnly(t, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, "chroot", root, bin, "check", "--json")
-		out, err := cmd.Output()
-		var r preflight.Report
-		if jerr := json.Unmarshal(out, &r); jerr != nil || commandExit(err) != 3 {
-			t.Fatalf("exit %d, want 3 (%v):\n%s", commandExit(err), jerr, out)
-		}
+		r := refusedReport(t, nativeOnly(t, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, "chroot", root, bin, "check", "--json"))
 		expectCheck(t, r, "node", preflight.StatusFail, want, fix)
 	})
 
