@@ -346,3 +346,24 @@ func TestCheckRoot_AlpineArm64Image(t *testing.T) {
 		expectCheck(t, r, "native:better-sqlite3", preflight.StatusFail, []string{"built for x64", "node here is arm64"}, nil)
 	}
 }
+
+// An image may hold the distribution's node beside the one the app runs
+// (`apt-get install npm` brings Debian's nodejs into an official node
+// image, whose node is /usr/local/bin/node): checked from outside, the
+// package database's version is only that of the node it installed. It
+// was taken for any node, so a Node 24 was judged as Debian's Node 18
+// (its ABI, 108, against modules built for 137).
+func TestCheckRoot_NodeBesideTheDistributionsIsItsOwnVersion(t *testing.T) {
+	root := debianRoot(t, "amd64") // nothing runs: any machine
+	app := newApp(t, ">=18", map[string]string{})
+	_, appDir := inRoot(t, root, app)
+	copied := filepath.Join(filepath.Dir(appDir), "node")
+	if out, err := exec.Command("cp", npmNode(t, 24), filepath.Join(root, copied)).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	_, r, _ := checkRoot(t, root, appDir, "LAUNCHER_NODE="+copied, "LAUNCHER_NATIVE_MODULES=")
+	expectCheck(t, r, "node", pass, []string{"v24.", "NODE_MODULE_VERSION 137", "the release named in node"}, nil)
+	// The distribution's own, beside it: its package's version.
+	_, r, _ = checkRoot(t, root, appDir, "LAUNCHER_NODE=node", "LAUNCHER_NATIVE_MODULES=")
+	expectCheck(t, r, "node", pass, []string{"v18.20.4", "nodejs 18.20.4", "var/lib/dpkg/status"}, nil)
+}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 )
 
 // Node's version in an image, without running node: from the image's
-// package database (Alpine's apk, Debian's dpkg), else from node's own
-// files, which carry the release URL node reports as process.release.
+// package database (Alpine's apk, Debian's dpkg) for the node it installs,
+// else from node's own files, which carry the release URL node reports as
+// process.release.
 
 // maxPackageDB caps a package database read; real ones are a few MB.
 const maxPackageDB = 64 << 20
@@ -124,6 +126,19 @@ func nodeFromDB(fsys *files, root string) (version, from string) {
 	return "", ""
 }
 
+// packagedNode reports whether node at path, inside the image, is where
+// apk's and dpkg's nodejs install it (/usr/bin/node, or nodejs), its links
+// followed: only then is the package database's version node's. The
+// official images' node is /usr/local/bin/node, which an image may hold
+// beside the distribution's (`apt-get install npm` brings Debian's).
+func packagedNode(fsys *files, root, path string) bool {
+	real := resolveIn(fsys, root, path)
+	if root != "" && root != "/" {
+		real = strings.TrimPrefix(real, filepath.Clean(root))
+	}
+	return real == "/usr/bin/node" || real == "/usr/bin/nodejs"
+}
+
 var (
 	releaseURL     = []byte("/download/release/v")
 	releaseVersion = lazy(`^\d+\.\d+\.\d+`)
@@ -152,7 +167,10 @@ func nodeFromFiles(scope []*loadedLib) (version, from string) {
 // imageVersion fills node's version, ABI and Node-API level without
 // running it.
 func (p *Preflight) imageVersion(n *NodeInfo) error {
-	version, from := nodeFromDB(p.fsys, p.Image)
+	var version, from string
+	if packagedNode(p.fsys, p.Image, n.Path) {
+		version, from = nodeFromDB(p.fsys, p.Image)
+	}
 	if version == "" {
 		version, from = nodeFromFiles(n.scope)
 	}
