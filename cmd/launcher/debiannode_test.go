@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"os"
@@ -28,20 +30,48 @@ func debianRoot(t *testing.T, arch string) string {
 	return root
 }
 
-// inRoot copies the real launcher and the app (links followed) into the
-// root, as an image would hold them, and returns their paths inside it.
+// inRoot copies the real launcher built for the root's CPU and the app
+// (links followed) into the root, as an image would hold them, and returns
+// their paths inside it.
 func inRoot(t *testing.T, root, app string) (launcherPath, appPath string) {
+	t.Helper()
+	return inRootWith(t, root, app, realLauncherFor(t, goarchOf(t, root)))
+}
+
+// inRootWith is inRoot with the given launcher binary.
+func inRootWith(t *testing.T, root, app, launcher string) (launcherPath, appPath string) {
 	t.Helper()
 	dir, err := os.MkdirTemp(filepath.Join(root, "tmp"), "check-")
 	must(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	rel, _ := filepath.Rel(root, dir)
-	for from, to := range map[string]string{realLauncher(t): "launcher", app: "app"} {
+	for from, to := range map[string]string{launcher: "launcher", app: "app"} {
 		if out, err := exec.Command("cp", "-aL", from, filepath.Join(dir, to)).CombinedOutput(); err != nil {
 			t.Fatalf("cp: %v\n%s", err, out)
 		}
 	}
 	return "/" + filepath.Join(rel, "launcher"), "/" + filepath.Join(rel, "app")
+}
+
+// goarchOf is the CPU of a root's programs, by its dynamic loaders, as Go
+// names it: this machine's when it has none, or loaders of two.
+func goarchOf(t *testing.T, root string) string {
+	t.Helper()
+	arch := ""
+	loaders, _ := filepath.Glob(filepath.Join(root, "lib*", "ld-*.so.*"))
+	for _, l := range loaders {
+		f, err := elf.Open(l)
+		if err != nil {
+			continue
+		}
+		a := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64"}[f.Machine]
+		f.Close()
+		if arch != "" && a != arch {
+			return runtime.GOARCH
+		}
+		arch = a
+	}
+	return cmp.Or(arch, runtime.GOARCH)
 }
 
 // chroot runs a command inside root, as the container's processes would.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,9 +35,9 @@ func TestMain(m *testing.M) {
 		os.Exit(fakeChild(os.Args[1:]))
 	}
 	code := m.Run()
-	// The real binary's folder, built once for the whole run.
-	if realBinary.path != "" {
-		os.RemoveAll(filepath.Dir(realBinary.path))
+	// The real binaries' folder, built once for the whole run.
+	if realBinaries.dir != "" {
+		os.RemoveAll(realBinaries.dir)
 	}
 	os.Exit(code)
 }
@@ -419,32 +420,44 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
 
-var realBinary struct {
-	sync.Once
-	path string
-	err  error
+// realBinaries are cmd/launcher built as it ships, once a run for each CPU
+// asked for, in one folder.
+var realBinaries struct {
+	sync.Mutex
+	dir   string
+	paths map[string]string // by GOARCH
 }
 
 // realLauncher builds cmd/launcher as it ships (static, no race detector),
 // for what the race-instrumented test binary would distort: memory.
 func realLauncher(t *testing.T) string {
 	t.Helper()
-	realBinary.Do(func() {
+	return realLauncherFor(t, runtime.GOARCH)
+}
+
+// realLauncherFor is the shipped launcher built for goarch, as an image of
+// that CPU holds it (run here by emulation when it is not this machine's).
+func realLauncherFor(t *testing.T, goarch string) string {
+	t.Helper()
+	realBinaries.Lock()
+	defer realBinaries.Unlock()
+	if path, ok := realBinaries.paths[goarch]; ok {
+		return path
+	}
+	if realBinaries.dir == "" {
 		dir, err := os.MkdirTemp("", "launcher-real-")
 		if err != nil {
-			realBinary.err = err
-			return
+			t.Fatal(err)
 		}
-		realBinary.path = filepath.Join(dir, "launcher")
-		cmd := exec.Command("go", "build", "-o", realBinary.path, "./cmd/launcher")
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			realBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if realBinary.err != nil {
-		t.Fatal(realBinary.err)
+		realBinaries.dir, realBinaries.paths = dir, map[string]string{}
 	}
-	return realBinary.path
+	path := filepath.Join(realBinaries.dir, goarch, "launcher")
+	cmd := exec.Command("go", "build", "-o", path, "./cmd/launcher")
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH="+goarch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build for %s: %v\n%s", goarch, err, out)
+	}
+	realBinaries.paths[goarch] = path
+	return path
 }
