@@ -76,7 +76,7 @@ func TestCheck_NodeForAnotherCPU(t *testing.T) {
 			t.Skip("chroot needs root")
 		}
 		devNull(t, root)
-		bin, appDir := inRoot(t, root, app)
+		bin, appDir := inRootWith(t, root, app, realLauncher(t)) // this machine's: it runs here
 		r := refusedReport(t, nativeOnly(t, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, "chroot", root, bin, "check", "--json"))
 		expectCheck(t, r, "node", preflight.StatusFail, want, fix)
 	})
@@ -175,4 +175,101 @@ func TestCheck_NodeForTheOtherLibc(t *testing.T) {
 			expectCheck(t, r, "node", preflight.StatusFail, c.want, c.fix)
 		})
 	}
+}
+
+// An image's programs are for one CPU, but a cross-platform build (`docker
+// buildx build --platform linux/arm64` on an amd64 machine, as Home
+// Assistant's builder runs) emulates the image's CPU and runs the build
+// machine's natively, so `RUN launcher check` there runs a mix: a launcher
+// built for the build machine (a Go stage whose GOARCH is not the target's)
+// with the image's node, or node copied from a `--platform=$BUILDPLATFORM`
+// stage with the image's launcher. The check passed such an image, or
+// blamed node's C library; on a Raspberry Pi the container then fails at
+// every start. Here, as in that build, the arm64 programs run through qemu.
+func TestCheck_ImageOfTwoCPUs(t *testing.T) {
+	requireArm64(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the build machine's programs here are x64 stand-ins")
+	}
+	app := newApp(t, ">=18", map[string]string{})
+	env := func(appDir string, more ...string) []string {
+		return append([]string{"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, more...)
+	}
+	refused := func(t *testing.T, out []byte, code int) preflight.Report {
+		t.Helper()
+		var r preflight.Report
+		if err := json.Unmarshal(out, &r); err != nil || code != 3 {
+			t.Fatalf("exit %d, want 3 (%v):\n%s", code, err, out)
+		}
+		return r
+	}
+	nodeFix := []string{"Install node for aarch64 in the runtime stage", "--platform=$BUILDPLATFORM"}
+
+	// Debian's arm64 image whole, node included, and an amd64 launcher:
+	// both run here, node emulated.
+	t.Run("the launcher for the build machine", func(t *testing.T) {
+		root := debianRoot(t, "arm64")
+		if out, code := chroot(t, root, nil, "/usr/bin/node", "--version"); code != 0 {
+			t.Fatalf("the image's node does not run here: exit %d, %s", code, out)
+		}
+		bin, appDir := inRootWith(t, root, app, realLauncher(t))
+		out, code := chroot(t, root, env(appDir), bin, "check", "--json")
+		r := refused(t, out, code)
+		expectCheck(t, r, "node", preflight.StatusFail,
+			[]string{"this launcher is built for x64 (amd64), but node (/usr/bin/node) and the image's programs are for arm64 (aarch64)", "exec format error"},
+			[]string{"GOARCH=$TARGETARCH", "ARG TARGETARCH"})
+	})
+
+	// Alpine's arm64 image with the arm64 launcher, and an x64 node copied
+	// in: dynamically linked, its loader is not in the image.
+	t.Run("node for the build machine, its loader not in the image", func(t *testing.T) {
+		root := filepath.Join(fixtures(t), "alpine-arm64")
+		bin, appDir := inRoot(t, root, app)
+		copied := filepath.Join(filepath.Dir(appDir), "node")
+		if out, err := exec.Command("cp", filepath.Join(fixtures(t), "musl", "node"), filepath.Join(root, copied)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		out, code := chroot(t, root, env(appDir, "LAUNCHER_NODE="+copied), bin, "check", "--json")
+		r := refused(t, out, code)
+		expectCheck(t, r, "node", preflight.StatusFail,
+			[]string{"is built for x64 (amd64, ELFCLASS64), but the image's programs and this launcher are for arm64 (aarch64)", "exec format error"}, nodeFix)
+		for _, c := range r.Checks {
+			if c.Name == "node" && strings.Contains(c.Detail, "C library") {
+				t.Errorf("a node for another CPU blamed on its C library: %s", c.Detail)
+			}
+		}
+	})
+
+	// The same with a static x64 node: it needs nothing of the image, so
+	// it runs here, natively, beside the emulated launcher.
+	t.Run("node for the build machine, static", func(t *testing.T) {
+		root := filepath.Join(fixtures(t), "alpine-arm64")
+		bin, appDir := inRoot(t, root, app)
+		copied := filepath.Join(filepath.Dir(appDir), "node")
+		if out, err := exec.Command("cp", filepath.Join(fixtures(t), "musl", "node-static"), filepath.Join(root, copied)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		if out, code := chroot(t, root, nil, copied, "--version"); code != 0 {
+			t.Fatalf("the static node does not run here: exit %d, %s", code, out)
+		}
+		out, code := chroot(t, root, env(appDir, "LAUNCHER_NODE="+copied), bin, "check", "--json")
+		r := refused(t, out, code)
+		expectCheck(t, r, "node", preflight.StatusFail,
+			[]string{"is built for x64 (amd64, ELFCLASS64), but the image's programs and this launcher are for arm64 (aarch64)", "it runs here only because this machine runs x64 programs too", "exec format error"}, nodeFix)
+	})
+
+	// Supervised, as the container's entrypoint: exit 3, the cause in the
+	// log, node not started.
+	t.Run("supervised", func(t *testing.T) {
+		root := debianRoot(t, "arm64")
+		bin, appDir := inRootWith(t, root, app, realLauncher(t))
+		l := launch(t, launchOpts{binary: "chroot", args: []string{root, bin},
+			env: append(env(appDir), "PATH=/usr/bin:/bin", "LAUNCHER_OPTIONS_FILE=", "LAUNCHER_PREFLIGHT_RECORD=")})
+		if code := l.wait(60 * time.Second); code != 3 {
+			t.Fatalf("exit %d, want 3:\n%s", code, l.stdout)
+		}
+		if text := l.stdout.String(); !strings.Contains(text, "this launcher is built for x64 (amd64)") || !strings.Contains(text, "not starting node") {
+			t.Errorf("the log does not say why, or node was started:\n%s", text)
+		}
+	})
 }

@@ -329,7 +329,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	r.Checks = append(r.Checks, p.checkAppBinaries(node, libs, checked))
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
 	if node != nil {
-		r.Checks[nodeAt] = nodeCheck(node)
+		r.Checks[nodeAt] = p.nodeCheck(node)
 		if c := &r.Checks[nodeAt]; c.Status == StatusFail && preloadFails {
 			// node's own run failed for the library preloaded into it.
 			c.Hint = "LD_PRELOAD stops node before its first line: see the ld-preload check."
@@ -740,9 +740,9 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 				if detail, hint, ok := foreignNode(n); ok {
 					return fail(detail, hint)
 				}
-			} else if arch := p.imageArch(); arch != "" && arch != n.Arch && !compatArch(arch, n.Arch) {
-				return fail(fmt.Sprintf("%s is built for %s (%s, %s), but the image's programs are for %s (%s): the machine that runs it does not run this node (it would fail at every start with: exec format error)",
-					path, n.Arch, haArch(n.Arch), n.class, arch, haArch(arch)), foreignHint(arch))
+			}
+			if detail, hint, ok := p.foreignCPU(n, false); ok {
+				return fail(detail, hint)
 			}
 			if loaderMissing {
 				return fail(p.loaderMissing(path, n))
@@ -1012,6 +1012,66 @@ func (p *Preflight) loaderMissing(path string, n *NodeInfo) (detail, hint string
 	return detail, hint
 }
 
+// foreignCPU says which of node and this launcher is built for another
+// CPU than the image's programs, and, where the image's CPU is unknown,
+// that node and the launcher differ; ok is false when they fit. An image's
+// programs are for one CPU. A machine that also runs the other's runs such
+// a mix: by emulation, as a cross-platform build does (`docker buildx
+// build --platform linux/arm64` on an amd64 machine, where `RUN launcher
+// check` runs the build machine's programs natively and the image's under
+// qemu); a machine of the image's CPU does not. From outside (Image) the
+// launcher is not the image's: node alone is judged. runs is whether node
+// ran here.
+func (p *Preflight) foreignCPU(n *NodeInfo, runs bool) (detail, hint string, ok bool) {
+	if n.Arch == "" {
+		return "", "", false
+	}
+	image, launcher := p.imageArch(), ""
+	if p.Image == "" {
+		launcher = archOfGo(runtime.GOARCH)
+	}
+	fits := func(arch string) bool { return arch == "" || arch == image || compatArch(image, arch) }
+	here := ""
+	if runs {
+		here = fmt.Sprintf("it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and ", n.Arch)
+	}
+	switch {
+	case image == "":
+		if launcher == "" || launcher == n.Arch || compatArch(launcher, n.Arch) || compatArch(n.Arch, launcher) {
+			return "", "", false
+		}
+		detail = fmt.Sprintf("%s is built for %s (%s, %s), but this launcher for %s (%s): an image's programs are for one CPU, so one of the two comes from a stage of another platform, and a machine of either CPU does not run the other (exec format error)",
+			n.Path, n.Arch, haArch(n.Arch), n.class, launcher, haArch(launcher))
+		hint = "Take node and the launcher for the image's platform: node from the runtime stage (`RUN apk add --no-cache nodejs`), the launcher built with `GOARCH=$TARGETARCH` (`ARG TARGETARCH`, no default); copy no program from a `FROM --platform=$BUILDPLATFORM` stage."
+	case !fits(n.Arch) && fits(launcher):
+		also := ""
+		if launcher != "" {
+			also = " and this launcher"
+		}
+		detail = fmt.Sprintf("%s is built for %s (%s, %s), but the image's programs%s are for %s (%s): %sa machine of the image's CPU does not run this node (it would fail at every start with: exec format error)",
+			n.Path, n.Arch, haArch(n.Arch), n.class, also, image, haArch(image), here)
+		hint = foreignHint(image)
+	case fits(n.Arch) && !fits(launcher):
+		detail = fmt.Sprintf("this launcher is built for %s (%s), but node (%s) and the image's programs are for %s (%s): it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and on a machine of the image's CPU the container would not start (exec format error)",
+			launcher, haArch(launcher), n.Path, image, haArch(image), launcher)
+		hint = launcherHint(image)
+	case !fits(n.Arch):
+		detail = fmt.Sprintf("%s is built for %s (%s) and this launcher for %s (%s), but the image's programs are for %s (%s): a machine of the image's CPU runs neither (exec format error)",
+			n.Path, n.Arch, haArch(n.Arch), launcher, haArch(launcher), image, haArch(image))
+		hint = foreignHint(image) + " " + launcherHint(image)
+	default:
+		return "", "", false
+	}
+	return detail, hint, true
+}
+
+// launcherHint is the fix for a launcher built for another CPU than arch,
+// the image's.
+func launcherHint(arch string) string {
+	return fmt.Sprintf("Build the launcher for the image's platform, %s: in a `FROM --platform=$BUILDPLATFORM` Go stage, declare `ARG TARGETARCH` with no default "+
+		"(BuildKit sets it from --platform; a default wins over it) and build with `CGO_ENABLED=0 GOARCH=$TARGETARCH go build`, or copy the launcher released for %s.", haArch(arch), haArch(arch))
+}
+
 // foreignHint is the fix for a node built for another CPU than arch, the
 // machine's.
 func foreignHint(arch string) string {
@@ -1026,18 +1086,20 @@ func compatArch(arch, other string) bool {
 	return arch == "x64" && other == "ia32" || arch == "arm64" && other == "arm"
 }
 
-// imageArch is the CPU the image's programs are built for: its shell's
-// (busybox on Alpine, dash on Debian), else its dynamic loaders', when they
-// agree; "" when it has none of them.
+// imageArch is the CPU the image's programs (the root's: the container's
+// own, or Image) are built for: its shell's (busybox on Alpine, dash on
+// Debian), else its dynamic loaders', when they agree; "" when it has none
+// of them.
 func (p *Preflight) imageArch() string {
-	candidates := []string{resolveIn(p.fsys, p.Image, "/bin/sh")}
-	if _, _, err := lookPathIn(p.fsys, p.Image, "/bin/sh"); err != nil {
+	root := p.root()
+	candidates := []string{resolveIn(p.fsys, root, "/bin/sh")}
+	if _, _, err := lookPathIn(p.fsys, root, "/bin/sh"); err != nil {
 		candidates = nil
 		for _, dir := range []string{"/lib", "/lib64"} {
-			entries, _ := p.fsys.readDir(resolveIn(p.fsys, p.Image, dir))
+			entries, _ := p.fsys.readDir(resolveIn(p.fsys, root, dir))
 			for _, e := range entries {
 				if ok, _ := filepath.Match("ld-*.so.*", e.Name()); ok {
-					candidates = append(candidates, resolveIn(p.fsys, p.Image, path.Join(dir, e.Name()))) // its links as the image's
+					candidates = append(candidates, resolveIn(p.fsys, root, path.Join(dir, e.Name()))) // its links as the image's
 				}
 			}
 		}
@@ -1059,9 +1121,13 @@ func (p *Preflight) imageArch() string {
 }
 
 // nodeCheck waits for node's version and reports the node check.
-func nodeCheck(n *NodeInfo) Check {
+func (p *Preflight) nodeCheck(n *NodeInfo) Check {
 	c := Check{Name: "node"}
 	if detail, hint, ok := foreignNode(n); ok {
+		c.Status, c.Detail, c.Hint = StatusFail, detail, hint
+		return c
+	}
+	if detail, hint, ok := p.foreignCPU(n, n.versionKnown()); ok {
 		c.Status, c.Detail, c.Hint = StatusFail, detail, hint
 		return c
 	}
