@@ -77,8 +77,10 @@ COPY rootfs/app/backend/db/ /app/backend/db/
 COPY --from=frontend-builder /build/dist/ /app/frontend/dist/
 ENV LAUNCHER_APP_DIR=/app/backend LAUNCHER_ENTRY=dist/index.js
 # Prove, in this very image, that node will load the backend and every
-# native module (ABI, musl, libstdc++, symbols, CPU): a bad image fails to
-# build. On an emulated platform this runs under emulation, as it must.
+# native module (ABI, musl, libstdc++, symbols, CPU), and that node and the
+# launcher are built for the image's CPU: a bad image fails to build. On an
+# emulated platform this runs under emulation, as it must, where a program
+# of the build machine's CPU would run natively: the check refuses one.
 RUN ["/usr/bin/launcher", "check", "--deep"]
 ENTRYPOINT ["/usr/bin/launcher"]
 # The Supervisor shows the add-on as starting, and its start, update and
