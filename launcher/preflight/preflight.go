@@ -994,7 +994,7 @@ func foreignNode(n *NodeInfo) (detail, hint string, ok bool) {
 // Alpine's musl build on a glibc image.
 func (p *Preflight) loaderMissing(path string, n *NodeInfo) (detail, hint string) {
 	libc := "glibc"
-	if _, err := p.fsys.stat(filepath.Join(p.root(), "etc", "alpine-release")); err == nil {
+	if p.platformOf(nil).Alpine {
 		libc = "musl (Alpine)"
 	}
 	detail = fmt.Sprintf("%s is built for %s: its loader %s is not in the image, whose C library is %s (node would fail at every start with: no such file or directory; a shell says: node: not found)",
