@@ -53,6 +53,17 @@ func inRootWith(t *testing.T, root, app, launcher string) (launcherPath, appPath
 	return "/" + filepath.Join(rel, "launcher"), "/" + filepath.Join(rel, "app")
 }
 
+// besideApp copies the program at from into root beside the app inRoot
+// put there, as node, and returns its path inside the root.
+func besideApp(t *testing.T, root, appDir, from string) string {
+	t.Helper()
+	node := filepath.Join(filepath.Dir(appDir), "node")
+	if out, err := exec.Command("cp", from, filepath.Join(root, node)).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	return node
+}
+
 // goarchOf is the CPU of a root's programs, by its dynamic loaders, as Go
 // names it: this machine's when it has none, or loaders of two.
 func goarchOf(t *testing.T, root string) string {

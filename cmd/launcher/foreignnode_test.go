@@ -87,10 +87,7 @@ func TestCheck_NodeForAnotherCPU(t *testing.T) {
 	t.Run("an image checked from outside", func(t *testing.T) {
 		hostRoot := debianRoot(t, map[string]string{"amd64": "amd64", "arm64": "arm64"}[runtime.GOARCH])
 		_, appDir := inRoot(t, root, app)
-		copied := filepath.Join(filepath.Dir(appDir), "node")
-		if out, err := exec.Command("cp", filepath.Join(hostRoot, "usr", "bin", "node"), filepath.Join(root, copied)).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v %s", err, out)
-		}
+		copied := besideApp(t, root, appDir, filepath.Join(hostRoot, "usr", "bin", "node"))
 		code, r, out := checkRoot(t, root, appDir, "LAUNCHER_NODE="+copied, "LAUNCHER_NATIVE_MODULES=")
 		if code != 3 {
 			t.Fatalf("exit %d, want 3:\n%s", code, out)
@@ -133,10 +130,7 @@ func TestCheck_NodeForTheOtherLibc(t *testing.T) {
 		root := debianRoot(t, "amd64")
 		app := newApp(t, ">=18", map[string]string{})
 		bin, appDir := inRoot(t, root, app)
-		copied := filepath.Join(filepath.Dir(appDir), "node")
-		if out, err := exec.Command("cp", musl, filepath.Join(root, copied)).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v %s", err, out)
-		}
+		copied := besideApp(t, root, appDir, musl)
 		// The judge: the kernel, asked by node itself.
 		if out, code := chroot(t, root, nil, copied, "--version"); code == 0 {
 			t.Fatalf("a musl node ran in a glibc image: %s", out)
@@ -164,10 +158,7 @@ func TestCheck_NodeForTheOtherLibc(t *testing.T) {
 			root := filepath.Join(fixtures(t), c.root)
 			app := newApp(t, ">=18", map[string]string{})
 			_, appDir := inRoot(t, root, app)
-			copied := filepath.Join(filepath.Dir(appDir), "node")
-			if out, err := exec.Command("cp", c.node, filepath.Join(root, copied)).CombinedOutput(); err != nil {
-				t.Fatalf("cp: %v %s", err, out)
-			}
+			copied := besideApp(t, root, appDir, c.node)
 			code, r, out := checkRoot(t, root, appDir, "LAUNCHER_NODE="+copied, "LAUNCHER_NATIVE_MODULES=")
 			if code != 3 {
 				t.Fatalf("exit %d, want 3:\n%s", code, out)
@@ -225,10 +216,7 @@ func TestCheck_ImageOfTwoCPUs(t *testing.T) {
 	t.Run("node for the build machine, its loader not in the image", func(t *testing.T) {
 		root := filepath.Join(fixtures(t), "alpine-arm64")
 		bin, appDir := inRoot(t, root, app)
-		copied := filepath.Join(filepath.Dir(appDir), "node")
-		if out, err := exec.Command("cp", filepath.Join(fixtures(t), "musl", "node"), filepath.Join(root, copied)).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v %s", err, out)
-		}
+		copied := besideApp(t, root, appDir, filepath.Join(fixtures(t), "musl", "node"))
 		out, code := chroot(t, root, env(appDir, "LAUNCHER_NODE="+copied), bin, "check", "--json")
 		r := refused(t, out, code)
 		expectCheck(t, r, "node", preflight.StatusFail,
@@ -245,10 +233,7 @@ func TestCheck_ImageOfTwoCPUs(t *testing.T) {
 	t.Run("node for the build machine, static", func(t *testing.T) {
 		root := filepath.Join(fixtures(t), "alpine-arm64")
 		bin, appDir := inRoot(t, root, app)
-		copied := filepath.Join(filepath.Dir(appDir), "node")
-		if out, err := exec.Command("cp", filepath.Join(fixtures(t), "musl", "node-static"), filepath.Join(root, copied)).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v %s", err, out)
-		}
+		copied := besideApp(t, root, appDir, filepath.Join(fixtures(t), "musl", "node-static"))
 		if out, code := chroot(t, root, nil, copied, "--version"); code != 0 {
 			t.Fatalf("the static node does not run here: exit %d, %s", code, out)
 		}

@@ -357,10 +357,7 @@ func TestCheckRoot_NodeBesideTheDistributionsIsItsOwnVersion(t *testing.T) {
 	root := debianRoot(t, "amd64") // nothing runs: any machine
 	app := newApp(t, ">=18", map[string]string{})
 	_, appDir := inRoot(t, root, app)
-	copied := filepath.Join(filepath.Dir(appDir), "node")
-	if out, err := exec.Command("cp", npmNode(t, 24), filepath.Join(root, copied)).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
+	copied := besideApp(t, root, appDir, npmNode(t, 24))
 	_, r, _ := checkRoot(t, root, appDir, "LAUNCHER_NODE="+copied, "LAUNCHER_NATIVE_MODULES=")
 	expectCheck(t, r, "node", pass, []string{"v24.", "NODE_MODULE_VERSION 137", "the release named in node"}, nil)
 	// The distribution's own, beside it: its package's version.
