@@ -257,7 +257,8 @@ type answer struct {
 
 // speculate picks the version to check against before node answers: the
 // one node gave at the previous Run, else the one the package database
-// names. It asks node in the background.
+// names, when node is the package's (packagedNode). It asks node in the
+// background.
 func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer, bool) {
 	if p.Image != "" {
 		return NodeVersions{}, nil, false
@@ -270,7 +271,10 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 	if p.known != nil {
 		guess = *p.known
 	} else {
-		version, _ := nodeFromDB(unnoted, p.root())
+		version := ""
+		if packagedNode(unnoted, p.root(), path) {
+			version, _ = nodeFromDB(unnoted, p.root())
+		}
 		var n NodeInfo
 		if version == "" || n.setVersion(version) != nil || n.ABI == 0 {
 			return NodeVersions{}, nil, false
