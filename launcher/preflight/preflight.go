@@ -1024,47 +1024,51 @@ func (p *Preflight) loaderMissing(path string, n *NodeInfo) (detail, hint string
 // build --platform linux/arm64` on an amd64 machine, where `RUN launcher
 // check` runs the build machine's programs natively and the image's under
 // qemu); a machine of the image's CPU does not. From outside (Image) the
-// launcher is not the image's: node alone is judged. runs is whether node
-// ran here.
+// launcher is not the image's: node alone is judged; a node whose CPU is
+// not known (a script) leaves the launcher alone judged. runs is whether
+// node ran here.
 func (p *Preflight) foreignCPU(n *NodeInfo, runs bool) (detail, hint string, ok bool) {
-	if n.Arch == "" {
-		return "", "", false
-	}
 	image, launcher := p.imageArch(), ""
 	if p.Image == "" {
 		launcher = archOfGo(runtime.GOARCH)
 	}
-	fits := func(arch string) bool { return arch == "" || arch == image || compatArch(image, arch) }
-	here := ""
-	if runs {
-		here = fmt.Sprintf("it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and ", n.Arch)
-	}
-	switch {
-	case image == "":
-		if launcher == "" || launcher == n.Arch || compatArch(launcher, n.Arch) || compatArch(n.Arch, launcher) {
+	if image == "" {
+		// Without the image's CPU, node and the launcher must agree.
+		if n.Arch == "" || launcher == "" || launcher == n.Arch || compatArch(launcher, n.Arch) || compatArch(n.Arch, launcher) {
 			return "", "", false
 		}
 		detail = fmt.Sprintf("%s is built for %s (%s, %s), but this launcher for %s (%s): an image's programs are for one CPU, so one of the two comes from a stage of another platform, and a machine of either CPU does not run the other (exec format error)",
 			n.Path, n.Arch, haArch(n.Arch), n.class, launcher, haArch(launcher))
 		hint = "Take node and the launcher for the image's platform: node from the runtime stage (`RUN apk add --no-cache nodejs`), the launcher built with `GOARCH=$TARGETARCH` (`ARG TARGETARCH`, no default); copy no program from a `FROM --platform=$BUILDPLATFORM` stage."
-	case !fits(n.Arch) && fits(launcher):
-		also := ""
+		return detail, hint, true
+	}
+	fits := func(arch string) bool { return arch == "" || arch == image || compatArch(image, arch) } // "": not known, or not the image's (the launcher, from outside)
+	switch nodeFits, launcherFits := fits(n.Arch), fits(launcher); {
+	case nodeFits && launcherFits:
+		return "", "", false
+	case launcherFits:
+		also, here := "", ""
 		if launcher != "" {
 			also = " and this launcher"
+		}
+		if runs {
+			here = fmt.Sprintf("it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and ", n.Arch)
 		}
 		detail = fmt.Sprintf("%s is built for %s (%s, %s), but the image's programs%s are for %s (%s): %sa machine of the image's CPU does not run this node (it would fail at every start with: exec format error)",
 			n.Path, n.Arch, haArch(n.Arch), n.class, also, image, haArch(image), here)
 		hint = foreignHint(image)
-	case fits(n.Arch) && !fits(launcher):
-		detail = fmt.Sprintf("this launcher is built for %s (%s), but node (%s) and the image's programs are for %s (%s): it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and on a machine of the image's CPU the container would not start (exec format error)",
-			launcher, haArch(launcher), n.Path, image, haArch(image), launcher)
+	case nodeFits:
+		with := ""
+		if n.Arch != "" {
+			with = fmt.Sprintf("node (%s) and ", n.Path)
+		}
+		detail = fmt.Sprintf("this launcher is built for %s (%s), but %sthe image's programs are for %s (%s): it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and on a machine of the image's CPU the container would not start (exec format error)",
+			launcher, haArch(launcher), with, image, haArch(image), launcher)
 		hint = launcherHint(image)
-	case !fits(n.Arch):
+	default:
 		detail = fmt.Sprintf("%s is built for %s (%s) and this launcher for %s (%s), but the image's programs are for %s (%s): a machine of the image's CPU runs neither (exec format error)",
 			n.Path, n.Arch, haArch(n.Arch), launcher, haArch(launcher), image, haArch(image))
 		hint = foreignHint(image) + " " + launcherHint(image)
-	default:
-		return "", "", false
 	}
 	return detail, hint, true
 }
