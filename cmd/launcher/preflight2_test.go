@@ -1131,6 +1131,16 @@ func TestCheck_NodeBehindAWrapper(t *testing.T) {
 	}
 	expectCheck(t, r, "node", preflight.StatusWarn, []string{"v20.19.2", "not an ELF binary"}, []string{"LAUNCHER_NODE"})
 	expectCheck(t, r, "native:bcrypt", preflight.StatusWarn, []string{"which binary node-gyp-build would load depends on node's CPU"}, []string{"LAUNCHER_NODE"})
+	// With its programs' CPU told by its loader (arm64), node runs on that
+	// CPU whatever starts it: the prebuild is picked for it.
+	must(t, os.MkdirAll(filepath.Join(root, "lib"), 0o755))
+	if out, err := exec.Command("cp", "-L", filepath.Join(debianRoot(t, "arm64"), "lib", "ld-linux-aarch64.so.1"), filepath.Join(root, "lib")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	if code, r, text = checkRoot(t, root, appDir, "LAUNCHER_NATIVE_MODULES=bcrypt"); code != 0 {
+		t.Errorf("an arm64 image whose node is a script: exit %d, want 0:\n%s", code, text)
+	}
+	expectCheck(t, r, "native:bcrypt", pass, []string{"prebuilds/linux-arm64/bcrypt.glibc.node", "node's CPU and libc unknown"}, nil)
 
 	// What node's version tells is checked behind either: a module built
 	// for Node 18 under the Node 20 they start is refused, as node would.

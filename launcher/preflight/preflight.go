@@ -1225,10 +1225,13 @@ func (p *Preflight) platformOf(node *NodeInfo) platform {
 		} else if pf.Alpine {
 			pf.Libc = "musl"
 		}
-		// node behind a script: it runs on the CPU this launcher, the
-		// image's, runs on (an unpacked image's CPU is not known here).
+		// node behind a script runs on the image's CPU: the launcher's
+		// (the node check refuses a launcher of another), from outside the
+		// image's programs' (imageArch), when they tell it.
 		if pf.Arch == "" && p.Image == "" {
 			pf.Arch = archOfGo(runtime.GOARCH)
+		} else if pf.Arch == "" {
+			pf.Arch = p.imageArch()
 		}
 	}
 	return pf
