@@ -1141,6 +1141,13 @@ func TestCheck_NodeBehindAWrapper(t *testing.T) {
 		t.Errorf("an arm64 image whose node is a script: exit %d, want 0:\n%s", code, text)
 	}
 	expectCheck(t, r, "native:bcrypt", pass, []string{"prebuilds/linux-arm64/bcrypt.glibc.node", "node's CPU and libc unknown"}, nil)
+	// A script elsewhere is not the package's node: nothing outside it
+	// tells its version.
+	elsewhere := besideApp(t, root, appDir, filepath.Join(root, "usr", "bin", "node"))
+	if code, r, text = checkRoot(t, root, appDir, "LAUNCHER_NODE="+elsewhere, "LAUNCHER_NATIVE_MODULES=bcrypt"); code != 3 {
+		t.Errorf("an image whose node is a script beside the app: exit %d, want 3:\n%s", code, text)
+	}
+	expectCheck(t, r, "node", preflight.StatusFail, []string{"could not be read without running it", "the image's package database tells the version of /usr/bin/node alone"}, []string{"LAUNCHER_NODE must be node itself"})
 
 	// What node's version tells is checked behind either: a module built
 	// for Node 18 under the Node 20 they start is refused, as node would.

@@ -3,7 +3,6 @@ package preflight
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -168,14 +167,19 @@ func nodeFromFiles(scope []*loadedLib) (version, from string) {
 // running it.
 func (p *Preflight) imageVersion(n *NodeInfo) error {
 	var version, from string
-	if packagedNode(p.fsys, p.Image, n.Path) {
+	packaged := packagedNode(p.fsys, p.Image, n.Path)
+	if packaged {
 		version, from = nodeFromDB(p.fsys, p.Image)
 	}
 	if version == "" {
 		version, from = nodeFromFiles(n.scope)
 	}
 	if version == "" {
-		return errors.New("node's version could not be read without running it: no nodejs in the image's package database, and no release in node's files")
+		db := "no nodejs in the image's package database"
+		if !packaged {
+			db = "the image's package database tells the version of /usr/bin/node alone"
+		}
+		return fmt.Errorf("node's version could not be read without running it: %s, and no release in node's files", db)
 	}
 	if err := n.setVersion(version); err != nil {
 		return err
