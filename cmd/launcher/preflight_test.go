@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -419,21 +420,20 @@ func TestCheck_LDPreload(t *testing.T) {
 			[]string{muslPreload + ": x64 musl, 2 libraries found"}, nil, 0, "v20", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath, RunAs: c.as}
-			// node --version runs with the loader's variables node gets, as
-			// it does under the launcher, whose environment is node's.
-			p.Exec = func(ctx context.Context, cmd *exec.Cmd) ([]byte, error) {
-				cmd.Env = append(os.Environ(), "LD_PRELOAD="+c.preload, "LD_LIBRARY_PATH="+c.ldPath)
-				return cmd.Output()
-			}
+			// node --version runs in node's environment, with the loader's
+			// variables node gets.
+			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: c.node, LDPreload: c.preload, LDLibraryPath: c.ldPath, RunAs: c.as,
+				Env: append(os.Environ(), "LD_PRELOAD="+c.preload, "LD_LIBRARY_PATH="+c.ldPath)}
 			r := p.Run(context.Background())
 			if r.OK != (c.status != preflight.StatusFail) {
 				t.Errorf("report OK = %v, want %v: %+v", r.OK, c.status != preflight.StatusFail, r.Checks)
 			}
 			expectCheck(t, *r, "ld-preload", c.status, c.detail, c.hint)
-			// What stops node stops its --version too: the node check says why.
+			// What stops node stops its --version too: the node check says
+			// it is the preload, as node answers without it.
 			if c.exit == 127 {
-				expectCheck(t, *r, "node", preflight.StatusFail, []string{"--version` failed", "saying: "}, []string{"LD_PRELOAD stops node before its first line"})
+				expectCheck(t, *r, "node", preflight.StatusFail, []string{"LD_PRELOAD=" + c.preload + " stops node before its first line", "node answers without it", "saying: "},
+					[]string{"LD_PRELOAD stops node before its first line"})
 			} else {
 				expectCheck(t, *r, "node", pass, nil, nil)
 			}
@@ -459,6 +459,127 @@ func TestCheck_LDPreload(t *testing.T) {
 			t.Errorf("an ld-preload check without LD_PRELOAD: %+v", c)
 		}
 	}
+}
+
+// A library LD_PRELOAD maps into node that ends node before its first line
+// fails every start. The check read the library (there, for node's CPU and
+// libc, its libraries found) and then failed node: "`node --version`
+// failed", with the fix to reinstall node. node answers without it: the
+// check now says it is the preload, with the library's words and its fix.
+//
+// Real jemalloc, both ways it ends node at its start: told by MALLOC_CONF to
+// abort on a setting it refuses, and on a kernel of larger pages than it
+// was built for, as on a Raspberry Pi 5 under Raspberry Pi OS (16 KiB
+// pages) with a jemalloc built for 4 KiB. No such kernel runs here: a
+// preload of the test's, before jemalloc, answers sysconf(_SC_PAGESIZE)
+// with PAGESIZE, as that kernel would; jemalloc's refusal and node's death
+// are real. Debian's arm64 jemalloc is built for 64 KiB pages: told 16 KiB,
+// under emulation, it runs, and the check passes it.
+func TestCheck_LDPreloadThatStopsNode(t *testing.T) {
+	fx := fixtures(t)
+	jemalloc := filepath.Join(fx, "jemalloc-amd64", "usr", "lib", "x86_64-linux-gnu", "libjemalloc.so.2")
+	if runtime.GOARCH != "amd64" {
+		t.Skip("Debian's amd64 jemalloc is the one built for 4 KiB pages")
+	}
+	pageSize := pageSizeStandIn(t, "gcc")
+	node, err := exec.LookPath("node")
+	must(t, err)
+	app := newApp(t, ">=18", nil)
+	aborts := "MALLOC_CONF=abort_conf:true,bogus:1"
+	for _, c := range []struct {
+		name, preload string
+		env           []string
+		detail, hint  []string
+	}{
+		{"a setting jemalloc refuses", jemalloc, []string{aborts},
+			[]string{"<jemalloc>: Invalid conf pair: bogus:1", "refuses its setting bogus:1"}, []string{"Correct MALLOC_CONF"}},
+		{"a kernel of larger pages", pageSize + " " + jemalloc, []string{"PAGESIZE=16384"},
+			[]string{"<jemalloc>: Unsupported system page size (and ", "built for smaller memory pages than this kernel's"},
+			[]string{"--with-lg-page=16", "kernel=kernel8.img", "remove LD_PRELOAD"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// The judge: node with the preload, and without it.
+			with := exec.Command(node, "--version")
+			with.Env = append(append(os.Environ(), "LD_PRELOAD="+c.preload), c.env...)
+			if out, err := with.CombinedOutput(); err == nil {
+				t.Fatalf("node ran with LD_PRELOAD=%s: %s", c.preload, out)
+			}
+			p := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: node, LDPreload: c.preload, Env: with.Env}
+			r := p.Run(context.Background())
+			if r.OK {
+				t.Fatalf("passed: %+v", r.Checks)
+			}
+			expectCheck(t, *r, "ld-preload", pass, nil, nil)
+			expectCheck(t, *r, "node", preflight.StatusFail,
+				append([]string{"v20.", "LD_PRELOAD=" + c.preload + " stops node before its first line, as it would at every start (node answers without it)"}, c.detail...), c.hint)
+		})
+	}
+
+	// Supervised, as the entrypoint of an image whose ENV sets them: exit
+	// 3, the cause in the log, nothing of the app run. (The shipped
+	// launcher is static: LD_PRELOAD does nothing to it.)
+	t.Run("supervised", func(t *testing.T) {
+		l := launch(t, launchOpts{binary: realLauncher(t),
+			env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LD_PRELOAD=" + jemalloc, aborts}})
+		if code := l.wait(30 * time.Second); code != 3 {
+			t.Fatalf("exit %d, want 3:\n%s", code, l.stdout)
+		}
+		if text := l.stdout.String(); !strings.Contains(text, "stops node before its first line") || !strings.Contains(text, "Correct MALLOC_CONF") || !strings.Contains(text, "not starting node") {
+			t.Errorf("the log does not say why, or node was started:\n%s", text)
+		}
+	})
+
+	// On arm64, in Debian's arm64 image with the arm64 launcher: the same
+	// setting refused; and its jemalloc, built for 64 KiB pages, on a
+	// kernel of 16 KiB, which it runs on.
+	t.Run("arm64", func(t *testing.T) {
+		requireArm64(t)
+		root := debianRoot(t, "arm64")
+		app := newApp(t, ">=18", nil)
+		_, appDir := inRoot(t, root, app)
+		lib := besideApp(t, root, appDir, filepath.Join(fx, "jemalloc-arm64", "usr", "lib", "aarch64-linux-gnu", "libjemalloc.so.2"))
+		stand := filepath.Join(filepath.Dir(appDir), "pagesize.so")
+		if out, err := exec.Command("cp", pageSizeStandIn(t, "aarch64-linux-gnu-gcc"), filepath.Join(root, stand)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		code, r := checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES=", "LD_PRELOAD="+lib, aborts)
+		if code != 3 {
+			t.Errorf("a setting jemalloc refuses: exit %d, want 3", code)
+		}
+		expectCheck(t, r, "node", preflight.StatusFail, []string{"LD_PRELOAD=" + lib + " stops node before its first line", "refuses its setting bogus:1"}, []string{"Correct MALLOC_CONF"})
+		code, r = checkInRoot(t, root, app, "LAUNCHER_NATIVE_MODULES=", "LD_PRELOAD="+stand+" "+lib, "PAGESIZE=16384")
+		if code != 0 {
+			t.Errorf("Debian's arm64 jemalloc on 16 KiB pages: exit %d, want 0: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "node", pass, []string{"v18.20.4"}, nil)
+	})
+}
+
+// pageSizeStandIn builds, with the C compiler cc, a library that answers
+// sysconf(_SC_PAGESIZE) with the PAGESIZE variable, as a kernel of that
+// page size would, for the libraries loaded after it.
+func pageSizeStandIn(t *testing.T, cc string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "pagesize.c")
+	must(t, os.WriteFile(src, []byte(`#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+long sysconf(int name) {
+	static long (*real)(int);
+	const char *v = getenv("PAGESIZE");
+	if (name == _SC_PAGESIZE && v) return atol(v);
+	if (!real) real = (long (*)(int))dlsym(RTLD_NEXT, "sysconf");
+	return real(name);
+}
+`), 0o644))
+	lib := filepath.Join(dir, "pagesize.so")
+	if out, err := exec.Command(cc, "-shared", "-fPIC", "-O2", "-o", lib, src, "-ldl").CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cc, err, out)
+	}
+	return lib
 }
 
 // The checks take the loader's variables from node's environment, where
@@ -637,14 +758,23 @@ func TestDiagnose(t *testing.T) {
 		{"Error: Cannot find module 'bcrypt'", "package bcrypt is not installed", "devDependencies"},
 		{"Error: Cannot find module '/app/backend/index.js'", "script /app/backend/index.js does not exist", "outDir"},
 		{"Error: listen EADDRINUSE: address already in use 0.0.0.0:8099", "port 8099 is already in use", "PORT"},
+		{"<jemalloc>: Unsupported system page size\n<jemalloc>: Unsupported system page size\nterminate called without an active exception", "smaller memory pages than this kernel's", "--with-lg-page=16"},
+		{"<jemalloc>: Invalid conf pair: bogus:1\n<jemalloc>: Invalid conf pair: narenas:x\n<jemalloc>: Abort (abort_conf:true) on invalid conf value (see above).", "refuses its setting narenas:x", "MALLOC_CONF"},
 	} {
 		got := preflight.Diagnose(strings.Split(c.line, "\n"))
 		if len(got) == 0 || !strings.Contains(got[0].Cause, c.cause) || !strings.Contains(got[0].Hint, c.hint) {
 			t.Errorf("Diagnose(%q) = %+v; want cause %q, hint %q", c.line, got, c.cause, c.hint)
 		}
 	}
-	if got := preflight.Diagnose([]string{"TypeError: x is not a function"}); len(got) != 0 {
-		t.Errorf("an unknown error must not be diagnosed: %+v", got)
+	for _, lines := range [][]string{
+		{"TypeError: x is not a function"},
+		// jemalloc's warning of a setting it skips, node going on: not why
+		// node ended.
+		{"<jemalloc>: Invalid conf pair: bogus:1", "TypeError: x is not a function"},
+	} {
+		if got := preflight.Diagnose(lines); len(got) != 0 {
+			t.Errorf("an unknown error must not be diagnosed: %+v", got)
+		}
 	}
 }
 

@@ -72,6 +72,25 @@ var stderrPatterns = []struct {
 				Hint:  fmt.Sprintf("Keep %s in \"dependencies\" (not devDependencies) and COPY node_modules from backend-builder into the runtime stage.", m[1]),
 			}
 		}},
+	// jemalloc, as LD_PRELOAD maps it into node, ends node before its
+	// first line on a kernel of larger pages than it was built for, and
+	// on settings it refuses when told to abort on them.
+	{lazy(`<jemalloc>: Unsupported system page size`),
+		func([]string) Diagnosis {
+			return Diagnosis{
+				Cause: "jemalloc, preloaded into node, is built for smaller memory pages than this kernel's",
+				Hint: "A Raspberry Pi 5 under Raspberry Pi OS runs a kernel of 16 KiB pages (`getconf PAGESIZE` on the host). " +
+					"Preload a jemalloc built with `--with-lg-page=16`, which runs on 4, 16 and 64 KiB pages, or remove LD_PRELOAD (the Dockerfile's ENV) and node runs on its own allocator; " +
+					"on the host, `kernel=kernel8.img` in the boot partition's config.txt boots a kernel of 4 KiB pages.",
+			}
+		}},
+	{lazy(`(?:<jemalloc>: Invalid conf pair: ([^\n]*)\n)+<jemalloc>: Abort \(abort_conf:true\)`),
+		func(m []string) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("jemalloc, preloaded into node, refuses its setting %s", m[1]),
+				Hint:  "Correct MALLOC_CONF (the Dockerfile's ENV): comma-separated name:value pairs of jemalloc's options (`background_thread:true,dirty_decay_ms:20000`).",
+			}
+		}},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string) Diagnosis {
 			return Diagnosis{

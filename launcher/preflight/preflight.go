@@ -811,6 +811,16 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 			refused = p.refusal(firstLine(said))
 		}
 	}
+	if err != nil && p.LDPreload != "" && !shortage.Is(err) {
+		// What LD_PRELOAD maps into node runs before node's first line: a
+		// library that stops node there (jemalloc built for smaller pages
+		// than the kernel's) fails its every start, and node answers
+		// without it.
+		failed := err
+		if plain, perr := p.execAs(ctx, nil, withoutVar(p.env(), "LD_PRELOAD"), "", n.Path, "--version"); perr == nil {
+			out, err, refused = plain, nil, p.preloadRefusal(failed)
+		}
+	}
 	if err != nil {
 		p.noteShortage(err)
 		return &versionError{path: n.Path, err: err, said: firstLine(stderrOf(err))}
@@ -892,6 +902,25 @@ func (p *Preflight) refusal(said string) *refusal {
 		r.hint = "Correct LAUNCHER_NODE_ARGS: V8's flags take plain numbers, sizes in MiB without a unit (--max-old-space-size=256)."
 	default:
 		r.hint = "Correct LAUNCHER_NODE_ARGS (the Dockerfile's ENV): `node --help` lists the options this node takes."
+	}
+	return r
+}
+
+// preloadRefusal describes LD_PRELOAD stopping node before its first line,
+// where node ended with err, and its fix: what node's last words tell
+// (Diagnose), else to remove the library.
+func (p *Preflight) preloadRefusal(err error) *refusal {
+	said := stderrOf(err)
+	r := &refusal{
+		detail: fmt.Sprintf("LD_PRELOAD=%s stops node before its first line, as it would at every start (node answers without it): %v", p.LDPreload, err),
+		hint:   "Remove the library from LD_PRELOAD (the Dockerfile's ENV), or mend it: node starts without it.",
+	}
+	if first := firstLine(said); first != "" {
+		r.detail += ", saying: " + first
+	}
+	if d := Diagnose(strings.Split(string(said), "\n")); len(d) > 0 {
+		r.detail += " (" + d[0].Cause + ")"
+		r.hint = d[0].Hint
 	}
 	return r
 }
