@@ -19,12 +19,8 @@ func TestSpeculate_PackageDatabaseOnlyForItsNode(t *testing.T) {
 	}
 	root := t.TempDir()
 	status := filepath.Join(root, "var", "lib", "dpkg", "status")
-	if err := os.MkdirAll(filepath.Dir(status), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(status, []byte("Package: nodejs\nStatus: install ok installed\nVersion: 18.20.4+dfsg-1~deb12u1\n\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.MkdirAll(filepath.Dir(status), 0o755))
+	must(t, os.WriteFile(status, []byte("Package: nodejs\nStatus: install ok installed\nVersion: 18.20.4+dfsg-1~deb12u1\n\n"), 0o644))
 	for _, c := range []struct {
 		node    string
 		guessed bool
