@@ -726,6 +726,51 @@ func TestRun_NodeThatCannotRunSaysWhy(t *testing.T) {
 	}
 }
 
+// node's own failures at run time that the user reading the log can act
+// on, as node and better-sqlite3 write them: the JavaScript heap full (a
+// real node at a 16 MiB limit, supervised), a database whose folder does
+// not exist, one node's user may not create.
+func TestRun_DiagnosesTheAppsOwnFailures(t *testing.T) {
+	l := launch(t, launchOpts{args: []string{"run", "--", "node", "--max-old-space-size=16", "-e", "const a = []; for (;;) a.push(new Array(1e5).fill(1))"},
+		env: []string{never}})
+	if code := l.wait(60 * time.Second); code != 134 {
+		t.Fatalf("exit %d, want node's 134 (SIGABRT)\n%s", code, l.stdout)
+	}
+	for _, want := range []string{"node: the JavaScript heap reached its limit", "fix=", "--max-old-space-size=512"} {
+		if !strings.Contains(l.stdout.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, l.stdout)
+		}
+	}
+
+	modules := filepath.Join(fixtures(t), "app20", "node_modules")
+	locked := t.TempDir()
+	must(t, os.Chmod(locked, 0o555))
+	for _, c := range []struct {
+		name, path string
+		as         bool // as nobody
+		cause      string
+	}{
+		{"its folder missing", filepath.Join(t.TempDir(), "share", "hasync.db"), false, "cannot be opened: its folder does not exist"},
+		{"its folder not writable", filepath.Join(locked, "hasync.db"), true, "cannot be opened"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command("node", "-e", "new (require('better-sqlite3'))(process.argv[1])", c.path)
+			cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+			if c.as {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("better-sqlite3 opened %s", c.path)
+			}
+			d := preflight.Diagnose(strings.Split(string(out), "\n"))
+			if len(d) == 0 || !strings.Contains(d[0].Cause, c.cause) || !strings.Contains(d[0].Hint, "/data") {
+				t.Errorf("node said:\n%s\ndiagnosed as %+v, want %q", out, d, c.cause)
+			}
+		})
+	}
+}
+
 // When node fails anyway (a module loaded lazily, a check skipped), its
 // last stderr lines are matched against the known failures.
 func TestRun_DiagnosesNodeStderr(t *testing.T) {

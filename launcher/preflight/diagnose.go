@@ -91,6 +91,29 @@ var stderrPatterns = []struct {
 				Hint:  "Correct MALLOC_CONF (the Dockerfile's ENV): comma-separated name:value pairs of jemalloc's options (`background_thread:true,dirty_decay_ms:20000`).",
 			}
 		}},
+	// Failures of the app's own, at run time, that a Home Assistant user
+	// can act on: node's JavaScript heap full, and a SQLite database
+	// (better-sqlite3, sqlite3) whose file cannot be opened.
+	{lazy(`Allocation failed - JavaScript heap out of memory`),
+		func([]string) Diagnosis {
+			return Diagnosis{
+				Cause: "the JavaScript heap reached its limit (V8's --max-old-space-size, by default set from the memory node sees)",
+				Hint: "A leak, or a limit too small for the app: the launcher's lines of node's memory show how it grew. " +
+					"Where the machine has the memory, raise the limit in MiB with LAUNCHER_NODE_ARGS (`--max-old-space-size=512`).",
+			}
+		}},
+	{lazy(`Cannot open database because the directory does not exist|SQLITE_CANTOPEN|unable to open database file`),
+		func(m []string) Diagnosis {
+			d := Diagnosis{
+				Cause: "the app's SQLite database cannot be opened",
+				Hint: "Keep the database in a folder the add-on has and node's user (LAUNCHER_USER) may write: /data always is; " +
+					"/share and /config only when config.yaml maps them.",
+			}
+			if strings.HasPrefix(m[0], "Cannot open") {
+				d.Cause += ": its folder does not exist"
+			}
+			return d
+		}},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string) Diagnosis {
 			return Diagnosis{
