@@ -106,8 +106,8 @@ var stderrPatterns = []struct {
 		func(m []string) Diagnosis {
 			d := Diagnosis{
 				Cause: "the app's SQLite database cannot be opened",
-				Hint: "Keep the database in a folder the add-on has and node's user (LAUNCHER_USER) may write: /data always is; " +
-					"/share and /config only when config.yaml maps them.",
+				Hint: "Keep the database in a folder that is in the add-on and that node's user (LAUNCHER_USER) may write: " +
+					"/data is in every add-on, /share and /config only when config.yaml maps them.",
 			}
 			if strings.HasPrefix(m[0], "Cannot open") {
 				d.Cause += ": its folder does not exist"
