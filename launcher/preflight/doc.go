@@ -1,6 +1,7 @@
 // Package preflight proves, from the files alone, that node will load the
 // app: the entry, node itself (found, its libraries there, its version,
-// ABI, libc and architecture), package.json's engines, what node
+// ABI, libc and architecture, which with the launcher's must be the
+// image's programs' CPU), package.json's engines, what node
 // preloads and what the app's scripts load at their top level (each found
 // as node finds it, through
 // packages' "exports", and read by the module system node reads it with,
@@ -10,9 +11,10 @@
 // symbol versions, and with Deep every symbol). It says how to fix what
 // would not load, in the Dockerfile's terms.
 //
-// It is pure: files in, a Report out. The only process it runs is
-// `node --version`, through the Exec it is given (under supervision, the
-// Reaper's). A passing report comes with its Record, everything it was
+// It is pure: files in, a Report out. The only process it runs is node
+// asked its version (`node --version`; again without the app's arguments,
+// or without LD_PRELOAD, when it fails with them, to tell whose failure
+// it is), through the Exec it is given (under supervision, the Reaper's). A passing report comes with its Record, everything it was
 // made of; given back at a later Run, it is recalled while nothing of that
 // changed (record.go). Keeping it is the caller's: this package writes
 // nothing. Inside, the flow is one way: files.go is the only way to the
