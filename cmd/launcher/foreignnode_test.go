@@ -32,9 +32,16 @@ func nativeOnly(t *testing.T, env []string, args ...string) *exec.Cmd {
 func refusedReport(t *testing.T, cmd *exec.Cmd) preflight.Report {
 	t.Helper()
 	out, err := cmd.Output()
+	return refused(t, out, commandExit(err))
+}
+
+// refused is the report `launcher check --json` printed, out, ending with
+// exit code, which must be 3.
+func refused(t *testing.T, out []byte, code int) preflight.Report {
+	t.Helper()
 	var r preflight.Report
-	if jerr := json.Unmarshal(out, &r); jerr != nil || commandExit(err) != 3 {
-		t.Fatalf("exit %d, want 3 (%v):\n%s", commandExit(err), jerr, out)
+	if err := json.Unmarshal(out, &r); err != nil || code != 3 {
+		t.Fatalf("exit %d, want 3 (%v):\n%s", code, err, out)
 	}
 	return r
 }
@@ -136,10 +143,7 @@ func TestCheck_NodeForTheOtherLibc(t *testing.T) {
 			t.Fatalf("a musl node ran in a glibc image: %s", out)
 		}
 		out, code := chroot(t, root, []string{"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NODE=" + copied, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, bin, "check", "--json")
-		var r preflight.Report
-		if err := json.Unmarshal(out, &r); err != nil || code != 3 {
-			t.Fatalf("exit %d, want 3 (%v):\n%s", code, err, out)
-		}
+		r := refused(t, out, code)
 		expectCheck(t, r, "node", preflight.StatusFail, wantMusl, fixMusl)
 	})
 
@@ -185,14 +189,6 @@ func TestCheck_ImageOfTwoCPUs(t *testing.T) {
 	app := newApp(t, ">=18", map[string]string{})
 	env := func(appDir string, more ...string) []string {
 		return append([]string{"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL="}, more...)
-	}
-	refused := func(t *testing.T, out []byte, code int) preflight.Report {
-		t.Helper()
-		var r preflight.Report
-		if err := json.Unmarshal(out, &r); err != nil || code != 3 {
-			t.Fatalf("exit %d, want 3 (%v):\n%s", code, err, out)
-		}
-		return r
 	}
 	nodeFix := []string{"Install node for aarch64 in the runtime stage", "--platform=$BUILDPLATFORM"}
 
