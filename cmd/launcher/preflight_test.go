@@ -476,11 +476,11 @@ func TestCheck_LDPreload(t *testing.T) {
 // are real. Debian's arm64 jemalloc is built for 64 KiB pages: told 16 KiB,
 // under emulation, it runs, and the check passes it.
 func TestCheck_LDPreloadThatStopsNode(t *testing.T) {
-	fx := fixtures(t)
-	jemalloc := filepath.Join(fx, "jemalloc-amd64", "usr", "lib", "x86_64-linux-gnu", "libjemalloc.so.2")
 	if runtime.GOARCH != "amd64" {
 		t.Skip("Debian's amd64 jemalloc is the one built for 4 KiB pages")
 	}
+	fx := fixtures(t)
+	jemalloc := filepath.Join(fx, "jemalloc-amd64", "usr", "lib", "x86_64-linux-gnu", "libjemalloc.so.2")
 	pageSize := pageSizeStandIn(t, "gcc")
 	node, err := exec.LookPath("node")
 	must(t, err)
@@ -498,7 +498,7 @@ func TestCheck_LDPreloadThatStopsNode(t *testing.T) {
 			[]string{"--with-lg-page=16", "kernel=kernel8.img", "remove LD_PRELOAD"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			// The judge: node with the preload, and without it.
+			// The judge: node itself, which the preload ends.
 			with := exec.Command(node, "--version")
 			with.Env = append(append(os.Environ(), "LD_PRELOAD="+c.preload), c.env...)
 			if out, err := with.CombinedOutput(); err == nil {
