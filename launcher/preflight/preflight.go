@@ -1081,7 +1081,7 @@ func (p *Preflight) foreignCPU(n *NodeInfo, runs bool) (detail, hint string, ok 
 			also = " and this launcher"
 		}
 		if runs {
-			here = fmt.Sprintf("it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and ", n.Arch)
+			here = runsHere(n.Arch) + ", and "
 		}
 		detail = fmt.Sprintf("%s is built for %s (%s, %s), but the image's programs%s are for %s (%s): %sa machine of the image's CPU does not run this node (it would fail at every start with: exec format error)",
 			n.Path, n.Arch, haArch(n.Arch), n.class, also, image, haArch(image), here)
@@ -1091,8 +1091,8 @@ func (p *Preflight) foreignCPU(n *NodeInfo, runs bool) (detail, hint string, ok 
 		if n.Arch != "" {
 			with = fmt.Sprintf("node (%s) and ", n.Path)
 		}
-		detail = fmt.Sprintf("this launcher is built for %s (%s), but %sthe image's programs are for %s (%s): it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does), and on a machine of the image's CPU the container would not start (exec format error)",
-			launcher, haArch(launcher), with, image, haArch(image), launcher)
+		detail = fmt.Sprintf("this launcher is built for %s (%s), but %sthe image's programs are for %s (%s): %s, and on a machine of the image's CPU the container would not start (exec format error)",
+			launcher, haArch(launcher), with, image, haArch(image), runsHere(launcher))
 		hint = launcherHint(image)
 	default:
 		detail = fmt.Sprintf("%s is built for %s (%s) and this launcher for %s (%s), but the image's programs are for %s (%s): a machine of the image's CPU runs neither (exec format error)",
@@ -1100,6 +1100,11 @@ func (p *Preflight) foreignCPU(n *NodeInfo, runs bool) (detail, hint string, ok 
 		hint = foreignHint(image) + " " + launcherHint(image)
 	}
 	return detail, hint, true
+}
+
+// runsHere says why a program for CPU arch, not the image's, runs here.
+func runsHere(arch string) string {
+	return fmt.Sprintf("it runs here only because this machine runs %s programs too (its own, or emulated, as a cross-platform build does)", arch)
 }
 
 // launcherHint is the fix for a launcher built for another CPU than arch,
