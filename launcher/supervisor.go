@@ -1007,10 +1007,24 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	}
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
-		for _, d := range preflight.Diagnose(c.StderrTail()) {
+		tail := c.StderrTail()
+		ds := preflight.Diagnose(tail)
+		if len(ds) == 0 && illegal(out.status) {
+			// Read now, once: which CPU it is says whose the fault is.
+			cpu, _ := preflight.ReadCPU(preflight.CPUInfo)
+			if d, ok := preflight.IllegalInstruction(tail, cpu); ok {
+				ds = append(ds, d)
+			}
+		}
+		for _, d := range ds {
 			s.log.Error().Str("fix", d.Hint).Msgf("%s: %s", s.name, d.Cause)
 		}
 	}
+}
+
+// illegal tells a death by SIGILL, also as a shell wrapper reports it.
+func illegal(st ExitStatus) bool {
+	return st.Signal == unix.SIGILL || st.Signal == 0 && st.Code == 128+int(unix.SIGILL)
 }
 
 func (s *Supervisor) commandLine() string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -251,6 +252,124 @@ func TestCheck_ImageOfTwoCPUs(t *testing.T) {
 		}
 		if text := l.stdout.String(); !strings.Contains(text, "this launcher is built for x64 (amd64)") || !strings.Contains(text, "not starting node") {
 			t.Errorf("the log does not say why, or node was started:\n%s", text)
+		}
+	})
+}
+
+// A native module built for ARMv8.1 or later runs the CPU's atomic
+// instructions (LSE) on any CPU, and node dies of SIGILL loading it on an
+// ARMv8.0 one: the Cortex-A72 of a Raspberry Pi 4 and of Home Assistant
+// Yellow, the Cortex-A53 of a Pi 3. @node-rs/bcrypt 1.10.8's arm64 glibc
+// binary is one (its allocator, mimalloc, is compiled for armv8.1-a);
+// 1.10.7's is built for ARMv8.0. The check passed both. The CPUs are
+// QEMU's models of the Pi 4's and the Pi 5's (QEMU_CPU, which QEMU reads
+// from the environment of the program it runs): their instructions and
+// the /proc/cpuinfo QEMU writes for them. The judge is Debian's arm64
+// node loading each release under each.
+func TestCheck_ModuleBuiltForANewerARM(t *testing.T) {
+	requireArm64(t)
+	root := debianRoot(t, "arm64")
+	v81, v80 := filepath.Join(fixtures(t), "bcrypt-rs-arm64"), filepath.Join(fixtures(t), "bcrypt-rs-arm64-v80")
+	const pi4, pi5 = "QEMU_CPU=cortex-a72", "QEMU_CPU=cortex-a76"
+	devNull(t, root)
+	for _, c := range []struct {
+		app, cpu string
+		loads    bool
+	}{{v81, pi4, false}, {v81, pi5, true}, {v80, pi4, true}} {
+		_, appDir := inRoot(t, root, c.app)
+		cmd := exec.Command("chroot", root, "/usr/bin/node", "-e", "require('"+appDir+"/node_modules/@node-rs/bcrypt'); console.log('LOADED')")
+		cmd.Env = []string{"PATH=/usr/bin:/bin", c.cpu}
+		out, err := cmd.CombinedOutput()
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if c.loads && (err != nil || !strings.Contains(string(out), "LOADED")) || !c.loads && ws.Signal() != syscall.SIGILL {
+			t.Fatalf("node under %s, %s: %v (%v): %s", c.cpu, filepath.Base(c.app), err, ws.Signal(), out)
+		}
+	}
+
+	const module = "LAUNCHER_NATIVE_MODULES=@node-rs/bcrypt"
+	fix := []string{"Install a release of @node-rs/bcrypt built for ARMv8.0 (armv8-a)", "\"overrides\""}
+	built := "built for ARMv8.1 or later: bcrypt.linux-arm64-gnu.node runs 215 of ARMv8.1's atomic instructions (LSE) on any CPU"
+	code, r := checkInRoot(t, root, v81, pi4, module)
+	if code != 3 {
+		t.Errorf("1.10.8 on a Pi 4's CPU: exit %d, want 3", code)
+	}
+	expectCheck(t, r, "native:@node-rs/bcrypt", preflight.StatusFail,
+		[]string{built, "this CPU (Cortex-A72) is ARMv8.0, without them: node dies of SIGILL"}, fix)
+	code, r = checkInRoot(t, root, v81, pi5, module)
+	if code != 0 {
+		t.Errorf("1.10.8 on a Pi 5's CPU: exit %d, want 0: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:@node-rs/bcrypt", preflight.StatusWarn,
+		[]string{built, "it runs here, but node dies of SIGILL (Illegal instruction) on an ARMv8.0 CPU (a Raspberry Pi 3 or 4, or Home Assistant Yellow)"}, fix)
+	code, r = checkInRoot(t, root, v80, pi4, module)
+	if code != 0 {
+		t.Errorf("1.10.7 on a Pi 4's CPU: exit %d, want 0: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:@node-rs/bcrypt", pass, []string{"1.10.7", "glibc arm64"}, nil)
+	for _, c := range r.Checks {
+		if strings.Contains(c.Detail, "ARMv8") {
+			t.Errorf("1.10.7 judged built for a newer ARM: %s", c.Detail)
+		}
+	}
+
+	// From outside, the image's machine is any: a warning.
+	_, appDir := inRoot(t, root, v81)
+	withoutEmulation(t, func() { code, r, _ = checkRoot(t, root, appDir, module) })
+	if code != 0 {
+		t.Errorf("check --root: exit %d, want 0: %+v", code, r.Checks)
+	}
+	expectCheck(t, r, "native:@node-rs/bcrypt", preflight.StatusWarn,
+		[]string{built, "where the CPU is ARMv8.1 or later it runs, but node dies of SIGILL"}, fix)
+
+	// Supervised: a start on a Pi 5 records its report (with the warning)
+	// in /data; restored on a Pi 4 (a backup of the add-on), the record is
+	// not recalled: exit 3, the cause in the log, node not started.
+	t.Run("supervised", func(t *testing.T) {
+		bin, appDir := inRoot(t, root, v81)
+		record := filepath.Join(filepath.Dir(appDir), "preflight.json")
+		start := func(cpu string) (int, string) {
+			l := launch(t, launchOpts{binary: "chroot", args: []string{root, bin}, env: []string{cpu, module, "PATH=/usr/bin:/bin",
+				"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_READY_URL=", "LAUNCHER_OPTIONS_FILE=", "LAUNCHER_HEALTH_ADDR=off",
+				"LAUNCHER_RESTART=never", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
+			code := l.wait(60 * time.Second)
+			return code, l.stdout.String()
+		}
+		if code, text := start(pi5); code != 0 || !strings.Contains(text, "node dies of SIGILL") {
+			t.Fatalf("on a Pi 5's CPU: exit %d, or no warning:\n%s", code, text)
+		}
+		if _, err := os.Stat(filepath.Join(root, record)); err != nil {
+			t.Fatalf("no record kept: %v", err)
+		}
+		if code, text := start(pi4); code != 3 || !strings.Contains(text, "this CPU (Cortex-A72) is ARMv8.0") || !strings.Contains(text, "not starting node") {
+			t.Errorf("on a Pi 4's CPU with the Pi 5's record: exit %d, want 3, the cause, node not started:\n%s", code, text)
+		}
+	})
+
+	// Loaded where no check looks (by a path the app computes), the
+	// module kills node on the Pi 4's CPU: the log says what SIGILL means
+	// there, and where to look.
+	t.Run("died of it", func(t *testing.T) {
+		app := newApp(t, ">=18", nil)
+		must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("require(process.env.HASH_MODULE);\nconsole.log('LOADED');\n"), 0o644))
+		bin, appDir := inRoot(t, root, app)
+		hash := filepath.Join(filepath.Dir(appDir), "hash.node")
+		if out, err := exec.Command("cp", filepath.Join(v81, "node_modules", "@node-rs", "bcrypt-linux-arm64-gnu", "bcrypt.linux-arm64-gnu.node"), filepath.Join(root, hash)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		l := launch(t, launchOpts{binary: "chroot", args: []string{root, bin}, env: []string{pi4, "HASH_MODULE=" + hash, "PATH=/usr/bin:/bin",
+			"LAUNCHER_APP_DIR=" + appDir, "LAUNCHER_READY_URL=", "LAUNCHER_OPTIONS_FILE=", "LAUNCHER_HEALTH_ADDR=off",
+			"LAUNCHER_RESTART=never", "LAUNCHER_PREFLIGHT_RECORD=", "LAUNCHER_NATIVE_MODULES="}})
+		if code := l.wait(60 * time.Second); code != 128+int(syscall.SIGILL) {
+			t.Fatalf("exit %d, want %d:\n%s", code, 128+int(syscall.SIGILL), l.stdout)
+		}
+		text := l.stdout.String()
+		for _, want := range []string{"SIGILL", "an instruction of ARMv8.1 or later (SIGILL), which this CPU (Cortex-A72) lacks: it is ARMv8.0", "`launcher check` in the image names the one it finds"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the log lacks %q:\n%s", want, text)
+			}
+		}
+		if strings.Contains(text, "LOADED") {
+			t.Errorf("node loaded it:\n%s", text)
 		}
 	})
 }

@@ -144,3 +144,31 @@ func Diagnose(lines []string) []Diagnosis {
 	}
 	return out
 }
+
+// IllegalInstruction explains node's death by SIGILL: an instruction the
+// CPU does not have, run by node or a native module built for a newer
+// one. Its lines come first: V8 ends node with an illegal instruction on
+// purpose after its own fatal errors ("# Fatal error in …"), which are no
+// fault of the CPU's.
+func IllegalInstruction(lines []string, cpu CPU) (Diagnosis, bool) {
+	text := strings.Join(lines, "\n")
+	if strings.Contains(text, "# Fatal error in") || strings.Contains(text, "FATAL ERROR:") {
+		return Diagnosis{}, false
+	}
+	d := Diagnosis{
+		Cause: fmt.Sprintf("an instruction %s does not have (SIGILL)", cpu.describe()),
+		Hint: "A binary (node, a native module) is built for a newer CPU than this one (-march=native on the build machine, or a prebuild for a later CPU): " +
+			"install builds for this CPU's generation.",
+	}
+	switch {
+	case cpu.armV80():
+		d.Cause = fmt.Sprintf("an instruction of ARMv8.1 or later (SIGILL), which %s lacks: it is ARMv8.0", cpu.describe())
+		d.Hint = "A native module built for ARMv8.1 or later runs its atomics on every CPU: `launcher check` in the image names the one it finds; " +
+			"install a release of it built for ARMv8.0 (armv8-a)."
+	case cpu.virtualX86():
+		d.Cause += ": a virtual machine whose CPU type hides the host's instruction sets (it has no SSE4.2 or AVX2)"
+		d.Hint = "Give the virtual machine the host's CPU type: in Proxmox, the VM's Hardware, Processors, Type `host`; " +
+			"in virt-manager or libvirt, `host-passthrough`."
+	}
+	return d, true
+}

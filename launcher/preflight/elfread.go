@@ -94,6 +94,7 @@ func (m elfMachine) String() string {
 const (
 	ptInterp = 3
 
+	shtProgbits   = 1
 	shtSymtab     = 2
 	shtStrtab     = 3
 	shtRela       = 4
@@ -107,6 +108,7 @@ const (
 	shtGNUVersym  = 0x6fffffff
 
 	shfAlloc      = 0x2
+	shfExecinstr  = 0x4
 	shfCompressed = 0x800
 
 	shnUndef  = 0

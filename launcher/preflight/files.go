@@ -138,6 +138,8 @@ type packageRead struct {
 //	             renamed changes its mtime)
 //	link, real   a symlink's target; a path with every symlink resolved
 //	glob, path   a pattern's matches; a command's place in PATH
+//	cpu          the machine's processor (/proc/cpuinfo), as far as the
+//	             checks judge it: its architecture and ARMv8.1's atomics
 type access struct{ Op, Path string }
 
 func noting() *files { return &files{seen: map[access]string{}} }
@@ -347,6 +349,37 @@ func observe(a access) (string, bool) {
 		return result(strings.Join(m, "\x00"), err), true
 	case "path":
 		return result(unnoted.lookPath(a.Path)), true
+	case "cpu":
+		c, err := ReadCPU(a.Path)
+		return cpuSeen(c, err), true
 	}
 	return "", false
+}
+
+// ReadCPU reads and parses the machine's /proc/cpuinfo at path.
+func ReadCPU(path string) (CPU, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return CPU{}, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCPUInfo))
+	if err != nil {
+		return CPU{}, err
+	}
+	return ParseCPUInfo(b), nil
+}
+
+// cpu reads the machine's processor from path (/proc/cpuinfo).
+func (fsys *files) cpu(path string) (CPU, error) {
+	c, err := ReadCPU(path)
+	fsys.note("cpu", path, cpuSeen(c, err), err)
+	return c, err
+}
+
+func cpuSeen(c CPU, err error) string {
+	if err != nil {
+		return failure(err)
+	}
+	return fmt.Sprintf("arch %q atomics %t", c.Arch, c.Features["atomics"])
 }

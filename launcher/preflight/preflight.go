@@ -149,6 +149,10 @@ type Preflight struct {
 	// NODE_OPTIONS, LD_PRELOAD, what an option sets); nil is this
 	// process's.
 	Env []string
+	// CPUInfo is the machine's /proc/cpuinfo, read when a native module
+	// needs more of the CPU than ARMv8.0 has; empty is /proc/cpuinfo. Not
+	// read of an image checked from outside (Image), whose machine is any.
+	CPUInfo string
 	// Image, when set, is an unpacked image root of any architecture,
 	// checked from outside (`launcher check --root`): every path is
 	// resolved inside it (absolute symlinks too), libraries by its own
@@ -1610,6 +1614,51 @@ func (v *verdict) caveatOn(c *Check, pkg string) {
 	}
 }
 
+// warn adds a risk the binary loads with.
+func (v *verdict) warn(detail, hint string) {
+	if v.caveat == nil {
+		v.caveat = &problem{detail, hint}
+		return
+	}
+	v.caveat.detail += "; " + detail
+	v.caveat.hint += " " + hint
+}
+
+// checkAtomics judges the arm64 code of a native module, and of the
+// libraries its package brings, that runs ARMv8.1's atomic instructions
+// on every CPU (atomics.go): a failure on an ARMv8.0 CPU, and elsewhere a
+// warning, for the add-on is installed on such CPUs too. A file whose code
+// cannot be read is left to the other checks.
+func (p *Preflight) checkAtomics(v *verdict, code []*elfFile) {
+	var names []string
+	total := 0
+	for _, f := range code {
+		if n, err := f.unguardedAtomics(); err == nil && n >= atomicsJudged {
+			names = append(names, filepath.Base(f.path))
+			total += n
+		}
+	}
+	if total == 0 {
+		return
+	}
+	detail := fmt.Sprintf("built for ARMv8.1 or later: %s %s %d of ARMv8.1's atomic %s (LSE) on any CPU, without asking whether it has them",
+		strings.Join(names, " and "), plural.Word(len(names), "runs", "run"), total, plural.Word(total, "instruction", "instructions"))
+	hint := "Install a release of {pkg} built for ARMv8.0 (armv8-a): pin an earlier one (package.json's \"overrides\" pins a dependency's), or build it from source for armv8-a; and tell its authors."
+	var cpu CPU // unknown from outside: the image runs on many
+	if p.Image == "" {
+		cpu, _ = p.fsys.cpu(cmp.Or(p.CPUInfo, CPUInfo))
+	}
+	if cpu.armV80() {
+		v.add(fmt.Sprintf("%s; %s is ARMv8.0, without them: node dies of SIGILL (Illegal instruction) where it runs one", detail, cpu.describe()), hint)
+		return
+	}
+	where := "it runs here, but"
+	if cpu.Arch != "arm64" {
+		where = "where the CPU is ARMv8.1 or later it runs, but"
+	}
+	v.warn(fmt.Sprintf("%s: %s node dies of SIGILL (Illegal instruction) on an ARMv8.0 CPU (%s)", detail, where, armV80Boards), hint)
+}
+
 func (v *verdict) details() string {
 	d := make([]string, len(v.problems))
 	for i, p := range v.problems {
@@ -1706,6 +1755,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		v.add(err.Error(), "It is not a node addon, or it is damaged: reinstall {pkg} in backend-builder.")
 		return v
 	}
+	code := []*elfFile{e} // what runs of its package's own
 	if node.bin != nil {
 		// Where the loader sees it: its RPATH's $ORIGIN is a folder inside
 		// the image, as the libraries' paths are.
@@ -1713,6 +1763,11 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		exe := &loadedLib{Path: node.Path, File: node.bin}
 		loaded, errs := libs.loadTree(self, exe)
 		delete(libs.opened, self.Path)
+		for _, l := range loaded {
+			if l.File != nil && strings.HasPrefix(l.Path, p.inside(p.app)+"/") {
+				code = append(code, l.File)
+			}
+		}
 		if len(errs) > 0 {
 			v.add(joinErrors(errs), libraryHint(errs, node.Libc))
 		}
@@ -1726,8 +1781,8 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 			if len(v.problems) > before {
 				v.problems = append(v.problems[:before], append([]problem{libcProblem}, v.problems[before:]...)...)
 			} else {
-				v.caveat = &problem{fmt.Sprintf("linked against glibc, but node here uses musl, whose loader resolves all %d of its symbols: node loads it, "+
-					"though glibc and musl may differ in what it calls", len(abi.Imports)), libcProblem.hint}
+				v.warn(fmt.Sprintf("linked against glibc, but node here uses musl, whose loader resolves all %d of its symbols: node loads it, "+
+					"though glibc and musl may differ in what it calls", len(abi.Imports)), libcProblem.hint)
 			}
 		case glibcOnMusl:
 			v.add(libcProblem.detail, libcProblem.hint)
@@ -1735,6 +1790,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 			p.checkSymbols(&v, abi, node, loaded, libs)
 		}
 	}
+	p.checkAtomics(&v, code)
 	// The ABI last: it waits for node --version, which ran meanwhile.
 	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.h.Machine))
 	if node.versionKnown() {

@@ -35,6 +35,8 @@
 #   oracledb26/    oracledb 26 (a binary per platform in build/Release, by name)
 #   serialport12/, serialport12-arm64/
 #                  serialport 12 (its binary in a dependency), here and for arm64
+#   bcrypt-rs-arm64/, bcrypt-rs-arm64-v80/
+#                  @node-rs/bcrypt for arm64: 1.10.8, built for ARMv8.1, and 1.10.7
 #   pnpm-layout/   sharp, lmdb and koffi as pnpm 9 lays them out
 #   yarn-pnp/app/  bcrypt installed by yarn 4 with Plug'n'Play (no node_modules)
 #   debian-amd64/, debian-arm64/
@@ -271,6 +273,12 @@ variants oracledb26 oracledb@26.0.0
 # whose node-gyp-build prebuilds are for linux-x64 and linux-arm64 (armv8).
 variants serialport12 serialport@12.0.0
 variants serialport12-arm64 serialport@12.0.0 --os=linux --cpu=arm64 --libc=glibc --ignore-scripts
+# @node-rs/bcrypt 1.10.8's arm64 glibc binary runs ARMv8.1's atomic
+# instructions on every CPU (its allocator, mimalloc, is built for
+# armv8.1-a): node dies of SIGILL loading it on a Raspberry Pi 4. 1.10.7's
+# is built for ARMv8.0.
+variants bcrypt-rs-arm64 @node-rs/bcrypt@1.10.8 --os=linux --cpu=arm64 --libc=glibc
+variants bcrypt-rs-arm64-v80 @node-rs/bcrypt@1.10.7 --os=linux --cpu=arm64 --libc=glibc
 # Yarn 4's Plug'n'Play: no node_modules; .pnp.cjs resolves, the packages
 # with native files are unplugged into .yarn/unplugged, the rest stay in
 # zips (.yarn/cache). Yarn itself is @yarnpkg/cli-dist from npm's registry.
