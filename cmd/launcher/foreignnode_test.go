@@ -267,6 +267,9 @@ func TestCheck_ImageOfTwoCPUs(t *testing.T) {
 // the /proc/cpuinfo QEMU writes for them. The judge is Debian's arm64
 // node loading each release under each.
 func TestCheck_ModuleBuiltForANewerARM(t *testing.T) {
+	if runtime.GOARCH == "arm64" {
+		t.Skip("on arm64 hardware the CPU is the machine's: QEMU's models choose it here")
+	}
 	requireArm64(t)
 	root := debianRoot(t, "arm64")
 	v81, v80 := filepath.Join(fixtures(t), "bcrypt-rs-arm64"), filepath.Join(fixtures(t), "bcrypt-rs-arm64-v80")

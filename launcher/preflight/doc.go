@@ -8,8 +8,9 @@
 // by node's version), and each native
 // module (resolved as require() would, the binary its loader would pick,
 // and whether that binary loads: CPU, libc, ABI or Node-API, libraries,
-// symbol versions, and with Deep every symbol). It says how to fix what
-// would not load, in the Dockerfile's terms.
+// symbol versions, arm64 code of a newer generation than the machine's
+// CPU (ARMv8.1's atomics on an ARMv8.0 one), and with Deep every symbol).
+// It says how to fix what would not load, in the Dockerfile's terms.
 //
 // It is pure: files in, a Report out. The only process it runs is node
 // asked its version (`node --version`; again without the app's arguments,
@@ -20,7 +21,10 @@
 // nothing. Inside, the flow is one way: files.go is the only way to the
 // disk, and notes what each access saw; elf.go reads ELF files
 // defensively, libs.go searches libraries as musl's and glibc's loaders do,
-// abi.go reads node's and addons' ABIs, loaders.go resolves packages and
+// abi.go reads node's and addons' ABIs, atomics.go finds arm64 code built
+// for ARMv8.1 and machine.go parses what the kernel says of the CPU it
+// would run on (/proc/cpuinfo, read through files.go as every file is),
+// loaders.go resolves packages and
 // picks binaries as their loaders would (semver.go for engines),
 // imports.go and exports.go follow the app's imports, names.go reads
 // the names a module exports (a CommonJS one's as node's lexer finds
@@ -29,10 +33,15 @@
 // itself (by its version: stripped, or not run), builtin.go judges node's own modules by the
 // release (from the table of package builtins), and preflight.go runs
 // the checks;
-// diagnose.go matches node's stderr after a failed start.
+// diagnose.go matches node's stderr after a failed start, and explains a
+// death by SIGILL by the CPU.
 // docs/NATIVE.md lists the facts it relies on.
 //
-// Non-goals: loading anything (no dlopen, no node -e), modules whose path
+// Non-goals: loading anything (no dlopen, no node -e), node's own code
+// and the image's system libraries read for instructions (built for the
+// architecture's baseline, and node's is too large to read at every
+// start), x86 code read for instructions (AVX2 where a virtual machine
+// hides it: the diagnosis explains that SIGILL instead), modules whose path
 // is computed at run time, which no reading of files can see, and what
 // only running the code shows (syntax errors, a name an ES module mentions
 // without exporting it, an await at the top level that the scan cannot be
