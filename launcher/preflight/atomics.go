@@ -99,8 +99,20 @@ func (e *elfFile) unguardedAtomics() (n int, err error) {
 	}
 	const before = atomicsLookback + 4 // the test's branch and its load
 	keep := max(before, codeWindow)
-	buf := make([]byte, atomicsChunk)
-	words := make([]uint32, 0, keep+codeWindow+atomicsChunk/4)
+	// One buffer for every section, no larger than the largest: a small
+	// module's code is read in one piece, a large library's 256 KB at a time.
+	largest := uint64(0)
+	for _, s := range e.h.Sections {
+		if s.Type == shtProgbits && s.Flags&shfExecinstr != 0 && s.Offset <= uint64(e.size) && s.Size <= uint64(e.size)-s.Offset {
+			largest = max(largest, s.Size)
+		}
+	}
+	chunk := int(min(uint64(atomicsChunk), largest) &^ 3)
+	if chunk == 0 {
+		return 0, nil
+	}
+	buf := make([]byte, chunk)
+	words := make([]uint32, 0, keep+codeWindow+chunk/4)
 	judge := func(i int) bool {
 		if !isAtomic(words[i]) || testsFlag(words[max(0, i-before):i]) {
 			return false
@@ -122,12 +134,12 @@ func (e *elfFile) unguardedAtomics() (n int, err error) {
 		words = words[:0]
 		next := 0 // the first word not judged yet
 		for off := uint64(0); off+4 <= s.Size; {
-			chunk := min(uint64(len(buf)), s.Size-off) &^ 3
-			if _, err := e.f.ReadAt(buf[:chunk], int64(s.Offset+off)); err != nil {
+			size := min(uint64(len(buf)), s.Size-off) &^ 3
+			if _, err := e.f.ReadAt(buf[:size], int64(s.Offset+off)); err != nil {
 				return n, fmt.Errorf("section %s: %w", s.Name, err)
 			}
-			off += chunk
-			for i := uint64(0); i < chunk; i += 4 {
+			off += size
+			for i := uint64(0); i < size; i += 4 {
 				words = append(words, binary.LittleEndian.Uint32(buf[i:]))
 			}
 			// A word is judged once the window after it is read, or

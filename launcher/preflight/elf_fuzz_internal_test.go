@@ -37,6 +37,7 @@ func FuzzInspectELF(f *testing.F) {
 		_, _ = e.versionDefs()
 		_ = readNMVersion(e)
 		_ = scanABI(e.f, e.size)
+		_, _ = e.unguardedAtomics()
 	})
 }
 
