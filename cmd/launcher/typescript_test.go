@@ -92,7 +92,9 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 			}
 			app := layApp(t, c.files, c.fixture)
 			entry := cmp.Or(c.entry, "src/index.ts")
-			env := append([]string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry}, c.env...)
+			// TMPDIR: tsx keeps its cache in the temporary folder
+			// (tsx-<uid>), which the tests leave as they found it.
+			env := append([]string{"LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_ENTRY=" + entry, "TMPDIR=" + t.TempDir()}, c.env...)
 			var args []string
 			for _, kv := range c.env {
 				if a, ok := strings.CutPrefix(kv, "LAUNCHER_NODE_ARGS="); ok {
