@@ -165,8 +165,8 @@ func IllegalInstruction(lines []string, cpu CPU) (Diagnosis, bool) {
 		d.Cause = fmt.Sprintf("an instruction of ARMv8.1 or later (SIGILL), which %s lacks: it is ARMv8.0", cpu.describe())
 		d.Hint = "A native module built for ARMv8.1 or later runs its atomics on every CPU: `launcher check` in the image names the one it finds; " +
 			"install a release of it built for ARMv8.0 (armv8-a)."
-	case cpu.virtualX86():
-		d.Cause += ": a virtual machine whose CPU type hides the host's instruction sets (it has no SSE4.2 or AVX2)"
+	case len(cpu.hiddenX86()) > 0:
+		d.Cause += fmt.Sprintf(": a virtual machine whose CPU type hides the host's instruction sets (it has no %s)", strings.Join(cpu.hiddenX86(), ", "))
 		d.Hint = "Give the virtual machine the host's CPU type: in Proxmox, the VM's Hardware, Processors, Type `host`; " +
 			"in virt-manager or libvirt, `host-passthrough`."
 	}

@@ -115,11 +115,25 @@ func (c CPU) String() string {
 // ARMv8.1 (LSE): the kernel lists "atomics" among its features otherwise.
 func (c CPU) armV80() bool { return c.Arch == "arm64" && !c.Features["atomics"] }
 
-// virtualX86 tells an x86 processor of a virtual machine that hides the
-// host's instruction sets: the generic CPU types of QEMU and KVM
-// (Proxmox's default, kvm64) offer neither SSE4.2 nor AVX.
-func (c CPU) virtualX86() bool {
-	return c.Arch == "x64" && c.Features["hypervisor"] && (!c.Features["sse4_2"] || !c.Features["avx2"])
+// x86Sets are the instruction sets x86 binaries are built to need
+// (x86-64-v2's SSE4.2, v3's AVX and AVX2), by the kernel's flag names.
+var x86Sets = []struct{ flag, name string }{{"sse4_2", "SSE4.2"}, {"avx", "AVX"}, {"avx2", "AVX2"}}
+
+// hiddenX86 names what an x86 processor of a virtual machine lacks of
+// x86Sets: the generic CPU types of QEMU and KVM hide the host's (kvm64,
+// Proxmox's old default, has none of them; x86-64-v2-AES, its default
+// since Proxmox 8, has SSE4.2 alone). Nothing for another CPU.
+func (c CPU) hiddenX86() []string {
+	if c.Arch != "x64" || !c.Features["hypervisor"] {
+		return nil
+	}
+	var missing []string
+	for _, s := range x86Sets {
+		if !c.Features[s.flag] {
+			missing = append(missing, s.name)
+		}
+	}
+	return missing
 }
 
 // armV80Boards is which boards have ARMv8.0 cores, for messages.

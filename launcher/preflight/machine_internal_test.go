@@ -17,16 +17,17 @@ import (
 // the kernel's format, written by hand).
 func TestParseCPUInfo(t *testing.T) {
 	for _, c := range []struct {
-		file               string
-		arch, part, model  string
-		armV80, virtualX86 bool
-		named              string
+		file              string
+		arch, part, model string
+		armV80            bool
+		hidden            string
+		named             string
 	}{
-		{"qemu-cortex-a72.txt", "arm64", "Cortex-A72", "", true, false, "Cortex-A72"},
-		{"qemu-cortex-a76.txt", "arm64", "Cortex-A76", "", false, false, "Cortex-A76"},
-		{"raspberry-pi-4.txt", "arm64", "Cortex-A72", "Raspberry Pi 4 Model B Rev 1.4", true, false, "Cortex-A72, Raspberry Pi 4 Model B Rev 1.4"},
-		{"amd-epyc.txt", "x64", "", "AMD EPYC", false, false, "AMD EPYC"},
-		{"kvm64.txt", "x64", "", "Common KVM processor", false, true, "Common KVM processor"},
+		{"qemu-cortex-a72.txt", "arm64", "Cortex-A72", "", true, "", "Cortex-A72"},
+		{"qemu-cortex-a76.txt", "arm64", "Cortex-A76", "", false, "", "Cortex-A76"},
+		{"raspberry-pi-4.txt", "arm64", "Cortex-A72", "Raspberry Pi 4 Model B Rev 1.4", true, "", "Cortex-A72, Raspberry Pi 4 Model B Rev 1.4"},
+		{"amd-epyc.txt", "x64", "", "AMD EPYC", false, "", "AMD EPYC"},
+		{"kvm64.txt", "x64", "", "Common KVM processor", false, "SSE4.2 AVX AVX2", "Common KVM processor"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("testdata", "cpuinfo", c.file))
@@ -34,12 +35,12 @@ func TestParseCPUInfo(t *testing.T) {
 				t.Fatal(err)
 			}
 			cpu := ParseCPUInfo(b)
-			if cpu.Arch != c.arch || cpu.Part != c.part || cpu.Model != c.model || cpu.armV80() != c.armV80 || cpu.virtualX86() != c.virtualX86 || cpu.String() != c.named {
-				t.Errorf("got %+v (%q, ARMv8.0 %t, virtual x86 %t)", cpu, cpu, cpu.armV80(), cpu.virtualX86())
+			if cpu.Arch != c.arch || cpu.Part != c.part || cpu.Model != c.model || cpu.armV80() != c.armV80 || strings.Join(cpu.hiddenX86(), " ") != c.hidden || cpu.String() != c.named {
+				t.Errorf("got %+v (%q, ARMv8.0 %t, hidden of x86 %q)", cpu, cpu, cpu.armV80(), cpu.hiddenX86())
 			}
 		})
 	}
-	if cpu := ParseCPUInfo(nil); cpu.Arch != "" || cpu.armV80() || cpu.virtualX86() || cpu.String() != "unknown" || cpu.describe() != "this machine's CPU" {
+	if cpu := ParseCPUInfo(nil); cpu.Arch != "" || cpu.armV80() || cpu.hiddenX86() != nil || cpu.String() != "unknown" || cpu.describe() != "this machine's CPU" {
 		t.Errorf("nothing read as %+v", cpu)
 	}
 	// This machine's own, read as the launcher reads it.
@@ -66,7 +67,10 @@ func TestIllegalInstruction(t *testing.T) {
 		cause, hint []string
 	}{
 		{read("raspberry-pi-4.txt"), []string{"ARMv8.1 or later", "this CPU (Cortex-A72, Raspberry Pi 4 Model B Rev 1.4) lacks: it is ARMv8.0"}, []string{"`launcher check`", "built for ARMv8.0"}},
-		{read("kvm64.txt"), []string{"an instruction this CPU (Common KVM processor) does not have (SIGILL)", "virtual machine whose CPU type hides"}, []string{"Proxmox", "`host`", "host-passthrough"}},
+		{read("kvm64.txt"), []string{"an instruction this CPU (Common KVM processor) does not have (SIGILL)", "virtual machine whose CPU type hides the host's instruction sets (it has no SSE4.2, AVX, AVX2)"}, []string{"Proxmox", "`host`", "host-passthrough"}},
+		// Proxmox 8's default type, x86-64-v2-AES: SSE4.2, no AVX.
+		{CPU{Arch: "x64", Model: "QEMU Virtual CPU version 2.5+", Features: map[string]bool{"hypervisor": true, "sse4_2": true, "aes": true}},
+			[]string{"(it has no AVX, AVX2)"}, []string{"Proxmox"}},
 		{read("amd-epyc.txt"), []string{"this CPU (AMD EPYC) does not have"}, []string{"built for a newer CPU", "-march=native"}},
 		{read("qemu-cortex-a76.txt"), []string{"this CPU (Cortex-A76) does not have"}, []string{"built for a newer CPU"}},
 		{CPU{}, []string{"this machine's CPU does not have"}, []string{"built for a newer CPU"}},
@@ -109,8 +113,8 @@ func FuzzParseCPUInfo(f *testing.F) {
 		if (c.Arch == "") != (c.Features == nil) {
 			t.Fatalf("arch %q with features %v", c.Arch, c.Features)
 		}
-		if c.armV80() && c.virtualX86() || c.String() == "" {
-			t.Fatalf("%+v: ARMv8.0 %t, virtual x86 %t, named %q", c, c.armV80(), c.virtualX86(), c)
+		if c.armV80() && c.hiddenX86() != nil || c.String() == "" {
+			t.Fatalf("%+v: ARMv8.0 %t, hidden of x86 %q, named %q", c, c.armV80(), c.hiddenX86(), c)
 		}
 		if _, ok := IllegalInstruction(nil, c); !ok {
 			t.Fatal("no diagnosis without V8's fatal error")
