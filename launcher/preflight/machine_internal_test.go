@@ -30,11 +30,7 @@ func TestParseCPUInfo(t *testing.T) {
 		{"kvm64.txt", "x64", "", "Common KVM processor", false, "SSE4.2 AVX AVX2", "Common KVM processor"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("testdata", "cpuinfo", c.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cpu := ParseCPUInfo(b)
+			cpu := cpuinfoFile(t, c.file)
 			if cpu.Arch != c.arch || cpu.Part != c.part || cpu.Model != c.model || cpu.armV80() != c.armV80 || strings.Join(cpu.hiddenX86(), " ") != c.hidden || cpu.String() != c.named {
 				t.Errorf("got %+v (%q, ARMv8.0 %t, hidden of x86 %q)", cpu, cpu, cpu.armV80(), cpu.hiddenX86())
 			}
@@ -53,26 +49,29 @@ func TestParseCPUInfo(t *testing.T) {
 	}
 }
 
+// cpuinfoFile parses the /proc/cpuinfo text kept in testdata/cpuinfo/file.
+func cpuinfoFile(t *testing.T, file string) CPU {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "cpuinfo", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ParseCPUInfo(b)
+}
+
 // What the log says of node's death by SIGILL, by the CPU.
 func TestIllegalInstruction(t *testing.T) {
-	read := func(file string) CPU {
-		b, err := os.ReadFile(filepath.Join("testdata", "cpuinfo", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ParseCPUInfo(b)
-	}
 	for _, c := range []struct {
 		cpu         CPU
 		cause, hint []string
 	}{
-		{read("raspberry-pi-4.txt"), []string{"ARMv8.1 or later", "this CPU (Cortex-A72, Raspberry Pi 4 Model B Rev 1.4) lacks: it is ARMv8.0"}, []string{"`launcher check`", "built for ARMv8.0"}},
-		{read("kvm64.txt"), []string{"an instruction this CPU (Common KVM processor) does not have (SIGILL)", "virtual machine whose CPU type hides the host's instruction sets (it has no SSE4.2, AVX, AVX2)"}, []string{"Proxmox", "`host`", "host-passthrough"}},
+		{cpuinfoFile(t, "raspberry-pi-4.txt"), []string{"ARMv8.1 or later", "this CPU (Cortex-A72, Raspberry Pi 4 Model B Rev 1.4) lacks: it is ARMv8.0"}, []string{"`launcher check`", "built for ARMv8.0"}},
+		{cpuinfoFile(t, "kvm64.txt"), []string{"an instruction this CPU (Common KVM processor) does not have (SIGILL)", "virtual machine whose CPU type hides the host's instruction sets (it has no SSE4.2, AVX, AVX2)"}, []string{"Proxmox", "`host`", "host-passthrough"}},
 		// Proxmox 8's default type, x86-64-v2-AES: SSE4.2, no AVX.
 		{CPU{Arch: "x64", Model: "QEMU Virtual CPU version 2.5+", Features: map[string]bool{"hypervisor": true, "sse4_2": true, "aes": true}},
 			[]string{"(it has no AVX, AVX2)"}, []string{"Proxmox"}},
-		{read("amd-epyc.txt"), []string{"this CPU (AMD EPYC) does not have"}, []string{"built for a newer CPU", "-march=native"}},
-		{read("qemu-cortex-a76.txt"), []string{"this CPU (Cortex-A76) does not have"}, []string{"built for a newer CPU"}},
+		{cpuinfoFile(t, "amd-epyc.txt"), []string{"this CPU (AMD EPYC) does not have"}, []string{"built for a newer CPU", "-march=native"}},
+		{cpuinfoFile(t, "qemu-cortex-a76.txt"), []string{"this CPU (Cortex-A76) does not have"}, []string{"built for a newer CPU"}},
 		{CPU{}, []string{"this machine's CPU does not have"}, []string{"built for a newer CPU"}},
 	} {
 		d, ok := IllegalInstruction([]string{"some line"}, c.cpu)
@@ -91,7 +90,7 @@ func TestIllegalInstruction(t *testing.T) {
 		}
 	}
 	// V8 ends node with an illegal instruction after its own fatal error.
-	if d, ok := IllegalInstruction([]string{"", "#", "# Fatal error in , line 0", "# Check failed: !IsDead()."}, read("kvm64.txt")); ok {
+	if d, ok := IllegalInstruction([]string{"", "#", "# Fatal error in , line 0", "# Check failed: !IsDead()."}, cpuinfoFile(t, "kvm64.txt")); ok {
 		t.Errorf("V8's fatal error blamed on the CPU: %+v", d)
 	}
 }
