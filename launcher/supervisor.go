@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/rs/zerolog"
@@ -1008,7 +1009,7 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
 		tail := c.StderrTail()
-		ds := preflight.Diagnose(tail)
+		ds := preflight.Diagnose(tail, preflight.Machine{Disk: disk.Stat, DataDir: s.cfg.DataDir()})
 		if len(ds) == 0 && illegal(out.status) {
 			// Read now, once: which CPU it is says whose the fault is.
 			cpu, _ := preflight.ReadCPU(preflight.CPUInfo)

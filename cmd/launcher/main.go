@@ -21,6 +21,7 @@ import (
 	"github.com/hasync/launcher/health"
 	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/preflight"
 )
@@ -199,6 +200,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 		}
 		log.Info().Strs("exported", names).Msgf("read %d options from %s", len(cfg.Options.Values), cfg.Options.Path)
 	}
+	warnDisk(log, cfg.DataDir())
 	spec, err := launcher.NewChildSpec(&cfg, p.environ)
 	if err != nil {
 		return failed(log, err)
@@ -359,6 +361,18 @@ func exitCode(err error) int {
 }
 
 // failed logs the launcher's own failure and returns its exit code.
+// warnDisk tells, before node starts, what will keep the app from writing
+// its data: the add-on's folder on a disk mounted read-only, or full.
+func warnDisk(log zerolog.Logger, folder string) {
+	u, err := disk.Stat(folder)
+	if err != nil {
+		return
+	}
+	if d, ok := preflight.DiskTrouble(u); ok {
+		log.Warn().Str("fix", d.Hint).Msg(d.Cause)
+	}
+}
+
 func failed(log zerolog.Logger, err error) int {
 	var cfgErr *config.Error
 	if errors.As(err, &cfgErr) {

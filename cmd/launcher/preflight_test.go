@@ -445,7 +445,7 @@ func TestCheck_LDPreload(t *testing.T) {
 			// What the launcher would make of node's last lines, had it
 			// started anyway.
 			if c.diagnosis != "" {
-				if d := preflight.Diagnose(strings.Split(stderr, "\n")); len(d) == 0 || !strings.Contains(d[0].Cause, c.diagnosis) {
+				if d := preflight.Diagnose(strings.Split(stderr, "\n"), preflight.Machine{}); len(d) == 0 || !strings.Contains(d[0].Cause, c.diagnosis) {
 					t.Errorf("node's stderr is diagnosed as %+v, want %q", d, c.diagnosis)
 				}
 			}
@@ -763,7 +763,7 @@ func TestRun_DiagnosesTheAppsOwnFailures(t *testing.T) {
 			if err == nil {
 				t.Fatalf("better-sqlite3 opened %s", c.path)
 			}
-			d := preflight.Diagnose(strings.Split(string(out), "\n"))
+			d := preflight.Diagnose(strings.Split(string(out), "\n"), preflight.Machine{})
 			if len(d) == 0 || !strings.Contains(d[0].Cause, c.cause) || !strings.Contains(d[0].Hint, "/data") {
 				t.Errorf("node said:\n%s\ndiagnosed as %+v, want %q", out, d, c.cause)
 			}
@@ -806,7 +806,7 @@ func TestDiagnose(t *testing.T) {
 		{"<jemalloc>: Unsupported system page size\n<jemalloc>: Unsupported system page size\nterminate called without an active exception", "smaller memory pages than this kernel's", "--with-lg-page=16"},
 		{"<jemalloc>: Invalid conf pair: bogus:1\n<jemalloc>: Invalid conf pair: narenas:x\n<jemalloc>: Abort (abort_conf:true) on invalid conf value (see above).", "refuses its setting narenas:x", "MALLOC_CONF"},
 	} {
-		got := preflight.Diagnose(strings.Split(c.line, "\n"))
+		got := preflight.Diagnose(strings.Split(c.line, "\n"), preflight.Machine{})
 		if len(got) == 0 || !strings.Contains(got[0].Cause, c.cause) || !strings.Contains(got[0].Hint, c.hint) {
 			t.Errorf("Diagnose(%q) = %+v; want cause %q, hint %q", c.line, got, c.cause, c.hint)
 		}
@@ -817,7 +817,7 @@ func TestDiagnose(t *testing.T) {
 		// node ended.
 		{"<jemalloc>: Invalid conf pair: bogus:1", "TypeError: x is not a function"},
 	} {
-		if got := preflight.Diagnose(lines); len(got) != 0 {
+		if got := preflight.Diagnose(lines, preflight.Machine{}); len(got) != 0 {
 			t.Errorf("an unknown error must not be diagnosed: %+v", got)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -96,6 +97,16 @@ func DefaultConfig() Config {
 // Generic reports whether the launcher supervises a command of the user's
 // instead of node.
 func (c *Config) Generic() bool { return len(c.Command) > 0 }
+
+// DataDir is the add-on's own folder, which the Supervisor keeps and where
+// it writes the options (/data): the options file's folder, /data when no
+// file is read.
+func (c *Config) DataDir() string {
+	if c.OptionsFile == "" {
+		return "/data"
+	}
+	return filepath.Dir(c.OptionsFile)
+}
 
 // HealthEnabled reports whether the health server should listen.
 func (c *Config) HealthEnabled() bool {

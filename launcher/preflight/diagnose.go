@@ -2,7 +2,10 @@ package preflight
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
+
+	"github.com/hasync/launcher/launcher/disk"
 )
 
 // Diagnosis explains a known failure found in node's last stderr lines.
@@ -16,51 +19,51 @@ type Diagnosis struct {
 // (a module loaded lazily, a check turned off).
 var stderrPatterns = []struct {
 	re      *lazyRegexp
-	explain func(m []string) Diagnosis
+	explain func(m []string, on Machine) Diagnosis
 }{
 	// First: a library for another CPU also misses its own libraries and
 	// symbols, which musl reports before it.
 	{lazy(`Error relocating ([^:]+): unsupported relocation type`),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("%s is built for another CPU: musl's loader cannot relocate it", m[1]),
 				Hint:  "Build or install it in the runtime stage for the image's platform; never copy node_modules or libraries built on another one.",
 			}
 		}},
 	{lazy(`compiled against a different Node\.js version using\s+NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)`),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("a native module was built for NODE_MODULE_VERSION %s, node needs %s", m[1], m[2]),
 				Hint:  "Build backend-builder FROM the same Node major as the runtime's node, then `npm ci` (or `npm rebuild`) there.",
 			}
 		}},
 	{lazy(`Error loading shared library ([^:\s]+): No such file`),
-		func(m []string) Diagnosis { return missingLibDiagnosis(m[1], "musl") }},
+		func(m []string, _ Machine) Diagnosis { return missingLibDiagnosis(m[1], "musl") }},
 	{lazy(`([^\s:]+\.so[.\d]*): cannot open shared object file`),
-		func(m []string) Diagnosis { return missingLibDiagnosis(m[1], "glibc") }},
+		func(m []string, _ Machine) Diagnosis { return missingLibDiagnosis(m[1], "glibc") }},
 	{lazy(`Error relocating ([^:]+): ([^:]+): symbol not found`),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("%s needs the symbol %s, which the runtime's libraries lack", m[1], m[2]),
 				Hint:  "Build backend-builder FROM node:<major>-alpine on the runtime's Alpine release, so it links against the same musl and libraries.",
 			}
 		}},
 	{lazy("version `((?:GLIBC|GLIBCXX|CXXABI)_[\\d.]+)' not found"),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("a native module needs %s, which the runtime's libraries do not define", m[1]),
 				Hint:  "Build backend-builder on the same distribution release as the runtime, or use a newer runtime base image.",
 			}
 		}},
 	{lazy(`invalid ELF header|wrong ELF class|Exec format error`),
-		func([]string) Diagnosis {
+		func([]string, Machine) Diagnosis {
 			return Diagnosis{
 				Cause: "a native module is for another operating system or CPU",
 				Hint:  "Run `npm ci` inside backend-builder for the image's platform; keep node_modules out of the build context (.dockerignore).",
 			}
 		}},
 	{lazy(`Cannot find module '([^']+)'`),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			if strings.HasPrefix(m[1], "/") || strings.HasPrefix(m[1], ".") {
 				return Diagnosis{
 					Cause: fmt.Sprintf("the script %s does not exist", m[1]),
@@ -76,7 +79,7 @@ var stderrPatterns = []struct {
 	// first line on a kernel of larger pages than it was built for, and
 	// on settings it refuses when told to abort on them.
 	{lazy(`<jemalloc>: Unsupported system page size`),
-		func([]string) Diagnosis {
+		func([]string, Machine) Diagnosis {
 			return Diagnosis{
 				Cause: "jemalloc, preloaded into node, is built for smaller memory pages than this kernel's",
 				Hint: "A Raspberry Pi 5 under Raspberry Pi OS runs a kernel of 16 KiB pages (`getconf PAGESIZE` on the host). " +
@@ -85,7 +88,7 @@ var stderrPatterns = []struct {
 			}
 		}},
 	{lazy(`(?:<jemalloc>: Invalid conf pair: ([^\n]*)\n)+<jemalloc>: Abort \(abort_conf:true\)`),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("jemalloc, preloaded into node, refuses its setting %s", m[1]),
 				Hint:  "Correct MALLOC_CONF (the Dockerfile's ENV): comma-separated name:value pairs of jemalloc's options (`background_thread:true,dirty_decay_ms:20000`).",
@@ -95,7 +98,7 @@ var stderrPatterns = []struct {
 	// can act on: node's JavaScript heap full, and a SQLite database
 	// (better-sqlite3, sqlite3) whose file cannot be opened.
 	{lazy(`Allocation failed - JavaScript heap out of memory`),
-		func([]string) Diagnosis {
+		func([]string, Machine) Diagnosis {
 			return Diagnosis{
 				Cause: "the JavaScript heap reached its limit (V8's --max-old-space-size, by default set from the memory node sees)",
 				Hint: "A leak, or a limit too small for the app: the launcher's lines of node's memory show how it grew. " +
@@ -103,24 +106,143 @@ var stderrPatterns = []struct {
 			}
 		}},
 	{lazy(`Cannot open database because the directory does not exist|SQLITE_CANTOPEN|unable to open database file`),
-		func(m []string) Diagnosis {
+		func(m []string, on Machine) Diagnosis {
 			d := Diagnosis{
 				Cause: "the app's SQLite database cannot be opened",
 				Hint: "Keep the database in a folder that is in the add-on and that node's user (LAUNCHER_USER) may write: " +
 					"/data is in every add-on, /share and /config only when config.yaml maps them.",
 			}
-			if strings.HasPrefix(m[0], "Cannot open") {
+			// SQLite opens a database in WAL mode by creating its -shm
+			// file beside it, which a disk read-only or full refuses.
+			u, ok := on.disk("")
+			switch {
+			case strings.HasPrefix(m[0], "Cannot open"):
 				d.Cause += ": its folder does not exist"
+			case ok && u.ReadOnly:
+				d.Cause += fmt.Sprintf(": the disk under %s is mounted read-only", u.Folder)
+				d.Hint = failingDiskHint
+			case ok && u.Full():
+				full := fullDisk(u)
+				d.Cause += ": " + full.Cause
+				d.Hint = full.Hint
+			}
+			return d
+		}},
+	// The disk under the app's files, as SQLite and node's fs report it:
+	// full, mounted read-only, failing, or a database damaged. The
+	// machine tells which disk and how it stands now.
+	{lazy(`database or disk is full|SQLITE_FULL|ENOSPC: no space left on device(?:, \w+ '([^']*)')?`),
+		func(m []string, on Machine) Diagnosis {
+			u, ok := on.disk(m[1])
+			switch {
+			case !ok:
+				return Diagnosis{Cause: "a disk node wrote to is full", Hint: fullDiskHint}
+			case u.Full():
+				return fullDisk(u)
+			}
+			return Diagnosis{Cause: "a disk node wrote to was full (" + u.String() + " now: room made since, or another disk)", Hint: fullDiskHint}
+		}},
+	{lazy(`attempt to write a readonly database|SQLITE_READONLY|EROFS: read-only file system(?:, \w+ '([^']*)')?`),
+		func(m []string, on Machine) Diagnosis {
+			d := Diagnosis{Cause: "a disk node wrote to is mounted read-only", Hint: failingDiskHint}
+			u, ok := on.disk(m[1])
+			switch {
+			case ok && u.ReadOnly:
+				d.Cause = fmt.Sprintf("the disk under %s is mounted read-only", u.Folder)
+			case ok && !strings.HasPrefix(m[0], "EROFS"):
+				d.Cause = "the app's SQLite database is read-only to node: node's user may not write its file, its folder, or the -wal and -shm files beside it"
+				d.Hint = "Make the database, its folder and its -wal and -shm files writable by node's user (LAUNCHER_USER): files an earlier version created as root stay root's."
+			}
+			return d
+		}},
+	{lazy(`database disk image is malformed|file is not a database|SQLITE_CORRUPT|SQLITE_NOTADB`),
+		func(m []string, _ Machine) Diagnosis {
+			d := Diagnosis{
+				Cause: "the app's SQLite database is damaged (" + m[0] + ")",
+				Hint: "Restore the add-on from a backup made before the damage (Settings > System > Backups, this add-on alone), " +
+					"or stop it and save what SQLite still reads: `sqlite3 damaged.db .recover | sqlite3 recovered.db`. " +
+					"A power cut while the database was written, or a failing SD card, does this.",
+			}
+			if strings.Contains(m[0], "NOTADB") || strings.HasPrefix(m[0], "file is") {
+				d.Cause = "a file the app opens as its SQLite database is not one: damaged at its start, or another file at its path"
+			}
+			return d
+		}},
+	{lazy(`disk I/O error|SQLITE_IOERR|EIO: i/o error(?:, \w+ '([^']*)')?`),
+		func(m []string, on Machine) Diagnosis {
+			d := Diagnosis{Cause: "the disk failed a read or a write (an I/O error)", Hint: failingDiskHint}
+			if u, ok := on.disk(m[1]); ok {
+				d.Cause = fmt.Sprintf("the disk under %s failed a read or a write (an I/O error)", u.Folder)
+				if u.ReadOnly {
+					d.Cause += ", and is read-only now"
+				}
 			}
 			return d
 		}},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
-		func(m []string) Diagnosis {
+		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
 				Cause: fmt.Sprintf("port %s is already in use", m[1]),
 				Hint:  "Another process listens on it (a second instance, or a host-network add-on): stop it, or change the port (PORT, config.yaml's ports).",
 			}
 		}},
+}
+
+// fullDiskHint is what to do about a full disk on a Home Assistant machine.
+const fullDiskHint = "Make room on the machine's disk: delete old backups (Settings > System > Backups), keep less history in Home Assistant's recorder (purge_keep_days), remove add-ons you do not use; then restart the add-on."
+
+// fullDisk says that the filesystem u tells of is full, and what to do.
+func fullDisk(u disk.Usage) Diagnosis {
+	if u.Memory {
+		return Diagnosis{
+			Cause: "a filesystem kept in memory (tmpfs) is full: " + u.String(),
+			Hint:  fmt.Sprintf("%s is bounded by its own size: have the app write less there, or write its files to /data.", u.Folder),
+		}
+	}
+	return Diagnosis{Cause: "the disk is full: " + u.String(), Hint: fullDiskHint}
+}
+
+// DiskTrouble is what will keep the app from writing under u's folder,
+// told before node starts: a filesystem mounted read-only, or one full.
+func DiskTrouble(u disk.Usage) (Diagnosis, bool) {
+	switch {
+	case u.ReadOnly:
+		return Diagnosis{Cause: fmt.Sprintf("the disk under %s is mounted read-only: the app cannot write there", u.Folder), Hint: failingDiskHint}, true
+	case u.Full():
+		return fullDisk(u), true
+	}
+	return Diagnosis{}, false
+}
+
+// failingDiskHint is what to do about a disk that fails its writes, which
+// Linux then mounts read-only.
+const failingDiskHint = "Linux mounts a disk read-only when writing to it fails: the SD card or USB disk is failing or came loose. " +
+	"Look for I/O errors in the host's log (Settings > System > Logs, Host), make a full backup and copy it off the machine, and move Home Assistant to a new disk."
+
+// Machine is what a diagnosis may look at beyond node's words, each read
+// only when a pattern needs it. The zero Machine looks at nothing: the
+// diagnoses then say what the words alone tell.
+type Machine struct {
+	// Disk tells how the filesystem under a folder stands.
+	Disk func(folder string) (disk.Usage, error)
+	// DataDir is the add-on's own folder (/data), where its database is
+	// when node's words name no file.
+	DataDir string
+}
+
+// disk is how the disk stands under the file node named, or under the
+// data folder when node named none (SQLite's words name no file) or one
+// relative to a folder unknown here.
+func (on Machine) disk(named string) (disk.Usage, bool) {
+	folder := on.DataDir
+	if filepath.IsAbs(named) {
+		folder = filepath.Dir(named)
+	}
+	if on.Disk == nil || folder == "" {
+		return disk.Usage{}, false
+	}
+	u, err := on.Disk(folder)
+	return u, err == nil
 }
 
 func missingLibDiagnosis(lib, libc string) Diagnosis {
@@ -133,13 +255,14 @@ func missingLibDiagnosis(lib, libc string) Diagnosis {
 	return Diagnosis{Cause: fmt.Sprintf("the shared library %s is missing", lib), Hint: hint}
 }
 
-// Diagnose matches node's last stderr lines against the known failures.
-func Diagnose(lines []string) []Diagnosis {
+// Diagnose matches node's last stderr lines against the known failures,
+// looking at the machine they ran on where the words leave it open.
+func Diagnose(lines []string, on Machine) []Diagnosis {
 	text := strings.Join(lines, "\n")
 	var out []Diagnosis
 	for _, p := range stderrPatterns {
 		if m := p.re.get().FindStringSubmatch(text); m != nil {
-			out = append(out, p.explain(m))
+			out = append(out, p.explain(m, on))
 		}
 	}
 	return out

@@ -922,7 +922,7 @@ func (p *Preflight) preloadRefusal(err error) *refusal {
 	if first := firstLine(said); first != "" {
 		r.detail += ", saying: " + first
 	}
-	if d := Diagnose(strings.Split(string(said), "\n")); len(d) > 0 {
+	if d := Diagnose(strings.Split(string(said), "\n"), Machine{}); len(d) > 0 {
 		r.detail += " (" + d[0].Cause + ")"
 		r.hint = d[0].Hint
 	}

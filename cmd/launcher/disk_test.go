@@ -1,0 +1,235 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// loopDisk is a disk for a test, for real: an ext4 filesystem in a file,
+// mounted through a loop device as an SD card's data partition is, with
+// errors=remount-ro, so that an error makes it read-only.
+type loopDisk struct {
+	dir  string // where it is mounted
+	name string // the loop device's name: loop3
+}
+
+// needRoot skips a test that mounts filesystems where it cannot, but not
+// under CI, which must run it.
+func needRoot(t *testing.T, what string, err error, out []byte) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s: %v: %s", what, err, out)
+	}
+	t.Skipf("%s: %v: %s (needs root, loop devices and e2fsprogs)", what, err, out)
+}
+
+// newLoopDisk makes a disk of size bytes, mounted for the test's length.
+func newLoopDisk(t *testing.T, size int64) *loopDisk {
+	t.Helper()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	must(t, os.WriteFile(img, nil, 0o600))
+	must(t, os.Truncate(img, size))
+	out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput()
+	needRoot(t, "mkfs.ext4", err, out)
+	out, err = exec.Command("losetup", "--find", "--show", img).CombinedOutput()
+	needRoot(t, "losetup", err, out)
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })
+	d := &loopDisk{dir: t.TempDir(), name: filepath.Base(dev)}
+	out, err = exec.Command("mount", "-o", "errors=remount-ro", dev, d.dir).CombinedOutput()
+	needRoot(t, "mount", err, out)
+	t.Cleanup(func() { _ = unix.Unmount(d.dir, unix.MNT_DETACH) })
+	return d
+}
+
+// fail makes the kernel take an error on the disk, as it does when a
+// failing card refuses a write: ext4 reports it and, under
+// errors=remount-ro, stops writing the disk.
+func (d *loopDisk) fail(t *testing.T) {
+	t.Helper()
+	must(t, os.WriteFile(filepath.Join("/sys/fs/ext4", d.name, "trigger_fs_error"), []byte("a test fails the disk"), 0o200))
+}
+
+// newTmpfs mounts a filesystem in memory for the test, with tmpfs's
+// options ("size=1m").
+func newTmpfs(t *testing.T, options string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := unix.Mount("tmpfs", dir, "tmpfs", 0, options)
+	needRoot(t, "mount tmpfs", err, nil)
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
+}
+
+// Scripts of an app's writes, run by node with better-sqlite3, the
+// database's path their first argument.
+const (
+	// openDB opens its database as the reference backend does, in WAL mode.
+	openDB = `const db = new (require('better-sqlite3'))(process.argv[1]);
+db.pragma('journal_mode = WAL');
+db.exec('create table if not exists t (x blob)');`
+	// fillDB writes to its database until SQLite refuses.
+	fillDB = openDB + `
+const insert = db.prepare('insert into t values (?)');
+for (;;) insert.run(Buffer.alloc(4096, 1));`
+	// writeDB writes a row to its database.
+	writeDB = `const db = new (require('better-sqlite3'))(process.argv[1]);
+db.exec('create table if not exists t (x blob)');
+db.prepare('insert into t values (?)').run(Buffer.alloc(64, 1));`
+	// writeDBOnSignal opens its database, says so, and writes once more
+	// at SIGUSR2.
+	writeDBOnSignal = openDB + `
+const insert = db.prepare('insert into t values (?)');
+insert.run(Buffer.alloc(64, 1));
+process.on('SIGUSR2', () => { for (let i = 0; i < 64; i++) insert.run(Buffer.alloc(65536, 2)); });
+console.log('database', 'open'); // words the command line logged does not hold
+setInterval(() => {}, 1000);`
+)
+
+// The disk under the app's data, as a Raspberry Pi's SD card fails it:
+// full, failing (and then read-only), a database damaged; and a database
+// node's user may not write, a filesystem in memory full. Each for real:
+// ext4 on a loop device, the kernel's own error path, tmpfs; node and
+// better-sqlite3 say what they say, and the launcher's log tells which
+// disk, how it stands, and what to do. Before the launcher looked, these
+// ended in node's words alone ("database or disk is full").
+func TestRun_DiagnosesTheDisk(t *testing.T) {
+	modules := filepath.Join(fixtures(t), "app20", "node_modules")
+	// run supervises node running script on the database at db, the
+	// add-on's data folder being data.
+	run := func(t *testing.T, data, script, db string, env ...string) *launched {
+		return launch(t, launchOpts{args: []string{"run", "--", "node", "-e", script, db},
+			env: append([]string{"NODE_PATH=" + modules, never, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(data, "options.json")}, env...)})
+	}
+	// failed waits for node's exit 1 and returns the log.
+	failed := func(t *testing.T, l *launched) string {
+		t.Helper()
+		if code := l.wait(60 * time.Second); code != 1 {
+			t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
+		}
+		return l.stdout.String()
+	}
+	has := func(t *testing.T, out string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("log lacks %q:\n%s", w, out)
+			}
+		}
+	}
+	const startWarning = "WARNING: the disk"
+	// prepare runs script on db, unsupervised, as root.
+	prepare := func(t *testing.T, script, db string) {
+		t.Helper()
+		cmd := exec.Command("node", "-e", script, db)
+		cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+
+	t.Run("full", func(t *testing.T) {
+		d := newLoopDisk(t, 8<<20)
+		out := failed(t, run(t, d.dir, fillDB, filepath.Join(d.dir, "hasync.db")))
+		has(t, out, "SQLITE_FULL", "node: the disk is full: "+d.dir+" has 0B free of ", "Settings > System > Backups")
+		if strings.Contains(out, startWarning) {
+			t.Errorf("a warning at start, when the disk had room:\n%s", out)
+		}
+		// The next start, on the disk left full, says so before node runs.
+		l := run(t, d.dir, "", "")
+		if code := l.wait(30 * time.Second); code != 0 {
+			t.Fatalf("exit %d\n%s", code, l.stdout)
+		}
+		out = l.stdout.String()
+		has(t, out, "WARNING: the disk is full: "+d.dir+" has 0B free of ")
+		if w, s := strings.Index(out, startWarning), strings.Index(out, "started node"); w < 0 || s < w {
+			t.Errorf("the warning is not before node's start:\n%s", out)
+		}
+	})
+
+	t.Run("failing, then read-only", func(t *testing.T) {
+		d := newLoopDisk(t, 8<<20)
+		db := filepath.Join(d.dir, "hasync.db")
+		// A database in WAL mode closed whole, its -wal and -shm files gone.
+		closed := filepath.Join(d.dir, "closed.db")
+		prepare(t, openDB+"\ndb.close();", closed)
+		l := run(t, d.dir, writeDBOnSignal, db)
+		l.waitFor("database open")
+		d.fail(t)
+		l.signal(syscall.SIGUSR2)
+		has(t, failed(t, l), "SQLITE_IOERR", "node: the disk under "+d.dir+" failed a read or a write (an I/O error), and is read-only now",
+			"Look for I/O errors in the host's log")
+
+		// Restarted on it, the app finds its database read-only: the
+		// mount does not say so (ext4's emergency_ro), the disk does.
+		out := failed(t, run(t, d.dir, writeDB, db))
+		has(t, out, "WARNING: the disk under "+d.dir+" is mounted read-only: the app cannot write there",
+			"SQLITE_READONLY", "node: the disk under "+d.dir+" is mounted read-only", "move Home Assistant to a new disk")
+		// Opened as the backend opens its database, in WAL mode, one closed
+		// whole cannot be: SQLite creates its -shm file first.
+		has(t, failed(t, run(t, d.dir, openDB, closed)), "SQLITE_CANTOPEN",
+			"node: the app's SQLite database cannot be opened: the disk under "+d.dir+" is mounted read-only", "move Home Assistant to a new disk")
+	})
+
+	t.Run("read-only to node's user", func(t *testing.T) {
+		data := t.TempDir()
+		// node's user reaches the folder: the test's temporary folders
+		// are root's alone.
+		must(t, os.Chmod(filepath.Dir(data), 0o755))
+		must(t, os.Chmod(data, 0o755))
+		db := filepath.Join(data, "hasync.db")
+		prepare(t, writeDB, db)
+		out := failed(t, run(t, data, writeDB, db, "LAUNCHER_USER=65534:65534"))
+		has(t, out, "SQLITE_READONLY", "node: the app's SQLite database is read-only to node: node's user may not write", "LAUNCHER_USER")
+		if strings.Contains(out, startWarning) || strings.Contains(out, "mounted read-only") {
+			t.Errorf("a writable disk told as read-only:\n%s", out)
+		}
+	})
+
+	t.Run("a database damaged", func(t *testing.T) {
+		for _, c := range []struct {
+			name   string
+			at     int64 // where the damage starts: page 2, or the header
+			said   string
+			reason string
+		}{
+			{"a page", 4096, "SQLITE_CORRUPT", "node: the app's SQLite database is damaged (database disk image is malformed)"},
+			{"its header", 0, "SQLITE_NOTADB", "node: a file the app opens as its SQLite database is not one"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				data := t.TempDir()
+				db := filepath.Join(data, "hasync.db")
+				prepare(t, writeDB+"\nfor (let i = 0; i < 200; i++) db.prepare('insert into t values (?)').run(Buffer.alloc(100, 3));", db)
+				f, err := os.OpenFile(db, os.O_WRONLY, 0)
+				must(t, err)
+				_, err = f.WriteAt([]byte(strings.Repeat("a torn write ", 316)), c.at)
+				must(t, err)
+				must(t, f.Close())
+				has(t, failed(t, run(t, data, writeDB, db)), c.said, c.reason, "Settings > System > Backups", ".recover")
+			})
+		}
+	})
+
+	t.Run("in memory", func(t *testing.T) {
+		// Full under the data folder; and with no room for a new file
+		// where node names the file it opens, the data folder on another
+		// disk.
+		mem := newTmpfs(t, "size=1m")
+		has(t, failed(t, run(t, mem, fillDB, filepath.Join(mem, "hasync.db"))), "SQLITE_FULL",
+			"node: a filesystem kept in memory (tmpfs) is full: "+mem+" has ", "of 1MiB", "write its files to /data")
+		few := newTmpfs(t, "size=1m,nr_inodes=4")
+		out := failed(t, run(t, t.TempDir(), "for (let i = 0; ; i++) require('fs').writeFileSync(process.argv[1] + '/cache' + i, 'x')", few))
+		has(t, out, "ENOSPC: no space left on device, open '"+few+"/cache",
+			"node: a filesystem kept in memory (tmpfs) is full: "+few+" has no room for a new file (all 4 inodes taken; ")
+	})
+}

@@ -1,0 +1,118 @@
+// Package disk tells how the filesystem under a folder stands: its size,
+// the room left in it, and whether it is mounted read-only. The add-on's
+// database lives on the machine's disk, often an SD card, and a full, a
+// read-only or a failing disk is how an add-on on a Raspberry Pi most
+// often breaks for good; the launcher says so with figures.
+//
+// Non-goals: quotas, which file fills the disk, and the disk's health
+// (the host's kernel log tells it; a container does not see it).
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/launcher/config"
+)
+
+// Usage is how the filesystem under Folder stands, as statfs(2) tells.
+type Usage struct {
+	// Folder is the folder asked about, or its nearest existing parent:
+	// a file that was never created is still written to that filesystem.
+	Folder string
+	// Size and Avail are bytes: Avail is what a writer other than root
+	// may still take (df's "Avail"; root may also take what ext4 reserves).
+	Size, Avail uint64
+	// Files is how many files the filesystem can hold (0 when it sets no
+	// bound, as btrfs does) and FilesFree how many more it takes.
+	Files, FilesFree uint64
+	ReadOnly         bool
+	// Memory tells a filesystem kept in memory (tmpfs): bounded by its
+	// own size, not the disk's.
+	Memory bool
+}
+
+// Low is the room under which a disk counts as full, or a hundredth of
+// it on a disk smaller than 6.4GiB: the last few MiB go to whoever asks
+// first, and an app that writes steadily fails soon after.
+const Low = 64 << 20
+
+// Stat tells how the filesystem under folder stands.
+func Stat(folder string) (Usage, error) {
+	dir, err := existing(folder)
+	if err != nil {
+		return Usage{}, err
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return Usage{}, fmt.Errorf("statfs %s: %w", dir, err)
+	}
+	bs := uint64(st.Bsize)
+	if st.Frsize > 0 {
+		bs = uint64(st.Frsize)
+	}
+	return Usage{
+		Folder: dir,
+		Size:   st.Blocks * bs, Avail: st.Bavail * bs,
+		Files: st.Files, FilesFree: st.Ffree,
+		ReadOnly: st.Flags&unix.ST_RDONLY != 0 || refusesFiles(dir),
+		Memory:   st.Type == unix.TMPFS_MAGIC,
+	}, nil
+}
+
+// refusesFiles tells a filesystem that refuses a new file as read-only.
+// A disk that Linux stopped writing after an error is read-only without
+// its mount saying so: ext4 under errors=remount-ro marks it emergency_ro
+// (since 2025's kernels, stable releases included) and statfs leaves
+// ST_RDONLY clear. A file opened without a name (O_TMPFILE)
+// and closed at once asks the filesystem itself and leaves nothing behind;
+// a filesystem that has no such files (EOPNOTSUPP), or a folder the
+// launcher may not write, says nothing either way.
+func refusesFiles(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err == unix.EROFS
+}
+
+// existing is folder, or the nearest parent of it that exists.
+func existing(folder string) (string, error) {
+	if folder == "" {
+		return "", errors.New("no folder")
+	}
+	dir := filepath.Clean(folder)
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			return dir, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%s: no part of it exists", folder)
+		}
+		dir = parent
+	}
+}
+
+// NoFiles tells a filesystem that has room for bytes but none for a new
+// file: every inode taken, which df -h does not show.
+func (u Usage) NoFiles() bool { return u.Files > 0 && u.FilesFree == 0 }
+
+// Full tells a filesystem with less than Low left (a hundredth of a small
+// one), or no room for a file.
+func (u Usage) Full() bool { return u.Avail < min(Low, u.Size/100) || u.NoFiles() }
+
+// String says how much room is left: "/data has 1.2GiB free of 29.0GiB",
+// or that no file fits.
+func (u Usage) String() string {
+	if u.NoFiles() {
+		return fmt.Sprintf("%s has no room for a new file (all %d inodes taken; %s free)", u.Folder, u.Files, config.ByteSize(u.Avail))
+	}
+	return fmt.Sprintf("%s has %s free of %s", u.Folder, config.ByteSize(u.Avail), config.ByteSize(u.Size))
+}
