@@ -1,0 +1,72 @@
+package disk
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// A file not written yet goes to its nearest existing folder's disk.
+func TestStat_NearestExistingFolder(t *testing.T) {
+	dir := t.TempDir()
+	u, err := Stat(filepath.Join(dir, "not", "yet", "there"))
+	if err != nil || u.Folder != dir || u.Size == 0 || u.Avail > u.Size {
+		t.Fatalf("Stat = %+v, %v; want the disk of %s", u, err, dir)
+	}
+	if u.ReadOnly {
+		t.Errorf("the test's folder told as read-only: %+v", u)
+	}
+	if _, err := Stat(""); err == nil {
+		t.Error("Stat(\"\") did not fail")
+	}
+}
+
+// A filesystem mounted read-only, and one in memory, for real.
+func TestStat_ReadOnlyAndInMemory(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mount tmpfs: %v", err)
+		}
+		t.Skipf("mount tmpfs: %v (needs root)", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	u, err := Stat(dir)
+	if err != nil || !u.Memory || u.ReadOnly || u.Size != 1<<20 {
+		t.Fatalf("Stat = %+v, %v; want 1MiB in memory, writable", u, err)
+	}
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := Stat(dir); err != nil || !u.ReadOnly {
+		t.Fatalf("Stat = %+v, %v; want read-only", u, err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	const gib = 1 << 30
+	for _, c := range []struct {
+		name string
+		u    Usage
+		full bool
+		says string
+	}{
+		{"room", Usage{Folder: "/data", Size: 29 * gib, Avail: 12 * gib / 10, Files: 1e6, FilesFree: 9e5}, false, "/data has 1.2GiB free of 29GiB"},
+		{"under 64MiB on a large disk", Usage{Folder: "/data", Size: 29 * gib, Avail: 63 << 20, Files: 1e6, FilesFree: 9e5}, true, "/data has 63MiB free of 29GiB"},
+		{"a hundredth of a small disk", Usage{Folder: "/d", Size: 100 << 20, Avail: 2 << 20}, false, "/d has 2MiB free of 100MiB"},
+		{"under it", Usage{Folder: "/d", Size: 100 << 20, Avail: 1 << 19}, true, "/d has 512KiB free of 100MiB"},
+		{"no inodes", Usage{Folder: "/d", Size: 29 * gib, Avail: 9 * gib, Files: 2048, FilesFree: 0}, true, "/d has no room for a new file (all 2048 inodes taken; 9GiB free)"},
+		{"no bound on files (btrfs)", Usage{Folder: "/d", Size: 29 * gib, Avail: 9 * gib}, false, "/d has 9GiB free of 29GiB"},
+		{"empty", Usage{Folder: "/d", Size: 8 << 20}, true, "/d has 0B free of 8MiB"},
+	} {
+		if got := c.u.Full(); got != c.full {
+			t.Errorf("%s: Full() = %v, want %v", c.name, got, c.full)
+		}
+		if got := c.u.String(); !strings.Contains(got, c.says) {
+			t.Errorf("%s: String() = %q, want %q", c.name, got, c.says)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package preflight
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hasync/launcher/launcher/disk"
+)
+
+// Which disk a diagnosis looks at: the folder of the file node named when
+// its path is absolute, else the add-on's data folder; and what it says by
+// how that disk stands. The disks here are values: cmd/launcher's
+// TestRun_DiagnosesTheDisk makes them for real.
+func TestDiagnose_LooksAtTheDisk(t *testing.T) {
+	stood := map[string]disk.Usage{
+		"/data":      {Folder: "/data", Size: 29 << 30, Avail: 0, Files: 1e6, FilesFree: 1e5},
+		"/tmp":       {Folder: "/tmp", Size: 1 << 20, Files: 100, FilesFree: 0, Memory: true},
+		"/share/ro":  {Folder: "/share/ro", Size: 29 << 30, Avail: 9 << 30, ReadOnly: true},
+		"/share/bad": {Folder: "/share/bad", Size: 29 << 30, Avail: 9 << 30},
+	}
+	var asked []string
+	on := func(data string) Machine {
+		return Machine{DataDir: data, Disk: func(folder string) (disk.Usage, error) {
+			asked = append(asked, folder)
+			if u, ok := stood[folder]; ok {
+				return u, nil
+			}
+			return disk.Usage{}, errors.New("no such disk")
+		}}
+	}
+	for _, c := range []struct {
+		said, data, asked, cause string
+	}{
+		{"SqliteError: database or disk is full", "/data", "/data", "the disk is full: /data has 0B free of 29GiB"},
+		{"Error: ENOSPC: no space left on device, open '/tmp/cache/x'", "/data", "/tmp/cache", "no such disk"},
+		{"Error: ENOSPC: no space left on device, open '/tmp/x'", "/data", "/tmp", "a filesystem kept in memory (tmpfs) is full: /tmp has no room for a new file (all 100 inodes taken"},
+		// A relative path is relative to a folder unknown here.
+		{"Error: ENOSPC: no space left on device, open 'cache/x'", "/data", "/data", "the disk is full: /data"},
+		{"Error: EROFS: read-only file system, open '/share/ro/x.db'", "/data", "/share/ro", "the disk under /share/ro is mounted read-only"},
+		{"SqliteError: attempt to write a readonly database", "/share/bad", "/share/bad", "read-only to node: node's user may not write"},
+		{"SqliteError: disk I/O error", "/share/ro", "/share/ro", "the disk under /share/ro failed a read or a write (an I/O error), and is read-only now"},
+		{"SqliteError: disk I/O error", "/share/bad", "/share/bad", "the disk under /share/bad failed a read or a write (an I/O error)"},
+		{"SqliteError: unable to open database file", "/share/ro", "/share/ro", "cannot be opened: the disk under /share/ro is mounted read-only"},
+		{"SqliteError: unable to open database file", "/data", "/data", "cannot be opened: the disk is full: /data has 0B"},
+		{"SqliteError: unable to open database file", "/share/bad", "/share/bad", "the app's SQLite database cannot be opened"},
+	} {
+		asked = nil
+		ds := Diagnose([]string{c.said}, on(c.data))
+		if len(asked) != 1 || asked[0] != c.asked {
+			t.Errorf("%q: looked at %q, want %q", c.said, asked, c.asked)
+		}
+		if c.cause == "no such disk" {
+			if len(ds) != 1 || ds[0].Cause != "a disk node wrote to is full" {
+				t.Errorf("%q with no disk to look at: %+v", c.said, ds)
+			}
+			continue
+		}
+		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) {
+			t.Errorf("%q: %+v, want %q", c.said, ds, c.cause)
+		}
+	}
+	// The words alone, the machine not looked at (the node check's use),
+	// and a disk with room now.
+	for _, c := range []struct{ said, cause, hint string }{
+		{"SqliteError: database or disk is full", "a disk node wrote to is full", "Settings > System > Backups"},
+		{"Error: EROFS: read-only file system, open '/data/x'", "a disk node wrote to is mounted read-only", "host's log"},
+		{"SqliteError: database disk image is malformed", "damaged (database disk image is malformed)", ".recover"},
+		{"SqliteError: file is not a database", "is not one", ".recover"},
+		{"Error: EIO: i/o error, read", "the disk failed a read or a write", "host's log"},
+	} {
+		if ds := Diagnose([]string{c.said}, Machine{}); len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.hint) {
+			t.Errorf("%q: %+v, want %q, %q", c.said, ds, c.cause, c.hint)
+		}
+	}
+	roomy := Machine{DataDir: "/data", Disk: func(string) (disk.Usage, error) {
+		return disk.Usage{Folder: "/data", Size: 29 << 30, Avail: 9 << 30}, nil
+	}}
+	if ds := Diagnose([]string{"SqliteError: database or disk is full"}, roomy); len(ds) != 1 || !strings.Contains(ds[0].Cause, "was full (/data has 9GiB free of 29GiB now") {
+		t.Errorf("a disk with room now: %+v", ds)
+	}
+}
