@@ -133,6 +133,10 @@ func (e *exposition) render(snap *launcher.Snapshot, reaped int64) []byte {
 	}
 	ss.add("launcher_container_memory_limit_bytes", f64(snap.Container.MemoryLimitBytes))
 	ss.add("launcher_container_memory_usage_bytes", f64(snap.Container.MemoryUsageBytes))
+	if d := snap.Container.Data; d != nil {
+		ss.add("launcher_data_disk_size_bytes", value(float64(d.SizeBytes)))
+		ss.add("launcher_data_disk_free_bytes", value(float64(d.FreeBytes)))
+	}
 	if snap.Preflight != nil {
 		for _, ch := range snap.Preflight.Checks {
 			ss.add(series("launcher_preflight_check_success", label("check", ch.Name)), boolValue(ch.Status != preflight.StatusFail))
@@ -197,6 +201,8 @@ var help = map[string]string{
 	"launcher_signals_forwarded_total":      "Signals forwarded to the child, by signal.",
 	"launcher_container_memory_limit_bytes": "The container's memory limit, from its cgroup; absent when there is none.",
 	"launcher_container_memory_usage_bytes": "The container's memory usage, from its cgroup.",
+	"launcher_data_disk_size_bytes":         "The size of the disk under the add-on's data folder (/data), at the last sample.",
+	"launcher_data_disk_free_bytes":         "What the disk under the add-on's data folder (/data) has free for a writer other than root (df's Avail), at the last sample.",
 	"launcher_preflight_check_success":      "1 when the last preflight's check passed or warned, 0 when it failed, by check.",
 	"launcher_preflight_recalled":           "1 when the last preflight's report was recalled from its record (nothing it read had changed), 0 when its checks ran.",
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/shirou/gopsutil/v3/process"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/disk"
 )
 
 // Sampler reads node's process figures with gopsutil and the container's
@@ -20,6 +21,9 @@ type Sampler struct {
 	// Root prefixes /proc/self/cgroup and /sys/fs/cgroup; empty is /.
 	// Tests point it at fixture trees.
 	Root string
+	// DataDir is the add-on's data folder, whose disk each sample reads;
+	// empty reads none.
+	DataDir string
 	// The processes sampled, kept between samples; created on the first
 	// sample, not at start-up, where gopsutil's first look around
 	// (/proc/cpuinfo, /etc/os-release, ...) would compete with node's start.
@@ -40,13 +44,14 @@ type cgroupFolder struct {
 	v2  bool
 }
 
-// NewSampler samples this process as the launcher.
-func NewSampler() *Sampler {
+// NewSampler samples this process as the launcher, and the disk under
+// dataDir.
+func NewSampler(dataDir string) *Sampler {
 	// gopsutil reads the boot time for a process's creation time, which the
 	// launcher does not use, on every CPU-time read: all of /proc/stat,
 	// every sample. The boot time does not change; read it once.
 	process.EnableBootTimeCache(true)
-	return &Sampler{}
+	return &Sampler{DataDir: dataDir}
 }
 
 // Process samples the child with pid.
@@ -95,6 +100,11 @@ func (s *Sampler) Host() launcher.HostSample {
 	}
 	h.MemoryLimit, h.MemoryUsage, _ = s.cgroupMemory()
 	h.OOMKills = s.oomKills()
+	if s.DataDir != "" {
+		if u, err := disk.Stat(s.DataDir); err == nil {
+			h.Data = &u
+		}
+	}
 	return h
 }
 

@@ -112,7 +112,7 @@ func TestCgroupMemory_FolderFoundOnce(t *testing.T) {
 }
 
 func TestSamplerProcess(t *testing.T) {
-	s := NewSampler()
+	s := NewSampler("")
 	ps, err := s.Process(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestSamplerProcess(t *testing.T) {
 // descriptor behind, not even one only the garbage collector would close.
 func TestSamplerProcess_NoDescriptorPerChild(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	s := NewSampler()
+	s := NewSampler("")
 	fds := func() int {
 		entries, err := os.ReadDir("/proc/self/fd")
 		if err != nil {
@@ -168,7 +168,7 @@ func BenchmarkSample(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	s := NewSampler()
+	s := NewSampler("")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := s.Process(cmd.Process.Pid); err != nil {

@@ -33,8 +33,8 @@ func bar(v, full float64) string {
 func size(b uint64) string { return config.ByteSize(b).String() }
 
 // WriteStatus writes the status for a person at a glance: state, the
-// startup timeline as bars, memory against the container's limit,
-// restarts, the last exit with its stderr tail, any preflight failure.
+// startup timeline as bars, memory against the container's limit, the
+// data folder's disk, restarts, the last exit with its stderr tail, any preflight failure.
 func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 	fmt.Fprintf(w, "launcher %s: %s\n", s.Version, strings.ToUpper(s.State))
 	if c := s.Child; c.PID != nil {
@@ -96,6 +96,14 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 	line("container", s.Container.MemoryUsageBytes)
 	if limit == 0 {
 		fmt.Fprintln(w, "  (the container has no memory limit)")
+	}
+	if d := s.Container.Data; d != nil {
+		ro := ""
+		if d.ReadOnly {
+			ro = ", mounted read-only"
+		}
+		used := float64(d.SizeBytes - min(d.FreeBytes, d.SizeBytes))
+		fmt.Fprintf(w, "\ndisk\n  %-9s  %-*s  %s free of %s%s\n", d.Path, barWidth, bar(used, float64(d.SizeBytes)), size(d.FreeBytes), size(d.SizeBytes), ro)
 	}
 
 	fmt.Fprintf(w, "\nrestarts  %d; orphans reaped %d\n", s.Child.Restarts, s.Launcher.Reaped)

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -77,10 +78,23 @@ type LauncherState struct {
 	Reaped   int64   `json:"reaped"`
 }
 
-// ContainerState is the container's memory, from its cgroup.
+// ContainerState is the container's memory, from its cgroup, and the disk
+// under the add-on's data folder.
 type ContainerState struct {
-	MemoryLimitBytes *uint64 `json:"memory_limit_bytes"`
-	MemoryUsageBytes *uint64 `json:"memory_usage_bytes"`
+	MemoryLimitBytes *uint64    `json:"memory_limit_bytes"`
+	MemoryUsageBytes *uint64    `json:"memory_usage_bytes"`
+	Data             *DiskState `json:"data"`
+}
+
+// DiskState is the disk under the add-on's data folder (/data), as statfs
+// tells at the last sample.
+type DiskState struct {
+	Path      string `json:"path"`
+	SizeBytes uint64 `json:"size_bytes"`
+	// FreeBytes is what a writer other than root may still take (df's
+	// Avail).
+	FreeBytes uint64 `json:"free_bytes"`
+	ReadOnly  bool   `json:"read_only"`
 }
 
 // Healthy is /healthz: the launcher supervises, and the child is up or
@@ -158,6 +172,8 @@ type HostSample struct {
 	MemoryUsage uint64
 	// OOMKills counts the kernel's OOM kills in the container's cgroup.
 	OOMKills uint64
+	// Data is the disk under the add-on's data folder; nil when unknown.
+	Data *disk.Usage
 }
 
 // Sampler reads resource figures; package health provides the real one

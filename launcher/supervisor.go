@@ -151,6 +151,7 @@ type machine struct {
 	gate      *gate  // gated's gate
 	out       outcome
 	memory    memoryLog // the child's memory, as the log has told it
+	disk      diskLog   // the data folder's disk, as the log has told it
 	monitors  *monitors
 	preflight context.CancelFunc // cancels the running preflight
 
@@ -565,6 +566,7 @@ func (m *machine) onEvent(ev childEvent) {
 	switch {
 	case ev.sample != nil:
 		s.publishSample(ev.sample, ev.host)
+		m.disk.note(s, ev.host.Data)
 		if m.phase == phaseReady {
 			m.memory.note(s, ev.sample.RSS, ev.host)
 		}
@@ -863,6 +865,36 @@ func (w *memoryLog) note(s *Supervisor, rss uint64, host HostSample) {
 	}
 }
 
+// diskLog tells the log when the disk under the add-on's data folder turns
+// full or read-only, and when it takes writes again: once at each turn,
+// from the samples, for the person who reads why the app fails to write
+// before it fails. The first sample sets where it stands, quietly: the
+// start has warned of a disk full or read-only already.
+type diskLog struct {
+	seen bool
+	last diskTurn
+}
+
+// diskTurn is how the disk stands, as far as the app's writes go.
+type diskTurn struct{ full, readOnly bool }
+
+func (w *diskLog) note(s *Supervisor, u *disk.Usage) {
+	if u == nil {
+		return
+	}
+	now := diskTurn{full: u.Full(), readOnly: u.ReadOnly}
+	turned := w.seen && now != w.last
+	w.seen, w.last = true, now
+	if !turned {
+		return
+	}
+	if d, ok := preflight.DiskTrouble(*u); ok {
+		s.log.Warn().Str("fix", d.Hint).Msg(d.Cause)
+		return
+	}
+	s.log.Info().Msgf("the disk takes writes again: %s", u)
+}
+
 // containerMemory is the container's memory use and limit, for a log line.
 func containerMemory(host HostSample) string {
 	switch {
@@ -883,6 +915,9 @@ func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
 		st.Container.MemoryLimitBytes = nil
 		if host.MemoryLimit > 0 {
 			st.Container.MemoryLimitBytes = ptr(host.MemoryLimit)
+		}
+		if d := host.Data; d != nil {
+			st.Container.Data = &DiskState{Path: d.Folder, SizeBytes: d.Size, FreeBytes: d.Avail, ReadOnly: d.ReadOnly}
 		}
 	})
 }
@@ -1009,7 +1044,7 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
 		tail := c.StderrTail()
-		ds := preflight.Diagnose(tail, preflight.Machine{Disk: disk.Stat, DataDir: s.cfg.DataDir()})
+		ds := preflight.Diagnose(tail, preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir()})
 		if len(ds) == 0 && illegal(out.status) {
 			// Read now, once: which CPU it is says whose the fault is.
 			cpu, _ := preflight.ReadCPU(preflight.CPUInfo)

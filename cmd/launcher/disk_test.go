@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/launcher"
 )
 
 // loopDisk is a disk for a test, for real: an ext4 filesystem in a file,
@@ -232,4 +238,65 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		has(t, out, "ENOSPC: no space left on device, open '"+few+"/cache",
 			"node: a filesystem kept in memory (tmpfs) is full: "+few+" has no room for a new file (all 4 inodes taken; ")
 	})
+}
+
+// The disk under the data folder as it runs full, has room again and turns
+// read-only while node runs: the log tells each turn once, from the
+// samples, and /status, /metrics and `launcher status` show how it stands.
+func TestRun_TellsTheDiskAsItTurns(t *testing.T) {
+	mem := newTmpfs(t, "size=4m")
+	health := freePort(t)
+	addr := fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)
+	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", "setInterval(() => {}, 1000)"}, env: []string{
+		never, addr, "LAUNCHER_SAMPLE_INTERVAL=50ms", "LAUNCHER_OPTIONS_FILE=" + filepath.Join(mem, "options.json")}})
+	data := func() *launcher.DiskState {
+		if s := getStatus(t, health); s != nil {
+			return s.Container.Data
+		}
+		return nil
+	}
+	eventually(t, 20*time.Second, "/status never showed the data folder's disk", func() bool { return data() != nil })
+	if d := data(); d.Path != mem || d.SizeBytes != 4<<20 || d.FreeBytes < 3<<20 || d.ReadOnly {
+		t.Errorf("/status: %+v, want %s of 4MiB, nearly all free", d, mem)
+	}
+
+	fill := filepath.Join(mem, "backup.tar")
+	if err := os.WriteFile(fill, make([]byte, 4<<20), 0o644); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the disk: %v", err)
+	}
+	l.waitFor("WARNING: a filesystem kept in memory (tmpfs) is full: " + mem + " has ")
+	if d := data(); d.FreeBytes >= 64<<10 {
+		t.Errorf("/status of the full disk: %+v", d)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", health))
+	must(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"launcher_data_disk_size_bytes 4194304\n", "launcher_data_disk_free_bytes "} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+	must(t, os.Remove(fill))
+	l.waitFor("INFO: the disk takes writes again: " + mem + " has ")
+
+	must(t, unix.Mount("", mem, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""))
+	l.waitFor("WARNING: the disk under " + mem + " is mounted read-only: the app cannot write there")
+	st := launch(t, launchOpts{args: []string{"status"}, env: []string{addr}})
+	if code := st.wait(10 * time.Second); code != 0 || !strings.Contains(st.stdout.String(), "\ndisk\n  "+mem) ||
+		!strings.Contains(st.stdout.String(), "free of 4MiB, mounted read-only\n") {
+		t.Errorf("launcher status: exit %d\n%s", code, st.stdout)
+	}
+
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, l.stdout)
+	}
+	// Each turn once; none at the start, when the disk had room.
+	out := l.stdout.String()
+	for _, line := range []string{"is full", "takes writes again", "mounted read-only"} {
+		if n := strings.Count(out, line); n != 1 {
+			t.Errorf("%q logged %d times, want once:\n%s", line, n, out)
+		}
+	}
 }

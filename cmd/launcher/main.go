@@ -233,7 +233,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	go reaper.Run(ctx)
 
 	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
-	sup.Sampler = health.NewSampler()
+	sup.Sampler = health.NewSampler(cfg.DataDir())
 	sup.MainThread = true
 	if !cfg.Generic() {
 		pf := newPreflight(&cfg, spec.Env)
@@ -364,7 +364,7 @@ func exitCode(err error) int {
 // warnDisk tells, before node starts, what will keep the app from writing
 // its data: the add-on's folder on a disk mounted read-only, or full.
 func warnDisk(log zerolog.Logger, folder string) {
-	u, err := disk.Stat(folder)
+	u, err := disk.Probe(folder)
 	if err != nil {
 		return
 	}

@@ -41,7 +41,8 @@ type Usage struct {
 // first, and an app that writes steadily fails soon after.
 const Low = 64 << 20
 
-// Stat tells how the filesystem under folder stands.
+// Stat tells how the filesystem under folder stands, as statfs(2) tells:
+// ReadOnly is the mount's flag alone. It writes nothing: for sampling.
 func Stat(folder string) (Usage, error) {
 	dir, err := existing(folder)
 	if err != nil {
@@ -59,9 +60,20 @@ func Stat(folder string) (Usage, error) {
 		Folder: dir,
 		Size:   st.Blocks * bs, Avail: st.Bavail * bs,
 		Files: st.Files, FilesFree: st.Ffree,
-		ReadOnly: st.Flags&unix.ST_RDONLY != 0 || refusesFiles(dir),
+		ReadOnly: st.Flags&unix.ST_RDONLY != 0,
 		Memory:   st.Type == unix.TMPFS_MAGIC,
 	}, nil
+}
+
+// Probe is Stat, and asks the filesystem itself whether it takes a new
+// file: for a diagnosis and the start, not for sampling (on ext4 a file
+// made and dropped is a write to the journal).
+func Probe(folder string) (Usage, error) {
+	u, err := Stat(folder)
+	if err == nil && !u.ReadOnly {
+		u.ReadOnly = refusesFiles(u.Folder)
+	}
+	return u, err
 }
 
 // refusesFiles tells a filesystem that refuses a new file as read-only.

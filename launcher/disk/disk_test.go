@@ -41,7 +41,7 @@ func TestStat_ReadOnlyAndInMemory(t *testing.T) {
 	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := Stat(dir); err != nil || !u.ReadOnly {
+	if u, err := Probe(dir); err != nil || !u.ReadOnly {
 		t.Fatalf("Stat = %+v, %v; want read-only", u, err)
 	}
 }
