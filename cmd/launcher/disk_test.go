@@ -16,66 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/disk/disktest"
 )
-
-// loopDisk is a disk for a test, for real: an ext4 filesystem in a file,
-// mounted through a loop device as an SD card's data partition is, with
-// errors=remount-ro, so that an error makes it read-only.
-type loopDisk struct {
-	dir  string // where it is mounted
-	name string // the loop device's name: loop3
-}
-
-// needRoot skips a test that mounts filesystems where it cannot, but not
-// under CI, which must run it.
-func needRoot(t *testing.T, what string, err error, out []byte) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s: %v: %s", what, err, out)
-	}
-	t.Skipf("%s: %v: %s (needs root, loop devices and e2fsprogs)", what, err, out)
-}
-
-// newLoopDisk makes a disk of size bytes, mounted for the test's length.
-func newLoopDisk(t *testing.T, size int64) *loopDisk {
-	t.Helper()
-	img := filepath.Join(t.TempDir(), "disk.img")
-	must(t, os.WriteFile(img, nil, 0o600))
-	must(t, os.Truncate(img, size))
-	out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput()
-	needRoot(t, "mkfs.ext4", err, out)
-	out, err = exec.Command("losetup", "--find", "--show", img).CombinedOutput()
-	needRoot(t, "losetup", err, out)
-	dev := strings.TrimSpace(string(out))
-	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })
-	d := &loopDisk{dir: t.TempDir(), name: filepath.Base(dev)}
-	out, err = exec.Command("mount", "-o", "errors=remount-ro", dev, d.dir).CombinedOutput()
-	needRoot(t, "mount", err, out)
-	t.Cleanup(func() { _ = unix.Unmount(d.dir, unix.MNT_DETACH) })
-	return d
-}
-
-// fail makes the kernel take an error on the disk, as it does when a
-// failing card refuses a write: ext4 reports it and, under
-// errors=remount-ro, stops writing the disk.
-func (d *loopDisk) fail(t *testing.T) {
-	t.Helper()
-	must(t, os.WriteFile(filepath.Join("/sys/fs/ext4", d.name, "trigger_fs_error"), []byte("a test fails the disk"), 0o200))
-}
-
-// newTmpfs mounts a filesystem in memory for the test, with tmpfs's
-// options ("size=1m").
-func newTmpfs(t *testing.T, options string) string {
-	t.Helper()
-	dir := t.TempDir()
-	err := unix.Mount("tmpfs", dir, "tmpfs", 0, options)
-	needRoot(t, "mount tmpfs", err, nil)
-	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
-	return dir
-}
 
 // Scripts of an app's writes, run by node with better-sqlite3, the
 // database's path their first argument.
@@ -145,46 +87,46 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 	}
 
 	t.Run("full", func(t *testing.T) {
-		d := newLoopDisk(t, 8<<20)
-		out := failed(t, run(t, d.dir, fillDB, filepath.Join(d.dir, "hasync.db")))
-		has(t, out, "SQLITE_FULL", "node: the disk is full: "+d.dir+" has 0B free of ", "Settings > System > Backups")
+		d := disktest.Ext4(t, 8<<20)
+		out := failed(t, run(t, d.Dir, fillDB, filepath.Join(d.Dir, "hasync.db")))
+		has(t, out, "SQLITE_FULL", "node: the disk is full: "+d.Dir+" has 0B free of ", "Settings > System > Backups")
 		if strings.Contains(out, startWarning) {
 			t.Errorf("a warning at start, when the disk had room:\n%s", out)
 		}
 		// The next start, on the disk left full, says so before node runs.
-		l := run(t, d.dir, "", "")
+		l := run(t, d.Dir, "", "")
 		if code := l.wait(30 * time.Second); code != 0 {
 			t.Fatalf("exit %d\n%s", code, l.stdout)
 		}
 		out = l.stdout.String()
-		has(t, out, "WARNING: the disk is full: "+d.dir+" has 0B free of ")
+		has(t, out, "WARNING: the disk is full: "+d.Dir+" has 0B free of ")
 		if w, s := strings.Index(out, startWarning), strings.Index(out, "started node"); w < 0 || s < w {
 			t.Errorf("the warning is not before node's start:\n%s", out)
 		}
 	})
 
 	t.Run("failing, then read-only", func(t *testing.T) {
-		d := newLoopDisk(t, 8<<20)
-		db := filepath.Join(d.dir, "hasync.db")
+		d := disktest.Ext4(t, 8<<20)
+		db := filepath.Join(d.Dir, "hasync.db")
 		// A database in WAL mode closed whole, its -wal and -shm files gone.
-		closed := filepath.Join(d.dir, "closed.db")
+		closed := filepath.Join(d.Dir, "closed.db")
 		prepare(t, openDB+"\ndb.close();", closed)
-		l := run(t, d.dir, writeDBOnSignal, db)
+		l := run(t, d.Dir, writeDBOnSignal, db)
 		l.waitFor("database open")
-		d.fail(t)
+		d.Fail(t)
 		l.signal(syscall.SIGUSR2)
-		has(t, failed(t, l), "SQLITE_IOERR", "node: the disk under "+d.dir+" failed a read or a write (an I/O error), and is read-only now",
+		has(t, failed(t, l), "SQLITE_IOERR", "node: the disk under "+d.Dir+" failed a read or a write (an I/O error), and is read-only now",
 			"Look for I/O errors in the host's log")
 
 		// Restarted on it, the app finds its database read-only: the
 		// mount does not say so (ext4's emergency_ro), the disk does.
-		out := failed(t, run(t, d.dir, writeDB, db))
-		has(t, out, "WARNING: the disk under "+d.dir+" is mounted read-only: the app cannot write there",
-			"SQLITE_READONLY", "node: the disk under "+d.dir+" is mounted read-only", "move Home Assistant to a new disk")
+		out := failed(t, run(t, d.Dir, writeDB, db))
+		has(t, out, "WARNING: the disk under "+d.Dir+" is mounted read-only: the app cannot write there",
+			"SQLITE_READONLY", "node: the disk under "+d.Dir+" is mounted read-only", "move Home Assistant to a new disk")
 		// Opened as the backend opens its database, in WAL mode, one closed
 		// whole cannot be: SQLite creates its -shm file first.
-		has(t, failed(t, run(t, d.dir, openDB, closed)), "SQLITE_CANTOPEN",
-			"node: the app's SQLite database cannot be opened: the disk under "+d.dir+" is mounted read-only", "move Home Assistant to a new disk")
+		has(t, failed(t, run(t, d.Dir, openDB, closed)), "SQLITE_CANTOPEN",
+			"node: the app's SQLite database cannot be opened: the disk under "+d.Dir+" is mounted read-only", "move Home Assistant to a new disk")
 	})
 
 	t.Run("read-only to node's user", func(t *testing.T) {
@@ -230,10 +172,10 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		// Full under the data folder; and with no room for a new file
 		// where node names the file it opens, the data folder on another
 		// disk.
-		mem := newTmpfs(t, "size=1m")
+		mem := disktest.Tmpfs(t, "size=1m")
 		has(t, failed(t, run(t, mem, fillDB, filepath.Join(mem, "hasync.db"))), "SQLITE_FULL",
 			"node: a filesystem kept in memory (tmpfs) is full: "+mem+" has ", "of 1MiB", "write its files to /data")
-		few := newTmpfs(t, "size=1m,nr_inodes=4")
+		few := disktest.Tmpfs(t, "size=1m,nr_inodes=4")
 		out := failed(t, run(t, t.TempDir(), "for (let i = 0; ; i++) require('fs').writeFileSync(process.argv[1] + '/cache' + i, 'x')", few))
 		has(t, out, "ENOSPC: no space left on device, open '"+few+"/cache",
 			"node: a filesystem kept in memory (tmpfs) is full: "+few+" has no room for a new file (all 4 inodes taken; ")
@@ -244,7 +186,7 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 // read-only while node runs: the log tells each turn once, from the
 // samples, and /status, /metrics and `launcher status` show how it stands.
 func TestRun_TellsTheDiskAsItTurns(t *testing.T) {
-	mem := newTmpfs(t, "size=4m")
+	mem := disktest.Tmpfs(t, "size=4m")
 	health := freePort(t)
 	addr := fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)
 	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", "setInterval(() => {}, 1000)"}, env: []string{

@@ -1,12 +1,13 @@
 package disk
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/launcher/disk/disktest"
 )
 
 // A file not written yet goes to its nearest existing folder's disk.
@@ -26,14 +27,7 @@ func TestStat_NearestExistingFolder(t *testing.T) {
 
 // A filesystem mounted read-only, and one in memory, for real.
 func TestStat_ReadOnlyAndInMemory(t *testing.T) {
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("mount tmpfs: %v", err)
-		}
-		t.Skipf("mount tmpfs: %v (needs root)", err)
-	}
-	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	dir := disktest.Tmpfs(t, "size=1m")
 	u, err := Stat(dir)
 	if err != nil || !u.Memory || u.ReadOnly || u.Size != 1<<20 {
 		t.Fatalf("Stat = %+v, %v; want 1MiB in memory, writable", u, err)
@@ -41,9 +35,25 @@ func TestStat_ReadOnlyAndInMemory(t *testing.T) {
 	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := Probe(dir); err != nil || !u.ReadOnly {
+	if u, err := Stat(dir); err != nil || !u.ReadOnly {
 		t.Fatalf("Stat = %+v, %v; want read-only", u, err)
 	}
+}
+
+// A disk the kernel failed, ext4 under errors=remount-ro: its mount may
+// not say so (statfs's ST_RDONLY stays clear under emergency_ro), the
+// filesystem does.
+func TestProbe_AFailedDisk(t *testing.T) {
+	d := disktest.Ext4(t, 8<<20)
+	if u, err := Probe(d.Dir); err != nil || u.ReadOnly {
+		t.Fatalf("Probe = %+v, %v; want writable", u, err)
+	}
+	d.Fail(t)
+	if u, err := Probe(d.Dir); err != nil || !u.ReadOnly {
+		t.Fatalf("Probe = %+v, %v; want read-only", u, err)
+	}
+	u, _ := Stat(d.Dir)
+	t.Logf("statfs's flag says read-only: %v", u.ReadOnly)
 }
 
 func TestUsage(t *testing.T) {

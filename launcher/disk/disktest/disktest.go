@@ -1,0 +1,103 @@
+// Package disktest makes disks for tests, for real, as the add-on meets
+// them on a Raspberry Pi: ext4 on a loop device, mounted with
+// errors=remount-ro as an SD card's data partition is, which the test may
+// fill or have the kernel fail; and filesystems in memory (tmpfs). It needs
+// root, loop devices and e2fsprogs: where they are missing a test skips,
+// but not under CI, which must run it.
+package disktest
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Disk is an ext4 filesystem in a file, mounted through a loop device for
+// the test's length.
+type Disk struct {
+	Dir  string // where it is mounted
+	name string // the loop device's name: loop3
+}
+
+// Ext4 makes a disk of size bytes.
+func Ext4(t testing.TB, size int64) *Disk {
+	t.Helper()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, size); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput()
+	need(t, "mkfs.ext4", err, out)
+	out, err = exec.Command("losetup", "--find", "--show", img).CombinedOutput()
+	need(t, "losetup", err, out)
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })
+	d := &Disk{Dir: t.TempDir(), name: filepath.Base(dev)}
+	out, err = exec.Command("mount", "-o", "errors=remount-ro", dev, d.Dir).CombinedOutput()
+	need(t, "mount", err, out)
+	t.Cleanup(func() { _ = unix.Unmount(d.Dir, unix.MNT_DETACH) })
+	return d
+}
+
+// Fail makes the kernel take an error on the disk, as it does when a
+// failing card refuses a write: ext4 reports it and, under
+// errors=remount-ro, writes the disk no more.
+func (d *Disk) Fail(t testing.TB) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join("/sys/fs/ext4", d.name, "trigger_fs_error"), []byte("a test fails the disk"), 0o200); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Fill writes a file on the disk until it takes no more, as root: the
+// blocks ext4 keeps for root too.
+func (d *Disk) Fill(t testing.TB) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(d.Dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); errors.Is(err, syscall.ENOSPC) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What delayed allocation still holds goes to the disk, or fails here.
+	_ = f.Sync()
+}
+
+// Tmpfs mounts a filesystem in memory for the test, with tmpfs's options
+// ("size=1m,nr_inodes=4").
+func Tmpfs(t testing.TB, options string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := unix.Mount("tmpfs", dir, "tmpfs", 0, options)
+	need(t, "mount tmpfs", err, nil)
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
+}
+
+// need skips a test that cannot make its disk here, or fails it under CI.
+func need(t testing.TB, what string, err error, out []byte) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s: %v: %s", what, err, out)
+	}
+	t.Skipf("%s: %v: %s (needs root, loop devices and e2fsprogs)", what, err, out)
+}
