@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasync/launcher/launcher/disk/disktest"
 )
 
 // The add-on on aarch64, for real, under emulation (make e2e-arm64 sets it
@@ -464,4 +466,57 @@ func onTheHost(t *testing.T, line string) (string, int) {
 		t.Fatalf("%s: %v", line, err)
 	}
 	return string(out), 0
+}
+
+// The add-on on a Raspberry Pi 4 whose SD card is full, and one whose card
+// failed a write, which Linux then writes no more (ext4 under
+// errors=remount-ro): the disk is real, on a loop device, and the kernel
+// fails it by its own error path. The arm64 launcher warns before node
+// starts, and explains node's death by the disk, with how /data stands.
+func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
+	image := buildArm64Image(t, officialNode24)
+	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
+	disk := func(t *testing.T) *disktest.Disk {
+		d := disktest.Ext4(t, 64<<20)
+		must(t, os.WriteFile(filepath.Join(d.Dir, "options.json"), []byte(options), 0o644))
+		return d
+	}
+	once := func(d *disktest.Disk) []string {
+		return append([]string{"-v", d.Dir + ":/data", "-e", "LAUNCHER_RESTART=never"}, supervisorFlags...)
+	}
+	says := func(t *testing.T, out string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("the log does not say %q:\n%s", w, out)
+			}
+		}
+	}
+
+	t.Run("full", func(t *testing.T) {
+		d := disk(t)
+		d.Fill(t)
+		out, code := runImageWith(t, once(d), image)
+		if code != 1 {
+			t.Fatalf("exit %d, want the backend's 1\n%s", code, out)
+		}
+		says(t, out, "WARNING: the disk is full: /data has 0B free of ", "ERROR: node: ", "the disk is full: /data has 0B free of ", "Settings > System > Backups")
+	})
+
+	t.Run("failing", func(t *testing.T) {
+		d := disk(t)
+		// The add-on ran on the card and wrote its database, then stopped.
+		c := startImage(t, image, d.Dir, append(onAPi4, supervisorFlags...)...)
+		c.eventually(120*time.Second, "the backend never wrote its admin row", func() bool {
+			return strings.Contains(c.logs(), "admin user arm-admin ready")
+		})
+		run(t, "stop", "-t", "10", c.name)
+		d.Fail(t)
+		out, code := runImageWith(t, once(d), image)
+		if code != 1 {
+			t.Fatalf("exit %d, want the backend's 1\n%s", code, out)
+		}
+		says(t, out, "WARNING: the disk under /data is mounted read-only: the app cannot write there", "ERROR: node: ",
+			"the disk under /data is mounted read-only", "move Home Assistant to a new disk")
+	})
 }

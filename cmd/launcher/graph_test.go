@@ -21,6 +21,8 @@ func TestPackageGraph(t *testing.T) {
 		mod + "launcher/config":    {mod + "launcher", mod + "launcher/preflight", mod + "health", mod + "cmd/launcher"},
 		mod + "health":             {mod + "cmd/launcher"},
 		mod + "launcher/http1":     {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
+		mod + "launcher/disk":      {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
+		mod + "launcher/bytesize":  {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "launcher/disk", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/jsonscan":  {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "launcher/http1", mod + "health", mod + "cmd/launcher"},
 	}
 	seen := 0

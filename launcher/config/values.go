@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/hasync/launcher/launcher/bytesize"
 )
 
 // Level is a log level with bashio's names. The launcher emits no NOTICE
@@ -124,21 +126,7 @@ func (s *ByteSize) UnmarshalText(b []byte) error {
 	return nil
 }
 
-func (s ByteSize) String() string {
-	switch {
-	case s >= 1<<30 && s%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", s>>30)
-	case s >= 1<<30:
-		return fmt.Sprintf("%.1fGiB", float64(s)/(1<<30))
-	case s >= 1<<20 && s%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", s>>20)
-	case s >= 1<<20:
-		return fmt.Sprintf("%.1fMiB", float64(s)/(1<<20))
-	case s >= 1<<10 && s%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", s>>10)
-	}
-	return strconv.FormatInt(int64(s), 10) + "B"
-}
+func (s ByteSize) String() string { return bytesize.Format(int64(s)) }
 
 // ShellArgs is a list of arguments written as a shell would split them.
 type ShellArgs []string

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/bytesize"
 )
 
 // Usage is how the filesystem under Folder stands, as statfs(2) tells.
@@ -124,7 +124,7 @@ func (u Usage) Full() bool { return u.Avail < min(Low, u.Size/100) || u.NoFiles(
 // or that no file fits.
 func (u Usage) String() string {
 	if u.NoFiles() {
-		return fmt.Sprintf("%s has no room for a new file (all %d inodes taken; %s free)", u.Folder, u.Files, config.ByteSize(u.Avail))
+		return fmt.Sprintf("%s has no room for a new file (all %d inodes taken; %s free)", u.Folder, u.Files, bytesize.Format(int64(u.Avail)))
 	}
-	return fmt.Sprintf("%s has %s free of %s", u.Folder, config.ByteSize(u.Avail), config.ByteSize(u.Size))
+	return fmt.Sprintf("%s has %s free of %s", u.Folder, bytesize.Format(int64(u.Avail)), bytesize.Format(int64(u.Size)))
 }

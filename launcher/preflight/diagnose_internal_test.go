@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -79,4 +80,50 @@ func TestDiagnose_LooksAtTheDisk(t *testing.T) {
 	if ds := Diagnose([]string{"SqliteError: database or disk is full"}, roomy); len(ds) != 1 || !strings.Contains(ds[0].Cause, "was full (/data has 9GiB free of 29GiB now") {
 		t.Errorf("a disk with room now: %+v", ds)
 	}
+}
+
+// Node's last lines are the app's and its libraries' words: whatever they
+// say, Diagnose ends, and looks at no disk but the data folder and the
+// folders of absolute paths it read, cleaned, once per diagnosis at most.
+func FuzzDiagnose(f *testing.F) {
+	for _, seed := range []string{
+		"SqliteError: database or disk is full\n  code: 'SQLITE_FULL'",
+		"Error: ENOSPC: no space left on device, open '/data/cache/x'",
+		"Error: ENOSPC: no space left on device, open '/data/../../etc/x'",
+		"Error: ENOSPC: no space left on device, open 'relative/x'",
+		"Error: ENOSPC: no space left on device, open ''",
+		"Error: EROFS: read-only file system, open '/share/x'",
+		"SqliteError: attempt to write a readonly database",
+		"SqliteError: disk I/O error\n  code: 'SQLITE_IOERR_WRITE'",
+		"Error: EIO: i/o error, read",
+		"SqliteError: database disk image is malformed",
+		"SqliteError: file is not a database",
+		"SqliteError: unable to open database file",
+		"Error: listen EADDRINUSE: address already in use 0.0.0.0:8099",
+		"Error: Cannot find module '/app/index.js'",
+		"<jemalloc>: Invalid conf pair: a\n<jemalloc>: Abort (abort_conf:true)",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, said string) {
+		var asked []string
+		on := Machine{DataDir: "/data", Disk: func(folder string) (disk.Usage, error) {
+			asked = append(asked, folder)
+			return disk.Usage{Folder: folder, Size: 1 << 30, Avail: 1 << 20, ReadOnly: len(asked)%2 == 0}, nil
+		}}
+		ds := Diagnose(strings.Split(said, "\n"), on)
+		if len(asked) > len(ds) {
+			t.Errorf("%d disks looked at for %d diagnoses", len(asked), len(ds))
+		}
+		for _, folder := range asked {
+			if folder != "/data" && (!strings.HasPrefix(folder, "/") || folder != filepath.Clean(folder)) {
+				t.Errorf("looked at %q", folder)
+			}
+		}
+		for _, d := range ds {
+			if d.Cause == "" || d.Hint == "" {
+				t.Errorf("a diagnosis without its cause or fix: %+v", d)
+			}
+		}
+	})
 }
