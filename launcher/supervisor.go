@@ -1044,11 +1044,17 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
 		tail := c.StderrTail()
-		ds := preflight.Diagnose(tail, preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir()})
-		if len(ds) == 0 && illegal(out.status) {
+		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir()}
+		ds := preflight.Diagnose(tail, on)
+		if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
 			// Read now, once: which CPU it is says whose the fault is.
 			cpu, _ := preflight.ReadCPU(preflight.CPUInfo)
 			if d, ok := preflight.IllegalInstruction(tail, cpu); ok {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) == 0 && diedOf(out.status, unix.SIGBUS) {
+			if d, ok := preflight.BusError(on); ok {
 				ds = append(ds, d)
 			}
 		}
@@ -1058,9 +1064,9 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	}
 }
 
-// illegal tells a death by SIGILL, also as a shell wrapper reports it.
-func illegal(st ExitStatus) bool {
-	return st.Signal == unix.SIGILL || st.Signal == 0 && st.Code == 128+int(unix.SIGILL)
+// diedOf tells a death by sig, also as a shell wrapper reports it.
+func diedOf(st ExitStatus, sig syscall.Signal) bool {
+	return st.Signal == sig || st.Signal == 0 && st.Code == 128+int(sig)
 }
 
 func (s *Supervisor) commandLine() string {

@@ -105,6 +105,23 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		}
 	})
 
+	t.Run("a file mapped in memory on the full disk", func(t *testing.T) {
+		// As SQLite maps its -shm file: a page of the mapping the disk
+		// cannot back ends the process with SIGBUS, not an error. Python's
+		// mmap makes it happen at once; node has no mmap of its own (the
+		// add-on's backend met it through SQLite: the arm64 e2e).
+		d := disktest.Ext4(t, 8<<20)
+		d.Fill(t)
+		mapper := "import mmap, sys\nf = open(sys.argv[1], 'w+b')\nf.truncate(1 << 20)\nm = mmap.mmap(f.fileno(), 1 << 20)\nm[:] = b'x' * (1 << 20)"
+		l := launch(t, launchOpts{args: []string{"run", "--", "python3", "-c", mapper, filepath.Join(d.Dir, "hasync.db-shm")},
+			env: []string{never, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(d.Dir, "options.json")}})
+		if code := l.wait(30 * time.Second); code != 135 {
+			t.Fatalf("exit %d, want 135 (SIGBUS)\n%s", code, l.stdout)
+		}
+		has(t, l.stdout.String(), "killed by SIGBUS (135)", "a file node maps in memory could not be written (SIGBUS): the disk is full: "+d.Dir+" has 0B free of ",
+			"Settings > System > Backups")
+	})
+
 	t.Run("failing, then read-only", func(t *testing.T) {
 		d := disktest.Ext4(t, 8<<20)
 		db := filepath.Join(d.Dir, "hasync.db")

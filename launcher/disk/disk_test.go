@@ -80,3 +80,31 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// What a look at the disk costs: Stat each sample, Probe at the start and
+// at a diagnosis (on ext4 its unnamed file goes through the journal).
+func BenchmarkDisk(b *testing.B) {
+	for _, fs := range []struct {
+		name string
+		dir  func() string
+	}{
+		{"ext4", func() string { return disktest.Ext4(b, 64<<20).Dir }},
+		{"tmpfs", func() string { return disktest.Tmpfs(b, "size=4m") }},
+	} {
+		dir := fs.dir()
+		b.Run("Stat/"+fs.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Stat(dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Probe/"+fs.name, func(b *testing.B) {
+			for b.Loop() {
+				if u, err := Probe(dir); err != nil || u.ReadOnly {
+					b.Fatal(u, err)
+				}
+			}
+		})
+	}
+}

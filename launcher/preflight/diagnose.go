@@ -234,15 +234,36 @@ type Machine struct {
 // data folder when node named none (SQLite's words name no file) or one
 // relative to a folder unknown here.
 func (on Machine) disk(named string) (disk.Usage, bool) {
-	folder := on.DataDir
 	if filepath.IsAbs(named) {
-		folder = filepath.Dir(named)
+		return on.under(filepath.Dir(named))
 	}
+	return on.under(on.DataDir)
+}
+
+// under is how the disk under folder stands.
+func (on Machine) under(folder string) (disk.Usage, bool) {
 	if on.Disk == nil || folder == "" {
 		return disk.Usage{}, false
 	}
 	u, err := on.Disk(folder)
 	return u, err == nil
+}
+
+// BusError explains node's death by SIGBUS, which on Linux is most often a
+// page of a file node maps in memory that its filesystem could not back:
+// a full disk refuses the page (SQLite maps its -shm file in WAL mode,
+// and writes it through the mapping), and so does a full /dev/shm. It
+// looks at the data folder's disk and at /dev/shm; with neither full it
+// says nothing.
+func BusError(on Machine) (Diagnosis, bool) {
+	for _, folder := range []string{on.DataDir, "/dev/shm"} {
+		if u, ok := on.under(folder); ok && u.Folder == filepath.Clean(folder) && u.Full() {
+			d := fullDisk(u)
+			d.Cause = "a file node maps in memory could not be written (SIGBUS): " + d.Cause
+			return d, true
+		}
+	}
+	return Diagnosis{}, false
 }
 
 func missingLibDiagnosis(lib, libc string) Diagnosis {

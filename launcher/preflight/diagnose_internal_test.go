@@ -127,3 +127,35 @@ func FuzzDiagnose(f *testing.F) {
 		}
 	})
 }
+
+// node's death by SIGBUS is told by a full disk under the data folder, or
+// a full /dev/shm, and by nothing else.
+func TestBusError(t *testing.T) {
+	with := func(full ...string) Machine {
+		return Machine{DataDir: "/data", Disk: func(folder string) (disk.Usage, error) {
+			u := disk.Usage{Folder: folder, Size: 29 << 30, Avail: 9 << 30}
+			for _, f := range full {
+				if f == folder {
+					u.Avail, u.Memory = 0, f == "/dev/shm"
+				}
+			}
+			return u, nil
+		}}
+	}
+	for _, c := range []struct {
+		full  []string
+		cause string
+	}{
+		{[]string{"/data"}, "a file node maps in memory could not be written (SIGBUS): the disk is full: /data has 0B free of 29GiB"},
+		{[]string{"/dev/shm"}, "a file node maps in memory could not be written (SIGBUS): a filesystem kept in memory (tmpfs) is full: /dev/shm has 0B"},
+		{nil, ""},
+	} {
+		d, ok := BusError(with(c.full...))
+		if ok != (c.cause != "") || !strings.Contains(d.Cause, c.cause) {
+			t.Errorf("full %q: %+v, %v; want %q", c.full, d, ok, c.cause)
+		}
+	}
+	if _, ok := BusError(Machine{}); ok {
+		t.Error("a diagnosis without looking at a disk")
+	}
+}
