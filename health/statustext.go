@@ -34,7 +34,8 @@ func size(b uint64) string { return config.ByteSize(b).String() }
 
 // WriteStatus writes the status for a person at a glance: state, the
 // startup timeline as bars, memory against the container's limit, the
-// data folder's disk, restarts, the last exit with its stderr tail, any preflight failure.
+// data folder's disk, restarts, the last exit with its stderr tail, any
+// preflight failure.
 func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 	fmt.Fprintf(w, "launcher %s: %s\n", s.Version, strings.ToUpper(s.State))
 	if c := s.Child; c.PID != nil {

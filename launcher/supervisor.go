@@ -916,6 +916,7 @@ func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
 		if host.MemoryLimit > 0 {
 			st.Container.MemoryLimitBytes = ptr(host.MemoryLimit)
 		}
+		st.Container.Data = nil
 		if d := host.Data; d != nil {
 			st.Container.Data = &DiskState{Path: d.Folder, SizeBytes: d.Size, FreeBytes: d.Avail, ReadOnly: d.ReadOnly}
 		}

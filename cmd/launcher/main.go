@@ -360,7 +360,6 @@ func exitCode(err error) int {
 	return exitFail
 }
 
-// failed logs the launcher's own failure and returns its exit code.
 // warnDisk tells, before node starts, what will keep the app from writing
 // its data: the add-on's folder on a disk mounted read-only, or full.
 func warnDisk(log zerolog.Logger, folder string) {
@@ -373,6 +372,7 @@ func warnDisk(log zerolog.Logger, folder string) {
 	}
 }
 
+// failed logs the launcher's own failure and returns its exit code.
 func failed(log zerolog.Logger, err error) int {
 	var cfgErr *config.Error
 	if errors.As(err, &cfgErr) {
