@@ -217,7 +217,7 @@ func DiskTrouble(u disk.Usage) (Diagnosis, bool) {
 // failingDiskHint is what to do about a disk that fails its writes, which
 // Linux then mounts read-only.
 const failingDiskHint = "Linux mounts a disk read-only when writing to it fails: the SD card or USB disk is failing or came loose. " +
-	"Look for I/O errors in the host's log (Settings > System > Logs, Host), make a full backup and copy it off the machine, and move Home Assistant to a new disk."
+	"Look for I/O errors in the host's log (Settings > System > Logs, the Host log; or `ha host logs`), make a full backup and copy it off the machine, and move Home Assistant to a new disk."
 
 // Machine is what a diagnosis may look at beyond node's words, each read
 // only when a pattern needs it. The zero Machine looks at nothing: the
