@@ -93,6 +93,9 @@ func (f *recordFile) keep(rec *preflight.Record) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist): // no /data: a docker run without the add-on's volume
 		f.log.Debug().Err(err).Str("record", f.path).Msg("preflight record not kept: its folder does not exist")
+	case errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		// The disk is what to mend, and the log says how it stands.
+		f.log.Warn().Err(err).Str("record", f.path).Msg("preflight record not kept: the disk under it takes no writes; every start checks everything until it does")
 	case err != nil:
 		f.log.Warn().Err(err).Str("record", f.path).Msg("preflight record not kept: every start checks everything (set LAUNCHER_PREFLIGHT_RECORD to a writable path, or empty for none)")
 	default:

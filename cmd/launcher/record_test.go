@@ -7,6 +7,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/launcher/disk/disktest"
 )
 
 // The preflight's record across starts, as the add-on keeps it in /data:
@@ -60,6 +64,33 @@ func TestPreflightRecord_UnreadableIsReplaced(t *testing.T) {
 				if !strings.Contains(out, want) {
 					t.Errorf("log lacks %q:\n%s", want, out)
 				}
+			}
+		})
+	}
+}
+
+// A record on a disk that takes no writes (full, or read-only after an
+// error) is not kept, and the log says why without sending the user to
+// LAUNCHER_PREFLIGHT_RECORD: the disk is what to mend, as the start's
+// warning says.
+func TestPreflightRecord_ADiskThatTakesNoWrites(t *testing.T) {
+	for name, disk := range map[string]func(t *testing.T) string{
+		"read-only": func(t *testing.T) string {
+			dir := disktest.Tmpfs(t, "size=1m")
+			must(t, unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""))
+			return dir
+		},
+		"full": func(t *testing.T) string {
+			d := disktest.Ext4(t, 8<<20)
+			d.Fill(t)
+			return d.Dir
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			app, _ := recordApp(t)
+			out := startRecording(t, app, filepath.Join(disk(t), "preflight.json"), 0)
+			if !strings.Contains(out, "preflight record not kept: the disk under it takes no writes") || strings.Contains(out, "set LAUNCHER_PREFLIGHT_RECORD") {
+				t.Errorf("the log does not say the disk is why:\n%s", out)
 			}
 		})
 	}
