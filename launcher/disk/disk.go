@@ -30,16 +30,18 @@ type Usage struct {
 	// Files is how many files the filesystem can hold (0 when it sets no
 	// bound, as btrfs does) and FilesFree how many more it takes.
 	Files, FilesFree uint64
-	ReadOnly         bool
+	// ReadOnly tells a filesystem that takes no writes: by the mount's
+	// flag (Stat), or by its own answer (Probe).
+	ReadOnly bool
 	// Memory tells a filesystem kept in memory (tmpfs): bounded by its
 	// own size, not the disk's.
 	Memory bool
 }
 
-// Low is the room under which a disk counts as full, or a hundredth of
+// low is the room under which a disk counts as full, or a hundredth of
 // it on a disk smaller than 6.4GiB: the last few MiB go to whoever asks
 // first, and an app that writes steadily fails soon after.
-const Low = 64 << 20
+const low = 64 << 20
 
 // Stat tells how the filesystem under folder stands, as statfs(2) tells:
 // ReadOnly is the mount's flag alone. It writes nothing: for sampling.
@@ -116,9 +118,9 @@ func existing(folder string) (string, error) {
 // file: every inode taken, which df -h does not show.
 func (u Usage) NoFiles() bool { return u.Files > 0 && u.FilesFree == 0 }
 
-// Full tells a filesystem with less than Low left (a hundredth of a small
+// Full tells a filesystem with less than low left (a hundredth of a small
 // one), or no room for a file.
-func (u Usage) Full() bool { return u.Avail < min(Low, u.Size/100) || u.NoFiles() }
+func (u Usage) Full() bool { return u.Avail < min(low, u.Size/100) || u.NoFiles() }
 
 // String says how much room is left: "/data has 1.2GiB free of 29.0GiB",
 // or that no file fits.
