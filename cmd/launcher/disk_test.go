@@ -259,3 +259,28 @@ func TestRun_TellsTheDiskAsItTurns(t *testing.T) {
 		}
 	}
 }
+
+// A disk the kernel stops writing while node runs (ext4 under
+// errors=remount-ro, as an SD card's partition fails), node not writing
+// and so not failing: the samples tell it, though its mount still says
+// rw, and /status shows it.
+func TestRun_TellsTheDiskFailingAsNodeRuns(t *testing.T) {
+	d := disktest.Ext4(t, 8<<20)
+	health := freePort(t)
+	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", "setInterval(() => {}, 1000)"}, env: []string{
+		never, fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health), "LAUNCHER_SAMPLE_INTERVAL=50ms",
+		"LAUNCHER_OPTIONS_FILE=" + filepath.Join(d.Dir, "options.json")}})
+	eventually(t, 20*time.Second, "/status never showed the data folder's disk", func() bool {
+		s := getStatus(t, health)
+		return s != nil && s.Container.Data != nil
+	})
+	d.Fail(t)
+	l.waitFor("WARNING: the disk under " + d.Dir + " is mounted read-only: the app cannot write there")
+	if s := getStatus(t, health); s == nil || s.Container.Data == nil || !s.Container.Data.ReadOnly {
+		t.Errorf("/status does not say read-only: %+v", s)
+	}
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, l.stdout)
+	}
+}

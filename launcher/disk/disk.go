@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -43,8 +44,9 @@ type Usage struct {
 // first, and an app that writes steadily fails soon after.
 const low = 64 << 20
 
-// Stat tells how the filesystem under folder stands, as statfs(2) tells:
-// ReadOnly is the mount's flag alone. It writes nothing: for sampling.
+// Stat tells how the filesystem under folder stands, as statfs(2) and the
+// kernel's table of mounts tell: ReadOnly is the mount's flag, or its
+// filesystem's options. It writes nothing: for sampling.
 func Stat(folder string) (Usage, error) {
 	dir, err := existing(folder)
 	if err != nil {
@@ -62,14 +64,51 @@ func Stat(folder string) (Usage, error) {
 		Folder: dir,
 		Size:   st.Blocks * bs, Avail: st.Bavail * bs,
 		Files: st.Files, FilesFree: st.Ffree,
-		ReadOnly: st.Flags&unix.ST_RDONLY != 0,
+		ReadOnly: st.Flags&unix.ST_RDONLY != 0 || mountedReadOnly(dir),
 		Memory:   st.Type == unix.TMPFS_MAGIC,
 	}, nil
 }
 
+// mountedReadOnly tells, from /proc/self/mountinfo, a filesystem under dir
+// whose own options say it takes no writes: "ro", or ext4's "emergency_ro"
+// for a disk it stopped writing after an error, which statfs does not show.
+func mountedReadOnly(dir string) bool {
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil {
+		return false
+	}
+	table, err := os.ReadFile("/proc/self/mountinfo")
+	return err == nil && superReadOnly(table, unix.Major(st.Dev), unix.Minor(st.Dev))
+}
+
+// superReadOnly reads a mountinfo table (proc_pid_mountinfo(5)): whether a
+// line of the filesystem major:minor has "ro" or "emergency_ro" among its
+// filesystem's options, the fields after the " - " separator: type,
+// source, options. A mount's own flags come before it, and statfs gives
+// those.
+func superReadOnly(table []byte, major, minor uint32) bool {
+	id := fmt.Sprintf("%d:%d", major, minor)
+	for line := range strings.SplitSeq(string(table), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 3 || fields[2] != id {
+			continue
+		}
+		_, after, ok := strings.Cut(line, " - ")
+		if tail := strings.Fields(after); ok && len(tail) >= 3 {
+			for opt := range strings.SplitSeq(tail[2], ",") {
+				if opt == "ro" || opt == "emergency_ro" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Probe is Stat, and asks the filesystem itself whether it takes a new
-// file: for a diagnosis and the start, not for sampling (on ext4 a file
-// made and dropped is a write to the journal).
+// file, for what neither statfs nor the mounts' table says: for a
+// diagnosis and the start, not for sampling (on ext4 a file made and
+// dropped is a write to the journal).
 func Probe(folder string) (Usage, error) {
 	u, err := Stat(folder)
 	if err == nil && !u.ReadOnly {
@@ -79,10 +118,11 @@ func Probe(folder string) (Usage, error) {
 }
 
 // refusesFiles tells a filesystem that refuses a new file as read-only.
-// A disk that Linux stopped writing after an error is read-only without
-// its mount saying so: ext4 under errors=remount-ro marks it emergency_ro
-// (since 2025's kernels, stable releases included) and statfs leaves
-// ST_RDONLY clear. A file opened without a name (O_TMPFILE)
+// A disk that Linux stopped writing after an error can be read-only
+// without its mount saying so: ext4 under errors=remount-ro marks it
+// emergency_ro (since 2025's kernels, stable releases included), which
+// statfs does not show and the mounts' table does only where ext4 lists
+// it (the same year's change). A file opened without a name (O_TMPFILE)
 // and closed at once asks the filesystem itself and leaves nothing behind;
 // a filesystem that has no such files (EOPNOTSUPP), or a folder the
 // launcher may not write, says nothing either way.

@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,20 +41,74 @@ func TestStat_ReadOnlyAndInMemory(t *testing.T) {
 	}
 }
 
-// A disk the kernel failed, ext4 under errors=remount-ro: its mount may
-// not say so (statfs's ST_RDONLY stays clear under emergency_ro), the
-// filesystem does.
-func TestProbe_AFailedDisk(t *testing.T) {
+// A disk the kernel failed, ext4 under errors=remount-ro: statfs's flag
+// may not say so (ext4's emergency_ro), the mounts' table and the
+// filesystem itself do.
+func TestStatAndProbe_AFailedDisk(t *testing.T) {
 	d := disktest.Ext4(t, 8<<20)
-	if u, err := Probe(d.Dir); err != nil || u.ReadOnly {
-		t.Fatalf("Probe = %+v, %v; want writable", u, err)
+	for _, look := range []func(string) (Usage, error){Stat, Probe} {
+		if u, err := look(d.Dir); err != nil || u.ReadOnly {
+			t.Fatalf("%+v, %v; want writable", u, err)
+		}
 	}
 	d.Fail(t)
-	if u, err := Probe(d.Dir); err != nil || !u.ReadOnly {
-		t.Fatalf("Probe = %+v, %v; want read-only", u, err)
+	for name, look := range map[string]func(string) (Usage, error){"Stat": Stat, "Probe": Probe} {
+		if u, err := look(d.Dir); err != nil || !u.ReadOnly {
+			t.Errorf("%s = %+v, %v; want read-only", name, u, err)
+		}
 	}
-	u, _ := Stat(d.Dir)
-	t.Logf("statfs's flag says read-only: %v", u.ReadOnly)
+	var st unix.Statfs_t
+	must(t, unix.Statfs(d.Dir, &st))
+	t.Logf("statfs's flag says read-only: %v", st.Flags&unix.ST_RDONLY != 0)
+}
+
+// Lines of a container's /proc/self/mountinfo: its root, the add-on's
+// /data (a bind mount of the host's SD card partition, 179:2) after ext4
+// stopped writing it, a mount of it read-only, tmpfs, and lines cut short.
+const mountinfo = `1021 944 0:97 / / rw,relatime master:410 - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w
+1022 1021 0:100 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
+1030 1021 179:2 /supervisor/addons/data/local_hasync /data rw,relatime - ext4 /dev/mmcblk0p2 rw,commit=30,errors=remount-ro,emergency_ro
+1031 1021 179:3 /share /share ro,relatime - ext4 /dev/mmcblk0p3 rw
+1032 1021 0:104 / /dev/shm rw,nosuid,nodev - tmpfs shm ro,size=65536k
+1033 1021 7:1 / /x rw - ext4
+1034 1021 8:1
+`
+
+func TestSuperReadOnly(t *testing.T) {
+	for _, c := range []struct {
+		major, minor uint32
+		want         bool
+	}{
+		{179, 2, true},  // emergency_ro
+		{179, 3, false}, // the mount read-only, its filesystem not: statfs tells that one
+		{0, 104, true},  // ro among the filesystem's options
+		{0, 97, false},
+		{7, 1, false}, // no options
+		{8, 1, false}, // cut short
+		{9, 9, false}, // not there
+	} {
+		if got := superReadOnly([]byte(mountinfo), c.major, c.minor); got != c.want {
+			t.Errorf("%d:%d: %v, want %v", c.major, c.minor, got, c.want)
+		}
+	}
+}
+
+// Whatever the table holds, reading it ends, and a filesystem is read-only
+// only by a line of its own.
+func FuzzSuperReadOnly(f *testing.F) {
+	f.Add([]byte(mountinfo), uint32(179), uint32(2))
+	f.Add([]byte("1 1 1:1 / / rw - ext4 /dev/x ro\n"), uint32(1), uint32(1))
+	f.Add([]byte(" - - - \n\n -"), uint32(0), uint32(0))
+	f.Fuzz(func(t *testing.T, table []byte, major, minor uint32) {
+		ro := superReadOnly(table, major, minor)
+		if ro && !strings.Contains(string(table), fmt.Sprintf("%d:%d", major, minor)) {
+			t.Errorf("read-only by no line of %d:%d", major, minor)
+		}
+		other := append(append([]byte{}, table...), fmt.Sprintf("\n9 9 %d:%d / /o rw - ext4 /dev/o ro\n", major+1, minor)...)
+		if superReadOnly(other, major, minor) != ro {
+			t.Errorf("another filesystem's line changed the answer for %d:%d", major, minor)
+		}
+	})
 }
 
 func TestUsage(t *testing.T) {
@@ -106,5 +161,12 @@ func BenchmarkDisk(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
