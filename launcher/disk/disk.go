@@ -48,7 +48,7 @@ const low = 64 << 20
 // kernel's table of mounts tell: ReadOnly is the mount's flag, or its
 // filesystem's options. It writes nothing: for sampling.
 func Stat(folder string) (Usage, error) {
-	dir, err := existing(folder)
+	dir, dev, err := existing(folder)
 	if err != nil {
 		return Usage{}, err
 	}
@@ -64,21 +64,18 @@ func Stat(folder string) (Usage, error) {
 		Folder: dir,
 		Size:   st.Blocks * bs, Avail: st.Bavail * bs,
 		Files: st.Files, FilesFree: st.Ffree,
-		ReadOnly: st.Flags&unix.ST_RDONLY != 0 || mountedReadOnly(dir),
+		ReadOnly: st.Flags&unix.ST_RDONLY != 0 || mountedReadOnly(dev),
 		Memory:   st.Type == unix.TMPFS_MAGIC,
 	}, nil
 }
 
-// mountedReadOnly tells, from /proc/self/mountinfo, a filesystem under dir
-// whose own options say it takes no writes: "ro", or ext4's "emergency_ro"
-// for a disk it stopped writing after an error, which statfs does not show.
-func mountedReadOnly(dir string) bool {
-	var st unix.Stat_t
-	if unix.Stat(dir, &st) != nil {
-		return false
-	}
+// mountedReadOnly tells, from /proc/self/mountinfo, the filesystem of
+// device dev whose own options say it takes no writes: "ro", or ext4's
+// "emergency_ro" for a disk it stopped writing after an error, which
+// statfs does not show.
+func mountedReadOnly(dev uint64) bool {
 	table, err := os.ReadFile("/proc/self/mountinfo")
-	return err == nil && superReadOnly(table, unix.Major(st.Dev), unix.Minor(st.Dev))
+	return err == nil && superReadOnly(table, unix.Major(dev), unix.Minor(dev))
 }
 
 // superReadOnly reads a mountinfo table (proc_pid_mountinfo(5)): whether a
@@ -134,21 +131,24 @@ func refusesFiles(dir string) bool {
 	return err == unix.EROFS
 }
 
-// existing is folder, or the nearest parent of it that exists.
-func existing(folder string) (string, error) {
+// existing is folder, or the nearest parent of it that exists, and the
+// device of the filesystem it is on.
+func existing(folder string) (string, uint64, error) {
 	if folder == "" {
-		return "", errors.New("no folder")
+		return "", 0, errors.New("no folder")
 	}
 	dir := filepath.Clean(folder)
 	for {
-		if _, err := os.Stat(dir); err == nil {
-			return dir, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", err
+		var st unix.Stat_t
+		err := unix.Stat(dir, &st)
+		if err == nil {
+			return dir, st.Dev, nil
+		} else if err != unix.ENOENT {
+			return "", 0, &os.PathError{Op: "stat", Path: dir, Err: err}
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("%s: no part of it exists", folder)
+			return "", 0, fmt.Errorf("%s: no part of it exists", folder)
 		}
 		dir = parent
 	}

@@ -112,14 +112,15 @@ var stderrPatterns = []struct {
 				Hint: "Keep the database in a folder that is in the add-on and that node's user (LAUNCHER_USER) may write: " +
 					"/data is in every add-on, /share and /config only when config.yaml maps them.",
 			}
+			if strings.HasPrefix(m[0], "Cannot open") {
+				d.Cause += ": its folder does not exist"
+				return d
+			}
 			// SQLite opens a database in WAL mode by creating its -shm
 			// file beside it, which a disk read-only or full refuses.
-			u, ok := on.disk("")
-			switch {
-			case strings.HasPrefix(m[0], "Cannot open"):
-				d.Cause += ": its folder does not exist"
+			switch u, ok := on.disk(""); {
 			case ok && u.ReadOnly:
-				d.Cause += fmt.Sprintf(": the disk under %s is mounted read-only", u.Folder)
+				d.Cause += ": " + readOnly(u)
 				d.Hint = failingDiskHint
 			case ok && u.Full():
 				full := fullDisk(u)
@@ -148,7 +149,7 @@ var stderrPatterns = []struct {
 			u, ok := on.disk(m[1])
 			switch {
 			case ok && u.ReadOnly:
-				d.Cause = fmt.Sprintf("the disk under %s is mounted read-only", u.Folder)
+				d.Cause = readOnly(u)
 			case ok && !strings.HasPrefix(m[0], "EROFS"):
 				d.Cause = "the app's SQLite database is read-only to node: node's user may not write its file, its folder, or the -wal and -shm files beside it"
 				d.Hint = "Make the database, its folder and its -wal and -shm files writable by node's user (LAUNCHER_USER): files an earlier version created as root stay root's."
@@ -207,11 +208,16 @@ func fullDisk(u disk.Usage) Diagnosis {
 func DiskTrouble(u disk.Usage) (Diagnosis, bool) {
 	switch {
 	case u.ReadOnly:
-		return Diagnosis{Cause: fmt.Sprintf("the disk under %s is mounted read-only: the app cannot write there", u.Folder), Hint: failingDiskHint}, true
+		return Diagnosis{Cause: readOnly(u) + ": the app cannot write there", Hint: failingDiskHint}, true
 	case u.Full():
 		return fullDisk(u), true
 	}
 	return Diagnosis{}, false
+}
+
+// readOnly says that the filesystem u tells of takes no writes.
+func readOnly(u disk.Usage) string {
+	return fmt.Sprintf("the disk under %s is mounted read-only", u.Folder)
 }
 
 // failingDiskHint is what to do about a disk that fails its writes, which

@@ -45,10 +45,14 @@ func TestDiagnose_LooksAtTheDisk(t *testing.T) {
 		{"SqliteError: unable to open database file", "/share/ro", "/share/ro", "cannot be opened: the disk under /share/ro is mounted read-only"},
 		{"SqliteError: unable to open database file", "/data", "/data", "cannot be opened: the disk is full: /data has 0B"},
 		{"SqliteError: unable to open database file", "/share/bad", "/share/bad", "the app's SQLite database cannot be opened"},
+		// The words tell it all: the disk is not looked at.
+		{"TypeError: Cannot open database because the directory does not exist", "/data", "", "cannot be opened: its folder does not exist"},
 	} {
 		asked = nil
 		ds := Diagnose([]string{c.said}, on(c.data))
-		if len(asked) != 1 || asked[0] != c.asked {
+		if c.asked == "" && len(asked) != 0 {
+			t.Errorf("%q: looked at %q, want no look", c.said, asked)
+		} else if c.asked != "" && (len(asked) != 1 || asked[0] != c.asked) {
 			t.Errorf("%q: looked at %q, want %q", c.said, asked, c.asked)
 		}
 		if c.cause == "no such disk" {
