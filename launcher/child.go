@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/hasync/launcher/launcher/shortage"
 	"golang.org/x/sys/unix"
 )
@@ -81,6 +82,30 @@ func NewChildSpec(cfg *config.Config, environ []string) (ChildSpec, error) {
 		Env: cfg.ChildEnv(environ), Credential: cfg.Credential, IPC: cfg.ReadyIPC,
 		Mask: cfg.Options.Mask,
 	}, nil
+}
+
+// NodeUser is who the child runs as, for the preflight's checks and the
+// diagnoses of its refusals: LAUNCHER_USER's credential, or nil for the
+// launcher's own user.
+func NodeUser(c *config.Credential) *preflight.User {
+	if c == nil {
+		return nil
+	}
+	return &preflight.User{UID: c.UID, GID: c.GID, Groups: c.Groups, Name: c.Name}
+}
+
+// ownUser is the launcher's own user, whom a child started without a
+// credential runs as.
+func ownUser() *preflight.User {
+	u := &preflight.User{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+	if u.UID == 0 {
+		u.Name = "root"
+	}
+	groups, _ := os.Getgroups()
+	for _, g := range groups {
+		u.Groups = append(u.Groups, uint32(g))
+	}
+	return u
 }
 
 // SpawnError is a child that could not be started, with the code a shell

@@ -1045,7 +1045,11 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
 		tail := c.StderrTail()
-		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir()}
+		user := NodeUser(s.spec.Credential)
+		if user == nil {
+			user = ownUser()
+		}
+		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat}
 		ds := preflight.Diagnose(tail, on)
 		if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
 			// Read now, once: which CPU it is says whose the fault is.

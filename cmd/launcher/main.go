@@ -306,9 +306,7 @@ func newPreflight(cfg *config.Config, nodeEnv []string) *preflight.Preflight {
 		LDLibraryPath: node["LD_LIBRARY_PATH"], LDPreload: node["LD_PRELOAD"], LibcEnv: node["LIBC"], NodeOptions: node["NODE_OPTIONS"],
 		NodeArgs: cfg.NodeArgs, Env: nodeEnv,
 	}
-	if c := cfg.Credential; c != nil {
-		p.RunAs = &preflight.User{UID: c.UID, GID: c.GID, Groups: c.Groups, Name: c.Name}
-	}
+	p.RunAs = launcher.NodeUser(cfg.Credential)
 	return p
 }
 

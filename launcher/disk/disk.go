@@ -37,6 +37,8 @@ type Usage struct {
 	// Memory tells a filesystem kept in memory (tmpfs): bounded by its
 	// own size, not the disk's.
 	Memory bool
+	// NoExec tells a filesystem mounted noexec: no program on it runs.
+	NoExec bool
 }
 
 // low is the room under which a disk counts as full, or a hundredth of
@@ -66,6 +68,7 @@ func Stat(folder string) (Usage, error) {
 		Files: st.Files, FilesFree: st.Ffree,
 		ReadOnly: st.Flags&unix.ST_RDONLY != 0 || mountedReadOnly(dev),
 		Memory:   st.Type == unix.TMPFS_MAGIC,
+		NoExec:   st.Flags&unix.ST_NOEXEC != 0,
 	}, nil
 }
 

@@ -27,17 +27,17 @@ func TestStat_NearestExistingFolder(t *testing.T) {
 }
 
 // A filesystem mounted read-only, and one in memory, for real.
-func TestStat_ReadOnlyAndInMemory(t *testing.T) {
+func TestStat_ReadOnlyNoExecAndInMemory(t *testing.T) {
 	dir := disktest.Tmpfs(t, "size=1m")
 	u, err := Stat(dir)
-	if err != nil || !u.Memory || u.ReadOnly || u.Size != 1<<20 {
+	if err != nil || !u.Memory || u.ReadOnly || u.NoExec || u.Size != 1<<20 {
 		t.Fatalf("Stat = %+v, %v; want 1MiB in memory, writable", u, err)
 	}
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOEXEC, ""); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := Stat(dir); err != nil || !u.ReadOnly {
-		t.Fatalf("Stat = %+v, %v; want read-only", u, err)
+	if u, err := Stat(dir); err != nil || !u.ReadOnly || !u.NoExec {
+		t.Fatalf("Stat = %+v, %v; want read-only and noexec", u, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -126,6 +127,12 @@ var stderrPatterns = []struct {
 				full := fullDisk(u)
 				d.Cause += ": " + full.Cause
 				d.Hint = full.Hint
+			case on.Stat != nil && on.User != nil && on.User.UID != 0 && on.DataDir != "":
+				c := check{on.DataDir, 3, "create or remove files in"}
+				if why, at := on.refusal(on.User, c); why != "" {
+					d.Cause += ": " + why
+					d.Hint = on.ownHint(on.User, at)
+				}
 			}
 			return d
 		}},
@@ -180,6 +187,12 @@ var stderrPatterns = []struct {
 			}
 			return d
 		}},
+	// node refused by the file system's permissions: the bits on the way
+	// to the file, as its user sees them, say which.
+	{lazy(`EACCES: permission denied, (\w+) '([^']*)'(?: -> '([^']*)')?`),
+		func(m []string, on Machine) Diagnosis { return on.permissionDenied(m[1], m[2], m[3]) }},
+	{lazy(`spawn(?:Sync)? (\S+) EACCES`),
+		func(m []string, on Machine) Diagnosis { return on.notExecutable(m[1]) }},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
@@ -234,6 +247,10 @@ type Machine struct {
 	// DataDir is the add-on's own folder (/data), where its database is
 	// when node's words name no file.
 	DataDir string
+	// User is who node runs as, and Stat reads a file's owner and mode:
+	// with either nil, node's refusals are said in its words alone.
+	User *User
+	Stat func(path string) (fs.FileInfo, error)
 }
 
 // disk is how the disk stands under the file node named, or under the

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,6 +107,11 @@ func FuzzDiagnose(f *testing.F) {
 		"Error: listen EADDRINUSE: address already in use 0.0.0.0:8099",
 		"Error: Cannot find module '/app/index.js'",
 		"<jemalloc>: Invalid conf pair: a\n<jemalloc>: Abort (abort_conf:true)",
+		"Error: EACCES: permission denied, open '/etc/shadow'",
+		"Error: EACCES: permission denied, rename '/tmp/a' -> '/root/b'",
+		"Error: EACCES: permission denied, symlink '/x' -> 'y'",
+		"Error: spawnSync /bin EACCES",
+		"Error: spawn /etc/hostname EACCES",
 	} {
 		f.Add(seed)
 	}
@@ -113,8 +119,8 @@ func FuzzDiagnose(f *testing.F) {
 		var asked []string
 		on := Machine{DataDir: "/data", Disk: func(folder string) (disk.Usage, error) {
 			asked = append(asked, folder)
-			return disk.Usage{Folder: folder, Size: 1 << 30, Avail: 1 << 20, ReadOnly: len(asked)%2 == 0}, nil
-		}}
+			return disk.Usage{Folder: folder, Size: 1 << 30, Avail: 1 << 20, ReadOnly: len(asked)%2 == 0, NoExec: true}, nil
+		}, User: &User{UID: 65534, GID: 65534}, Stat: os.Stat}
 		ds := Diagnose(strings.Split(said, "\n"), on)
 		if len(asked) > len(ds) {
 			t.Errorf("%d disks looked at for %d diagnoses", len(asked), len(ds))
@@ -161,5 +167,65 @@ func TestBusError(t *testing.T) {
 	}
 	if _, ok := BusError(Machine{}); ok {
 		t.Error("a diagnosis without looking at a disk")
+	}
+}
+
+// node's "permission denied", told by the bits on the way as its user
+// sees them: the files are real (root's, as the tests run), the users
+// given. What the kernel refuses root (a network share, a security
+// profile) cannot be made here: the words and a root user stand in.
+func TestDiagnose_PermissionDenied(t *testing.T) {
+	base := t.TempDir()
+	must(t, os.Chmod(filepath.Dir(base), 0o755))
+	must(t, os.Chmod(base, 0o755))
+	data := filepath.Join(base, "data")
+	must(t, os.Mkdir(data, 0o755))
+	open := filepath.Join(base, "open")
+	must(t, os.Mkdir(open, 0o777))
+	must(t, os.Chmod(open, 0o777))
+	shared := filepath.Join(open, "shared")
+	must(t, os.WriteFile(shared, nil, 0o666))
+	must(t, os.Chmod(shared, 0o666))
+	nobody := &User{UID: 65534, GID: 65534, Name: "nobody"}
+	root := &User{UID: 0, GID: 0, Name: "root"}
+	on := func(u *User) Machine { return Machine{DataDir: data, User: u, Stat: os.Stat} }
+	for _, c := range []struct {
+		said        string
+		as          *User
+		cause, hint string
+	}{
+		// A rename needs both folders: the first that refuses is named.
+		{"Error: EACCES: permission denied, rename '" + shared + "' -> '" + data + "/x'", nobody,
+			"its user, nobody (uid 65534), may not create or remove files in " + data + " (root's, group 0, mode 0755)", "unset LAUNCHER_USER"},
+		{"Error: EACCES: permission denied, copyfile '" + shared + "' -> '" + open + "/y'", nobody,
+			"which the permission bits allow nobody (uid 65534) now", "no_root_squash"},
+		{"Error: EACCES: permission denied, open '" + shared + "'", nobody,
+			"which the permission bits allow", "AppArmor"},
+		{"Error: EACCES: permission denied, open '" + data + "/x.db'", root,
+			"node, running as root, was refused open of " + data + "/x.db", "no_root_squash"},
+		{"Error: EACCES: permission denied, scandir '" + data + "'", &User{UID: 1000, GID: 1000},
+			"", ""},
+		// A path relative to a folder unknown here: the words alone.
+		{"Error: EACCES: permission denied, open 'x.db'", nobody, "node was refused open of x.db (permission denied)", "LAUNCHER_USER"},
+		{"Error: spawn ffmpeg EACCES", nobody, "a program node started, ffmpeg, may not be run", "chmod +x"},
+		{"Error: spawnSync " + open + " EACCES", root, "a program node started, " + open + ", is a folder", "file's path"},
+		{"SqliteError: unable to open database file", nobody,
+			"cannot be opened: its user, nobody (uid 65534), may not create or remove files in " + data, "unset LAUNCHER_USER"},
+		{"SqliteError: unable to open database file", root, "the app's SQLite database cannot be opened", "node's user"},
+	} {
+		ds := Diagnose([]string{c.said}, on(c.as))
+		if c.cause == "" { // a folder listed: readable by all
+			if len(ds) != 1 || !strings.Contains(ds[0].Cause, "which the permission bits allow uid 1000 now") {
+				t.Errorf("%q: %+v", c.said, ds)
+			}
+			continue
+		}
+		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.hint) {
+			t.Errorf("%q as %s:\n%+v\nwant %q, %q", c.said, c.as, ds, c.cause, c.hint)
+		}
+	}
+	// The words alone where the machine is not looked at.
+	if ds := Diagnose([]string{"Error: EACCES: permission denied, open '" + data + "/x'"}, Machine{}); len(ds) != 1 || !strings.HasPrefix(ds[0].Cause, "node was refused open of ") {
+		t.Errorf("%+v", ds)
 	}
 }
