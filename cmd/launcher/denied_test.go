@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestRun_DiagnosesPermissionDenied(t *testing.T) {
 		{"a folder in the data folder", "require('fs').mkdirSync(process.argv[1])", filepath.Join(data, "cache"), true,
 			"EACCES: permission denied, mkdir",
 			"node: its user, nobody (uid 65534), may not create or remove files in " + data,
-			"unset LAUNCHER_USER"},
+			"set LAUNCHER_USER_DIRS=" + data + ", and the launcher gives it"},
 		{"a file root keeps", "require('fs').appendFileSync(process.argv[1], 'x')", kept, true,
 			"EACCES: permission denied, open",
 			"node: its user, nobody (uid 65534), may not write " + kept + " (root's, group 0, mode 0644)",
@@ -88,5 +89,90 @@ func TestRun_DiagnosesPermissionDenied(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// LAUNCHER_USER_DIRS gives node's user its data before node runs: the
+// add-on's folder as the Supervisor mounts it (root's) and a database an
+// earlier version wrote as root. Without it node, as
+// LAUNCHER_USER, cannot write its database, and the log says which
+// variable to set; with it node writes, and what is not the folder's to
+// give stays root's: a filesystem mounted inside, a link's target (the
+// link is given), a file
+// of two hard links, the preflight's record. A folder that takes no
+// change of owner (mounted read-only) is a warning, and node still runs.
+func TestRun_GivesUserDirsToNodesUser(t *testing.T) {
+	modules := filepath.Join(fixtures(t), "app20", "node_modules")
+	base := t.TempDir()
+	must(t, os.Chmod(filepath.Dir(base), 0o755))
+	must(t, os.Chmod(base, 0o755))
+	data := filepath.Join(base, "data")
+	must(t, os.Mkdir(data, 0o755))
+	db := filepath.Join(data, "hasync.db")
+	prepare := exec.Command("node", "-e", openDB, db)
+	prepare.Env = append(os.Environ(), "NODE_PATH="+modules)
+	if out, err := prepare.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	must(t, os.MkdirAll(filepath.Join(data, "cache", "deep"), 0o700))
+	outside := filepath.Join(base, "outside")
+	must(t, os.WriteFile(outside, nil, 0o644))
+	must(t, os.Symlink(outside, filepath.Join(data, "link")))
+	linked := filepath.Join(base, "linked")
+	must(t, os.WriteFile(linked, nil, 0o644))
+	must(t, os.Link(linked, filepath.Join(data, "hardlink")))
+	record := filepath.Join(data, "launcher-preflight.json")
+	must(t, os.WriteFile(record, []byte("{}"), 0o600))
+	inside := filepath.Join(data, "mounted")
+	must(t, os.Mkdir(inside, 0o755))
+	must(t, unix.Mount("tmpfs", inside, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { _ = unix.Unmount(inside, unix.MNT_DETACH) })
+	must(t, os.WriteFile(filepath.Join(inside, "x"), nil, 0o644))
+	readOnly := disktest.Tmpfs(t, "size=1m")
+	must(t, unix.Mount("", readOnly, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""))
+
+	run := func(t *testing.T, env ...string) (int, string) {
+		l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", writeDB, db},
+			env: append([]string{"NODE_PATH=" + modules, never, "LAUNCHER_USER=65534",
+				"LAUNCHER_OPTIONS_FILE=" + filepath.Join(data, "options.json"), "LAUNCHER_PREFLIGHT_RECORD=" + record}, env...)})
+		code := l.wait(30 * time.Second)
+		return code, l.stdout.String()
+	}
+	owner := func(path string) uint32 {
+		var st unix.Stat_t
+		must(t, unix.Lstat(path, &st))
+		return st.Uid
+	}
+
+	if code, out := run(t); code != 1 || !strings.Contains(out, "set LAUNCHER_USER_DIRS="+data) {
+		t.Fatalf("without LAUNCHER_USER_DIRS: exit %d, want 1 and the variable named\n%s", code, out)
+	}
+	code, out := run(t, "LAUNCHER_USER_DIRS="+data+","+readOnly)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		// data, the database, cache and deep, the link (not its target).
+		"INFO: gave 5 files and folders in " + data + ", " + readOnly + " to nobody (65534:65534)",
+		"WARNING: could not give all of " + data + ", " + readOnly + " to nobody (65534:65534): chown " + readOnly + ": read-only file system",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if g, s := strings.Index(out, "gave 5"), strings.Index(out, "started node"); g < 0 || s < g {
+		t.Errorf("not given before node's start:\n%s", out)
+	}
+	for path, uid := range map[string]uint32{
+		data: 65534, db: 65534, filepath.Join(data, "cache", "deep"): 65534, filepath.Join(data, "link"): 65534,
+		outside: 0, linked: 0, record: 0, filepath.Join(inside, "x"): 0, inside: 0,
+	} {
+		if got := owner(path); got != uid {
+			t.Errorf("%s is uid %d's, want %d's", path, got, uid)
+		}
+	}
+	// Given once: the next start finds nothing to give.
+	if code, out := run(t, "LAUNCHER_USER_DIRS="+data); code != 0 || strings.Contains(out, "gave") {
+		t.Errorf("exit %d\n%s", code, out)
 	}
 }

@@ -209,6 +209,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	spec.Foreground = p.stdin != nil && launcher.ForegroundTTY(int(p.stdin.Fd()))
 	if cfg.Credential != nil {
 		log.Info().Msgf("the child runs as %s", cfg.Credential)
+		giveUserDirs(log, &cfg)
 	}
 
 	// The health server and the reaper run until the process ends: nothing
@@ -356,6 +357,24 @@ func exitCode(err error) int {
 		return spawn.Code
 	}
 	return exitFail
+}
+
+// giveUserDirs gives the folders of LAUNCHER_USER_DIRS to node's user
+// before node runs. What it cannot give is a warning, not a failure: node
+// may not need it, and if it does, its refusal is explained.
+func giveUserDirs(log zerolog.Logger, cfg *config.Config) {
+	if len(cfg.UserDirs) == 0 {
+		return
+	}
+	dirs := strings.Join(cfg.UserDirs, ", ")
+	n, err := launcher.GiveUserDirs(cfg.UserDirs, cfg.Credential, cfg.PreflightRecord)
+	if n > 0 {
+		log.Info().Msgf("gave %d %s in %s to %s", n, plural.Word(n, "file or folder", "files and folders"), dirs, cfg.Credential)
+	}
+	if err != nil {
+		log.Warn().Str("fix", "Run the launcher as root (the container's user; LAUNCHER_USER is node's): only root gives files away. A disk mounted read-only, or a network share, takes no change of owner.").
+			Msgf("could not give all of %s to %s: %v", dirs, cfg.Credential, err)
+	}
 }
 
 // warnDisk tells, before node starts, what will keep the app from writing

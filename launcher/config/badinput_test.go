@@ -24,6 +24,7 @@ func TestBadInput_Variables(t *testing.T) {
 		"user":     {"no-such-user-xyz", "1:group-that-does-not-exist", ":5"},
 		"required": {" ", "\t"},
 		"abspath":  {"launcher-preflight.json", "data/x.json", " /data/x.json"},
+		"dirs":     {"data", "/data,cache", "/", "/data,/"},
 	}
 	vars := map[string]string{
 		"READY_TIMEOUT": "duration", "STOP_TIMEOUT": "duration", "RESTART_WINDOW": "duration", "RESTART_DELAY": "duration",
@@ -31,7 +32,7 @@ func TestBadInput_Variables(t *testing.T) {
 		"RESTART_LIMIT": "int", "LIVENESS_FAILURES": "int", "OPTIONS_ENV": "bool", "READY_IPC": "bool",
 		"MEMORY_LIMIT": "size", "LOG_LEVEL": "level", "LOG_FORMAT": "format", "RESTART": "policy",
 		"HEALTH_ADDR": "addr", "READY_URL": "url", "NODE_ARGS": "args", "USER": "user",
-		"PREFLIGHT_RECORD": "abspath", "APP_DIR": "required", "ENTRY": "required", "NODE": "required",
+		"PREFLIGHT_RECORD": "abspath", "USER_DIRS": "dirs", "APP_DIR": "required", "ENTRY": "required", "NODE": "required",
 	}
 	tried := 0
 	for name, kind := range vars {

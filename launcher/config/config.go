@@ -54,6 +54,7 @@ type Config struct {
 	MemoryLimit      ByteSize      `env:"MEMORY_LIMIT"`
 	SampleInterval   time.Duration `env:"SAMPLE_INTERVAL"`
 	User             string        `env:"USER"`
+	UserDirs         []string      `env:"USER_DIRS"`
 
 	// Command, when set (`run -- CMD ARGS`), is supervised instead of node
 	// and the node-specific checks are skipped.
@@ -171,11 +172,11 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 // emptyMeansOff lists the variables whose empty value the contract gives a
 // meaning: no health server, ready once spawned, no native modules, no
 // extra arguments, no user switch, no memory limit, no preflight record,
-// no options file.
+// no options file, no folders given to node's user.
 var emptyMeansOff = map[string]bool{
 	"HEALTH_ADDR": true, "READY_URL": true, "NATIVE_MODULES": true,
 	"NODE_ARGS": true, "USER": true, "MEMORY_LIMIT": true, "PREFLIGHT_RECORD": true,
-	"OPTIONS_FILE": true,
+	"OPTIONS_FILE": true, "USER_DIRS": true,
 }
 
 // applyEmpty handles variables set to the empty string, which env skips:
@@ -240,6 +241,19 @@ func (c *Config) validate() []error {
 		case c.HealthEnabled() && sameEndpoint(u, c.HealthAddr):
 			bad("READY_URL", shown, "points at the launcher's own health server (LAUNCHER_HEALTH_ADDR=%s), which answers whether node listens or not: point it at the app's health route", c.HealthAddr)
 		}
+	}
+	for i, dir := range c.UserDirs {
+		switch clean := filepath.Clean(strings.TrimSpace(dir)); {
+		case !filepath.IsAbs(clean):
+			bad("USER_DIRS", strconv.Quote(dir), "want absolute paths of folders, comma-separated, like /data")
+		case clean == "/":
+			bad("USER_DIRS", strconv.Quote(dir), "the root folder holds the whole image: name the folders node writes, like /data")
+		default:
+			c.UserDirs[i] = clean
+		}
+	}
+	if len(c.UserDirs) > 0 && c.User == "" {
+		bad("USER_DIRS", strconv.Quote(strings.Join(c.UserDirs, ",")), "gives folders to LAUNCHER_USER, which is not set: set it, or unset LAUNCHER_USER_DIRS")
 	}
 	if c.PreflightRecord != "" && !strings.HasPrefix(c.PreflightRecord, "/") {
 		bad("PREFLIGHT_RECORD", strconv.Quote(c.PreflightRecord), "want an absolute path like %s, or empty for none", DefaultPreflightRecord)

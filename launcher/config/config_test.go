@@ -249,3 +249,35 @@ func isConfigError(err error) bool {
 	var e *config.Error
 	return errors.As(err, &e)
 }
+
+// LAUNCHER_USER_DIRS: absolute folders, cleaned, spaces after the commas
+// allowed; never the root folder; only with LAUNCHER_USER to give them to.
+func TestLoadConfig_UserDirs(t *testing.T) {
+	environ := noOptions(t)
+	environ["LAUNCHER_USER"] = "nobody"
+	environ["LAUNCHER_USER_DIRS"] = "/data/, /share/hasync"
+	cfg, err := config.LoadConfig(environ, nil)
+	if err != nil || strings.Join(cfg.UserDirs, ",") != "/data,/share/hasync" {
+		t.Errorf("%q, %v", cfg.UserDirs, err)
+	}
+	for value, want := range map[string]string{
+		"data":       "want absolute paths",
+		"/data,../x": "want absolute paths",
+		"/data,/":    "the root folder holds the whole image",
+		"/./":        "the root folder",
+	} {
+		environ["LAUNCHER_USER_DIRS"] = value
+		if _, err := config.LoadConfig(environ, nil); !isConfigError(err) || !strings.Contains(err.Error(), "LAUNCHER_USER_DIRS") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", value, err, want)
+		}
+	}
+	delete(environ, "LAUNCHER_USER")
+	environ["LAUNCHER_USER_DIRS"] = "/data"
+	if _, err := config.LoadConfig(environ, nil); !isConfigError(err) || !strings.Contains(err.Error(), "LAUNCHER_USER, which is not set") {
+		t.Errorf("without LAUNCHER_USER: %v", err)
+	}
+	environ["LAUNCHER_USER_DIRS"] = ""
+	if cfg, err := config.LoadConfig(environ, nil); err != nil || len(cfg.UserDirs) != 0 {
+		t.Errorf("empty: %q, %v", cfg.UserDirs, err)
+	}
+}

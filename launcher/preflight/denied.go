@@ -129,11 +129,27 @@ func (on Machine) ownHint(u *User, path string) string {
 	for _, folder := range append([]string{on.DataDir}, addonFolders...) {
 		if folder != "" && (path == folder || strings.HasPrefix(path, folder+"/")) {
 			return fmt.Sprintf("%s is mounted when the add-on starts, root's, and what an earlier version wrote there as root stays root's: "+
-				"node's user (LAUNCHER_USER) may write there only what is made its own. Run node as root (unset LAUNCHER_USER), as add-ons do, "+
-				"or have the app write in a folder of the image given to %s.", folder, u.owner())
+				"set LAUNCHER_USER_DIRS=%s, and the launcher gives it, and what is in it, to node's user (%s) at each start, before node runs; "+
+				"or run node as root (unset LAUNCHER_USER).", folder, folder, u.owner())
 		}
 	}
 	return fmt.Sprintf("Give it to node's user in the Dockerfile's runtime stage: `COPY --chown=%s …`, or `RUN chown %s %s` (or `chmod` its mode).", u.owner(), u.owner(), path)
+}
+
+// dataRefused is why node's user may not create files in the data folder,
+// where the app's database is when node's words name no file, and the fix;
+// "" when its bits allow it, node runs as root, or the machine is not
+// looked at.
+func (on Machine) dataRefused() (why, hint string) {
+	u := on.User
+	if on.Stat == nil || u == nil || u.UID == 0 || on.DataDir == "" {
+		return "", ""
+	}
+	why, at := on.refusal(u, check{on.DataDir, 3, "create or remove files in"})
+	if why == "" {
+		return "", ""
+	}
+	return why, on.ownHint(u, at)
 }
 
 // notExecutable explains node's EACCES starting the program path

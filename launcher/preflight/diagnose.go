@@ -127,11 +127,10 @@ var stderrPatterns = []struct {
 				full := fullDisk(u)
 				d.Cause += ": " + full.Cause
 				d.Hint = full.Hint
-			case on.Stat != nil && on.User != nil && on.User.UID != 0 && on.DataDir != "":
-				c := check{on.DataDir, 3, "create or remove files in"}
-				if why, at := on.refusal(on.User, c); why != "" {
+			default:
+				if why, hint := on.dataRefused(); why != "" {
 					d.Cause += ": " + why
-					d.Hint = on.ownHint(on.User, at)
+					d.Hint = hint
 				}
 			}
 			return d
@@ -159,7 +158,12 @@ var stderrPatterns = []struct {
 				d.Cause = readOnly(u)
 			case ok && !strings.HasPrefix(m[0], "EROFS"):
 				d.Cause = "the app's SQLite database is read-only to node: node's user may not write its file, its folder, or the -wal and -shm files beside it"
-				d.Hint = "Make the database, its folder and its -wal and -shm files writable by node's user (LAUNCHER_USER): files an earlier version created as root stay root's."
+				d.Hint = "Make the database, its folder and its -wal and -shm files writable by node's user (LAUNCHER_USER): files an earlier version created as root stay root's. " +
+					"LAUNCHER_USER_DIRS=/data gives the add-on's folder, and what is in it, to node's user at each start."
+				if why, hint := on.dataRefused(); why != "" {
+					d.Cause += ": " + why
+					d.Hint = hint
+				}
 			}
 			return d
 		}},
