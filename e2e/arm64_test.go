@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -530,4 +531,61 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 			t.Errorf("no fix for the failing disk:\n%s", out)
 		}
 	})
+}
+
+// The add-on on a Raspberry Pi 4 with node run as its own user: /data is
+// root's, as the Supervisor mounts it, and holds the database the add-on
+// wrote as root before. As LAUNCHER_USER alone, the backend cannot write
+// it, and the log names the folder's bits and LAUNCHER_USER_DIRS; with
+// LAUNCHER_USER_DIRS=/data the arm64 launcher gives /data to node's user
+// before node runs, and the backend writes its database as uid 65534, while
+// the preflight's record stays root's.
+func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
+	image := buildArm64Image(t, officialNode24)
+	data := t.TempDir()
+	must(t, os.Chmod(data, 0o755))
+	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
+	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
+	owner := func(name string) uint32 {
+		var st syscall.Stat_t
+		must(t, syscall.Lstat(filepath.Join(data, name), &st))
+		return st.Uid
+	}
+	ready := func(c *container) {
+		c.eventually(120*time.Second, "the backend never wrote its admin row", func() bool {
+			return strings.Contains(c.logs(), "admin user arm-admin ready")
+		})
+	}
+
+	// As root, as the add-on ran before.
+	c := startImage(t, image, data, append(onAPi4, supervisorFlags...)...)
+	ready(c)
+	run(t, "stop", "-t", "10", c.name)
+	if owner("hasync.db") != 0 || owner("launcher-preflight.json") != 0 {
+		t.Fatalf("the root run left hasync.db uid %d's, the record uid %d's", owner("hasync.db"), owner("launcher-preflight.json"))
+	}
+
+	// A bare uid: the image has no passwd entry of nobody's.
+	asNobody := []string{"-e", "LAUNCHER_USER=65534"}
+	out, code := runImageWith(t, append(append([]string{"-v", data + ":/data", "-e", "LAUNCHER_RESTART=never"}, asNobody...), supervisorFlags...), image)
+	if code != 1 {
+		t.Fatalf("as nobody without LAUNCHER_USER_DIRS: exit %d, want the backend's 1\n%s", code, out)
+	}
+	if !regexp.MustCompile(`ERROR: \S*node: the app's SQLite database [^\n]*its user, uid 65534, may not [^\n]*/data[^\n]*set LAUNCHER_USER_DIRS=/data`).MatchString(out) {
+		t.Errorf("the backend's refusal is not explained by /data's bits and LAUNCHER_USER_DIRS:\n%s", out)
+	}
+
+	c = startImage(t, image, data, append(append(append(onAPi4, supervisorFlags...), asNobody...), "-e", "LAUNCHER_USER_DIRS=/data")...)
+	ready(c)
+	logs := c.logs()
+	t.Logf("as uid 65534 without LAUNCHER_USER_DIRS: %s\nwith it: %s", regexp.MustCompile(`node: [^\n]*`).FindString(out), regexp.MustCompile(`gave [^\n]*`).FindString(logs))
+	if !regexp.MustCompile(`INFO: \S*gave \d+ files and folders in /data to 65534:65534`).MatchString(logs) {
+		t.Errorf("no line says /data was given to uid 65534:\n%s", logs)
+	}
+	for name, uid := range map[string]uint32{".": 65534, "hasync.db": 65534, "launcher-preflight.json": 0} {
+		if got := owner(name); got != uid {
+			t.Errorf("/data/%s is uid %d's, want %d's", name, got, uid)
+		}
+	}
+	run(t, "stop", "-t", "10", c.name)
 }

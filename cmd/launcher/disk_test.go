@@ -155,7 +155,8 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		db := filepath.Join(data, "hasync.db")
 		prepare(t, writeDB, db)
 		out := failed(t, run(t, data, writeDB, db, "LAUNCHER_USER=65534:65534"))
-		has(t, out, "SQLITE_READONLY", "node: the app's SQLite database is read-only to node: node's user may not write", "LAUNCHER_USER")
+		has(t, out, "SQLITE_READONLY", "node: the app's SQLite database is read-only to node: its user, nobody (uid 65534), may not create or remove files in "+data+" (root's, group 0, mode 0755)",
+			"set LAUNCHER_USER_DIRS="+data)
 		if strings.Contains(out, startWarning) || strings.Contains(out, "mounted read-only") {
 			t.Errorf("a writable disk told as read-only:\n%s", out)
 		}

@@ -161,7 +161,7 @@ var stderrPatterns = []struct {
 				d.Hint = "Make the database, its folder and its -wal and -shm files writable by node's user (LAUNCHER_USER): files an earlier version created as root stay root's. " +
 					"LAUNCHER_USER_DIRS=/data gives the add-on's folder, and what is in it, to node's user at each start."
 				if why, hint := on.dataRefused(); why != "" {
-					d.Cause += ": " + why
+					d.Cause = "the app's SQLite database is read-only to node: " + why
 					d.Hint = hint
 				}
 			}
