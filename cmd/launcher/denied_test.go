@@ -23,11 +23,7 @@ import (
 func TestRun_DiagnosesPermissionDenied(t *testing.T) {
 	// A tree of root's: the data folder, a file in a folder anyone may
 	// write, a folder only root may enter.
-	base := t.TempDir()
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	must(t, os.Chmod(base, 0o755))
-	data := filepath.Join(base, "data")
-	must(t, os.Mkdir(data, 0o755))
+	base, data := addonData(t)
 	open := filepath.Join(base, "open")
 	must(t, os.Mkdir(open, 0o777))
 	must(t, os.Chmod(open, 0o777))
@@ -98,16 +94,11 @@ func TestRun_DiagnosesPermissionDenied(t *testing.T) {
 // LAUNCHER_USER, cannot write its database, and the log says which
 // variable to set; with it node writes, and what is not the folder's to
 // give stays root's: a filesystem mounted inside, a link's target (the
-// link is given), a file
-// of two hard links, the preflight's record. A folder that takes no
+// link is given), a file of two hard links, the preflight's record. A folder that takes no
 // change of owner (mounted read-only) is a warning, and node still runs.
 func TestRun_GivesUserDirsToNodesUser(t *testing.T) {
 	modules := filepath.Join(fixtures(t), "app20", "node_modules")
-	base := t.TempDir()
-	must(t, os.Chmod(filepath.Dir(base), 0o755))
-	must(t, os.Chmod(base, 0o755))
-	data := filepath.Join(base, "data")
-	must(t, os.Mkdir(data, 0o755))
+	base, data := addonData(t)
 	db := filepath.Join(data, "hasync.db")
 	prepare := exec.Command("node", "-e", openDB, db)
 	prepare.Env = append(os.Environ(), "NODE_PATH="+modules)
@@ -175,4 +166,17 @@ func TestRun_GivesUserDirsToNodesUser(t *testing.T) {
 	if code, out := run(t, "LAUNCHER_USER_DIRS="+data); code != 0 || strings.Contains(out, "gave") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
+}
+
+// addonData makes a folder anyone may enter, base, and in it the add-on's
+// data folder as the Supervisor mounts it: root's, mode 0755.
+func addonData(t *testing.T) (base, data string) {
+	base = t.TempDir()
+	// The test's temporary folders are root's alone: node's user reaches
+	// this one.
+	must(t, os.Chmod(filepath.Dir(base), 0o755))
+	must(t, os.Chmod(base, 0o755))
+	data = filepath.Join(base, "data")
+	must(t, os.Mkdir(data, 0o755))
+	return base, data
 }
