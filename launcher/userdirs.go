@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -25,18 +26,24 @@ import (
 // give, a link's target neither, and a file of several hard links may be
 // one outside (left as it is). keep (the preflight's record, the
 // launcher's own file) stays as it is. It returns how many it gave, and
-// the first failure, having given what it could.
+// each folder's first failure, having given what it could.
 func GiveUserDirs(dirs []string, c *config.Credential, keep string) (given int, err error) {
 	if k, err := filepath.EvalSymlinks(keep); err == nil {
 		keep = k
 	}
-	var errs []error
+	var failures []string
 	for _, dir := range dirs {
 		n, err := giveDir(dir, c, keep)
 		given += n
-		errs = append(errs, err)
+		if err != nil {
+			failures = append(failures, err.Error())
+		}
 	}
-	return given, errors.Join(errs...)
+	if len(failures) > 0 {
+		// One line for the log: errors.Join would break it.
+		return given, errors.New(strings.Join(failures, "; "))
+	}
+	return given, nil
 }
 
 // giveDir gives dir and what is under it on its filesystem to c, but keep;
