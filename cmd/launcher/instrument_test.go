@@ -95,6 +95,7 @@ func TestCheck_ImportsUnderInstrumentationAsNodeLoadsThem(t *testing.T) {
 				"    return next(specifier.startsWith(\"@app/\") ? new URL(\"./dist/\" + specifier.slice(5) + \".js\", import.meta.url).href : specifier, context);\n  },\n});\n"})},
 	}
 	forEachNode(t, []string{"node", npmNode(t, 22), npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+		t.Parallel() // node's runs and the checks are most of the time, on one core each
 		for _, c := range cases {
 			if major < c.minMajor {
 				continue

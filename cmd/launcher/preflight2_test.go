@@ -721,6 +721,7 @@ func TestCheck_ImportsAsNodeLoadsThem(t *testing.T) {
 	// Node 18 and 22.11 do not require() ES modules; Node 18 reads a .js
 	// file under no "type" as CommonJS whatever it holds.
 	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, "22.11.0"), npmNode(t, 24)}, func(t *testing.T, node string, major int) {
+		t.Parallel() // node's runs and the checks are most of the time, on one core each
 		version, err := exec.Command(node, "--version").Output()
 		must(t, err)
 		release, _ := builtins.At(strings.TrimSpace(string(version)))

@@ -83,6 +83,7 @@ func TestCheck_TypeScriptAsNodeRunsIt(t *testing.T) {
 		{name: "stripping turned on", files: esm("src/index.ts", "const a: number = 1;\nconsole.log(\"MAIN\", a);\n"), env: []string{"NODE_OPTIONS=--experimental-strip-types"}, minMajor: 22},
 	}
 	forEachNode(t, []string{"node", npmNode(t, 18), npmNode(t, "22.11.0"), npmNode(t, 22), npmNode(t, 24), npmNode(t, 26)}, func(t *testing.T, node string, major int) {
+		t.Parallel() // node's runs and the checks are most of the time, on one core each
 		version, err := exec.Command(node, "--version").Output()
 		must(t, err)
 		strips := !strings.HasPrefix(string(version), "v18.") && !strings.HasPrefix(string(version), "v20.") && string(version) != "v22.11.0\n"
