@@ -15,7 +15,7 @@ import (
 
 // A folder that cannot be made does not stop the others from being
 // given, and its failure names it; a missing folder is made and given;
-// giving again gives nothing. (cmd/launcher's
+// giving again gives nothing; a link to a folder outside is not followed. (cmd/launcher's
 // TestRun_GivesUserDirsToNodesUser gives a real add-on folder.)
 func TestGiveUserDirs(t *testing.T) {
 	if os.Getuid() != 0 {
@@ -38,6 +38,22 @@ func TestGiveUserDirs(t *testing.T) {
 	}
 	if n, err := launcher.GiveUserDirs([]string{made}, nobody, ""); n != 0 || err != nil {
 		t.Errorf("again: gave %d, %v", n, err)
+	}
+	// A link to a folder outside is given, not followed.
+	outside := filepath.Join(base, "outside")
+	if err := os.MkdirAll(filepath.Join(outside, "inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(made, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := launcher.GiveUserDirs([]string{made}, nobody, ""); n != 1 || err != nil {
+		t.Errorf("with a link out: gave %d, %v; want the link alone", n, err)
+	}
+	for _, p := range []string{outside, filepath.Join(outside, "inner")} {
+		if err := unix.Stat(p, &st); err != nil || st.Uid != 0 {
+			t.Errorf("%s, behind a link, was given: %+v, %v", p, st, err)
+		}
 	}
 }
 
