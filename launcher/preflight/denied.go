@@ -121,7 +121,7 @@ const rootRefusedHint = "Root passes every permission bit, so the refusal is not
 
 // addonFolders are the folders the Supervisor mounts into an add-on (the
 // data folder, and those config.yaml's map names), made root's.
-var addonFolders = []string{"/share", "/config", "/addon_configs", "/homeassistant", "/media", "/ssl", "/backup"}
+var addonFolders = []string{"/share", "/config", "/addon_configs", "/homeassistant", "/media", "/ssl", "/backup", "/addons"}
 
 // ownHint is how to give node's user u what it was refused at path: the
 // image's files in the Dockerfile, the add-on's mounted folders not there.
