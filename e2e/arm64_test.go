@@ -535,11 +535,11 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 
 // The add-on on a Raspberry Pi 4 with node run as its own user: /data is
 // root's, as the Supervisor mounts it, and holds the database the add-on
-// wrote as root before. As LAUNCHER_USER alone, the backend cannot write
-// it, and the log names the folder's bits and LAUNCHER_USER_DIRS; with
-// LAUNCHER_USER_DIRS=/data the arm64 launcher gives /data to node's user
-// before node runs, and the backend writes its database as uid 65534, while
-// the preflight's record stays root's.
+// wrote as root before. As LAUNCHER_USER alone, the start warns and the
+// backend cannot write it, and the log names the folder's bits and
+// LAUNCHER_USER_DIRS; with LAUNCHER_USER_DIRS=/data the arm64 launcher
+// gives /data to node's user before node runs, and the backend writes its
+// database as uid 65534, while the preflight's record stays root's.
 func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	data := t.TempDir()
@@ -573,6 +573,9 @@ func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 	}
 	if !regexp.MustCompile(`ERROR: \S*node: the app's SQLite database [^\n]*its user, uid 65534, may not [^\n]*/data[^\n]*set LAUNCHER_USER_DIRS=/data`).MatchString(out) {
 		t.Errorf("the backend's refusal is not explained by /data's bits and LAUNCHER_USER_DIRS:\n%s", out)
+	}
+	if !regexp.MustCompile(`WARNING: \S*node's user, uid 65534, may not create or remove files in /data \(root's, group 0, mode 0755\): the app cannot write its data there`).MatchString(out) {
+		t.Errorf("no warning before node's start:\n%s", out)
 	}
 
 	c = startImage(t, image, data, append(append(append(onAPi4, supervisorFlags...), asNobody...), "-e", "LAUNCHER_USER_DIRS=/data")...)

@@ -91,8 +91,8 @@ func TestRun_DiagnosesPermissionDenied(t *testing.T) {
 // LAUNCHER_USER_DIRS gives node's user its data before node runs: the
 // add-on's folder as the Supervisor mounts it (root's) and a database an
 // earlier version wrote as root. Without it node, as
-// LAUNCHER_USER, cannot write its database, and the log says which
-// variable to set; with it node writes, and what is not the folder's to
+// LAUNCHER_USER, cannot write its database, and the log says so before
+// node starts and when it fails, with the variable to set; with it node writes, and what is not the folder's to
 // give stays root's: a filesystem mounted inside, a link's target (the
 // link is given), a file of two hard links, the preflight's record. A folder that takes no
 // change of owner (mounted read-only) is a warning, and node still runs.
@@ -135,11 +135,17 @@ func TestRun_GivesUserDirsToNodesUser(t *testing.T) {
 		return st.Uid
 	}
 
-	if code, out := run(t); code != 1 || !strings.Contains(out, "set LAUNCHER_USER_DIRS="+data) {
+	// Without it: told before node starts, and when it fails.
+	warning := "WARNING: node's user, nobody (uid 65534), may not create or remove files in " + data + " (root's, group 0, mode 0755): the app cannot write its data there"
+	code, out := run(t)
+	if code != 1 || !strings.Contains(out, "set LAUNCHER_USER_DIRS="+data) {
 		t.Fatalf("without LAUNCHER_USER_DIRS: exit %d, want 1 and the variable named\n%s", code, out)
 	}
-	code, out := run(t, "LAUNCHER_USER_DIRS="+data+","+readOnly)
-	if code != 0 {
+	if w, s := strings.Index(out, warning), strings.Index(out, "started node"); w < 0 || s < w {
+		t.Errorf("no warning %q before node's start:\n%s", warning, out)
+	}
+	code, out = run(t, "LAUNCHER_USER_DIRS="+data+","+readOnly)
+	if code != 0 || strings.Contains(out, "the app cannot write its data there") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, want := range []string{

@@ -210,6 +210,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	if cfg.Credential != nil {
 		log.Info().Msgf("the child runs as %s", cfg.Credential)
 		giveUserDirs(log, &cfg)
+		warnUserData(log, &cfg)
 	}
 
 	// The health server and the reaper run until the process ends: nothing
@@ -374,6 +375,27 @@ func giveUserDirs(log zerolog.Logger, cfg *config.Config) {
 	if err != nil {
 		log.Warn().Str("fix", "Run the launcher as root (the container's user; LAUNCHER_USER is node's): only root gives files away. A disk mounted read-only, or a network share, takes no change of owner.").
 			Msgf("could not give all of %s to %s: %v", dirs, cfg.Credential, err)
+	}
+}
+
+// warnUserData tells, before node starts, that node's user may not write
+// the add-on's data folder (root's, as the Supervisor mounts it), where an
+// add-on keeps all it keeps: unless LAUNCHER_USER_DIRS gives it, which
+// says for itself what it could not give. No data folder (a plain
+// docker run) is nothing to tell.
+func warnUserData(log zerolog.Logger, cfg *config.Config) {
+	data := cfg.DataDir()
+	for _, dir := range cfg.UserDirs {
+		if data == dir || strings.HasPrefix(data, dir+"/") {
+			return
+		}
+	}
+	if fi, err := os.Stat(data); err != nil || !fi.IsDir() {
+		return
+	}
+	on := preflight.Machine{DataDir: data, User: launcher.NodeUser(cfg.Credential), Stat: os.Stat}
+	if d, ok := preflight.DataRefused(on); ok {
+		log.Warn().Str("fix", d.Hint).Msg(d.Cause)
 	}
 }
 

@@ -54,8 +54,9 @@ func (on Machine) needs(op, path, dest string) []check {
 
 // refusal is why u may not have c, by the permission bits on the way, and
 // the file or folder that refuses: a folder above it u cannot enter, or
-// c's own bits; "" when they allow it.
-func (on Machine) refusal(u *User, c check) (why, at string) {
+// c's own bits; "" when they allow it. who is how the words name u's
+// role: "its user" after node's name, "node's user" alone.
+func (on Machine) refusal(who string, u *User, c check) (why, at string) {
 	dir := string(filepath.Separator)
 	for _, p := range strings.Split(filepath.Dir(c.path), string(filepath.Separator)) {
 		if p == "" {
@@ -63,11 +64,11 @@ func (on Machine) refusal(u *User, c check) (why, at string) {
 		}
 		dir = filepath.Join(dir, p)
 		if fi, err := on.Stat(dir); err == nil && !u.allows(fi, 1) {
-			return fmt.Sprintf("its user, %s, cannot enter %s (%s)", u, dir, ownership(fi)), dir
+			return fmt.Sprintf("%s, %s, cannot enter %s (%s)", who, u, dir, ownership(fi)), dir
 		}
 	}
 	if fi, err := on.Stat(c.path); err == nil && c.want != 0 && !u.allows(fi, c.want) {
-		return fmt.Sprintf("its user, %s, may not %s %s (%s)", u, c.verb, c.path, ownership(fi)), c.path
+		return fmt.Sprintf("%s, %s, may not %s %s (%s)", who, u, c.verb, c.path, ownership(fi)), c.path
 	}
 	return "", ""
 }
@@ -102,7 +103,7 @@ func (on Machine) permissionDenied(op, path, dest string) Diagnosis {
 		return d
 	}
 	for _, c := range on.needs(op, path, dest) {
-		if why, at := on.refusal(u, c); why != "" {
+		if why, at := on.refusal("its user", u, c); why != "" {
 			d.Cause = why
 			d.Hint = on.ownHint(u, at)
 			return d
@@ -136,20 +137,30 @@ func (on Machine) ownHint(u *User, path string) string {
 	return fmt.Sprintf("Give it to node's user in the Dockerfile's runtime stage: `COPY --chown=%s …`, or `RUN chown %s %s` (or `chmod` its mode).", u.owner(), u.owner(), path)
 }
 
-// dataRefused is why node's user may not create files in the data folder,
-// where the app's database is when node's words name no file, and the fix;
-// "" when its bits allow it, node runs as root, or the machine is not
-// looked at.
-func (on Machine) dataRefused() (why, hint string) {
+// dataRefused is why node's user (who) may not create files in the data
+// folder, where the app's database is when node's words name no file, and
+// the fix; "" when its bits allow it, node runs as root, or the machine is
+// not looked at.
+func (on Machine) dataRefused(who string) (why, hint string) {
 	u := on.User
 	if on.Stat == nil || u == nil || u.UID == 0 || on.DataDir == "" {
 		return "", ""
 	}
-	why, at := on.refusal(u, check{on.DataDir, 3, "create or remove files in"})
+	why, at := on.refusal(who, u, check{on.DataDir, 3, "create or remove files in"})
 	if why == "" {
 		return "", ""
 	}
 	return why, on.ownHint(u, at)
+}
+
+// DataRefused is what will keep the app from writing its data, told
+// before node starts: node's user may not create files in the data folder.
+func DataRefused(on Machine) (Diagnosis, bool) {
+	why, hint := on.dataRefused("node's user")
+	if why == "" {
+		return Diagnosis{}, false
+	}
+	return Diagnosis{Cause: why + ": the app cannot write its data there", Hint: hint}, true
 }
 
 // notExecutable explains node's EACCES starting the program path
@@ -164,7 +175,7 @@ func (on Machine) notExecutable(path string) Diagnosis {
 	if on.Stat == nil || u == nil || !filepath.IsAbs(path) {
 		return d
 	}
-	if why, at := on.refusal(u, check{path, 0, ""}); why != "" {
+	if why, at := on.refusal("its user", u, check{path, 0, ""}); why != "" {
 		d.Cause = why
 		d.Hint = on.ownHint(u, at)
 		return d

@@ -128,7 +128,7 @@ var stderrPatterns = []struct {
 				d.Cause += ": " + full.Cause
 				d.Hint = full.Hint
 			default:
-				if why, hint := on.dataRefused(); why != "" {
+				if why, hint := on.dataRefused("its user"); why != "" {
 					d.Cause += ": " + why
 					d.Hint = hint
 				}
@@ -160,7 +160,7 @@ var stderrPatterns = []struct {
 				d.Cause = "the app's SQLite database is read-only to node: node's user may not write its file, its folder, or the -wal and -shm files beside it"
 				d.Hint = "Make the database, its folder and its -wal and -shm files writable by node's user (LAUNCHER_USER): files an earlier version created as root stay root's. " +
 					"LAUNCHER_USER_DIRS=/data gives the add-on's folder, and what is in it, to node's user at each start."
-				if why, hint := on.dataRefused(); why != "" {
+				if why, hint := on.dataRefused("its user"); why != "" {
 					d.Cause = "the app's SQLite database is read-only to node: " + why
 					d.Hint = hint
 				}
