@@ -57,12 +57,7 @@ func (on Machine) needs(op, path, dest string) []check {
 // c's own bits; "" when they allow it. who is how the words name u's
 // role: "its user" after node's name, "node's user" alone.
 func (on Machine) refusal(who string, u *User, c check) (why, at string) {
-	dir := string(filepath.Separator)
-	for _, p := range strings.Split(filepath.Dir(c.path), string(filepath.Separator)) {
-		if p == "" {
-			continue
-		}
-		dir = filepath.Join(dir, p)
+	for dir := range foldersAbove(c.path) {
 		if fi, err := on.Stat(dir); err == nil && !u.allows(fi, 1) {
 			return fmt.Sprintf("%s, %s, cannot enter %s (%s)", who, u, dir, ownership(fi)), dir
 		}

@@ -3,6 +3,7 @@ package preflight
 import (
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,13 +53,7 @@ func (u *User) canRead(fsys *files, path string) error {
 	if err != nil {
 		return err
 	}
-	parts := strings.Split(filepath.Dir(abs), string(filepath.Separator))
-	dir := string(filepath.Separator)
-	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		dir = filepath.Join(dir, p)
+	for dir := range foldersAbove(abs) {
 		if !u.may(fsys, dir, 1) {
 			return fmt.Errorf("%s cannot enter %s", u, dir)
 		}
@@ -67,6 +62,23 @@ func (u *User) canRead(fsys *files, path string) error {
 		return fmt.Errorf("not readable by %s", u)
 	}
 	return nil
+}
+
+// foldersAbove yields the folders a path's lookup enters, from the top:
+// /app, /app/backend for /app/backend/index.js.
+func foldersAbove(path string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		dir := string(filepath.Separator)
+		for p := range strings.SplitSeq(filepath.Dir(path), string(filepath.Separator)) {
+			if p == "" {
+				continue
+			}
+			dir = filepath.Join(dir, p)
+			if !yield(dir) {
+				return
+			}
+		}
+	}
 }
 
 // may reports whether u has permission bit want (4 read, 1 execute or
