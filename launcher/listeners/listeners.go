@@ -1,0 +1,175 @@
+// Package listeners tells which TCP addresses a process tree listens on, as
+// the kernel's socket tables of its network namespace (/proc/<pid>/net/tcp
+// and tcp6) and the processes' descriptors tell. The launcher uses it to say
+// why node is not ready (it listens on another port than the probe's, or on
+// none yet) and that node listening on loopback alone cannot be reached
+// from outside its container: by Home Assistant's ingress, or a mapped port.
+//
+// Non-goals: UDP and Unix sockets, connections, and network namespaces other
+// than the first process's own.
+package listeners
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// stateListen is TCP_LISTEN in the tables' "st" column.
+const stateListen = "0A"
+
+// ParseTable reads a /proc/net/tcp or tcp6 table: the listening sockets in
+// it, by inode. A line it cannot read is an error naming the line.
+func ParseTable(b []byte) (map[uint64]netip.AddrPort, error) {
+	out := map[uint64]netip.AddrPort{}
+	lines := bytes.Split(b, []byte("\n"))
+	for i, line := range lines {
+		f := strings.Fields(string(line))
+		if i == 0 || len(f) == 0 {
+			continue // the header, and the table's last new line
+		}
+		if len(f) < 10 {
+			return nil, fmt.Errorf("line %d: %d fields, want 10 or more", i+1, len(f))
+		}
+		if f[3] != stateListen {
+			continue
+		}
+		addr, err := parseAddr(f[1])
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		inode, err := strconv.ParseUint(f[9], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: inode %q: %w", i+1, f[9], err)
+		}
+		out[inode] = addr
+	}
+	return out, nil
+}
+
+// parseAddr reads "0100007F:1F90": the address as the kernel's 32-bit words
+// printed in hexadecimal in the machine's byte order, then the port.
+func parseAddr(s string) (netip.AddrPort, error) {
+	host, port, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("address %q: no port", s)
+	}
+	p, err := strconv.ParseUint(port, 16, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("address %q: port: %w", s, err)
+	}
+	raw, err := hex.DecodeString(host)
+	if err != nil || len(raw) != 4 && len(raw) != 16 {
+		return netip.AddrPort{}, fmt.Errorf("address %q: want 8 or 32 hexadecimal digits", s)
+	}
+	for w := 0; w < len(raw); w += 4 {
+		binary.NativeEndian.PutUint32(raw[w:], binary.BigEndian.Uint32(raw[w:]))
+	}
+	ip, _ := netip.AddrFromSlice(raw)
+	return netip.AddrPortFrom(ip.Unmap(), uint16(p)), nil
+}
+
+// Of returns the TCP addresses the processes pids listen on, sorted, from
+// the tables of the first one's network namespace. exact is false when a
+// process's descriptors could not be read (the launcher as root without
+// CAP_SYS_PTRACE, as in a Docker container, and node run as another user):
+// every listener of the namespace but the caller's own is returned then,
+// which in a container are the app's.
+func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
+	if len(pids) == 0 {
+		return nil, true, nil
+	}
+	table := map[uint64]netip.AddrPort{}
+	for _, name := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pids[0], name))
+		if errors.Is(err, os.ErrNotExist) && name == "tcp6" {
+			continue // a kernel without IPv6
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		t, err := ParseTable(b)
+		if err != nil {
+			return nil, false, fmt.Errorf("/proc/%d/net/%s: %w", pids[0], name, err)
+		}
+		for inode, a := range t {
+			table[inode] = a
+		}
+	}
+	exact = true
+	held := map[uint64]bool{}
+	for _, pid := range pids {
+		if !socketsOf(strconv.Itoa(pid), held) {
+			exact = false
+		}
+	}
+	if !exact {
+		own := map[uint64]bool{}
+		socketsOf("self", own)
+		for inode := range table {
+			held[inode] = !own[inode]
+		}
+	}
+	for inode, a := range table {
+		if held[inode] {
+			addrs = append(addrs, a)
+		}
+	}
+	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
+		return cmp.Or(cmp.Compare(a.Port(), b.Port()), a.Addr().Compare(b.Addr()))
+	})
+	return slices.Compact(addrs), exact, nil
+}
+
+// socketsOf adds the inodes of the sockets process pid holds to held; false
+// when its descriptors cannot be read. A process gone meanwhile holds none.
+func socketsOf(pid string, held map[uint64]bool) bool {
+	dir := "/proc/" + pid + "/fd/"
+	fds, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		link, err := os.Readlink(dir + fd.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		if s, ok := strings.CutPrefix(link, "socket:["); ok {
+			if inode, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				held[inode] = true
+			}
+		}
+	}
+	return true
+}
+
+// LoopbackOnly tells that addrs, all of them, are loopback addresses
+// (127.0.0.0/8, ::1): none reachable from outside the network namespace.
+func LoopbackOnly(addrs []netip.AddrPort) bool {
+	for _, a := range addrs {
+		if !a.Addr().IsLoopback() {
+			return false
+		}
+	}
+	return len(addrs) > 0
+}
+
+// Ports lists addrs for a log line: "0.0.0.0:3000, [::1]:3001".
+func Ports(addrs []netip.AddrPort) string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
