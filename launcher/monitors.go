@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hasync/launcher/launcher/config"
@@ -21,6 +22,9 @@ type monitors struct {
 	isReady   chan struct{}      // closed once the child's start is over (readied)
 	stopURL   context.CancelFunc // ends the URL readiness probe
 	endProbes context.CancelFunc // ends both probes, readiness and liveness
+	// notReady is the URL readiness probe's last failure, for the loop to
+	// say why a start was not ready in time.
+	notReady atomic.Pointer[probeFailure]
 }
 
 // startMonitors starts the monitors of c.
@@ -50,7 +54,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		urlCtx, stopURL := context.WithCancel(probeCtx)
 		m.stopURL, m.endProbes = stopURL, endProbes
 		m.run(func() {
-			if s.probe.WaitReady(urlCtx) == nil {
+			if s.probe.WaitReady(urlCtx, m.notReady.Store) == nil {
 				send(childEvent{ready: readyByURL})
 			}
 		})
@@ -95,6 +99,14 @@ func (m *monitors) stopProbing() {
 	if m != nil {
 		m.endProbes()
 	}
+}
+
+// lastProbe is the readiness probe's last failure, nil before the first.
+func (m *monitors) lastProbe() *probeFailure {
+	if m == nil {
+		return nil
+	}
+	return m.notReady.Load()
 }
 
 // stop ends the monitors and waits for them.

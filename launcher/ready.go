@@ -43,26 +43,50 @@ func NewReadyProbe(url string) *ReadyProbe {
 // closing the connection.
 const probeBodyBytes = 64 << 10
 
-// Probe makes one request, bounded by timeout.
+// Probe makes one request, bounded by timeout. Its error is a
+// *probeFailure.
 func (p *ReadyProbe) Probe(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := http1.Get(ctx, p.URL, probeBodyBytes)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", p.shown, err)
+		return &probeFailure{url: p.shown, err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%s answered %s", p.shown, resp.Status)
+		return &probeFailure{url: p.shown, code: resp.StatusCode, status: resp.Status}
 	}
 	return nil
 }
 
-// WaitReady probes until the backend answers 2xx or ctx ends.
-func (p *ReadyProbe) WaitReady(ctx context.Context) error {
+// probeFailure is how a probe failed: the app's answer when it gave one,
+// else the error of a probe that got none.
+type probeFailure struct {
+	url    string // the URL as shown
+	code   int    // the answer's status code, 0 without an answer
+	status string // "404 Not Found"
+	err    error  // without an answer, why
+}
+
+func (f *probeFailure) Error() string {
+	if f.err != nil {
+		return fmt.Sprintf("GET %s: %v", f.url, f.err)
+	}
+	return fmt.Sprintf("%s answered %s", f.url, f.status)
+}
+
+func (f *probeFailure) Unwrap() error { return f.err }
+
+// WaitReady probes until the backend answers 2xx or ctx ends; failed is
+// told each probe's failure.
+func (p *ReadyProbe) WaitReady(ctx context.Context, failed func(*probeFailure)) error {
 	delay := readyFirstDelay
 	for {
-		if err := p.Probe(ctx, min(probeTimeout, time.Second)); err == nil {
+		err := p.Probe(ctx, min(probeTimeout, time.Second))
+		if err == nil {
 			return nil
+		}
+		if f, ok := err.(*probeFailure); ok && ctx.Err() == nil {
+			failed(f)
 		}
 		select {
 		case <-ctx.Done():

@@ -70,6 +70,7 @@ type Supervisor struct {
 	target atomic.Int64
 
 	firstDone bool   // the first start's timeline is recorded
+	reachDone bool   // where the child listens was looked at (tellReach)
 	oomBase   uint64 // the cgroup's OOM kills when the current child started
 }
 
@@ -603,14 +604,32 @@ const readySettleDelay = 250 * time.Millisecond
 // onSettled: the child's start is taken as over.
 func (m *machine) onSettled() {
 	if m.phase == phaseReady {
+		m.s.tellReach(m.child)
 		m.s.settle()
 		m.monitors.readied()
 	}
 }
 
+// onReadyTimeout: the child was not ready in time. Why is read before it
+// is told to stop, which closes what it listens on.
 func (m *machine) onReadyTimeout() {
-	if m.phase == phaseRunning {
-		m.restart(ReasonReadiness, fmt.Sprintf("not ready within %s (LAUNCHER_READY_TIMEOUT)", HumanDuration(m.s.cfg.ReadyTimeout)))
+	if m.phase != phaseRunning {
+		return
+	}
+	s := m.s
+	detail := fmt.Sprintf("not ready within %s (LAUNCHER_READY_TIMEOUT)", HumanDuration(s.cfg.ReadyTimeout))
+	var why preflight.Diagnosis
+	told := false
+	if s.probe != nil {
+		f := m.monitors.lastProbe()
+		if f != nil {
+			detail += ": " + f.Error()
+		}
+		why, told = notReady(s.name, s.cfg.ReadyURL, f, listening(m.child), s.cfg.ReadyTimeout)
+	}
+	m.restart(ReasonReadiness, detail)
+	if told {
+		s.log.Warn().Str("fix", why.Hint).Msg(why.Cause)
 	}
 }
 

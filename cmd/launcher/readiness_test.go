@@ -38,6 +38,12 @@ type nodeBackend struct {
 
 func runNode(t *testing.T, script string, env ...string) *nodeBackend {
 	t.Helper()
+	return runNodeAs(t, launchOpts{}, script, env...)
+}
+
+// runNodeAs is runNode with o's options (o.env goes after the backend's).
+func runNodeAs(t *testing.T, o launchOpts, script string, env ...string) *nodeBackend {
+	t.Helper()
 	if _, err := os.Stat("/usr/bin/node"); err != nil {
 		t.Skip("node is not installed")
 	}
@@ -49,7 +55,8 @@ func runNode(t *testing.T, script string, env ...string) *nodeBackend {
 		fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/api/health", b.app),
 		fmt.Sprintf("PORT=%d", b.app),
 	}
-	b.launched = launch(t, launchOpts{env: append(base, env...)})
+	o.env = append(append(base, env...), o.env...)
+	b.launched = launch(t, o)
 	return b
 }
 

@@ -4,7 +4,8 @@
 // LOG_REQUESTS prints "request N" for each request; STOP_AFTER_MS makes a
 // stop close the server at once and exit that much later. With
 // LISTEN_ON_SIGUSR2 it listens when it gets SIGUSR2, not after a time: a
-// test holds it unready as long as it needs.
+// test holds it unready as long as it needs. HOST is the address it
+// listens on (127.0.0.1); with ROUTE, other paths answer 404.
 'use strict';
 const http = require('node:http');
 const port = Number(process.env.PORT || 8099);
@@ -12,6 +13,8 @@ const readyAfter = Number(process.env.READY_AFTER_MS || 0);
 const unhealthyAfter = Number(process.env.UNHEALTHY_AFTER_MS || 0);
 const started = Date.now();
 const stopAfter = Number(process.env.STOP_AFTER_MS || 0);
+const host = process.env.HOST || '127.0.0.1';
+const route = process.env.ROUTE || '';
 let server = null;
 let requests = 0;
 
@@ -21,11 +24,15 @@ if (process.env.SEND_READY) {
 } else {
   server = http.createServer((req, res) => {
     if (process.env.LOG_REQUESTS) console.log(`request ${++requests}`);
+    if (route && req.url !== route) {
+      res.writeHead(404);
+      return res.end();
+    }
     const sick = unhealthyAfter > 0 && Date.now() - started > unhealthyAfter;
     res.writeHead(sick ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: sick ? 'sick' : 'ok' }));
   });
-  const listen = () => server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+  const listen = () => server.listen(port, host, () => console.log(`listening on ${port}`));
   if (process.env.LISTEN_ON_SIGUSR2) {
     const wait = setInterval(() => {}, 1000); // a signal handler alone keeps node from nothing
     process.once('SIGUSR2', () => { clearInterval(wait); listen(); });

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A start that is never ready says why, in the restart's line and a
+// diagnosis with its fix: what the probe got, and where node listens
+// instead (real node, its sockets as the kernel lists them).
+func TestRun_SaysWhyNodeIsNotReady(t *testing.T) {
+	other := freePort(t)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"on another port", []string{fmt.Sprintf("PORT=%d", other)}, []string{
+			"connection refused",
+			fmt.Sprintf("node listens on 127.0.0.1:%d, not on port APP that LAUNCHER_READY_URL probes", other),
+			"Set LAUNCHER_READY_URL to the app's health route on the port it listens on",
+		}},
+		{"on another address", []string{"HOST=::1"}, []string{
+			"connection refused",
+			"node listens on [::1]:APP, not on 127.0.0.1 that LAUNCHER_READY_URL probes",
+			"listen on 0.0.0.0 or ::",
+		}},
+		{"without the route", []string{"ROUTE=/healthz"}, []string{
+			"answered 404 Not Found",
+			"the app answers on 127.0.0.1:APP but not at /api/health (404 Not Found)",
+			"Set LAUNCHER_READY_URL to a route the app answers with 2xx",
+		}},
+		{"on no port yet", []string{"READY_AFTER_MS=60000"}, []string{
+			"connection refused",
+			"node listens on no TCP port: the app had not called listen() within 300ms",
+			"raise LAUNCHER_READY_TIMEOUT",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := runNode(t, "server.js", append(tc.env, "LAUNCHER_READY_TIMEOUT=300ms", "LAUNCHER_RESTART_LIMIT=0")...)
+			if code := b.wait(20 * time.Second); code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", code, b.stdout)
+			}
+			out := b.stdout.String()
+			if !strings.Contains(out, "restarting node: not ready within 300ms (LAUNCHER_READY_TIMEOUT): ") {
+				t.Errorf("no readiness restart with its why:\n%s", out)
+			}
+			for _, w := range tc.want {
+				w = strings.ReplaceAll(w, "APP", fmt.Sprint(b.app))
+				if !strings.Contains(out, w) {
+					t.Errorf("log lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// node listening on loopback alone, in a container (the launcher PID 1),
+// is told once ready: nothing outside reaches it. Listening on every
+// address, or outside a container, says nothing.
+func TestRun_WarnsWhenOnlyLoopbackListens(t *testing.T) {
+	const warning = "node listens only on loopback (127.0.0.1:"
+	for _, tc := range []struct {
+		name string
+		o    launchOpts
+		host string
+		want bool
+	}{
+		{"PID 1, loopback", launchOpts{namespace: true}, "127.0.0.1", true},
+		{"PID 1, every address", launchOpts{namespace: true}, "0.0.0.0", false},
+		{"not a container, loopback", launchOpts{}, "127.0.0.1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := runNodeAs(t, tc.o, "server.js", "HOST="+tc.host)
+			// The first sample, which says node's memory, is taken once the
+			// start has settled, after the look at where node listens.
+			b.waitFor("node uses")
+			b.signal(syscall.SIGTERM)
+			if code := b.wait(10 * time.Second); code != 0 {
+				t.Fatalf("exit %d, want 0\n%s", code, b.stdout)
+			}
+			out := b.stdout.String()
+			if got := strings.Contains(out, warning); got != tc.want {
+				t.Errorf("warned %v, want %v:\n%s", got, tc.want, out)
+			}
+			if tc.want && !strings.Contains(out, "Home Assistant's ingress") {
+				t.Errorf("the warning does not say who cannot reach node:\n%s", out)
+			}
+		})
+	}
+}

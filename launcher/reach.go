@@ -1,0 +1,125 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/hasync/launcher/launcher/listeners"
+	"github.com/hasync/launcher/launcher/preflight"
+)
+
+// Where the child listens, told where it matters: why a start was not ready
+// (the probe knocked where nothing listens, or on a route the app does not
+// answer), and that an app on loopback alone cannot be reached from outside
+// its container. A wrong port or address is the commonest way an add-on
+// starts and yet shows nothing: Home Assistant's ingress proxy connects to
+// the container's address on its ingress_port, and answers 502 Bad Gateway
+// when nothing listens there.
+
+// listening is where the child c and its descendants listen.
+func listening(c *Child) []netip.AddrPort {
+	addrs, _, err := listeners.Of(append([]int{c.PID}, descendants(c.PID)...))
+	if err != nil {
+		return nil
+	}
+	return addrs
+}
+
+// notReady says why a start was not ready within timeout: what the probe
+// of readyURL last got (f, nil before any probe ended), and where the child
+// listens. ok is false when neither tells more than the probe's error.
+func notReady(name, readyURL string, f *probeFailure, addrs []netip.AddrPort, timeout time.Duration) (d preflight.Diagnosis, ok bool) {
+	u, err := url.Parse(readyURL)
+	if err != nil {
+		return d, false
+	}
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 80
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	where := net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+	switch {
+	case f != nil && f.code >= 300 && f.code < 400:
+		return preflight.Diagnosis{
+			Cause: fmt.Sprintf("the app answers %s with a redirect (%s), which the probe does not follow", path, f.status),
+			Hint:  "Set LAUNCHER_READY_URL to a route the app answers with 2xx once it is ready (its health route), not one that sends to a login or a page.",
+		}, true
+	case f != nil && f.code == 404:
+		return preflight.Diagnosis{
+			Cause: fmt.Sprintf("the app answers on %s but not at %s (%s)", where, path, f.status),
+			Hint:  "Set LAUNCHER_READY_URL to a route the app answers with 2xx once it is ready (its health route).",
+		}, true
+	case f != nil && f.code != 0:
+		return preflight.Diagnosis{
+			Cause: fmt.Sprintf("the app answers %s with %s: not ready, by its own word", path, f.status),
+			Hint:  "The app's lines above say why; a route behind a login (401, 403) is no health route: set LAUNCHER_READY_URL to one that answers 2xx once the app is ready.",
+		}, true
+	case f != nil && errors.Is(f.err, context.DeadlineExceeded):
+		return preflight.Diagnosis{
+			Cause: fmt.Sprintf("the app took the probe's connection on %s but did not answer it within a second", where),
+			Hint:  "Work done at the start without a pause (a large synchronous read, a migration) holds node's event loop: do it after listen(), or raise LAUNCHER_READY_TIMEOUT.",
+		}, true
+	case f != nil && !errors.Is(f.err, syscall.ECONNREFUSED):
+		return d, false
+	}
+	// Refused, or no probe ended: where the app listens says why.
+	if len(addrs) == 0 {
+		return preflight.Diagnosis{
+			Cause: fmt.Sprintf("%s listens on no TCP port: the app had not called listen() within %s", name, HumanDuration(timeout)),
+			Hint: "A start slower than that (a migration, a first download) needs a longer wait: raise LAUNCHER_READY_TIMEOUT. " +
+				"An app that serves no HTTP is ready at its start with LAUNCHER_READY_URL= (empty), or says so with process.send('ready') and LAUNCHER_READY_IPC=true.",
+		}, true
+	}
+	for _, a := range addrs {
+		if int(a.Port()) == port {
+			return preflight.Diagnosis{
+				Cause: fmt.Sprintf("%s listens on %s, not on %s that LAUNCHER_READY_URL probes", name, listeners.Ports(addrs), u.Hostname()),
+				Hint:  "Have the app listen on 0.0.0.0 or :: (every address, as Home Assistant's ingress needs), or set LAUNCHER_READY_URL to an address it listens on.",
+			}, true
+		}
+	}
+	return preflight.Diagnosis{
+		Cause: fmt.Sprintf("%s listens on %s, not on port %d that LAUNCHER_READY_URL probes", name, listeners.Ports(addrs), port),
+		Hint: fmt.Sprintf("Set LAUNCHER_READY_URL to the app's health route on the port it listens on, and config.yaml's ingress_port (and ports) to that port; "+
+			"or have the app listen on %d (many read it from a PORT variable).", port),
+	}, true
+}
+
+// loopbackOnly says that the child listens on loopback addresses alone,
+// which nothing outside its network namespace reaches. ok is false when it
+// listens elsewhere too, or nowhere.
+func loopbackOnly(name string, addrs []netip.AddrPort) (d preflight.Diagnosis, ok bool) {
+	if !listeners.LoopbackOnly(addrs) {
+		return d, false
+	}
+	return preflight.Diagnosis{
+		Cause: fmt.Sprintf("%s listens only on loopback (%s): nothing outside this container reaches it, not Home Assistant's ingress (its page answers 502 Bad Gateway) nor the add-on's mapped ports", name, listeners.Ports(addrs)),
+		Hint:  "Have the app listen on every address: 0.0.0.0, or :: for IPv6 too (`server.listen(port, '0.0.0.0')`, or its HOST variable); the launcher's probe of 127.0.0.1 reaches it either way.",
+	}, true
+}
+
+// tellReach warns, at the first start that settles, when the child listens
+// on loopback alone and the launcher is a container's entrypoint (PID 1):
+// there the app is for others to reach. On a developer's machine, loopback
+// is where a server belongs.
+func (s *Supervisor) tellReach(c *Child) {
+	if s.reachDone || os.Getpid() != 1 {
+		return
+	}
+	s.reachDone = true
+	if d, ok := loopbackOnly(s.name, listening(c)); ok {
+		s.log.Warn().Str("fix", d.Hint).Msg(d.Cause)
+	}
+}
