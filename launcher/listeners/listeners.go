@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -26,10 +27,17 @@ import (
 // stateListen is TCP_LISTEN in the tables' "st" column.
 const stateListen = "0A"
 
+// Socket is a listening socket of a table: where it listens, and the user
+// who made it.
+type Socket struct {
+	Addr netip.AddrPort
+	UID  uint32
+}
+
 // ParseTable reads a /proc/net/tcp or tcp6 table: the listening sockets in
 // it, by inode. A line it cannot read is an error naming the line.
-func ParseTable(b []byte) (map[uint64]netip.AddrPort, error) {
-	out := map[uint64]netip.AddrPort{}
+func ParseTable(b []byte) (map[uint64]Socket, error) {
+	out := map[uint64]Socket{}
 	lines := bytes.Split(b, []byte("\n"))
 	for i, line := range lines {
 		f := strings.Fields(string(line))
@@ -46,11 +54,15 @@ func ParseTable(b []byte) (map[uint64]netip.AddrPort, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", i+1, err)
 		}
+		uid, err := strconv.ParseUint(f[7], 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: uid %q: %w", i+1, f[7], err)
+		}
 		inode, err := strconv.ParseUint(f[9], 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: inode %q: %w", i+1, f[9], err)
 		}
-		out[inode] = addr
+		out[inode] = Socket{addr, uint32(uid)}
 	}
 	return out, nil
 }
@@ -78,16 +90,16 @@ func parseAddr(s string) (netip.AddrPort, error) {
 }
 
 // Of returns the TCP addresses the processes pids listen on, sorted, from
-// the tables of the first one's network namespace. exact is false when a
-// process's descriptors could not be read (the launcher as root without
-// CAP_SYS_PTRACE, as in a Docker container, and node run as another user):
-// every listener of the namespace but the caller's own is returned then,
-// which in a container are the app's.
+// the tables of the first one's network namespace. When a process's
+// descriptors cannot be read (the launcher as root without CAP_SYS_PTRACE,
+// as in a Docker container, and node run as another user), its user tells
+// its listeners instead: each of the namespace's made by that user, but the
+// caller's own; exact is false then.
 func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
 	if len(pids) == 0 {
 		return nil, true, nil
 	}
-	table := map[uint64]netip.AddrPort{}
+	table := map[uint64]Socket{}
 	for _, name := range []string{"tcp", "tcp6"} {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pids[0], name))
 		if errors.Is(err, os.ErrNotExist) && name == "tcp6" {
@@ -100,33 +112,51 @@ func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("/proc/%d/net/%s: %w", pids[0], name, err)
 		}
-		for inode, a := range t {
-			table[inode] = a
-		}
+		maps.Copy(table, t)
 	}
 	exact = true
-	held := map[uint64]bool{}
+	held, users := map[uint64]bool{}, map[uint32]bool{}
 	for _, pid := range pids {
-		if !socketsOf(strconv.Itoa(pid), held) {
-			exact = false
+		if socketsOf(strconv.Itoa(pid), held) {
+			continue
 		}
+		uid, err := userOf(pid)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		users[uid], exact = true, false
 	}
+	own := map[uint64]bool{}
 	if !exact {
-		own := map[uint64]bool{}
 		socketsOf("self", own)
-		for inode := range table {
-			held[inode] = !own[inode]
-		}
 	}
-	for inode, a := range table {
-		if held[inode] {
-			addrs = append(addrs, a)
+	for inode, s := range table {
+		if held[inode] || users[s.UID] && !own[inode] {
+			addrs = append(addrs, s.Addr)
 		}
 	}
 	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
 		return cmp.Or(cmp.Compare(a.Port(), b.Port()), a.Addr().Compare(b.Addr()))
 	})
 	return slices.Compact(addrs), exact, nil
+}
+
+// userOf is the user process pid runs as (its effective uid), which any
+// process may read.
+func userOf(pid int) (uint32, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if f := strings.Fields(rest); len(f) >= 2 {
+				uid, err := strconv.ParseUint(f[1], 10, 32)
+				return uint32(uid), err
+			}
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no Uid line", pid)
 }
 
 // socketsOf adds the inodes of the sockets process pid holds to held; false
@@ -141,7 +171,12 @@ func socketsOf(pid string, held map[uint64]bool) bool {
 		return false
 	}
 	for _, fd := range fds {
+		// Root lists the folder by CAP_DAC_OVERRIDE; each link asks for
+		// the right to trace the process.
 		link, err := os.Readlink(dir + fd.Name())
+		if errors.Is(err, os.ErrPermission) {
+			return false
+		}
 		if err != nil {
 			continue // closed meanwhile
 		}
