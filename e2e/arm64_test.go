@@ -7,10 +7,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -171,7 +175,7 @@ func runImageOnce(t *testing.T, name string, flags []string, image string, args 
 		name = fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
 		argv = []string{"run", "--rm", "--name", name}
 	}
-	argv = append(append(append(argv, onAPi4...), runFlags...), flags...)
+	argv = append(append(append(argv, onAPi4...), runFlagsWith(flags)...), flags...)
 	cmd := podman(append(append(argv, image), args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -591,4 +595,72 @@ func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 		}
 	}
 	run(t, "stop", "-t", "10", c.name)
+}
+
+// The add-on reached from outside its container, as Home Assistant's ingress
+// proxy and a mapped port reach it: on the container's own network
+// (podman's bridge, the app's port published on the host), with the image's
+// Node 24 under QEMU's Pi 4 CPU. Listening on every address (the backend's
+// default), the page answers through the port and the log says nothing.
+// Listening on loopback alone (HOST=127.0.0.1), the backend is ready to the
+// launcher's probe inside, yet the port gets no answer and a proxy standing
+// in for the Supervisor's answers 502 Bad Gateway: the log says so, as root
+// and as uid 65534 (then the launcher, root without CAP_SYS_PTRACE, tells
+// node's sockets by its user). On another port (PORT=3000), the start is not
+// ready and the log says where node listens.
+func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
+	image := buildArm64Image(t, officialNode24)
+	data := t.TempDir()
+	must(t, os.Chmod(data, 0o755))
+	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
+	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
+	port := freePort(t)
+	app, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", port))
+	proxy := httptest.NewServer(&ingressProxy{token: "Xk3_9fQ-2aT7bLm0", app: app})
+	defer proxy.Close()
+	// through is the status of the app's health route through the stand-in
+	// for the Supervisor's ingress proxy.
+	through := func() int {
+		res, err := http.Get(proxy.URL + "/api/hassio_ingress/Xk3_9fQ-2aT7bLm0/api/health")
+		if err != nil {
+			t.Fatalf("the proxy: %v", err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	const loopback = "node listens only on loopback (127.0.0.1:8099)"
+	published := append(append(slices.Clone(onAPi4), supervisorFlags...), "--network", "bridge", "-p", fmt.Sprintf("127.0.0.1:%d:8099", port))
+	settled := regexp.MustCompile(`node uses [0-9.]+MiB of memory once ready`)
+
+	c := startImage(t, image, data, published...)
+	c.eventually(120*time.Second, "the page never answered through the published port", func() bool { return through() == 200 })
+	c.eventually(30*time.Second, "no line with node's memory once ready", func() bool { return settled.MatchString(c.logs()) })
+	if logs := c.logs(); strings.Contains(logs, "listens only on loopback") {
+		t.Errorf("a warning though node listens on every address:\n%s", logs)
+	}
+	run(t, "stop", "-t", "10", c.name)
+
+	for _, user := range [][]string{nil, {"-e", "LAUNCHER_USER=65534", "-e", "LAUNCHER_USER_DIRS=/data"}} {
+		c := startImage(t, image, data, append(append(slices.Clone(published), "-e", "HOST=127.0.0.1"), user...)...)
+		c.eventually(120*time.Second, "no warning that node listens on loopback alone", func() bool { return strings.Contains(c.logs(), loopback) })
+		if st := c.statusOf("/usr/bin/launcher"); st["state"] != "ready" {
+			t.Errorf("%v: state %v, want ready to the launcher's probe", user, st["state"])
+		}
+		if code := through(); code != http.StatusBadGateway {
+			t.Errorf("%v: the app on loopback alone answered %d through the published port, want the proxy's 502", user, code)
+		}
+		t.Logf("%v: %s", user, regexp.MustCompile(`node listens only[^\n]*`).FindString(c.logs()))
+		run(t, "stop", "-t", "10", c.name)
+	}
+
+	out, code := runImageWith(t, []string{"-v", data + ":/data", "-e", "PORT=3000", "-e", "LAUNCHER_READY_TIMEOUT=30s", "-e", "LAUNCHER_RESTART=never"}, image)
+	if code != 1 {
+		t.Fatalf("on port 3000: exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{"restarting node: not ready within 30s (LAUNCHER_READY_TIMEOUT): GET http://127.0.0.1:8099/api/health: ",
+		"node listens on 0.0.0.0:3000, not on port 8099 that LAUNCHER_READY_URL probes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("on port 3000, the log lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -30,6 +30,15 @@ var podmanFlags = []string{"--runtime", "runc", "--cgroup-manager", "cgroupfs"}
 // runc can set without the host's own.
 var runFlags = []string{"--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:2048"}
 
+// runFlagsWith is runFlags for a run with flags: one that chooses its own
+// network (--network bridge, to publish a port) goes without "none".
+func runFlagsWith(flags []string) []string {
+	if slices.Contains(flags, "--network") {
+		return runFlags[2:]
+	}
+	return runFlags
+}
+
 // podman runs podman with podmanFlags.
 func podman(args ...string) *exec.Cmd {
 	return exec.Command("podman", append(slices.Clone(podmanFlags), args...)...)
@@ -129,7 +138,7 @@ func start(t *testing.T, image, data string, flags ...string) *container {
 func startImage(t *testing.T, image, data string, flags ...string) *container {
 	t.Helper()
 	name := fmt.Sprintf("launcher-e2e-%d", time.Now().UnixNano())
-	args := append(append(append([]string{"run", "-d", "--name", name}, runFlags...), "-v", data+":/data"), flags...)
+	args := append(append(append([]string{"run", "-d", "--name", name}, runFlagsWith(flags)...), "-v", data+":/data"), flags...)
 	run(t, append(args, image)...)
 	c := &container{t, name}
 	t.Cleanup(func() {

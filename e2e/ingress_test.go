@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -49,7 +51,9 @@ func (p *ingressProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest == "" {
 		rest = "/"
 	}
-	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+	// An app that cannot be reached is answered 502 Bad Gateway, as the
+	// Supervisor answers it; the status is recorded, not logged.
+	proxy := &httputil.ReverseProxy{ErrorLog: log.New(io.Discard, "", 0), Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(p.app)
 		pr.Out.URL.Path = rest
 		pr.Out.URL.RawPath = ""
