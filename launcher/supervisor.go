@@ -14,6 +14,7 @@ import (
 
 	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/disk"
+	"github.com/hasync/launcher/launcher/listeners"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/rs/zerolog"
@@ -1068,7 +1069,8 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 		if user == nil {
 			user = ownUser()
 		}
-		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat}
+		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
+			PortFloor: listeners.PortFloor, Addrs: listeners.Addresses}
 		ds := preflight.Diagnose(tail, on)
 		if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
 			// Read now, once: which CPU it is says whose the fault is.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,6 +89,50 @@ func TestRun_WarnsWhenOnlyLoopbackListens(t *testing.T) {
 			}
 			if tc.want && !strings.Contains(out, "Home Assistant's ingress") {
 				t.Errorf("the warning does not say who cannot reach node:\n%s", out)
+			}
+		})
+	}
+}
+
+// node refused the address it would listen on, for real: as LAUNCHER_USER
+// on a port below the kernel's floor for users (1024 here; a Home
+// Assistant host's too, which a host_network add-on listens on), and on an
+// address that is not this machine's. node says EACCES or EADDRNOTAVAIL and
+// the address; the log now says why, and the fix.
+func TestRun_DiagnosesAListenRefused(t *testing.T) {
+	floor, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil || strings.TrimSpace(string(floor)) != "1024" {
+		t.Skipf("ports below 1024 are not root's here (net.ipv4.ip_unprivileged_port_start %q, %v)", floor, err)
+	}
+	for _, c := range []struct {
+		name, addr string
+		port       int
+		user       bool
+		said, want string
+	}{
+		{"a port below 1024 to node's user", "0.0.0.0", 80, true,
+			"listen EACCES: permission denied 0.0.0.0:80",
+			"node: its user, nobody (uid 65534), may not listen on port 80: ports below 1024 are root's on this network (net.ipv4.ip_unprivileged_port_start)"},
+		{"an address not this machine's", "192.0.2.1", 8099, false,
+			"listen EADDRNOTAVAIL: address not available 192.0.2.1:8099",
+			"node: it may not listen on 192.0.2.1: no network interface here has that address (127.0.0.1,"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := []string{never}
+			if c.user {
+				env = append(env, "LAUNCHER_USER=65534")
+			}
+			script := fmt.Sprintf("require('net').createServer().listen(%d, %q)", c.port, c.addr)
+			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", script}, env: env})
+			if code := l.wait(30 * time.Second); code != 1 {
+				t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
+			}
+			out := l.stdout.String()
+			if !strings.Contains(out, c.said) {
+				t.Fatalf("node did not say %q:\n%s", c.said, out)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("log lacks %q:\n%s", c.want, out)
 			}
 		})
 	}

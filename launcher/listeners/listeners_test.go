@@ -155,3 +155,19 @@ process.stdin.on('end', () => process.exit()).resume();`)
 	}
 	return cmd.Process.Pid, strings.TrimSpace(port)
 }
+
+// The network's floor for users' ports and its addresses, as the kernel
+// tells them: loopback's address is among them.
+func TestPortFloorAndAddresses(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil {
+		t.Skipf("no ip_unprivileged_port_start: %v", err)
+	}
+	if floor, err := PortFloor(); err != nil || fmt.Sprint(floor) != strings.TrimSpace(string(b)) {
+		t.Errorf("PortFloor = %d, %v; the kernel says %s", floor, err, b)
+	}
+	addrs, err := Addresses()
+	if err != nil || !slices.Contains(addrs, netip.MustParseAddr("127.0.0.1")) {
+		t.Errorf("Addresses = %v, %v; want 127.0.0.1 among them", addrs, err)
+	}
+}

@@ -3,6 +3,7 @@ package preflight
 import (
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"path/filepath"
 	"strings"
 
@@ -197,6 +198,12 @@ var stderrPatterns = []struct {
 		func(m []string, on Machine) Diagnosis { return on.permissionDenied(m[1], m[2], m[3]) }},
 	{lazy(`spawn(?:Sync)? (\S+) EACCES`),
 		func(m []string, on Machine) Diagnosis { return on.notExecutable(m[1]) }},
+	// node refused the address it would listen on (net.Server's "listen"
+	// error: the address, then the port, IPv6 ones unbracketed).
+	{lazy(`listen EACCES: permission denied (\S*):(\d+)`),
+		func(m []string, on Machine) Diagnosis { return on.portRefused(m[1], m[2]) }},
+	{lazy(`listen EADDRNOTAVAIL: address not available (\S*):(\d+)`),
+		func(m []string, on Machine) Diagnosis { return on.addressNotHere(m[1]) }},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
@@ -255,6 +262,12 @@ type Machine struct {
 	// with either nil, node's refusals are said in its words alone.
 	User *User
 	Stat func(path string) (fs.FileInfo, error)
+	// PortFloor is the lowest port a user other than root may listen on
+	// (net.ipv4.ip_unprivileged_port_start), and Addrs the addresses of
+	// the network's interfaces: with either nil, a refused listen is said
+	// in node's words alone.
+	PortFloor func() (int, error)
+	Addrs     func() ([]netip.Addr, error)
 }
 
 // disk is how the disk stands under the file node named, or under the

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,10 @@ func FuzzDiagnose(f *testing.F) {
 		"Error: EACCES: permission denied, symlink '/x' -> 'y'",
 		"Error: spawnSync /bin EACCES",
 		"Error: spawn /etc/hostname EACCES",
+		"Error: listen EACCES: permission denied 0.0.0.0:80",
+		"Error: listen EACCES: permission denied :::443",
+		"Error: listen EADDRNOTAVAIL: address not available ::1:8099",
+		"Error: listen EADDRNOTAVAIL: address not available hasync.local:8099",
 	} {
 		f.Add(seed)
 	}
@@ -120,7 +125,9 @@ func FuzzDiagnose(f *testing.F) {
 		on := Machine{DataDir: "/data", Disk: func(folder string) (disk.Usage, error) {
 			asked = append(asked, folder)
 			return disk.Usage{Folder: folder, Size: 1 << 30, Avail: 1 << 20, ReadOnly: len(asked)%2 == 0, NoExec: true}, nil
-		}, User: &User{UID: 65534, GID: 65534}, Stat: os.Stat}
+		}, User: &User{UID: 65534, GID: 65534}, Stat: os.Stat,
+			PortFloor: func() (int, error) { return 1024, nil },
+			Addrs:     func() ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil }}
 		ds := Diagnose(strings.Split(said, "\n"), on)
 		if len(asked) > len(ds) {
 			t.Errorf("%d disks looked at for %d diagnoses", len(asked), len(ds))
@@ -227,5 +234,42 @@ func TestDiagnose_PermissionDenied(t *testing.T) {
 	// The words alone where the machine is not looked at.
 	if ds := Diagnose([]string{"Error: EACCES: permission denied, open '" + data + "/x'"}, Machine{}); len(ds) != 1 || !strings.HasPrefix(ds[0].Cause, "node was refused open of ") {
 		t.Errorf("%+v", ds)
+	}
+}
+
+// node's refused listen: a port below the floor to a user, the same port
+// to root or above the floor (a security profile's refusal), an address
+// not the network's, ::1 where IPv6 is off; and without the machine,
+// node's words alone.
+func TestDiagnose_ListenRefused(t *testing.T) {
+	nobody := &User{UID: 65534, GID: 65534, Name: "nobody"}
+	v4 := func() ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("172.30.33.4")}, nil
+	}
+	floor := func(n int) func() (int, error) { return func() (int, error) { return n, nil } }
+	for _, c := range []struct {
+		name, said string
+		on         Machine
+		cause, fix string
+	}{
+		{"below the floor", "Error: listen EACCES: permission denied 0.0.0.0:80", Machine{User: nobody, PortFloor: floor(1024)},
+			"its user, nobody (uid 65534), may not listen on port 80: ports below 1024 are root's on this network", "from 1024 up"},
+		{"IPv6, below the floor", "Error: listen EACCES: permission denied :::443", Machine{User: nobody, PortFloor: floor(1024)},
+			"may not listen on port 443: ports below 1024", "unset LAUNCHER_USER"},
+		{"above the floor", "Error: listen EACCES: permission denied 0.0.0.0:80", Machine{User: nobody, PortFloor: floor(0)},
+			"it may not listen on 0.0.0.0:80 (permission denied), though its user, nobody (uid 65534), may listen on port 80 here", "AppArmor"},
+		{"root refused", "Error: listen EACCES: permission denied :::80", Machine{User: &User{Name: "root"}, PortFloor: floor(1024)},
+			"it may not listen on [::]:80 (permission denied), though its user, root (uid 0), may", "AppArmor"},
+		{"no machine", "Error: listen EACCES: permission denied 0.0.0.0:80", Machine{},
+			"it may not listen on port 80 (permission denied)", "below 1024"},
+		{"not the network's", "Error: listen EADDRNOTAVAIL: address not available 192.168.1.10:8099", Machine{Addrs: v4},
+			"it may not listen on 192.168.1.10: no network interface here has that address (127.0.0.1, 172.30.33.4)", "0.0.0.0 or ::"},
+		{"IPv6 off", "Error: listen EADDRNOTAVAIL: address not available ::1:8099", Machine{Addrs: v4},
+			"it may not listen on ::1: no network interface here has that address (127.0.0.1, 172.30.33.4): IPv6 is off in this network", "127.0.0.1 rather than localhost"},
+	} {
+		ds := Diagnose([]string{c.said}, c.on)
+		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.fix) {
+			t.Errorf("%s: %+v, want the cause %q and the fix saying %q", c.name, ds, c.cause, c.fix)
+		}
 	}
 }
