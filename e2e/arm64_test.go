@@ -607,7 +607,9 @@ func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 // in for the Supervisor's answers 502 Bad Gateway: the log says so, as root
 // and as uid 65534 (then the launcher, root without CAP_SYS_PTRACE, tells
 // node's sockets by its user). On another port (PORT=3000), the start is not
-// ready and the log says where node listens.
+// ready and the log says where node listens. On the host's network, as a
+// host_network add-on runs, as uid 65534 on port 80: the kernel refuses it
+// (ports below 1024 are root's on the host), and the log says why.
 func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	data := t.TempDir()
@@ -662,5 +664,17 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("on port 3000, the log lacks %q:\n%s", want, out)
 		}
+	}
+
+	if floor, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err != nil || strings.TrimSpace(string(floor)) != "1024" {
+		t.Skipf("ports below 1024 are not root's on this host (%q, %v)", floor, err)
+	}
+	out, code = runImageWith(t, []string{"-v", data + ":/data", "--network", "host", "-e", "PORT=80", "-e", "LAUNCHER_HEALTH_ADDR=off",
+		"-e", "LAUNCHER_USER=65534", "-e", "LAUNCHER_USER_DIRS=/data", "-e", "LAUNCHER_RESTART=never"}, image)
+	if code != 1 || !strings.Contains(out, "listen EACCES: permission denied 0.0.0.0:80") {
+		t.Fatalf("on the host's port 80 as uid 65534: exit %d, want the backend's 1 and node's EACCES\n%s", code, out)
+	}
+	if want := "node: its user, uid 65534, may not listen on port 80: ports below 1024 are root's on this network"; !strings.Contains(out, want) {
+		t.Errorf("on the host's port 80, the log lacks %q:\n%s", want, out)
 	}
 }
