@@ -134,7 +134,7 @@ func TestOf_AnotherUsersChildWithoutPtrace(t *testing.T) {
 
 // listeningChild starts node listening on [::1] as cred (nil: as this
 // process), until the test ends; it returns its pid and port.
-func listeningChild(t *testing.T, cred *syscall.Credential) (int, string) {
+func listeningChild(t testing.TB, cred *syscall.Credential) (int, string) {
 	t.Helper()
 	const node = "/usr/bin/node"
 	if _, err := os.Stat(node); err != nil {
@@ -169,5 +169,16 @@ func TestPortFloorAndAddresses(t *testing.T) {
 	addrs, err := Addresses()
 	if err != nil || !slices.Contains(addrs, netip.MustParseAddr("127.0.0.1")) {
 		t.Errorf("Addresses = %v, %v; want 127.0.0.1 among them", addrs, err)
+	}
+}
+
+// BenchmarkOf: one look at where a process listens (a node server, as the
+// launcher looks once its first start settles, and at a start not ready).
+func BenchmarkOf(b *testing.B) {
+	pid, _ := listeningChild(b, nil)
+	for b.Loop() {
+		if _, _, err := Of([]int{pid}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
