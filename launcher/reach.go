@@ -111,11 +111,12 @@ func loopbackOnly(name string, addrs []netip.AddrPort) (d preflight.Diagnosis, o
 }
 
 // tellReach warns, at the first start that settles, when the child listens
-// on loopback alone and the launcher is a container's entrypoint (PID 1):
-// there the app is for others to reach. On a developer's machine, loopback
-// is where a server belongs.
+// on loopback alone, the launcher is a container's entrypoint (PID 1) and
+// the app is a server (LAUNCHER_READY_URL): there it is for others to
+// reach. On a developer's machine, loopback is where a server belongs; a
+// command without a ready URL may keep a port of its own on loopback.
 func (s *Supervisor) tellReach(c *Child) {
-	if s.reachDone || os.Getpid() != 1 {
+	if s.reachDone || s.probe == nil || os.Getpid() != 1 {
 		return
 	}
 	s.reachDone = true

@@ -61,7 +61,8 @@ func TestRun_SaysWhyNodeIsNotReady(t *testing.T) {
 
 // node listening on loopback alone, in a container (the launcher PID 1),
 // is told once ready: nothing outside reaches it. Listening on every
-// address, or outside a container, says nothing.
+// address, outside a container, or without a ready URL (no server for
+// others, as far as the launcher knows) says nothing.
 func TestRun_WarnsWhenOnlyLoopbackListens(t *testing.T) {
 	const warning = "node listens only on loopback (127.0.0.1:"
 	for _, tc := range []struct {
@@ -73,6 +74,7 @@ func TestRun_WarnsWhenOnlyLoopbackListens(t *testing.T) {
 		{"PID 1, loopback", launchOpts{namespace: true}, "127.0.0.1", true},
 		{"PID 1, every address", launchOpts{namespace: true}, "0.0.0.0", false},
 		{"not a container, loopback", launchOpts{}, "127.0.0.1", false},
+		{"PID 1, loopback, no ready URL", launchOpts{namespace: true, env: []string{"LAUNCHER_READY_URL=", "LAUNCHER_SAMPLE_INTERVAL=500ms"}}, "127.0.0.1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := runNodeAs(t, tc.o, "server.js", "HOST="+tc.host)
