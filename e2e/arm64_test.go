@@ -117,6 +117,24 @@ HEALTHCHECK --interval=30s --timeout=10s CMD ["/usr/bin/launcher", "healthcheck"
 	return strings.ToLower(tag)
 }
 
+// addonOptionsIn writes the add-on's options into dir, its /data: the admin
+// the backend writes, whose password must never reach the log.
+func addonOptionsIn(t *testing.T, dir string) {
+	t.Helper()
+	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
+	must(t, os.WriteFile(filepath.Join(dir, "options.json"), []byte(options), 0o644))
+}
+
+// addonData is a /data as the Supervisor mounts it (root's, mode 0755)
+// holding the add-on's options.
+func addonData(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
+	must(t, os.Chmod(data, 0o755))
+	addonOptionsIn(t, data)
+	return data
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -242,9 +260,7 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 		t.Errorf("node under the launcher with LD_PRELOAD: exit %d\n%s", code, out)
 	}
 
-	data := t.TempDir()
-	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
-	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
+	data := addonData(t)
 	c := startImage(t, image, data, append(onAPi4, supervisorFlags...)...)
 	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
 		return podman("healthcheck", "run", c.name).Run() == nil
@@ -480,10 +496,9 @@ func onTheHost(t *testing.T, line string) (string, int) {
 // starts, and explains node's death by the disk, with how /data stands.
 func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
-	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
 	disk := func(t *testing.T) *disktest.Disk {
 		d := disktest.Ext4(t, 64<<20)
-		must(t, os.WriteFile(filepath.Join(d.Dir, "options.json"), []byte(options), 0o644))
+		addonOptionsIn(t, d.Dir)
 		return d
 	}
 	once := func(d *disktest.Disk) []string {
@@ -546,10 +561,7 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 // database as uid 65534, while the preflight's record stays root's.
 func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
-	data := t.TempDir()
-	must(t, os.Chmod(data, 0o755))
-	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
-	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
+	data := addonData(t)
 	owner := func(name string) uint32 {
 		var st syscall.Stat_t
 		must(t, syscall.Lstat(filepath.Join(data, name), &st))
@@ -612,10 +624,7 @@ func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 // (ports below 1024 are root's on the host), and the log says why.
 func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
-	data := t.TempDir()
-	must(t, os.Chmod(data, 0o755))
-	options := `{"log_level": "info", "admin_username": "arm-admin", "admin_password": "arm64-secret-value", "database_path": "/data/hasync.db"}`
-	must(t, os.WriteFile(filepath.Join(data, "options.json"), []byte(options), 0o644))
+	data := addonData(t)
 	port := freePort(t)
 	app, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", port))
 	proxy := httptest.NewServer(&ingressProxy{token: "Xk3_9fQ-2aT7bLm0", app: app})
