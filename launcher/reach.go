@@ -34,9 +34,10 @@ func listening(c *Child) []netip.AddrPort {
 }
 
 // notReady says why a start was not ready within timeout: what the probe
-// of readyURL last got (f, nil before any probe ended), and where the child
-// listens. ok is false when neither tells more than the probe's error.
-func notReady(name, readyURL string, f *probeFailure, addrs []netip.AddrPort, timeout time.Duration) (d preflight.Diagnosis, ok bool) {
+// of readyURL last got (f, nil before any probe ended), and, when nothing
+// answered, where the child listens (looked at only then). ok is false
+// when neither tells more than the probe's error.
+func notReady(name, readyURL string, f *probeFailure, where func() []netip.AddrPort, timeout time.Duration) (d preflight.Diagnosis, ok bool) {
 	u, err := url.Parse(readyURL)
 	if err != nil {
 		return d, false
@@ -49,7 +50,7 @@ func notReady(name, readyURL string, f *probeFailure, addrs []netip.AddrPort, ti
 	if path == "" {
 		path = "/"
 	}
-	where := net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+	at := net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
 	switch {
 	case f != nil && f.code >= 300 && f.code < 400:
 		return preflight.Diagnosis{
@@ -58,7 +59,7 @@ func notReady(name, readyURL string, f *probeFailure, addrs []netip.AddrPort, ti
 		}, true
 	case f != nil && f.code == 404:
 		return preflight.Diagnosis{
-			Cause: fmt.Sprintf("the app answers on %s but not at %s (%s)", where, path, f.status),
+			Cause: fmt.Sprintf("the app answers on %s but not at %s (%s)", at, path, f.status),
 			Hint:  "Set LAUNCHER_READY_URL to a route the app answers with 2xx once it is ready (its health route).",
 		}, true
 	case f != nil && f.code != 0:
@@ -68,13 +69,14 @@ func notReady(name, readyURL string, f *probeFailure, addrs []netip.AddrPort, ti
 		}, true
 	case f != nil && errors.Is(f.err, context.DeadlineExceeded):
 		return preflight.Diagnosis{
-			Cause: fmt.Sprintf("the app took the probe's connection on %s but did not answer it within a second", where),
+			Cause: fmt.Sprintf("the app took the probe's connection on %s but did not answer it within a second", at),
 			Hint:  "Work done at the start without a pause (a large synchronous read, a migration) holds node's event loop: do it after listen(), or raise LAUNCHER_READY_TIMEOUT.",
 		}, true
 	case f != nil && !errors.Is(f.err, syscall.ECONNREFUSED):
 		return d, false
 	}
 	// Refused, or no probe ended: where the app listens says why.
+	addrs := where()
 	if len(addrs) == 0 {
 		return preflight.Diagnosis{
 			Cause: fmt.Sprintf("%s listens on no TCP port: the app had not called listen() within %s", name, HumanDuration(timeout)),

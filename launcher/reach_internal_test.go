@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -41,7 +42,11 @@ func TestNotReady(t *testing.T) {
 		{"no answer in time", &probeFailure{url: url, err: context.DeadlineExceeded}, at("0.0.0.0:8099"), "took the probe's connection on 127.0.0.1:8099 but did not answer it within a second"},
 		{"reset", &probeFailure{url: url, err: syscall.ECONNRESET}, at("0.0.0.0:8099"), ""},
 	} {
-		d, ok := notReady("node", url, tc.f, tc.addrs, time.Minute)
+		looked := false
+		d, ok := notReady("node", url, tc.f, func() []netip.AddrPort { looked = true; return tc.addrs }, time.Minute)
+		if answered := tc.f != nil && (tc.f.code != 0 || !errors.Is(tc.f.err, syscall.ECONNREFUSED)); looked && answered {
+			t.Errorf("%s: looked at where node listens, which a probe that got %v does not need", tc.name, tc.f)
+		}
 		if ok != (tc.want != "") || !strings.Contains(d.Cause, tc.want) {
 			t.Errorf("%s: %q (told %v), want %q", tc.name, d.Cause, ok, tc.want)
 		}
@@ -49,7 +54,7 @@ func TestNotReady(t *testing.T) {
 			t.Errorf("%s: no fix", tc.name)
 		}
 	}
-	if d, ok := notReady("node", "http://localhost/", refused, at("0.0.0.0:8080"), time.Minute); !ok || !strings.Contains(d.Cause, "not on port 80 ") {
+	if d, ok := notReady("node", "http://localhost/", refused, func() []netip.AddrPort { return at("0.0.0.0:8080") }, time.Minute); !ok || !strings.Contains(d.Cause, "not on port 80 ") {
 		t.Errorf("a URL without a port: %q, want port 80", d.Cause)
 	}
 }
