@@ -649,6 +649,9 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 	if logs := c.logs(); strings.Contains(logs, "listens only on loopback") {
 		t.Errorf("a warning though node listens on every address:\n%s", logs)
 	}
+	if out, err := c.exec("/usr/bin/launcher", "status"); err != nil || !strings.Contains(out, "listens   0.0.0.0:8099\n") {
+		t.Errorf("launcher status does not say where node listens: %v\n%s", err, out)
+	}
 	run(t, "stop", "-t", "10", c.name)
 
 	for _, user := range [][]string{nil, {"-e", "LAUNCHER_USER=65534", "-e", "LAUNCHER_USER_DIRS=/data"}} {
@@ -656,6 +659,9 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 		c.eventually(120*time.Second, "no warning that node listens on loopback alone", func() bool { return strings.Contains(c.logs(), loopback) })
 		if st := c.statusOf("/usr/bin/launcher"); st["state"] != "ready" {
 			t.Errorf("%v: state %v, want ready to the launcher's probe", user, st["state"])
+		}
+		if out, err := c.exec("/usr/bin/launcher", "status"); err != nil || !strings.Contains(out, "listens   127.0.0.1:8099\n") {
+			t.Errorf("%v: launcher status does not say where node listens: %v\n%s", user, err, out)
 		}
 		if code := through(); code != http.StatusBadGateway {
 			t.Errorf("%v: the app on loopback alone answered %d through the published port, want the proxy's 502", user, code)

@@ -144,10 +144,18 @@ func (s *Server) status() http1.Reply {
 	return jsonReply(200, StatusOf(s.store))
 }
 
-// StatusOf is the /status document: the snapshot with the live counts.
+// StatusOf is the /status document: the snapshot with the live counts,
+// and where the child listens, looked at now (a few milliseconds, the
+// kernel's TCP tables: for the person who asks, never for the probes).
 func StatusOf(store *launcher.StateStore) launcher.Snapshot {
 	snap := *store.Load()
 	snap.Launcher.Reaped = store.Reaped()
+	if pid := snap.Child.PID; pid != nil {
+		snap.Child.Listening = []string{}
+		for _, a := range launcher.Listening(*pid) {
+			snap.Child.Listening = append(snap.Child.Listening, a.String())
+		}
+	}
 	return snap
 }
 

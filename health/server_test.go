@@ -139,7 +139,8 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	if fresh["node"] != nil || fresh["preflight"] != nil || fresh["startup"].(map[string]any)["ready_ms"] != nil ||
-		fresh["child"].(map[string]any)["last_exit"] != nil || fresh["child"].(map[string]any)["pid"] != nil {
+		fresh["child"].(map[string]any)["last_exit"] != nil || fresh["child"].(map[string]any)["pid"] != nil ||
+		fresh["child"].(map[string]any)["listening"] != nil {
 		t.Errorf("unknown fields must be null: %v", fresh)
 	}
 	if fresh["launcher"].(map[string]any)["reaped"] != 4.0 {

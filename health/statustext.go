@@ -48,6 +48,12 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 			ready = "ready"
 		}
 		fmt.Fprintf(w, "child     pid %d, %s%s\n", *c.PID, ready, up)
+		switch {
+		case len(c.Listening) > 0:
+			fmt.Fprintf(w, "listens   %s\n", strings.Join(c.Listening, ", "))
+		case c.Listening != nil:
+			fmt.Fprintln(w, "listens   on no TCP port")
+		}
 	} else {
 		fmt.Fprintln(w, "child     not running")
 	}

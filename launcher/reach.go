@@ -25,8 +25,13 @@ import (
 // when nothing listens there.
 
 // listening is where the child c and its descendants listen.
-func listening(c *Child) []netip.AddrPort {
-	addrs, _, err := listeners.Of(append([]int{c.PID}, descendants(c.PID)...))
+func listening(c *Child) []netip.AddrPort { return Listening(c.PID) }
+
+// Listening is where the process pid and its descendants listen: node's
+// server, or that of a command node runs under (`run -- npm start`). nil
+// when the kernel's tables cannot be read.
+func Listening(pid int) []netip.AddrPort {
+	addrs, _, err := listeners.Of(append([]int{pid}, descendants(pid)...))
 	if err != nil {
 		return nil
 	}

@@ -61,6 +61,9 @@ type ChildState struct {
 	CPUSeconds   *float64   `json:"cpu_seconds"`
 	OpenFDs      *int32     `json:"open_fds"`
 	Threads      *int32     `json:"threads"`
+	// Listening is where the child listens ("0.0.0.0:8099"), read when
+	// /status is asked (health), never published: null without a child.
+	Listening []string `json:"listening"`
 }
 
 // ExitInfo is how the last child ended.
