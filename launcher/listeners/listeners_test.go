@@ -1,12 +1,10 @@
 package listeners
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/launcher/listeners/listenerstest"
 )
 
 // The kernel's own tables: a listener this test opens on loopback, one on
@@ -68,7 +68,7 @@ func TestOf_AChildsListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mine.Close()
-	pid, port := listeningChild(t, nil)
+	pid, port := listenerstest.Node(t, nil, listenerstest.OnLoopback6)
 	addrs, exact, err := Of([]int{pid})
 	if err != nil || !exact {
 		t.Fatalf("Of: %v, exact %v", err, exact)
@@ -94,7 +94,7 @@ func TestOf_AnotherUsersChildWithoutPtrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mine.Close()
-	pid, port := listeningChild(t, &syscall.Credential{Uid: 65534, Gid: 65534})
+	pid, port := listenerstest.Node(t, &syscall.Credential{Uid: 65534, Gid: 65534}, listenerstest.OnLoopback6)
 	type result struct {
 		addrs []netip.AddrPort
 		exact bool
@@ -132,30 +132,6 @@ func TestOf_AnotherUsersChildWithoutPtrace(t *testing.T) {
 	}
 }
 
-// listeningChild starts node listening on [::1] as cred (nil: as this
-// process), until the test ends; it returns its pid and port.
-func listeningChild(t testing.TB, cred *syscall.Credential) (int, string) {
-	t.Helper()
-	const node = "/usr/bin/node"
-	if _, err := os.Stat(node); err != nil {
-		t.Skip("node is not installed")
-	}
-	cmd := exec.Command(node, "-e", `const s = require('net').createServer().listen(0, '::1', () => console.log(s.address().port));
-process.stdin.on('end', () => process.exit()).resume();`)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	stdin, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	port, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("node: %v", err)
-	}
-	return cmd.Process.Pid, strings.TrimSpace(port)
-}
-
 // The network's floor for users' ports and its addresses, as the kernel
 // tells them: loopback's address is among them.
 func TestPortFloorAndAddresses(t *testing.T) {
@@ -175,7 +151,7 @@ func TestPortFloorAndAddresses(t *testing.T) {
 // BenchmarkOf: one look at where a process listens (a node server, as the
 // launcher looks once its first start settles, and at a start not ready).
 func BenchmarkOf(b *testing.B) {
-	pid, _ := listeningChild(b, nil)
+	pid, _ := listenerstest.Node(b, nil, listenerstest.OnLoopback6)
 	for b.Loop() {
 		if _, _, err := Of([]int{pid}); err != nil {
 			b.Fatal(err)
