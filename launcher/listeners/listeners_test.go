@@ -132,6 +132,73 @@ func TestOf_AnotherUsersChildWithoutPtrace(t *testing.T) {
 	}
 }
 
+func TestParseTable(t *testing.T) {
+	tcp := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1 0000000067bd1ecb 100 0 0 10 0
+   1: 00000000:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 218 1 0000000067bd1ecb 100 0 0 10 0
+   2: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 219 1 0000000067bd1ecb 100 0 0 10 0
+`
+	got, err := ParseTable([]byte(tcp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]string{217: "127.0.0.1:8080", 218: "0.0.0.0:3000"}
+	if got[218].UID != 1000 || got[217].UID != 0 {
+		t.Errorf("the sockets' users: %d and %d, want 0 and 1000", got[217].UID, got[218].UID)
+	}
+	if len(got) != len(want) {
+		t.Errorf("ParseTable = %v, want %v (the connection in state 01 is no listener)", got, want)
+	}
+	for inode, a := range want {
+		if got[inode].Addr.String() != a {
+			t.Errorf("inode %d: %v, want %s", inode, got[inode], a)
+		}
+	}
+	tcp6 := `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000000000000:1F93 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 300 1 0 100 0 0 10 0
+   1: 00000000000000000000000001000000:1F94 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 301 1 0 100 0 0 10 0
+   2: 0000000000000000FFFF00000100007F:1F95 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 302 1 0 100 0 0 10 0
+`
+	got, err = ParseTable([]byte(tcp6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for inode, a := range map[uint64]string{300: "[::]:8083", 301: "[::1]:8084", 302: "127.0.0.1:8085"} {
+		if got[inode].Addr.String() != a {
+			t.Errorf("inode %d: %v, want %s", inode, got[inode], a)
+		}
+	}
+	for _, bad := range []string{
+		"header\n   0: 0100007F 00000000:0000 0A 0 0 0 0 0 217\n",
+		"header\n   0: 0100007Z:1F90 00000000:0000 0A 0 0 0 0 0 217\n",
+		"header\n   0: 0100007F:1F90 00000000:0000 0A 0 0 0 0 0 x\n",
+		"header\n   0: 0100007F:1F90 00000000:0000 0A 0 0 0 u 0 217\n",
+		"header\n   0: 0100007F:1F90 00000000:0000 0A\n",
+	} {
+		if _, err := ParseTable([]byte(bad)); err == nil || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("ParseTable(%q) = %v, want an error naming line 2", bad, err)
+		}
+	}
+}
+
+// FuzzParseTable: any table is read or refused with an error, never a
+// panic, and what it reads prints as an address and a port.
+func FuzzParseTable(f *testing.F) {
+	f.Add([]byte("  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1\n"))
+	f.Add([]byte("h\n 0: 00000000000000000000000001000000:1F94 0:0 0A 0 0 0 0 0 301\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		t2, err := ParseTable(b)
+		if err != nil {
+			return
+		}
+		for _, s := range t2 {
+			if _, err := netip.ParseAddrPort(s.Addr.String()); err != nil {
+				t.Errorf("%v does not print as an address: %v", s.Addr, err)
+			}
+		}
+	})
+}
+
 // The network's floor for users' ports and its addresses, as the kernel
 // tells them: loopback's address is among them.
 func TestPortFloorAndAddresses(t *testing.T) {
