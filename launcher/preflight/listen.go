@@ -32,7 +32,8 @@ func (on Machine) portRefused(addr, port string) Diagnosis {
 	}
 	if u.UID == 0 || p >= floor {
 		d.Cause = fmt.Sprintf("it may not listen on %s (permission denied), though its user, %s, may listen on port %s here", net.JoinHostPort(addr, port), u, port)
-		d.Hint = "The refusal is a security profile's (the add-on's AppArmor profile, apparmor.txt; SELinux): allow the port there, or listen on another."
+		d.Hint = "The refusal is not the network's floor for users' ports: the container runs without CAP_NET_BIND_SERVICE (a run with --cap-drop), " +
+			"or a security profile refuses it (the add-on's AppArmor profile, apparmor.txt; SELinux): allow the port there, or listen on another."
 		return d
 	}
 	d.Cause = fmt.Sprintf("its user, %s, may not listen on port %s: ports below %d are root's on this network (net.ipv4.ip_unprivileged_port_start)", u, port, floor)
