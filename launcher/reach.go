@@ -24,9 +24,6 @@ import (
 // the container's address on its ingress_port, and answers 502 Bad Gateway
 // when nothing listens there.
 
-// listening is where the child c and its descendants listen.
-func listening(c *Child) []netip.AddrPort { return Listening(c.PID) }
-
 // Listening is where the process pid and its descendants listen: node's
 // server, or that of a command node runs under (`run -- npm start`). nil
 // when the kernel's tables cannot be read.
@@ -127,7 +124,7 @@ func (s *Supervisor) tellReach(c *Child) {
 		return
 	}
 	s.reachDone = true
-	if d, ok := loopbackOnly(s.name, listening(c)); ok {
+	if d, ok := loopbackOnly(s.name, Listening(c.PID)); ok {
 		s.log.Warn().Str("fix", d.Hint).Msg(d.Cause)
 	}
 }

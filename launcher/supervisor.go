@@ -627,7 +627,7 @@ func (m *machine) onReadyTimeout() {
 		if f != nil {
 			detail += ": " + f.Error()
 		}
-		why, told = notReady(s.name, s.cfg.ReadyURL, f, func() []netip.AddrPort { return listening(m.child) }, s.cfg.ReadyTimeout)
+		why, told = notReady(s.name, s.cfg.ReadyURL, f, func() []netip.AddrPort { return Listening(m.child.PID) }, s.cfg.ReadyTimeout)
 	}
 	m.restart(ReasonReadiness, detail)
 	if told {
