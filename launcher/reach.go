@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,43 +37,81 @@ func Listening(pid int) []netip.AddrPort {
 	return addrs
 }
 
+// probeTarget is where LAUNCHER_READY_URL knocks.
+type probeTarget struct {
+	host string // as the URL names it: "127.0.0.1", "localhost"
+	port int
+	path string
+}
+
+func targetOf(readyURL string) (probeTarget, bool) {
+	u, err := url.Parse(readyURL)
+	if err != nil {
+		return probeTarget{}, false
+	}
+	t := probeTarget{host: u.Hostname(), path: u.EscapedPath()}
+	t.port, _ = strconv.Atoi(u.Port())
+	if t.port == 0 {
+		t.port = 80
+	}
+	if t.path == "" {
+		t.path = "/"
+	}
+	return t, true
+}
+
+// at is the probe's host and port: "127.0.0.1:8099".
+func (t probeTarget) at() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
+
+// reachedBy says whether a connection to t finds the listener a: on t's
+// port, at t's address or every address (a wildcard of IPv6 takes IPv4's
+// connections too, Linux's default). A host named, not numbered, is
+// loopback for "localhost" and unknown otherwise (taken as reached).
+func (t probeTarget) reachedBy(a netip.AddrPort) bool {
+	if int(a.Port()) != t.port {
+		return false
+	}
+	at := a.Addr().Unmap()
+	if at.IsUnspecified() {
+		return at.Is6() || !strings.Contains(t.host, ":")
+	}
+	if host, err := netip.ParseAddr(t.host); err == nil {
+		return host.Unmap() == at
+	}
+	if t.host == "localhost" {
+		return at.IsLoopback()
+	}
+	return true
+}
+
 // notReady says why a start was not ready within timeout: what the probe
 // of readyURL last got (f, nil before any probe ended), and, when nothing
 // answered, where the child listens (looked at only then). ok is false
 // when neither tells more than the probe's error.
 func notReady(name, readyURL string, f *probeFailure, where func() []netip.AddrPort, timeout time.Duration) (d preflight.Diagnosis, ok bool) {
-	u, err := url.Parse(readyURL)
-	if err != nil {
+	t, ok := targetOf(readyURL)
+	if !ok {
 		return d, false
 	}
-	port, _ := strconv.Atoi(u.Port())
-	if port == 0 {
-		port = 80
-	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	at := net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
 	switch {
 	case f != nil && f.code >= 300 && f.code < 400:
 		return preflight.Diagnosis{
-			Cause: fmt.Sprintf("the app answers %s with a redirect (%s), which the probe does not follow", path, f.status),
+			Cause: fmt.Sprintf("the app answers %s with a redirect (%s), which the probe does not follow", t.path, f.status),
 			Hint:  "Set LAUNCHER_READY_URL to a route the app answers with 2xx once it is ready (its health route), not one that sends to a login or a page.",
 		}, true
 	case f != nil && f.code == 404:
 		return preflight.Diagnosis{
-			Cause: fmt.Sprintf("the app answers on %s but not at %s (%s)", at, path, f.status),
+			Cause: fmt.Sprintf("the app answers on %s but not at %s (%s)", t.at(), t.path, f.status),
 			Hint:  "Set LAUNCHER_READY_URL to a route the app answers with 2xx once it is ready (its health route).",
 		}, true
 	case f != nil && f.code != 0:
 		return preflight.Diagnosis{
-			Cause: fmt.Sprintf("the app answers %s with %s: not ready, by its own word", path, f.status),
+			Cause: fmt.Sprintf("the app answers %s with %s: not ready, by its own word", t.path, f.status),
 			Hint:  "The app's lines above say why; a route behind a login (401, 403) is no health route: set LAUNCHER_READY_URL to one that answers 2xx once the app is ready.",
 		}, true
 	case f != nil && errors.Is(f.err, context.DeadlineExceeded):
 		return preflight.Diagnosis{
-			Cause: fmt.Sprintf("the app took the probe's connection on %s but did not answer it within a second", at),
+			Cause: fmt.Sprintf("the app took the probe's connection on %s but did not answer it within a second", t.at()),
 			Hint:  "Work done at the start without a pause (a large synchronous read, a migration) holds node's event loop: do it after listen(), or raise LAUNCHER_READY_TIMEOUT.",
 		}, true
 	case f != nil && !errors.Is(f.err, syscall.ECONNREFUSED):
@@ -86,18 +126,29 @@ func notReady(name, readyURL string, f *probeFailure, where func() []netip.AddrP
 				"An app that serves no HTTP is ready at its start with LAUNCHER_READY_URL= (empty), or says so with process.send('ready') and LAUNCHER_READY_IPC=true.",
 		}, true
 	}
+	return listensElsewhere(name, t, addrs)
+}
+
+// listensElsewhere says that the child listens, but not where the probe
+// knocks: on another port, or on the port at another address. ok is false
+// when it listens nowhere, or where the probe reaches (it began to
+// listen after the probe was refused).
+func listensElsewhere(name string, t probeTarget, addrs []netip.AddrPort) (d preflight.Diagnosis, ok bool) {
+	if len(addrs) == 0 || slices.ContainsFunc(addrs, t.reachedBy) {
+		return d, false
+	}
 	for _, a := range addrs {
-		if int(a.Port()) == port {
+		if int(a.Port()) == t.port {
 			return preflight.Diagnosis{
-				Cause: fmt.Sprintf("%s listens on %s, not on %s that LAUNCHER_READY_URL probes", name, listeners.Ports(addrs), u.Hostname()),
+				Cause: fmt.Sprintf("%s listens on %s, not on %s that LAUNCHER_READY_URL probes", name, listeners.Ports(addrs), t.host),
 				Hint:  "Have the app listen on 0.0.0.0 or :: (every address, as Home Assistant's ingress needs), or set LAUNCHER_READY_URL to an address it listens on.",
 			}, true
 		}
 	}
 	return preflight.Diagnosis{
-		Cause: fmt.Sprintf("%s listens on %s, not on port %d that LAUNCHER_READY_URL probes", name, listeners.Ports(addrs), port),
+		Cause: fmt.Sprintf("%s listens on %s, not on port %d that LAUNCHER_READY_URL probes", name, listeners.Ports(addrs), t.port),
 		Hint: fmt.Sprintf("Set LAUNCHER_READY_URL to the app's health route on the port it listens on, and config.yaml's ingress_port (and ports) to that port; "+
-			"or have the app listen on %d (many read it from a PORT variable).", port),
+			"or have the app listen on %d (many read it from a PORT variable).", t.port),
 	}, true
 }
 

@@ -41,6 +41,10 @@ func TestNotReady(t *testing.T) {
 		{"not ready by its word", answered(503, "503 Service Unavailable"), at("0.0.0.0:8099"), "the app answers /api/health with 503 Service Unavailable: not ready, by its own word"},
 		{"no answer in time", &probeFailure{url: url, err: context.DeadlineExceeded}, at("0.0.0.0:8099"), "took the probe's connection on 127.0.0.1:8099 but did not answer it within a second"},
 		{"reset", &probeFailure{url: url, err: syscall.ECONNRESET}, at("0.0.0.0:8099"), ""},
+		// It began to listen after the last probe was refused: where it
+		// listens is no why.
+		{"listening where probed, since", refused, at("0.0.0.0:8099"), ""},
+		{"listening on IPv6's wildcard, since", refused, at("[::]:8099", "127.0.0.1:9229"), ""},
 	} {
 		looked := false
 		d, ok := notReady("node", url, tc.f, func() []netip.AddrPort { looked = true; return tc.addrs }, time.Minute)
@@ -56,6 +60,40 @@ func TestNotReady(t *testing.T) {
 	}
 	if d, ok := notReady("node", "http://localhost/", refused, func() []netip.AddrPort { return at("0.0.0.0:8080") }, time.Minute); !ok || !strings.Contains(d.Cause, "not on port 80 ") {
 		t.Errorf("a URL without a port: %q, want port 80", d.Cause)
+	}
+}
+
+// Whether a connection to the probe's address finds a listener, as
+// Linux's TCP would: the same port, at that address or a wildcard (IPv6's
+// takes IPv4 too); a host named localhost is loopback.
+func TestProbeTargetReachedBy(t *testing.T) {
+	for _, tc := range []struct {
+		url, addr string
+		want      bool
+	}{
+		{"http://127.0.0.1:8099/", "127.0.0.1:8099", true},
+		{"http://127.0.0.1:8099/", "0.0.0.0:8099", true},
+		{"http://127.0.0.1:8099/", "[::]:8099", true},
+		{"http://127.0.0.1:8099/", "[::ffff:127.0.0.1]:8099", true},
+		{"http://127.0.0.1:8099/", "127.0.0.1:3000", false},
+		{"http://127.0.0.1:8099/", "[::1]:8099", false},
+		{"http://127.0.0.1:8099/", "172.30.33.2:8099", false},
+		{"http://[::1]:8099/", "0.0.0.0:8099", false},
+		{"http://[::1]:8099/", "[::]:8099", true},
+		{"http://[::1]:8099/", "[::1]:8099", true},
+		{"http://localhost:8099/", "[::1]:8099", true},
+		{"http://localhost:8099/", "127.0.0.1:8099", true},
+		{"http://localhost:8099/", "172.30.33.2:8099", false},
+		{"http://backend:8099/", "172.30.33.2:8099", true},
+		{"http://127.0.0.1/", "0.0.0.0:80", true},
+	} {
+		target, ok := targetOf(tc.url)
+		if !ok {
+			t.Fatalf("%s: not parsed", tc.url)
+		}
+		if got := target.reachedBy(netip.MustParseAddrPort(tc.addr)); got != tc.want {
+			t.Errorf("%s reached by a listener on %s: %v, want %v", tc.url, tc.addr, got, tc.want)
+		}
 	}
 }
 

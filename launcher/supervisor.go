@@ -163,6 +163,8 @@ type machine struct {
 	childDone     <-chan ExitStatus
 	sweepDone     chan sweepResult
 	readyC        <-chan time.Time
+	lookC         <-chan time.Time // not ready yet: when to look where the child listens
+	lookAt        time.Duration    // that look's time into the start
 	settleC       <-chan time.Time // ready: when the start is taken as over
 	graceC        <-chan time.Time
 	backoffC      <-chan time.Time
@@ -239,6 +241,9 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 		case <-m.readyC:
 			m.readyC = nil
 			m.onReadyTimeout()
+		case <-m.lookC:
+			m.lookC = nil
+			m.onReadyLook()
 		case <-m.settleC:
 			m.settleC = nil
 			m.onSettled()
@@ -502,6 +507,10 @@ func (m *machine) running(ctx context.Context, c *Child) {
 	m.enter(phaseRunning)
 	m.monitors = s.startMonitors(ctx, c)
 	m.readyC = m.timer(s.cfg.ReadyTimeout)
+	if s.probe != nil {
+		m.lookAt = readyLookAfter(s.cfg.ReadyTimeout)
+		m.lookC = m.timer(m.lookAt)
+	}
 }
 
 // SameStopWindow is how soon after a stop signal another one is the same
@@ -577,7 +586,7 @@ func (m *machine) onEvent(ev childEvent) {
 			giveBackHeap() // settled: the launcher is idle
 		}
 	case ev.ready != "" && m.phase == phaseRunning:
-		m.readyC = nil
+		m.readyC, m.lookC = nil, nil
 		m.enter(phaseReady)
 		// Readiness is published now; what the launcher does once a start
 		// is over waits (settle). Ready at the spawn, node has only begun
@@ -609,6 +618,44 @@ func (m *machine) onSettled() {
 		m.s.tellReach(m.child)
 		m.s.settle()
 		m.monitors.readied()
+	}
+}
+
+// readyLookAfter is when a start not ready yet is first looked at
+// (onReadyLook): 5 s, by which a node backend usually listens, even on a
+// Raspberry Pi; a quarter of a shorter LAUNCHER_READY_TIMEOUT.
+func readyLookAfter(timeout time.Duration) time.Duration {
+	return min(5*time.Second, timeout/4)
+}
+
+// onReadyLook: the child is not ready a while into its start, and the
+// probe was refused. Where it listens, if not where the probe knocks, is
+// told now rather than at LAUNCHER_READY_TIMEOUT (a minute by default): no
+// wait mends a wrong port or address. While it listens nowhere it may still
+// be starting: it is looked at again at twice the time (5, 10, 20, 40 s),
+// each look a few milliseconds. Listening where the probe reaches, it is
+// about to be ready.
+func (m *machine) onReadyLook() {
+	if m.phase != phaseRunning {
+		return
+	}
+	s := m.s
+	f := m.monitors.lastProbe()
+	t, ok := targetOf(s.cfg.ReadyURL)
+	if f == nil || !errors.Is(f, syscall.ECONNREFUSED) || !ok {
+		return
+	}
+	at := m.lookAt
+	addrs := Listening(m.child.PID)
+	if len(addrs) == 0 {
+		s.log.Debug().Msgf("not ready after %s: %s listens on no TCP port yet", HumanDuration(at), s.name)
+		if m.lookAt *= 2; m.lookAt < s.cfg.ReadyTimeout {
+			m.lookC = m.timer(m.lookAt - at)
+		}
+		return
+	}
+	if d, ok := listensElsewhere(s.name, t, addrs); ok {
+		s.log.Warn().Str("fix", d.Hint).Msgf("not ready after %s: %s; restarted at %s (LAUNCHER_READY_TIMEOUT) unless ready by then", HumanDuration(at), d.Cause, HumanDuration(s.cfg.ReadyTimeout))
 	}
 }
 

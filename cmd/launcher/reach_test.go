@@ -59,6 +59,45 @@ func TestRun_SaysWhyNodeIsNotReady(t *testing.T) {
 	}
 }
 
+// A start that listens elsewhere than the probe knocks is told five
+// seconds in, with its fix, not when LAUNCHER_READY_TIMEOUT (a minute)
+// restarts it: no wait mends a wrong port. One that listens nowhere yet
+// may still be starting: it is not warned of (the debug line shows the
+// look), and looked at again at ten seconds.
+func TestRun_TellsAWrongPortBeforeTheTimeout(t *testing.T) {
+	other := freePort(t)
+	wrong := fmt.Sprintf("node listens on 127.0.0.1:%d, not on port APP that LAUNCHER_READY_URL probes; restarted at 1m (LAUNCHER_READY_TIMEOUT) unless ready by then", other)
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		looks []string // in the order logged
+	}{
+		{"on another port", []string{fmt.Sprintf("PORT=%d", other)}, []string{"not ready after 5s: " + wrong}},
+		{"on another port, from six seconds in", []string{fmt.Sprintf("PORT=%d", other), "READY_AFTER_MS=6000"}, []string{
+			"not ready after 5s: node listens on no TCP port yet",
+			"not ready after 10s: " + wrong,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := runNode(t, "server.js", tc.env...)
+			for _, look := range tc.looks {
+				b.waitFor(strings.ReplaceAll(look, "APP", fmt.Sprint(b.app)))
+			}
+			b.signal(syscall.SIGTERM)
+			if code := b.wait(10 * time.Second); code != 0 {
+				t.Fatalf("exit %d, want 0\n%s", code, b.stdout)
+			}
+			out := b.stdout.String()
+			if strings.Contains(out, "restarting node") {
+				t.Errorf("restarted before LAUNCHER_READY_TIMEOUT:\n%s", out)
+			}
+			if n := strings.Count(out, "Set LAUNCHER_READY_URL to the app's health route on the port it listens on"); n != 1 {
+				t.Errorf("the fix told %d times, want once:\n%s", n, out)
+			}
+		})
+	}
+}
+
 // node listening on loopback alone, in a container (the launcher PID 1),
 // is told once ready: nothing outside reaches it. Listening on every
 // address, outside a container, or without a ready URL (no server for
