@@ -21,6 +21,7 @@ const (
 	logKeyReason    = "reason"
 	logKeyDelay     = "delay"
 	logKeyStderr    = "stderr"
+	logKeyStack     = "stack"
 )
 
 // NewLogger returns the launcher's logger: bashio's console lines or

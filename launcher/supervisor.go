@@ -18,6 +18,7 @@ import (
 	"github.com/hasync/launcher/launcher/listeners"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/preflight"
+	"github.com/hasync/launcher/launcher/sourcemap"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 )
@@ -1113,6 +1114,12 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if !out.status.Success() && !clean {
 		tail := c.StderrTail()
+		// The stack node printed names the compiled files (dist/*.js): where
+		// the compiler left maps, it is told in the app's sources too.
+		app := sourcemap.App{Root: s.cfg.AppDir}
+		if frames := app.Stack(tail); len(frames) > 0 {
+			s.log.Error().Str(logKeyStack, strings.Join(frames, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
+		}
 		user := NodeUser(s.spec.Credential)
 		if user == nil {
 			user = ownUser()

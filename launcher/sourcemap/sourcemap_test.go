@@ -1,0 +1,215 @@
+package sourcemap
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// mapped is a TypeScript app compiled by tsc 5.9 (the backend's): dist/
+// with .js.map files beside, dist-inline/ with the maps inline as data
+// URLs. `tsc -p .` and `tsc -p tsconfig.inline.json` in that folder make
+// them again.
+var mapped, _ = filepath.Abs(filepath.Join("..", "..", "testdata", "node", "mapped"))
+
+// failed runs the app in dir with PORT=abc, which ends it with a stack on
+// stderr, and returns stderr's lines.
+func failed(t *testing.T, dir string, nodeArgs ...string) []string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	cmd := exec.Command(node, append(nodeArgs, filepath.Join(mapped, dir, "index.js"))...)
+	cmd.Env = append(os.Environ(), "PORT=abc", "NODE_OPTIONS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("node %v ended 0, want its failure", cmd.Args)
+	}
+	return strings.Split(strings.TrimSpace(stderr.String()), "\n")
+}
+
+// The frames of a real stack in tsc's output, mapped by the launcher, are
+// those node itself prints with --enable-source-maps, with maps in files
+// and inline.
+func TestStack_AsNodeMapsIt(t *testing.T) {
+	for _, dir := range []string{"dist", "dist-inline"} {
+		t.Run(dir, func(t *testing.T) {
+			var want []string
+			for _, l := range failed(t, dir, "--enable-source-maps") {
+				if l = strings.TrimSpace(l); strings.Contains(l, ".ts:") {
+					want = append(want, l)
+				}
+			}
+			if len(want) < 2 {
+				t.Fatalf("node with its source maps printed %d frames in the sources, want 2 or more: %q", len(want), want)
+			}
+			plain := failed(t, dir)
+			if !strings.Contains(strings.Join(plain, "\n"), "/"+dir+"/config.js:") {
+				t.Fatalf("node without source maps does not name %s/config.js: %q", dir, plain)
+			}
+			a := &App{Root: mapped}
+			if got := a.Stack(plain); !slices.Equal(got, want) {
+				t.Errorf("mapped\n%s\nwant, as node maps them,\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// Only the app's own files are mapped: not a package's in node_modules,
+// not a file outside the app's folder, not a map outside it; an ES
+// module's file:// frame is.
+func TestStack_TheAppsOwnFiles(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// One line, its first column from src/a.ts line 3 column 5 (0-based 2, 4).
+	const aMap = `{"version":3,"sources":["../src/a.ts"],"names":[],"mappings":"AAEI"}`
+	write("app/dist/a.mjs", "x\n//# sourceMappingURL=a.mjs.map\n")
+	write("app/dist/a.mjs.map", aMap)
+	write("app/node_modules/p/a.js", "x\n//# sourceMappingURL=a.js.map\n")
+	write("app/node_modules/p/a.js.map", aMap)
+	write("app/dist/out.js", "x\n//# sourceMappingURL=../../elsewhere/out.js.map\n")
+	write("elsewhere/out.js.map", aMap)
+	write("elsewhere/b.js", "x\n//# sourceMappingURL=b.js.map\n")
+	write("elsewhere/b.js.map", aMap)
+	a := &App{Root: filepath.Join(root, "app")}
+	got := a.Stack([]string{
+		"Error: no",
+		"    at file://" + root + "/app/dist/a.mjs:1:1",
+		"    at async run (file://" + root + "/app/dist/a.mjs:1:7)",
+		"    at dep (" + root + "/app/node_modules/p/a.js:1:1)",
+		"    at out (" + root + "/app/dist/out.js:1:1)",
+		"    at b (" + root + "/elsewhere/b.js:1:1)",
+		"    at Module._compile (node:internal/modules/cjs/loader:1521:14)",
+	})
+	want := []string{
+		"at " + root + "/app/src/a.ts:3:5",
+		"at async run (" + root + "/app/src/a.ts:3:5)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("mapped\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestVLQ(t *testing.T) {
+	for s, want := range map[string]int32{"A": 0, "C": 1, "D": -1, "gB": 16, "2H": 123, "3H": -123, "+/////D": 1<<30 - 1 + 1<<30} {
+		v, used, err := vlq(s)
+		if err != nil || v != want || used != len(s) {
+			t.Errorf("vlq(%q) = %d, %d, %v; want %d", s, v, used, err, want)
+		}
+	}
+	for _, s := range []string{"", "g", "!", "gggggggB", "+/////P"} {
+		if v, _, err := vlq(s); err == nil {
+			t.Errorf("vlq(%q) = %d, want an error", s, v)
+		}
+	}
+}
+
+// Find takes the last segment at or before the column; a column before a
+// line's first segment, a segment without a source, a line past the end
+// are not found. Broken maps are refused with a reason.
+func TestParseAndFind(t *testing.T) {
+	// Line 1: col 0 → s0 1:1, col 4 → s0 2:3, col 10 → nothing.
+	// Line 2: empty. Line 3: col 2 → s1 (root/b.ts) 5:1.
+	m, err := Parse([]byte(`{"version":3,"sourceRoot":"root/","sources":["a.ts","b.ts"],"names":["f"],"mappings":"AAAA,IACE,M;;ECGF"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		line, col int
+		want      Pos
+		ok        bool
+	}{
+		{1, 1, Pos{"root/a.ts", 1, 1}, true},
+		{1, 4, Pos{"root/a.ts", 1, 1}, true},
+		{1, 5, Pos{"root/a.ts", 2, 3}, true},
+		{1, 11, Pos{}, false},
+		{2, 1, Pos{}, false},
+		{3, 2, Pos{}, false},
+		{3, 3, Pos{"root/b.ts", 5, 1}, true},
+		{4, 1, Pos{}, false},
+		{0, 1, Pos{}, false},
+	} {
+		if p, ok := m.Find(tc.line, tc.col); p != tc.want || ok != tc.ok {
+			t.Errorf("Find(%d, %d) = %v, %v; want %v, %v", tc.line, tc.col, p, ok, tc.want, tc.ok)
+		}
+	}
+	for in, why := range map[string]string{
+		`{"version":2,"sources":[],"mappings":""}`:          "version 2",
+		`{"version":3,"sections":[]}`:                       "index map",
+		`{"version":3,"sources":[]}`:                        "no mappings",
+		`{"version":3,"sources":["a"],"mappings":"AA"}`:     "2 fields",
+		`{"version":3,"sources":["a"],"mappings":"AAAAAA"}`: "more than 5",
+		`{"version":3,"sources":["a"],"mappings":"A!"}`:     "not base64",
+		`not json`: "source map",
+	} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("Parse(%s) = %v, want an error with %q", in, err, why)
+		}
+	}
+}
+
+func TestMappingURL(t *testing.T) {
+	for js, want := range map[string]string{
+		"x\n//# sourceMappingURL=a.js.map\n":                              "a.js.map",
+		"x\n//# sourceMappingURL=a.js.map":                                "a.js.map",
+		"//# sourceMappingURL=old.map\nx\n//@ sourceMappingURL=b.map\r\n": "b.map",
+		"x\n":                        "",
+		"x\n//# sourceMappingURL=\n": "",
+	} {
+		if got, ok := MappingURL([]byte(js)); got != want || ok != (want != "") {
+			t.Errorf("MappingURL(%q) = %q, %v; want %q", js, got, ok, want)
+		}
+	}
+}
+
+// A map from outside (the app's files) never panics Parse or Find, and
+// what Find returns is a place.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"dist/config.js.map", "dist/index.js.map"} {
+		b, err := os.ReadFile(filepath.Join(mapped, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, 5, 10)
+	}
+	f.Add([]byte(`{"version":3,"sources":["a.ts"],"mappings":"AAAA,IACE,M;;ECGF"}`), 3, 3)
+	f.Fuzz(func(t *testing.T, b []byte, line, col int) {
+		m, err := Parse(b)
+		if err != nil {
+			return
+		}
+		if p, ok := m.Find(line, col); ok && (p.Line < 1 || p.Column < 1) {
+			t.Errorf("Find(%d, %d) = %v", line, col, p)
+		}
+	})
+}
+
+// Lines from outside (node's stderr) never panic Stack.
+func FuzzStack(f *testing.F) {
+	f.Add("    at loadConfig (" + mapped + "/dist/config.js:8:15)")
+	f.Add("    at file://" + mapped + "/dist/index.js:9:44")
+	f.Add("    at x (/etc/passwd.js:1:1)")
+	f.Fuzz(func(t *testing.T, s string) {
+		a := &App{Root: mapped}
+		for _, l := range a.Stack(strings.Split(s, "\n")) {
+			if !strings.HasPrefix(l, "at ") {
+				t.Errorf("a mapped frame %q", l)
+			}
+		}
+	})
+}
