@@ -260,6 +260,15 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 		t.Errorf("node under the launcher with LD_PRELOAD: exit %d\n%s", code, out)
 	}
 
+	// The backend failing (PORT that is no port): the stack node printed
+	// names the compiled dist/*.js; the log tells it in the TypeScript
+	// sources too, by the maps tsc wrote beside them in the image.
+	if out, code := runImageWith(t, []string{"-e", "PORT=abc", "-e", "LAUNCHER_RESTART=never"}, image); code != 1 ||
+		!strings.Contains(out, "at loadConfig (/app/backend/dist/config.js:") ||
+		!regexp.MustCompile(`node's stack in the app's sources \(by their source maps\)\S*\n\s+at loadConfig \(/app/backend/src/config\.ts:19:11\)\n\s+at main \(/app/backend/src/index\.ts:\d+:\d+\)`).MatchString(out) {
+		t.Errorf("the backend failing: exit %d, want 1 with its stack in its sources\n%s", code, out)
+	}
+
 	data := addonData(t)
 	c := startImage(t, image, data, append(onAPi4, supervisorFlags...)...)
 	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
