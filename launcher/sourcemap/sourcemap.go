@@ -21,23 +21,24 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 )
 
-// Map is a parsed source map: for each line of the generated file, its
-// segments in column order.
+// Map is a parsed source map. Its mappings stay encoded: a failed exit
+// asks a few places of a map that can be megabytes (a bundle's), so only
+// where each generated line starts is kept, with the state of the
+// relative fields there, and a line is decoded when asked.
 type Map struct {
-	sources []string // as the map names them, with its sourceRoot
-	lines   [][]segment
+	sources  []string // as the map names them, with its sourceRoot
+	mappings string
+	lines    []lineStart
 }
 
-// segment maps a generated column to a place in a source; src is -1 for a
-// segment that maps to none.
-type segment struct {
-	col           int32 // 0-based, in the generated line
-	src           int32
-	srcLine, srcC int32 // 0-based
+// lineStart is where a generated line's segments begin in the mappings,
+// and the source fields' running values before its first segment.
+type lineStart struct {
+	off                int
+	src, srcLine, srcC int32
 }
 
 // Pos is a place in a source: 1-based line and column, as stack traces
@@ -73,11 +74,10 @@ func Parse(b []byte) (*Map, error) {
 			m.sources[i] = joinRoot(raw.SourceRoot, *s)
 		}
 	}
-	lines, err := decodeMappings(*raw.Mappings)
-	if err != nil {
+	m.mappings = *raw.Mappings
+	if err := m.index(); err != nil {
 		return nil, fmt.Errorf("source map: %w", err)
 	}
-	m.lines = lines
 	return m, nil
 }
 
@@ -90,72 +90,97 @@ func joinRoot(root, source string) string {
 }
 
 // Find is where the generated line and column (1-based, as a stack frame
-// has them) came from: the last segment of that line that starts at or
+// has them) came from: the segment of that line that starts last at or
 // before the column. ok is false for a place the map does not cover.
 func (m *Map) Find(line, column int) (p Pos, ok bool) {
 	if line < 1 || line > len(m.lines) || column < 1 {
 		return p, false
 	}
-	segs := m.lines[line-1]
-	i, found := slices.BinarySearchFunc(segs, int32(min(column-1, 1<<31-1)), func(s segment, c int32) int {
-		return int(s.col) - int(c)
-	})
-	if !found {
-		i-- // the segment before, which spans the column
+	ls := m.lines[line-1]
+	end := len(m.mappings)
+	if line < len(m.lines) {
+		end = m.lines[line].off - 1 // its ';'
 	}
-	if i < 0 {
+	st := state{src: ls.src, srcLine: ls.srcLine, srcC: ls.srcC}
+	best, found := segment{}, false
+	want := int64(column - 1)
+	for seg := range strings.SplitSeq(m.mappings[ls.off:end], ",") {
+		sg, err := st.next(seg)
+		if err != nil || !sg.ok {
+			continue // indexed: a segment that decodes has no error here
+		}
+		// Compilers write a line's segments in column order; the last one
+		// at or before the column wins either way.
+		if int64(sg.col) <= want && (!found || sg.col >= best.col) {
+			best, found = sg, true
+		}
+	}
+	if !found || best.src < 0 || int(best.src) >= len(m.sources) || best.srcLine < 0 || best.srcC < 0 {
 		return p, false
 	}
-	s := segs[i]
-	if s.src < 0 || int(s.src) >= len(m.sources) || s.srcLine < 0 || s.srcC < 0 {
-		return p, false
-	}
-	return Pos{Source: m.sources[s.src], Line: int(s.srcLine) + 1, Column: int(s.srcC) + 1}, true
+	return Pos{Source: m.sources[best.src], Line: int(best.srcLine) + 1, Column: int(best.srcC) + 1}, true
 }
 
-// decodeMappings decodes the "mappings" string: lines split by ';',
-// segments by ',', each 1, 4 or 5 base64 VLQ fields relative to the
-// segment before (the column to the line's previous one, the rest to the
-// previous segment's anywhere).
-func decodeMappings(s string) ([][]segment, error) {
-	var lines [][]segment
-	var src, srcLine, srcC int32
-	var fields [5]int32
-	for l, line := range strings.Split(s, ";") {
-		var segs []segment
-		col := int32(0)
-		for seg := range strings.SplitSeq(line, ",") {
-			if seg == "" {
-				continue
-			}
-			n := 0
-			for rest := seg; rest != ""; n++ {
-				if n == len(fields) {
-					return nil, fmt.Errorf("line %d: segment %q has more than 5 fields", l+1, seg)
-				}
-				v, used, err := vlq(rest)
-				if err != nil {
-					return nil, fmt.Errorf("line %d: segment %q: %w", l+1, seg, err)
-				}
-				fields[n], rest = v, rest[used:]
-			}
-			if n != 1 && n != 4 && n != 5 {
-				return nil, fmt.Errorf("line %d: segment %q has %d fields, want 1, 4 or 5", l+1, seg, n)
-			}
-			col += fields[0]
-			sg := segment{col: col, src: -1}
-			if n >= 4 {
-				src, srcLine, srcC = src+fields[1], srcLine+fields[2], srcC+fields[3]
-				sg.src, sg.srcLine, sg.srcC = src, srcLine, srcC
-			}
-			segs = append(segs, sg)
-		}
-		// Compilers write a line's segments in column order; the search
-		// needs them so.
-		slices.SortStableFunc(segs, func(a, b segment) int { return int(a.col) - int(b.col) })
-		lines = append(lines, segs)
+// segment maps a generated column to a place in a source; src is -1 for a
+// segment that maps to none, ok false for an empty one.
+type segment struct {
+	col                int32 // 0-based, in the generated line
+	src, srcLine, srcC int32 // 0-based
+	ok                 bool
+}
+
+// state is the running value of a line's fields: the column from the
+// line's start, the others from the mappings' start.
+type state struct {
+	col, src, srcLine, srcC int32
+}
+
+// next decodes one segment: 1, 4 or 5 base64 VLQ fields, each relative to
+// the segment before.
+func (st *state) next(seg string) (segment, error) {
+	if seg == "" {
+		return segment{}, nil
 	}
-	return lines, nil
+	var fields [5]int32
+	n := 0
+	for rest := seg; rest != ""; n++ {
+		if n == len(fields) {
+			return segment{}, fmt.Errorf("segment %q has more than 5 fields", seg)
+		}
+		v, used, err := vlq(rest)
+		if err != nil {
+			return segment{}, fmt.Errorf("segment %q: %w", seg, err)
+		}
+		fields[n], rest = v, rest[used:]
+	}
+	if n != 1 && n != 4 && n != 5 {
+		return segment{}, fmt.Errorf("segment %q has %d fields, want 1, 4 or 5", seg, n)
+	}
+	st.col += fields[0]
+	sg := segment{col: st.col, src: -1, ok: true}
+	if n >= 4 {
+		st.src, st.srcLine, st.srcC = st.src+fields[1], st.srcLine+fields[2], st.srcC+fields[3]
+		sg.src, sg.srcLine, sg.srcC = st.src, st.srcLine, st.srcC
+	}
+	return sg, nil
+}
+
+// index decodes the mappings once, to check them and to note where each
+// line starts: lines split by ';', segments by ','.
+func (m *Map) index() error {
+	var st state
+	off := 0
+	for l, line := range strings.Split(m.mappings, ";") {
+		st.col = 0
+		m.lines = append(m.lines, lineStart{off: off, src: st.src, srcLine: st.srcLine, srcC: st.srcC})
+		for seg := range strings.SplitSeq(line, ",") {
+			if _, err := st.next(seg); err != nil {
+				return fmt.Errorf("line %d: %w", l+1, err)
+			}
+		}
+		off += len(line) + 1
+	}
+	return nil
 }
 
 // vlq decodes one base64 VLQ value from the start of s: 5 bits a digit,

@@ -2,6 +2,7 @@ package sourcemap
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,10 @@ func TestStack_TheAppsOwnFiles(t *testing.T) {
 	write("app/dist/out.js", "x\n//# sourceMappingURL=../../elsewhere/out.js.map\n")
 	write("elsewhere/out.js.map", aMap)
 	write("elsewhere/b.js", "x\n//# sourceMappingURL=b.js.map\n")
+	// An inline map longer than the tail read first: the comment starts
+	// before it.
+	big := `{"version":3,"sources":["../src/big.ts"],"sourcesContent":["` + strings.Repeat("x", 100<<10) + `"],"mappings":"AAEI"}`
+	write("app/dist/big.js", strings.Repeat("\n", 70<<10)+"//# sourceMappingURL=data:application/json;base64,"+base64.StdEncoding.EncodeToString([]byte(big))+"\n")
 	write("elsewhere/b.js.map", aMap)
 	a := &App{Root: filepath.Join(root, "app")}
 	got := a.Stack([]string{
@@ -93,12 +98,14 @@ func TestStack_TheAppsOwnFiles(t *testing.T) {
 		"    at async run (file://" + root + "/app/dist/a.mjs:1:7)",
 		"    at dep (" + root + "/app/node_modules/p/a.js:1:1)",
 		"    at out (" + root + "/app/dist/out.js:1:1)",
+		"    at big (" + root + "/app/dist/big.js:1:1)",
 		"    at b (" + root + "/elsewhere/b.js:1:1)",
 		"    at Module._compile (node:internal/modules/cjs/loader:1521:14)",
 	})
 	want := []string{
 		"at " + root + "/app/src/a.ts:3:5",
 		"at async run (" + root + "/app/src/a.ts:3:5)",
+		"at big (" + root + "/app/src/big.ts:3:5)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("mapped\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -212,4 +219,24 @@ func FuzzStack(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A large real map (meriyah's, 1.7 MB, as Sentry vendors it), parsed and
+// asked once: what a failed exit of a bundled app costs the loop.
+func BenchmarkParse(b *testing.B) {
+	path := filepath.Join("..", "..", ".fixtures", "sentry", "node_modules", "@sentry", "server-utils", "build", "cjs", "vendored", "meriyah", "dist", "meriyah.js.map")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("no large map (make fixtures): %v", err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		m, err := Parse(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok := m.Find(len(m.lines)/2, 10); !ok {
+			b.Fatal("not found")
+		}
+	}
 }

@@ -116,14 +116,11 @@ func (a *App) load(file string) *loaded {
 	if !a.inApp(file) {
 		return nil
 	}
-	js, err := readFile(file)
-	if err != nil {
-		return nil
-	}
-	ref, ok := MappingURL(js)
+	ref, ok := mappingURLOf(file)
 	if !ok {
 		return nil
 	}
+	var err error
 	var b []byte
 	dir := filepath.Dir(file)
 	if data, ok := strings.CutPrefix(ref, "data:"); ok {
@@ -161,6 +158,38 @@ func (a *App) inApp(path string) bool {
 		return false
 	}
 	return !strings.Contains("/"+rel+"/", "/node_modules/")
+}
+
+// tailBytes is how much of a generated file's end is read first for its
+// map's URL: a bundle is megabytes, the comment its last line.
+const tailBytes = 64 << 10
+
+// mappingURLOf is the URL of file's map, from its tail; the whole file
+// (up to maxFile) is read only when the comment is not there, as when the
+// map is inline and larger than the tail.
+func mappingURLOf(file string) (string, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxFile {
+		return "", false
+	}
+	off := max(0, fi.Size()-tailBytes)
+	tail := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(tail, off); err != nil {
+		return "", false
+	}
+	if ref, ok := MappingURL(tail); ok || off == 0 {
+		return ref, ok
+	}
+	whole := make([]byte, fi.Size())
+	if _, err := f.ReadAt(whole, 0); err != nil {
+		return "", false
+	}
+	return MappingURL(whole)
 }
 
 // MappingURL is the URL of a generated file's map: its last
