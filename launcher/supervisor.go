@@ -1116,7 +1116,7 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 		tail := c.StderrTail()
 		// The stack node printed names the compiled files (dist/*.js): where
 		// the compiler left maps, it is told in the app's sources too.
-		app := sourcemap.App{Root: s.cfg.AppDir}
+		app := sourcemap.App{Root: s.spec.Dir} // LAUNCHER_APP_DIR; under run -- CMD, the working directory
 		if frames := app.Stack(tail); len(frames) > 0 {
 			s.log.Error().Str(logKeyStack, strings.Join(frames, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
 		}

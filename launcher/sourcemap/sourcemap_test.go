@@ -110,6 +110,16 @@ func TestStack_TheAppsOwnFiles(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("mapped\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The app's folder relative to the working directory, as
+	// LAUNCHER_APP_DIR may be; "" is the working directory (run -- CMD).
+	file := filepath.Join(root, "app", "dist", "a.mjs")
+	for dir, appDir := range map[string]string{root: "app", filepath.Join(root, "app"): ""} {
+		t.Chdir(dir)
+		a := &App{Root: appDir}
+		if got := a.Stack([]string{"    at file://" + file + ":1:1"}); len(got) != 1 {
+			t.Errorf("the app's folder %q from %s: mapped %q", appDir, dir, got)
+		}
+	}
 }
 
 func TestVLQ(t *testing.T) {

@@ -13,8 +13,9 @@ import (
 	"sync"
 )
 
-// App maps stack frames in the app's own compiled files: those under Root,
-// not in a node_modules folder. A file that cannot be read, or is larger
+// App maps stack frames in the app's own compiled files: those under Root
+// (relative to the working directory; "" is the working directory), not in
+// a node_modules folder. A file that cannot be read, or is larger
 // than maxFile, is not mapped.
 type App struct {
 	Root string
@@ -153,7 +154,11 @@ func (a *App) load(file string) *loaded {
 
 // inApp says that path is under the app's folder and in no node_modules.
 func (a *App) inApp(path string) bool {
-	rel, err := filepath.Rel(a.Root, filepath.Clean(path))
+	root, err := filepath.Abs(a.Root)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(root, filepath.Clean(path))
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
 		return false
 	}
