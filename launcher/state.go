@@ -73,6 +73,10 @@ type ExitInfo struct {
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason"`
 	Stderr []string  `json:"stderr_tail"`
+	// Stack is the app's frames of Stderr in its sources, by the source
+	// maps its compiler wrote: "at loadConfig (/app/src/config.ts:19:11)";
+	// null when none maps.
+	Stack []string `json:"stack_in_sources"`
 }
 
 // LauncherState is the launcher's own figures.

@@ -842,13 +842,25 @@ func (s *Supervisor) exited(c *Child, out *outcome, stopSig syscall.Signal) {
 	if out.status.Signal != 0 {
 		info.Signal = SignalName(out.status.Signal)
 	}
+	if failedExit(*out, stopSig) {
+		// The stack node printed names the compiled files (dist/*.js):
+		// where the compiler left maps, it is told in the app's sources too.
+		app := sourcemap.App{Root: s.spec.Dir} // LAUNCHER_APP_DIR; under run -- CMD, the working directory
+		info.Stack = app.Stack(info.Stderr)
+	}
 	s.store.Update(func(st *Snapshot) {
 		st.Child.LastExit = info
 		st.Child.PID, st.Child.Ready, st.Child.ReadySeconds = nil, false, nil
 		st.Child.RSSBytes, st.Child.VMSBytes, st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = nil, nil, nil, nil, nil
 	})
 	explain()
-	s.logExit(c, *out, stopSig)
+	s.logExit(c, *out, stopSig, info)
+}
+
+// failedExit says that out is a failure to tell: not a success, nor the
+// end of a stop the launcher forwarded.
+func failedExit(out outcome, stopSig syscall.Signal) bool {
+	return !out.status.Success() && (stopSig == 0 || stopExit(out.status, stopSig) != 0)
 }
 
 // settle is the end of a start: it gives back the pages only starting
@@ -1099,12 +1111,15 @@ func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error, purpose s
 	ev.Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s%s", name, s.name, purpose)
 }
 
-func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
+// logExit logs how c ended, as info (published) tells it: its stderr's
+// tail, and its stack in the app's sources.
+func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info *ExitInfo) {
 	ev := s.log.Info()
-	clean := stopSig != 0 && stopExit(out.status, stopSig) == 0
-	if !out.status.Success() && !clean {
+	failed := failedExit(out, stopSig)
+	tail := info.Stderr
+	if failed {
 		ev = s.log.Error()
-		if tail := c.StderrTail(); len(tail) > 0 {
+		if len(tail) > 0 {
 			ev = ev.Str(logKeyStderr, strings.Join(tail, "\n")+"\n")
 		}
 	}
@@ -1112,13 +1127,9 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal) {
 		ev = ev.Str(logKeySignal, SignalName(out.status.Signal))
 	}
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
-	if !out.status.Success() && !clean {
-		tail := c.StderrTail()
-		// The stack node printed names the compiled files (dist/*.js): where
-		// the compiler left maps, it is told in the app's sources too.
-		app := sourcemap.App{Root: s.spec.Dir} // LAUNCHER_APP_DIR; under run -- CMD, the working directory
-		if frames := app.Stack(tail); len(frames) > 0 {
-			s.log.Error().Str(logKeyStack, strings.Join(frames, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
+	if failed {
+		if len(info.Stack) > 0 {
+			s.log.Error().Str(logKeyStack, strings.Join(info.Stack, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
 		}
 		user := NodeUser(s.spec.Credential)
 		if user == nil {
