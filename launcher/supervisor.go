@@ -723,7 +723,7 @@ func (m *machine) onExit(st ExitStatus) {
 		m.stopSig, m.out.reason = unix.SIGINT, ReasonStop
 	}
 	m.monitors.stop()
-	m.readyC, m.graceC = nil, nil
+	m.readyC, m.lookC, m.graceC = nil, nil, nil
 	m.stopTimers()
 	c := m.child
 	m.enter(phaseSweeping)
