@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,19 +14,19 @@ import (
 
 // mapped is a TypeScript app compiled by tsc 5.9 (the backend's): dist/
 // with .js.map files beside, dist-inline/ with the maps inline as data
-// URLs. `tsc -p .` and `tsc -p tsconfig.inline.json` in that folder make
-// them again.
+// URLs, esm/dist/ as ES modules (.mjs). `tsc -p .`, `tsc -p
+// tsconfig.inline.json` and `tsc -p esm` in that folder make them again.
 var mapped, _ = filepath.Abs(filepath.Join("..", "..", "testdata", "node", "mapped"))
 
-// failed runs the app in dir with PORT=abc, which ends it with a stack on
-// stderr, and returns stderr's lines.
-func failed(t *testing.T, dir string, nodeArgs ...string) []string {
+// failed runs the app's entry with PORT=abc, which ends it with a stack
+// on stderr, and returns stderr's lines.
+func failed(t *testing.T, entry string, nodeArgs ...string) []string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not installed")
 	}
-	cmd := exec.Command(node, append(nodeArgs, filepath.Join(mapped, dir, "index.js"))...)
+	cmd := exec.Command(node, append(nodeArgs, filepath.Join(mapped, entry))...)
 	cmd.Env = append(os.Environ(), "PORT=abc", "NODE_OPTIONS=")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -35,27 +36,38 @@ func failed(t *testing.T, dir string, nodeArgs ...string) []string {
 	return strings.Split(strings.TrimSpace(stderr.String()), "\n")
 }
 
+// where is a frame's place: "/app/src/config.ts:10:11".
+var where = regexp.MustCompile(`(/[^ ()]+:\d+:\d+)\)?$`)
+
 // The frames of a real stack in tsc's output, mapped by the launcher, are
 // those node itself prints with --enable-source-maps, with maps in files
-// and inline.
+// and inline; an ES module's, at the same places (node names a nameless
+// frame "<anonymous>").
 func TestStack_AsNodeMapsIt(t *testing.T) {
-	for _, dir := range []string{"dist", "dist-inline"} {
-		t.Run(dir, func(t *testing.T) {
+	for _, entry := range []string{"dist/index.js", "dist-inline/index.js", "esm/dist/main.mjs"} {
+		t.Run(entry, func(t *testing.T) {
 			var want []string
-			for _, l := range failed(t, dir, "--enable-source-maps") {
-				if l = strings.TrimSpace(l); strings.Contains(l, ".ts:") {
+			for _, l := range failed(t, entry, "--enable-source-maps") {
+				if l = strings.TrimSpace(l); strings.HasPrefix(l, "at ") && strings.Contains(l, "ts:") {
 					want = append(want, l)
 				}
 			}
 			if len(want) < 2 {
 				t.Fatalf("node with its source maps printed %d frames in the sources, want 2 or more: %q", len(want), want)
 			}
-			plain := failed(t, dir)
-			if !strings.Contains(strings.Join(plain, "\n"), "/"+dir+"/config.js:") {
-				t.Fatalf("node without source maps does not name %s/config.js: %q", dir, plain)
+			plain := failed(t, entry)
+			if dist := filepath.Dir(entry); !strings.Contains(strings.Join(plain, "\n"), "/"+dist+"/") {
+				t.Fatalf("node without source maps does not name %s: %q", dist, plain)
 			}
 			a := &App{Root: mapped}
-			if got := a.Stack(plain); !slices.Equal(got, want) {
+			got := a.Stack(plain)
+			places := func(frames []string) (out []string) {
+				for _, f := range frames {
+					out = append(out, where.FindString(strings.TrimSuffix(f, ")")))
+				}
+				return out
+			}
+			if !slices.Equal(places(got), places(want)) || strings.HasSuffix(entry, ".js") && !slices.Equal(got, want) {
 				t.Errorf("mapped\n%s\nwant, as node maps them,\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})

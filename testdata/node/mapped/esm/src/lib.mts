@@ -1,0 +1,3 @@
+export function boom(n: number): never {
+  throw new Error(`boom ${n}`);
+}
