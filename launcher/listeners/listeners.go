@@ -10,12 +10,14 @@
 package listeners
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/netip"
@@ -36,36 +38,64 @@ type Socket struct {
 }
 
 // ParseTable reads a /proc/net/tcp or tcp6 table: the listening sockets in
-// it, by inode. A line it cannot read is an error naming the line.
-func ParseTable(b []byte) (map[uint64]Socket, error) {
+// it, by inode. A line it cannot read is an error naming the line. The
+// table has a line for every socket of the network, connections and
+// TIME_WAIT included (thousands on a busy host): it is read a line at a
+// time, and only a listener's line costs an allocation.
+func ParseTable(r io.Reader) (map[uint64]Socket, error) {
 	out := map[uint64]Socket{}
-	lines := bytes.Split(b, []byte("\n"))
-	for i, line := range lines {
-		f := strings.Fields(string(line))
-		if i == 0 || len(f) == 0 {
-			continue // the header, and the table's last new line
+	sc := bufio.NewScanner(r)
+	var f [10][]byte
+	for i := 1; sc.Scan(); i++ {
+		n := fields(sc.Bytes(), f[:])
+		if i == 1 || n == 0 {
+			continue // the header, and an empty line
 		}
-		if len(f) < 10 {
-			return nil, fmt.Errorf("line %d: %d fields, want 10 or more", i+1, len(f))
+		if n < len(f) {
+			return nil, fmt.Errorf("line %d: %d fields, want 10 or more", i, n)
 		}
-		if f[3] != stateListen {
+		if string(f[3]) != stateListen {
 			continue
 		}
-		addr, err := parseAddr(f[1])
+		addr, err := parseAddr(string(f[1]))
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", i+1, err)
+			return nil, fmt.Errorf("line %d: %w", i, err)
 		}
-		uid, err := strconv.ParseUint(f[7], 10, 32)
+		uid, err := strconv.ParseUint(string(f[7]), 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: uid %q: %w", i+1, f[7], err)
+			return nil, fmt.Errorf("line %d: uid %q: %w", i, f[7], err)
 		}
-		inode, err := strconv.ParseUint(f[9], 10, 64)
+		inode, err := strconv.ParseUint(string(f[9]), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: inode %q: %w", i+1, f[9], err)
+			return nil, fmt.Errorf("line %d: inode %q: %w", i, f[9], err)
 		}
 		out[inode] = Socket{addr, uint32(uid)}
 	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// fields puts the space-separated fields of line into f, as many as fit,
+// and returns how many line has.
+func fields(line []byte, f [][]byte) int {
+	n := 0
+	for {
+		line = bytes.TrimLeft(line, " \t")
+		if len(line) == 0 {
+			return n
+		}
+		end := bytes.IndexAny(line, " \t")
+		if end < 0 {
+			end = len(line)
+		}
+		if n < len(f) {
+			f[n] = line[:end]
+		}
+		n++
+		line = line[end:]
+	}
 }
 
 // parseAddr reads "0100007F:1F90": the address as the kernel's 32-bit words
@@ -102,16 +132,12 @@ func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
 	}
 	table := map[uint64]Socket{}
 	for _, name := range []string{"tcp", "tcp6"} {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pids[0], name))
+		t, err := readTable(fmt.Sprintf("/proc/%d/net/%s", pids[0], name))
 		if errors.Is(err, os.ErrNotExist) && name == "tcp6" {
 			continue // a kernel without IPv6
 		}
 		if err != nil {
 			return nil, false, err
-		}
-		t, err := ParseTable(b)
-		if err != nil {
-			return nil, false, fmt.Errorf("/proc/%d/net/%s: %w", pids[0], name, err)
 		}
 		maps.Copy(table, t)
 	}
@@ -140,6 +166,21 @@ func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
 		return cmp.Or(cmp.Compare(a.Port(), b.Port()), a.Addr().Compare(b.Addr()))
 	})
 	return slices.Compact(addrs), exact, nil
+}
+
+// readTable reads the table at path as the kernel writes it, a page at a
+// time.
+func readTable(path string) (map[uint64]Socket, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := ParseTable(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
 }
 
 // userOf is the user process pid runs as (its effective uid), which any
