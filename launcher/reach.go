@@ -44,10 +44,12 @@ type probeTarget struct {
 	path string
 }
 
-func targetOf(readyURL string) (probeTarget, bool) {
+// targetOf is where readyURL, a URL config.Load accepted, knocks; port 80
+// when it names none.
+func targetOf(readyURL string) probeTarget {
 	u, err := url.Parse(readyURL)
 	if err != nil {
-		return probeTarget{}, false
+		return probeTarget{port: 80, path: "/"}
 	}
 	t := probeTarget{host: u.Hostname(), path: u.EscapedPath()}
 	t.port, _ = strconv.Atoi(u.Port())
@@ -57,7 +59,7 @@ func targetOf(readyURL string) (probeTarget, bool) {
 	if t.path == "" {
 		t.path = "/"
 	}
-	return t, true
+	return t
 }
 
 // at is the probe's host and port: "127.0.0.1:8099".
@@ -85,14 +87,10 @@ func (t probeTarget) reachedBy(a netip.AddrPort) bool {
 }
 
 // notReady says why a start was not ready within timeout: what the probe
-// of readyURL last got (f, nil before any probe ended), and, when nothing
+// of t last got (f, nil before any probe ended), and, when nothing
 // answered, where the child listens (looked at only then). ok is false
 // when neither tells more than the probe's error.
-func notReady(name, readyURL string, f *probeFailure, where func() []netip.AddrPort, timeout time.Duration) (d preflight.Diagnosis, ok bool) {
-	t, ok := targetOf(readyURL)
-	if !ok {
-		return d, false
-	}
+func notReady(name string, t probeTarget, f *probeFailure, where func() []netip.AddrPort, timeout time.Duration) (d preflight.Diagnosis, ok bool) {
 	switch {
 	case f != nil && f.code >= 300 && f.code < 400:
 		return preflight.Diagnosis{

@@ -47,7 +47,7 @@ func TestNotReady(t *testing.T) {
 		{"listening on IPv6's wildcard, since", refused, at("[::]:8099", "127.0.0.1:9229"), ""},
 	} {
 		looked := false
-		d, ok := notReady("node", url, tc.f, func() []netip.AddrPort { looked = true; return tc.addrs }, time.Minute)
+		d, ok := notReady("node", targetOf(url), tc.f, func() []netip.AddrPort { looked = true; return tc.addrs }, time.Minute)
 		if answered := tc.f != nil && (tc.f.code != 0 || !errors.Is(tc.f.err, syscall.ECONNREFUSED)); looked && answered {
 			t.Errorf("%s: looked at where node listens, which a probe that got %v does not need", tc.name, tc.f)
 		}
@@ -58,7 +58,7 @@ func TestNotReady(t *testing.T) {
 			t.Errorf("%s: no fix", tc.name)
 		}
 	}
-	if d, ok := notReady("node", "http://localhost/", refused, func() []netip.AddrPort { return at("0.0.0.0:8080") }, time.Minute); !ok || !strings.Contains(d.Cause, "not on port 80 ") {
+	if d, ok := notReady("node", targetOf("http://localhost/"), refused, func() []netip.AddrPort { return at("0.0.0.0:8080") }, time.Minute); !ok || !strings.Contains(d.Cause, "not on port 80 ") {
 		t.Errorf("a URL without a port: %q, want port 80", d.Cause)
 	}
 }
@@ -87,11 +87,7 @@ func TestProbeTargetReachedBy(t *testing.T) {
 		{"http://backend:8099/", "172.30.33.2:8099", true},
 		{"http://127.0.0.1/", "0.0.0.0:80", true},
 	} {
-		target, ok := targetOf(tc.url)
-		if !ok {
-			t.Fatalf("%s: not parsed", tc.url)
-		}
-		if got := target.reachedBy(netip.MustParseAddrPort(tc.addr)); got != tc.want {
+		if got := targetOf(tc.url).reachedBy(netip.MustParseAddrPort(tc.addr)); got != tc.want {
 			t.Errorf("%s reached by a listener on %s: %v, want %v", tc.url, tc.addr, got, tc.want)
 		}
 	}

@@ -30,13 +30,14 @@ const (
 // answer, not something to follow: the Supervisor's watchdog counts it a
 // failure too.
 type ReadyProbe struct {
-	URL   string
-	shown string // the URL without its secrets, for every message
+	URL    string
+	shown  string      // the URL without its secrets, for every message
+	target probeTarget // where it knocks, for the diagnoses of a start not ready
 }
 
-// NewReadyProbe probes url.
+// NewReadyProbe probes url, which config.Load has validated.
 func NewReadyProbe(url string) *ReadyProbe {
-	return &ReadyProbe{URL: url, shown: config.Redact(url)}
+	return &ReadyProbe{URL: url, shown: config.Redact(url), target: targetOf(url)}
 }
 
 // probeBodyBytes is as much of an answer's body as a probe reads before

@@ -642,8 +642,7 @@ func (m *machine) onReadyLook() {
 	}
 	s := m.s
 	f := m.monitors.lastProbe()
-	t, ok := targetOf(s.cfg.ReadyURL)
-	if f == nil || !errors.Is(f, syscall.ECONNREFUSED) || !ok {
+	if f == nil || !errors.Is(f, syscall.ECONNREFUSED) {
 		return
 	}
 	at := m.lookAt
@@ -655,7 +654,7 @@ func (m *machine) onReadyLook() {
 		}
 		return
 	}
-	if d, ok := listensElsewhere(s.name, t, addrs); ok {
+	if d, ok := listensElsewhere(s.name, s.probe.target, addrs); ok {
 		s.log.Warn().Str("fix", d.Hint).Msgf("not ready after %s: %s; restarted at %s (LAUNCHER_READY_TIMEOUT) unless ready by then", HumanDuration(at), d.Cause, HumanDuration(s.cfg.ReadyTimeout))
 	}
 }
@@ -675,7 +674,7 @@ func (m *machine) onReadyTimeout() {
 		if f != nil {
 			detail += ": " + f.Error()
 		}
-		why, told = notReady(s.name, s.cfg.ReadyURL, f, func() []netip.AddrPort { return Listening(m.child.PID) }, s.cfg.ReadyTimeout)
+		why, told = notReady(s.name, s.probe.target, f, func() []netip.AddrPort { return Listening(m.child.PID) }, s.cfg.ReadyTimeout)
 	}
 	m.restart(ReasonReadiness, detail)
 	if told {
