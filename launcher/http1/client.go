@@ -19,7 +19,12 @@ type Response struct {
 	StatusCode int
 	Status     string // "200 OK", as the server wrote it
 	Body       []byte
+	head       *head
 }
+
+// Field is the value of the answer's first header field named name (any
+// case); "" when it has none.
+func (r *Response) Field(name string) string { return r.head.get(strings.ToLower(name)) }
 
 // maxHeaderBytes bounds the status line and the headers of an answer,
 // and of a request.
@@ -30,38 +35,72 @@ const maxHeaderBytes = 8 << 10
 // and the connection closed). ctx bounds it all. rawURL must be http://;
 // its user information, if any, goes as Basic authorization.
 func Get(ctx context.Context, rawURL string, maxBody int) (*Response, error) {
+	c, _, resp, err := request(ctx, rawURL, "Accept: */*\r\nConnection: close\r\n", maxBody)
+	if c != nil {
+		c.Close()
+	}
+	return resp, err
+}
+
+// Upgrade sends GET rawURL (ws:// is taken as http://) asking the server
+// to switch to a WebSocket (RFC 6455's opening handshake, with key, which
+// the caller checks against the answer's Sec-WebSocket-Accept), and
+// returns the connection once it answered 101 Switching Protocols, with
+// the reader that holds what the server sent after its answer. ctx bounds
+// the connection's whole life: its end closes it.
+func Upgrade(ctx context.Context, rawURL, key string) (net.Conn, *bufio.Reader, *Response, error) {
+	if rest, ok := strings.CutPrefix(rawURL, "ws://"); ok {
+		rawURL = "http://" + rest
+	}
+	c, r, resp, err := request(ctx, rawURL, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "+key+"\r\n", 0)
+	if err == nil && resp.StatusCode != 101 {
+		err = fmt.Errorf("answered %s, not 101 Switching Protocols", resp.Status)
+	}
+	if err != nil {
+		if c != nil {
+			c.Close()
+		}
+		return nil, nil, resp, err
+	}
+	return c, r, resp, nil
+}
+
+// request sends GET rawURL with the header fields fields (each ended by
+// CRLF) on a new connection, and reads the answer (at most maxBody bytes
+// of its body). The connection is nil on an error that left none; ctx's
+// end closes it, and closing it ends that watch.
+func request(ctx context.Context, rawURL, fields string, maxBody int) (net.Conn, *bufio.Reader, *Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, errors.New("not a URL")
+		return nil, nil, nil, errors.New("not a URL")
 	}
 	if u.Scheme != "http" || u.Host == "" {
-		return nil, errors.New("not an http:// URL")
+		return nil, nil, nil, errors.New("not an http:// URL")
 	}
 	addr := u.Host
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	defer c.Close()
 	// ctx's end, deadline or cancel, ends a read or write in progress.
-	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
-	defer stop()
+	c := &watchedConn{Conn: conn, stop: context.AfterFunc(ctx, func() { _ = conn.Close() })}
 
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\n"
 	if u.User != nil {
 		pass, _ := u.User.Password()
 		req += "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)) + "\r\n"
 	}
-	req += "User-Agent: launcher\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	req += "User-Agent: launcher\r\n" + fields + "\r\n"
 	if _, err := io.WriteString(c, req); err != nil {
-		return nil, ctxErr(ctx, err)
+		return c, nil, nil, ctxErr(ctx, err)
 	}
-	resp, err := ReadResponse(bufio.NewReaderSize(c, 4096), maxBody)
-	return resp, ctxErr(ctx, err)
+	r := bufio.NewReaderSize(c, 4096)
+	resp, err := ReadResponse(r, maxBody)
+	return c, r, resp, ctxErr(ctx, err)
 }
 
 // ctxErr says that ctx ended, when it did, rather than what that did to
@@ -93,7 +132,7 @@ func ReadResponse(r *bufio.Reader, maxBody int) (*Response, error) {
 		if code < 200 && code != 101 {
 			continue
 		}
-		resp := &Response{StatusCode: code, Status: status}
+		resp := &Response{StatusCode: code, Status: status, head: h}
 		if code == 204 || code == 304 || code == 101 {
 			return resp, nil
 		}
@@ -164,4 +203,17 @@ func unexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// watchedConn is a connection that ctx's end closes (request); closing it
+// first ends the watch, so that a long-lived ctx does not hold one for
+// every connection closed before it ended.
+type watchedConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c *watchedConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
 }

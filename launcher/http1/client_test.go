@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -156,4 +157,40 @@ func FuzzReadResponse(f *testing.F) {
 			t.Fatalf("a body of %d bytes, over the bound of 16", len(resp.Body))
 		}
 	})
+}
+
+// Upgrade against net/http's server taking the connection over (Hijack),
+// as a WebSocket server does: the request asks for websocket with the
+// key, the 101's fields are read, and what the server writes after its
+// answer is the caller's to read. A server that answers otherwise is
+// refused, with its status.
+func TestUpgrade_AgainstNetHTTP(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ws" || r.Header.Get("Upgrade") != "websocket" || r.Header.Get("Connection") != "Upgrade" ||
+			r.Header.Get("Sec-WebSocket-Version") != "13" || r.Header.Get("Sec-WebSocket-Key") != "a2V5" {
+			http.Error(w, "not a WebSocket", http.StatusBadRequest)
+			return
+		}
+		c, rw, _ := w.(http.Hijacker).Hijack()
+		defer c.Close()
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: yes\r\n\r\nafter")
+		rw.Flush()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, r, resp, err := http1.Upgrade(ctx, strings.Replace(srv.URL, "http://", "ws://", 1)+"/ws", "a2V5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if resp.StatusCode != 101 || resp.Field("sec-websocket-accept") != "yes" || resp.Field("Sec-WebSocket-Accept") != "yes" {
+		t.Errorf("answer %d, Sec-WebSocket-Accept %q", resp.StatusCode, resp.Field("Sec-WebSocket-Accept"))
+	}
+	if b := make([]byte, 5); func() bool { _, err := io.ReadFull(r, b); return err != nil || string(b) != "after" }() {
+		t.Errorf("what the server sent after its answer was not left to read")
+	}
+	if _, _, resp, err := http1.Upgrade(ctx, srv.URL+"/other", "a2V5"); err == nil || resp == nil || !strings.Contains(err.Error(), "answered 400 Bad Request, not 101") {
+		t.Errorf("a 400: %v", err)
+	}
 }
