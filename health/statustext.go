@@ -123,6 +123,12 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 		for _, l := range e.Stderr[max(0, len(e.Stderr)-10):] {
 			fmt.Fprintf(w, "    %s\n", l)
 		}
+		if len(e.StuckAt) > 0 {
+			fmt.Fprintln(w, "  stuck at (its main thread busy, paused by node's inspector):")
+			for _, l := range e.StuckAt {
+				fmt.Fprintf(w, "    %s\n", l)
+			}
+		}
 		if len(e.Stack) > 0 {
 			fmt.Fprintln(w, "  in the app's sources:")
 			for _, l := range e.Stack {

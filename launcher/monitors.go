@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -64,8 +65,14 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 				return
 			case <-m.isReady:
 			}
-			if reason, detail := s.liveness(probeCtx); reason != "" {
-				send(childEvent{restart: reason, detail: detail})
+			if reason, detail, last := s.liveness(probeCtx); reason != "" {
+				ev := childEvent{restart: reason, detail: detail}
+				if errors.Is(last, context.DeadlineExceeded) {
+					// Taken, not answered: where node's main thread is
+					// says why, until the restart ends it.
+					ev.stuck = s.lookStuck(probeCtx, c)
+				}
+				send(ev)
 			}
 		})
 	}
@@ -119,10 +126,11 @@ func (m *monitors) stop() {
 }
 
 // liveness probes the ready URL every LAUNCHER_LIVENESS_INTERVAL; it
-// returns a restart reason after LAUNCHER_LIVENESS_FAILURES failures in a row.
-func (s *Supervisor) liveness(ctx context.Context) (string, string) {
+// returns a restart reason after LAUNCHER_LIVENESS_FAILURES failures in a
+// row, with the last probe's error.
+func (s *Supervisor) liveness(ctx context.Context) (reason, detail string, last error) {
 	if s.probe == nil || s.cfg.LivenessInterval <= 0 {
-		return "", ""
+		return "", "", nil
 	}
 	t := time.NewTicker(s.cfg.LivenessInterval)
 	defer t.Stop()
@@ -130,12 +138,12 @@ func (s *Supervisor) liveness(ctx context.Context) (string, string) {
 	for {
 		select {
 		case <-ctx.Done():
-			return "", ""
+			return "", "", nil
 		case <-t.C:
 		}
 		err := s.probe.Probe(ctx, min(probeTimeout, s.cfg.LivenessInterval))
 		if ctx.Err() != nil {
-			return "", ""
+			return "", "", nil
 		}
 		if err == nil {
 			failures = 0
@@ -144,7 +152,7 @@ func (s *Supervisor) liveness(ctx context.Context) (string, string) {
 		failures++
 		s.log.Warn().Err(err).Msgf("liveness probe %d of %d failed", failures, s.cfg.LivenessFailures)
 		if failures >= s.cfg.LivenessFailures {
-			return ReasonLiveness, fmt.Sprintf("%d liveness probes failed in a row (last: %v)", failures, err)
+			return ReasonLiveness, fmt.Sprintf("%d liveness probes failed in a row (last: %v)", failures, err), err
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -101,24 +102,58 @@ func descendantsByScan(pid int) []int {
 	return out
 }
 
-// parentOf reads the parent pid from /proc/<pid>/stat. The command name in
-// parentheses may hold spaces and parentheses, so parse after the last ')'.
+// parentOf reads the parent pid from /proc/<pid>/stat.
 func parentOf(pid int) (int, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := strings.Fields(s[i+1:])
+	fields := statFields("/proc/" + strconv.Itoa(pid) + "/stat")
 	if len(fields) < 2 {
 		return 0, false
 	}
 	ppid, err := strconv.Atoi(fields[1])
 	return ppid, err == nil
+}
+
+// statFields are the fields of a stat file of /proc after the command's
+// name (the state first); nil when it cannot be read. The name, in
+// parentheses, may hold spaces and parentheses, so they are read after the
+// last ')'.
+func statFields(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+// clockTick is the unit of /proc's CPU times: USER_HZ, 100 on Linux for
+// every architecture.
+const clockTick = 10 * time.Millisecond
+
+// threadLook is how a process's main thread stands: its state (R running,
+// S sleeping, D waiting in the kernel without interruption, …) and the CPU
+// time it has used.
+type threadLook struct {
+	state byte
+	cpu   time.Duration
+}
+
+// mainThread looks at pid's main thread (/proc/<pid>/task/<pid>/stat).
+func mainThread(pid int) (threadLook, bool) {
+	p := strconv.Itoa(pid)
+	fields := statFields("/proc/" + p + "/task/" + p + "/stat")
+	if len(fields) < 13 || len(fields[0]) != 1 {
+		return threadLook{}, false
+	}
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return threadLook{}, false
+	}
+	return threadLook{state: fields[0][0], cpu: time.Duration(utime+stime) * clockTick}, true
 }
 
 // ForegroundTTY reports whether stdin is this process's controlling

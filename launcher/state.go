@@ -75,8 +75,13 @@ type ExitInfo struct {
 	Stderr []string  `json:"stderr_tail"`
 	// Stack is the app's frames of Stderr in its sources, by the source
 	// maps its compiler wrote: "at loadConfig (/app/src/config.ts:19:11)";
-	// null when none maps.
+	// for a child restarted stuck, those of StuckAt; null when none maps.
 	Stack []string `json:"stack_in_sources"`
+	// StuckAt is where the child's main thread was, busy, when its health
+	// route stopped answering (node's inspector paused it): "at spin
+	// (/app/dist/work.js:3:9)", innermost first; null when it was not
+	// looked at.
+	StuckAt []string `json:"stuck_at"`
 }
 
 // LauncherState is the launcher's own figures.

@@ -83,6 +83,7 @@ type childEvent struct {
 	ready   string // how readiness was shown (readyByURL, readyByIPC, readyAtSpawn), when it was
 	restart string // a Reason*, when the child must be restarted
 	detail  string
+	stuck   stuck // with a liveness restart: where node's main thread was
 	sample  *ProcessSample
 	host    HostSample // with sample
 }
@@ -137,7 +138,8 @@ type outcome struct {
 	status ExitStatus
 	reason string // a Reason*: why it ended
 	detail string
-	killed bool // the launcher had to SIGKILL it
+	killed bool  // the launcher had to SIGKILL it
+	stuck  stuck // where its main thread was, when it stopped answering
 }
 
 // machine is one run of supervision: its phase, and what the transitions
@@ -603,6 +605,7 @@ func (m *machine) onEvent(ev childEvent) {
 		}
 	case ev.restart != "" && (m.phase == phaseRunning || m.phase == phaseReady):
 		m.restart(ev.restart, ev.detail)
+		m.out.stuck = ev.stuck
 	}
 }
 
@@ -847,13 +850,21 @@ func (s *Supervisor) exited(c *Child, out *outcome, stopSig syscall.Signal) {
 		app := sourcemap.App{Root: s.spec.Dir} // LAUNCHER_APP_DIR; under run -- CMD, the working directory
 		info.Stack = app.Stack(info.Stderr)
 	}
+	stackTold := len(info.Stack) > 0
+	if st := out.stuck; len(st.frames) > 0 {
+		// Told when it was seen (lookStuck); kept for /status.
+		info.StuckAt = st.frames
+		if !stackTold {
+			info.Stack = st.inSources
+		}
+	}
 	s.store.Update(func(st *Snapshot) {
 		st.Child.LastExit = info
 		st.Child.PID, st.Child.Ready, st.Child.ReadySeconds = nil, false, nil
 		st.Child.RSSBytes, st.Child.VMSBytes, st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = nil, nil, nil, nil, nil
 	})
 	explain()
-	s.logExit(c, *out, stopSig, info)
+	s.logExit(c, *out, stopSig, info, stackTold)
 }
 
 // failedExit says that out is a failure to tell: not a success, nor the
@@ -1112,7 +1123,7 @@ func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error, purpose s
 
 // logExit logs how c ended, as info (published) tells it: its stderr's
 // tail, and its stack in the app's sources.
-func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info *ExitInfo) {
+func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info *ExitInfo, stackTold bool) {
 	ev := s.log.Info()
 	failed := failedExit(out, stopSig)
 	tail := info.Stderr
@@ -1127,7 +1138,7 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 	}
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
 	if failed {
-		if len(info.Stack) > 0 {
+		if stackTold {
 			s.log.Error().Str(logKeyStack, strings.Join(info.Stack, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
 		}
 		user := NodeUser(s.spec.Credential)

@@ -51,6 +51,7 @@ type Config struct {
 	RestartDelayMax  time.Duration `env:"RESTART_DELAY_MAX"`
 	LivenessInterval time.Duration `env:"LIVENESS_INTERVAL"`
 	LivenessFailures int           `env:"LIVENESS_FAILURES"`
+	InspectStuck     bool          `env:"INSPECT_STUCK"`
 	MemoryLimit      ByteSize      `env:"MEMORY_LIMIT"`
 	SampleInterval   time.Duration `env:"SAMPLE_INTERVAL"`
 	User             string        `env:"USER"`
@@ -91,6 +92,7 @@ func DefaultConfig() Config {
 		RestartDelayMax:  30 * time.Second,
 		LivenessInterval: 30 * time.Second,
 		LivenessFailures: 3,
+		InspectStuck:     true,
 		SampleInterval:   5 * time.Second,
 	}
 }

@@ -5,7 +5,9 @@
 // stop close the server at once and exit that much later. With
 // LISTEN_ON_SIGUSR2 it listens when it gets SIGUSR2, not after a time: a
 // test holds it unready as long as it needs. HOST is the address it
-// listens on (127.0.0.1); with ROUTE, other paths answer 404.
+// listens on (127.0.0.1); with ROUTE, other paths answer 404. With
+// SILENT_AFTER=N it answers N requests, then leaves the later ones
+// unanswered, its event loop free.
 'use strict';
 const http = require('node:http');
 const port = Number(process.env.PORT || 8099);
@@ -17,6 +19,8 @@ const host = process.env.HOST || '127.0.0.1';
 const route = process.env.ROUTE || '';
 let server = null;
 let requests = 0;
+const silentAfter = Number(process.env.SILENT_AFTER || 0);
+let answered = 0;
 
 if (process.env.SEND_READY) {
   setTimeout(() => { if (process.send) process.send('ready'); console.log('sent ready'); }, readyAfter);
@@ -24,6 +28,7 @@ if (process.env.SEND_READY) {
 } else {
   server = http.createServer((req, res) => {
     if (process.env.LOG_REQUESTS) console.log(`request ${++requests}`);
+    if (silentAfter && ++answered > silentAfter) return;
     if (route && req.url !== route) {
       res.writeHead(404);
       return res.end();

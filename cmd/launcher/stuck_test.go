@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A node whose health route stops answering because its main thread is
+// held in a loop (tsc's output with its maps, testdata/node/mapped): before
+// the liveness restart, the launcher sees it busy, opens node's inspector
+// with SIGUSR1, pauses it, and tells where, in the compiled files and in
+// the app's sources; /status and `launcher status` keep it with the last
+// exit. Under Node 18 and 24 from npm, and this machine's 20, as PID 1.
+func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "node"))
+	app := dir + "/mapped"
+	for _, major := range []int{18, 20, 24} {
+		t.Run(fmt.Sprint("node", major), func(t *testing.T) {
+			node := "/usr/bin/node"
+			if major != 20 {
+				node = npmNode(t, major)
+			}
+			b := runNodeAs(t, launchOpts{namespace: true}, "mapped/dist/server.js", "LAUNCHER_NODE="+node,
+				"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2",
+				"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+			b.waitFor("restarting node in 1h")
+			out := b.stdout.String()
+			for _, want := range []string{
+				"node's main thread is busy (",
+				"and does not answer: node's inspector paused it here",
+				"    at checksum (" + app + "/dist/server.js:14:",
+				"    at answer (" + app + "/dist/server.js:21:",
+				"node's stack in the app's sources (by their source maps)",
+				"    at checksum (" + app + "/src/server.ts:14:",
+				"    at answer (" + app + "/src/server.ts:22:",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the log lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Index(out, "node's inspector paused it here") > strings.Index(out, "restarting node: 2 liveness probes failed") {
+				t.Errorf("where node was stuck is told after the restart began:\n%s", out)
+			}
+			_, body := b.get("/status")
+			var st struct {
+				Child struct {
+					LastExit struct {
+						StuckAt []string `json:"stuck_at"`
+						Stack   []string `json:"stack_in_sources"`
+					} `json:"last_exit"`
+				} `json:"child"`
+			}
+			if err := json.Unmarshal(body, &st); err != nil || len(st.Child.LastExit.StuckAt) < 2 ||
+				!strings.HasPrefix(st.Child.LastExit.StuckAt[0], "at checksum ("+app+"/dist/server.js:14:") ||
+				len(st.Child.LastExit.Stack) != 2 || !strings.HasPrefix(st.Child.LastExit.Stack[1], "at answer ("+app+"/src/server.ts:22:") {
+				t.Errorf("/status child.last_exit: stuck_at %q, stack_in_sources %q (%v)\n%s", st.Child.LastExit.StuckAt, st.Child.LastExit.Stack, err, body)
+			}
+			if code, status := b.subcommand("status"); code != 0 || !strings.Contains(status, "  stuck at (its main thread busy, paused by node's inspector):\n    at checksum (") {
+				t.Errorf("launcher status: exit %d\n%s", code, status)
+			}
+			b.signal(syscall.SIGTERM)
+			b.wait(10 * time.Second)
+		})
+	}
+}
+
+// A node whose health route stops answering while its event loop is free
+// (the requests wait on nothing that comes) is told as waiting, and its
+// inspector is not opened; with LAUNCHER_INSPECT_STUCK=false a busy one is
+// not looked at.
+func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
+	b := runNode(t, "server.js", "SILENT_AFTER=2",
+		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b.waitFor("restarting node in 1h")
+	out := b.stdout.String()
+	if !strings.Contains(out, "node's main thread is not busy (state S, ") || !strings.Contains(out, "its event loop is free, but the health route does not answer") {
+		t.Errorf("the log does not tell node's free event loop:\n%s", out)
+	}
+	if strings.Contains(out, "Debugger listening") || strings.Contains(out, "inspector") {
+		t.Errorf("node's inspector was opened for a node that was not busy:\n%s", out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
+
+	b = runNode(t, "mapped/dist/server.js", "LAUNCHER_INSPECT_STUCK=false",
+		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b.waitFor("restarting node in 1h")
+	if out := b.stdout.String(); strings.Contains(out, "main thread") || strings.Contains(out, "Debugger listening") {
+		t.Errorf("LAUNCHER_INSPECT_STUCK=false looked at node:\n%s", out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
+}

@@ -1,0 +1,132 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hasync/launcher/launcher/inspector"
+	"github.com/hasync/launcher/launcher/sourcemap"
+	"golang.org/x/sys/unix"
+)
+
+// stuck is where node's main thread was when it stopped answering: the
+// frames node's inspector paused it in, as Error.stack prints them, and
+// those of the app's own files in its sources.
+type stuck struct {
+	frames    []string
+	inSources []string
+}
+
+// busyWatch is how long node's main thread is watched before it is taken
+// as busy: at least half of it on a CPU.
+const busyWatch = 200 * time.Millisecond
+
+// stuckLookTimeout bounds the look at a node that stopped answering, the
+// watch, the inspector's start and the pause together; the restart waits
+// for it. An emulated node (qemu) starts its inspector in a few hundred
+// milliseconds.
+const stuckLookTimeout = 5 * time.Second
+
+// stackFrames is how many frames are told: V8's own default
+// (Error.stackTraceLimit).
+const stackFrames = 10
+
+// lookStuck tells where node is when its health route stopped answering in
+// time (the liveness probes timed out), before it is restarted: a main
+// thread busy on a CPU is running JavaScript (a loop, a large synchronous
+// computation) or native code, and node's inspector, opened by SIGUSR1 as
+// `kill -USR1` would, pauses it and gives the frames; a main thread that is
+// not busy is waiting, and its state says on what. Without
+// LAUNCHER_INSPECT_STUCK, and for a command other than node, it looks at
+// nothing. The inspector listens on loopback (127.0.0.1:9229 unless node's
+// options say otherwise) until node is restarted.
+func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
+	if !s.cfg.InspectStuck || s.cfg.Generic() {
+		return stuck{}
+	}
+	ctx, cancel := context.WithTimeout(outer, stuckLookTimeout)
+	defer cancel()
+	before, ok := mainThread(c.PID)
+	if !ok || !wait(ctx, busyWatch) {
+		return stuck{}
+	}
+	after, ok := mainThread(c.PID)
+	if !ok {
+		return stuck{}
+	}
+	used := after.cpu - before.cpu
+	ran := fmt.Sprintf("%d ms of CPU in %d ms", used.Milliseconds(), busyWatch.Milliseconds())
+	if used < busyWatch/2 {
+		if after.state == 'D' {
+			s.log.Warn().Msgf("%s's main thread is waiting in the kernel (state D, %s): a read or write that does not end holds its event loop; a failing disk or SD card does this", s.name, ran)
+			return stuck{}
+		}
+		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, but the health route does not answer; it waits on something that does not come (a database lock, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
+		return stuck{}
+	}
+	frames, err := s.pause(ctx, c)
+	if outer.Err() != nil {
+		return stuck{} // node is being stopped: what is left of the look is moot
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Msgf("%s's main thread is busy (%s), and where could not be seen", s.name, ran)
+		return stuck{}
+	}
+	var st stuck
+	for _, f := range frames[:min(len(frames), stackFrames)] {
+		st.frames = append(st.frames, f.String())
+	}
+	app := sourcemap.App{Root: s.spec.Dir}
+	st.inSources = app.Stack(st.frames)
+	s.log.Warn().Str(logKeyStack, strings.Join(st.frames, "\n")+"\n").Msgf("%s's main thread is busy (%s) and does not answer: node's inspector paused it here", s.name, ran)
+	if len(st.inSources) > 0 {
+		s.log.Warn().Str(logKeyStack, strings.Join(st.inSources, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
+	}
+	return st
+}
+
+// inspectorPoll is how often node's stderr is read for its inspector's
+// address after SIGUSR1.
+const inspectorPoll = 20 * time.Millisecond
+
+// pause opens node's inspector (SIGUSR1, to node alone), waits for node to
+// say where it listens, and pauses its JavaScript there.
+func (s *Supervisor) pause(ctx context.Context, c *Child) ([]inspector.Frame, error) {
+	if err := unix.Kill(c.PID, unix.SIGUSR1); err != nil {
+		return nil, fmt.Errorf("SIGUSR1 to open its inspector: %w", err)
+	}
+	t := time.NewTicker(inspectorPoll)
+	defer t.Stop()
+	for {
+		url, failed := inspector.Listening(c.stderr.Lines())
+		switch {
+		case url != "":
+			frames, err := inspector.Pause(ctx, url)
+			if err == nil && len(frames) == 0 {
+				err = fmt.Errorf("node's inspector paused in no frame")
+			}
+			return frames, err
+		case failed != "":
+			return nil, fmt.Errorf("node's inspector did not start: %s", failed)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("node opened no inspector on SIGUSR1 within %s (started with --disable-sigusr1, or the app handles SIGUSR1 itself)", HumanDuration(stuckLookTimeout))
+		case <-t.C:
+		}
+	}
+}
+
+// wait waits d, or until ctx ends: it reports whether d passed.
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,26 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+// A server that stops answering: it answers its first STUCK_AFTER requests
+// (2 by default), then holds its event loop in the next one for good, as a
+// runaway computation does. The launcher's liveness probes time out, and
+// the launcher asks node's inspector where its main thread is.
+const node_http_1 = require("node:http");
+const config_1 = require("./config");
+const answerFor = Number(process.env.STUCK_AFTER ?? 2);
+let requests = 0;
+/** Folds n into a checksum, without end once n is past the answered ones. */
+function checksum(n) {
+    let sum = 0;
+    for (let i = 0; n > answerFor || i < n; i++) {
+        sum = (sum * 31 + i) | 0;
+    }
+    return sum;
+}
+function answer(req, res) {
+    requests++;
+    res.end(`ok ${checksum(requests)}\n`);
+}
+(0, node_http_1.createServer)(answer).listen((0, config_1.loadConfig)(process.env).port, '127.0.0.1', () => {
+    console.log(`listening on ${(0, config_1.loadConfig)(process.env).port}`);
+});
+//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozLCJmaWxlIjoic2VydmVyLmpzIiwic291cmNlUm9vdCI6IiIsInNvdXJjZXMiOlsiLi4vc3JjL3NlcnZlci50cyJdLCJuYW1lcyI6W10sIm1hcHBpbmdzIjoiOztBQUFBLDJFQUEyRTtBQUMzRSwyRUFBMkU7QUFDM0UseUVBQXlFO0FBQ3pFLCtEQUErRDtBQUMvRCx5Q0FBMEU7QUFDMUUscUNBQXNDO0FBRXRDLE1BQU0sU0FBUyxHQUFHLE1BQU0sQ0FBQyxPQUFPLENBQUMsR0FBRyxDQUFDLFdBQVcsSUFBSSxDQUFDLENBQUMsQ0FBQztBQUN2RCxJQUFJLFFBQVEsR0FBRyxDQUFDLENBQUM7QUFFakIsNkVBQTZFO0FBQzdFLFNBQVMsUUFBUSxDQUFDLENBQVM7SUFDekIsSUFBSSxHQUFHLEdBQUcsQ0FBQyxDQUFDO0lBQ1osS0FBSyxJQUFJLENBQUMsR0FBRyxDQUFDLEVBQUUsQ0FBQyxHQUFHLFNBQVMsSUFBSSxDQUFDLEdBQUcsQ0FBQyxFQUFFLENBQUMsRUFBRSxFQUFFLENBQUM7UUFDNUMsR0FBRyxHQUFHLENBQUMsR0FBRyxHQUFHLEVBQUUsR0FBRyxDQUFDLENBQUMsR0FBRyxDQUFDLENBQUM7SUFDM0IsQ0FBQztJQUNELE9BQU8sR0FBRyxDQUFDO0FBQ2IsQ0FBQztBQUVELFNBQVMsTUFBTSxDQUFDLEdBQW9CLEVBQUUsR0FBbUI7SUFDdkQsUUFBUSxFQUFFLENBQUM7SUFDWCxHQUFHLENBQUMsR0FBRyxDQUFDLE1BQU0sUUFBUSxDQUFDLFFBQVEsQ0FBQyxJQUFJLENBQUMsQ0FBQztBQUN4QyxDQUFDO0FBRUQsSUFBQSx3QkFBWSxFQUFDLE1BQU0sQ0FBQyxDQUFDLE1BQU0sQ0FBQyxJQUFBLG1CQUFVLEVBQUMsT0FBTyxDQUFDLEdBQUcsQ0FBQyxDQUFDLElBQUksRUFBRSxXQUFXLEVBQUUsR0FBRyxFQUFFO0lBQzFFLE9BQU8sQ0FBQyxHQUFHLENBQUMsZ0JBQWdCLElBQUEsbUJBQVUsRUFBQyxPQUFPLENBQUMsR0FBRyxDQUFDLENBQUMsSUFBSSxFQUFFLENBQUMsQ0FBQztBQUM5RCxDQUFDLENBQUMsQ0FBQyJ9
