@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -70,7 +71,17 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	if outer.Err() != nil {
 		return stuck{} // node is being stopped: what is left of the look is moot
 	}
-	if err != nil {
+	// node opens its inspector, and V8 pauses, between two steps of
+	// JavaScript: a main thread in native code takes neither.
+	const native = "a synchronous call into native code holds it (a long better-sqlite3 query, bcrypt's hashSync, a zlib or crypto *Sync call)"
+	switch {
+	case errors.Is(err, errNoInspector):
+		s.log.Warn().Msgf("%s's main thread is busy (%s) and did not open node's inspector on SIGUSR1 within %s: %s; or node runs with --disable-sigusr1, or the app handles SIGUSR1 itself", s.name, ran, HumanDuration(stuckLookTimeout), native)
+		return stuck{}
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.Warn().Msgf("%s's main thread is busy (%s) outside JavaScript: node's inspector could not pause it within %s; %s", s.name, ran, HumanDuration(stuckLookTimeout), native)
+		return stuck{}
+	case err != nil:
 		s.log.Warn().Err(err).Msgf("%s's main thread is busy (%s), and where could not be seen", s.name, ran)
 		return stuck{}
 	}
@@ -90,6 +101,8 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 // inspectorPoll is how often node's stderr is read for its inspector's
 // address after SIGUSR1.
 const inspectorPoll = 20 * time.Millisecond
+
+var errNoInspector = errors.New("node did not open its inspector on SIGUSR1")
 
 // pause opens node's inspector (SIGUSR1, to node alone), waits for node to
 // say where it listens, and pauses its JavaScript there.
@@ -113,7 +126,7 @@ func (s *Supervisor) pause(ctx context.Context, c *Child) ([]inspector.Frame, er
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("node opened no inspector on SIGUSR1 within %s (started with --disable-sigusr1, or the app handles SIGUSR1 itself)", HumanDuration(stuckLookTimeout))
+			return nil, errNoInspector
 		case <-t.C:
 		}
 	}

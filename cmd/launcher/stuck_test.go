@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -95,4 +96,29 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	}
 	b.signal(syscall.SIGTERM)
 	b.wait(10 * time.Second)
+}
+
+// A node whose main thread is held in native code (the add-on's own
+// bcrypt, hashing at a cost of minutes in hashSync) takes no SIGUSR1: its
+// inspector never opens, and the log says what holds it instead.
+func TestRun_TellsANodeBusyInNativeCode(t *testing.T) {
+	app := newApp(t, ">=18", appPackages(t, "app20"))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(`const bcrypt = require('bcrypt');
+let requests = 0;
+require('http').createServer((req, res) => {
+  if (++requests > 2) bcrypt.hashSync('secret', 30);
+  res.end('ok');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`), 0o644))
+	port := freePort(t)
+	l := launch(t, launchOpts{namespace: true, env: []string{"LAUNCHER_APP_DIR=" + app,
+		fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/", port), fmt.Sprintf("PORT=%d", port),
+		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h"}})
+	l.waitFor("restarting node in 1h")
+	out := l.stdout.String()
+	if !strings.Contains(out, "node's main thread is busy (") || !strings.Contains(out, "did not open node's inspector on SIGUSR1 within 5s: a synchronous call into native code holds it") {
+		t.Errorf("the log does not tell a node held in native code:\n%s", out)
+	}
+	l.signal(syscall.SIGTERM)
+	l.wait(10 * time.Second)
 }
