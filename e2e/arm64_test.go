@@ -269,6 +269,21 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 		t.Errorf("the backend failing: exit %d, want 1 with its stack in its sources\n%s", code, out)
 	}
 
+	// A node whose health route stops answering, its main thread held in a
+	// loop (tsc's output with its maps, from testdata): before the liveness
+	// restart the launcher opens the arm64 node's inspector, under
+	// emulation, pauses it and tells where, in the compiled file and in the
+	// app's sources.
+	stuckApp, _ := filepath.Abs(filepath.Join("..", "testdata", "node", "mapped"))
+	if out, code := runImageWith(t, []string{"-v", stuckApp + ":/stuck:ro", "-e", "LAUNCHER_APP_DIR=/stuck", "-e", "LAUNCHER_ENTRY=dist/server.js",
+		"-e", "LAUNCHER_NATIVE_MODULES=", "-e", "PORT=8123", "-e", "LAUNCHER_READY_URL=http://127.0.0.1:8123/",
+		"-e", "LAUNCHER_LIVENESS_INTERVAL=1s", "-e", "LAUNCHER_LIVENESS_FAILURES=2", "-e", "LAUNCHER_RESTART=never"}, image); code != 143 ||
+		!strings.Contains(out, "node's inspector paused it here") ||
+		!strings.Contains(out, "at checksum (/stuck/dist/server.js:14:") ||
+		!regexp.MustCompile(`node's stack in the app's sources \(by their source maps\)\S*\n\s+at checksum \(/stuck/src/server\.ts:14:\d+\)\n\s+at answer \(/stuck/src/server\.ts:22:\d+\)`).MatchString(out) {
+		t.Errorf("a node stuck in a loop: exit %d, want 143 (its restart's SIGTERM) and where it was told\n%s", code, out)
+	}
+
 	data := addonData(t)
 	c := startImage(t, image, data, append(onAPi4, supervisorFlags...)...)
 	c.eventually(120*time.Second, "the arm64 container never became healthy", func() bool {
