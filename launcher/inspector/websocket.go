@@ -3,7 +3,6 @@ package inspector
 import (
 	"bufio"
 	"context"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -40,7 +39,7 @@ func dial(ctx context.Context, url string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha1.Sum([]byte(key + acceptGUID))
+	sum := sha1Sum([]byte(key + acceptGUID))
 	if got := resp.Field("Sec-WebSocket-Accept"); got != base64.StdEncoding.EncodeToString(sum[:]) {
 		c.Close()
 		return nil, fmt.Errorf("not a WebSocket: Sec-WebSocket-Accept %q does not answer the key", got)
