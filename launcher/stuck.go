@@ -60,8 +60,12 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	used := after.cpu - before.cpu
 	ran := fmt.Sprintf("%d ms of CPU in %d ms", used.Milliseconds(), busyWatch.Milliseconds())
 	if used < busyWatch/2 {
-		if after.state == 'D' {
+		switch after.state {
+		case 'D':
 			s.log.Warn().Msgf("%s's main thread is waiting in the kernel (state D, %s): a read or write that does not end holds its event loop; a failing disk or SD card does this", s.name, ran)
+			return stuck{}
+		case 'T', 't':
+			s.log.Warn().Msgf("%s is stopped (state %c, %s): a SIGSTOP or a debugger holds it", s.name, after.state, ran)
 			return stuck{}
 		}
 		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, but the health route does not answer; it waits on something that does not come (a database lock, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)

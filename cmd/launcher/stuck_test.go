@@ -72,8 +72,8 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 
 // A node whose health route stops answering while its event loop is free
 // (the requests wait on nothing that comes) is told as waiting, and its
-// inspector is not opened; with LAUNCHER_INSPECT_STUCK=false a busy one is
-// not looked at.
+// inspector is not opened; one stopped by SIGSTOP is told stopped; with
+// LAUNCHER_INSPECT_STUCK=false a busy one is not looked at.
 func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	b := runNode(t, "server.js", "SILENT_AFTER=2",
 		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
@@ -84,6 +84,27 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	}
 	if strings.Contains(out, "Debugger listening") || strings.Contains(out, "inspector") {
 		t.Errorf("node's inspector was opened for a node that was not busy:\n%s", out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
+
+	// Stopped by SIGSTOP: said so, not taken for a free event loop.
+	b = runNode(t, "server.js", "LAUNCHER_STOP_TIMEOUT=1s",
+		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b.waitFor("node ready in")
+	_, body := b.get("/status")
+	var st struct {
+		Child struct {
+			PID int `json:"pid"`
+		} `json:"child"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || st.Child.PID == 0 {
+		t.Fatalf("no child's pid in /status (%v): %s", err, body)
+	}
+	must(t, syscall.Kill(st.Child.PID, syscall.SIGSTOP))
+	b.waitFor("restarting node in 1h")
+	if out := b.stdout.String(); !strings.Contains(out, "node is stopped (state T, 0 ms of CPU in 200 ms): a SIGSTOP or a debugger holds it") || strings.Contains(out, "not busy") {
+		t.Errorf("the log does not tell a stopped node:\n%s", out)
 	}
 	b.signal(syscall.SIGTERM)
 	b.wait(10 * time.Second)
