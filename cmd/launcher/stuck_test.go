@@ -11,6 +11,11 @@ import (
 	"time"
 )
 
+// restartsInAnHour has liveness fail within a second of a node that does
+// not answer, and the launcher wait in the restart delay, where /status
+// and the log are read.
+var restartsInAnHour = []string{"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h"}
+
 // A node whose health route stops answering because its main thread is
 // held in a loop (tsc's output with its maps, testdata/node/mapped): before
 // the liveness restart, the launcher sees it busy, opens node's inspector
@@ -26,9 +31,7 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 			if major != 20 {
 				node = npmNode(t, major)
 			}
-			b := runNodeAs(t, launchOpts{namespace: true}, "mapped/dist/server.js", "LAUNCHER_NODE="+node,
-				"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2",
-				"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+			b := runNodeAs(t, launchOpts{namespace: true}, "mapped/dist/server.js", append([]string{"LAUNCHER_NODE=" + node}, restartsInAnHour...)...)
 			b.waitFor("restarting node in 1h")
 			out := b.stdout.String()
 			for _, want := range []string{
@@ -75,8 +78,7 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 // inspector is not opened; one stopped by SIGSTOP is told stopped; with
 // LAUNCHER_INSPECT_STUCK=false a busy one is not looked at.
 func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
-	b := runNode(t, "server.js", "SILENT_AFTER=2",
-		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b := runNode(t, "server.js", append([]string{"SILENT_AFTER=2"}, restartsInAnHour...)...)
 	b.waitFor("restarting node in 1h")
 	out := b.stdout.String()
 	if !strings.Contains(out, "node's main thread is not busy (state S, ") || !strings.Contains(out, "its event loop is free, but the health route does not answer") {
@@ -89,8 +91,7 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	b.wait(10 * time.Second)
 
 	// Stopped by SIGSTOP: said so, not taken for a free event loop.
-	b = runNode(t, "server.js", "LAUNCHER_STOP_TIMEOUT=1s",
-		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b = runNode(t, "server.js", append([]string{"LAUNCHER_STOP_TIMEOUT=1s"}, restartsInAnHour...)...)
 	b.waitFor("node ready in")
 	_, body := b.get("/status")
 	var st struct {
@@ -109,8 +110,7 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	b.signal(syscall.SIGTERM)
 	b.wait(10 * time.Second)
 
-	b = runNode(t, "mapped/dist/server.js", "LAUNCHER_INSPECT_STUCK=false",
-		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b = runNode(t, "mapped/dist/server.js", append([]string{"LAUNCHER_INSPECT_STUCK=false"}, restartsInAnHour...)...)
 	b.waitFor("restarting node in 1h")
 	if out := b.stdout.String(); strings.Contains(out, "main thread") || strings.Contains(out, "Debugger listening") {
 		t.Errorf("LAUNCHER_INSPECT_STUCK=false looked at node:\n%s", out)
@@ -132,9 +132,8 @@ require('http').createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `), 0o644))
 	port := freePort(t)
-	l := launch(t, launchOpts{namespace: true, env: []string{"LAUNCHER_APP_DIR=" + app,
-		fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/", port), fmt.Sprintf("PORT=%d", port),
-		"LAUNCHER_LIVENESS_INTERVAL=300ms", "LAUNCHER_LIVENESS_FAILURES=2", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h"}})
+	l := launch(t, launchOpts{namespace: true, env: append([]string{"LAUNCHER_APP_DIR=" + app,
+		fmt.Sprintf("LAUNCHER_READY_URL=http://127.0.0.1:%d/", port), fmt.Sprintf("PORT=%d", port)}, restartsInAnHour...)})
 	l.waitFor("restarting node in 1h")
 	out := l.stdout.String()
 	if !strings.Contains(out, "node's main thread is busy (") || !strings.Contains(out, "did not open node's inspector on SIGUSR1 within 5s: a synchronous call into native code holds it") {
