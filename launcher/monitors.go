@@ -26,6 +26,10 @@ type monitors struct {
 	// notReady is the URL readiness probe's last failure, for the loop to
 	// say why a start was not ready in time.
 	notReady atomic.Pointer[probeFailure]
+	// probes is the probes' context, which stopProbing ends (nil without
+	// a ready URL); send reports to the loop.
+	probes context.Context
+	send   func(childEvent)
 }
 
 // startMonitors starts the monitors of c.
@@ -39,6 +43,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		case <-ctx.Done():
 		}
 	}
+	m.send = send
 	m.run(func() {
 		// Readiness is the first of the URL answering 2xx and the child's
 		// process.send('ready'); with neither, the spawn itself.
@@ -53,7 +58,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 	if s.probe != nil {
 		probeCtx, endProbes := context.WithCancel(ctx)
 		urlCtx, stopURL := context.WithCancel(probeCtx)
-		m.stopURL, m.endProbes = stopURL, endProbes
+		m.stopURL, m.endProbes, m.probes = stopURL, endProbes, probeCtx
 		m.run(func() {
 			if s.probe.WaitReady(urlCtx, m.notReady.Store) == nil {
 				send(childEvent{ready: readyByURL})
@@ -95,6 +100,18 @@ func (m *monitors) readied() {
 	m.readyOnce.Do(func() {
 		m.stopURL()
 		close(m.isReady)
+	})
+}
+
+// lookThenRestart looks at where c is (lookStuck) beside the loop, then
+// asks the loop to restart it for reason; a stop or a restart meanwhile
+// (stopProbing) ends the look, and nothing is asked.
+func (m *monitors) lookThenRestart(s *Supervisor, c *Child, reason, detail string) {
+	m.run(func() {
+		ev := childEvent{restart: reason, detail: detail, stuck: s.lookStuck(m.probes, c)}
+		if m.probes.Err() == nil {
+			m.send(ev)
+		}
 	})
 }
 

@@ -34,8 +34,10 @@ const stuckLookTimeout = 5 * time.Second
 // (Error.stackTraceLimit).
 const stackFrames = 10
 
-// lookStuck tells where node is when its health route stopped answering in
-// time (the liveness probes timed out), before it is restarted: a main
+// lookStuck tells where node is when it does not answer (the liveness
+// probes timed out; or its start was not ready in time, its probe's
+// connection taken and not answered, or no listen() yet), before it is
+// restarted: a main
 // thread busy on a CPU is running JavaScript (a loop, a large synchronous
 // computation) or native code, and node's inspector, opened by SIGUSR1 as
 // `kill -USR1` would, pauses it and gives the frames; a main thread that is
@@ -44,7 +46,7 @@ const stackFrames = 10
 // nothing. The inspector listens on loopback (127.0.0.1:9229 unless node's
 // options say otherwise) until node is restarted.
 func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
-	if !s.cfg.InspectStuck || s.cfg.Generic() {
+	if !s.looksStuck() {
 		return stuck{}
 	}
 	ctx, cancel := context.WithTimeout(outer, stuckLookTimeout)
@@ -68,7 +70,7 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 			s.log.Warn().Msgf("%s is stopped (state %c, %s): a SIGSTOP or a debugger holds it", s.name, after.state, ran)
 			return stuck{}
 		}
-		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, but the health route does not answer; it waits on something that does not come (a database lock, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
+		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, yet the app does not answer; it waits on something that does not come (a database lock, a network connection, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
 		return stuck{}
 	}
 	frames, err := s.pause(ctx, c)
@@ -101,6 +103,10 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	}
 	return st
 }
+
+// looksStuck says whether a child that does not answer is looked at
+// (lookStuck): node, with LAUNCHER_INSPECT_STUCK.
+func (s *Supervisor) looksStuck() bool { return s.cfg.InspectStuck && !s.cfg.Generic() }
 
 // inspectorPoll is how often node's stderr is read for its inspector's
 // address after SIGUSR1.

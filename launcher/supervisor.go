@@ -603,6 +603,8 @@ func (m *machine) onEvent(ev childEvent) {
 		} else {
 			m.settleC = m.timer(readySettleDelay)
 		}
+	case ev.restart == ReasonReadiness && m.phase == phaseReady:
+		// Ready while it was looked at after its ready timeout: kept.
 	case ev.restart != "" && (m.phase == phaseRunning || m.phase == phaseReady):
 		m.restart(ev.restart, ev.detail)
 		m.out.stuck = ev.stuck
@@ -671,13 +673,29 @@ func (m *machine) onReadyTimeout() {
 	s := m.s
 	detail := fmt.Sprintf("not ready within %s (LAUNCHER_READY_TIMEOUT)", HumanDuration(s.cfg.ReadyTimeout))
 	var why preflight.Diagnosis
-	told := false
+	told, held := false, false
 	if s.probe != nil {
 		f := m.monitors.lastProbe()
 		if f != nil {
 			detail += ": " + f.Error()
 		}
-		why, told = notReady(s.name, s.probe.target, f, func() []netip.AddrPort { return Listening(m.child.PID) }, s.cfg.ReadyTimeout)
+		looked, nowhere := false, false
+		why, told = notReady(s.name, s.probe.target, f, func() []netip.AddrPort {
+			addrs := Listening(m.child.PID)
+			looked, nowhere = true, len(addrs) == 0
+			return addrs
+		}, s.cfg.ReadyTimeout)
+		// The probe's connection taken and not answered, or no listen()
+		// yet: node may be held at its start, where it is says why.
+		held = f != nil && errors.Is(f, context.DeadlineExceeded) || looked && nowhere
+	}
+	if held && s.looksStuck() {
+		if told {
+			s.log.Warn().Str("fix", why.Hint).Msg(why.Cause)
+		}
+		// Beside the loop: the restart comes as the look's event.
+		m.monitors.lookThenRestart(s, m.child, ReasonReadiness, detail)
+		return
 	}
 	m.restart(ReasonReadiness, detail)
 	if told {

@@ -73,6 +73,51 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 	}
 }
 
+// A node held at its start, before it listens, by a computation without
+// end: at the ready timeout the launcher looks at it before the restart,
+// and tells where (the module's top level, then checksum, in the app's
+// sources), with the timeout's own why; a stop during the look ends it at
+// once, asking no restart.
+func TestRun_TellsWhereANodeHeldAtItsStartIs(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "node"))
+	app := dir + "/mapped"
+	b := runNodeAs(t, launchOpts{namespace: true}, "mapped/dist/server.js", append([]string{"STUCK_AT_START=1", "LAUNCHER_READY_TIMEOUT=2s"}, restartsInAnHour...)...)
+	b.waitFor("restarting node in 1h")
+	out := b.stdout.String()
+	for _, want := range []string{
+		"node listens on no TCP port: the app had not called listen() within 2s",
+		"node's inspector paused it here",
+		"    at checksum (" + app + "/dist/server.js:14:",
+		"    at " + app + "/dist/server.js:25:",
+		"    at checksum (" + app + "/src/server.ts:14:",
+		"    at " + app + "/src/server.ts:26:",
+		"restarting node: not ready within 2s (LAUNCHER_READY_TIMEOUT)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "node's inspector paused it here") > strings.Index(out, "restarting node: not ready") {
+		t.Errorf("where node was held is told after the restart began:\n%s", out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
+
+	// A stop while it is looked at: the look ends, no restart is asked,
+	// the stop is done. Node 24 under --disable-sigusr1 never opens its
+	// inspector, so the look would wait its 5 s: the stop comes within.
+	b = runNodeAs(t, launchOpts{namespace: true}, "mapped/dist/server.js", "STUCK_AT_START=1", "LAUNCHER_READY_TIMEOUT=2s",
+		"LAUNCHER_NODE="+npmNode(t, 24), "LAUNCHER_NODE_ARGS=--disable-sigusr1")
+	b.waitFor("node listens on no TCP port: the app had not called listen() within 2s")
+	b.signal(syscall.SIGTERM)
+	if code := b.wait(10 * time.Second); code != 0 {
+		t.Errorf("stopped during the look: exit %d, want 0\n%s", code, b.stdout)
+	}
+	if out := b.stdout.String(); strings.Contains(out, "restarting node") || strings.Contains(out, "main thread") || !strings.Contains(out, "forwarded SIGTERM to node to stop it") {
+		t.Errorf("the look went on after the stop:\n%s", out)
+	}
+}
+
 // A node whose health route stops answering while its event loop is free
 // (the requests wait on nothing that comes) is told as waiting, and its
 // inspector is not opened; one stopped by SIGSTOP is told stopped; with
@@ -81,7 +126,7 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	b := runNode(t, "server.js", append([]string{"SILENT_AFTER=2"}, restartsInAnHour...)...)
 	b.waitFor("restarting node in 1h")
 	out := b.stdout.String()
-	if !strings.Contains(out, "node's main thread is not busy (state S, ") || !strings.Contains(out, "its event loop is free, but the health route does not answer") {
+	if !strings.Contains(out, "node's main thread is not busy (state S, ") || !strings.Contains(out, "its event loop is free, yet the app does not answer") {
 		t.Errorf("the log does not tell node's free event loop:\n%s", out)
 	}
 	if strings.Contains(out, "Debugger listening") || strings.Contains(out, "inspector") {
