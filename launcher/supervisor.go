@@ -83,7 +83,7 @@ type childEvent struct {
 	ready   string // how readiness was shown (readyByURL, readyByIPC, readyAtSpawn), when it was
 	restart string // a Reason*, when the child must be restarted
 	detail  string
-	stuck   stuck // with a liveness restart: where node's main thread was
+	stuck   stuck // with a restart for a node that did not answer: where its main thread was
 	sample  *ProcessSample
 	host    HostSample // with sample
 }
