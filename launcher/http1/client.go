@@ -24,7 +24,12 @@ type Response struct {
 
 // Field is the value of the answer's first header field named name (any
 // case); "" when it has none.
-func (r *Response) Field(name string) string { return r.head.get(strings.ToLower(name)) }
+func (r *Response) Field(name string) string {
+	if r.head == nil {
+		return ""
+	}
+	return r.head.get(strings.ToLower(name))
+}
 
 // maxHeaderBytes bounds the status line and the headers of an answer,
 // and of a request.
