@@ -42,8 +42,8 @@ const stackFrames = 10
 // computation) or native code, and node's inspector, opened by SIGUSR1 as
 // `kill -USR1` would, pauses it and gives the frames; a main thread that is
 // not busy is waiting, and its state says on what. Without
-// LAUNCHER_INSPECT_STUCK, and for a command other than node, it looks at
-// nothing. The inspector listens on loopback (127.0.0.1:9229 unless node's
+// LAUNCHER_INSPECT_STUCK, and for a command other than node (looksStuck),
+// it looks at nothing. The inspector listens on loopback (127.0.0.1:9229 unless node's
 // options say otherwise) until node is restarted.
 func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	if !s.looksStuck() {
@@ -105,8 +105,10 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 }
 
 // looksStuck says whether a child that does not answer is looked at
-// (lookStuck): node, with LAUNCHER_INSPECT_STUCK.
-func (s *Supervisor) looksStuck() bool { return s.cfg.InspectStuck && !s.cfg.Generic() }
+// (lookStuck): node, with LAUNCHER_INSPECT_STUCK; under `run -- CMD`, a
+// CMD that is node itself (`run -- node dist/index.js`), not a program
+// that runs it (npm, a shell), whose SIGUSR1 would not reach node.
+func (s *Supervisor) looksStuck() bool { return s.cfg.InspectStuck && s.name == "node" }
 
 // inspectorPoll is how often node's stderr is read for its inspector's
 // address after SIGUSR1.

@@ -120,7 +120,8 @@ func TestRun_TellsWhereANodeHeldAtItsStartIs(t *testing.T) {
 
 // A node whose health route stops answering while its event loop is free
 // (the requests wait on nothing that comes) is told as waiting, and its
-// inspector is not opened; one stopped by SIGSTOP is told stopped; with
+// inspector is not opened; one stopped by SIGSTOP is told stopped; under
+// run -- CMD node itself is looked at, a shell that runs it is not; with
 // LAUNCHER_INSPECT_STUCK=false a busy one is not looked at.
 func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	b := runNode(t, "server.js", append([]string{"SILENT_AFTER=2"}, restartsInAnHour...)...)
@@ -154,6 +155,20 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	}
 	b.signal(syscall.SIGTERM)
 	b.wait(10 * time.Second)
+
+	// Under run -- CMD, node itself is looked at; a program that runs it
+	// is not.
+	script, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "node", "mapped", "dist", "server.js"))
+	for _, cmd := range [][]string{{"/usr/bin/node", script}, {"/bin/sh", "-c", "/usr/bin/node " + script}} {
+		b = runNodeAs(t, launchOpts{args: append([]string{"run", "--"}, cmd...)}, "mapped/dist/server.js", restartsInAnHour...)
+		b.waitFor("restarting " + filepath.Base(cmd[0]) + " in 1h")
+		looked := strings.Contains(b.stdout.String(), "node's inspector paused it here\n    at checksum ("+script+":14:")
+		if want := cmd[0] == "/usr/bin/node"; looked != want {
+			t.Errorf("run -- %q: looked at %v, want %v:\n%s", cmd, looked, want, b.stdout)
+		}
+		b.signal(syscall.SIGTERM)
+		b.wait(10 * time.Second)
+	}
 
 	b = runNode(t, "mapped/dist/server.js", append([]string{"LAUNCHER_INSPECT_STUCK=false"}, restartsInAnHour...)...)
 	b.waitFor("restarting node in 1h")
