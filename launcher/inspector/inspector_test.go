@@ -213,7 +213,15 @@ func TestPause_RealNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(frames) < 2 || frames[0].String() != "at spin ("+script+":5:3)" || !strings.HasPrefix(frames[1].String(), "at later ("+script+":7:") {
-		t.Errorf("paused in %q, want spin at line 5, then later", frames)
+	// A node slow to reach its loop after the write the test saw (the race
+	// detector, a busy machine) is paused still in writeSync, under node's
+	// own frames: spin is then at line 4.
+	i := 0
+	for i < len(frames) && strings.HasPrefix(frames[i].URL, "node:") {
+		i++
+	}
+	if len(frames) < i+2 || (frames[i].String() != "at spin ("+script+":5:3)" && frames[i].String() != "at spin ("+script+":4:6)") ||
+		!strings.HasPrefix(frames[i+1].String(), "at later ("+script+":7:") {
+		t.Errorf("paused in %q, want spin at line 5 (or in its write, line 4), then later", frames)
 	}
 }
