@@ -341,6 +341,14 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	if m := regexp.MustCompile(`node ready in (\d+) ms`).FindStringSubmatch(logs); m != nil {
 		t.Logf("under emulation: node ready in %s ms", m[1])
 	}
+	// Where the start went: the arm64 launcher reads the emulated node's
+	// main thread (schedstat) and its reads (io, node root as it is).
+	if ns := nodeStart(t, c); ns["cpu_ms"] == nil || *ns["cpu_ms"] <= 0 || ns["cpu_wait_ms"] == nil || ns["read_bytes"] == nil ||
+		!strings.Contains(out, "  node's start of ") {
+		t.Errorf("where the start went is not told: %v\n%s", ns, out)
+	} else {
+		t.Logf("under emulation, node's start: %.0f ms, %.0f ms on a CPU, %.0f ms waiting for one, %.0f bytes read", *ns["took_ms"], *ns["cpu_ms"], *ns["cpu_wait_ms"], *ns["read_bytes"])
+	}
 	// The arm64 launcher samples node's memory in the container (procfs and
 	// the cgroup, read through the emulator) and says it in the log.
 	memory := regexp.MustCompile(`node uses [0-9.]+MiB of memory once ready \(resident\); the container uses [0-9.]+MiB`)
@@ -576,13 +584,30 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 	})
 }
 
+// nodeStart is /status's startup.node_start in c.
+func nodeStart(t *testing.T, c *container) map[string]*float64 {
+	t.Helper()
+	out, err := c.exec("/usr/bin/launcher", "status", "--json")
+	var st struct {
+		Startup struct {
+			NodeStart map[string]*float64 `json:"node_start"`
+		} `json:"startup"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &st) != nil {
+		t.Errorf("launcher status --json: %v\n%s", err, out)
+	}
+	return st.Startup.NodeStart
+}
+
 // The add-on on a Raspberry Pi 4 with node run as its own user: /data is
 // root's, as the Supervisor mounts it, and holds the database the add-on
 // wrote as root before. As LAUNCHER_USER alone, the start warns and the
 // backend cannot write it, and the log names the folder's bits and
 // LAUNCHER_USER_DIRS; with LAUNCHER_USER_DIRS=/data the arm64 launcher
 // gives /data to node's user before node runs, and the backend writes its
-// database as uid 65534, while the preflight's record stays root's.
+// database as uid 65534, while the preflight's record stays root's. Where
+// its start went is told without what it read, which the launcher, root
+// without CAP_SYS_PTRACE, may not read of another user's process.
 func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	data := addonData(t)
@@ -624,6 +649,11 @@ func TestAddonOnArm64_AsItsOwnUser(t *testing.T) {
 	t.Logf("as uid 65534 without LAUNCHER_USER_DIRS: %s\nwith it: %s", regexp.MustCompile(`node: [^\n]*`).FindString(out), regexp.MustCompile(`gave [^\n]*`).FindString(logs))
 	if !regexp.MustCompile(`INFO: \S*gave \d+ files and folders in /data to 65534:65534`).MatchString(logs) {
 		t.Errorf("no line says /data was given to uid 65534:\n%s", logs)
+	}
+	// node another user's, and the launcher root without CAP_SYS_PTRACE:
+	// its reads are not the launcher's to read, and are not told.
+	if ns := nodeStart(t, c); ns["cpu_ms"] == nil || ns["cpu_wait_ms"] == nil || ns["read_bytes"] != nil {
+		t.Errorf("node as uid 65534: startup.node_start %v, want its CPU and no reads", ns)
 	}
 	for name, uid := range map[string]uint32{".": 65534, "hasync.db": 65534, "launcher-preflight.json": 0} {
 		if got := owner(name); got != uid {

@@ -80,6 +80,17 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 			}
 			fmt.Fprintf(w, "  %-9s  %-*s  %.1f ms\n", p.name, barWidth, bar(*p.v, full), *p.v)
 		}
+		if ns := st.NodeStart; ns != nil {
+			// The timeline's last phase, taken apart.
+			parts := []string{fmt.Sprintf("%.1f ms on a CPU", ns.CPUMS)}
+			if ns.CPUWaitMS != nil {
+				parts = append(parts, fmt.Sprintf("%.1f ms waiting for one", *ns.CPUWaitMS))
+			}
+			if ns.ReadBytes != nil {
+				parts = append(parts, size(uint64(*ns.ReadBytes))+" read from the disk")
+			}
+			fmt.Fprintf(w, "  node's start of %.1f ms: %s\n", ns.TookMS, strings.Join(parts, ", "))
+		}
 	}
 
 	fmt.Fprintln(w, "\nmemory")

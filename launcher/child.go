@@ -36,6 +36,9 @@ type Child struct {
 	// preload is the gate's preload file of a gated node, removed once
 	// the child has ended (gate.go says why it lives that long).
 	preload string
+	// base is what the child's counters stood at when its start began:
+	// zero from its exec, or as they were when the gate opened.
+	base startCost
 }
 
 // ChildSpec is what to start and how.

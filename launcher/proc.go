@@ -172,3 +172,61 @@ func becomeSubreaper() error {
 	}
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }
+
+// startCost is what a stretch of a process's life took from the machine:
+// its main thread's time on a CPU and waiting for one, and the bytes the
+// process read from storage (the page cache's hits are not counted).
+type startCost struct {
+	cpu     time.Duration
+	cpuWait time.Duration // -1 when the kernel does not count it (no schedstat)
+	read    int64         // -1 when /proc/<pid>/io cannot be read
+}
+
+// costOf reads pid's counters as they stand. The main thread's are its
+// schedstat (nanoseconds on a CPU, then waiting on a run queue), else its
+// stat's CPU ticks. read_bytes is readable of a process of the launcher's
+// own user, or with CAP_SYS_PTRACE, which a container's root lacks by
+// default: of node run as another user it is unknown.
+func costOf(pid int) (startCost, bool) {
+	p := strconv.Itoa(pid)
+	c := startCost{cpuWait: -1, read: -1}
+	if b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/schedstat"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			run, err1 := strconv.ParseInt(f[0], 10, 64)
+			wait, err2 := strconv.ParseInt(f[1], 10, 64)
+			if err1 == nil && err2 == nil {
+				c.cpu, c.cpuWait = time.Duration(run), time.Duration(wait)
+			}
+		}
+	}
+	if c.cpuWait < 0 {
+		t, ok := mainThread(pid)
+		if !ok {
+			return startCost{}, false
+		}
+		c.cpu = t.cpu
+	}
+	if b, err := os.ReadFile("/proc/" + p + "/io"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "read_bytes: "); ok {
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+					c.read = n
+				}
+			}
+		}
+	}
+	return c, true
+}
+
+// since is what c took from base onwards; a counter unknown at either
+// end is unknown.
+func (c startCost) since(base startCost) startCost {
+	d := startCost{cpu: max(c.cpu-base.cpu, 0), cpuWait: -1, read: -1}
+	if c.cpuWait >= 0 && base.cpuWait >= 0 {
+		d.cpuWait = max(c.cpuWait-base.cpuWait, 0)
+	}
+	if c.read >= 0 && base.read >= 0 {
+		d.read = max(c.read-base.read, 0)
+	}
+	return d
+}

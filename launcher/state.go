@@ -46,6 +46,8 @@ type Startup struct {
 	PreflightMS *float64 `json:"preflight_ms"`
 	SpawnMS     *float64 `json:"spawn_ms"`
 	ReadyMS     *float64 `json:"ready_ms"`
+	// NodeStart is where node's first start went, once it is ready.
+	NodeStart *NodeStart `json:"node_start"`
 }
 
 // ChildState is the current child and its history.
@@ -164,9 +166,11 @@ func (s *StateStore) Update(fn func(*Snapshot)) {
 
 func ptr[T any](v T) *T { return &v }
 
-func msSince(t time.Time) *float64 {
-	return ptr(float64(time.Since(t).Microseconds()) / 1000)
-}
+func msSince(t time.Time) *float64 { return ptr(ms(time.Since(t))) }
+
+// ms is d in milliseconds, as the log's and /status's fields are, to the
+// microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // ProcessSample is one sample of the child's resources.
 type ProcessSample struct {

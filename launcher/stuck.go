@@ -105,10 +105,14 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 }
 
 // looksStuck says whether a child that does not answer is looked at
-// (lookStuck): node, with LAUNCHER_INSPECT_STUCK; under `run -- CMD`, a
-// CMD that is node itself (`run -- node dist/index.js`), not a program
-// that runs it (npm, a shell), whose SIGUSR1 would not reach node.
-func (s *Supervisor) looksStuck() bool { return s.cfg.InspectStuck && s.name == "node" }
+// (lookStuck): node (childIsNode), with LAUNCHER_INSPECT_STUCK. A program
+// that runs node would not pass SIGUSR1 on.
+func (s *Supervisor) looksStuck() bool { return s.cfg.InspectStuck && s.childIsNode() }
+
+// childIsNode says whether the child is node itself: the app's node, or
+// under `run -- CMD` a CMD that is node (`run -- node dist/index.js`), not
+// a program that runs it (npm, a shell), whose process is not node's.
+func (s *Supervisor) childIsNode() bool { return s.name == "node" }
 
 // inspectorPoll is how often node's stderr is read for its inspector's
 // address after SIGUSR1.

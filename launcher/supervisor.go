@@ -394,8 +394,11 @@ func (m *machine) openGate() (admit func(context.Context) bool) {
 			m.s.log.Warn().Str(logKeyStderr, strings.Join(c.StderrTail(), "\n")).Msgf("%s was not let through the gate (%v); starting it again", m.s.name, err)
 			return false
 		}
-		m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, float64(held.Microseconds())/1000)
+		m.s.log.Debug().Int(logKeyPID, c.PID).Msgf("gate open: %s waited %.1f ms for the preflight", m.s.name, ms(held))
 		c.Started = opened
+		// What node's start takes is counted from here: what it did
+		// before, at the gate, was node's own bootstrap.
+		c.base, _ = costOf(c.PID)
 		m.running(ctx, c)
 		return true
 	}
@@ -546,7 +549,7 @@ func (m *machine) onStop(sig syscall.Signal) {
 		}
 		if since := time.Since(m.stopAt); since < SameStopWindow {
 			s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s again %.1f ms after the first: the same stop, not forwarded (one %s or more after it kills %s now)",
-				SignalName(sig), float64(since.Microseconds())/1000, HumanDuration(SameStopWindow), s.name)
+				SignalName(sig), ms(since), HumanDuration(SameStopWindow), s.name)
 			return
 		}
 		s.log.Warn().Str(logKeySignal, SignalName(sig)).Msgf("second %s: killing %s now", SignalName(sig), s.name)
@@ -917,8 +920,13 @@ func (s *Supervisor) ready(c *Child, how string) {
 			st.Startup.ReadyMS = total
 		}
 	})
+	// Ready at the spawn, no start was waited on: there is none to tell.
+	// A program that runs node is not node: its counters are not node's.
+	if how != readyAtSpawn && s.childIsNode() {
+		defer s.tellStartCost(c, took, first)
+	}
 	if !first {
-		s.log.Info().Str("by", how).Msgf("%s ready in %.0f ms", s.name, float64(took.Microseconds())/1000)
+		s.log.Info().Str("by", how).Msgf("%s ready in %.0f ms", s.name, ms(took))
 		return
 	}
 	// The fields, as /status's startup and the startup metric: the end of

@@ -205,6 +205,7 @@ type launchOpts struct {
 	namespace bool     // run as PID 1 of a fresh PID namespace
 	stdout    *os.File // instead of a collected pipe
 	stdin     *os.File
+	under     []string // a command the launcher runs under: taskset -c 0
 }
 
 // child is the launcher's argument list for supervising a fake child.
@@ -223,6 +224,9 @@ func launch(t *testing.T, o launchOpts) *launched {
 		// --kill-child: a test that fails before stopping the launcher must
 		// not leave it running; unshare passes no signal on.
 		name, args = "unshare", append([]string{"--pid", "--fork", "--mount-proc", "--kill-child", name}, o.args...)
+	}
+	if len(o.under) > 0 {
+		name, args = o.under[0], append(append(o.under[1:len(o.under):len(o.under)], name), args...)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(),

@@ -113,7 +113,7 @@ func TestRun_TellsWhereANodeHeldAtItsStartIs(t *testing.T) {
 	if code := b.wait(10 * time.Second); code != 0 {
 		t.Errorf("stopped during the look: exit %d, want 0\n%s", code, b.stdout)
 	}
-	if out := b.stdout.String(); strings.Contains(out, "restarting node") || strings.Contains(out, "main thread") || !strings.Contains(out, "forwarded SIGTERM to node to stop it") {
+	if out := b.stdout.String(); strings.Contains(out, "restarting node") || strings.Contains(out, "main thread is ") || !strings.Contains(out, "forwarded SIGTERM to node to stop it") {
 		t.Errorf("the look went on after the stop:\n%s", out)
 	}
 }
@@ -172,7 +172,7 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 
 	b = runNode(t, "mapped/dist/server.js", append([]string{"LAUNCHER_INSPECT_STUCK=false"}, restartsInAnHour...)...)
 	b.waitFor("restarting node in 1h")
-	if out := b.stdout.String(); strings.Contains(out, "main thread") || strings.Contains(out, "Debugger listening") {
+	if out := b.stdout.String(); strings.Contains(out, "main thread is ") || strings.Contains(out, "Debugger listening") {
 		t.Errorf("LAUNCHER_INSPECT_STUCK=false looked at node:\n%s", out)
 	}
 	b.signal(syscall.SIGTERM)

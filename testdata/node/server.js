@@ -7,9 +7,24 @@
 // test holds it unready as long as it needs. HOST is the address it
 // listens on (127.0.0.1); with ROUTE, other paths answer 404. With
 // SILENT_AFTER=N it answers N requests, then leaves the later ones
-// unanswered, its event loop free.
+// unanswered, its event loop free. Before anything, BUSY_START_MS keeps
+// its main thread on a CPU until it has used that much CPU time (not
+// wall time: a CPU other programs share gives it less), and
+// READ_AT_START=FILE reads FILE
+// 4 KiB at a time, at scattered offsets (a start held on the disk, once a
+// test has put FILE out of the page cache).
 'use strict';
 const http = require('node:http');
+const fs = require('node:fs');
+for (const busy = 1000 * Number(process.env.BUSY_START_MS || 0); process.cpuUsage().user < busy;);
+if (process.env.READ_AT_START) {
+  const fd = fs.openSync(process.env.READ_AT_START, 'r');
+  const pages = Math.floor(fs.fstatSync(fd).size / 4096);
+  const page = Buffer.alloc(4096);
+  // A stride prime to the page count visits every page once, out of order.
+  for (let i = 0, p = 0; i < pages; i++, p = (p + 7919) % pages) fs.readSync(fd, page, 0, 4096, p * 4096);
+  fs.closeSync(fd);
+}
 const port = Number(process.env.PORT || 8099);
 const readyAfter = Number(process.env.READY_AFTER_MS || 0);
 const unhealthyAfter = Number(process.env.UNHEALTHY_AFTER_MS || 0);

@@ -1,0 +1,82 @@
+package launcher
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The story of a start names what node's main thread did with it, and
+// which share was the largest, with what that likely was.
+func TestStartCost_Story(t *testing.T) {
+	const s, ms = time.Second, time.Millisecond
+	for _, tc := range []struct {
+		name string
+		took time.Duration
+		c    startCost
+		want string
+	}{
+		{"on a CPU", 2 * s, startCost{cpu: 1500 * ms, cpuWait: 10 * ms, read: 0},
+			"node's start took 2s: its main thread ran 1.5s on a CPU and waited 10ms for one, and it read nothing from the disk; 75% of it on a CPU, compiling and running the app's code before it answered"},
+		{"waiting for a CPU", 4 * s, startCost{cpu: 1 * s, cpuWait: 2500 * ms, read: 512 << 10},
+			"node's start took 4s: its main thread ran 1s on a CPU and waited 2.5s for one, and it read 512KiB from the disk; 62% of it waiting for a CPU, which other programs held"},
+		{"on the disk", 20 * s, startCost{cpu: 3 * s, cpuWait: 1 * s, read: 48 << 20},
+			"node's start took 20s: its main thread ran 3s on a CPU and waited 1s for one, and it read 48MiB from the disk; 80% of it waiting off the CPU, most likely on the disk it read 48MiB from (an SD card reads slowly"},
+		{"on the network", 12 * s, startCost{cpu: 1 * s, cpuWait: 0, read: 100 << 10},
+			"node's start took 12s: its main thread ran 1s on a CPU and waited 0s for one, and it read 100KiB from the disk; 91% of it waiting off the CPU, not on the disk (it read 100KiB): on the network"},
+		// A kernel without schedstat, and node another user's without
+		// CAP_SYS_PTRACE: what is not known is not told.
+		{"unknown", 5 * s, startCost{cpu: 1 * s, cpuWait: -1, read: -1},
+			"node's start took 5s: its main thread ran 1s on a CPU; 80% of it waiting off the CPU: on the disk, the network"},
+		{"under a second", 340 * ms, startCost{cpu: 300 * ms, cpuWait: 0, read: 0},
+			"node's start took 340ms: its main thread ran 300ms on a CPU and waited 0s for one, and it read nothing from the disk; 88% of it on a CPU"},
+		// The counters began at the gate's opening, a little before the
+		// clock did: a share is never more than the whole.
+		{"counters ahead of the clock", 100 * ms, startCost{cpu: 104 * ms, cpuWait: 0, read: 0}, "; 100% of it on a CPU"},
+		{"no time at all", 0, startCost{cpu: 0, cpuWait: 0, read: 0}, "node's start took 0s: its main thread ran 0s on a CPU"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.c.story("node", tc.took); !strings.Contains(got, tc.want) {
+				t.Errorf("story:\n got %s\nwant %s…", got, tc.want)
+			}
+		})
+	}
+}
+
+// The counters of a real process (this one) read, and what is unknown at
+// either end of a stretch stays unknown.
+func TestStartCost_Counters(t *testing.T) {
+	before, ok := costOf(os.Getpid())
+	if !ok || before.cpuWait < 0 || before.read < 0 {
+		t.Fatalf("costOf(self) = %+v, %v: schedstat and io unread", before, ok)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	after, _ := costOf(os.Getpid())
+	if d := after.since(before); d.cpu <= 0 || d.cpuWait < 0 || d.read < 0 {
+		t.Errorf("since: %+v after 50 ms on a CPU", d)
+	}
+	if d := after.since(startCost{cpuWait: -1, read: -1}); d.cpuWait != -1 || d.read != -1 {
+		t.Errorf("since an unknown base: %+v, want both unknown", d)
+	}
+	if _, ok := costOf(1 << 30); ok {
+		t.Error("costOf a process that does not exist reads")
+	}
+}
+
+// What readiness pays to tell where a start went (costOf, once), beside
+// the one read of a thread's stat the stuck look makes (mainThread).
+func BenchmarkCostOf(b *testing.B) {
+	pid := os.Getpid()
+	b.Run("costOf", func(b *testing.B) {
+		for b.Loop() {
+			costOf(pid)
+		}
+	})
+	b.Run("mainThread", func(b *testing.B) {
+		for b.Loop() {
+			mainThread(pid)
+		}
+	})
+}
