@@ -12,14 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher/disk/disktest"
 	"golang.org/x/sys/unix"
 )
 
 // Where a start's time went, told once node is ready, for real: a start
 // held on a CPU, one that waits on a timer, one whose CPU other programs
-// hold, and one that reads a file the page cache does not have. The line
-// is at debug for starts under ten seconds, as these are.
+// hold, one that reads a file the page cache does not have, and one that
+// reads a disk that reads slowly. The line is at debug for starts under
+// ten seconds, as these are.
 func TestRun_TellsWhereAStartWent(t *testing.T) {
+	slowFile, slowly := slowDisk(t, 4<<20, 12<<20)
 	type want struct {
 		share   string  // the largest share's words
 		field   string  // a field of the line
@@ -39,11 +42,15 @@ func TestRun_TellsWhereAStartWent(t *testing.T) {
 		// thread runs a quarter of the time, and waits the rest.
 		{"waiting for a CPU", []string{"BUSY_START_MS=400"}, []string{"taskset", "-c", "0"},
 			want{share: "% of it waiting for a CPU, which other programs held (at boot, Home Assistant and its add-ons start together)", field: "cpu_wait_ms", atLeast: 600}},
-		{"reading the disk", []string{"READ_AT_START=" + coldFile(t, 64<<20)}, nil,
+		{"reading the disk", []string{"READ_AT_START=" + coldFile(t, "", 64<<20)}, nil,
 			want{share: "", field: "read_bytes", atLeast: 64 << 20}},
+		// A disk that reads 4 MiB a second, as a worn SD card does
+		// (disktest.Slow): 12 MiB take three seconds.
+		{"reading a slow disk", []string{"READ_AT_START=" + slowFile}, slowly,
+			want{share: "% of it waiting off the CPU, most likely on the disk it read ", field: "read_bytes", atLeast: 12 << 20}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.under != nil {
+			if tc.under != nil && tc.under[0] == "taskset" {
 				for range 3 {
 					spin := exec.Command("taskset", "-c", "0", "sh", "-c", "while :; do :; done")
 					if err := spin.Start(); err != nil {
@@ -94,6 +101,16 @@ func TestRun_TellsWhereAStartWent(t *testing.T) {
 	}
 }
 
+// slowDisk is a file of size bytes, out of the page cache, on a disk that
+// reads bytesPerSecond (disktest.Slow), and the command to run the
+// launcher under for its reads to be so slow (node is its child).
+func slowDisk(t *testing.T, bytesPerSecond int64, size int) (file string, under []string) {
+	t.Helper()
+	d := disktest.Ext4(t, int64(size)+32<<20)
+	procs := d.Slow(t, bytesPerSecond)
+	return coldFile(t, d.Dir, size), []string{"sh", "-c", `echo $$ > "$0" && exec "$@"`, procs}
+}
+
 // lineWith is the first line of out that holds s.
 func lineWith(out, s string) string {
 	for _, l := range strings.Split(out, "\n") {
@@ -117,12 +134,14 @@ func fieldOf(line, name string) float64 {
 	return v
 }
 
-// coldFile is a file of size bytes that the page cache does not hold:
-// reading it reads the disk. It is made where a disk is: a tmpfs (/tmp
-// on some systems) keeps files in memory alone.
-func coldFile(t *testing.T, size int) string {
+// coldFile is a file of size bytes in dir that the page cache does not
+// hold: reading it reads the disk. Without a dir it is made where a disk
+// is: a tmpfs (/tmp on some systems) keeps files in memory alone.
+func coldFile(t *testing.T, dir string, size int) string {
 	t.Helper()
-	dir := t.TempDir()
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	var fs unix.Statfs_t
 	if err := unix.Statfs(dir, &fs); err != nil || fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC {
 		wd, _ := os.Getwd()

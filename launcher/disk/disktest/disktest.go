@@ -1,13 +1,14 @@
 // Package disktest makes disks for tests, for real, as the add-on meets
 // them on a Raspberry Pi: ext4 on a loop device, mounted with
 // errors=remount-ro as an SD card's data partition is, which the test may
-// fill or have the kernel fail; and filesystems in memory (tmpfs). It needs
+// fill, have the kernel fail or read slowly; and filesystems in memory (tmpfs). It needs
 // root, loop devices and e2fsprogs: where they are missing a test skips,
 // but not under CI, which must run it.
 package disktest
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,9 @@ func Ext4(t testing.TB, size int64) *Disk {
 	return d
 }
 
+// Device is the disk's block device: /dev/loop3.
+func (d *Disk) Device() string { return "/dev/" + d.name }
+
 // Fail makes the kernel take an error on the disk, as it does when a
 // failing card refuses a write: ext4 reports it and, under
 // errors=remount-ro, writes the disk no more.
@@ -77,6 +81,46 @@ func (d *Disk) Fill(t testing.TB) {
 	}
 	// What delayed allocation still holds goes to the disk, or fails here.
 	_ = f.Sync()
+}
+
+// Slow has reads of the disk take time, as a worn SD card's do: the
+// processes put in the cgroup whose procs file it returns read it at
+// bytesPerSecond at most, by the kernel's block throttle (cgroup v1's
+// blkio, or v2's io). The test puts a process there before it starts what
+// should read slowly: its children are born in it. Where the throttle is
+// not at hand the test skips, under CI too: how a machine mounts its
+// cgroups is the machine's, not the project's.
+func (d *Disk) Slow(t testing.TB, bytesPerSecond int64) (procs string) {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(d.Device(), &st); err != nil {
+		t.Fatal(err)
+	}
+	dev := fmt.Sprintf("%d:%d", unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)))
+	name := fmt.Sprintf("disktest-%d-%s", os.Getpid(), d.name)
+	try := func(root, file, line string) (string, error) {
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", err
+		}
+		t.Cleanup(func() { _ = os.Remove(dir) })
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(line), 0o644); err != nil {
+			return "", err
+		}
+		return filepath.Join(dir, "cgroup.procs"), nil
+	}
+	v1, err1 := try("/sys/fs/cgroup/blkio", "blkio.throttle.read_bps_device", fmt.Sprintf("%s %d", dev, bytesPerSecond))
+	if err1 == nil {
+		return v1
+	}
+	// v2: the root's children get the io controller only when asked.
+	_ = os.WriteFile("/sys/fs/cgroup/cgroup.subtree_control", []byte("+io"), 0o644)
+	v2, err2 := try("/sys/fs/cgroup", "io.max", fmt.Sprintf("%s rbps=%d", dev, bytesPerSecond))
+	if err2 == nil {
+		return v2
+	}
+	t.Skipf("the kernel's block throttle is not at hand: cgroup v1 blkio: %v; v2 io: %v", err1, err2)
+	return ""
 }
 
 // Tmpfs mounts a filesystem in memory for the test, with tmpfs's options
