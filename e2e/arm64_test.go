@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher/disk/disktest"
+	"golang.org/x/sys/unix"
 )
 
 // The add-on on aarch64, for real, under emulation (make e2e-arm64 sets it
@@ -526,6 +527,7 @@ func onTheHost(t *testing.T, line string) (string, int) {
 // errors=remount-ro): the disk is real, on a loop device, and the kernel
 // fails it by its own error path. The arm64 launcher warns before node
 // starts, and explains node's death by the disk, with how /data stands.
+// And a card that only reads slowly: a start held reading it is told so.
 func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	disk := func(t *testing.T) *disktest.Disk {
@@ -582,6 +584,44 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 			t.Errorf("no fix for the failing disk:\n%s", out)
 		}
 	})
+
+	// A worn card that reads 1 MiB a second (podman's --device-read-bps,
+	// the kernel's block throttle on the container): a backend whose start
+	// reads 16 MiB from it is not ready in time, and the look before the
+	// restart finds node's main thread waiting on a disk that still reads,
+	// and says how fast.
+	t.Run("slow", func(t *testing.T) {
+		d := disktest.Ext4(t, 64<<20)
+		app := filepath.Join(d.Dir, "app")
+		must(t, os.Mkdir(app, 0o755))
+		src, err := os.ReadFile(filepath.Join("..", "testdata", "node", "server.js"))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(app, "server.js"), src, 0o644))
+		big := make([]byte, 16<<20)
+		for i := range big {
+			big[i] = byte(i * 7)
+		}
+		must(t, os.WriteFile(filepath.Join(app, "big.bin"), big, 0o644))
+		cold(t, filepath.Join(app, "big.bin"))
+		out, code := runImageWith(t, []string{"-v", app + ":/slow:ro", "--device-read-bps", d.Device() + ":1mb",
+			"-e", "LAUNCHER_APP_DIR=/slow", "-e", "LAUNCHER_ENTRY=server.js", "-e", "LAUNCHER_NATIVE_MODULES=",
+			"-e", "PORT=8123", "-e", "LAUNCHER_READY_URL=http://127.0.0.1:8123/", "-e", "READ_AT_START=/slow/big.bin",
+			"-e", "LAUNCHER_READY_TIMEOUT=6s", "-e", "LAUNCHER_STOP_TIMEOUT=1s", "-e", "LAUNCHER_RESTART=never"}, image)
+		if !regexp.MustCompile(`node's main thread is (waiting on the disk \(state D|not busy \(state [RS])[^\n]*node reads the disk at [0-9.]+(KiB|MiB)/s \([^\n]*since it started\)[^\n]*a slow or worn SD card reads so`).MatchString(out) {
+			t.Errorf("exit %d: the log does not tell node reading a slow disk:\n%s", code, out)
+		}
+		t.Logf("on the slow card: %s", regexp.MustCompile(`node's main thread is [^\n]*`).FindString(out))
+	})
+}
+
+// cold puts path out of the page cache: its next read reads the disk.
+func cold(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	must(t, f.Sync())
+	must(t, unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED))
 }
 
 // nodeStart is /status's startup.node_start in c.

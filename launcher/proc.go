@@ -184,12 +184,10 @@ type startCost struct {
 
 // costOf reads pid's counters as they stand. The main thread's are its
 // schedstat (nanoseconds on a CPU, then waiting on a run queue), else its
-// stat's CPU ticks. read_bytes is readable of a process of the launcher's
-// own user, or with CAP_SYS_PTRACE, which a container's root lacks by
-// default: of node run as another user it is unknown.
+// stat's CPU ticks.
 func costOf(pid int) (startCost, bool) {
 	p := strconv.Itoa(pid)
-	c := startCost{cpuWait: -1, read: -1}
+	c := startCost{cpuWait: -1, read: readBytes(pid)}
 	if b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/schedstat"); err == nil {
 		if f := strings.Fields(string(b)); len(f) >= 2 {
 			run, err1 := strconv.ParseInt(f[0], 10, 64)
@@ -206,16 +204,27 @@ func costOf(pid int) (startCost, bool) {
 		}
 		c.cpu = t.cpu
 	}
-	if b, err := os.ReadFile("/proc/" + p + "/io"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "read_bytes: "); ok {
-				if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-					c.read = n
-				}
+	return c, true
+}
+
+// readBytes is what pid has read from storage (/proc/<pid>/io's
+// read_bytes: not what the page cache gave it); -1 when unknown. It is
+// readable of a process of the launcher's own user, or with CAP_SYS_PTRACE,
+// which a container's root lacks by default: of node run as another user
+// it is unknown.
+func readBytes(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "read_bytes: "); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n
 			}
 		}
 	}
-	return c, true
+	return -1
 }
 
 // since is what c took from base onwards; a counter unknown at either

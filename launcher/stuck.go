@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hasync/launcher/launcher/bytesize"
 	"github.com/hasync/launcher/launcher/inspector"
 	"github.com/hasync/launcher/launcher/sourcemap"
 	"golang.org/x/sys/unix"
@@ -52,6 +53,7 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	ctx, cancel := context.WithTimeout(outer, stuckLookTimeout)
 	defer cancel()
 	before, ok := mainThread(c.PID)
+	readBefore := readBytes(c.PID)
 	if !ok || !wait(ctx, busyWatch) {
 		return stuck{}
 	}
@@ -62,12 +64,28 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	used := after.cpu - before.cpu
 	ran := fmt.Sprintf("%d ms of CPU in %d ms", used.Milliseconds(), busyWatch.Milliseconds())
 	if used < busyWatch/2 {
-		switch after.state {
-		case 'D':
+		// A disk that reads, however slowly, is not one that stopped: one
+		// that held the thread in D is watched longer for its reads.
+		watch := time.Duration(0)
+		if after.state == 'D' {
+			watch = diskWatch
+		}
+		reading := s.reading(ctx, c, readBefore, watch)
+		if outer.Err() != nil {
+			return stuck{}
+		}
+		switch {
+		case after.state == 'D' && reading != "":
+			s.log.Warn().Msgf("%s's main thread is waiting on the disk (state D, %s): %s; the app is held until its reads end, and a slow or worn SD card reads so", s.name, ran, reading)
+			return stuck{}
+		case after.state == 'D':
 			s.log.Warn().Msgf("%s's main thread is waiting in the kernel (state D, %s): a read or write that does not end holds its event loop; a failing disk or SD card does this", s.name, ran)
 			return stuck{}
-		case 'T', 't':
+		case after.state == 'T' || after.state == 't':
 			s.log.Warn().Msgf("%s is stopped (state %c, %s): a SIGSTOP or a debugger holds it", s.name, after.state, ran)
+			return stuck{}
+		case reading != "":
+			s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s), and %s: the app waits on its reads from the disk, and a slow or worn SD card reads so", s.name, after.state, ran, reading)
 			return stuck{}
 		}
 		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, yet the app does not answer; it waits on something that does not come (a database lock, a network connection, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
@@ -102,6 +120,40 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 		s.log.Warn().Str(logKeyStack, strings.Join(st.inSources, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
 	}
 	return st
+}
+
+// diskWatch is how much longer than busyWatch a main thread held in the
+// kernel (state D) is watched for its disk to read on. Reads go to the
+// disk in bursts (a readahead of 128 KiB or more at a time): a card that
+// reads 1 MiB/s can show nothing read for most of a second.
+const diskWatch = 2 * time.Second
+
+// diskPoll is how often node's reads are read during diskWatch.
+const diskPoll = 50 * time.Millisecond
+
+// reading says how node reads the disk, when it read from it since before
+// (its read_bytes when the watch began, busyWatch ago), waiting up to
+// watch more for a first read: "node reads the disk at 1MiB/s (200KiB in
+// 200 ms; 2.3MiB since it started)"; "" when it read nothing, its reads
+// are unknown, or ctx ended.
+func (s *Supervisor) reading(ctx context.Context, c *Child, before int64, watch time.Duration) string {
+	if before < 0 {
+		return ""
+	}
+	began := time.Now().Add(-busyWatch)
+	now := readBytes(c.PID)
+	for deadline := time.Now().Add(watch); now <= before && time.Now().Before(deadline); now = readBytes(c.PID) {
+		if !wait(ctx, diskPoll) {
+			return ""
+		}
+	}
+	if now <= before {
+		return ""
+	}
+	n, took := now-before, time.Since(began)
+	rate := int64(float64(n)/took.Seconds()) &^ (1<<10 - 1) // whole KiB: "700KiB/s"
+	return fmt.Sprintf("%s reads the disk at %s/s (%s in %d ms; %s since it started)", s.name,
+		bytesize.Format(max(rate, 1<<10)), bytesize.Format(n), took.Milliseconds(), bytesize.Format(now-max(c.base.read, 0)))
 }
 
 // looksStuck says whether a child that does not answer is looked at

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,4 +202,26 @@ require('http').createServer((req, res) => {
 	}
 	l.signal(syscall.SIGTERM)
 	l.wait(10 * time.Second)
+}
+
+// A start held reading a disk that reads 1 MiB a second, as a worn SD card
+// does (disktest.Slow): at the ready timeout the look finds node's main
+// thread waiting on the disk, and the disk still reading: slow, not
+// stopped, and said so, with how fast it reads.
+func TestRun_TellsANodeWaitingOnASlowDisk(t *testing.T) {
+	file, under := slowDisk(t, 1<<20, 16<<20)
+	b := runNodeAs(t, launchOpts{under: under}, "server.js",
+		append([]string{"READ_AT_START=" + file, "LAUNCHER_READY_TIMEOUT=2s", "LAUNCHER_STOP_TIMEOUT=1s"}, restartsInAnHour...)...)
+	b.waitFor("restarting node in 1h")
+	out := b.stdout.String()
+	// Its main thread is in D while each read waits on the disk, and
+	// runnable between two: the look tells either with the disk's reading.
+	if !regexp.MustCompile(`node's main thread is (waiting on the disk \(state D|not busy \(state [RS])[^\n]*node reads the disk at [0-9.]+(KiB|MiB)/s \([^\n]*since it started\)[^\n]*a slow or worn SD card reads so`).MatchString(out) {
+		t.Errorf("the log does not tell a node reading a slow disk:\n%s", out)
+	}
+	if strings.Contains(out, "does not end") || strings.Contains(out, "its event loop is free") {
+		t.Errorf("a slow disk taken for one that stopped, or for a free event loop:\n%s", out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
 }
