@@ -344,11 +344,12 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	}
 	// Where the start went: the arm64 launcher reads the emulated node's
 	// main thread (schedstat) and its reads (io, node root as it is).
-	if ns := nodeStart(t, c); ns["cpu_ms"] == nil || *ns["cpu_ms"] <= 0 || ns["cpu_wait_ms"] == nil || ns["read_bytes"] == nil ||
+	if ns := nodeStart(t, c); ns["cpu_ms"] == nil || *ns["cpu_ms"] <= 0 || ns["cpu_wait_ms"] == nil || ns["disk_wait_ms"] == nil || ns["read_bytes"] == nil ||
 		!strings.Contains(out, "  node's start of ") {
 		t.Errorf("where the start went is not told: %v\n%s", ns, out)
 	} else {
-		t.Logf("under emulation, node's start: %.0f ms, %.0f ms on a CPU, %.0f ms waiting for one, %.0f bytes read", *ns["took_ms"], *ns["cpu_ms"], *ns["cpu_wait_ms"], *ns["read_bytes"])
+		t.Logf("under emulation, node's start: %.0f ms, %.0f ms on a CPU, %.0f ms waiting for one, %.0f ms on the disk, %.0f bytes read",
+			*ns["took_ms"], *ns["cpu_ms"], *ns["cpu_wait_ms"], *ns["disk_wait_ms"], *ns["read_bytes"])
 	}
 	// The arm64 launcher samples node's memory in the container (procfs and
 	// the cgroup, read through the emulator) and says it in the log.
@@ -611,6 +612,19 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 			t.Errorf("exit %d: the log does not tell node reading a slow disk:\n%s", code, out)
 		}
 		t.Logf("on the slow card: %s", regexp.MustCompile(`node's main thread is [^\n]*`).FindString(out))
+
+		// A start that reads 4 MiB of it, and then answers: its line puts
+		// most of its time on the disk.
+		small := filepath.Join(app, "small.bin")
+		must(t, os.WriteFile(small, big[:4<<20], 0o644))
+		cold(t, small)
+		c := startImage(t, image, addonData(t), "--device-read-bps", d.Device()+":1mb", "-v", app+":/slow:ro",
+			"-e", "LAUNCHER_APP_DIR=/slow", "-e", "LAUNCHER_ENTRY=server.js", "-e", "LAUNCHER_NATIVE_MODULES=",
+			"-e", "PORT=8123", "-e", "LAUNCHER_READY_URL=http://127.0.0.1:8123/", "-e", "READ_AT_START=/slow/small.bin",
+			"-e", "LAUNCHER_LOG_LEVEL=debug")
+		told := regexp.MustCompile(`node's start took [^\n]*% of it waiting on the disk, reading what it loads`)
+		c.eventually(120*time.Second, "no line says the start went to the disk", func() bool { return told.MatchString(c.logs()) })
+		t.Logf("on the slow card: %s", told.FindString(c.logs()))
 	})
 }
 

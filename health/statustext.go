@@ -86,6 +86,9 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 			if ns.CPUWaitMS != nil {
 				parts = append(parts, fmt.Sprintf("%.1f ms waiting for one", *ns.CPUWaitMS))
 			}
+			if ns.DiskWaitMS != nil {
+				parts = append(parts, fmt.Sprintf("about %.0f ms on the disk", *ns.DiskWaitMS))
+			}
 			if ns.ReadBytes != nil {
 				parts = append(parts, size(uint64(*ns.ReadBytes))+" read from the disk")
 			}

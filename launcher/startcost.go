@@ -13,30 +13,41 @@ import (
 // slow for a backend, and still far from LAUNCHER_READY_TIMEOUT's minute.
 const slowStart = 10 * time.Second
 
-// diskRead is how much a start must have read from storage for its wait
-// off the CPU to be put on the disk: node's binary and a backend's
-// modules, read cold, are tens of MiB; a warm start reads next to none.
-const diskRead = 8 << 20
-
 // NodeStart is where a start's time went, from the gate's opening (or
-// the spawn) to readiness: node's main thread on a CPU and waiting for
-// one, and what node read from storage meanwhile; nil where the kernel
-// does not say.
+// the spawn) to readiness: node's main thread on a CPU, waiting for one,
+// and (an estimate, from its looks at the thread) waiting on the disk,
+// and what node read from storage meanwhile; nil where the kernel does
+// not say, or the start was too short to be looked at.
 type NodeStart struct {
-	TookMS    float64  `json:"took_ms"`
-	CPUMS     float64  `json:"cpu_ms"`
-	CPUWaitMS *float64 `json:"cpu_wait_ms"`
-	ReadBytes *int64   `json:"read_bytes"`
+	TookMS     float64  `json:"took_ms"`
+	CPUMS      float64  `json:"cpu_ms"`
+	CPUWaitMS  *float64 `json:"cpu_wait_ms"`
+	DiskWaitMS *float64 `json:"disk_wait_ms"`
+	ReadBytes  *int64   `json:"read_bytes"`
+}
+
+// startLooks are watchStart's counts: its looks at node's main thread
+// during the start, and those that found it waiting on the disk.
+type startLooks struct{ looks, inD int64 }
+
+// diskWait is the share of took the looks found node's main thread
+// waiting on the disk; -1 without a look.
+func (l startLooks) diskWait(took time.Duration) time.Duration {
+	if l.looks == 0 {
+		return -1
+	}
+	return time.Duration(float64(took) * float64(l.inD) / float64(l.looks))
 }
 
 // tellStartCost logs where c's start, which took took, went: at info when
 // it was slow, else at debug. The first start's is kept for /status.
-func (s *Supervisor) tellStartCost(c *Child, took time.Duration, first bool) {
+func (s *Supervisor) tellStartCost(c *Child, took time.Duration, looks startLooks, first bool) {
 	now, ok := costOf(c.PID)
 	if !ok {
 		return
 	}
 	cost := now.since(c.base)
+	disk := looks.diskWait(took)
 	level := zerolog.DebugLevel
 	if took >= slowStart {
 		level = zerolog.InfoLevel
@@ -47,47 +58,62 @@ func (s *Supervisor) tellStartCost(c *Child, took time.Duration, first bool) {
 		ns.CPUWaitMS = ptr(ms(cost.cpuWait))
 		ev = ev.Float64("cpu_wait_ms", *ns.CPUWaitMS)
 	}
+	if disk >= 0 {
+		ns.DiskWaitMS = ptr(ms(disk))
+		ev = ev.Float64("disk_wait_ms", *ns.DiskWaitMS)
+	}
 	if cost.read >= 0 {
 		ns.ReadBytes = ptr(cost.read)
 		ev = ev.Int64("read_bytes", cost.read)
 	}
-	ev.Msg(cost.story(s.name, took))
+	ev.Msg(cost.story(s.name, took, disk))
 	if first {
 		s.store.Update(func(st *Snapshot) { st.Startup.NodeStart = &ns })
 	}
 }
 
 // story says where a start of took went: what node's main thread spent
-// on a CPU and waiting for one, what node read from the disk, and which
-// of the three shares (on a CPU, waiting for one, waiting off it) was the
-// largest, with what that likely was.
-func (c startCost) story(name string, took time.Duration) string {
-	facts := fmt.Sprintf("its main thread ran %s on a CPU", roundDuration(c.cpu))
-	if c.cpuWait >= 0 {
-		facts += fmt.Sprintf(" and waited %s for one", roundDuration(c.cpuWait))
-	}
-	if c.read >= 0 {
-		facts += fmt.Sprintf(", and it read %s from the disk", readSize(c.read))
-	}
+// on a CPU, waiting for one and (disk, -1 when unknown) waiting on the
+// disk, what node read from the disk, and which share was the largest,
+// with what that likely was.
+func (c startCost) story(name string, took, disk time.Duration) string {
 	wait := max(c.cpuWait, 0)
 	off := max(took-c.cpu-wait, 0)
-	share, why := c.cpu, "on a CPU, compiling and running the app's code before it answered"
-	switch {
-	case wait > share && wait >= off:
-		share, why = wait, "waiting for a CPU, which other programs held (at boot, Home Assistant and its add-ons start together)"
-	case off <= share:
-	case c.read >= diskRead:
-		share, why = off, fmt.Sprintf("waiting off the CPU, most likely on the disk it read %s from (an SD card reads slowly; a start that finds those files in memory reads none)", bytesize.Format(c.read))
-	case c.read >= 0:
-		share, why = off, fmt.Sprintf("waiting off the CPU, not on the disk (it read %s): on the network (Home Assistant, a server, DNS), a timer or a lock, before it answered", readSize(c.read))
-	default:
-		share, why = off, "waiting off the CPU: on the disk, the network (Home Assistant, a server, DNS), a timer or a lock"
+	disk = min(disk, off)
+	facts := fmt.Sprintf("its main thread ran %s on a CPU", roundDuration(c.cpu))
+	if c.cpuWait >= 0 {
+		facts += fmt.Sprintf(", waited %s for one", roundDuration(c.cpuWait))
+	}
+	if disk > 0 {
+		facts += fmt.Sprintf(", about %s on the disk", roundDuration(disk))
+	}
+	if c.read >= 0 {
+		facts += fmt.Sprintf(", and node read %s from the disk", readSize(c.read))
+	}
+	other := off - max(disk, 0)
+	shares := []struct {
+		d   time.Duration
+		why string
+	}{
+		{c.cpu, "on a CPU, compiling and running the app's code before it answered"},
+		{wait, "waiting for a CPU, which other programs held (at boot, Home Assistant and its add-ons start together)"},
+		{disk, "waiting on the disk, reading what it loads: a slow disk (an SD card) reads so; a start that finds those files in memory reads none"},
+		{other, "waiting off the CPU, not on a read of its own: on the network (Home Assistant, a server, DNS), a timer, a lock, or node's thread pool (bcrypt, asynchronous file reads)"},
+	}
+	if disk < 0 {
+		shares[3].why = "waiting off the CPU: on the disk, the network (Home Assistant, a server, DNS), a timer or a lock"
+	}
+	most := shares[0]
+	for _, sh := range shares[1:] {
+		if sh.d > most.d {
+			most = sh
+		}
 	}
 	pct := 0
 	if took > 0 {
-		pct = int(100 * min(share, took) / took)
+		pct = int(100 * min(most.d, took) / took)
 	}
-	return fmt.Sprintf("%s's start took %s: %s; %d%% of it %s", name, roundDuration(took), facts, pct, why)
+	return fmt.Sprintf("%s's start took %s: %s; %d%% of it %s", name, roundDuration(took), facts, pct, most.why)
 }
 
 // readSize is n bytes read, as the story says it.

@@ -600,7 +600,7 @@ func (m *machine) onEvent(ev childEvent) {
 		// project's machine): one sample interval. Ready by URL or IPC, the
 		// app's first requests are being answered, the first of them in a
 		// fresh node the slowest: a quarter second.
-		s.ready(m.child, ev.ready)
+		s.ready(m.child, ev.ready, m.monitors.startLooks())
 		if ev.ready == readyAtSpawn {
 			m.settleC = m.timer(s.cfg.SampleInterval)
 		} else {
@@ -907,7 +907,7 @@ func (s *Supervisor) settle() {
 
 // ready publishes readiness, then logs it, with the startup timeline the
 // first time: whoever reads the log line finds /readyz answering 200.
-func (s *Supervisor) ready(c *Child, how string) {
+func (s *Supervisor) ready(c *Child, how string, looks startLooks) {
 	took := time.Since(c.Started)
 	first := !s.firstDone
 	s.firstDone = true
@@ -923,7 +923,7 @@ func (s *Supervisor) ready(c *Child, how string) {
 	// Ready at the spawn, no start was waited on: there is none to tell.
 	// A program that runs node is not node: its counters are not node's.
 	if how != readyAtSpawn && s.childIsNode() {
-		defer s.tellStartCost(c, took, first)
+		defer s.tellStartCost(c, took, looks, first)
 	}
 	if !first {
 		s.log.Info().Str("by", how).Msgf("%s ready in %.0f ms", s.name, ms(took))
