@@ -100,10 +100,10 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 const startLook = 100 * time.Millisecond
 
 // watchStart looks at node's main thread every startLook until its start
-// is taken as over (settled), counting how often it is found waiting on the disk (state D: a
-// read node waits for, synchronously, as require() reads a module).
-// What share of a start went to the disk is told so: the kernel counts
-// that time only under delay accounting, which is off by default.
+// is taken as over (settled), counting how often it is found waiting on
+// the disk (state D: a read node waits for, synchronously, as require()
+// reads a module). What share of a start went to the disk is told so: the
+// kernel counts that time only under delay accounting, off by default.
 func (m *monitors) watchStart(ctx context.Context, pid int) {
 	t := time.NewTicker(startLook)
 	defer t.Stop()

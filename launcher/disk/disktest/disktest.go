@@ -1,9 +1,9 @@
 // Package disktest makes disks for tests, for real, as the add-on meets
 // them on a Raspberry Pi: ext4 on a loop device, mounted with
 // errors=remount-ro as an SD card's data partition is, which the test may
-// fill, have the kernel fail or read slowly; and filesystems in memory (tmpfs). It needs
-// root, loop devices and e2fsprogs: where they are missing a test skips,
-// but not under CI, which must run it.
+// fill, have the kernel fail, or have read slowly; and filesystems in
+// memory (tmpfs). It needs root, loop devices and e2fsprogs: where they
+// are missing a test skips, but not under CI, which must run it.
 package disktest
 
 import (
