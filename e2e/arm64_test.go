@@ -611,6 +611,9 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 		if !regexp.MustCompile(`node's main thread is (waiting on the disk \(state D|not busy \(state [RS])[^\n]*node reads the disk at [0-9.]+(KiB|MiB)/s \([^\n]*since it started\)[^\n]*a slow or worn SD card reads so`).MatchString(out) {
 			t.Errorf("exit %d: the log does not tell node reading a slow disk:\n%s", code, out)
 		}
+		if !regexp.MustCompile(`node's start, not ready within 6s: [^\n]*about [0-9.]+s on the disk`).MatchString(out) {
+			t.Errorf("where the held start went is not told:\n%s", out)
+		}
 		t.Logf("on the slow card: %s", regexp.MustCompile(`node's main thread is [^\n]*`).FindString(out))
 
 		// A start that reads 4 MiB of it, and then answers: its line puts

@@ -42,41 +42,73 @@ func (l startLooks) diskWait(took time.Duration) time.Duration {
 // tellStartCost logs where c's start, which took took, went: at info when
 // it was slow, else at debug. The first start's is kept for /status.
 func (s *Supervisor) tellStartCost(c *Child, took time.Duration, looks startLooks, first bool) {
-	now, ok := costOf(c.PID)
+	ns, story, ok := startWent(c, took, looks)
 	if !ok {
 		return
 	}
-	cost := now.since(c.base)
-	disk := looks.diskWait(took)
 	level := zerolog.DebugLevel
 	if took >= slowStart {
 		level = zerolog.InfoLevel
 	}
-	ns := NodeStart{TookMS: ms(took), CPUMS: ms(cost.cpu)}
-	ev := s.log.WithLevel(level).Float64("took_ms", ns.TookMS).Float64("cpu_ms", ns.CPUMS)
-	if cost.cpuWait >= 0 {
-		ns.CPUWaitMS = ptr(ms(cost.cpuWait))
-		ev = ev.Float64("cpu_wait_ms", *ns.CPUWaitMS)
-	}
-	if disk >= 0 {
-		ns.DiskWaitMS = ptr(ms(disk))
-		ev = ev.Float64("disk_wait_ms", *ns.DiskWaitMS)
-	}
-	if cost.read >= 0 {
-		ns.ReadBytes = ptr(cost.read)
-		ev = ev.Int64("read_bytes", cost.read)
-	}
-	ev.Msg(cost.story(s.name, took, disk))
+	ns.fields(s.log.WithLevel(level)).Msgf("%s's start took %s: %s", s.name, roundDuration(took), story)
 	if first {
 		s.store.Update(func(st *Snapshot) { st.Startup.NodeStart = &ns })
 	}
+}
+
+// tellHeldStart logs where c's start went in the time it was given, when
+// it was not ready in time and held (onReadyTimeout): a first start on a
+// slow card that needed more, or one held on a CPU, before the look at
+// where it is now.
+func (s *Supervisor) tellHeldStart(c *Child, took time.Duration, looks startLooks) {
+	if ns, story, ok := startWent(c, took, looks); ok {
+		ns.fields(s.log.Warn()).Msgf("%s's start, not ready within %s: %s", s.name, HumanDuration(s.cfg.ReadyTimeout), story)
+	}
+}
+
+// startWent reads c's counters, and with watchStart's looks says where
+// its start, took long so far, went: the figures, and the story told of
+// them; false when node's counters cannot be read.
+func startWent(c *Child, took time.Duration, looks startLooks) (NodeStart, string, bool) {
+	now, ok := costOf(c.PID)
+	if !ok {
+		return NodeStart{}, "", false
+	}
+	cost := now.since(c.base)
+	disk := looks.diskWait(took)
+	ns := NodeStart{TookMS: ms(took), CPUMS: ms(cost.cpu)}
+	if cost.cpuWait >= 0 {
+		ns.CPUWaitMS = ptr(ms(cost.cpuWait))
+	}
+	if disk >= 0 {
+		ns.DiskWaitMS = ptr(ms(disk))
+	}
+	if cost.read >= 0 {
+		ns.ReadBytes = ptr(cost.read)
+	}
+	return ns, cost.story(took, disk), true
+}
+
+// fields are ns as a log line's fields, those known.
+func (ns NodeStart) fields(ev *zerolog.Event) *zerolog.Event {
+	ev = ev.Float64("took_ms", ns.TookMS).Float64("cpu_ms", ns.CPUMS)
+	if ns.CPUWaitMS != nil {
+		ev = ev.Float64("cpu_wait_ms", *ns.CPUWaitMS)
+	}
+	if ns.DiskWaitMS != nil {
+		ev = ev.Float64("disk_wait_ms", *ns.DiskWaitMS)
+	}
+	if ns.ReadBytes != nil {
+		ev = ev.Int64("read_bytes", *ns.ReadBytes)
+	}
+	return ev
 }
 
 // story says where a start of took went: what node's main thread spent
 // on a CPU, waiting for one and (disk, -1 when unknown) waiting on the
 // disk, what node read from the disk, and which share was the largest,
 // with what that likely was.
-func (c startCost) story(name string, took, disk time.Duration) string {
+func (c startCost) story(took, disk time.Duration) string {
 	wait := max(c.cpuWait, 0)
 	off := max(took-c.cpu-wait, 0)
 	disk = min(disk, off)
@@ -113,7 +145,7 @@ func (c startCost) story(name string, took, disk time.Duration) string {
 	if took > 0 {
 		pct = int(100 * min(most.d, took) / took)
 	}
-	return fmt.Sprintf("%s's start took %s: %s; %d%% of it %s", name, roundDuration(took), facts, pct, most.why)
+	return fmt.Sprintf("%s; %d%% of it %s", facts, pct, most.why)
 }
 
 // readSize is n bytes read, as the story says it.

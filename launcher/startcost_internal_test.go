@@ -41,7 +41,7 @@ func TestStartCost_Story(t *testing.T) {
 		{"no time at all", 0, -1, startCost{cpu: 0, cpuWait: 0, read: 0}, "node's start took 0s: its main thread ran 0s on a CPU"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.c.story("node", tc.took, tc.disk); !strings.Contains(got, tc.want) {
+			if got := "node's start took " + roundDuration(tc.took) + ": " + tc.c.story(tc.took, tc.disk); !strings.Contains(got, tc.want) {
 				t.Errorf("story:\n got %s\nwant %s…", got, tc.want)
 			}
 		})

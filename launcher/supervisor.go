@@ -692,6 +692,9 @@ func (m *machine) onReadyTimeout() {
 		// yet: node may be held at its start, where it is says why.
 		held = f != nil && errors.Is(f, context.DeadlineExceeded) || looked && nowhere
 	}
+	if held && s.childIsNode() {
+		s.tellHeldStart(m.child, time.Since(m.child.Started), m.monitors.startLooks())
+	}
 	if held && s.looksStuck() {
 		if told {
 			s.log.Warn().Str("fix", why.Hint).Msg(why.Cause)

@@ -93,6 +93,7 @@ func TestRun_TellsWhereANodeHeldAtItsStartIs(t *testing.T) {
 		"    at checksum (" + app + "/src/server.ts:14:",
 		"    at " + app + "/src/server.ts:26:",
 		"restarting node: not ready within 2s (LAUNCHER_READY_TIMEOUT)",
+		"% of it on a CPU, compiling and running the app's code before it answered",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q:\n%s", want, out)
@@ -221,6 +222,12 @@ func TestRun_TellsANodeWaitingOnASlowDisk(t *testing.T) {
 	}
 	if strings.Contains(out, "does not end") || strings.Contains(out, "its event loop is free") {
 		t.Errorf("a slow disk taken for one that stopped, or for a free event loop:\n%s", out)
+	}
+	// Before the look, where the start went in its two seconds: most of
+	// it on the disk.
+	if !regexp.MustCompile(`WARNING: node's start, not ready within 2s: its main thread ran [^\n]*, about [0-9.]+s on the disk, [^\n]*% of it waiting on the disk`).MatchString(out) ||
+		strings.Index(out, "node's start, not ready within 2s") > strings.Index(out, "reads the disk at") {
+		t.Errorf("where the held start went is not told before the look:\n%s", out)
 	}
 	b.signal(syscall.SIGTERM)
 	b.wait(10 * time.Second)
