@@ -66,8 +66,8 @@ func (s *Supervisor) tellHeldStart(c *Child, took time.Duration, looks startLook
 	}
 }
 
-// startWent reads c's counters, and with watchStart's looks says where
-// its start, took long so far, went: the figures, and the story told of
+// startWent reads c's counters and, with watchStart's looks, says where
+// the took of its start so far went: the figures, and the story told of
 // them; false when node's counters cannot be read.
 func startWent(c *Child, took time.Duration, looks startLooks) (NodeStart, string, bool) {
 	now, ok := costOf(c.PID)
