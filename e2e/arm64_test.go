@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher/disk/disktest"
-	"golang.org/x/sys/unix"
 )
 
 // The add-on on aarch64, for real, under emulation (make e2e-arm64 sets it
@@ -603,7 +602,7 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 			big[i] = byte(i * 7)
 		}
 		must(t, os.WriteFile(filepath.Join(app, "big.bin"), big, 0o644))
-		cold(t, filepath.Join(app, "big.bin"))
+		disktest.Cold(t, filepath.Join(app, "big.bin"))
 		out, code := runImageWith(t, []string{"-v", app + ":/slow:ro", "--device-read-bps", d.Device() + ":1mb",
 			"-e", "LAUNCHER_APP_DIR=/slow", "-e", "LAUNCHER_ENTRY=server.js", "-e", "LAUNCHER_NATIVE_MODULES=",
 			"-e", "PORT=8123", "-e", "LAUNCHER_READY_URL=http://127.0.0.1:8123/", "-e", "READ_AT_START=/slow/big.bin",
@@ -620,7 +619,7 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 		// most of its time on the disk.
 		small := filepath.Join(app, "small.bin")
 		must(t, os.WriteFile(small, big[:4<<20], 0o644))
-		cold(t, small)
+		disktest.Cold(t, small)
 		c := startImage(t, image, addonData(t), "--device-read-bps", d.Device()+":1mb", "-v", app+":/slow:ro",
 			"-e", "LAUNCHER_APP_DIR=/slow", "-e", "LAUNCHER_ENTRY=server.js", "-e", "LAUNCHER_NATIVE_MODULES=",
 			"-e", "PORT=8123", "-e", "LAUNCHER_READY_URL=http://127.0.0.1:8123/", "-e", "READ_AT_START=/slow/small.bin",
@@ -629,16 +628,6 @@ func TestAddonOnArm64_OnAFullOrFailingDisk(t *testing.T) {
 		c.eventually(120*time.Second, "no line says the start went to the disk", func() bool { return told.MatchString(c.logs()) })
 		t.Logf("on the slow card: %s", told.FindString(c.logs()))
 	})
-}
-
-// cold puts path out of the page cache: its next read reads the disk.
-func cold(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Open(path)
-	must(t, err)
-	defer f.Close()
-	must(t, f.Sync())
-	must(t, unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED))
 }
 
 // nodeStart is /status's startup.node_start in c.

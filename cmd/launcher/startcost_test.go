@@ -29,35 +29,34 @@ func TestRun_TellsWhereAStartWent(t *testing.T) {
 		atLeast float64 // its least value
 	}
 	for _, tc := range []struct {
-		name  string
-		env   []string
-		under []string
-		want  want
+		name   string
+		env    []string
+		under  []string
+		spinBy int // programs that never sleep, on node's CPU
+		want   want
 	}{
-		{"on a CPU", []string{"BUSY_START_MS=1500"}, nil,
+		{"on a CPU", []string{"BUSY_START_MS=1500"}, nil, 0,
 			want{share: "% of it on a CPU, compiling and running the app's code before it answered", field: "cpu_ms", atLeast: 1400}},
-		{"waiting on a timer", []string{"READY_AFTER_MS=1500"}, nil,
+		{"waiting on a timer", []string{"READY_AFTER_MS=1500"}, nil, 0,
 			want{share: "% of it waiting off the CPU, not on a read of its own: on the network", field: "took_ms", atLeast: 1500}},
 		// Three programs that never sleep share node's one CPU: its main
 		// thread runs a quarter of the time, and waits the rest.
-		{"waiting for a CPU", []string{"BUSY_START_MS=400"}, []string{"taskset", "-c", "0"},
+		{"waiting for a CPU", []string{"BUSY_START_MS=400"}, []string{"taskset", "-c", "0"}, 3,
 			want{share: "% of it waiting for a CPU, which other programs held (at boot, Home Assistant and its add-ons start together)", field: "cpu_wait_ms", atLeast: 600}},
-		{"reading the disk", []string{"READ_AT_START=" + coldFile(t, "", 64<<20)}, nil,
+		{"reading the disk", []string{"READ_AT_START=" + coldFile(t, "", 64<<20)}, nil, 0,
 			want{share: "", field: "read_bytes", atLeast: 64 << 20}},
 		// A disk that reads 4 MiB a second, as a worn SD card does
 		// (disktest.Slow): 12 MiB take three seconds.
-		{"reading a slow disk", []string{"READ_AT_START=" + slowFile}, slowly,
+		{"reading a slow disk", []string{"READ_AT_START=" + slowFile}, slowly, 0,
 			want{share: "% of it waiting on the disk, reading what it loads: a slow disk (an SD card) reads so", field: "disk_wait_ms", atLeast: 2000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.under != nil && tc.under[0] == "taskset" {
-				for range 3 {
-					spin := exec.Command("taskset", "-c", "0", "sh", "-c", "while :; do :; done")
-					if err := spin.Start(); err != nil {
-						t.Skipf("taskset: %v", err)
-					}
-					t.Cleanup(func() { _ = spin.Process.Kill(); _ = spin.Wait() })
+			for range tc.spinBy {
+				spin := exec.Command("taskset", "-c", "0", "sh", "-c", "while :; do :; done")
+				if err := spin.Start(); err != nil {
+					t.Skipf("taskset: %v", err)
 				}
+				t.Cleanup(func() { _ = spin.Process.Kill(); _ = spin.Wait() })
 			}
 			b := runNodeAs(t, launchOpts{under: tc.under}, "server.js", tc.env...)
 			b.waitFor("node's start took ")
@@ -154,26 +153,13 @@ func coldFile(t *testing.T, dir string, size int) string {
 		dir = d
 	}
 	path := filepath.Join(dir, "cold.bin")
-	f, err := os.Create(path)
-	if err != nil {
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	chunk := make([]byte, 1<<20)
-	for i := range chunk {
-		chunk[i] = byte(i * 7)
-	}
-	for range size / len(chunk) {
-		if _, err := f.Write(chunk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Written back first: the kernel drops clean pages alone.
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-		t.Fatal(err)
-	}
+	disktest.Cold(t, path)
 	return path
 }

@@ -123,6 +123,23 @@ func (d *Disk) Slow(t testing.TB, bytesPerSecond int64) (procs string) {
 	return ""
 }
 
+// Cold puts the file at path out of the page cache, written back first
+// (the kernel drops clean pages alone): its next read reads the disk.
+func Cold(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Tmpfs mounts a filesystem in memory for the test, with tmpfs's options
 // ("size=1m,nr_inodes=4").
 func Tmpfs(t testing.TB, options string) string {
