@@ -2,6 +2,8 @@ package launcher
 
 import (
 	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -66,18 +68,30 @@ func TestStartLooks_DiskWait(t *testing.T) {
 	}
 }
 
-// The counters of a real process (this one) read, and what is unknown at
-// either end of a stretch stays unknown.
+// The counters of a real process read, and grow as it runs; what is
+// unknown at either end of a stretch stays unknown. The process is a
+// shell in a loop: this one's main thread (the one costOf reads) need not
+// run the test's goroutine.
 func TestStartCost_Counters(t *testing.T) {
-	before, ok := costOf(os.Getpid())
+	spin := exec.Command("sh", "-c", "while :; do :; done")
+	if err := spin.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = spin.Process.Kill(); _ = spin.Wait() })
+	before, ok := costOf(spin.Process.Pid)
 	if !ok || before.cpuWait < 0 || before.read < 0 {
-		t.Fatalf("costOf(self) = %+v, %v: schedstat and io unread", before, ok)
+		t.Fatalf("costOf(shell) = %+v, %v: schedstat and io unread", before, ok)
 	}
-	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	var after startCost
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		after, _ = costOf(spin.Process.Pid)
+		if after.cpu > before.cpu || time.Now().After(deadline) {
+			break
+		}
+		runtime.Gosched()
 	}
-	after, _ := costOf(os.Getpid())
 	if d := after.since(before); d.cpu <= 0 || d.cpuWait < 0 || d.read < 0 {
-		t.Errorf("since: %+v after 50 ms on a CPU", d)
+		t.Errorf("since: %+v of a shell in a loop", d)
 	}
 	if d := after.since(startCost{cpuWait: -1, read: -1}); d.cpuWait != -1 || d.read != -1 {
 		t.Errorf("since an unknown base: %+v, want both unknown", d)
