@@ -16,6 +16,7 @@ import (
 	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/listeners"
+	"github.com/hasync/launcher/launcher/network"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/hasync/launcher/launcher/sourcemap"
@@ -1175,7 +1176,8 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 			user = ownUser()
 		}
 		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
-			PortFloor: listeners.PortFloor, Addrs: listeners.Addresses}
+			PortFloor: listeners.PortFloor, Addrs: listeners.Addresses,
+			Resolve: network.Resolver{}.Resolve, Connect: network.Connect}
 		ds := preflight.Diagnose(tail, on)
 		if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
 			// Read now, once: which CPU it is says whose the fault is.

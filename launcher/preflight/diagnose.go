@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hasync/launcher/launcher/disk"
+	"github.com/hasync/launcher/launcher/network"
 )
 
 // Diagnosis explains a known failure found in node's last stderr lines.
@@ -204,6 +205,13 @@ var stderrPatterns = []struct {
 		func(m []string, on Machine) Diagnosis { return on.portRefused(m[1], m[2]) }},
 	{lazy(`listen EADDRNOTAVAIL: address not available (\S*):(\d+)`),
 		func(m []string, on Machine) Diagnosis { return on.addressNotHere(m[1]) }},
+	// node could not reach something: a name it could not resolve
+	// (getaddrinfo for dns.lookup, which http, net and fetch use; query*
+	// for dns.resolve), an address that refused or did not answer.
+	{lazy(`(?:getaddrinfo|query[A-Z]*) (ENOTFOUND|EAI_AGAIN|EAI_FAIL|ETIMEOUT|ESERVFAIL) ([^\s'"]+)`),
+		func(m []string, on Machine) Diagnosis { return on.unresolved(m[1], m[2]) }},
+	{lazy(`connect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH) (\S+):(\d+)`),
+		func(m []string, on Machine) Diagnosis { return on.unreached(m[1], m[2], m[3]) }},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
@@ -268,6 +276,11 @@ type Machine struct {
 	// in node's words alone.
 	PortFloor func() (int, error)
 	Addrs     func() ([]netip.Addr, error)
+	// Resolve resolves a name now as the container does, and Connect tries
+	// a TCP connection to an address now: with either nil, node's failures
+	// to reach the network are said in its words alone.
+	Resolve func(name string) network.Answer
+	Connect func(addr netip.AddrPort) error
 }
 
 // disk is how the disk stands under the file node named, or under the

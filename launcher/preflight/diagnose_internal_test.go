@@ -2,13 +2,16 @@ package preflight
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hasync/launcher/launcher/disk"
+	"github.com/hasync/launcher/launcher/network"
 )
 
 // Which disk a diagnosis looks at: the folder of the file node named when
@@ -117,6 +120,11 @@ func FuzzDiagnose(f *testing.F) {
 		"Error: listen EACCES: permission denied :::443",
 		"Error: listen EADDRNOTAVAIL: address not available ::1:8099",
 		"Error: listen EADDRNOTAVAIL: address not available hasync.local:8099",
+		"  [cause]: Error: getaddrinfo EAI_AGAIN api.example.com\n    code: 'EAI_AGAIN',",
+		"Error: getaddrinfo ENOTFOUND supervisor",
+		"Error: queryA ETIMEOUT homeassistant",
+		"Error: connect ECONNREFUSED 127.0.0.1:1883",
+		"Error: connect ETIMEDOUT ::1:8123",
 	} {
 		f.Add(seed)
 	}
@@ -127,7 +135,16 @@ func FuzzDiagnose(f *testing.F) {
 			return disk.Usage{Folder: folder, Size: 1 << 30, Avail: 1 << 20, ReadOnly: len(asked)%2 == 0, NoExec: true}, nil
 		}, User: &User{UID: 65534, GID: 65534}, Stat: os.Stat,
 			PortFloor: func() (int, error) { return 1024, nil },
-			Addrs:     func() ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil }}
+			Addrs:     func() ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil },
+			Resolve: func(name string) network.Answer {
+				return network.Answer{Name: name, Outcome: network.Outcome(len(name) % 4)}
+			},
+			Connect: func(addr netip.AddrPort) error {
+				if !addr.IsValid() {
+					t.Errorf("connect to %v", addr)
+				}
+				return syscall.ECONNREFUSED
+			}}
 		ds := Diagnose(strings.Split(said, "\n"), on)
 		if len(asked) > len(ds) {
 			t.Errorf("%d disks looked at for %d diagnoses", len(asked), len(ds))
@@ -268,6 +285,63 @@ func TestDiagnose_ListenRefused(t *testing.T) {
 			"it may not listen on ::1: no network interface here has that address (127.0.0.1, 172.30.33.4): IPv6 is off in this network", "127.0.0.1 rather than localhost"},
 	} {
 		ds := Diagnose([]string{c.said}, c.on)
+		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.fix) {
+			t.Errorf("%s: %+v, want the cause %q and the fix saying %q", c.name, ds, c.cause, c.fix)
+		}
+	}
+}
+
+// node's failures to reach the network, told with what a look now finds.
+// The looks are the Machine's (the network package's, tested on a real
+// DNS server and real sockets there, and end to end in cmd/launcher).
+func TestDiagnose_Unreached(t *testing.T) {
+	answer := func(o network.Outcome, addrs ...string) func(string) network.Answer {
+		return func(name string) network.Answer {
+			a := network.Answer{Name: name, Outcome: o, Servers: []string{"172.30.32.3"}, By: "172.30.32.3", Err: "server misbehaving"}
+			for _, x := range addrs {
+				a.Addrs = append(a.Addrs, netip.MustParseAddr(x))
+			}
+			return a
+		}
+	}
+	connect := func(err error) func(netip.AddrPort) error { return func(netip.AddrPort) error { return err } }
+	timeout := &net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded}
+	for _, c := range []struct {
+		name, said string
+		on         Machine
+		cause, fix string
+	}{
+		{"no machine", "Error: getaddrinfo EAI_AGAIN api.example.com", Machine{},
+			"it could not resolve the name api.example.com (EAI_AGAIN: the DNS server did not answer)", "Check the name"},
+		{"resolves now", "  [cause]: Error: getaddrinfo EAI_AGAIN api.example.com\n      at GetAddrInfoReqWrap", Machine{Resolve: answer(network.Resolved, "192.0.2.7")},
+			"it could not resolve the name api.example.com (EAI_AGAIN: the DNS server did not answer), which resolves now (to 192.0.2.7, by 172.30.32.3): the name was not resolvable for a while", "The restart reaches it"},
+		{"silent", "Error: getaddrinfo EAI_AGAIN api.example.com", Machine{Resolve: answer(network.Silent)},
+			"api.example.com (EAI_AGAIN: the DNS server did not answer): the DNS server 172.30.32.3 (/etc/resolv.conf) does not answer (asked again now, for 2s)", "ha dns logs"},
+		{"failing", "Error: queryA ESERVFAIL api.example.com", Machine{Resolve: answer(network.Failed)},
+			"(ESERVFAIL: the DNS server failed): the DNS server 172.30.32.3 (/etc/resolv.conf) fails to answer (asked again now: server misbehaving)", "ha dns restart"},
+		{"misspelt", "Error: getaddrinfo ENOTFOUND api.exmaple.com", Machine{Resolve: answer(network.NotFound)},
+			"api.exmaple.com (ENOTFOUND: it does not exist): the DNS server 172.30.32.3 (/etc/resolv.conf) says it does not exist (asked again now)", "a typing error"},
+		{"not an add-on", "Error: getaddrinfo ENOTFOUND supervisor", Machine{Resolve: answer(network.NotFound)},
+			"the Supervisor writes supervisor into the /etc/hosts of each add-on it starts, and this container's has no such line", "--add-host supervisor:"},
+		{"not on the add-ons' network", "Error: getaddrinfo ENOTFOUND homeassistant", Machine{Resolve: answer(network.NotFound)},
+			"the Supervisor's DNS plugin answers it on the network of the add-ons it starts, and this container is not on it", "--add-host homeassistant:"},
+		{"in hosts now", "Error: getaddrinfo ENOTFOUND hasync-db", Machine{Resolve: func(n string) network.Answer {
+			return network.Answer{Name: n, Outcome: network.Resolved, InHosts: true, Addrs: []netip.Addr{netip.MustParseAddr("172.30.33.9")}}
+		}}, "which /etc/hosts names now (172.30.33.9)", "The restart reaches it"},
+		{"loopback", "Error: connect ECONNREFUSED 127.0.0.1:1883", Machine{Connect: connect(syscall.ECONNREFUSED)},
+			"it could not connect to 127.0.0.1:1883 (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself", "core-mosquitto:1883"},
+		{"IPv6 loopback", "Error: connect ECONNREFUSED ::1:8123", Machine{},
+			"it could not connect to [::1]:8123 (ECONNREFUSED: nothing listened there); ::1 (localhost) is this container itself", "homeassistant:8123"},
+		{"Home Assistant restarting", "Error: connect ECONNREFUSED 172.30.32.1:8123", Machine{Connect: connect(nil)},
+			"it could not connect to 172.30.32.1:8123 (ECONNREFUSED: nothing listened there), and it accepts connections now: it was down for a while", "The restart reaches it"},
+		{"Home Assistant stopped", "Error: connect ECONNREFUSED 172.30.32.1:8123", Machine{Connect: connect(syscall.ECONNREFUSED)},
+			"it could not connect to 172.30.32.1:8123 (ECONNREFUSED: nothing listened there); it refuses connections now too", "Port 8123 is Home Assistant's"},
+		{"gone", "Error: connect ETIMEDOUT 192.168.1.50:1883", Machine{Connect: connect(timeout)},
+			"(ETIMEDOUT: no answer); it does not answer now either (tried for 2s): the machine is off or gone", "Check the address and port"},
+		{"no route", "Error: connect EHOSTUNREACH 10.9.9.9:80", Machine{Connect: connect(syscall.EHOSTUNREACH)},
+			"(EHOSTUNREACH: no route to the host); it is unreachable now too (no route)", "Check the address and port"},
+	} {
+		ds := Diagnose(strings.Split(c.said, "\n"), c.on)
 		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.fix) {
 			t.Errorf("%s: %+v, want the cause %q and the fix saying %q", c.name, ds, c.cause, c.fix)
 		}

@@ -1,0 +1,145 @@
+package network_test
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/hasync/launcher/launcher/network"
+	"github.com/hasync/launcher/launcher/network/nettest"
+)
+
+// resolverOf is a Resolver over the files given, asking the DNS servers
+// the resolv.conf names on port.
+func resolverOf(t *testing.T, hosts, resolvConf string, port uint16) network.Resolver {
+	dir := t.TempDir()
+	r := network.Resolver{Hosts: filepath.Join(dir, "hosts"), ResolvConf: filepath.Join(dir, "resolv.conf"), Port: int(port)}
+	for path, s := range map[string]string{r.Hosts: hosts, r.ResolvConf: resolvConf} {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+func TestResolve(t *testing.T) {
+	dns := nettest.ServeDNS(t, "127.0.0.1:0")
+	dns.Set("homeassistant", "172.30.32.1")
+	dns.Set("api.example.com", "192.0.2.7", "2001:db8::7")
+	dns.Mute("slow.example.com")
+	hosts := "127.0.0.1 localhost\n# the Supervisor's names\n172.30.32.2\tSupervisor hassio # comment\n"
+	r := resolverOf(t, hosts, "nameserver 127.0.0.1 # ours\n", dns.Addr.Port())
+
+	for _, c := range []struct {
+		name    string
+		outcome network.Outcome
+		addrs   []string
+		inHosts bool
+	}{
+		{"supervisor", network.Resolved, []string{"172.30.32.2"}, true},
+		{"HASSIO", network.Resolved, []string{"172.30.32.2"}, true},
+		{"homeassistant", network.Resolved, []string{"172.30.32.1"}, false},
+		{"api.example.com", network.Resolved, []string{"192.0.2.7", "2001:db8::7"}, false},
+		{"api.exmaple.com", network.NotFound, nil, false},
+		{"slow.example.com", network.Silent, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := r.Resolve(c.name)
+			var got []string
+			for _, x := range a.Addrs {
+				got = append(got, x.String())
+			}
+			slices.Sort(got)
+			if a.Outcome != c.outcome || !slices.Equal(got, c.addrs) || a.InHosts != c.inHosts {
+				t.Fatalf("Resolve(%s) = %+v, want outcome %d, addresses %v, in hosts %v", c.name, a, c.outcome, c.addrs, c.inHosts)
+			}
+			if !c.inHosts && (!slices.Equal(a.Servers, []string{"127.0.0.1"}) || a.By != "127.0.0.1") {
+				t.Fatalf("Resolve(%s) asked %v, by %q; want 127.0.0.1", c.name, a.Servers, a.By)
+			}
+		})
+	}
+}
+
+// A silent first server leaves the answer to the next one.
+func TestResolve_NextServer(t *testing.T) {
+	dns := nettest.ServeDNS(t, "127.0.0.1:0")
+	dns.Set("homeassistant", "172.30.32.1")
+	// 127.0.0.9 has nothing on the port: refused, at once.
+	r := resolverOf(t, "", "nameserver 127.0.0.9\nnameserver 127.0.0.1\n", dns.Addr.Port())
+	if a := r.Resolve("homeassistant"); a.Outcome != network.Resolved || a.By != "127.0.0.1" {
+		t.Fatalf("Resolve = %+v, want resolved by the second server", a)
+	}
+	// With only the refusing one: a failure, said.
+	r = resolverOf(t, "", "nameserver 127.0.0.9\n", dns.Addr.Port())
+	if a := r.Resolve("homeassistant"); a.Outcome != network.Failed || a.Err == "" {
+		t.Fatalf("Resolve = %+v, want a failure with its words", a)
+	}
+}
+
+func TestConnect(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort(l.Addr().String())
+	if err := network.Connect(addr); err != nil {
+		t.Fatalf("Connect to a listener: %v", err)
+	}
+	l.Close()
+	if err := network.Connect(addr); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Connect to a closed port: %v, want ECONNREFUSED", err)
+	}
+}
+
+func TestParseHosts(t *testing.T) {
+	got := network.ParseHosts([]byte("127.0.0.1\tlocalhost\n::1 localhost ip6-localhost\n\n# x\nbogus line\n::ffff:10.0.0.1 mapped\n172.30.32.2 supervisor hassio#c\n"))
+	want := map[string][]netip.Addr{
+		"localhost":     {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")},
+		"ip6-localhost": {netip.MustParseAddr("::1")},
+		"mapped":        {netip.MustParseAddr("10.0.0.1")},
+		"supervisor":    {netip.MustParseAddr("172.30.32.2")},
+		"hassio":        {netip.MustParseAddr("172.30.32.2")},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ParseHosts = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			t.Fatalf("ParseHosts[%s] = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestParseResolvConf(t *testing.T) {
+	got := network.ParseResolvConf([]byte("# Docker's\nsearch local\nnameserver 172.30.32.3\nnameserver fe80::1%eth0 ; zone\nnameserver not-an-address\noptions ndots:0\n"))
+	if want := []string{"172.30.32.3", "fe80::1%eth0"}; !slices.Equal(got, want) {
+		t.Fatalf("ParseResolvConf = %v, want %v", got, want)
+	}
+}
+
+func FuzzParseHosts(f *testing.F) {
+	f.Add([]byte("127.0.0.1 localhost\n172.30.32.2 supervisor hassio\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for name, addrs := range network.ParseHosts(b) {
+			if name == "" || len(addrs) == 0 {
+				t.Fatalf("ParseHosts gave %q: %v", name, addrs)
+			}
+		}
+	})
+}
+
+func FuzzParseResolvConf(f *testing.F) {
+	f.Add([]byte("nameserver 172.30.32.3\noptions timeout:1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, s := range network.ParseResolvConf(b) {
+			if _, err := netip.ParseAddr(s); err != nil {
+				t.Fatalf("ParseResolvConf gave %q: %v", s, err)
+			}
+		}
+	})
+}
