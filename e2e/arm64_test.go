@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hasync/launcher/launcher/disk/disktest"
+	"github.com/hasync/launcher/launcher/network/nettest"
 )
 
 // The add-on on aarch64, for real, under emulation (make e2e-arm64 sets it
@@ -792,5 +793,47 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 	}
 	if want := "node: its user, uid 65534, may not listen on port 80: ports below 1024 are root's on this network"; !strings.Contains(out, want) {
 		t.Errorf("on the host's port 80, the log lacks %q:\n%s", want, out)
+	}
+}
+
+// The add-on's node failing to reach the network, on arm64 (the image's
+// Node 24 and glibc under QEMU's Pi 4 CPU), in a network namespace of the
+// test's own that podman joins, with the test's DNS server as the
+// container's: a name the DNS server answers only after node gave up (a
+// DNS server not up yet at the machine's start), the Supervisor's name in
+// a container the Supervisor did not start, an MQTT broker looked for on
+// localhost. The launcher asks again and says which it is.
+func TestAddonOnArm64_ReachingOut(t *testing.T) {
+	image := buildArm64Image(t, officialNode24)
+	ns := nettest.NewNetns(t, "")
+	ns.DNS.Set("boot.example.com", "127.0.0.7")
+	ns.DNS.Late("boot.example.com")
+	flags := []string{"--network", "ns:/run/netns/" + ns.Name, "--dns", "127.0.0.2", "--dns-option", "timeout:1", "--dns-option", "attempts:1",
+		"-e", "LAUNCHER_RESTART=never", "-e", "LAUNCHER_HEALTH_ADDR=off"}
+	for _, c := range []struct {
+		name, script, said, cause, fix string
+	}{
+		{"a DNS server not up yet", "fetch('http://boot.example.com/')", "getaddrinfo EAI_AGAIN boot.example.com",
+			"node: it could not resolve the name boot.example.com (EAI_AGAIN: the DNS server did not answer), which resolves now (to 127.0.0.7, by 127.0.0.2)",
+			"The restart reaches it"},
+		{"the Supervisor outside Home Assistant", "fetch('http://supervisor/core/api')", "getaddrinfo ENOTFOUND supervisor",
+			"node: it could not resolve the name supervisor (ENOTFOUND: it does not exist): the Supervisor writes supervisor into the /etc/hosts of each add-on it starts",
+			"--add-host supervisor:<address>"},
+		{"an MQTT broker on localhost", "require('net').connect(1883, '127.0.0.1')", "connect ECONNREFUSED 127.0.0.1:1883",
+			"node: it could not connect to 127.0.0.1:1883 (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself",
+			"core-mosquitto:1883"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, code := runImageWith(t, flags, image, "run", "--", "node", "-e", c.script)
+			if code != 1 || !strings.Contains(out, c.said) {
+				t.Fatalf("exit %d, want node's 1 with %q\n%s", code, c.said, out)
+			}
+			for _, want := range []string{c.cause, c.fix} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the log lacks %q:\n%s", want, out)
+				}
+			}
+			t.Logf("%s", regexp.MustCompile(`node: it could not [^\n]*`).FindString(out))
+		})
 	}
 }

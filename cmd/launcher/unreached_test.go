@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasync/launcher/launcher/network/nettest"
+)
+
+// node failing to reach the network, for real: node's own fetch and
+// net.connect, in a network namespace of the test's own whose only DNS
+// server is the test's. A name its DNS server does not answer; one it
+// answers only after node gave up (a DNS server not up yet at the
+// machine's start); one misspelt; the Supervisor's name outside Home
+// Assistant; an MQTT broker looked for on localhost; Home Assistant's
+// port with Home Assistant stopped. node says `getaddrinfo EAI_AGAIN` or
+// `connect ECONNREFUSED` and no more; the launcher asks again now and
+// says which it is, and the fix. (A port that accepts connections again
+// by the time the launcher asks, Home Assistant restarting, is the
+// preflight package's TestDiagnose_Unreached: here nothing could open it
+// between node's exit and the launcher's look without a race.)
+func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	ns.Run(t, "ip", "addr", "add", "172.30.32.1/32", "dev", "lo")
+	ns.DNS.Mute("down.example.com")
+	ns.DNS.Set("boot.example.com", "127.0.0.7")
+	ns.DNS.Late("boot.example.com")
+	fetch := func(url string) string {
+		return "fetch('" + url + "').then(r => console.log('answered', r.status))"
+	}
+	const connect = "require('net').connect(1883, '127.0.0.1').on('connect', () => console.log('connected'))"
+
+	for _, c := range []struct {
+		name, script, said, cause, fix string
+	}{
+		{"a DNS server that does not answer", fetch("http://down.example.com/"), "getaddrinfo EAI_AGAIN down.example.com",
+			"node: it could not resolve the name down.example.com (EAI_AGAIN: the DNS server did not answer): the DNS server 127.0.0.2 (/etc/resolv.conf) does not answer (asked again now, for 2s)",
+			"ha dns logs"},
+		{"a DNS server not up yet", fetch("http://boot.example.com/"), "getaddrinfo EAI_AGAIN boot.example.com",
+			"node: it could not resolve the name boot.example.com (EAI_AGAIN: the DNS server did not answer), which resolves now (to 127.0.0.7, by 127.0.0.2): the name was not resolvable for a while",
+			"The restart reaches it"},
+		{"a misspelt name", fetch("http://api.exmaple.com/"), "getaddrinfo ENOTFOUND api.exmaple.com",
+			"node: it could not resolve the name api.exmaple.com (ENOTFOUND: it does not exist): the DNS server 127.0.0.2 (/etc/resolv.conf) says it does not exist (asked again now)",
+			"a typing error"},
+		{"the Supervisor outside Home Assistant", fetch("http://supervisor/core/api"), "getaddrinfo ENOTFOUND supervisor",
+			"node: it could not resolve the name supervisor (ENOTFOUND: it does not exist): the Supervisor writes supervisor into the /etc/hosts of each add-on it starts, and this container's has no such line",
+			"--add-host supervisor:<address>"},
+		{"an MQTT broker on localhost", connect, "connect ECONNREFUSED 127.0.0.1:1883",
+			"node: it could not connect to 127.0.0.1:1883 (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself, not the machine Home Assistant runs on",
+			"core-mosquitto:1883"},
+		{"Home Assistant stopped", fetch("http://172.30.32.1:8123/api/"), "connect ECONNREFUSED 172.30.32.1:8123",
+			"node: it could not connect to 172.30.32.1:8123 (ECONNREFUSED: nothing listened there); it refuses connections now too",
+			"Port 8123 is Home Assistant's"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", c.script}, env: []string{never}, under: ns.Exec()})
+			if code := l.wait(30 * time.Second); code != 1 {
+				t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
+			}
+			out := l.stdout.String()
+			for _, want := range []string{c.said, c.cause, "fix=", c.fix} {
+				if !strings.Contains(out, want) {
+					t.Errorf("log lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
