@@ -23,6 +23,7 @@ func TestPackageGraph(t *testing.T) {
 		mod + "launcher/http1":     {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/disk":      {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/listeners": {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
+		mod + "launcher/network":   {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/sourcemap": {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/inspector": {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/bytesize":  {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "launcher/disk", mod + "health", mod + "cmd/launcher"},
