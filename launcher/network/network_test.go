@@ -143,3 +143,37 @@ func FuzzParseResolvConf(f *testing.F) {
 		}
 	})
 }
+
+// What a look costs the exit it follows: a name from a DNS server on
+// loopback, and a connection refused.
+func BenchmarkResolve(b *testing.B) {
+	dns := nettest.ServeDNS(b, "127.0.0.1:0")
+	dns.Set("homeassistant", "172.30.32.1")
+	dir := b.TempDir()
+	r := network.Resolver{Hosts: filepath.Join(dir, "hosts"), ResolvConf: filepath.Join(dir, "resolv.conf"), Port: int(dns.Addr.Port())}
+	if err := os.WriteFile(r.Hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(r.ResolvConf, []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if a := r.Resolve("homeassistant"); a.Outcome != network.Resolved {
+			b.Fatalf("%+v", a)
+		}
+	}
+}
+
+func BenchmarkConnect_Refused(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort(l.Addr().String())
+	l.Close()
+	for b.Loop() {
+		if err := network.Connect(addr); !errors.Is(err, syscall.ECONNREFUSED) {
+			b.Fatal(err)
+		}
+	}
+}
