@@ -14,7 +14,7 @@ import (
 // answers only after node gave up (a DNS server not up yet at the
 // machine's start); one misspelt; the Supervisor's name outside Home
 // Assistant; an MQTT broker looked for on localhost; Home Assistant's
-// port with Home Assistant stopped. node says `getaddrinfo EAI_AGAIN` or
+// port with Home Assistant stopped; an address no route leads to. node says `getaddrinfo EAI_AGAIN` or
 // `connect ECONNREFUSED` and no more; the launcher asks again now and
 // says which it is, and the fix. (A port that accepts connections again
 // by the time the launcher asks, Home Assistant restarting, is the
@@ -23,6 +23,7 @@ import (
 func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
 	ns.Run(t, "ip", "addr", "add", "172.30.32.1/32", "dev", "lo")
+	ns.Run(t, "ip", "route", "add", "unreachable", "192.0.2.9/32")
 	ns.DNS.Mute("down.example.com")
 	ns.DNS.Set("boot.example.com", "127.0.0.7")
 	ns.DNS.Late("boot.example.com")
@@ -52,6 +53,9 @@ func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 		{"Home Assistant stopped", fetch("http://172.30.32.1:8123/api/"), "connect ECONNREFUSED 172.30.32.1:8123",
 			"node: it could not connect to 172.30.32.1:8123 (ECONNREFUSED: nothing listened there); it refuses connections now too",
 			"Port 8123 is Home Assistant's"},
+		{"an address no network leads to", fetch("http://192.0.2.9:8080/"), "connect EHOSTUNREACH 192.0.2.9:8080",
+			"node: it could not connect to 192.0.2.9:8080 (EHOSTUNREACH: no route to the host); it is unreachable now too (no route): no network of this container's leads there",
+			"Check the address and port the app is given"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", c.script}, env: []string{never}, under: ns.Exec()})

@@ -212,6 +212,8 @@ var stderrPatterns = []struct {
 		func(m []string, on Machine) Diagnosis { return on.unresolved(m[1], m[2]) }},
 	{lazy(`connect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH) (\S+):(\d+)`),
 		func(m []string, on Machine) Diagnosis { return on.unreached(m[1], m[2], m[3]) }},
+	{lazy(`Connect Timeout Error \(attempted address(?:es)?: (\S+):(\d+)[,)]`),
+		func(m []string, on Machine) Diagnosis { return on.unreached("UND_ERR_CONNECT_TIMEOUT", m[1], m[2]) }},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{

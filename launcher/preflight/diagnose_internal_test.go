@@ -125,6 +125,8 @@ func FuzzDiagnose(f *testing.F) {
 		"Error: queryA ETIMEOUT homeassistant",
 		"Error: connect ECONNREFUSED 127.0.0.1:1883",
 		"Error: connect ETIMEDOUT ::1:8123",
+		"ConnectTimeoutError: Connect Timeout Error (attempted addresses: [::1]:443, 127.0.0.1:443, timeout: 10000ms)",
+		"ConnectTimeoutError: Connect Timeout Error (attempted address: nas.lan:443, timeout: 10000ms)",
 	} {
 		f.Add(seed)
 	}
@@ -338,6 +340,16 @@ func TestDiagnose_Unreached(t *testing.T) {
 			"it could not connect to 172.30.32.1:8123 (ECONNREFUSED: nothing listened there); it refuses connections now too", "Port 8123 is Home Assistant's"},
 		{"gone", "Error: connect ETIMEDOUT 192.168.1.50:1883", Machine{Connect: connect(timeout)},
 			"(ETIMEDOUT: no answer); it does not answer now either (tried for 2s): the machine is off or gone", "Check the address and port"},
+		{"fetch's connect timeout, by name", "  [cause]: ConnectTimeoutError: Connect Timeout Error (attempted address: nas.lan:443, timeout: 10000ms)",
+			Machine{Resolve: answer(network.Resolved, "192.168.1.50"), Connect: func(p netip.AddrPort) error {
+				if p.String() != "192.168.1.50:443" {
+					t.Errorf("connected to %s, want where nas.lan resolves", p)
+				}
+				return timeout
+			}},
+			"it could not connect to nas.lan:443 (UND_ERR_CONNECT_TIMEOUT: no answer within fetch's connect timeout); it does not answer now either (tried for 2s)", "Check the address and port"},
+		{"fetch's connect timeout, by addresses", "ConnectTimeoutError: Connect Timeout Error (attempted addresses: [2001:db8::5]:443, 192.0.2.5:443, timeout: 10000ms)", Machine{Connect: connect(syscall.ENETUNREACH)},
+			"it could not connect to [2001:db8::5]:443 (UND_ERR_CONNECT_TIMEOUT: no answer within fetch's connect timeout); it is unreachable now too", "Check the address and port"},
 		{"no route", "Error: connect EHOSTUNREACH 10.9.9.9:80", Machine{Connect: connect(syscall.EHOSTUNREACH)},
 			"(EHOSTUNREACH: no route to the host); it is unreachable now too (no route)", "Check the address and port"},
 	} {

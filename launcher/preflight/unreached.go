@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -89,18 +90,28 @@ const dnsHint = "An add-on's DNS server is the Supervisor's DNS plugin, which as
 	"check the machine's network and its DNS server (Settings > System > Network), and the plugin's log (`ha dns logs`); `ha dns restart` starts it again. " +
 	"Under docker run, the container's network is Docker's (--dns, --network)."
 
-// unreached explains node's "connect <code> <address>:<port>".
+// unreached explains node's "connect <code> <address>:<port>", and
+// fetch's connect timeout, whose address may be a name.
 func (on Machine) unreached(code, addr, port string) Diagnosis {
 	said := map[string]string{
-		"ECONNREFUSED": "nothing listened there",
-		"ETIMEDOUT":    "no answer",
-		"EHOSTUNREACH": "no route to the host",
-		"ENETUNREACH":  "no route to its network",
+		"ECONNREFUSED":            "nothing listened there",
+		"ETIMEDOUT":               "no answer",
+		"EHOSTUNREACH":            "no route to the host",
+		"ENETUNREACH":             "no route to its network",
+		"UND_ERR_CONNECT_TIMEOUT": "no answer within fetch's connect timeout",
 	}[code]
+	addr = strings.Trim(addr, "[]")
 	hostPort := addr + ":" + port
 	a := parseAddr(addr)
 	if a.IsValid() && a.Is6() && !a.Is4In6() {
 		hostPort = "[" + addr + "]:" + port
+	}
+	if !a.IsValid() && on.Resolve != nil {
+		// A name (fetch's words): the connection now goes where it
+		// resolves now.
+		if r := on.Resolve(addr); r.Outcome == network.Resolved && len(r.Addrs) > 0 {
+			a = r.Addrs[0]
+		}
 	}
 	d := Diagnosis{
 		Cause: fmt.Sprintf("it could not connect to %s (%s: %s)", hostPort, code, said),
@@ -109,8 +120,8 @@ func (on Machine) unreached(code, addr, port string) Diagnosis {
 	if port == "8123" {
 		d.Hint = "Port 8123 is Home Assistant's: it was stopped or restarting, or the address is not Home Assistant's (reach it as homeassistant:8123, or through the Supervisor at http://supervisor/core/api)."
 	}
-	if p, err := netip.ParseAddrPort(hostPort); err == nil && on.Connect != nil {
-		switch err := on.Connect(p); {
+	if p, err := strconv.ParseUint(port, 10, 16); err == nil && a.IsValid() && on.Connect != nil {
+		switch err := on.Connect(netip.AddrPortFrom(a, uint16(p))); {
 		case err == nil:
 			d.Cause += ", and it accepts connections now: it was down for a while"
 			d.Hint = passingHint
