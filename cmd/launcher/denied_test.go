@@ -75,15 +75,7 @@ func TestRun_DiagnosesPermissionDenied(t *testing.T) {
 				env = append(env, "LAUNCHER_USER=65534")
 			}
 			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", c.script, c.arg}, env: env})
-			if code := l.wait(30 * time.Second); code != 1 {
-				t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
-			}
-			out := l.stdout.String()
-			for _, want := range []string{c.said, c.cause, "fix=", c.fix} {
-				if !strings.Contains(out, want) {
-					t.Errorf("log lacks %q:\n%s", want, out)
-				}
-			}
+			logHas(t, l.nodeFailed(30*time.Second), c.said, c.cause, "fix=", c.fix)
 		})
 	}
 }

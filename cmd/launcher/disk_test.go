@@ -59,22 +59,6 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		return launch(t, launchOpts{args: []string{"run", "--", "node", "-e", script, db},
 			env: append([]string{"NODE_PATH=" + modules, never, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(data, "options.json")}, env...)})
 	}
-	// failed waits for node's exit 1 and returns the log.
-	failed := func(t *testing.T, l *launched) string {
-		t.Helper()
-		if code := l.wait(60 * time.Second); code != 1 {
-			t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
-		}
-		return l.stdout.String()
-	}
-	has := func(t *testing.T, out string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("log lacks %q:\n%s", w, out)
-			}
-		}
-	}
 	const startWarning = "WARNING: the disk"
 	// prepare runs script on db, unsupervised, as root.
 	prepare := func(t *testing.T, script, db string) {
@@ -88,8 +72,8 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 
 	t.Run("full", func(t *testing.T) {
 		d := disktest.Ext4(t, 8<<20)
-		out := failed(t, run(t, d.Dir, fillDB, filepath.Join(d.Dir, "hasync.db")))
-		has(t, out, "SQLITE_FULL", "node: the disk is full: "+d.Dir+" has 0B free of ", "Settings > System > Backups")
+		out := run(t, d.Dir, fillDB, filepath.Join(d.Dir, "hasync.db")).nodeFailed(60 * time.Second)
+		logHas(t, out, "SQLITE_FULL", "node: the disk is full: "+d.Dir+" has 0B free of ", "Settings > System > Backups")
 		if strings.Contains(out, startWarning) {
 			t.Errorf("a warning at start, when the disk had room:\n%s", out)
 		}
@@ -99,7 +83,7 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 			t.Fatalf("exit %d\n%s", code, l.stdout)
 		}
 		out = l.stdout.String()
-		has(t, out, "WARNING: the disk is full: "+d.Dir+" has 0B free of ")
+		logHas(t, out, "WARNING: the disk is full: "+d.Dir+" has 0B free of ")
 		if w, s := strings.Index(out, startWarning), strings.Index(out, "started node"); w < 0 || s < w {
 			t.Errorf("the warning is not before node's start:\n%s", out)
 		}
@@ -118,7 +102,7 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		if code := l.wait(30 * time.Second); code != 135 {
 			t.Fatalf("exit %d, want 135 (SIGBUS)\n%s", code, l.stdout)
 		}
-		has(t, l.stdout.String(), "killed by SIGBUS (135)", "a file node maps in memory could not be written (SIGBUS): the disk is full: "+d.Dir+" has 0B free of ",
+		logHas(t, l.stdout.String(), "killed by SIGBUS (135)", "a file node maps in memory could not be written (SIGBUS): the disk is full: "+d.Dir+" has 0B free of ",
 			"Settings > System > Backups")
 	})
 
@@ -132,17 +116,17 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		l.waitFor("database open")
 		d.Fail(t)
 		l.signal(syscall.SIGUSR2)
-		has(t, failed(t, l), "SQLITE_IOERR", "node: the disk under "+d.Dir+" failed a read or a write (an I/O error), and is read-only now",
+		logHas(t, l.nodeFailed(60*time.Second), "SQLITE_IOERR", "node: the disk under "+d.Dir+" failed a read or a write (an I/O error), and is read-only now",
 			"Look for I/O errors in the host's log")
 
 		// Restarted on it, the app finds its database read-only: the
 		// mount does not say so (ext4's emergency_ro), the disk does.
-		out := failed(t, run(t, d.Dir, writeDB, db))
-		has(t, out, "WARNING: the disk under "+d.Dir+" is mounted read-only: the app cannot write there",
+		out := run(t, d.Dir, writeDB, db).nodeFailed(60 * time.Second)
+		logHas(t, out, "WARNING: the disk under "+d.Dir+" is mounted read-only: the app cannot write there",
 			"SQLITE_READONLY", "node: the disk under "+d.Dir+" is mounted read-only", "move Home Assistant to a new disk")
 		// Opened as the backend opens its database, in WAL mode, one closed
 		// whole cannot be: SQLite creates its -shm file first.
-		has(t, failed(t, run(t, d.Dir, openDB, closed)), "SQLITE_CANTOPEN",
+		logHas(t, run(t, d.Dir, openDB, closed).nodeFailed(60*time.Second), "SQLITE_CANTOPEN",
 			"node: the app's SQLite database cannot be opened: the disk under "+d.Dir+" is mounted read-only", "move Home Assistant to a new disk")
 	})
 
@@ -154,8 +138,8 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		must(t, os.Chmod(data, 0o755))
 		db := filepath.Join(data, "hasync.db")
 		prepare(t, writeDB, db)
-		out := failed(t, run(t, data, writeDB, db, "LAUNCHER_USER=65534:65534"))
-		has(t, out, "SQLITE_READONLY", "node: the app's SQLite database is read-only to node: its user, nobody (uid 65534), may not create or remove files in "+data+" (root's, group 0, mode 0755)",
+		out := run(t, data, writeDB, db, "LAUNCHER_USER=65534:65534").nodeFailed(60 * time.Second)
+		logHas(t, out, "SQLITE_READONLY", "node: the app's SQLite database is read-only to node: its user, nobody (uid 65534), may not create or remove files in "+data+" (root's, group 0, mode 0755)",
 			"set LAUNCHER_USER_DIRS="+data)
 		if strings.Contains(out, startWarning) || strings.Contains(out, "mounted read-only") {
 			t.Errorf("a writable disk told as read-only:\n%s", out)
@@ -181,7 +165,7 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 				_, err = f.WriteAt([]byte(strings.Repeat("a torn write ", 316)), c.at)
 				must(t, err)
 				must(t, f.Close())
-				has(t, failed(t, run(t, data, writeDB, db)), c.said, c.reason, "Settings > System > Backups", ".recover")
+				logHas(t, run(t, data, writeDB, db).nodeFailed(60*time.Second), c.said, c.reason, "Settings > System > Backups", ".recover")
 			})
 		}
 	})
@@ -191,11 +175,11 @@ func TestRun_DiagnosesTheDisk(t *testing.T) {
 		// where node names the file it opens, the data folder on another
 		// disk.
 		mem := disktest.Tmpfs(t, "size=1m")
-		has(t, failed(t, run(t, mem, fillDB, filepath.Join(mem, "hasync.db"))), "SQLITE_FULL",
+		logHas(t, run(t, mem, fillDB, filepath.Join(mem, "hasync.db")).nodeFailed(60*time.Second), "SQLITE_FULL",
 			"node: a filesystem kept in memory (tmpfs) is full: "+mem+" has ", "of 1MiB", "write its files to /data")
 		few := disktest.Tmpfs(t, "size=1m,nr_inodes=4")
-		out := failed(t, run(t, t.TempDir(), "for (let i = 0; ; i++) require('fs').writeFileSync(process.argv[1] + '/cache' + i, 'x')", few))
-		has(t, out, "ENOSPC: no space left on device, open '"+few+"/cache",
+		out := run(t, t.TempDir(), "for (let i = 0; ; i++) require('fs').writeFileSync(process.argv[1] + '/cache' + i, 'x')", few).nodeFailed(60 * time.Second)
+		logHas(t, out, "ENOSPC: no space left on device, open '"+few+"/cache",
 			"node: a filesystem kept in memory (tmpfs) is full: "+few+" has no room for a new file (all 4 inodes taken; ")
 	})
 }

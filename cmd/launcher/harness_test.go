@@ -300,6 +300,27 @@ func (l *launched) waitFor(s string) {
 	}
 }
 
+// nodeFailed waits for the launcher to end with node's exit 1, as a
+// failure node logged ends it under LAUNCHER_RESTART=never, and returns
+// its log.
+func (l *launched) nodeFailed(within time.Duration) string {
+	l.t.Helper()
+	if code := l.wait(within); code != 1 {
+		l.t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
+	}
+	return l.stdout.String()
+}
+
+// logHas fails t for each of want that out, a launcher's log, lacks.
+func logHas(t *testing.T, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("log lacks %q:\n%s", w, out)
+		}
+	}
+}
+
 // pid is the launcher's pid as seen from here (inside unshare, its child).
 func (l *launched) pid() int {
 	l.t.Helper()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -59,15 +58,7 @@ func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", c.script}, env: []string{never}, under: ns.Exec()})
-			if code := l.wait(30 * time.Second); code != 1 {
-				t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
-			}
-			out := l.stdout.String()
-			for _, want := range []string{c.said, c.cause, "fix=", c.fix} {
-				if !strings.Contains(out, want) {
-					t.Errorf("log lacks %q:\n%s", want, out)
-				}
-			}
+			logHas(t, l.nodeFailed(30*time.Second), c.said, c.cause, "fix=", c.fix)
 		})
 	}
 }

@@ -327,6 +327,8 @@ func TestDiagnose_Unreached(t *testing.T) {
 			"the Supervisor writes supervisor into the /etc/hosts of each add-on it starts, and this container's has no such line", "--add-host supervisor:"},
 		{"not on the add-ons' network", "Error: getaddrinfo ENOTFOUND homeassistant", Machine{Resolve: answer(network.NotFound)},
 			"the Supervisor's DNS plugin answers it on the network of the add-ons it starts, and this container is not on it", "--add-host homeassistant:"},
+		{"a name inside the Supervisor's", "Error: getaddrinfo ENOTFOUND visor", Machine{Resolve: answer(network.NotFound)},
+			"visor (ENOTFOUND: it does not exist): the DNS server 172.30.32.3 (/etc/resolv.conf) says it does not exist", "a typing error"},
 		{"in hosts now", "Error: getaddrinfo ENOTFOUND hasync-db", Machine{Resolve: func(n string) network.Answer {
 			return network.Answer{Name: n, Outcome: network.Resolved, InHosts: true, Addrs: []netip.Addr{netip.MustParseAddr("172.30.33.9")}}
 		}}, "which /etc/hosts names now (172.30.33.9)", "The restart reaches it"},

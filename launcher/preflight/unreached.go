@@ -18,12 +18,16 @@ import (
 // most often (Home Assistant starts add-ons before its DNS and network are
 // up) or while Home Assistant restarts; the launcher asks again now.
 
-// The names the Supervisor gives an add-on's container: its own in the
-// container's /etc/hosts, Home Assistant's through its DNS plugin.
-const (
-	supervisorNames    = "supervisor hassio"
-	homeAssistantNames = "homeassistant"
-)
+// supervisorName tells the names the Supervisor gives itself in the
+// /etc/hosts of each add-on's container. Home Assistant's, homeassistant,
+// its DNS plugin answers.
+func supervisorName(name string) bool {
+	switch strings.ToLower(name) {
+	case "supervisor", "hassio":
+		return true
+	}
+	return false
+}
 
 // passingHint is what to do about a name or an address that works again.
 const passingHint = "The restart reaches it. An app that retries its first connections for a while rides out a machine's start, " +
@@ -64,11 +68,11 @@ func (on Machine) unresolved(code, name string) Diagnosis {
 	case a.Outcome == network.Resolved:
 		d.Cause += fmt.Sprintf(", which resolves now (to %s, by %s): the name was not resolvable for a while", addrList(a.Addrs), a.By)
 		d.Hint = passingHint
-	case strings.Contains(supervisorNames, strings.ToLower(name)):
+	case supervisorName(name):
 		d.Cause += fmt.Sprintf(": the Supervisor writes %s into the /etc/hosts of each add-on it starts, and this container's has no such line: Home Assistant's Supervisor did not start it", name)
 		d.Hint = "The Supervisor's API (http://supervisor/…, with SUPERVISOR_TOKEN) is there only for an add-on installed in Home Assistant. " +
 			"To run the image by hand (docker run), give it a stand-in: --add-host supervisor:<address>, or have the app take the API's URL from an option."
-	case strings.ToLower(name) == homeAssistantNames && a.Outcome == network.NotFound:
+	case strings.EqualFold(name, "homeassistant") && a.Outcome == network.NotFound:
 		d.Cause += fmt.Sprintf(": %s does not know it (asked again now); the Supervisor's DNS plugin answers it on the network of the add-ons it starts, and this container is not on it", servers)
 		d.Hint = "Run the app as an add-on installed in Home Assistant, or give it Home Assistant's address (--add-host homeassistant:<address> under docker run). " +
 			"An add-on on the host's network (host_network) reaches Home Assistant through the Supervisor (http://supervisor/core/api, with SUPERVISOR_TOKEN)."
