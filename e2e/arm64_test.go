@@ -802,12 +802,14 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 // container's: a name the DNS server answers only after node gave up (a
 // DNS server not up yet at the machine's start), the Supervisor's name in
 // a container the Supervisor did not start, an MQTT broker looked for on
-// localhost. The launcher asks again and says which it is.
+// localhost. The launcher asks again and says which it is. And a start
+// held by a connection never answered, told at the ready timeout.
 func TestAddonOnArm64_ReachingOut(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	ns := nettest.NewNetns(t, "")
 	ns.DNS.Set("boot.example.com", "127.0.0.7")
 	ns.DNS.Late("boot.example.com")
+	ns.Unanswered(t, "10.1.0.0/24")
 	flags := []string{"--network", "ns:/run/netns/" + ns.Name, "--dns", "127.0.0.2", "--dns-option", "timeout:1", "--dns-option", "attempts:1",
 		"-e", "LAUNCHER_RESTART=never", "-e", "LAUNCHER_HEALTH_ADDR=off"}
 	for _, c := range []struct {
@@ -836,4 +838,14 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 			t.Logf("%s", regexp.MustCompile(`node: it could not [^\n]*`).FindString(out))
 		})
 	}
+
+	// A start held by a connection that is never answered: at the ready
+	// timeout, what node waits on is told, then node is stopped.
+	held := append(slices.Clone(flags), "-e", "LAUNCHER_READY_URL=http://127.0.0.1:8099/", "-e", "LAUNCHER_READY_TIMEOUT=5s")
+	out, code := runImageWith(t, held, image, "run", "--", "node", "-e", "require('net').connect(1883, '10.1.0.9').on('error', () => {}); setInterval(() => {}, 1e6)")
+	const want = "node waits on the network: its connection to 10.1.0.9:1883 has had no answer (sent again "
+	if !strings.Contains(out, want) {
+		t.Errorf("a start held by the network: exit %d, and the log lacks %q:\n%s", code, want, out)
+	}
+	t.Logf("exit %d: %s", code, regexp.MustCompile(`node waits on the network[^\n]*`).FindString(out))
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hasync/launcher/launcher/bytesize"
 	"github.com/hasync/launcher/launcher/inspector"
+	"github.com/hasync/launcher/launcher/listeners"
+	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/sourcemap"
 	"golang.org/x/sys/unix"
 )
@@ -88,6 +90,10 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 			s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s), and %s: the app waits on its reads from the disk, and a slow or worn SD card reads so", s.name, after.state, ran, reading)
 			return stuck{}
 		}
+		if on := waitsOn(c.PID); on != "" {
+			s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, and %s waits on the network: %s; a machine that is off or behind a firewall that drops, a DNS server that does not answer, or no network yet at the machine's start holds the app so", s.name, after.state, ran, s.name, on)
+			return stuck{}
+		}
 		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, yet the app does not answer; it waits on something that does not come (a database lock, a network connection, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
 		return stuck{}
 	}
@@ -120,6 +126,31 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 		s.log.Warn().Str(logKeyStack, strings.Join(st.inSources, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
 	}
 	return st
+}
+
+// waitsOn says what on the network node's process tree waits on, as the
+// kernel's socket tables tell: "its DNS server 172.30.32.3:53 has not
+// answered a lookup; its connection to 203.0.113.5:443 has had no answer
+// (sent again 3 times)"; "" when nothing, or the tables cannot be read.
+func waitsOn(pid int) string {
+	waits, _, err := listeners.Waits(append([]int{pid}, descendants(pid)...))
+	if err != nil {
+		return ""
+	}
+	var said []string
+	for _, w := range waits {
+		switch {
+		case w.DNS:
+			said = append(said, fmt.Sprintf("its DNS server %s has not answered a lookup", w.Remote))
+		case w.Tries == 0:
+			said = append(said, fmt.Sprintf("its connection to %s is not answered yet", w.Remote))
+		default:
+			// How long that took is the kernel's: its SYN timeouts are
+			// linear first, then doubling, by net.ipv4 settings.
+			said = append(said, fmt.Sprintf("its connection to %s has had no answer (sent again %d %s)", w.Remote, w.Tries, plural.Of(w.Tries, "time")))
+		}
+	}
+	return strings.Join(said, "; ")
 }
 
 // diskWatch is how much longer than busyWatch a main thread held in the

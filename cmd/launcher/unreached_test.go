@@ -1,6 +1,9 @@
 package main
 
 import (
+	"regexp"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,6 +62,39 @@ func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", c.script}, env: []string{never}, under: ns.Exec()})
 			logHas(t, l.nodeFailed(30*time.Second), c.said, c.cause, "fix=", c.fix)
+		})
+	}
+}
+
+// A start held by the network, for real: node connects to an address that
+// never answers (a firewall that drops), and looks up a name its DNS
+// server does not answer, before it listens. At the ready timeout the look
+// finds node's event loop free, and says what on the network it waits on,
+// from the kernel's socket tables; before, "it waits on something that
+// does not come".
+func TestRun_TellsANodeWaitingOnTheNetwork(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	ns.Unanswered(t, "10.1.0.0/24")
+	ns.DNS.Mute("down.example.com")
+	ns.ResolvConf(t, "nameserver 127.0.0.2\noptions timeout:30 attempts:1\n")
+	for _, c := range []struct{ name, script, want string }{
+		{"a connection", "require('net').connect(1883, '10.1.0.9').on('error', () => {})",
+			"node's main thread is not busy (state S, 0 ms of CPU in 200 ms): its event loop is free, and node waits on the network: its connection to 10.1.0.9:1883 has had no answer (sent again "},
+		{"a lookup", "require('dns').lookup('down.example.com', () => {})",
+			"its event loop is free, and node waits on the network: its DNS server 127.0.0.2:53 has not answered a lookup; a machine that is off or behind a firewall that drops, a DNS server that does not answer"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", c.script + "; setInterval(() => {}, 1e6)"},
+				env: append([]string{"LAUNCHER_READY_URL=http://127.0.0.1:8099/", "LAUNCHER_READY_TIMEOUT=2s"}, restartsInAnHour...), under: ns.Exec()})
+			l.waitFor("restarting node in 1h")
+			out := l.stdout.String()
+			logHas(t, out, c.want, "restarting node: not ready within 2s (LAUNCHER_READY_TIMEOUT)")
+			t.Logf("%s", regexp.MustCompile(`node waits on the network[^\n]*`).FindString(out))
+			if strings.Index(out, "waits on the network") > strings.Index(out, "restarting node: not ready") {
+				t.Errorf("what node waits on is told after the restart began:\n%s", out)
+			}
+			l.signal(syscall.SIGTERM)
+			l.wait(10 * time.Second)
 		})
 	}
 }

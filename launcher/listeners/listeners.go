@@ -1,12 +1,15 @@
-// Package listeners tells which TCP addresses a process tree listens on, as
-// the kernel's socket tables of its network namespace (/proc/<pid>/net/tcp
-// and tcp6) and the processes' descriptors tell. The launcher uses it to say
-// why node is not ready (it listens on another port than the probe's, or on
-// none yet) and that node listening on loopback alone cannot be reached
-// from outside its container: by Home Assistant's ingress, or a mapped port.
+// Package listeners tells which TCP addresses a process tree listens on,
+// and which answers it waits on from the network (a TCP connection not
+// answered yet, a DNS lookup in flight), as the kernel's socket tables of
+// its network namespace (/proc/<pid>/net/tcp, tcp6, udp and udp6) and the
+// processes' descriptors tell. The launcher uses it to say why node is not
+// ready (it listens on another port than the probe's, or on none yet), that
+// node listening on loopback alone cannot be reached from outside its
+// container (by Home Assistant's ingress, or a mapped port), and what on
+// the network a node whose event loop is free waits on.
 //
-// Non-goals: UDP and Unix sockets, connections, and network namespaces other
-// than the first process's own.
+// Non-goals: Unix sockets, connections once answered, and network
+// namespaces other than the first process's own.
 package listeners
 
 import (
@@ -27,14 +30,25 @@ import (
 	"strings"
 )
 
-// stateListen is TCP_LISTEN in the tables' "st" column.
-const stateListen = "0A"
+// The tables' "st" column: TCP_LISTEN, TCP_SYN_SENT, and TCP_ESTABLISHED,
+// which a UDP socket connected to one address has too.
+const (
+	stateListen      = "0A"
+	stateSynSent     = "02"
+	stateEstablished = "01"
+)
 
-// Socket is a listening socket of a table: where it listens, and the user
-// who made it.
+// dnsPort is the DNS servers' port.
+const dnsPort = 53
+
+// Socket is a socket of a table: where it listens or connects from, where
+// it connects to, the user who made it, and how many times the kernel
+// sent again what was not answered.
 type Socket struct {
-	Addr netip.AddrPort
-	UID  uint32
+	Addr   netip.AddrPort
+	Remote netip.AddrPort
+	UID    uint32
+	Tries  int
 }
 
 // ParseTable reads a /proc/net/tcp or tcp6 table: the listening sockets in
@@ -43,6 +57,23 @@ type Socket struct {
 // TIME_WAIT included (thousands on a busy host): it is read a line at a
 // time, and only a listener's line costs an allocation.
 func ParseTable(r io.Reader) (map[uint64]Socket, error) {
+	return scanTable(r, func(state, _ []byte) bool { return string(state) == stateListen })
+}
+
+// ParseWaits reads a /proc/net/tcp, tcp6, udp or udp6 table: the sockets
+// that wait on an answer from the network, by inode: a TCP connection
+// sent and not answered yet (SYN_SENT), and a socket connected to a DNS
+// server's port (a lookup in flight: the C library and c-ares connect
+// their UDP socket to the server they ask).
+func ParseWaits(r io.Reader) (map[uint64]Socket, error) {
+	return scanTable(r, func(state, remote []byte) bool {
+		return string(state) == stateSynSent || string(state) == stateEstablished && bytes.HasSuffix(remote, []byte(":0035"))
+	})
+}
+
+// scanTable reads the sockets of a table that keep takes, by their state
+// and remote address as the table writes them.
+func scanTable(r io.Reader, keep func(state, remote []byte) bool) (map[uint64]Socket, error) {
 	out := map[uint64]Socket{}
 	sc := bufio.NewScanner(r)
 	var f [10][]byte
@@ -54,12 +85,20 @@ func ParseTable(r io.Reader) (map[uint64]Socket, error) {
 		if n < len(f) {
 			return nil, fmt.Errorf("line %d: %d fields, want 10 or more", i, n)
 		}
-		if string(f[3]) != stateListen {
+		if !keep(f[3], f[2]) {
 			continue
 		}
 		addr, err := parseAddr(string(f[1]))
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", i, err)
+		}
+		remote, err := parseAddr(string(f[2]))
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i, err)
+		}
+		tries, err := strconv.ParseUint(string(f[6]), 16, 32)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: retransmits %q: %w", i, f[6], err)
 		}
 		uid, err := strconv.ParseUint(string(f[7]), 10, 32)
 		if err != nil {
@@ -69,7 +108,7 @@ func ParseTable(r io.Reader) (map[uint64]Socket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: inode %q: %w", i, f[9], err)
 		}
-		out[inode] = Socket{addr, uint32(uid)}
+		out[inode] = Socket{Addr: addr, Remote: remote, UID: uint32(uid), Tries: int(tries)}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -127,13 +166,59 @@ func parseAddr(s string) (netip.AddrPort, error) {
 // its listeners instead: each of the namespace's made by that user, but the
 // caller's own; exact is false then.
 func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
+	sockets, exact, err := heldBy(pids, ParseTable, "tcp", "tcp6")
+	for _, s := range sockets {
+		addrs = append(addrs, s.Addr)
+	}
+	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
+		return cmp.Or(cmp.Compare(a.Port(), b.Port()), a.Addr().Compare(b.Addr()))
+	})
+	return slices.Compact(addrs), exact, err
+}
+
+// Wait is an answer a process tree waits on from the network: a TCP
+// connection's (its SYN sent Tries times more), or a DNS server's.
+type Wait struct {
+	Remote netip.AddrPort
+	DNS    bool
+	Tries  int
+}
+
+// Waits returns the answers the processes pids wait on from the network
+// (ParseWaits), from the tables of the first one's network namespace;
+// exact as for Of. The DNS servers' come first, then the connections, each
+// by address.
+func Waits(pids []int) (waits []Wait, exact bool, err error) {
+	sockets, exact, err := heldBy(pids, ParseWaits, "tcp", "tcp6", "udp", "udp6")
+	for _, s := range sockets {
+		waits = append(waits, Wait{Remote: s.Remote, DNS: s.Remote.Port() == dnsPort, Tries: s.Tries})
+	}
+	slices.SortFunc(waits, func(a, b Wait) int {
+		if a.DNS != b.DNS {
+			if a.DNS {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(a.Remote.Addr().Compare(b.Remote.Addr()), cmp.Compare(a.Remote.Port(), b.Remote.Port()))
+	})
+	return slices.Compact(waits), exact, err
+}
+
+// heldBy reads the named tables of the first process's network namespace
+// with parse, and returns the sockets the processes pids hold. When a
+// process's descriptors cannot be read (the launcher as root without
+// CAP_SYS_PTRACE, as in a Docker container, and node run as another user),
+// its user tells its sockets instead: each of the namespace's made by that
+// user, but the caller's own; exact is false then.
+func heldBy(pids []int, parse func(io.Reader) (map[uint64]Socket, error), tables ...string) (sockets []Socket, exact bool, err error) {
 	if len(pids) == 0 {
 		return nil, true, nil
 	}
 	table := map[uint64]Socket{}
-	for _, name := range []string{"tcp", "tcp6"} {
-		t, err := readTable(fmt.Sprintf("/proc/%d/net/%s", pids[0], name))
-		if errors.Is(err, os.ErrNotExist) && name == "tcp6" {
+	for _, name := range tables {
+		t, err := readTable(fmt.Sprintf("/proc/%d/net/%s", pids[0], name), parse)
+		if errors.Is(err, os.ErrNotExist) && strings.HasSuffix(name, "6") {
 			continue // a kernel without IPv6
 		}
 		if err != nil {
@@ -159,24 +244,21 @@ func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
 	}
 	for inode, s := range table {
 		if held[inode] || users[s.UID] && !own[inode] {
-			addrs = append(addrs, s.Addr)
+			sockets = append(sockets, s)
 		}
 	}
-	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
-		return cmp.Or(cmp.Compare(a.Port(), b.Port()), a.Addr().Compare(b.Addr()))
-	})
-	return slices.Compact(addrs), exact, nil
+	return sockets, exact, nil
 }
 
-// readTable reads the table at path as the kernel writes it, a page at a
-// time.
-func readTable(path string) (map[uint64]Socket, error) {
+// readTable reads the table at path with parse, as the kernel writes it,
+// a page at a time.
+func readTable(path string, parse func(io.Reader) (map[uint64]Socket, error)) (map[uint64]Socket, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	t, err := ParseTable(f)
+	t, err := parse(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -3,18 +3,22 @@ package listeners
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/hasync/launcher/launcher/listeners/listenerstest"
+	"github.com/hasync/launcher/launcher/network/nettest"
 )
 
 // The kernel's own tables: a listener this test opens on loopback, one on
@@ -216,17 +220,88 @@ func TestParseTable_ConnectionsCostNothing(t *testing.T) {
 func FuzzParseTable(f *testing.F) {
 	f.Add([]byte("  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1\n"))
 	f.Add([]byte("h\n 0: 00000000000000000000000001000000:1F94 0:0 0A 0 0 0 0 0 301\n"))
+	f.Add([]byte("h\n 1: 0100007F:A1B2 0900010A:0050 02 00000000:00000000 01:00000123 00000003     0        0 400 1\n 2: 0100007F:A1B3 0200007F:0035 01 0 0 0 0 0 401\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		t2, err := ParseTable(bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		for _, s := range t2 {
-			if _, err := netip.ParseAddrPort(s.Addr.String()); err != nil {
-				t.Errorf("%v does not print as an address: %v", s.Addr, err)
+		for _, parse := range []func(io.Reader) (map[uint64]Socket, error){ParseTable, ParseWaits} {
+			t2, err := parse(bytes.NewReader(b))
+			if err != nil {
+				continue
+			}
+			for _, s := range t2 {
+				for _, a := range []netip.AddrPort{s.Addr, s.Remote} {
+					if _, err := netip.ParseAddrPort(a.String()); err != nil {
+						t.Errorf("%v does not print as an address: %v", a, err)
+					}
+				}
+				if s.Tries < 0 {
+					t.Errorf("%d tries", s.Tries)
+				}
 			}
 		}
 	})
+}
+
+// The sockets that wait on the network: a connection sent and not
+// answered (SYN_SENT, sent again 3 times), a UDP socket connected to a DNS
+// server; not a connection answered, nor a listener, nor a UDP socket
+// connected elsewhere.
+func TestParseWaits(t *testing.T) {
+	tcp := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1 0000000067bd1ecb 100 0 0 10 0
+   1: 0100000A:A1B2 0900010A:0050 02 00000001:00000000 01:00000123 00000003  1000        0 218 1 0000000067bd1ecb 100 0 0 10 0
+   2: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 219 1 0000000067bd1ecb 100 0 0 10 0
+`
+	udp := `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  100: 0100007F:C350 0200007F:0035 01 00000000:00000000 00:00000000 00000000     0        0 300 2 0000000000000000 0
+  101: 0100007F:C351 0200007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 301 2 0000000000000000 0
+  102: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 302 2 0000000000000000 0
+`
+	got, err := ParseWaits(strings.NewReader(tcp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got[218]; len(got) != 1 || s.Remote.String() != "10.1.0.9:80" || s.Addr.String() != "10.0.0.1:41394" || s.Tries != 3 || s.UID != 1000 {
+		t.Errorf("ParseWaits(tcp) = %+v, want the connection sent to 10.1.0.9:80, 3 tries, uid 1000's", got)
+	}
+	got, err = ParseWaits(strings.NewReader(udp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got[300]; len(got) != 1 || s.Remote.String() != "127.0.0.2:53" {
+		t.Errorf("ParseWaits(udp) = %+v, want the socket connected to 127.0.0.2:53", got)
+	}
+}
+
+// A real node waiting on the network, in a namespace of the test's own: a
+// connection to an address that never answers, and a DNS lookup its DNS
+// server does not answer. Waits tells both, by node's descriptors.
+func TestWaits_RealNode(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	ns.Unanswered(t, "10.1.0.0/24")
+	ns.DNS.Mute("down.example.com")
+	ns.ResolvConf(t, "nameserver 127.0.0.2\noptions timeout:30 attempts:1\n")
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, "node", "-e",
+		"require('net').connect(80, '10.1.0.9').on('error', () => {}); require('dns').lookup('down.example.com', () => {}); setInterval(() => {}, 1e6)")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	want := []Wait{{Remote: netip.MustParseAddrPort("127.0.0.2:53"), DNS: true}, {Remote: netip.MustParseAddrPort("10.1.0.9:80")}}
+	var got []Wait
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var exact bool
+		var err error
+		if got, exact, err = Waits([]int{cmd.Process.Pid}); err != nil || !exact {
+			t.Fatalf("Waits = %v, exact %v, %v", got, exact, err)
+		}
+		for i := range got {
+			got[i].Tries = 0 // the kernel's count, by the time
+		}
+		if slices.Equal(got, want) {
+			return
+		}
+	}
+	t.Fatalf("Waits = %+v, want %+v", got, want)
 }
 
 // The network's floor for users' ports and its addresses, as the kernel

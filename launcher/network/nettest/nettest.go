@@ -182,6 +182,27 @@ func NewNetns(t testing.TB, hosts string) *Netns {
 	return n
 }
 
+// ResolvConf replaces the namespace's resolv.conf, for the commands run
+// in it from now on.
+func (n *Netns) ResolvConf(t testing.TB, s string) {
+	t.Helper()
+	write(t, filepath.Join(n.dir, "resolv.conf"), s)
+}
+
+// Unanswered makes prefix (10.1.0.0/24) a network whose addresses take
+// connections and never answer, as behind a firewall that drops them: its
+// route goes through a gateway whose hardware address is written down
+// (no neighbour is looked for) to a veth pair's other end, which drops
+// frames for an address not its own.
+func (n *Netns) Unanswered(t testing.TB, prefix string) {
+	t.Helper()
+	n.Run(t, "ip", "link", "add", "silent0", "type", "veth", "peer", "name", "silent1")
+	n.Run(t, "ip", "link", "set", "silent0", "up")
+	n.Run(t, "ip", "link", "set", "silent1", "up")
+	n.Run(t, "ip", "neigh", "add", "169.254.9.9", "lladdr", "02:00:00:00:09:09", "dev", "silent0", "nud", "permanent")
+	n.Run(t, "ip", "route", "add", prefix, "via", "169.254.9.9", "dev", "silent0", "onlink")
+}
+
 // Run runs a command in the namespace, failing the test if it fails.
 func (n *Netns) Run(t testing.TB, args ...string) {
 	t.Helper()
