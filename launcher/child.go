@@ -327,8 +327,15 @@ func (c *Child) kill() {
 
 // StderrTail returns the child's last stderr lines, secrets masked: what
 // the launcher republishes (its log, /status).
-func (c *Child) StderrTail() []string {
-	lines := c.stderr.Lines()
+func (c *Child) StderrTail() []string { return c.masked(c.stderr.Lines()) }
+
+// StderrErrors returns the child's last stderr lines that name an error,
+// however far back, secrets masked: what the exit's diagnosis reads beside
+// the tail.
+func (c *Child) StderrErrors() []string { return c.masked(c.stderr.Errors()) }
+
+// masked is lines with the child's secrets masked.
+func (c *Child) masked(lines []string) []string {
 	if c.mask != nil {
 		for i, l := range lines {
 			lines[i] = c.mask(l)

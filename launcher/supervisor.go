@@ -1177,8 +1177,10 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 		}
 		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
 			PortFloor: listeners.PortFloor, Addrs: listeners.Addresses,
-			Resolve: network.Resolver{}.Resolve, Connect: network.Connect}
-		ds := preflight.Diagnose(tail, on)
+			Resolve: network.Resolver{}.Resolve, Connect: network.Connect, Now: time.Now, Built: launcherBuilt}
+		// The lines naming an error first: an object node printed with it
+		// may have run them out of the tail.
+		ds := preflight.Diagnose(append(c.StderrErrors(), tail...), on)
 		if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
 			// Read now, once: which CPU it is says whose the fault is.
 			cpu, _ := preflight.ReadCPU(preflight.CPUInfo)
@@ -1195,6 +1197,20 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 			s.log.Error().Str("fix", d.Hint).Msgf("%s: %s", s.name, d.Cause)
 		}
 	}
+}
+
+// launcherBuilt is when the launcher's binary was written, as the image's
+// build copied it: a time the clock cannot be before. Zero when unknown.
+func launcherBuilt() time.Time {
+	exe, err := os.Executable()
+	if err != nil {
+		return time.Time{}
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
 }
 
 // diedOf tells a death by sig, also as a shell wrapper reports it.

@@ -2,19 +2,29 @@ package launcher
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 )
 
 // Tail keeps the last lines written to it, for the log line that reports a
-// failed exit and for /status. Lines longer than maxLine are cut.
+// failed exit and for /status, and apart from them the last lines that
+// name an error (namesError), for the exit's diagnosis: node prints an
+// uncaught error's header first and its properties after, and an object
+// among them (a TLS certificate, a request) can run past the kept lines.
+// Lines longer than maxLine are cut.
 type Tail struct {
 	mu      sync.Mutex
 	lines   []string
+	errs    []string
 	max     int
 	partial []byte
 }
 
 const maxLine = 1024
+
+// maxErrorLines is how many lines naming an error are kept: a few errors'
+// headers with their causes, codes and reasons.
+const maxErrorLines = 16
 
 // NewTail keeps up to n lines.
 func NewTail(n int) *Tail { return &Tail{max: n} }
@@ -45,11 +55,43 @@ func appendCapped(dst, src []byte) []byte {
 }
 
 func (t *Tail) push(line string) {
-	if len(t.lines) == t.max {
-		copy(t.lines, t.lines[1:])
-		t.lines = t.lines[:t.max-1]
+	t.lines = keep(t.lines, line, t.max)
+	if namesError(line) {
+		t.errs = keep(t.errs, line, maxErrorLines)
 	}
-	t.lines = append(t.lines, line)
+}
+
+// keep appends line to lines, dropping the oldest past n.
+func keep(lines []string, line string, n int) []string {
+	if len(lines) == n {
+		copy(lines, lines[1:])
+		lines = lines[:n-1]
+	}
+	return append(lines, line)
+}
+
+// namesError tells a line in which node names an error: its header
+// ("TypeError: fetch failed", "  [cause]: Error [ERR_X]: …",
+// "AggregateError [ECONNREFUSED]: …") or its code and reason
+// ("    code: 'CERT_HAS_EXPIRED',").
+func namesError(line string) bool {
+	s := strings.TrimPrefix(strings.TrimLeft(line, " \t"), "[cause]: ")
+	if strings.HasPrefix(s, "code: '") || strings.HasPrefix(s, "reason: ") {
+		return true
+	}
+	name, _, ok := strings.Cut(s, ":")
+	if !ok {
+		return false
+	}
+	name, _, _ = strings.Cut(name, " [")
+	return strings.HasSuffix(name, "Error") && !strings.ContainsAny(name, " \t(")
+}
+
+// Errors returns the kept lines that name an error, oldest first.
+func (t *Tail) Errors() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.errs...)
 }
 
 // Lines returns the kept lines, oldest first, with any unfinished last line.

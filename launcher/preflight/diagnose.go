@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/network"
@@ -214,6 +215,14 @@ var stderrPatterns = []struct {
 		func(m []string, on Machine) Diagnosis { return on.unreached(m[1], m[2], m[3]) }},
 	{lazy(`Connect Timeout Error \(attempted address(?:es)?: (\S+):(\d+)[,)]`),
 		func(m []string, on Machine) Diagnosis { return on.unreached("UND_ERR_CONNECT_TIMEOUT", m[1], m[2]) }},
+	// node refused a server's TLS certificate (tls, https, fetch): by its
+	// code, which node prints with the error.
+	{lazy(`(Host|IP): (\S+?)\.? is not in the cert's (?:altnames|list): ([^\n"]*)`),
+		func(m []string, _ Machine) Diagnosis { return certificateName(m[1], m[2], m[3]) }},
+	{lazy(`code: '(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_GET_ISSUER_CERT)'`),
+		func(m []string, _ Machine) Diagnosis { return certificateUnverified(m[1]) }},
+	{lazy(`code: '(CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)'`),
+		func(m []string, on Machine) Diagnosis { return on.certificateDates(m[1]) }},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
 		func(m []string, _ Machine) Diagnosis {
 			return Diagnosis{
@@ -283,6 +292,11 @@ type Machine struct {
 	// to reach the network are said in its words alone.
 	Resolve func(name string) network.Answer
 	Connect func(addr netip.AddrPort) error
+	// Now reads the container's clock, and Built says when the launcher's
+	// binary was written (the image's build; zero when unknown): with Now
+	// nil, a certificate out of its dates is said in node's words alone.
+	Now   func() time.Time
+	Built func() time.Time
 }
 
 // disk is how the disk stands under the file node named, or under the

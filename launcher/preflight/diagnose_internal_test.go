@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/network"
@@ -127,6 +128,9 @@ func FuzzDiagnose(f *testing.F) {
 		"Error: connect ETIMEDOUT ::1:8123",
 		"ConnectTimeoutError: Connect Timeout Error (attempted addresses: [::1]:443, 127.0.0.1:443, timeout: 10000ms)",
 		"ConnectTimeoutError: Connect Timeout Error (attempted address: nas.lan:443, timeout: 10000ms)",
+		"Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: Host: homeassistant. is not in the cert's altnames: DNS:myhome.duckdns.org",
+		"  [cause]: Error: self-signed certificate\n    code: 'DEPTH_ZERO_SELF_SIGNED_CERT'",
+		"Error: certificate is not yet valid\n    code: 'CERT_NOT_YET_VALID'",
 	} {
 		f.Add(seed)
 	}
@@ -141,6 +145,7 @@ func FuzzDiagnose(f *testing.F) {
 			Resolve: func(name string) network.Answer {
 				return network.Answer{Name: name, Outcome: network.Outcome(len(name) % 4)}
 			},
+			Now: func() time.Time { return time.Unix(0, 0) }, Built: func() time.Time { return time.Unix(1, 0) },
 			Connect: func(addr netip.AddrPort) error {
 				if !addr.IsValid() {
 					t.Errorf("connect to %v", addr)
@@ -354,6 +359,44 @@ func TestDiagnose_Unreached(t *testing.T) {
 			"it could not connect to [2001:db8::5]:443 (UND_ERR_CONNECT_TIMEOUT: no answer within fetch's connect timeout); it is unreachable now too", "Check the address and port"},
 		{"no route", "Error: connect EHOSTUNREACH 10.9.9.9:80", Machine{Connect: connect(syscall.EHOSTUNREACH)},
 			"(EHOSTUNREACH: no route to the host); it is unreachable now too (no route)", "Check the address and port"},
+	} {
+		ds := Diagnose(strings.Split(c.said, "\n"), c.on)
+		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.fix) {
+			t.Errorf("%s: %+v, want the cause %q and the fix saying %q", c.name, ds, c.cause, c.fix)
+		}
+	}
+}
+
+// node's refusals of a server's TLS certificate, in its words (node 20's
+// fetch, its cause's code), and a certificate out of its dates by the
+// clock: one behind the launcher's own build is said to be behind.
+// cmd/launcher's TestRun_TellsARefusedCertificate meets them for real.
+func TestDiagnose_Certificates(t *testing.T) {
+	built := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	clock := func(now time.Time) Machine {
+		return Machine{Now: func() time.Time { return now }, Built: func() time.Time { return built }}
+	}
+	for _, c := range []struct {
+		name, said string
+		on         Machine
+		cause, fix string
+	}{
+		{"another name", "  [cause]: Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: Host: homeassistant. is not in the cert's altnames: DNS:myhome.duckdns.org\n    code: 'ERR_TLS_CERT_ALTNAME_INVALID',", Machine{},
+			"it refused the TLS certificate of homeassistant: the certificate is for DNS:myhome.duckdns.org, not for that name (ERR_TLS_CERT_ALTNAME_INVALID)", "http://supervisor/core/api"},
+		{"another address", "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: IP: 172.30.32.1 is not in the cert's list: \n    reason: \"IP: 172.30.32.1 is not in the cert's list: \",", Machine{},
+			"it refused the TLS certificate of 172.30.32.1: the certificate is for no address (ERR_TLS_CERT_ALTNAME_INVALID)", "Connect by a name the certificate is for"},
+		{"self-signed", "TypeError: fetch failed\n  [cause]: Error: self-signed certificate\n    code: 'DEPTH_ZERO_SELF_SIGNED_CERT'", Machine{},
+			"it refused a TLS certificate it cannot verify: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)", "NODE_EXTRA_CA_CERTS"},
+		{"no authorities", "Error: unable to get local issuer certificate\n    code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'", Machine{},
+			"it cannot verify: unable to get local issuer certificate (UNABLE_TO_GET_ISSUER_CERT_LOCALLY)", "install ca-certificates in the runtime stage"},
+		{"expired", "Error: certificate has expired\n    code: 'CERT_HAS_EXPIRED'", clock(time.Date(2027, 3, 4, 5, 6, 0, 0, time.UTC)),
+			"it refused a TLS certificate that has expired (CERT_HAS_EXPIRED), by the container's clock: 2027-03-04 05:06 UTC", "must renew it"},
+		{"a clock behind", "Error: certificate is not yet valid\n    code: 'CERT_NOT_YET_VALID'", clock(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)),
+			"not valid yet (CERT_NOT_YET_VALID), by the container's clock: 2020-01-01 00:00 UTC, before the launcher itself was built (2026-12-01): the clock is behind", "sets the time from the network (NTP)"},
+		{"a certificate ahead", "Error: certificate is not yet valid\n    code: 'CERT_NOT_YET_VALID'", clock(time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)),
+			"not valid yet (CERT_NOT_YET_VALID), by the container's clock: 2026-12-06 04:00 UTC", "starts later than now"},
+		{"no clock", "Error: certificate has expired\n    code: 'CERT_HAS_EXPIRED'", Machine{},
+			"it refused a TLS certificate that has expired (CERT_HAS_EXPIRED)", "Check the machine's date and time"},
 	} {
 		ds := Diagnose(strings.Split(c.said, "\n"), c.on)
 		if len(ds) != 1 || !strings.Contains(ds[0].Cause, c.cause) || !strings.Contains(ds[0].Hint, c.fix) {
