@@ -1,10 +1,13 @@
 // Package nettest gives tests a network to fail in, for real: a DNS
 // server that answers, says a name does not exist, or stays silent, as
-// the test tells it; and a network namespace of the test's own, with
+// the test tells it; a network namespace of the test's own, with
 // loopback up, its own /etc/hosts and /etc/resolv.conf (`ip netns exec`
-// mounts them over the system's for what it runs) and the DNS server
-// listening inside it on port 53. The namespace needs root and iproute2:
-// where they are missing a test skips, but not under CI, which must run it.
+// mounts them over the system's for what it runs), the DNS server
+// listening inside it on port 53, and networks that never answer; and TLS
+// servers with certificates of a test's authority, self-signed, for
+// another name or out of their dates. The namespace needs root and
+// iproute2: where they are missing a test skips, but not under CI, which
+// must run it.
 package nettest
 
 import (
