@@ -802,15 +802,22 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 // container's: a name the DNS server answers only after node gave up (a
 // DNS server not up yet at the machine's start), the Supervisor's name in
 // a container the Supervisor did not start, an MQTT broker looked for on
-// localhost. The launcher asks again and says which it is. And a start
-// held by a connection never answered, told at the ready timeout.
+// localhost; Home Assistant with its own certificate, for its outside
+// name, reached as homeassistant. The launcher asks again and says which
+// it is. And a start held by a connection never answered, told at the
+// ready timeout.
 func TestAddonOnArm64_ReachingOut(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	ns := nettest.NewNetns(t, "")
 	ns.DNS.Set("boot.example.com", "127.0.0.7")
 	ns.DNS.Late("boot.example.com")
 	ns.Unanswered(t, "10.1.0.0/24")
+	// Home Assistant with its own certificate, for its outside name.
+	ns.Run(t, "ip", "addr", "add", "172.30.32.1/32", "dev", "lo")
+	ca := nettest.NewAuthority(t)
+	nettest.ServeTLS(t, ns.Listen(t, "172.30.32.1:8123"), ca.Issue(t, "myhome.duckdns.org", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)))
 	flags := []string{"--network", "ns:/run/netns/" + ns.Name, "--dns", "127.0.0.2", "--dns-option", "timeout:1", "--dns-option", "attempts:1",
+		"--add-host", "homeassistant:172.30.32.1", "-v", ca.File + ":/ca.pem:ro", "-e", "NODE_EXTRA_CA_CERTS=/ca.pem",
 		"-e", "LAUNCHER_RESTART=never", "-e", "LAUNCHER_HEALTH_ADDR=off"}
 	for _, c := range []struct {
 		name, script, said, cause, fix string
@@ -821,6 +828,9 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 		{"the Supervisor outside Home Assistant", "fetch('http://supervisor/core/api')", "getaddrinfo ENOTFOUND supervisor",
 			"node: it could not resolve the name supervisor (ENOTFOUND: it does not exist): the Supervisor writes supervisor into the /etc/hosts of each add-on it starts",
 			"--add-host supervisor:<address>"},
+		{"Home Assistant's own certificate", "fetch('https://homeassistant:8123/api/')", "fetch failed",
+			"node: it refused the TLS certificate of homeassistant: the certificate is for DNS:myhome.duckdns.org, not for that name (ERR_TLS_CERT_ALTNAME_INVALID)",
+			"http://supervisor/core/api"},
 		{"an MQTT broker on localhost", "require('net').connect(1883, '127.0.0.1')", "connect ECONNREFUSED 127.0.0.1:1883",
 			"node: it could not connect to 127.0.0.1:1883 (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself",
 			"core-mosquitto:1883"},
@@ -835,7 +845,7 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 					t.Errorf("the log lacks %q:\n%s", want, out)
 				}
 			}
-			t.Logf("%s", regexp.MustCompile(`node: it could not [^\n]*`).FindString(out))
+			t.Logf("%s", regexp.MustCompile(`node: it (could not|refused) [^\n]*`).FindString(out))
 		})
 	}
 

@@ -357,6 +357,9 @@ func TestDiagnose_Unreached(t *testing.T) {
 			"it could not connect to nas.lan:443 (UND_ERR_CONNECT_TIMEOUT: no answer within fetch's connect timeout); it does not answer now either (tried for 2s)", "Check the address and port"},
 		{"fetch's connect timeout, by addresses", "ConnectTimeoutError: Connect Timeout Error (attempted addresses: [2001:db8::5]:443, 192.0.2.5:443, timeout: 10000ms)", Machine{Connect: connect(syscall.ENETUNREACH)},
 			"it could not connect to [2001:db8::5]:443 (UND_ERR_CONNECT_TIMEOUT: no answer within fetch's connect timeout); it is unreachable now too", "Check the address and port"},
+		{"fetch's connect timeout on localhost", "ConnectTimeoutError: Connect Timeout Error (attempted address: localhost:1883, timeout: 10000ms)",
+			Machine{Resolve: answer(network.Resolved, "127.0.0.1"), Connect: connect(syscall.ECONNREFUSED)},
+			"it could not connect to localhost:1883 (UND_ERR_CONNECT_TIMEOUT: no answer within fetch's connect timeout); it refuses connections now too; localhost (127.0.0.1) is this container itself", "core-mosquitto:1883"},
 		{"no route", "Error: connect EHOSTUNREACH 10.9.9.9:80", Machine{Connect: connect(syscall.EHOSTUNREACH)},
 			"(EHOSTUNREACH: no route to the host); it is unreachable now too (no route)", "Check the address and port"},
 	} {

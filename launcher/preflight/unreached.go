@@ -141,7 +141,11 @@ func (on Machine) unreached(code, addr, port string) Diagnosis {
 		}
 	}
 	if a.IsLoopback() {
-		d.Cause += fmt.Sprintf("; %s (localhost) is this container itself, not the machine Home Assistant runs on", addr)
+		named := addr + " (localhost)"
+		if a.String() != addr {
+			named = addr + " (" + a.String() + ")" // a name fetch gave
+		}
+		d.Cause += fmt.Sprintf("; %s is this container itself, not the machine Home Assistant runs on", named)
 		d.Hint = "Reach another add-on by its host name (the Mosquitto broker is core-mosquitto:1883; an add-on's page names its host name), " +
 			"Home Assistant as homeassistant:8123 or through the Supervisor (http://supervisor/core/api, with SUPERVISOR_TOKEN). " +
 			"Only an add-on on the host's network (host_network) shares the host's localhost."
