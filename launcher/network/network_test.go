@@ -16,7 +16,7 @@ import (
 
 // resolverOf is a Resolver over the files given, asking the DNS servers
 // the resolv.conf names on port.
-func resolverOf(t *testing.T, hosts, resolvConf string, port uint16) network.Resolver {
+func resolverOf(t testing.TB, hosts, resolvConf string, port uint16) network.Resolver {
 	dir := t.TempDir()
 	r := network.Resolver{Hosts: filepath.Join(dir, "hosts"), ResolvConf: filepath.Join(dir, "resolv.conf"), Port: int(port)}
 	for path, s := range map[string]string{r.Hosts: hosts, r.ResolvConf: resolvConf} {
@@ -149,14 +149,7 @@ func FuzzParseResolvConf(f *testing.F) {
 func BenchmarkResolve(b *testing.B) {
 	dns := nettest.ServeDNS(b, "127.0.0.1:0")
 	dns.Set("homeassistant", "172.30.32.1")
-	dir := b.TempDir()
-	r := network.Resolver{Hosts: filepath.Join(dir, "hosts"), ResolvConf: filepath.Join(dir, "resolv.conf"), Port: int(dns.Addr.Port())}
-	if err := os.WriteFile(r.Hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(r.ResolvConf, []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	r := resolverOf(b, "127.0.0.1 localhost\n", "nameserver 127.0.0.1\n", dns.Addr.Port())
 	for b.Loop() {
 		if a := r.Resolve("homeassistant"); a.Outcome != network.Resolved {
 			b.Fatalf("%+v", a)
