@@ -43,7 +43,7 @@ unit:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 fuzz:
-	@set -e; for pkg in ./launcher ./launcher/config ./launcher/http1 ./launcher/nodeopts ./launcher/builtins ./launcher/preflight ./launcher/disk ./launcher/listeners ./launcher/sourcemap ./launcher/inspector; do \
+	@set -e; for pkg in ./launcher ./launcher/config ./launcher/http1 ./launcher/nodeopts ./launcher/builtins ./launcher/preflight ./launcher/disk ./launcher/listeners ./launcher/network ./launcher/sourcemap ./launcher/inspector; do \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$target ($$pkg) for $(FUZZEXECS) inputs"; \
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZEXECS)x -timeout 10m $$pkg; \
