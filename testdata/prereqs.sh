@@ -7,11 +7,11 @@
 set -uo pipefail
 declare -A pkg=(
   [g++]=g++ [make]=make [python3]=python3 [musl-gcc]=musl-tools [file]=file [script]=bsdutils
-  [unshare]=util-linux [prlimit]=util-linux [losetup]=mount [mkfs.ext4]=e2fsprogs [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [podman]=podman [runc]=runc [chromium]=chromium
+  [unshare]=util-linux [prlimit]=util-linux [losetup]=mount [mkfs.ext4]=e2fsprogs [ip]=iproute2 [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [podman]=podman [runc]=runc [chromium]=chromium
 )
 case "${1:-}" in
   demo) tools=(g++ make python3) ;;
-  test) tools=(g++ make python3 musl-gcc aarch64-linux-gnu-gcc file script unshare prlimit losetup mkfs.ext4) ;;
+  test) tools=(g++ make python3 musl-gcc aarch64-linux-gnu-gcc file script unshare prlimit losetup mkfs.ext4 ip) ;;
   e2e) tools=(g++ make python3 podman runc chromium) ;;
   *) echo "usage: $0 demo|test|e2e" >&2; exit 2 ;;
 esac
