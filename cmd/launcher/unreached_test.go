@@ -16,14 +16,15 @@ import (
 // answers only after node gave up (a DNS server not up yet at the
 // machine's start); one misspelt; the Supervisor's name outside Home
 // Assistant; an MQTT broker looked for on localhost; Home Assistant's
-// port with Home Assistant stopped; an address no route leads to. node says `getaddrinfo EAI_AGAIN` or
+// port with Home Assistant stopped; an address no route leads to; a name
+// of /etc/hosts asked of the DNS server alone (dns.resolve). node says `getaddrinfo EAI_AGAIN` or
 // `connect ECONNREFUSED` and no more; the launcher asks again now and
 // says which it is, and the fix. (A port that accepts connections again
 // by the time the launcher asks, Home Assistant restarting, is the
 // preflight package's TestDiagnose_Unreached: here nothing could open it
 // between node's exit and the launcher's look without a race.)
 func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
-	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n172.30.33.9 hasync-db\n")
 	ns.Run(t, "ip", "addr", "add", "172.30.32.1/32", "dev", "lo")
 	ns.Run(t, "ip", "route", "add", "unreachable", "192.0.2.9/32")
 	ns.DNS.Mute("down.example.com")
@@ -49,6 +50,9 @@ func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 		{"the Supervisor outside Home Assistant", fetch("http://supervisor/core/api"), "getaddrinfo ENOTFOUND supervisor",
 			"node: it could not resolve the name supervisor (ENOTFOUND: it does not exist): the Supervisor writes supervisor into the /etc/hosts of each add-on it starts, and this container's has no such line",
 			"--add-host supervisor:<address>"},
+		{"dns.resolve of a name /etc/hosts has", "require('dns').promises.resolve4('hasync-db')", "queryA ENOTFOUND hasync-db",
+			"node: it could not resolve the name hasync-db (ENOTFOUND: it does not exist), which /etc/hosts names (172.30.33.9): node's dns.resolve asks the DNS servers alone, and they do not know it",
+			"with dns.lookup"},
 		{"an MQTT broker on localhost", connect, "connect ECONNREFUSED 127.0.0.1:1883",
 			"node: it could not connect to 127.0.0.1:1883 (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself, not the machine Home Assistant runs on",
 			"core-mosquitto:1883"},

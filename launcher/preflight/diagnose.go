@@ -209,8 +209,8 @@ var stderrPatterns = []struct {
 	// node could not reach something: a name it could not resolve
 	// (getaddrinfo for dns.lookup, which http, net and fetch use; query*
 	// for dns.resolve), an address that refused or did not answer.
-	{lazy(`(?:getaddrinfo|query[A-Z]*) (ENOTFOUND|EAI_AGAIN|EAI_FAIL|ETIMEOUT|ESERVFAIL) ([^\s'"]+)`),
-		func(m []string, on Machine) Diagnosis { return on.unresolved(m[1], m[2]) }},
+	{lazy(`(getaddrinfo|query[A-Z]*) (ENOTFOUND|EAI_AGAIN|EAI_FAIL|ETIMEOUT|ESERVFAIL) ([^\s'"]+)`),
+		func(m []string, on Machine) Diagnosis { return on.unresolved(m[1], m[2], m[3]) }},
 	{lazy(`connect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH) (\S+):(\d+)`),
 		func(m []string, on Machine) Diagnosis { return on.unreached(m[1], m[2], m[3]) }},
 	{lazy(`Connect Timeout Error \(attempted address(?:es)?: (\S+):(\d+)[,)]`),

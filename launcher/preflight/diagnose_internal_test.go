@@ -334,6 +334,9 @@ func TestDiagnose_Unreached(t *testing.T) {
 			"the Supervisor's DNS plugin answers it on the network of the add-ons it starts, and this container is not on it", "--add-host homeassistant:"},
 		{"a name inside the Supervisor's", "Error: getaddrinfo ENOTFOUND visor", Machine{Resolve: answer(network.NotFound)},
 			"visor (ENOTFOUND: it does not exist): the DNS server 172.30.32.3 (/etc/resolv.conf) says it does not exist", "a typing error"},
+		{"dns.resolve of a name /etc/hosts has", "Error: queryA ENOTFOUND supervisor", Machine{Resolve: func(n string) network.Answer {
+			return network.Answer{Name: n, Outcome: network.Resolved, InHosts: true, Addrs: []netip.Addr{netip.MustParseAddr("172.30.32.2")}}
+		}}, "it could not resolve the name supervisor (ENOTFOUND: it does not exist), which /etc/hosts names (172.30.32.2): node's dns.resolve asks the DNS servers alone", "with dns.lookup"},
 		{"in hosts now", "Error: getaddrinfo ENOTFOUND hasync-db", Machine{Resolve: func(n string) network.Answer {
 			return network.Answer{Name: n, Outcome: network.Resolved, InHosts: true, Addrs: []netip.Addr{netip.MustParseAddr("172.30.33.9")}}
 		}}, "which /etc/hosts names now (172.30.33.9)", "The restart reaches it"},

@@ -33,8 +33,11 @@ func supervisorName(name string) bool {
 const passingHint = "The restart reaches it. An app that retries its first connections for a while rides out a machine's start, " +
 	"where Home Assistant starts add-ons before its network and DNS are up, and a restart of what it connects to."
 
-// unresolved explains node's "getaddrinfo <code> <name>".
-func (on Machine) unresolved(code, name string) Diagnosis {
+// unresolved explains node's "getaddrinfo <code> <name>" (dns.lookup, the
+// C library's resolver, which http, net and fetch use), or its
+// "query<type> <code> <name>" (dns.resolve, c-ares, which asks the DNS
+// servers alone, never /etc/hosts).
+func (on Machine) unresolved(call, code, name string) Diagnosis {
 	said := map[string]string{
 		"ENOTFOUND": "it does not exist",
 		"EAI_AGAIN": "the DNS server did not answer",
@@ -62,6 +65,9 @@ func (on Machine) unresolved(code, name string) Diagnosis {
 		servers = "127.0.0.1, which the C library asks when /etc/resolv.conf names no DNS server,"
 	}
 	switch {
+	case a.Outcome == network.Resolved && a.InHosts && call != "getaddrinfo":
+		d.Cause += fmt.Sprintf(", which /etc/hosts names (%s): node's dns.resolve asks the DNS servers alone, and they do not know it", addrList(a.Addrs))
+		d.Hint = "Resolve it as http, net and fetch do, with dns.lookup (the C library's resolver, which reads /etc/hosts), or let them resolve it."
 	case a.Outcome == network.Resolved && a.InHosts:
 		d.Cause += fmt.Sprintf(", which /etc/hosts names now (%s)", addrList(a.Addrs))
 		d.Hint = "The container's /etc/hosts changed after node failed: " + passingHint
