@@ -10,19 +10,20 @@ import (
 	"github.com/hasync/launcher/launcher/network/nettest"
 )
 
-// node failing to reach the network, for real: node's own fetch and
-// net.connect, in a network namespace of the test's own whose only DNS
-// server is the test's. A name its DNS server does not answer; one it
-// answers only after node gave up (a DNS server not up yet at the
-// machine's start); one misspelt; the Supervisor's name outside Home
-// Assistant; an MQTT broker looked for on localhost; Home Assistant's
-// port with Home Assistant stopped; an address no route leads to; a name
-// of /etc/hosts asked of the DNS server alone (dns.resolve). node says `getaddrinfo EAI_AGAIN` or
-// `connect ECONNREFUSED` and no more; the launcher asks again now and
-// says which it is, and the fix. (A port that accepts connections again
-// by the time the launcher asks, Home Assistant restarting, is the
-// preflight package's TestDiagnose_Unreached: here nothing could open it
-// between node's exit and the launcher's look without a race.)
+// node failing to reach the network, for real: node's own fetch,
+// net.connect and dns.resolve, in a network namespace of the test's own
+// whose only DNS server is the test's. A name its DNS server does not
+// answer; one it answers only after node gave up (a DNS server not up yet
+// at the machine's start); one misspelt; the Supervisor's name outside
+// Home Assistant; a name of /etc/hosts asked of the DNS server alone
+// (dns.resolve); an MQTT broker looked for on localhost; Home Assistant's
+// port with Home Assistant stopped; an address no route leads to. node
+// says `getaddrinfo EAI_AGAIN` or `connect ECONNREFUSED` and no more; the
+// launcher asks again now and says which it is, and the fix. (A port that
+// accepts connections again by the time the launcher asks, Home Assistant
+// restarting, is the preflight package's TestDiagnose_Unreached: here
+// nothing could open it between node's exit and the launcher's look
+// without a race.)
 func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n172.30.33.9 hasync-db\n")
 	ns.Run(t, "ip", "addr", "add", "172.30.32.1/32", "dev", "lo")
