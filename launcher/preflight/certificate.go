@@ -10,8 +10,9 @@ import (
 // Assistant with its own DuckDNS or Let's Encrypt certificate, reached as
 // homeassistant:8123), its own (self-signed) or from an authority node
 // does not know, or one outside its dates, by a clock that may be wrong
-// (a Raspberry Pi has none of its own, and sets it from the network once
-// up). node's words name the code; the clock is the launcher's to read.
+// (a Raspberry Pi before the 5 keeps no time while off, and sets it from
+// the network once up). node's words name the code; the clock is the
+// launcher's to read.
 
 // supervisorProxyHint is how an add-on reaches Home Assistant whatever
 // certificate Home Assistant has.
@@ -27,7 +28,7 @@ func certificateName(what, host, names string) Diagnosis {
 	}
 	is := "is for " + strings.TrimSpace(names) + ", not for that " + that
 	if strings.TrimSpace(names) == "" {
-		is = "is for no " + that // an address, by a certificate that names none
+		is = "is for no " + that // node lists none of that kind
 	}
 	return Diagnosis{
 		Cause: fmt.Sprintf("it refused the TLS certificate of %s: the certificate %s (ERR_TLS_CERT_ALTNAME_INVALID)", host, is),
@@ -82,7 +83,7 @@ func (on Machine) certificateDates(code string) Diagnosis {
 	switch {
 	case !built.IsZero() && now.Before(built):
 		d.Cause += fmt.Sprintf(", before the launcher itself was built (%s): the clock is behind", built.UTC().Format("2006-01-02"))
-		d.Hint = "A Raspberry Pi has no clock that runs while it is off: it sets the time from the network (NTP) once its network is up, and the restart after that succeeds. " +
+		d.Hint = "A Raspberry Pi without a battery-backed clock (every one before the 5, a 5 without its battery) keeps no time while it is off: it sets the time from the network (NTP) once its network is up, and the restart after that succeeds. " +
 			"A clock that stays behind is the host's: check its network and time server (`ha host info`, `ha network info`)."
 	case code == "CERT_NOT_YET_VALID":
 		d.Hint = "The clock is not behind the launcher's own build: the server's certificate starts later than now, or the server's clock was ahead when it was made; its owner must make it again."
