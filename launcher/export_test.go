@@ -55,3 +55,11 @@ func GateReportWait(d time.Duration) (restore func()) {
 	gateReportWait = d
 	return func() { gateReportWait = was }
 }
+
+// StableUptime sets how long a child must stay up for the restart delay to
+// start over, and puts the real one back with the function returned.
+func StableUptime(d time.Duration) (restore func()) {
+	was := stableUptime
+	stableUptime = d
+	return func() { stableUptime = was }
+}

@@ -10,8 +10,8 @@ import (
 )
 
 // stableUptime is how long a child must stay up for the backoff to start
-// again from LAUNCHER_RESTART_DELAY.
-const stableUptime = 60 * time.Second
+// again from LAUNCHER_RESTART_DELAY (a variable for the tests alone).
+var stableUptime = 60 * time.Second
 
 // Restart reasons: why a child ended, as logged and published.
 const (

@@ -1,12 +1,19 @@
 package launcher_test
 
 import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/config"
+	"github.com/rs/zerolog"
 )
 
 func TestBackoff_Schedule(t *testing.T) {
@@ -33,6 +40,51 @@ func TestBackoff_Schedule(t *testing.T) {
 	if d := b.Decide(now, time.Minute, fail, launcher.ReasonExit); d.Delay != time.Second {
 		t.Errorf("after a stable run the delay is %s, want 1s", d.Delay)
 	}
+}
+
+// The supervisor gives the backoff how long the child that ended was up: a
+// child that failed twice at once, then ran a while (longer than the stable
+// uptime, shortened here from a minute), is restarted after the first delay
+// again, not after a third doubling. Real children, the real loop.
+func TestSupervisor_RestartDelayStartsOverAfterAStableRun(t *testing.T) {
+	defer launcher.StableUptime(300 * time.Millisecond)()
+	runs := filepath.Join(t.TempDir(), "runs")
+	// Runs 1 and 2 fail at once, run 3 after a stable run, run 4 exits 0.
+	cfg, spec := genericChild(t, nil, "sh", "-c", `n=$(cat `+runs+` 2>/dev/null || echo 0); echo $((n+1)) > `+runs+`
+case $n in 0|1) exit 1;; 2) sleep 0.6; exit 1;; esac; exit 0`)
+	cfg.RestartDelay, cfg.RestartDelayMax, cfg.RestartLimit = 10*time.Millisecond, time.Second, 10
+	var log lockedBuffer
+	_, reaper := runReaper(t)
+	sup := launcher.NewSupervisor(cfg, spec, reaper, launcher.NewStateStore("test"), zerolog.New(&log))
+	code, err := sup.Run(context.Background())
+	if err != nil || code != 0 {
+		t.Fatalf("Run = %d, %v\n%s", code, err, log.String())
+	}
+	var delays []string
+	for _, m := range regexp.MustCompile(`"delay":"([^"]+)"`).FindAllStringSubmatch(log.String(), -1) {
+		delays = append(delays, m[1])
+	}
+	if want := []string{"10ms", "20ms", "10ms"}; !slices.Equal(delays, want) {
+		t.Errorf("restart delays %v, want %v: the delay did not start over after a run longer than the stable uptime\n%s", delays, want, log.String())
+	}
+}
+
+// lockedBuffer is a log the loop and the test may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 func TestBackoff_Limit(t *testing.T) {

@@ -141,6 +141,9 @@ type outcome struct {
 	detail string
 	killed bool  // the launcher had to SIGKILL it
 	stuck  stuck // where its main thread was, when it stopped answering
+	// uptime is how long it ran, from its start to its exit: the restart
+	// delay starts over after a long one. Zero when none started.
+	uptime time.Duration
 }
 
 // machine is one run of supervision: its phase, and what the transitions
@@ -743,7 +746,7 @@ func (m *machine) onExit(st ExitStatus) {
 			s.settle()
 		}
 	}
-	m.out.status = st
+	m.out.status, m.out.uptime = st, time.Since(m.child.Started)
 	s.target.Store(0)
 	if m.phase != phaseStopping && s.spec.Foreground && st.Signal == unix.SIGINT {
 		// Ctrl-C at the terminal went to node alone; it is a stop.
@@ -793,11 +796,7 @@ func (m *machine) onSwept(r sweepResult) {
 // start that could not happen).
 func (m *machine) decide() {
 	s := m.s
-	uptime := time.Duration(0)
-	if m.child != nil {
-		uptime = time.Since(m.child.Started)
-	}
-	d := m.backoff.Decide(time.Now(), uptime, m.out.status, m.out.reason)
+	d := m.backoff.Decide(time.Now(), m.out.uptime, m.out.status, m.out.reason)
 	if !d.Restart {
 		code := m.out.status.Shell()
 		if code == 0 && m.out.reason != ReasonExit {
