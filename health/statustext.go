@@ -149,6 +149,9 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 				fmt.Fprintf(w, "    %s\n", l)
 			}
 		}
+		for _, d := range e.Diagnoses {
+			fmt.Fprintf(w, "  why: %s\n      fix: %s\n", d.Cause, d.Hint)
+		}
 	}
 	if p := s.Preflight; p != nil {
 		switch {

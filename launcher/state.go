@@ -84,6 +84,10 @@ type ExitInfo struct {
 	// (/app/dist/work.js:3:9)", innermost first; null when it was not
 	// looked at.
 	StuckAt []string `json:"stuck_at"`
+	// Diagnoses are why it failed, read from its words against the
+	// container (as the log tells them: a cause and its fix); null until
+	// they are known, a moment after the exit, and when none is.
+	Diagnoses []preflight.Diagnosis `json:"diagnoses"`
 }
 
 // LauncherState is the launcher's own figures.

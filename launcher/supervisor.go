@@ -33,9 +33,9 @@ const memoryStrikes = 3
 // restart policy. Its loop is an explicit state machine (docs/DESIGN.md):
 // one phase, the single source of both its control and the state /status
 // publishes; events from signals, the child, its monitors, timers and the
-// two slow steps (the preflight and the sweep, which run beside the loop so
-// that it never stops reading signals); and one small transition per
-// event. The Reaper is the only waiter; the health server only reads what
+// three slow steps (the preflight, the sweep and the look at why the child
+// failed, which run beside the loop so that it never stops reading
+// signals); and one small transition per event. The Reaper is the only waiter; the health server only reads what
 // the loop publishes in the StateStore.
 type Supervisor struct {
 	cfg    *config.Config
@@ -126,11 +126,12 @@ const (
 	phaseRestarting              // the child was told to stop, to be started again
 	phaseStopping                // a stop was asked for while a child or the preflight ran
 	phaseSweeping                // the child is gone; its descendants are being killed
+	phaseDiagnosing              // the child failed: why is looked into (the network asked again)
 	phaseBackoff                 // waiting out the restart delay
 	phaseDone                    // supervision is over; the exit code is decided
 )
 
-var phaseNames = [...]string{"preflight", "running", "ready", "restarting", "stopping", "sweeping", "backoff", "done"}
+var phaseNames = [...]string{"preflight", "running", "ready", "restarting", "stopping", "sweeping", "diagnosing", "backoff", "done"}
 
 func (p phase) String() string { return phaseNames[p] }
 
@@ -169,6 +170,8 @@ type machine struct {
 	preflightDone chan *preflight.Report
 	childDone     <-chan ExitStatus
 	sweepDone     chan sweepResult
+	diagnosed     chan []preflight.Diagnosis
+	lookOff       context.CancelFunc // calls off the look whose answer is diagnosed
 	readyC        <-chan time.Time
 	lookC         <-chan time.Time // not ready yet: when to look where the child listens
 	lookAt        time.Duration    // that look's time into the start
@@ -260,6 +263,9 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 		case r := <-m.sweepDone:
 			m.sweepDone = nil
 			m.onSwept(r)
+		case ds := <-m.diagnosed:
+			m.diagnosed = nil
+			m.onDiagnosed(ds)
 		case <-m.backoffC:
 			m.backoffC = nil
 			m.startPreflight(ctx)
@@ -288,7 +294,7 @@ func (m *machine) enter(p phase) {
 		state = StateRestarting
 	case phaseStopping:
 		state = StateStopping
-	case phaseSweeping:
+	case phaseSweeping, phaseDiagnosing:
 		state = StateRestarting
 		if m.stopSig != 0 {
 			state = StateStopping
@@ -572,6 +578,13 @@ func (m *machine) onStop(sig syscall.Signal) {
 			m.enter(phaseSweeping) // now published as stopping
 			s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s: stopping once %s's descendants are gone", SignalName(sig), s.name)
 		}
+	case phaseDiagnosing:
+		if m.stopSig == 0 {
+			m.stopSig = sig
+			m.enter(phaseDiagnosing) // now published as stopping
+			m.lookOff()
+			s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s: stopping; the look at why %s failed is called off", SignalName(sig), s.name)
+		}
 	case phaseBackoff:
 		code := m.out.status.Shell()
 		s.log.Info().Int(logKeyCode, code).Str(logKeySignal, SignalName(sig)).Msg("stopped during the restart delay")
@@ -769,8 +782,8 @@ func (m *machine) onExit(st ExitStatus) {
 	go func() { m.sweepDone <- s.sweep(c) }()
 }
 
-// onSwept: the child and its descendants are gone; log its end, then stop
-// or decide on a restart.
+// onSwept: the child and its descendants are gone; log its end, then look
+// into why it failed, or stop, or decide on a restart.
 func (m *machine) onSwept(r sweepResult) {
 	s := m.s
 	c := m.child
@@ -785,6 +798,41 @@ func (m *machine) onSwept(r sweepResult) {
 	}
 	s.exited(c, &m.out, m.stopSig)
 	m.child, m.monitors = nil, nil
+	if failedExit(m.out, m.stopSig) {
+		m.diagnose(c)
+		return
+	}
+	m.ended()
+}
+
+// diagnose looks into why c failed beside the loop: what it said, read
+// against the container (its disk, its users, its network asked again:
+// up to network.Patience a look). Its answer is the diagnosed event. On
+// the way out, after a stop, the network is not asked.
+func (m *machine) diagnose(c *Child) {
+	m.enter(phaseDiagnosing)
+	ctx, cancel := context.WithCancel(context.Background())
+	if m.stopSig != 0 {
+		cancel()
+	}
+	m.lookOff = cancel
+	m.diagnosed = make(chan []preflight.Diagnosis, 1)
+	out := m.out
+	go func() { m.diagnosed <- m.s.diagnose(ctx, c, out) }()
+}
+
+// onDiagnosed: why the child failed is known; publish and log it, then
+// stop or decide on a restart.
+func (m *machine) onDiagnosed(ds []preflight.Diagnosis) {
+	m.lookOff()
+	m.lookOff = nil
+	m.s.tellDiagnoses(ds)
+	m.ended()
+}
+
+// ended: the child's end is told; a stop ends supervision, else the
+// restart policy decides.
+func (m *machine) ended() {
 	if m.stopSig != 0 {
 		m.finish(stopExit(m.out.status, m.stopSig))
 		return
@@ -1166,35 +1214,58 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 		ev = ev.Str(logKeySignal, SignalName(out.status.Signal))
 	}
 	ev.Int(logKeyPID, c.PID).Int(logKeyCode, out.status.Shell()).Msgf("%s %s", s.name, out.status)
-	if failed {
-		if stackTold {
-			s.log.Error().Str(logKeyStack, strings.Join(info.Stack, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
+	if failed && stackTold {
+		s.log.Error().Str(logKeyStack, strings.Join(info.Stack, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
+	}
+}
+
+// diagnose reads why c failed, as out tells its end, from its words
+// against the container now. It runs beside the loop, and asks the network
+// only until ctx ends (a stop calls the look off).
+func (s *Supervisor) diagnose(ctx context.Context, c *Child, out outcome) []preflight.Diagnosis {
+	user := NodeUser(s.spec.Credential)
+	if user == nil {
+		user = ownUser()
+	}
+	on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
+		PortFloor: listeners.PortFloor, Addrs: listeners.Addresses,
+		Resolve: func(name string) network.Answer { return network.Resolver{}.Resolve(ctx, name) },
+		Connect: func(addr netip.AddrPort) error { return network.Connect(ctx, addr) },
+		Now:     time.Now, Built: launcherBuilt}
+	tail := c.StderrTail()
+	// The lines naming an error first: an object node printed with it may
+	// have run them out of the tail.
+	ds := preflight.Diagnose(append(c.StderrErrors(), tail...), on)
+	if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
+		// Read now, once: which CPU it is says whose the fault is.
+		cpu, _ := preflight.ReadCPU(preflight.CPUInfo)
+		if d, ok := preflight.IllegalInstruction(tail, cpu); ok {
+			ds = append(ds, d)
 		}
-		user := NodeUser(s.spec.Credential)
-		if user == nil {
-			user = ownUser()
+	}
+	if len(ds) == 0 && diedOf(out.status, unix.SIGBUS) {
+		if d, ok := preflight.BusError(on); ok {
+			ds = append(ds, d)
 		}
-		on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
-			PortFloor: listeners.PortFloor, Addrs: listeners.Addresses,
-			Resolve: network.Resolver{}.Resolve, Connect: network.Connect, Now: time.Now, Built: launcherBuilt}
-		// The lines naming an error first: an object node printed with it
-		// may have run them out of the tail.
-		ds := preflight.Diagnose(append(c.StderrErrors(), tail...), on)
-		if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
-			// Read now, once: which CPU it is says whose the fault is.
-			cpu, _ := preflight.ReadCPU(preflight.CPUInfo)
-			if d, ok := preflight.IllegalInstruction(tail, cpu); ok {
-				ds = append(ds, d)
-			}
+	}
+	return ds
+}
+
+// tellDiagnoses publishes why the last child failed with its exit, then
+// logs it.
+func (s *Supervisor) tellDiagnoses(ds []preflight.Diagnosis) {
+	if len(ds) == 0 {
+		return
+	}
+	s.store.Update(func(st *Snapshot) {
+		if e := st.Child.LastExit; e != nil {
+			told := *e
+			told.Diagnoses = ds
+			st.Child.LastExit = &told
 		}
-		if len(ds) == 0 && diedOf(out.status, unix.SIGBUS) {
-			if d, ok := preflight.BusError(on); ok {
-				ds = append(ds, d)
-			}
-		}
-		for _, d := range ds {
-			s.log.Error().Str("fix", d.Hint).Msgf("%s: %s", s.name, d.Cause)
-		}
+	})
+	for _, d := range ds {
+		s.log.Error().Str("fix", d.Hint).Msgf("%s: %s", s.name, d.Cause)
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"syscall"
@@ -102,4 +104,59 @@ func TestRun_TellsANodeWaitingOnTheNetwork(t *testing.T) {
 			l.wait(10 * time.Second)
 		})
 	}
+}
+
+// The look at why node failed runs beside the supervision loop, and a stop
+// calls it off: Home Assistant stopping the add-on while the launcher asks
+// a DNS server that does not answer (for up to 2 s) is not kept waiting.
+// The failure is still told, in node's words; before, the loop waited the
+// look out, told what it found, and only then took the stop.
+func TestRun_AStopCallsOffTheLookAtAFailure(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	ns.DNS.Mute("down.example.com")
+	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", "fetch('http://down.example.com/')"},
+		env: []string{"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h"}, under: ns.Exec()})
+	l.waitFor("node exited with code 1")
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 1 {
+		t.Errorf("stopped after a failure: exit %d, want node's 1", code)
+	}
+	out := l.stdout.String()
+	logHas(t, out, "SIGTERM: stopping; the look at why node failed is called off",
+		"node: it could not resolve the name down.example.com (EAI_AGAIN: the DNS server did not answer) fix=")
+	for _, not := range []string{"asked again now", "restarting node in"} {
+		if strings.Contains(out, not) {
+			t.Errorf("the log says %q: the stop waited for the look\n%s", not, out)
+		}
+	}
+}
+
+// Why the last exit failed is in /status (child.last_exit.diagnoses) and
+// in `launcher status`, as the log told it, while the restart delay runs:
+// for whoever looks at a container between restarts.
+func TestStatus_TellsWhyTheLastExitFailed(t *testing.T) {
+	health, port := freePort(t), freePort(t)
+	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", fmt.Sprintf("require('net').connect(%d, '127.0.0.1')", port)},
+		env: []string{"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h", fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)}})
+	l.waitFor("restarting node in 1h")
+	cause := fmt.Sprintf("it could not connect to 127.0.0.1:%d (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself", port)
+	logHas(t, l.stdout.String(), "node: "+cause)
+	b := &nodeBackend{launched: l, health: health}
+	_, body := b.get("/status")
+	var st struct {
+		Child struct {
+			LastExit struct {
+				Diagnoses []struct{ Cause, Fix string } `json:"diagnoses"`
+			} `json:"last_exit"`
+		} `json:"child"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || len(st.Child.LastExit.Diagnoses) != 1 ||
+		!strings.HasPrefix(st.Child.LastExit.Diagnoses[0].Cause, cause) || !strings.Contains(st.Child.LastExit.Diagnoses[0].Fix, "core-mosquitto:1883") {
+		t.Errorf("/status child.last_exit.diagnoses = %+v (%v), want %q\n%s", st.Child.LastExit.Diagnoses, err, cause, body)
+	}
+	if code, out := b.subcommand("status"); code != 0 || !strings.Contains(out, "  why: "+cause) || !strings.Contains(out, "      fix: Reach another add-on by its host name") {
+		t.Errorf("launcher status: exit %d\n%s", code, out)
+	}
+	l.signal(syscall.SIGTERM)
+	l.wait(10 * time.Second)
 }

@@ -7,8 +7,9 @@
 // for a while: a DNS server not up yet at the machine's start, Home
 // Assistant restarting.
 //
-// Every look is bounded by Patience: the launcher makes it on its way to
-// a restart or its exit.
+// Every look is bounded by Patience, and ends sooner when its context
+// does: the launcher makes it on its way to a restart, and calls it off
+// when it is asked to stop meanwhile.
 //
 // Non-goals: nsswitch.conf beyond files and DNS (mDNS, LDAP), DNS record
 // types other than A and AAAA, UDP, and proxies.
@@ -45,6 +46,9 @@ const (
 	// Failed: a DNS server answered with a failure (SERVFAIL), or could
 	// not be asked (no route, refused); Answer.Err says which.
 	Failed
+	// CalledOff: the look's context ended before a DNS server answered:
+	// nothing is known of the name now.
+	CalledOff
 )
 
 // Answer is how a name resolves now.
@@ -85,8 +89,9 @@ func (r Resolver) files() (hosts, resolvConf string, port int) {
 }
 
 // Resolve looks name up now: in the hosts file, else from each DNS server
-// in turn until one gives an answer, all within Patience.
-func (r Resolver) Resolve(name string) Answer {
+// in turn until one gives an answer, all within Patience; CalledOff when
+// ctx ends first.
+func (r Resolver) Resolve(ctx context.Context, name string) Answer {
 	hostsFile, resolvConf, port := r.files()
 	a := Answer{Name: name}
 	if b, err := os.ReadFile(hostsFile); err == nil {
@@ -102,12 +107,12 @@ func (r Resolver) Resolve(name string) Answer {
 	if len(servers) == 0 {
 		servers = []string{"127.0.0.1"}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	look, cancel := context.WithTimeout(ctx, Patience)
 	defer cancel()
 	a.Outcome = Silent
 	for _, s := range servers {
 		a.By = s
-		outcome, addrs, why := ask(ctx, net.JoinHostPort(s, strconv.Itoa(port)), name)
+		outcome, addrs, why := ask(look, net.JoinHostPort(s, strconv.Itoa(port)), name)
 		switch outcome {
 		case Resolved, NotFound:
 			a.Outcome, a.Addrs, a.Err = outcome, addrs, ""
@@ -117,9 +122,12 @@ func (r Resolver) Resolve(name string) Answer {
 			// failing one leaves the failure said.
 			a.Outcome, a.Err = Failed, why
 		}
-		if ctx.Err() != nil {
+		if look.Err() != nil {
 			break
 		}
+	}
+	if ctx.Err() != nil {
+		a.Outcome, a.Err = CalledOff, ""
 	}
 	return a
 }
@@ -201,10 +209,11 @@ func ParseResolvConf(b []byte) []string {
 }
 
 // Connect tries a TCP connection to addr now, within Patience, and closes
-// it: nil when addr accepts connections.
-func Connect(addr netip.AddrPort) error {
+// it: nil when addr accepts connections; an error that is
+// context.Canceled when ctx was cancelled first.
+func Connect(ctx context.Context, addr netip.AddrPort) error {
 	d := net.Dialer{Timeout: Patience}
-	c, err := d.Dial("tcp", addr.String())
+	c, err := d.DialContext(ctx, "tcp", addr.String())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package network_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -49,7 +50,7 @@ func TestResolve(t *testing.T) {
 		{"slow.example.com", network.Silent, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := r.Resolve(c.name)
+			a := r.Resolve(t.Context(), c.name)
 			var got []string
 			for _, x := range a.Addrs {
 				got = append(got, x.String())
@@ -71,13 +72,33 @@ func TestResolve_NextServer(t *testing.T) {
 	dns.Set("homeassistant", "172.30.32.1")
 	// 127.0.0.9 has nothing on the port: refused, at once.
 	r := resolverOf(t, "", "nameserver 127.0.0.9\nnameserver 127.0.0.1\n", dns.Addr.Port())
-	if a := r.Resolve("homeassistant"); a.Outcome != network.Resolved || a.By != "127.0.0.1" {
+	if a := r.Resolve(t.Context(), "homeassistant"); a.Outcome != network.Resolved || a.By != "127.0.0.1" {
 		t.Fatalf("Resolve = %+v, want resolved by the second server", a)
 	}
 	// With only the refusing one: a failure, said.
 	r = resolverOf(t, "", "nameserver 127.0.0.9\n", dns.Addr.Port())
-	if a := r.Resolve("homeassistant"); a.Outcome != network.Failed || a.Err == "" {
+	if a := r.Resolve(t.Context(), "homeassistant"); a.Outcome != network.Failed || a.Err == "" {
 		t.Fatalf("Resolve = %+v, want a failure with its words", a)
+	}
+}
+
+// A look called off (the launcher asked to stop) ends then, not at
+// Patience: while the DNS server keeps silent, and before it is asked. A
+// name of the hosts file is still told: that look needs no network.
+func TestResolve_CalledOff(t *testing.T) {
+	dns := nettest.ServeDNS(t, "127.0.0.1:0")
+	dns.Mute("slow.example.com")
+	r := resolverOf(t, "172.30.32.2 supervisor\n", "nameserver 127.0.0.1\n", dns.Addr.Port())
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { <-dns.Heard("slow.example.com"); cancel() }()
+	if a := r.Resolve(ctx, "slow.example.com"); a.Outcome != network.CalledOff {
+		t.Fatalf("Resolve called off while the server is silent = %+v, want CalledOff", a)
+	}
+	if a := r.Resolve(ctx, "api.example.com"); a.Outcome != network.CalledOff {
+		t.Fatalf("Resolve after it was called off = %+v, want CalledOff", a)
+	}
+	if a := r.Resolve(ctx, "supervisor"); a.Outcome != network.Resolved || !a.InHosts {
+		t.Fatalf("Resolve of a hosts file's name, called off = %+v, want it resolved by the file", a)
 	}
 }
 
@@ -87,12 +108,17 @@ func TestConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := netip.MustParseAddrPort(l.Addr().String())
-	if err := network.Connect(addr); err != nil {
+	if err := network.Connect(t.Context(), addr); err != nil {
 		t.Fatalf("Connect to a listener: %v", err)
 	}
 	l.Close()
-	if err := network.Connect(addr); !errors.Is(err, syscall.ECONNREFUSED) {
+	if err := network.Connect(t.Context(), addr); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("Connect to a closed port: %v, want ECONNREFUSED", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := network.Connect(ctx, addr); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Connect called off: %v, want context.Canceled", err)
 	}
 }
 
@@ -151,7 +177,7 @@ func BenchmarkResolve(b *testing.B) {
 	dns.Set("homeassistant", "172.30.32.1")
 	r := resolverOf(b, "127.0.0.1 localhost\n", "nameserver 127.0.0.1\n", dns.Addr.Port())
 	for b.Loop() {
-		if a := r.Resolve("homeassistant"); a.Outcome != network.Resolved {
+		if a := r.Resolve(b.Context(), "homeassistant"); a.Outcome != network.Resolved {
 			b.Fatalf("%+v", a)
 		}
 	}
@@ -165,7 +191,7 @@ func BenchmarkConnect_Refused(b *testing.B) {
 	addr := netip.MustParseAddrPort(l.Addr().String())
 	l.Close()
 	for b.Loop() {
-		if err := network.Connect(addr); !errors.Is(err, syscall.ECONNREFUSED) {
+		if err := network.Connect(b.Context(), addr); !errors.Is(err, syscall.ECONNREFUSED) {
 			b.Fatal(err)
 		}
 	}

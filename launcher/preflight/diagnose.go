@@ -14,8 +14,8 @@ import (
 
 // Diagnosis explains a known failure found in node's last stderr lines.
 type Diagnosis struct {
-	Cause string
-	Hint  string
+	Cause string `json:"cause"`
+	Hint  string `json:"fix"`
 }
 
 // stderrPatterns are the messages node and the loaders print for the
@@ -288,8 +288,10 @@ type Machine struct {
 	PortFloor func() (int, error)
 	Addrs     func() ([]netip.Addr, error)
 	// Resolve resolves a name now as the container does, and Connect tries
-	// a TCP connection to an address now: with either nil, node's failures
-	// to reach the network are said in its words alone.
+	// a TCP connection to an address now: with either nil, or a look
+	// called off (network.CalledOff, context.Canceled: the launcher is
+	// stopping), node's failures to reach the network are said in its
+	// words alone.
 	Resolve func(name string) network.Answer
 	Connect func(addr netip.AddrPort) error
 	// Now reads the container's clock, and Built says when the launcher's

@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -58,6 +59,9 @@ func (on Machine) unresolved(call, code, name string) Diagnosis {
 		return d
 	}
 	a := on.Resolve(name)
+	if a.Outcome == network.CalledOff {
+		return d // the launcher is stopping: nothing is known now
+	}
 	servers := "the DNS server " + strings.Join(a.Servers, ", ") + " (/etc/resolv.conf)"
 	if len(a.Servers) > 1 {
 		servers = "the DNS servers " + strings.Join(a.Servers, ", ") + " (/etc/resolv.conf)"
@@ -132,6 +136,8 @@ func (on Machine) unreached(code, addr, port string) Diagnosis {
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err == nil && a.IsValid() && on.Connect != nil {
 		switch err := on.Connect(netip.AddrPortFrom(a, uint16(p))); {
+		case errors.Is(err, context.Canceled):
+			// The launcher is stopping: nothing is known now.
 		case err == nil:
 			d.Cause += ", and it accepts connections now: it was down for a while"
 			d.Hint = passingHint

@@ -38,6 +38,8 @@ type DNS struct {
 	recs map[string][]netip.Addr
 	mute map[string]bool           // names never answered
 	late map[string]netip.AddrPort // names not answered to their first asker: its socket
+	// heard are closed at the first question for their name.
+	heard map[string]chan struct{}
 }
 
 // ServeDNS starts a DNS server on addr (127.0.0.1:0 for any port), until
@@ -53,7 +55,8 @@ func ServeDNS(t testing.TB, addr string) *DNS {
 
 func serve(t testing.TB, c *net.UDPConn) *DNS {
 	d := &DNS{Addr: c.LocalAddr().(*net.UDPAddr).AddrPort(), conn: c,
-		recs: map[string][]netip.Addr{}, mute: map[string]bool{}, late: map[string]netip.AddrPort{}}
+		recs: map[string][]netip.Addr{}, mute: map[string]bool{}, late: map[string]netip.AddrPort{},
+		heard: map[string]chan struct{}{}}
 	done := make(chan struct{})
 	go func() { defer close(done); d.loop() }()
 	t.Cleanup(func() { c.Close(); <-done })
@@ -86,6 +89,23 @@ func (d *DNS) Late(name string) {
 	d.late[strings.ToLower(name)] = netip.AddrPort{}
 }
 
+// Heard is closed once the server has been asked for name, from then
+// on: a test can act while its asker waits for the answer.
+func (d *DNS) Heard(name string) <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.heardLocked(strings.ToLower(name))
+}
+
+func (d *DNS) heardLocked(name string) chan struct{} {
+	c, ok := d.heard[name]
+	if !ok {
+		c = make(chan struct{})
+		d.heard[name] = c
+	}
+	return c
+}
+
 func (d *DNS) loop() {
 	buf := make([]byte, 1500)
 	for {
@@ -112,6 +132,9 @@ func (d *DNS) answer(q []byte, from netip.AddrPort) ([]byte, bool) {
 	}
 	name := strings.ToLower(strings.TrimSuffix(question.Name.String(), "."))
 	d.mu.Lock()
+	if c := d.heardLocked(name); !closed(c) {
+		close(c)
+	}
 	first, late := d.late[name]
 	if late && !first.IsValid() {
 		first = from
@@ -259,6 +282,15 @@ func (n *Netns) in(f func() error) error {
 		errc <- f()
 	}()
 	return <-errc
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 func write(t testing.TB, path, s string) {
