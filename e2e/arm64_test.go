@@ -3,10 +3,12 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -848,6 +850,51 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 			t.Logf("%s", regexp.MustCompile(`node: it (could not|refused) [^\n]*`).FindString(out))
 		})
 	}
+
+	// A stop while the launcher asks why node failed, of a DNS server that
+	// does not answer (a look of up to 2 s): podman's SIGTERM calls the
+	// look off, and the container ends with node's code, the failure told
+	// in node's words.
+	t.Run("a stop during the look", func(t *testing.T) {
+		ns.DNS.Mute("down.example.com")
+		name := fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
+		argv := append(append(append([]string{"run", "--rm", "--name", name}, onAPi4...), runFlagsWith(flags)...), flags...)
+		cmd := podman(append(argv, image, "run", "--", "node", "-e", "fetch('http://down.example.com/')")...)
+		r, w, err := os.Pipe()
+		must(t, err)
+		defer r.Close()
+		cmd.Stdout, cmd.Stderr = w, w
+		must(t, cmd.Start())
+		w.Close()
+		t.Cleanup(func() { _ = podman("rm", "-f", "-t", "0", name).Run() })
+		timer := time.AfterFunc(runDeadline, func() { _ = podman("rm", "-f", "-t", "0", name).Run() })
+		defer timer.Stop()
+		var out strings.Builder
+		lines := bufio.NewScanner(r)
+		for lines.Scan() {
+			out.WriteString(lines.Text() + "\n")
+			if strings.Contains(lines.Text(), "node exited with code 1") {
+				run(t, "kill", "-s", "TERM", name)
+				break
+			}
+		}
+		rest, _ := io.ReadAll(r)
+		out.Write(rest)
+		code := 0
+		if err := cmd.Wait(); err != nil {
+			exit, ok := err.(*exec.ExitError)
+			if !ok {
+				t.Fatalf("podman run: %v\n%s", err, out.String())
+			}
+			code = exit.ExitCode()
+		}
+		log := out.String()
+		if code != 1 || !strings.Contains(log, "SIGTERM: stopping; the look at why node failed is called off") ||
+			!strings.Contains(log, "node: it could not resolve the name down.example.com (EAI_AGAIN: the DNS server did not answer)") ||
+			strings.Contains(log, "asked again now") {
+			t.Errorf("exit %d, want node's 1, the look called off and the failure in node's words:\n%s", code, log)
+		}
+	})
 
 	// A start held by a connection that is never answered: at the ready
 	// timeout, what node waits on is told, then node is stopped.

@@ -35,8 +35,9 @@ const memoryStrikes = 3
 // publishes; events from signals, the child, its monitors, timers and the
 // three slow steps (the preflight, the sweep and the look at why the child
 // failed, which run beside the loop so that it never stops reading
-// signals); and one small transition per event. The Reaper is the only waiter; the health server only reads what
-// the loop publishes in the StateStore.
+// signals); and one small transition per event. The Reaper is the only
+// waiter; the health server only reads what the loop publishes in the
+// StateStore.
 type Supervisor struct {
 	cfg    *config.Config
 	spec   ChildSpec
