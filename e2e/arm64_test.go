@@ -894,6 +894,7 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 			strings.Contains(log, "asked again now") {
 			t.Errorf("exit %d, want node's 1, the look called off and the failure in node's words:\n%s", code, log)
 		}
+		t.Logf("exit %d: %s", code, regexp.MustCompile(`SIGTERM: stopping[^\n]*`).FindString(log))
 	})
 
 	// A start held by a connection that is never answered: at the ready
