@@ -9,8 +9,9 @@ import (
 	"github.com/hasync/launcher/launcher/plural"
 )
 
-// stableUptime is how long a child must stay up for the backoff to start
-// again from LAUNCHER_RESTART_DELAY (a variable for the tests alone).
+// stableUptime is how long a child must stay in good health (ready) for
+// the backoff to start again from LAUNCHER_RESTART_DELAY (a variable for
+// the tests alone).
 var stableUptime = 60 * time.Second
 
 // Restart reasons: why a child ended, as logged and published.
@@ -26,8 +27,8 @@ const (
 
 // Backoff decides whether and when a child that ended is started again:
 // the restart policy, a delay doubling from base to max per consecutive
-// failure (reset after stableUptime up), and at most limit restarts within
-// window.
+// failure (reset after stableUptime ready), and at most limit restarts
+// within window.
 type Backoff struct {
 	Policy      config.RestartPolicy
 	Limit       int
@@ -54,8 +55,9 @@ type Decision struct {
 }
 
 // Decide is called once per child end with the time, how long the child
-// was up, how it ended, and why (one of the Reason constants).
-func (b *Backoff) Decide(now time.Time, uptime time.Duration, status ExitStatus, reason string) Decision {
+// was in good health (ready) before it ended, how it ended, and why (one
+// of the Reason constants).
+func (b *Backoff) Decide(now time.Time, healthy time.Duration, status ExitStatus, reason string) Decision {
 	failed := !status.Success() || reason != ReasonExit
 	switch {
 	case b.Policy == config.RestartNever:
@@ -63,7 +65,7 @@ func (b *Backoff) Decide(now time.Time, uptime time.Duration, status ExitStatus,
 	case b.Policy == config.RestartOnFailure && !failed:
 		return Decision{Why: "it exited with code 0 and the restart policy is on-failure"}
 	}
-	if uptime >= stableUptime {
+	if healthy >= stableUptime {
 		b.consecutive = 0
 	}
 	kept := b.history[:0]

@@ -3,6 +3,7 @@ package launcher_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -42,16 +43,17 @@ func TestBackoff_Schedule(t *testing.T) {
 	}
 }
 
-// The supervisor gives the backoff how long the child that ended was up: a
-// child that failed twice at once, then ran a while (longer than the stable
-// uptime, shortened here from a minute), is restarted after the first delay
-// again, not after a third doubling. Real children, the real loop.
+// The supervisor gives the backoff how long the child that ended was in
+// good health: a child that failed twice at once, then ran a while, ready
+// (at its spawn: no readiness is configured) for longer than the stable
+// uptime (shortened here from a minute), is restarted after the first
+// delay again, not after a third doubling. Real children, the real loop.
 func TestSupervisor_RestartDelayStartsOverAfterAStableRun(t *testing.T) {
-	defer launcher.StableUptime(300 * time.Millisecond)()
+	defer launcher.StableUptime(time.Second)()
 	runs := filepath.Join(t.TempDir(), "runs")
 	// Runs 1 and 2 fail at once, run 3 after a stable run, run 4 exits 0.
 	cfg, spec := genericChild(t, nil, "sh", "-c", `n=$(cat `+runs+` 2>/dev/null || echo 0); echo $((n+1)) > `+runs+`
-case $n in 0|1) exit 1;; 2) sleep 0.6; exit 1;; esac; exit 0`)
+case $n in 0|1) exit 1;; 2) sleep 1.5; exit 1;; esac; exit 0`)
 	cfg.RestartDelay, cfg.RestartDelayMax, cfg.RestartLimit = 10*time.Millisecond, time.Second, 10
 	var log lockedBuffer
 	_, reaper := runReaper(t)
@@ -60,13 +62,48 @@ case $n in 0|1) exit 1;; 2) sleep 0.6; exit 1;; esac; exit 0`)
 	if err != nil || code != 0 {
 		t.Fatalf("Run = %d, %v\n%s", code, err, log.String())
 	}
-	var delays []string
-	for _, m := range regexp.MustCompile(`"delay":"([^"]+)"`).FindAllStringSubmatch(log.String(), -1) {
-		delays = append(delays, m[1])
-	}
-	if want := []string{"10ms", "20ms", "10ms"}; !slices.Equal(delays, want) {
+	if delays, want := restartDelays(log.String()), []string{"10ms", "20ms", "10ms"}; !slices.Equal(delays, want) {
 		t.Errorf("restart delays %v, want %v: the delay did not start over after a run longer than the stable uptime\n%s", delays, want, log.String())
 	}
+}
+
+// Good health is readiness: a child never ready, restarted at its ready
+// timeout (longer than the stable uptime here, as the default minute is
+// the stable uptime), was up long but never well, and its delay keeps
+// doubling.
+func TestSupervisor_RestartDelayKeepsDoublingForAStartNeverReady(t *testing.T) {
+	defer launcher.StableUptime(100 * time.Millisecond)()
+	cfg, spec := genericChild(t, nil, "sleep", "30")
+	cfg.ReadyURL, cfg.ReadyTimeout = "http://"+freeAddr(t)+"/", 300*time.Millisecond
+	cfg.RestartDelay, cfg.RestartDelayMax, cfg.RestartLimit = 10*time.Millisecond, time.Second, 3
+	var log lockedBuffer
+	_, reaper := runReaper(t)
+	sup := launcher.NewSupervisor(cfg, spec, reaper, launcher.NewStateStore("test"), zerolog.New(&log))
+	if code, err := sup.Run(context.Background()); err != nil || code != 143 {
+		t.Fatalf("Run = %d, %v, want 143 (the SIGTERM of its last restart) once the restarts are spent\n%s", code, err, log.String())
+	}
+	if got, want := restartDelays(log.String()), []string{"10ms", "20ms", "40ms"}; !slices.Equal(got, want) {
+		t.Errorf("restart delays %v, want %v: a start never ready counted as good health\n%s", got, want, log.String())
+	}
+}
+
+// freeAddr is a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// restartDelays are the delays of the restarts a log tells.
+func restartDelays(log string) []string {
+	var delays []string
+	for _, m := range regexp.MustCompile(`"delay":"([^"]+)"`).FindAllStringSubmatch(log, -1) {
+		delays = append(delays, m[1])
+	}
+	return delays
 }
 
 // lockedBuffer is a log the loop and the test may use at once.

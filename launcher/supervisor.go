@@ -143,9 +143,10 @@ type outcome struct {
 	detail string
 	killed bool  // the launcher had to SIGKILL it
 	stuck  stuck // where its main thread was, when it stopped answering
-	// uptime is how long it ran, from its start to its exit: the restart
-	// delay starts over after a long one. Zero when none started.
-	uptime time.Duration
+	// healthy is how long it was ready, from its readiness to its exit:
+	// the restart delay starts over after a long one. Zero when it never
+	// was.
+	healthy time.Duration
 }
 
 // machine is one run of supervision: its phase, and what the transitions
@@ -159,8 +160,9 @@ type machine struct {
 	code    int            // the launcher's exit code, once phaseDone
 
 	child     *Child
-	gated     *Child // node held at the gate while the preflight runs
-	gate      *gate  // gated's gate
+	readyAt   time.Time // when child was ready; zero until it is
+	gated     *Child    // node held at the gate while the preflight runs
+	gate      *gate     // gated's gate
 	out       outcome
 	memory    memoryLog // the child's memory, as the log has told it
 	disk      diskLog   // the data folder's disk, as the log has told it
@@ -517,7 +519,7 @@ func (m *machine) spawn(ctx context.Context) {
 // running makes c, started, the supervised child.
 func (m *machine) running(ctx context.Context, c *Child) {
 	s := m.s
-	m.child, m.out, m.memory = c, outcome{reason: ReasonExit}, memoryLog{}
+	m.child, m.readyAt, m.out, m.memory = c, time.Time{}, outcome{reason: ReasonExit}, memoryLog{}
 	m.childDone = c.done
 	s.target.Store(int64(c.PID))
 	s.started(c)
@@ -611,6 +613,7 @@ func (m *machine) onEvent(ev childEvent) {
 		}
 	case ev.ready != "" && m.phase == phaseRunning:
 		m.readyC, m.lookC = nil, nil
+		m.readyAt = time.Now()
 		m.enter(phaseReady)
 		// Readiness is published now; what the launcher does once a start
 		// is over waits (settle). Ready at the spawn, node has only begun
@@ -760,7 +763,10 @@ func (m *machine) onExit(st ExitStatus) {
 			s.settle()
 		}
 	}
-	m.out.status, m.out.uptime = st, time.Since(m.child.Started)
+	m.out.status = st
+	if !m.readyAt.IsZero() {
+		m.out.healthy = time.Since(m.readyAt)
+	}
 	s.target.Store(0)
 	if m.phase != phaseStopping && s.spec.Foreground && st.Signal == unix.SIGINT {
 		// Ctrl-C at the terminal went to node alone; it is a stop.
@@ -845,7 +851,7 @@ func (m *machine) ended() {
 // start that could not happen).
 func (m *machine) decide() {
 	s := m.s
-	d := m.backoff.Decide(time.Now(), m.out.uptime, m.out.status, m.out.reason)
+	d := m.backoff.Decide(time.Now(), m.out.healthy, m.out.status, m.out.reason)
 	if !d.Restart {
 		code := m.out.status.Shell()
 		if code == 0 && m.out.reason != ReasonExit {
