@@ -54,6 +54,8 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 		case c.Listening != nil:
 			fmt.Fprintln(w, "listens   on no TCP port")
 		}
+	} else if c.NextStartAt != nil {
+		fmt.Fprintf(w, "child     not running; starts again at %s (in %s)\n", c.NextStartAt.Local().Format("15:04:05"), time.Until(*c.NextStartAt).Round(time.Second))
 	} else {
 		fmt.Fprintln(w, "child     not running")
 	}

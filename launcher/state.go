@@ -57,12 +57,15 @@ type ChildState struct {
 	Ready        bool       `json:"ready"`
 	ReadySeconds *float64   `json:"ready_seconds"` // spawn to readiness of the current child
 	Restarts     int        `json:"restarts"`
-	LastExit     *ExitInfo  `json:"last_exit"`
-	RSSBytes     *uint64    `json:"rss_bytes"`
-	VMSBytes     *uint64    `json:"vms_bytes"`
-	CPUSeconds   *float64   `json:"cpu_seconds"`
-	OpenFDs      *int32     `json:"open_fds"`
-	Threads      *int32     `json:"threads"`
+	// NextStartAt is when the restart delay ends and the child starts
+	// again; null unless a restart is waiting.
+	NextStartAt *time.Time `json:"next_start_at"`
+	LastExit    *ExitInfo  `json:"last_exit"`
+	RSSBytes    *uint64    `json:"rss_bytes"`
+	VMSBytes    *uint64    `json:"vms_bytes"`
+	CPUSeconds  *float64   `json:"cpu_seconds"`
+	OpenFDs     *int32     `json:"open_fds"`
+	Threads     *int32     `json:"threads"`
 	// Listening is where the child listens ("0.0.0.0:8099"), read when
 	// /status is asked (health), never published: null without a child.
 	Listening []string `json:"listening"`

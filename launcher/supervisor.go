@@ -278,7 +278,7 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 	if m.code != 0 {
 		final = StateFailed
 	}
-	s.store.Update(func(st *Snapshot) { st.State = final })
+	s.store.Update(func(st *Snapshot) { st.State, st.Child.NextStartAt = final, nil })
 	return m.code, nil
 }
 
@@ -289,6 +289,9 @@ func (m *machine) enter(p phase) {
 	switch p {
 	case phasePreflight:
 		state = StateStarting
+		// The restart delay, if one ran, is over.
+		m.s.store.Update(func(st *Snapshot) { st.State, st.Child.NextStartAt = state, nil })
+		return
 	case phaseRunning:
 		return // started publishes it, with the child
 	case phaseReady:
@@ -864,7 +867,8 @@ func (m *machine) decide() {
 		return
 	}
 	m.enter(phaseBackoff)
-	s.store.Update(func(st *Snapshot) { st.Child.Restarts++ })
+	next := time.Now().Add(d.Delay).UTC()
+	s.store.Update(func(st *Snapshot) { st.Child.Restarts, st.Child.NextStartAt = st.Child.Restarts+1, &next })
 	s.log.Info().Str(logKeyReason, m.out.reason).Str(logKeyDelay, d.Delay.String()).
 		Msgf("restarting %s in %s (%s)", s.name, HumanDuration(d.Delay), d.Why)
 	m.backoffC = m.timer(d.Delay)

@@ -132,13 +132,15 @@ func TestRun_AStopCallsOffTheLookAtAFailure(t *testing.T) {
 }
 
 // Why the last exit failed is in /status (child.last_exit.diagnoses) and
-// in `launcher status`, as the log told it, while the restart delay runs:
-// for whoever looks at a container between restarts.
+// in `launcher status`, as the log told it, while the restart delay runs,
+// with when node starts again (child.next_start_at): for whoever looks at
+// a container between restarts.
 func TestStatus_TellsWhyTheLastExitFailed(t *testing.T) {
 	health, port := freePort(t), freePort(t)
 	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", fmt.Sprintf("require('net').connect(%d, '127.0.0.1')", port)},
 		env: []string{"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h", fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health)}})
 	l.waitFor("restarting node in 1h")
+	delayed := time.Now()
 	cause := fmt.Sprintf("it could not connect to 127.0.0.1:%d (ECONNREFUSED: nothing listened there); it refuses connections now too; 127.0.0.1 (localhost) is this container itself", port)
 	logHas(t, l.stdout.String(), "node: "+cause)
 	b := &nodeBackend{launched: l, health: health}
@@ -148,13 +150,18 @@ func TestStatus_TellsWhyTheLastExitFailed(t *testing.T) {
 			LastExit struct {
 				Diagnoses []struct{ Cause, Fix string } `json:"diagnoses"`
 			} `json:"last_exit"`
+			NextStartAt *time.Time `json:"next_start_at"`
 		} `json:"child"`
 	}
 	if err := json.Unmarshal(body, &st); err != nil || len(st.Child.LastExit.Diagnoses) != 1 ||
 		!strings.HasPrefix(st.Child.LastExit.Diagnoses[0].Cause, cause) || !strings.Contains(st.Child.LastExit.Diagnoses[0].Fix, "core-mosquitto:1883") {
 		t.Errorf("/status child.last_exit.diagnoses = %+v (%v), want %q\n%s", st.Child.LastExit.Diagnoses, err, cause, body)
 	}
-	if code, out := b.subcommand("status"); code != 0 || !strings.Contains(out, "  why: "+cause) || !strings.Contains(out, "      fix: Reach another add-on by its host name") {
+	if next := st.Child.NextStartAt; next == nil || next.Before(delayed.Add(59*time.Minute)) || next.After(delayed.Add(time.Hour)) {
+		t.Errorf("/status child.next_start_at = %v, want an hour after the restart was decided (%s)\n%s", next, delayed.UTC(), body)
+	}
+	if code, out := b.subcommand("status"); code != 0 || !strings.Contains(out, "  why: "+cause) || !strings.Contains(out, "      fix: Reach another add-on by its host name") ||
+		!strings.Contains(out, "child     not running; starts again at "+st.Child.NextStartAt.Local().Format("15:04:05")+" (in ") {
 		t.Errorf("launcher status: exit %d\n%s", code, out)
 	}
 	l.signal(syscall.SIGTERM)
