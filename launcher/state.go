@@ -50,7 +50,8 @@ type Startup struct {
 	NodeStart *NodeStart `json:"node_start"`
 }
 
-// ChildState is the current child and its history.
+// ChildState is the current child and its history. What is the current
+// child's (its pid, start, readiness, figures) is null while none runs.
 type ChildState struct {
 	PID          *int       `json:"pid"`
 	StartedAt    *time.Time `json:"started_at"`

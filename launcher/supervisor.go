@@ -943,7 +943,7 @@ func (s *Supervisor) exited(c *Child, out *outcome, stopSig syscall.Signal) {
 	}
 	s.store.Update(func(st *Snapshot) {
 		st.Child.LastExit = info
-		st.Child.PID, st.Child.Ready, st.Child.ReadySeconds = nil, false, nil
+		st.Child.PID, st.Child.StartedAt, st.Child.Ready, st.Child.ReadySeconds = nil, nil, false, nil
 		st.Child.RSSBytes, st.Child.VMSBytes, st.Child.CPUSeconds, st.Child.OpenFDs, st.Child.Threads = nil, nil, nil, nil, nil
 	})
 	explain()

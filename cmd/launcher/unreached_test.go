@@ -134,7 +134,8 @@ func TestRun_AStopCallsOffTheLookAtAFailure(t *testing.T) {
 // Why the last exit failed is in /status (child.last_exit.diagnoses) and
 // in `launcher status`, as the log told it, while the restart delay runs,
 // with when node starts again (child.next_start_at): for whoever looks at
-// a container between restarts.
+// a container between restarts. Nothing of the child that ended is told
+// as the current one's: its pid, its start (and the start time metric).
 func TestStatus_TellsWhyTheLastExitFailed(t *testing.T) {
 	health, port := freePort(t), freePort(t)
 	l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", fmt.Sprintf("require('net').connect(%d, '127.0.0.1')", port)},
@@ -151,11 +152,19 @@ func TestStatus_TellsWhyTheLastExitFailed(t *testing.T) {
 				Diagnoses []struct{ Cause, Fix string } `json:"diagnoses"`
 			} `json:"last_exit"`
 			NextStartAt *time.Time `json:"next_start_at"`
+			PID         *int       `json:"pid"`
+			StartedAt   *time.Time `json:"started_at"`
 		} `json:"child"`
 	}
 	if err := json.Unmarshal(body, &st); err != nil || len(st.Child.LastExit.Diagnoses) != 1 ||
 		!strings.HasPrefix(st.Child.LastExit.Diagnoses[0].Cause, cause) || !strings.Contains(st.Child.LastExit.Diagnoses[0].Fix, "core-mosquitto:1883") {
 		t.Errorf("/status child.last_exit.diagnoses = %+v (%v), want %q\n%s", st.Child.LastExit.Diagnoses, err, cause, body)
+	}
+	if st.Child.PID != nil || st.Child.StartedAt != nil {
+		t.Errorf("/status child: pid %v, started_at %v, want null for both with no child running\n%s", st.Child.PID, st.Child.StartedAt, body)
+	}
+	if _, metrics := b.get("/metrics"); !strings.Contains(string(metrics), "\nlauncher_child_up 0\n") || strings.Contains(string(metrics), "\nlauncher_child_start_time_seconds ") {
+		t.Errorf("/metrics with no child running: want launcher_child_up 0 and no start time\n%s", metrics)
 	}
 	if next := st.Child.NextStartAt; next == nil || next.Before(delayed.Add(59*time.Minute)) || next.After(delayed.Add(time.Hour)) {
 		t.Errorf("/status child.next_start_at = %v, want an hour after the restart was decided (%s)\n%s", next, delayed.UTC(), body)
