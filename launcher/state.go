@@ -88,9 +88,10 @@ type ExitInfo struct {
 	// (/app/dist/work.js:3:9)", innermost first; null when it was not
 	// looked at.
 	StuckAt []string `json:"stuck_at"`
-	// Diagnoses are why it failed, read from its words against the
-	// container (as the log tells them: a cause and its fix); null until
-	// they are known, a moment after the exit, and when none is.
+	// Diagnoses are why it failed, as the log told them (a cause and its
+	// fix): what was seen before its end (a start not ready: where node
+	// listens instead), then what its last words tell, read against the
+	// container a moment after the exit; null when none is known.
 	Diagnoses []preflight.Diagnosis `json:"diagnoses"`
 }
 

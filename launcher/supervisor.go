@@ -143,6 +143,10 @@ type outcome struct {
 	detail string
 	killed bool  // the launcher had to SIGKILL it
 	stuck  stuck // where its main thread was, when it stopped answering
+	// told is why it is being restarted, as the log told it when it was
+	// seen (a start not ready: where node listens instead); published
+	// with its exit, before what its last words tell.
+	told []preflight.Diagnosis
 	// healthy is how long it was ready, from its readiness to its exit:
 	// the restart delay starts over after a long one. Zero when it never
 	// was.
@@ -719,6 +723,9 @@ func (m *machine) onReadyTimeout() {
 	if held && s.childIsNode() {
 		s.tellHeldStart(m.child, time.Since(m.child.Started), m.monitors.startLooks())
 	}
+	if told {
+		m.out.told = []preflight.Diagnosis{why}
+	}
 	if held && s.looksStuck() {
 		if told {
 			s.log.Warn().Str("fix", why.Hint).Msg(why.Cause)
@@ -923,7 +930,7 @@ func (s *Supervisor) started(c *Child) {
 // did not send is told apart first: its reason is out's from then on.
 func (s *Supervisor) exited(c *Child, out *outcome, stopSig syscall.Signal) {
 	explain := s.explainKill(out)
-	info := &ExitInfo{Code: out.status.Shell(), At: time.Now().UTC(), Reason: out.reason, Stderr: c.StderrTail()}
+	info := &ExitInfo{Code: out.status.Shell(), At: time.Now().UTC(), Reason: out.reason, Stderr: c.StderrTail(), Diagnoses: out.told}
 	if out.status.Signal != 0 {
 		info.Signal = SignalName(out.status.Signal)
 	}
@@ -1262,8 +1269,8 @@ func (s *Supervisor) diagnose(ctx context.Context, c *Child, out outcome) []pref
 	return ds
 }
 
-// tellDiagnoses publishes why the last child failed with its exit, then
-// logs it.
+// tellDiagnoses publishes why the last child failed with its exit, after
+// what was told before its end, then logs it.
 func (s *Supervisor) tellDiagnoses(ds []preflight.Diagnosis) {
 	if len(ds) == 0 {
 		return
@@ -1271,7 +1278,7 @@ func (s *Supervisor) tellDiagnoses(ds []preflight.Diagnosis) {
 	s.store.Update(func(st *Snapshot) {
 		if e := st.Child.LastExit; e != nil {
 			told := *e
-			told.Diagnoses = ds
+			told.Diagnoses = append(slices.Clip(e.Diagnoses), ds...)
 			st.Child.LastExit = &told
 		}
 	})

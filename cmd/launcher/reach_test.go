@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -57,6 +58,35 @@ func TestRun_SaysWhyNodeIsNotReady(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The why of a start not ready is the last exit's in /status and
+// `launcher status` too, while the restart delay runs: the reference
+// backend exits 0 on the restart's SIGTERM, so nothing of its last words
+// tells it.
+func TestStatus_TellsWhyTheStartWasNotReady(t *testing.T) {
+	other := freePort(t)
+	b := runNode(t, "server.js", fmt.Sprintf("PORT=%d", other), "LAUNCHER_READY_TIMEOUT=300ms", "LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h")
+	b.waitFor("restarting node in 1h")
+	cause := fmt.Sprintf("node listens on 127.0.0.1:%d, not on port %d that LAUNCHER_READY_URL probes", other, b.app)
+	_, body := b.get("/status")
+	var st struct {
+		Child struct {
+			LastExit struct {
+				Reason    string                        `json:"reason"`
+				Diagnoses []struct{ Cause, Fix string } `json:"diagnoses"`
+			} `json:"last_exit"`
+		} `json:"child"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || st.Child.LastExit.Reason != "readiness" || len(st.Child.LastExit.Diagnoses) != 1 ||
+		!strings.HasPrefix(st.Child.LastExit.Diagnoses[0].Cause, cause) || !strings.Contains(st.Child.LastExit.Diagnoses[0].Fix, "Set LAUNCHER_READY_URL") {
+		t.Errorf("/status child.last_exit: %+v (%v), want the reason readiness and the diagnosis %q\n%s", st.Child.LastExit, err, cause, body)
+	}
+	if code, out := b.subcommand("status"); code != 0 || !strings.Contains(out, "  why: "+cause) {
+		t.Errorf("launcher status: exit %d\n%s", code, out)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
 }
 
 // A start that listens elsewhere than the probe knocks is told five
