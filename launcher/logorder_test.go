@@ -102,7 +102,28 @@ func TestLog_EachTransitionIsPublishedBeforeItIsLogged(t *testing.T) {
 		t.Errorf("while %q was logged: child pid %v, last exit %+v; want no pid and the SIGKILL", exited.msg, s.Child.PID, s.Child.LastExit)
 	}
 	restarting := w.waitFor(t, "restarting sleep in")
-	if s := restarting.snap; s.State != launcher.StateRestarting || s.Child.Restarts != 1 {
-		t.Errorf("while %q was logged: state %q, restarts %d; want %q and 1", restarting.msg, s.State, s.Child.Restarts, launcher.StateRestarting)
+	if s := restarting.snap; s.State != launcher.StateRestarting || s.Child.Restarts != 1 || s.Child.NextStartAt == nil {
+		t.Errorf("while %q was logged: state %q, restarts %d, next start %v; want %q, 1 and when", restarting.msg, s.State, s.Child.Restarts, s.Child.NextStartAt, launcher.StateRestarting)
+	}
+}
+
+// Where node's first start went is in /status when its line is logged
+// (real node, ready by URL). It was published after the line: a test that
+// read the line, then asked /status, now and then found nothing there.
+func TestLog_TheStartsStoryIsPublishedBeforeItIsLogged(t *testing.T) {
+	cfg, spec := genericChild(t, nil, "node", "-e", "setInterval(() => {}, 1e6)")
+	cfg.ReadyURL = answering(t)
+	store := launcher.NewStateStore("test")
+	w := &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
+	_, reaper := runReaper(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.New(w))
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	told := w.waitFor(t, "node's start took ")
+	if s := told.snap; s.Startup.NodeStart == nil {
+		t.Errorf("while %q was logged: /status had no startup.node_start", told.msg)
 	}
 }

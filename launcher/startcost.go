@@ -40,20 +40,22 @@ func (l startLooks) diskWait(took time.Duration) time.Duration {
 }
 
 // tellStartCost logs where c's start, which took took, went: at info when
-// it was slow, else at debug. The first start's is kept for /status.
+// it was slow, else at debug. The first start's is kept for /status,
+// published before the line is logged, as every transition is: whoever
+// reads the line and then asks /status finds it there.
 func (s *Supervisor) tellStartCost(c *Child, took time.Duration, looks startLooks, first bool) {
 	ns, story, ok := startWent(c, took, looks)
 	if !ok {
 		return
+	}
+	if first {
+		s.store.Update(func(st *Snapshot) { st.Startup.NodeStart = &ns })
 	}
 	level := zerolog.DebugLevel
 	if took >= slowStart {
 		level = zerolog.InfoLevel
 	}
 	ns.fields(s.log.WithLevel(level)).Msgf("%s's start took %s: %s", s.name, roundDuration(took), story)
-	if first {
-		s.store.Update(func(st *Snapshot) { st.Startup.NodeStart = &ns })
-	}
 }
 
 // tellHeldStart logs where c's start went in the time it was given, when
