@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/config"
 )
 
 // logged is one line of the launcher's log and what /status held while it
@@ -68,6 +69,20 @@ func (w *snapshotAtEachLine) waitFor(t *testing.T, prefix string) logged {
 	}
 }
 
+// superviseLogged runs a Supervisor of spec until the test ends, its log
+// kept with the snapshot at each line.
+func superviseLogged(t *testing.T, cfg *config.Config, spec launcher.ChildSpec) *snapshotAtEachLine {
+	store := launcher.NewStateStore("test")
+	w := &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
+	_, reaper := runReaper(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.New(w))
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = sup.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return w
+}
+
 // Whoever reads a line of the log and then asks the health server (a
 // person, a test, the Supervisor's watchdog) finds what the line told:
 // each transition is published before it is logged. "started" was logged
@@ -77,14 +92,7 @@ func TestLog_EachTransitionIsPublishedBeforeItIsLogged(t *testing.T) {
 	cfg, spec := genericChild(t, nil, "sleep", "30")
 	cfg.ReadyURL = answering(t)
 	cfg.RestartDelay, cfg.RestartDelayMax = time.Hour, time.Hour
-	store := launcher.NewStateStore("test")
-	w := &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
-	_, reaper := runReaper(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.New(w))
-	done := make(chan struct{})
-	go func() { defer close(done); _, _ = sup.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	w := superviseLogged(t, cfg, spec)
 
 	started := w.waitFor(t, "started sleep")
 	if s := started.snap; s.State != launcher.StateRunning || s.Child.PID == nil || *s.Child.PID != started.pid {
@@ -113,14 +121,7 @@ func TestLog_EachTransitionIsPublishedBeforeItIsLogged(t *testing.T) {
 func TestLog_TheStartsStoryIsPublishedBeforeItIsLogged(t *testing.T) {
 	cfg, spec := genericChild(t, nil, "node", "-e", "setInterval(() => {}, 1e6)")
 	cfg.ReadyURL = answering(t)
-	store := launcher.NewStateStore("test")
-	w := &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
-	_, reaper := runReaper(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.New(w))
-	done := make(chan struct{})
-	go func() { defer close(done); _, _ = sup.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	w := superviseLogged(t, cfg, spec)
 
 	told := w.waitFor(t, "node's start took ")
 	if s := told.snap; s.Startup.NodeStart == nil {
