@@ -833,9 +833,9 @@ func (m *machine) diagnose(c *Child) {
 		cancel()
 	}
 	m.lookOff = cancel
-	m.diagnosed = make(chan []preflight.Diagnosis, 1)
-	out := m.out
-	go func() { m.diagnosed <- m.s.diagnose(ctx, c, out) }()
+	diagnosed, status := make(chan []preflight.Diagnosis, 1), m.out.status
+	m.diagnosed = diagnosed
+	go func() { diagnosed <- m.s.diagnose(ctx, c, status) }()
 }
 
 // onDiagnosed: why the child failed is known; publish and log it, then
@@ -1237,10 +1237,10 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 	}
 }
 
-// diagnose reads why c failed, as out tells its end, from its words
+// diagnose reads why c, which ended with status, failed, from its words
 // against the container now. It runs beside the loop, and asks the network
 // only until ctx ends (a stop calls the look off).
-func (s *Supervisor) diagnose(ctx context.Context, c *Child, out outcome) []preflight.Diagnosis {
+func (s *Supervisor) diagnose(ctx context.Context, c *Child, status ExitStatus) []preflight.Diagnosis {
 	user := NodeUser(s.spec.Credential)
 	if user == nil {
 		user = ownUser()
@@ -1254,14 +1254,14 @@ func (s *Supervisor) diagnose(ctx context.Context, c *Child, out outcome) []pref
 	// The lines naming an error first: an object node printed with it may
 	// have run them out of the tail.
 	ds := preflight.Diagnose(append(c.StderrErrors(), tail...), on)
-	if len(ds) == 0 && diedOf(out.status, unix.SIGILL) {
+	if len(ds) == 0 && diedOf(status, unix.SIGILL) {
 		// Read now, once: which CPU it is says whose the fault is.
 		cpu, _ := preflight.ReadCPU(preflight.CPUInfo)
 		if d, ok := preflight.IllegalInstruction(tail, cpu); ok {
 			ds = append(ds, d)
 		}
 	}
-	if len(ds) == 0 && diedOf(out.status, unix.SIGBUS) {
+	if len(ds) == 0 && diedOf(status, unix.SIGBUS) {
 		if d, ok := preflight.BusError(on); ok {
 			ds = append(ds, d)
 		}
