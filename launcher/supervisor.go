@@ -172,6 +172,7 @@ type machine struct {
 	disk      diskLog   // the data folder's disk, as the log has told it
 	monitors  *monitors
 	preflight context.CancelFunc // cancels the running preflight
+	recorded  chan struct{}      // closed once the last preflight's record is kept, or none is
 
 	// What the loop waits on besides signals; nil when not awaited.
 	preflightDone chan *preflight.Report
@@ -278,6 +279,7 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 			m.startPreflight(ctx)
 		}
 	}
+	m.awaitRecord()
 	final := StateStopped
 	if m.code != 0 {
 		final = StateFailed
@@ -313,6 +315,31 @@ func (m *machine) enter(p phase) {
 		return // Run publishes stopped or failed
 	}
 	m.s.store.Update(func(st *Snapshot) { st.State = state })
+}
+
+// recordWait bounds how long the launcher's end waits for the preflight's
+// record to be written: milliseconds on any disk that takes writes. Past
+// it the disk is what holds the write (the log then says so), and the
+// container's stop must not wait on it.
+const recordWait = 5 * time.Second
+
+// awaitRecord waits, at supervision's end, for the record of the last
+// preflight to be written. It is written beside the app's start; a stop
+// just after the start (or a node that ends at once) must not end the
+// launcher in the middle of it: the record would be lost, and the write's
+// temporary file left in the data folder. Every earlier preflight's write
+// has ended: the last one read the record first, under the same lock.
+func (m *machine) awaitRecord() {
+	if m.recorded == nil {
+		return
+	}
+	t := time.NewTimer(recordWait)
+	defer t.Stop()
+	select {
+	case <-m.recorded:
+	case <-t.C:
+		m.s.log.Warn().Str("record", m.s.record.path).Msgf("preflight record: its write has not ended after %s; the disk under it holds it, and the launcher ends without it", HumanDuration(recordWait))
+	}
 }
 
 // finish ends supervision with code.
@@ -354,7 +381,10 @@ func (m *machine) startPreflight(ctx context.Context) {
 	pctx, cancel := context.WithCancel(ctx)
 	m.preflight = cancel
 	done, record := m.preflightDone, m.s.record
+	recorded := make(chan struct{})
+	m.recorded = recorded
 	go func() {
+		defer close(recorded)
 		pf.Record = record.load()
 		r := pf.Run(pctx)
 		done <- r

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hasync/launcher/launcher/disk/disktest"
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 // The preflight's record across starts, as the add-on keeps it in /data:
@@ -93,6 +96,60 @@ func TestPreflightRecord_ADiskThatTakesNoWrites(t *testing.T) {
 				t.Errorf("the log does not say the disk is why:\n%s", out)
 			}
 		})
+	}
+}
+
+// A node that ends at once, its record's write held by the disk: the
+// launcher ends only once the record is written, whole, and leaves no
+// half-written file beside it. The launcher kept the record beside the
+// app's start and ended without waiting for it: a stop just after the
+// start lost it, and left the write's temporary file in /data.
+func TestPreflightRecord_KeptBeforeTheLauncherEnds(t *testing.T) {
+	app, _ := recordApp(t)
+	d := disktest.Ext4(t, 8<<20)
+	record := filepath.Join(d.Dir, "preflight.json")
+	thaw := d.Freeze(t)
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record}})
+	l.waitFor("node exited with code 0")
+	waitInDiskSleep(t, l.pid())
+	thaw()
+	if code := l.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, l.stdout)
+	}
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatalf("no record kept: %v\n%s", err, l.stdout)
+	}
+	if _, err := preflight.ParseRecord(b); err != nil {
+		t.Errorf("the record kept is not whole: %v", err)
+	}
+	ents, err := os.ReadDir(d.Dir)
+	must(t, err)
+	for _, e := range ents {
+		if e.Name() != "preflight.json" && e.Name() != "lost+found" {
+			t.Errorf("%s left beside the record", e.Name())
+		}
+	}
+}
+
+// waitInDiskSleep waits until one of pid's threads sleeps in the kernel
+// uninterruptibly (state D), as a writer to a frozen disk does.
+func waitInDiskSleep(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		for _, task := range tasks {
+			b, err := os.ReadFile(task)
+			// The state follows the command's closing parenthesis.
+			if i := bytes.LastIndexByte(b, ')'); err == nil && i >= 0 && bytes.HasPrefix(b[i:], []byte(") D ")) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no thread of %d waits on the disk after 20s", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

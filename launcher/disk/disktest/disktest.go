@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -48,6 +49,39 @@ func Ext4(t testing.TB, size int64) *Disk {
 	t.Cleanup(func() { _ = unix.Unmount(d.Dir, unix.MNT_DETACH) })
 	return d
 }
+
+// Freeze holds every write to the disk until the test thaws it or ends,
+// as a card whose writes hang holds them: a writer sleeps in the kernel,
+// uninterruptibly, where the write asks to change the disk (fsfreeze's
+// FIFREEZE). Reads go on.
+func (d *Disk) Freeze(t testing.TB) (thaw func()) {
+	t.Helper()
+	f, err := os.Open(d.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetInt(int(f.Fd()), fifreeze, 0); err != nil {
+		f.Close()
+		t.Fatalf("freeze %s: %v", d.Dir, err)
+	}
+	var once sync.Once
+	thaw = func() {
+		once.Do(func() {
+			_ = unix.IoctlSetInt(int(f.Fd()), fithaw, 0)
+			f.Close()
+		})
+	}
+	t.Cleanup(thaw) // before the unmount, registered earlier
+	return thaw
+}
+
+// fsfreeze's ioctls, _IOWR('X', 119, int) and _IOWR('X', 120, int), the
+// same on every architecture Linux runs the add-on on; x/sys/unix does not
+// name them.
+const (
+	fifreeze = 0xc0045877
+	fithaw   = 0xc0045878
+)
 
 // Device is the disk's block device: /dev/loop3.
 func (d *Disk) Device() string { return "/dev/" + d.name }
