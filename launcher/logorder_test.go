@@ -69,18 +69,18 @@ func (w *snapshotAtEachLine) waitFor(t *testing.T, prefix string) logged {
 	}
 }
 
-// superviseLogged runs a Supervisor of spec until the test ends, its log
-// kept with the snapshot at each line.
-func superviseLogged(t *testing.T, cfg *config.Config, spec launcher.ChildSpec) *snapshotAtEachLine {
+// superviseLogged runs a Supervisor of spec until the test ends or stops
+// it (as a SIGTERM does), its log kept with the snapshot at each line.
+func superviseLogged(t *testing.T, cfg *config.Config, spec launcher.ChildSpec) (w *snapshotAtEachLine, stop func()) {
 	store := launcher.NewStateStore("test")
-	w := &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
+	w = &snapshotAtEachLine{store: store, wrote: make(chan struct{}, 1)}
 	_, reaper := runReaper(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	sup := launcher.NewSupervisor(cfg, spec, reaper, store, zerolog.New(w))
 	done := make(chan struct{})
 	go func() { defer close(done); _, _ = sup.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return w
+	return w, cancel
 }
 
 // Whoever reads a line of the log and then asks the health server (a
@@ -92,7 +92,7 @@ func TestLog_EachTransitionIsPublishedBeforeItIsLogged(t *testing.T) {
 	cfg, spec := genericChild(t, nil, "sleep", "30")
 	cfg.ReadyURL = answering(t)
 	cfg.RestartDelay, cfg.RestartDelayMax = time.Hour, time.Hour
-	w := superviseLogged(t, cfg, spec)
+	w, _ := superviseLogged(t, cfg, spec)
 
 	started := w.waitFor(t, "started sleep")
 	if s := started.snap; s.State != launcher.StateRunning || s.Child.PID == nil || *s.Child.PID != started.pid {
@@ -121,10 +121,38 @@ func TestLog_EachTransitionIsPublishedBeforeItIsLogged(t *testing.T) {
 func TestLog_TheStartsStoryIsPublishedBeforeItIsLogged(t *testing.T) {
 	cfg, spec := genericChild(t, nil, "node", "-e", "setInterval(() => {}, 1e6)")
 	cfg.ReadyURL = answering(t)
-	w := superviseLogged(t, cfg, spec)
+	w, _ := superviseLogged(t, cfg, spec)
 
 	told := w.waitFor(t, "node's start took ")
 	if s := told.snap; s.Startup.NodeStart == nil {
 		t.Errorf("while %q was logged: /status had no startup.node_start", told.msg)
 	}
+}
+
+// The end of supervision is published before its line, as every
+// transition is: "not restarting" and "stopped during the restart delay"
+// were logged while /status still said restarting, the final state
+// published only as Run returned.
+func TestLog_TheEndIsPublishedBeforeItIsLogged(t *testing.T) {
+	t.Run("not restarting", func(t *testing.T) {
+		cfg, spec := genericChild(t, nil, "sh", "-c", "exit 3")
+		cfg.Restart = config.RestartNever
+		w, _ := superviseLogged(t, cfg, spec)
+		end := w.waitFor(t, "not restarting sh")
+		if s := end.snap; s.State != launcher.StateFailed {
+			t.Errorf("while %q was logged: state %q, want %q", end.msg, s.State, launcher.StateFailed)
+		}
+	})
+	t.Run("stopped during the restart delay", func(t *testing.T) {
+		cfg, spec := genericChild(t, nil, "true")
+		cfg.Restart = config.RestartAlways
+		cfg.RestartDelay, cfg.RestartDelayMax = time.Hour, time.Hour
+		w, stop := superviseLogged(t, cfg, spec)
+		w.waitFor(t, "restarting true in")
+		stop()
+		end := w.waitFor(t, "stopped during the restart delay")
+		if s := end.snap; s.State != launcher.StateStopped || s.Child.NextStartAt != nil {
+			t.Errorf("while %q was logged: state %q, next start %v; want %q and none", end.msg, s.State, s.Child.NextStartAt, launcher.StateStopped)
+		}
+	})
 }

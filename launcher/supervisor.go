@@ -280,11 +280,6 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 		}
 	}
 	m.awaitRecord()
-	final := StateStopped
-	if m.code != 0 {
-		final = StateFailed
-	}
-	s.store.Update(func(st *Snapshot) { st.State, st.Child.NextStartAt = final, nil })
 	return m.code, nil
 }
 
@@ -342,10 +337,16 @@ func (m *machine) awaitRecord() {
 	}
 }
 
-// finish ends supervision with code.
+// finish ends supervision with code, and publishes its end: stopped, or
+// failed for a code other than 0. The line that says why follows it.
 func (m *machine) finish(code int) {
 	m.code = code
 	m.phase = phaseDone
+	final := StateStopped
+	if code != 0 {
+		final = StateFailed
+	}
+	m.s.store.Update(func(st *Snapshot) { st.State, st.Child.NextStartAt = final, nil })
 }
 
 func (m *machine) timer(d time.Duration) <-chan time.Time {
@@ -510,8 +511,8 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			m.decide()
 			return
 		case !r.OK:
-			m.s.log.Error().Msgf("preflight failed in %.1f ms: not starting node", r.DurationMS)
 			m.finish(ExitPreflight)
+			m.s.log.Error().Msgf("preflight failed in %.1f ms: not starting node", r.DurationMS)
 			return
 		}
 		beside := ""
@@ -546,8 +547,8 @@ func (m *machine) spawn(ctx context.Context) {
 		if errors.As(err, &se) {
 			code = se.Code
 		}
-		s.log.Error().Err(err).Msgf("cannot start %s", s.name)
 		m.finish(code)
+		s.log.Error().Err(err).Msgf("cannot start %s", s.name)
 		return
 	}
 	m.running(ctx, c)
@@ -627,8 +628,8 @@ func (m *machine) onStop(sig syscall.Signal) {
 		}
 	case phaseBackoff:
 		code := m.out.status.Shell()
-		s.log.Info().Int(logKeyCode, code).Str(logKeySignal, SignalName(sig)).Msg("stopped during the restart delay")
 		m.finish(code)
+		s.log.Info().Int(logKeyCode, code).Str(logKeySignal, SignalName(sig)).Msg("stopped during the restart delay")
 	}
 }
 
@@ -899,8 +900,8 @@ func (m *machine) decide() {
 			// memory: a failure even if node exited 0 on the SIGTERM.
 			code = 1
 		}
-		s.log.Info().Int(logKeyCode, code).Int("restarts", s.store.Load().Child.Restarts).Msgf("not restarting %s: %s", s.name, d.Why)
 		m.finish(code)
+		s.log.Info().Int(logKeyCode, code).Int("restarts", s.store.Load().Child.Restarts).Msgf("not restarting %s: %s", s.name, d.Why)
 		return
 	}
 	m.enter(phaseBackoff)
