@@ -152,7 +152,10 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 			}
 		}
 		for _, d := range e.Diagnoses {
-			fmt.Fprintf(w, "  why: %s\n      fix: %s\n", d.Cause, d.Hint)
+			fmt.Fprintf(w, "  why: %s\n", d.Cause)
+			if d.Hint != "" { // a verdict on where node was stuck has none of its own
+				fmt.Fprintf(w, "      fix: %s\n", d.Hint)
+			}
 		}
 	}
 	if p := s.Preflight; p != nil {

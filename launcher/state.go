@@ -90,8 +90,10 @@ type ExitInfo struct {
 	StuckAt []string `json:"stuck_at"`
 	// Diagnoses are why it failed, as the log told them (a cause and its
 	// fix): what was seen before its end (a start not ready: where node
-	// listens instead), then what its last words tell, read against the
-	// container a moment after the exit; null when none is known.
+	// listens instead; where node was when it stopped answering, a verdict
+	// without a fix of its own), then what its last words tell, read
+	// against the container a moment after the exit; null when none is
+	// known.
 	Diagnoses []preflight.Diagnosis `json:"diagnoses"`
 }
 

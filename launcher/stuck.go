@@ -21,6 +21,7 @@ import (
 type stuck struct {
 	frames    []string
 	inSources []string
+	why       string // the verdict the log told, kept for the exit's diagnoses
 }
 
 // busyWatch is how long node's main thread is watched before it is taken
@@ -78,24 +79,18 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 		}
 		switch {
 		case after.state == 'D' && reading != "":
-			s.log.Warn().Msgf("%s's main thread is waiting on the disk (state D, %s): %s; the app is held until its reads end, and a slow or worn SD card reads so", s.name, ran, reading)
-			return stuck{}
+			return s.toldStuck("%s's main thread is waiting on the disk (state D, %s): %s; the app is held until its reads end, and a slow or worn SD card reads so", s.name, ran, reading)
 		case after.state == 'D':
-			s.log.Warn().Msgf("%s's main thread is waiting in the kernel (state D, %s): a read or write that does not end holds its event loop; a failing disk or SD card does this", s.name, ran)
-			return stuck{}
+			return s.toldStuck("%s's main thread is waiting in the kernel (state D, %s): a read or write that does not end holds its event loop; a failing disk or SD card does this", s.name, ran)
 		case after.state == 'T' || after.state == 't':
-			s.log.Warn().Msgf("%s is stopped (state %c, %s): a SIGSTOP or a debugger holds it", s.name, after.state, ran)
-			return stuck{}
+			return s.toldStuck("%s is stopped (state %c, %s): a SIGSTOP or a debugger holds it", s.name, after.state, ran)
 		case reading != "":
-			s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s), and %s: the app waits on its reads from the disk, and a slow or worn SD card reads so", s.name, after.state, ran, reading)
-			return stuck{}
+			return s.toldStuck("%s's main thread is not busy (state %c, %s), and %s: the app waits on its reads from the disk, and a slow or worn SD card reads so", s.name, after.state, ran, reading)
 		}
 		if on := waitsOn(c.PID); on != "" {
-			s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, and %s waits on the network: %s; a machine that is off or behind a firewall that drops, a DNS server that does not answer, or no network yet at the machine's start holds the app so", s.name, after.state, ran, s.name, on)
-			return stuck{}
+			return s.toldStuck("%s's main thread is not busy (state %c, %s): its event loop is free, and %s waits on the network: %s; a machine that is off or behind a firewall that drops, a DNS server that does not answer, or no network yet at the machine's start holds the app so", s.name, after.state, ran, s.name, on)
 		}
-		s.log.Warn().Msgf("%s's main thread is not busy (state %c, %s): its event loop is free, yet the app does not answer; it waits on something that does not come (a database lock, a network connection, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
-		return stuck{}
+		return s.toldStuck("%s's main thread is not busy (state %c, %s): its event loop is free, yet the app does not answer; it waits on something that does not come (a database lock, a network connection, a promise never settled, the libuv thread pool busy with bcrypt or the disk)", s.name, after.state, ran)
 	}
 	frames, err := s.pause(ctx, c)
 	if outer.Err() != nil {
@@ -106,14 +101,12 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	const native = "a synchronous call into native code holds it (a long better-sqlite3 query, bcrypt's hashSync, a zlib or crypto *Sync call)"
 	switch {
 	case errors.Is(err, errNoInspector):
-		s.log.Warn().Msgf("%s's main thread is busy (%s) and did not open node's inspector on SIGUSR1 within %s: %s; or node runs with --disable-sigusr1, or the app handles SIGUSR1 itself", s.name, ran, HumanDuration(stuckLookTimeout), native)
-		return stuck{}
+		return s.toldStuck("%s's main thread is busy (%s) and did not open node's inspector on SIGUSR1 within %s: %s; or node runs with --disable-sigusr1, or the app handles SIGUSR1 itself", s.name, ran, HumanDuration(stuckLookTimeout), native)
 	case errors.Is(err, context.DeadlineExceeded):
-		s.log.Warn().Msgf("%s's main thread is busy (%s) outside JavaScript: node's inspector could not pause it within %s; %s", s.name, ran, HumanDuration(stuckLookTimeout), native)
-		return stuck{}
+		return s.toldStuck("%s's main thread is busy (%s) outside JavaScript: node's inspector could not pause it within %s; %s", s.name, ran, HumanDuration(stuckLookTimeout), native)
 	case err != nil:
 		s.log.Warn().Err(err).Msgf("%s's main thread is busy (%s), and where could not be seen", s.name, ran)
-		return stuck{}
+		return stuck{why: fmt.Sprintf("%s's main thread is busy (%s), and where could not be seen: %v", s.name, ran, err)}
 	}
 	var st stuck
 	for _, f := range frames[:min(len(frames), stackFrames)] {
@@ -122,10 +115,24 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	app := sourcemap.App{Root: s.spec.Dir}
 	st.inSources = app.Stack(st.frames)
 	s.log.Warn().Str(logKeyStack, strings.Join(st.frames, "\n")+"\n").Msgf("%s's main thread is busy (%s) and does not answer: node's inspector paused it here", s.name, ran)
+	top := st.frames
 	if len(st.inSources) > 0 {
 		s.log.Warn().Str(logKeyStack, strings.Join(st.inSources, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
+		top = st.inSources
+	}
+	if len(top) > 0 {
+		st.why = fmt.Sprintf("%s's main thread is busy (%s) and does not answer: node's inspector paused it %s", s.name, ran, top[0])
 	}
 	return st
+}
+
+// toldStuck logs a verdict on where node is, and keeps it for the exit's
+// diagnoses: whoever reads /status or `launcher status` after the restart
+// finds why it came.
+func (s *Supervisor) toldStuck(format string, args ...any) stuck {
+	why := fmt.Sprintf(format, args...)
+	s.log.Warn().Msg(why)
+	return stuck{why: why}
 }
 
 // waitsOn says what on the network node's process tree waits on, as the

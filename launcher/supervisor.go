@@ -670,6 +670,9 @@ func (m *machine) onEvent(ev childEvent) {
 	case ev.restart != "" && (m.phase == phaseRunning || m.phase == phaseReady):
 		m.restart(ev.restart, ev.detail)
 		m.out.stuck = ev.stuck
+		if ev.stuck.why != "" {
+			m.out.told = append(m.out.told, preflight.Diagnosis{Cause: ev.stuck.why})
+		}
 	}
 }
 

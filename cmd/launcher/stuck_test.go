@@ -55,8 +55,11 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 			var st struct {
 				Child struct {
 					LastExit struct {
-						StuckAt []string `json:"stuck_at"`
-						Stack   []string `json:"stack_in_sources"`
+						StuckAt   []string `json:"stuck_at"`
+						Stack     []string `json:"stack_in_sources"`
+						Diagnoses []struct {
+							Cause string `json:"cause"`
+						} `json:"diagnoses"`
 					} `json:"last_exit"`
 				} `json:"child"`
 			}
@@ -65,7 +68,14 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 				len(st.Child.LastExit.Stack) != 2 || !strings.HasPrefix(st.Child.LastExit.Stack[1], "at answer ("+app+"/src/server.ts:22:") {
 				t.Errorf("/status child.last_exit: stuck_at %q, stack_in_sources %q (%v)\n%s", st.Child.LastExit.StuckAt, st.Child.LastExit.Stack, err, body)
 			}
-			if code, status := b.subcommand("status"); code != 0 || !strings.Contains(status, "  stuck at (its main thread busy, paused by node's inspector):\n    at checksum (") {
+			// Why the restart came is the last exit's first diagnosis: the
+			// verdict, at the innermost frame in the app's sources.
+			paused := regexp.MustCompile(`^node's main thread is busy \(\d+ ms of CPU in 200 ms\) and does not answer: node's inspector paused it at checksum \(` + regexp.QuoteMeta(app+"/src/server.ts:14:"))
+			if ds := st.Child.LastExit.Diagnoses; len(ds) == 0 || !paused.MatchString(ds[0].Cause) {
+				t.Errorf("/status child.last_exit.diagnoses %+v: the first is not where node was paused", ds)
+			}
+			if code, status := b.subcommand("status"); code != 0 || !strings.Contains(status, "  stuck at (its main thread busy, paused by node's inspector):\n    at checksum (") ||
+				!strings.Contains(status, "  why: node's main thread is busy (") {
 				t.Errorf("launcher status: exit %d\n%s", code, status)
 			}
 			b.signal(syscall.SIGTERM)
@@ -134,6 +144,10 @@ func TestRun_TellsANodeThatWaitsFromOneThatIsBusy(t *testing.T) {
 	}
 	if strings.Contains(out, "Debugger listening") || strings.Contains(out, "inspector") {
 		t.Errorf("node's inspector was opened for a node that was not busy:\n%s", out)
+	}
+	// The verdict is why the last exit came, in /status and launcher status.
+	if code, status := b.subcommand("status"); code != 0 || !regexp.MustCompile(`  why: node's main thread is not busy \(state S, [^\n]*its event loop is free, yet the app does not answer[^\n]*\n(  why|preflight)`).MatchString(status) {
+		t.Errorf("launcher status does not tell the verdict, without a fix, as the last exit's why: exit %d\n%s", code, status)
 	}
 	b.signal(syscall.SIGTERM)
 	b.wait(10 * time.Second)
