@@ -105,8 +105,7 @@ func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
 	case errors.Is(err, context.DeadlineExceeded):
 		return s.toldStuck("%s's main thread is busy (%s) outside JavaScript: node's inspector could not pause it within %s; %s", s.name, ran, HumanDuration(stuckLookTimeout), native)
 	case err != nil:
-		s.log.Warn().Err(err).Msgf("%s's main thread is busy (%s), and where could not be seen", s.name, ran)
-		return stuck{why: fmt.Sprintf("%s's main thread is busy (%s), and where could not be seen: %v", s.name, ran, err)}
+		return s.toldStuck("%s's main thread is busy (%s), and where could not be seen: %v", s.name, ran, err)
 	}
 	var st stuck
 	for _, f := range frames[:min(len(frames), stackFrames)] {
