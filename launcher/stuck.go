@@ -137,7 +137,9 @@ func (s *Supervisor) toldStuck(format string, args ...any) stuck {
 // waitsOn says what on the network node's process tree waits on, as the
 // kernel's socket tables tell: "its DNS server 172.30.32.3:53 has not
 // answered a lookup; its connection to 203.0.113.5:443 has had no answer
-// (sent again 3 times)"; "" when nothing, or the tables cannot be read.
+// (sent again 3 times)"; of a connection established, "its connection to
+// 172.30.32.1:8123 has had no acknowledgement of the 420B it sent (sent
+// again 5 times)"; "" when nothing, or the tables cannot be read.
 func waitsOn(pid int) string {
 	waits, _, err := listeners.Waits(append([]int{pid}, descendants(pid)...))
 	if err != nil {
@@ -148,6 +150,11 @@ func waitsOn(pid int) string {
 		switch {
 		case w.DNS:
 			said = append(said, fmt.Sprintf("its DNS server %s has not answered a lookup", w.Remote))
+		case w.Unacked > 0:
+			// Established, then silent: the other end went away without
+			// closing (switched off, its network gone); the kernel sends
+			// again for up to about 15 minutes (net.ipv4.tcp_retries2).
+			said = append(said, fmt.Sprintf("its connection to %s has had no acknowledgement of the %s it sent (sent again %d %s)", w.Remote, bytesize.Format(int64(w.Unacked)), w.Tries, plural.Of(w.Tries, "time")))
 		case w.Tries == 0:
 			said = append(said, fmt.Sprintf("its connection to %s is not answered yet", w.Remote))
 		default:

@@ -106,6 +106,36 @@ func TestRun_TellsANodeWaitingOnTheNetwork(t *testing.T) {
 	}
 }
 
+// A start held by a connection whose other end went away without closing
+// it, for real: node connects to a machine beside its namespace (Home
+// Assistant, a broker), which is then switched off while node goes on
+// writing to it. At the ready timeout the look says what node waits on:
+// the connection, established, and what it sent without acknowledgement;
+// before, "it waits on something that does not come".
+func TestRun_TellsANodeWhosePeerWentAway(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	peer := ns.Peer(t)
+	l := peer.Listen(t, peer.Addr+":8123")
+	script := "const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => setInterval(() => s.write('x'.repeat(100)), 50))"
+	b := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", script},
+		env: append([]string{"LAUNCHER_READY_URL=http://127.0.0.1:8099/", "LAUNCHER_READY_TIMEOUT=2s"}, restartsInAnHour...), under: ns.Exec()})
+	conn, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer.Off(t)
+	b.waitFor("restarting node in 1h")
+	out := b.stdout.String()
+	said := regexp.MustCompile(`its event loop is free, and node waits on the network: its connection to 10\.3\.0\.1:8123 has had no acknowledgement of the [0-9.]+(B|KiB) it sent \(sent again \d+ times?\); a machine that is off`)
+	if !said.MatchString(out) {
+		t.Errorf("the log does not tell the connection whose other end went away:\n%s", out)
+	}
+	t.Logf("%s", said.FindString(out))
+	b.signal(syscall.SIGTERM)
+	b.wait(10 * time.Second)
+}
+
 // The look at why node failed runs beside the supervision loop, and a stop
 // calls it off: Home Assistant stopping the add-on while the launcher asks
 // a DNS server that does not answer (for up to 2 s) is not kept waiting.

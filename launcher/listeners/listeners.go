@@ -1,6 +1,7 @@
 // Package listeners tells which TCP addresses a process tree listens on,
 // and which answers it waits on from the network (a TCP connection not
-// answered yet, a DNS lookup in flight), as the kernel's socket tables of
+// answered yet, data sent on one and not acknowledged, a DNS lookup in
+// flight), as the kernel's socket tables of
 // its network namespace (/proc/<pid>/net/tcp, tcp6, udp and udp6) and the
 // processes' descriptors tell. The launcher uses it to say why node is not
 // ready (it listens on another port than the probe's, or on none yet), that
@@ -8,8 +9,10 @@
 // container (by Home Assistant's ingress, or a mapped port), and what on
 // the network a node whose event loop is free waits on.
 //
-// Non-goals: Unix sockets, connections once answered, and network
-// namespaces other than the first process's own.
+// Non-goals: Unix sockets, connections whose data was acknowledged (idle,
+// or waiting for the other end's reply: the kernel cannot tell a slow
+// server from a silent one), and network namespaces other than the first
+// process's own.
 package listeners
 
 import (
@@ -42,13 +45,15 @@ const (
 const dnsPort = 53
 
 // Socket is a socket of a table: where it listens or connects from, where
-// it connects to, the user who made it, and how many times the kernel
-// sent again what was not answered.
+// it connects to, the user who made it, how many times the kernel sent
+// again what was not answered, and, of a TCP connection established, the
+// bytes it sent that the other end has not acknowledged yet.
 type Socket struct {
-	Addr   netip.AddrPort
-	Remote netip.AddrPort
-	UID    uint32
-	Tries  int
+	Addr    netip.AddrPort
+	Remote  netip.AddrPort
+	UID     uint32
+	Tries   int
+	Unacked int
 }
 
 // ParseTable reads a /proc/net/tcp or tcp6 table: the listening sockets in
@@ -57,23 +62,34 @@ type Socket struct {
 // TIME_WAIT included (thousands on a busy host): it is read a line at a
 // time, and only a listener's line costs an allocation.
 func ParseTable(r io.Reader) (map[uint64]Socket, error) {
-	return scanTable(r, func(state, _ []byte) bool { return string(state) == stateListen })
+	return scanTable(r, func(state, _, _ []byte) bool { return string(state) == stateListen })
 }
 
 // ParseWaits reads a /proc/net/tcp, tcp6, udp or udp6 table: the sockets
 // that wait on an answer from the network, by inode: a TCP connection
-// sent and not answered yet (SYN_SENT), and a socket connected to a DNS
+// sent and not answered yet (SYN_SENT); a socket connected to a DNS
 // server's port (a lookup in flight: the C library and c-ares connect
-// their UDP socket to the server they ask).
+// their UDP socket to the server they ask); and a TCP connection
+// established whose data the kernel has sent again, unacknowledged (the
+// other end gone without closing it: a machine switched off, a network
+// that went away). A UDP socket's retransmits are always 0.
 func ParseWaits(r io.Reader) (map[uint64]Socket, error) {
-	return scanTable(r, func(state, remote []byte) bool {
-		return string(state) == stateSynSent || string(state) == stateEstablished && bytes.HasSuffix(remote, []byte(":0035"))
+	return scanTable(r, func(state, remote, tries []byte) bool {
+		if string(state) == stateSynSent {
+			return true
+		}
+		return string(state) == stateEstablished && (bytes.HasSuffix(remote, []byte(":0035")) || !allZero(tries))
 	})
 }
 
-// scanTable reads the sockets of a table that keep takes, by their state
-// and remote address as the table writes them.
-func scanTable(r io.Reader, keep func(state, remote []byte) bool) (map[uint64]Socket, error) {
+// allZero says that a table's hex number is 0.
+func allZero(hex []byte) bool {
+	return len(bytes.Trim(hex, "0")) == 0
+}
+
+// scanTable reads the sockets of a table that keep takes, by their state,
+// remote address and retransmits as the table writes them.
+func scanTable(r io.Reader, keep func(state, remote, tries []byte) bool) (map[uint64]Socket, error) {
 	out := map[uint64]Socket{}
 	sc := bufio.NewScanner(r)
 	var f [10][]byte
@@ -85,7 +101,7 @@ func scanTable(r io.Reader, keep func(state, remote []byte) bool) (map[uint64]So
 		if n < len(f) {
 			return nil, fmt.Errorf("line %d: %d fields, want 10 or more", i, n)
 		}
-		if !keep(f[3], f[2]) {
+		if !keep(f[3], f[2], f[6]) {
 			continue
 		}
 		addr, err := parseAddr(string(f[1]))
@@ -108,7 +124,17 @@ func scanTable(r io.Reader, keep func(state, remote []byte) bool) (map[uint64]So
 		if err != nil {
 			return nil, fmt.Errorf("line %d: inode %q: %w", i, f[9], err)
 		}
-		out[inode] = Socket{Addr: addr, Remote: remote, UID: uint32(uid), Tries: int(tries)}
+		sock := Socket{Addr: addr, Remote: remote, UID: uint32(uid), Tries: int(tries)}
+		if string(f[3]) == stateEstablished && tries > 0 {
+			// tx_queue, of a TCP connection: what it sent, not acknowledged.
+			tx, _, _ := bytes.Cut(f[4], []byte(":"))
+			unacked, err := strconv.ParseUint(string(tx), 16, 32)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: tx_queue %q: %w", i, f[4], err)
+			}
+			sock.Unacked = int(unacked)
+		}
+		out[inode] = sock
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -177,11 +203,13 @@ func Of(pids []int) (addrs []netip.AddrPort, exact bool, err error) {
 }
 
 // Wait is an answer a process tree waits on from the network: a TCP
-// connection's (its SYN sent Tries times more), or a DNS server's.
+// connection's (its SYN sent Tries times more; or, established, Unacked
+// bytes of its data sent Tries times more), or a DNS server's.
 type Wait struct {
-	Remote netip.AddrPort
-	DNS    bool
-	Tries  int
+	Remote  netip.AddrPort
+	DNS     bool
+	Tries   int
+	Unacked int
 }
 
 // Waits returns the answers the processes pids wait on from the network
@@ -191,7 +219,7 @@ type Wait struct {
 func Waits(pids []int) (waits []Wait, exact bool, err error) {
 	sockets, exact, err := heldBy(pids, ParseWaits, "tcp", "tcp6", "udp", "udp6")
 	for _, s := range sockets {
-		waits = append(waits, Wait{Remote: s.Remote, DNS: s.Remote.Port() == dnsPort, Tries: s.Tries})
+		waits = append(waits, Wait{Remote: s.Remote, DNS: s.Remote.Port() == dnsPort, Tries: s.Tries, Unacked: s.Unacked})
 	}
 	slices.SortFunc(waits, func(a, b Wait) int {
 		if a.DNS != b.DNS {

@@ -221,6 +221,7 @@ func FuzzParseTable(f *testing.F) {
 	f.Add([]byte("  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1\n"))
 	f.Add([]byte("h\n 0: 00000000000000000000000001000000:1F94 0:0 0A 0 0 0 0 0 301\n"))
 	f.Add([]byte("h\n 1: 0100007F:A1B2 0900010A:0050 02 00000000:00000000 01:00000123 00000003     0        0 400 1\n 2: 0100007F:A1B3 0200007F:0035 01 0 0 0 0 0 401\n"))
+	f.Add([]byte("h\n 3: 0100000A:B7C2 0100030A:1FBB 01 000001A4:00000000 01:000004B0 00000005     0        0 220 1\n 4: 0100000A:B7C3 0100030A:1FBB 01 FFFFFFFFF 0 1 0 0 221\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, parse := range []func(io.Reader) (map[uint64]Socket, error){ParseTable, ParseWaits} {
 			t2, err := parse(bytes.NewReader(b))
@@ -233,8 +234,8 @@ func FuzzParseTable(f *testing.F) {
 						t.Errorf("%v does not print as an address: %v", a, err)
 					}
 				}
-				if s.Tries < 0 {
-					t.Errorf("%d tries", s.Tries)
+				if s.Tries < 0 || s.Unacked < 0 {
+					t.Errorf("%d tries, %d bytes unacknowledged", s.Tries, s.Unacked)
 				}
 			}
 		}
@@ -242,14 +243,18 @@ func FuzzParseTable(f *testing.F) {
 }
 
 // The sockets that wait on the network: a connection sent and not
-// answered (SYN_SENT, sent again 3 times), a UDP socket connected to a DNS
-// server; not a connection answered, nor a listener, nor a UDP socket
-// connected elsewhere.
+// answered (SYN_SENT, sent again 3 times), a connection established whose
+// 0x1a4 bytes were sent again 5 times unacknowledged, a UDP socket
+// connected to a DNS server; not a connection answered and acknowledged
+// (nor one with bytes in flight not sent again yet), nor a listener, nor a
+// UDP socket connected elsewhere.
 func TestParseWaits(t *testing.T) {
 	tcp := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1 0000000067bd1ecb 100 0 0 10 0
    1: 0100000A:A1B2 0900010A:0050 02 00000001:00000000 01:00000123 00000003  1000        0 218 1 0000000067bd1ecb 100 0 0 10 0
    2: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 219 1 0000000067bd1ecb 100 0 0 10 0
+   3: 0100000A:B7C2 0100030A:1FBB 01 000001A4:00000000 01:000004B0 00000005     0        0 220 1 0000000067bd1ecb 100 0 0 10 0
+   4: 0100000A:B7C3 0100030A:1FBB 01 00000040:00000000 01:00000014 00000000     0        0 221 1 0000000067bd1ecb 100 0 0 10 0
 `
 	udp := `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
   100: 0100007F:C350 0200007F:0035 01 00000000:00000000 00:00000000 00000000     0        0 300 2 0000000000000000 0
@@ -260,8 +265,11 @@ func TestParseWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := got[218]; len(got) != 1 || s.Remote.String() != "10.1.0.9:80" || s.Addr.String() != "10.0.0.1:41394" || s.Tries != 3 || s.UID != 1000 {
+	if s := got[218]; len(got) != 2 || s.Remote.String() != "10.1.0.9:80" || s.Addr.String() != "10.0.0.1:41394" || s.Tries != 3 || s.UID != 1000 || s.Unacked != 0 {
 		t.Errorf("ParseWaits(tcp) = %+v, want the connection sent to 10.1.0.9:80, 3 tries, uid 1000's", got)
+	}
+	if s := got[220]; s.Remote.String() != "10.3.0.1:8123" || s.Tries != 5 || s.Unacked != 0x1a4 {
+		t.Errorf("ParseWaits(tcp)[220] = %+v, want the connection to 10.3.0.1:8123, 420 bytes unacknowledged, 5 tries", s)
 	}
 	got, err = ParseWaits(strings.NewReader(udp))
 	if err != nil {
@@ -302,6 +310,39 @@ func TestWaits_RealNode(t *testing.T) {
 		}
 	}
 	t.Fatalf("Waits = %+v, want %+v", got, want)
+}
+
+// A real node whose connection's other end went away without closing it:
+// a machine beside its namespace, connected to, then switched off, while
+// node goes on writing. Waits tells the connection, established, with
+// what node sent and the kernel sent again, unacknowledged.
+func TestWaits_RealNodeWhosePeerWentAway(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	peer := ns.Peer(t)
+	l := peer.Listen(t, peer.Addr+":8123")
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, "node", "-e",
+		"const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => setInterval(() => s.write('x'.repeat(100)), 50))")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	conn, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer.Off(t)
+	var got []Wait
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got, _, err = Waits([]int{cmd.Process.Pid}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 1 && got[0].Remote.String() == "10.3.0.1:8123" && !got[0].DNS && got[0].Tries > 0 && got[0].Unacked >= 100 {
+			t.Logf("%+v", got[0])
+			return
+		}
+	}
+	t.Fatalf("Waits = %+v, want the connection to 10.3.0.1:8123, its data sent again", got)
 }
 
 // The network's floor for users' ports and its addresses, as the kernel

@@ -3,7 +3,8 @@
 // the test tells it; a network namespace of the test's own, with
 // loopback up, its own /etc/hosts and /etc/resolv.conf (`ip netns exec`
 // mounts them over the system's for what it runs), the DNS server
-// listening inside it on port 53, and networks that never answer; and TLS
+// listening inside it on port 53, networks that never answer, and a
+// machine beside it that can be switched off; and TLS
 // servers with certificates of a test's authority, self-signed, for
 // another name or out of their dates. The namespace needs root and
 // iproute2: where they are missing a test skips, but not under CI, which
@@ -227,6 +228,35 @@ func (n *Netns) Unanswered(t testing.TB, prefix string) {
 	n.Run(t, "ip", "link", "set", "silent1", "up")
 	n.Run(t, "ip", "neigh", "add", "169.254.9.9", "lladdr", "02:00:00:00:09:09", "dev", "silent0", "nud", "permanent")
 	n.Run(t, "ip", "route", "add", prefix, "via", "169.254.9.9", "dev", "silent0", "onlink")
+}
+
+// Peer is a machine on the namespace's network, as Home Assistant or a
+// broker is on an add-on's: a namespace of its own, at Addr (10.3.0.1),
+// which the test's reaches through a veth pair (10.3.0.2 on its end).
+type Peer struct {
+	*Netns
+	Addr string
+}
+
+// Peer adds a machine to the namespace's network.
+func (n *Netns) Peer(t testing.TB) *Peer {
+	t.Helper()
+	p := &Peer{Netns: NewNetns(t, "127.0.0.1 localhost\n"), Addr: "10.3.0.1"}
+	n.Run(t, "ip", "link", "add", "peer0", "type", "veth", "peer", "name", "peer1", "netns", p.Name)
+	n.Run(t, "ip", "addr", "add", "10.3.0.2/24", "dev", "peer0")
+	n.Run(t, "ip", "link", "set", "peer0", "up")
+	p.Run(t, "ip", "addr", "add", p.Addr+"/24", "dev", "peer1")
+	p.Run(t, "ip", "link", "set", "peer1", "up")
+	return p
+}
+
+// Off switches the machine off, as its power or its network goes: it
+// answers nothing more and closes nothing (its end of the pair is down,
+// and what reaches the pair is dropped), so a connection to it stays
+// established, and what is sent on it is sent again, unacknowledged.
+func (p *Peer) Off(t testing.TB) {
+	t.Helper()
+	p.Run(t, "ip", "link", "set", "peer1", "down")
 }
 
 // Run runs a command in the namespace, failing the test if it fails.
