@@ -852,8 +852,8 @@ func TestAddonOnArm64_ReachedFromOutside(t *testing.T) {
 // a container the Supervisor did not start, an MQTT broker looked for on
 // localhost; Home Assistant with its own certificate, for its outside
 // name, reached as homeassistant. The launcher asks again and says which
-// it is. And a start held by a connection never answered, told at the
-// ready timeout.
+// it is. And a start held by a connection never answered, and by one to a
+// machine switched off after node connected, told at the ready timeout.
 func TestAddonOnArm64_ReachingOut(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	ns := nettest.NewNetns(t, "")
@@ -933,4 +933,36 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 		t.Errorf("a start held by the network: exit %d, and the log lacks %q:\n%s", code, want, out)
 	}
 	t.Logf("exit %d: %s", code, regexp.MustCompile(`node waits on the network[^\n]*`).FindString(out))
+
+	// A start held by a connection whose other end went away: node
+	// connects to a machine beside the container and writes to it, and the
+	// machine is switched off once connected to.
+	peer := ns.Peer(t)
+	l := peer.Listen(t, peer.Addr+":8123")
+	off := make(chan error, 1)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			off <- err
+			return
+		}
+		defer conn.Close()
+		// Not peer.Off: a test's t fails only from the test's goroutine.
+		out, err := exec.Command("ip", "netns", "exec", peer.Name, "ip", "link", "set", "peer1", "down").CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("%v: %s", err, out)
+		}
+		off <- err
+	}()
+	out, code = runImageWith(t, held, image, "run", "--", "node", "-e",
+		"const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => setInterval(() => s.write('x'.repeat(100)), 50))")
+	l.Close() // an Accept still waiting ends
+	if err := <-off; err != nil {
+		t.Errorf("the machine was not connected to and switched off: %v", err)
+	}
+	gone := regexp.MustCompile(`node waits on the network: its connection to 10\.3\.0\.1:8123 has had no acknowledgement of the [0-9.]+(B|KiB) it sent \(sent again \d+ times?\)`)
+	if !gone.MatchString(out) {
+		t.Errorf("a start held by a machine gone: exit %d, and the log does not tell the connection:\n%s", code, out)
+	}
+	t.Logf("exit %d: %s", code, gone.FindString(out))
 }

@@ -215,10 +215,29 @@ type Wait struct {
 // Waits returns the answers the processes pids wait on from the network
 // (ParseWaits), from the tables of the first one's network namespace;
 // exact as for Of. The DNS servers' come first, then the connections, each
-// by address.
+// by address. A connection the processes accepted (its local port one
+// they listen on) is not one they wait on: a client that went away with
+// data of theirs unacknowledged (a phone off the WiFi) holds nothing.
 func Waits(pids []int) (waits []Wait, exact bool, err error) {
 	sockets, exact, err := heldBy(pids, ParseWaits, "tcp", "tcp6", "udp", "udp6")
+	if err != nil {
+		return nil, exact, err
+	}
+	var served map[uint16]bool
 	for _, s := range sockets {
+		if s.Unacked > 0 && served == nil {
+			listening, _, err := heldBy(pids, ParseTable, "tcp", "tcp6")
+			if err != nil {
+				return nil, exact, err
+			}
+			served = map[uint16]bool{}
+			for _, l := range listening {
+				served[l.Addr.Port()] = true
+			}
+		}
+		if s.Unacked > 0 && served[s.Addr.Port()] {
+			continue
+		}
 		waits = append(waits, Wait{Remote: s.Remote, DNS: s.Remote.Port() == dnsPort, Tries: s.Tries, Unacked: s.Unacked})
 	}
 	slices.SortFunc(waits, func(a, b Wait) int {

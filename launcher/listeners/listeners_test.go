@@ -315,34 +315,59 @@ func TestWaits_RealNode(t *testing.T) {
 // A real node whose connection's other end went away without closing it:
 // a machine beside its namespace, connected to, then switched off, while
 // node goes on writing. Waits tells the connection, established, with
-// what node sent and the kernel sent again, unacknowledged.
+// what node sent and the kernel sent again, unacknowledged; not the
+// machine's connection to node's own server, which node writes to as well
+// and which is as unacknowledged: node does not wait on a client.
 func TestWaits_RealNodeWhosePeerWentAway(t *testing.T) {
 	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
 	peer := ns.Peer(t)
 	l := peer.Listen(t, peer.Addr+":8123")
+	const write = "setInterval(() => s.write('x'.repeat(100)), 50)"
 	cmd := exec.Command("ip", "netns", "exec", ns.Name, "node", "-e",
-		"const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => setInterval(() => s.write('x'.repeat(100)), 50))")
+		"require('net').createServer(s => { s.on('error', () => {}); "+write+" }).listen(9000, () => {"+
+			"const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => "+write+") })")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	conn, err := l.Accept()
+	conn, err := l.Accept() // node listens by now
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	peer.Dial(t, "10.3.0.2:9000")
 	peer.Off(t)
 	var got []Wait
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if got, _, err = Waits([]int{cmd.Process.Pid}); err != nil {
 			t.Fatal(err)
 		}
-		if len(got) == 1 && got[0].Remote.String() == "10.3.0.1:8123" && !got[0].DNS && got[0].Tries > 0 && got[0].Unacked >= 100 {
+		if len(got) == 1 && got[0].Remote.String() == "10.3.0.1:8123" && !got[0].DNS && got[0].Tries > 0 && got[0].Unacked >= 100 &&
+			unackedServed(t, cmd.Process.Pid, 9000) {
 			t.Logf("%+v", got[0])
 			return
 		}
 	}
-	t.Fatalf("Waits = %+v, want the connection to 10.3.0.1:8123, its data sent again", got)
+	t.Fatalf("Waits = %+v, want the connection to 10.3.0.1:8123 alone, its data sent again", got)
+}
+
+// unackedServed says that the tables of pid's namespace have a connection
+// accepted on port, its data sent again unacknowledged (node's server on
+// every address is IPv6's, and takes IPv4 clients there: tcp6).
+func unackedServed(t *testing.T, pid int, port uint16) bool {
+	t.Helper()
+	for _, name := range []string{"tcp", "tcp6"} {
+		table, err := readTable(fmt.Sprintf("/proc/%d/net/%s", pid, name), ParseWaits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range table {
+			if s.Addr.Port() == port && s.Unacked > 0 && s.Tries > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // The network's floor for users' ports and its addresses, as the kernel

@@ -282,6 +282,18 @@ func (n *Netns) Listen(t testing.TB, addr string) net.Listener {
 	return l
 }
 
+// Dial connects to addr from inside the namespace, until the test ends.
+func (n *Netns) Dial(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	var c net.Conn
+	err := n.in(func() (err error) { c, err = net.Dial("tcp", addr); return err })
+	if err != nil {
+		t.Fatalf("dial %s from %s: %v", addr, n.Name, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // listen opens the DNS server's socket inside the namespace: a socket
 // stays in the namespace it was made in, whatever thread then reads it.
 func (n *Netns) listen(addr string) (*net.UDPConn, error) {
