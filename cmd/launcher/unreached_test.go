@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"syscall"
@@ -116,6 +117,7 @@ func TestRun_TellsANodeWhosePeerWentAway(t *testing.T) {
 	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
 	peer := ns.Peer(t)
 	l := peer.Listen(t, peer.Addr+":8123")
+	must(t, l.(*net.TCPListener).SetDeadline(time.Now().Add(20*time.Second))) // node never connecting fails, not hangs
 	script := "const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => setInterval(() => s.write('x'.repeat(100)), 50))"
 	b := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", script},
 		env: append([]string{"LAUNCHER_READY_URL=http://127.0.0.1:8099/", "LAUNCHER_READY_TIMEOUT=2s"}, restartsInAnHour...), under: ns.Exec()})

@@ -322,6 +322,9 @@ func TestWaits_RealNodeWhosePeerWentAway(t *testing.T) {
 	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
 	peer := ns.Peer(t)
 	l := peer.Listen(t, peer.Addr+":8123")
+	if err := l.(*net.TCPListener).SetDeadline(time.Now().Add(20 * time.Second)); err != nil { // node never connecting fails, not hangs
+		t.Fatal(err)
+	}
 	const write = "setInterval(() => s.write('x'.repeat(100)), 50)"
 	cmd := exec.Command("ip", "netns", "exec", ns.Name, "node", "-e",
 		"require('net').createServer(s => { s.on('error', () => {}); "+write+" }).listen(9000, () => {"+
