@@ -947,12 +947,7 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		// Not peer.Off: a test's t fails only from the test's goroutine.
-		out, err := exec.Command("ip", "netns", "exec", peer.Name, "ip", "link", "set", "peer1", "down").CombinedOutput()
-		if err != nil {
-			err = fmt.Errorf("%v: %s", err, out)
-		}
-		off <- err
+		off <- peer.Off()
 	}()
 	out, code = runImageWith(t, held, image, "run", "--", "node", "-e",
 		"const s = require('net').connect(8123, '10.3.0.1').on('error', () => {}); s.on('connect', () => setInterval(() => s.write('x'.repeat(100)), 50))")

@@ -126,7 +126,7 @@ func TestRun_TellsANodeWhosePeerWentAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	peer.Off(t)
+	must(t, peer.Off())
 	b.waitFor("restarting node in 1h")
 	out := b.stdout.String()
 	said := regexp.MustCompile(`its event loop is free, and node waits on the network: its connection to 10\.3\.0\.1:8123 has had no acknowledgement of the [0-9.]+(B|KiB) it sent \(sent again \d+ times?\); a machine that is off`)

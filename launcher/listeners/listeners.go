@@ -223,21 +223,17 @@ func Waits(pids []int) (waits []Wait, exact bool, err error) {
 	if err != nil {
 		return nil, exact, err
 	}
-	var served map[uint16]bool
+	unacked := func(s Socket) bool { return s.Unacked > 0 }
+	if slices.ContainsFunc(sockets, unacked) {
+		listening, _, err := heldBy(pids, ParseTable, "tcp", "tcp6")
+		if err != nil {
+			return nil, exact, err
+		}
+		sockets = slices.DeleteFunc(sockets, func(s Socket) bool {
+			return unacked(s) && slices.ContainsFunc(listening, func(l Socket) bool { return l.Addr.Port() == s.Addr.Port() })
+		})
+	}
 	for _, s := range sockets {
-		if s.Unacked > 0 && served == nil {
-			listening, _, err := heldBy(pids, ParseTable, "tcp", "tcp6")
-			if err != nil {
-				return nil, exact, err
-			}
-			served = map[uint16]bool{}
-			for _, l := range listening {
-				served[l.Addr.Port()] = true
-			}
-		}
-		if s.Unacked > 0 && served[s.Addr.Port()] {
-			continue
-		}
 		waits = append(waits, Wait{Remote: s.Remote, DNS: s.Remote.Port() == dnsPort, Tries: s.Tries, Unacked: s.Unacked})
 	}
 	slices.SortFunc(waits, func(a, b Wait) int {

@@ -339,7 +339,9 @@ func TestWaits_RealNodeWhosePeerWentAway(t *testing.T) {
 	}
 	defer conn.Close()
 	peer.Dial(t, "10.3.0.2:9000")
-	peer.Off(t)
+	if err := peer.Off(); err != nil {
+		t.Fatal(err)
+	}
 	var got []Wait
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if got, _, err = Waits([]int{cmd.Process.Pid}); err != nil {

@@ -253,10 +253,14 @@ func (n *Netns) Peer(t testing.TB) *Peer {
 // Off switches the machine off, as its power or its network goes: it
 // answers nothing more and closes nothing (its end of the pair is down,
 // and what reaches the pair is dropped), so a connection to it stays
-// established, and what is sent on it is sent again, unacknowledged.
-func (p *Peer) Off(t testing.TB) {
-	t.Helper()
-	p.Run(t, "ip", "link", "set", "peer1", "down")
+// established, and what is sent on it is sent again, unacknowledged. It
+// returns its failure rather than failing the test: a test may switch the
+// machine off from a goroutine of its own, once connected to.
+func (p *Peer) Off() error {
+	if out, err := exec.Command("ip", "netns", "exec", p.Name, "ip", "link", "set", "peer1", "down").CombinedOutput(); err != nil {
+		return fmt.Errorf("switching %s off: %v: %s", p.Name, err, out)
+	}
+	return nil
 }
 
 // Run runs a command in the namespace, failing the test if it fails.
