@@ -307,7 +307,7 @@ func (m *machine) enter(p phase) {
 			state = StateStopping
 		}
 	case phaseDone:
-		return // Run publishes stopped or failed
+		return // finish publishes stopped or failed
 	}
 	m.s.store.Update(func(st *Snapshot) { st.State = state })
 }
