@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 	"golang.org/x/sys/unix"
@@ -261,6 +262,27 @@ func (p *Peer) Off() error {
 		return fmt.Errorf("switching %s off: %v: %s", p.Name, err, out)
 	}
 	return nil
+}
+
+// OffOnceConnected switches the machine off once something connected to
+// l, a listener of its own, so that the connection stays established. The
+// channel gives Off's failure, or the accept's: nothing connected within
+// 20 s, or l closed.
+func (p *Peer) OffOnceConnected(l net.Listener) <-chan error {
+	off := make(chan error, 1)
+	if tl, ok := l.(*net.TCPListener); ok {
+		_ = tl.SetDeadline(time.Now().Add(20 * time.Second)) // nothing connecting fails, not hangs
+	}
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			off <- fmt.Errorf("nothing connected to the machine: %w", err)
+			return
+		}
+		defer conn.Close()
+		off <- p.Off()
+	}()
+	return off
 }
 
 // Run runs a command in the namespace, failing the test if it fails.
