@@ -195,6 +195,7 @@ type launched struct {
 	done    chan struct{}
 	state   *os.ProcessState
 	elapsed time.Duration
+	raced   bool // its race report is told (once)
 }
 
 type launchOpts struct {
@@ -274,8 +275,24 @@ func launch(t *testing.T, o launchOpts) *launched {
 			}
 			t.Logf("launcher stdout:\n%s\nstderr:\n%s", l.stdout, l.stderr)
 		}
+		l.raceFree()
 	})
 	return l
+}
+
+// raceFree fails the test when the launcher's race detector reported: the
+// launcher under test is this test binary, built with -race in CI, whose
+// report goes to a stderr few tests read and whose exit code (66) only
+// those that assert a code would see.
+func (l *launched) raceFree() {
+	l.t.Helper()
+	if l.raced {
+		return
+	}
+	if out := l.stderr.String(); strings.Contains(out, "WARNING: DATA RACE") {
+		l.raced = true
+		l.t.Errorf("the launcher's race detector reported:\n%s", out)
+	}
 }
 
 // wait returns the launcher's exit code, failing the test after timeout.
@@ -289,6 +306,7 @@ func (l *launched) wait(timeout time.Duration) int {
 	if ws, ok := l.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		l.t.Fatalf("launcher died of %s\nstdout:\n%s", ws.Signal(), l.stdout)
 	}
+	l.raceFree()
 	return l.state.ExitCode()
 }
 
