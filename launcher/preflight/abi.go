@@ -89,19 +89,17 @@ func (n *NodeInfo) defines(name string) bool {
 }
 
 // setVersion takes node's version ("v18.20.4") and derives the Node-API
-// level and the ABI: from the ABI table, else the binary's
-// node_register_module_v<ABI> literal; 0 when neither knows.
+// level and the ABI from the tables; the ABI is 0 for a major the table
+// does not know, which the caller reads from node's file (scanABI) or
+// asks node for. Only n's version fields are touched: the version query
+// calls it beside the reading of node's ELF file, which owns n.bin.
 func (n *NodeInfo) setVersion(version string) error {
 	var err error
 	if n.major, n.minor, n.Version, err = parseNodeVersion(version); err != nil {
 		return err
 	}
 	n.NAPI = napiLevel(n.major, n.minor)
-	if abi, ok := nodeABI[n.major]; ok {
-		n.ABI = abi
-	} else if n.bin != nil {
-		n.ABI = scanABI(n.bin.f, n.bin.size)
-	}
+	n.ABI = nodeABI[n.major]
 	return nil
 }
 
@@ -184,6 +182,17 @@ func parseNodeVersion(out string) (major, minor int, version string, err error) 
 // prereleaseByte reports whether c may be in a semver prerelease tag.
 func prereleaseByte(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-'
+}
+
+// fileABI is scanABI of node's file at path, read through a handle of
+// its own: the version query runs beside the ELF checks, which own theirs.
+func (fsys *files) fileABI(path string) int {
+	f, st, err := fsys.open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	return scanABI(f, st.Size())
 }
 
 // scanABI finds NODE_MODULE_VERSION in the node binary: node_binding.cc

@@ -184,6 +184,9 @@ func (p *Preflight) imageVersion(n *NodeInfo) error {
 	if err := n.setVersion(version); err != nil {
 		return err
 	}
+	if n.ABI == 0 && n.bin != nil {
+		n.ABI = scanABI(n.bin.f, n.bin.size)
+	}
 	n.VersionFrom = from
 	return nil
 }

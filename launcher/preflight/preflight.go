@@ -833,6 +833,11 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 		return err
 	}
 	if n.ABI == 0 {
+		// Unnoted: the ELF checks note node's file, and a speculated
+		// run's query may outlast the run whose record p.fsys is.
+		n.ABI = unnoted.fileABI(n.Path)
+	}
+	if n.ABI == 0 {
 		// Without NODE_OPTIONS: what it preloads is the app's, and runs
 		// under -p.
 		if out, err := p.execAs(ctx, nil, withoutVar(p.env(), "NODE_OPTIONS"), "", n.Path, "-p", "process.versions.modules"); err == nil {
