@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -187,15 +188,15 @@ func mustGroups() []int {
 
 // launched is a launcher process under test.
 type launched struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	stdout  *watchBuffer
-	stderr  *watchBuffer
-	started time.Time
-	done    chan struct{}
-	state   *os.ProcessState
-	elapsed time.Duration
-	raced   bool // its race report is told (once)
+	t         *testing.T
+	cmd       *exec.Cmd
+	stdout    *watchBuffer
+	stderr    *watchBuffer
+	started   time.Time
+	done      chan struct{}
+	state     *os.ProcessState
+	elapsed   time.Duration
+	faultTold bool // a fault of its Go runtime is told (once)
 }
 
 type launchOpts struct {
@@ -275,25 +276,31 @@ func launch(t *testing.T, o launchOpts) *launched {
 			}
 			t.Logf("launcher stdout:\n%s\nstderr:\n%s", l.stdout, l.stderr)
 		}
-		l.raceFree()
+		l.sound()
 	})
 	return l
 }
 
-// raceFree fails the test when the launcher's race detector reported: the
-// launcher under test is this test binary, built with -race in CI, whose
-// report goes to a stderr few tests read and whose exit code (66) only
-// those that assert a code would see.
-func (l *launched) raceFree() {
+// sound fails the test when the launcher's Go runtime reported a fault of
+// its own: a data race (the launcher under test is this test binary,
+// built with -race in CI) or a panic. Both go to a stderr few tests read,
+// with an exit code (66, 2) only those that assert a code would see, and
+// 2 is also the code of a bad configuration.
+func (l *launched) sound() {
 	l.t.Helper()
-	if l.raced {
+	if l.faultTold {
 		return
 	}
-	if out := l.stderr.String(); strings.Contains(out, "WARNING: DATA RACE") {
-		l.raced = true
-		l.t.Errorf("the launcher's race detector reported:\n%s", out)
+	out := l.stderr.String()
+	if strings.Contains(out, "WARNING: DATA RACE") || goPanic.MatchString(out) {
+		l.faultTold = true
+		l.t.Errorf("the launcher's Go runtime reported:\n%s", out)
 	}
 }
+
+// goPanic is how the Go runtime begins the report of a panic or a fatal
+// error, then of the goroutine that met it.
+var goPanic = regexp.MustCompile(`(?m)^(panic|fatal error): .*\n(?:.*\n)*?goroutine \d+ \[`)
 
 // wait returns the launcher's exit code, failing the test after timeout.
 func (l *launched) wait(timeout time.Duration) int {
@@ -306,7 +313,7 @@ func (l *launched) wait(timeout time.Duration) int {
 	if ws, ok := l.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		l.t.Fatalf("launcher died of %s\nstdout:\n%s", ws.Signal(), l.stdout)
 	}
-	l.raceFree()
+	l.sound()
 	return l.state.ExitCode()
 }
 
