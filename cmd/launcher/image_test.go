@@ -39,21 +39,13 @@ func withoutEmulation(t *testing.T, f func()) {
 	f()
 }
 
+// checkRoot is `launcher check --json --root root` of the app at appDir
+// (a path in the image), with the report's text for messages.
 func checkRoot(t *testing.T, root, appDir string, env ...string) (int, preflight.Report, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "check", "--json", "--root", root)
-	cmd.Env = append(os.Environ(), append([]string{"LAUNCHER_TEST_ROLE=launcher", "LAUNCHER_APP_DIR=" + appDir,
-		"LAUNCHER_OPTIONS_FILE="}, env...)...)
-	out, err := cmd.Output()
-	code := 0
-	if exit, ok := err.(*exec.ExitError); ok {
-		code = exit.ExitCode()
-	}
-	var r preflight.Report
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("check --root printed no report (%v): %s", err, out)
-	}
-	return code, r, string(out)
+	code, r := runCheckFlags(t, []string{"--root", root}, appDir, env...)
+	text, _ := json.MarshalIndent(r, "", "  ")
+	return code, r, string(text)
 }
 
 func TestCheckRoot_Arm64ImageFromOutside(t *testing.T) {
