@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // mapped is a TypeScript app compiled by tsc 5.9 (the backend's): dist/
@@ -260,5 +262,69 @@ func BenchmarkParse(b *testing.B) {
 		if _, ok := m.Find(len(m.lines)/2, 10); !ok {
 			b.Fatal("not found")
 		}
+	}
+}
+
+// Stack runs on the supervision loop, on lines node's stderr gave: a
+// generated file or a map that is a FIFO (or a symlink to one, or to a
+// device) must not hold it, as opening a FIFO for reading waits for a
+// writer. Neither is mapped; the regular file beside them is.
+func TestStack_NeverWaitsOnAFIFO(t *testing.T) {
+	root := t.TempDir()
+	dist := filepath.Join(root, "dist")
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const aMap = `{"version":3,"sources":["../src/a.ts"],"names":[],"mappings":"AAEI"}`
+	for name, s := range map[string]string{
+		"a.js": "x\n//# sourceMappingURL=a.js.map\n", "a.js.map": aMap,
+		"b.js": "x\n//# sourceMappingURL=b.js.map\n",
+		"c.js": "x\n//# sourceMappingURL=c.js.map\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dist, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, fifo := range []string{"fifo.js", "b.js.map"} {
+		if err := syscall.Mkfifo(filepath.Join(dist, fifo), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/dev/stdin", filepath.Join(dist, "c.js.map")); err != nil {
+		t.Fatal(err)
+	}
+	// stdin a pipe nobody writes to, as docker run -i leaves it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer r.Close()
+	stdin, err := syscall.Dup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(stdin)
+	if err := syscall.Dup2(int(r.Fd()), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Dup2(stdin, 0)
+	mapped := make(chan []string, 1)
+	go func() {
+		a := &App{Root: root}
+		mapped <- a.Stack([]string{
+			"    at f (" + dist + "/fifo.js:1:1)",
+			"    at b (" + dist + "/b.js:1:1)",
+			"    at c (" + dist + "/c.js:1:1)",
+			"    at a (" + dist + "/a.js:1:1)",
+		})
+	}()
+	select {
+	case got := <-mapped:
+		if want := []string{"at a (" + root + "/src/a.ts:3:5)"}; !slices.Equal(got, want) {
+			t.Errorf("mapped %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stack still waits after 10s: it opened a FIFO, or stdin, for reading")
 	}
 }

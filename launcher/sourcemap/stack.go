@@ -2,15 +2,14 @@ package sourcemap
 
 import (
 	"encoding/base64"
-	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/hasync/launcher/launcher/regular"
 )
 
 // App maps stack frames in the app's own compiled files: those under Root
@@ -27,17 +26,11 @@ type App struct {
 // inline is a few MB.
 const maxFile = 32 << 20
 
+// readFile reads a map: a regular file of at most maxFile bytes. Stack
+// runs on lines node printed, on the supervision loop: a path they lead to
+// that is a FIFO or a device must not hold it (package regular).
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err == nil && len(b) > maxFile {
-		return nil, fmt.Errorf("%s: larger than %d MB", path, maxFile>>20)
-	}
-	return b, err
+	return regular.ReadFile(path, maxFile)
 }
 
 // loaded is a generated file's map, and the folder its sources are
@@ -173,13 +166,12 @@ const tailBytes = 64 << 10
 // (up to maxFile) is read only when the comment is not there, as when the
 // map is inline and larger than the tail.
 func mappingURLOf(file string) (string, bool) {
-	f, err := os.Open(file)
+	f, fi, err := regular.Open(file)
 	if err != nil {
 		return "", false
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxFile {
+	if fi.Size() > maxFile {
 		return "", false
 	}
 	off := max(0, fi.Size()-tailBytes)
