@@ -12,6 +12,7 @@ import (
 
 	"github.com/hasync/launcher/launcher/nodeopts"
 	"github.com/hasync/launcher/launcher/preflight"
+	"github.com/hasync/launcher/launcher/regular"
 )
 
 // The gate lets node's own start (loading its binary and libraries,
@@ -71,6 +72,10 @@ const gateScript = `'use strict';
 }
 `
 
+// maxEnvFile bounds the --env-file read for NODE_OPTIONS: a few lines of
+// settings; one larger is taken as unreadable (node reads it itself).
+const maxEnvFile = 1 << 20
+
 // ungatedBy names the option, among node's arguments and its NODE_OPTIONS,
 // under which the gate cannot hold the app, and why; "" when there is none.
 //   - --watch, --watch-path, --test, --run: node's own process does not run
@@ -108,7 +113,9 @@ func ungatedBy(nodeArgs, env []string, dir string) (opt, why string) {
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(dir, path)
 			}
-			if b, err := os.ReadFile(path); err == nil && !hasOptions && setsNodeOptions(string(b)) { // unreadable: node says so
+			// A regular file only: reading a FIFO here would wait for its
+			// writer, and take from node what it writes.
+			if b, err := regular.ReadFile(path, maxEnvFile); err == nil && !hasOptions && setsNodeOptions(string(b)) { // unreadable: node says so
 				return name, "takes NODE_OPTIONS from " + value + " only when its environment has none, and the gate would put its preload there"
 			}
 		}

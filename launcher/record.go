@@ -3,7 +3,6 @@ package launcher
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/hasync/launcher/launcher/preflight"
+	"github.com/hasync/launcher/launcher/regular"
 	"github.com/rs/zerolog"
 )
 
@@ -60,22 +60,10 @@ func (f *recordFile) load() *preflight.Record {
 }
 
 func readRecord(path string) (*preflight.Record, error) {
-	// O_NONBLOCK, as for the options file: a FIFO opened for reading would
-	// wait for a writer, and node with it, at the gate.
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// A regular file only, as for the options file: a FIFO opened for
+	// reading would wait for a writer, and node with it, at the gate.
+	b, err := regular.ReadFile(path, maxRecordBytes)
 	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxRecordBytes {
-		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", path, maxRecordBytes)
-	}
-	b := make([]byte, st.Size())
-	if _, err := fh.ReadAt(b, 0); err != nil {
 		return nil, err
 	}
 	return preflight.ParseRecord(b)

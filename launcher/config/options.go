@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/hasync/launcher/launcher/jsonscan"
+	"github.com/hasync/launcher/launcher/regular"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,24 +38,23 @@ func ReadOptions(path string) (Options, error) {
 	if path == "" {
 		return Options{}, nil
 	}
-	// O_NONBLOCK: a FIFO opened for reading would wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := regular.Open(path) // a FIFO would wait for a writer
 	if errors.Is(err, fs.ErrNotExist) {
 		return Options{}, nil
+	}
+	if _, ok := errors.AsType[regular.NotRegularError](err); ok {
+		return Options{}, fmt.Errorf("options file %s: not a regular file; the Supervisor writes a JSON file there (set %sOPTIONS_FILE to one, or empty for none)", path, envPrefix)
 	}
 	if err != nil {
 		return Options{}, fmt.Errorf("options file: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return Options{}, fmt.Errorf("options file %s: not a regular file; the Supervisor writes a JSON file there (set %sOPTIONS_FILE to one, or empty for none)", path, envPrefix)
+	data, err := regular.Read(f, st, maxOptionsSize)
+	if _, ok := errors.AsType[*regular.TooLargeError](err); ok {
+		return Options{}, fmt.Errorf("options file %s: larger than %d KiB; the Supervisor writes a small JSON object", path, maxOptionsSize>>10)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxOptionsSize+1))
 	if err != nil {
 		return Options{}, fmt.Errorf("options file %s: %w", path, err)
-	}
-	if len(data) > maxOptionsSize {
-		return Options{}, fmt.Errorf("options file %s: larger than %d KiB; the Supervisor writes a small JSON object", path, maxOptionsSize>>10)
 	}
 	opts, err := ParseOptions(data)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+
+	"github.com/hasync/launcher/launcher/regular"
 )
 
 // The main script as node resolves it (Module._findPath for `node X` in
@@ -44,7 +46,7 @@ func resolveFile(fsys *files, path string, tried *[]string) (string, error) {
 			f.Close()
 			return p, nil
 		case err == nil && !st.IsDir():
-			return p, &fs.PathError{Op: "open", Path: p, Err: notRegular(st.Mode())}
+			return p, &fs.PathError{Op: "open", Path: p, Err: regular.NotRegular(st.Mode())}
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return p, err // unreadable folder, shortage: not a miss
 		}

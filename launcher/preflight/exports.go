@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hasync/launcher/launcher/nodeopts"
+	"github.com/hasync/launcher/launcher/regular"
 )
 
 // How node reads a package specifier (`require("pkg/sub")`, `import "pkg"`)
@@ -223,7 +224,7 @@ func (p *Preflight) exactFile(path string) (string, error) {
 	case st.IsDir():
 		return "", errNotAFile
 	case !st.Mode().IsRegular():
-		return path, &fs.PathError{Op: "open", Path: path, Err: notRegular(st.Mode())}
+		return path, &fs.PathError{Op: "open", Path: path, Err: regular.NotRegular(st.Mode())}
 	}
 	return path, nil
 }

@@ -15,29 +15,9 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/hasync/launcher/launcher/regular"
 	"github.com/hasync/launcher/launcher/shortage"
 )
-
-// notRegularError is a path that is a folder, FIFO, device or socket where
-// a file must be.
-type notRegularError struct{ kind string }
-
-func (e notRegularError) Error() string { return "not a regular file (" + e.kind + ")" }
-
-func notRegular(m fs.FileMode) error {
-	kind := "special file"
-	switch {
-	case m.IsDir():
-		kind = "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		kind = "a FIFO: reading it would wait for a writer"
-	case m&fs.ModeDevice != 0 || m&fs.ModeCharDevice != 0:
-		kind = "a device"
-	case m&fs.ModeSocket != 0:
-		kind = "a socket"
-	}
-	return notRegularError{kind}
-}
 
 // resolveIn is where this process reaches path p of the image rooted at
 // root: each component in turn, a symlink's target resolved inside the root
@@ -234,26 +214,15 @@ func (fsys *files) stat(path string) (fs.FileInfo, error) {
 }
 
 // open opens a file the checks read, refusing without blocking anything
-// that is not a regular file: opening a FIFO for reading waits for a
-// writer, and a device may never answer. O_NONBLOCK makes the open itself
-// return at once; for a regular file it changes nothing.
+// that is not a regular file (package regular), and notes what it saw.
 func (fsys *files) open(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	f, st, err := regular.Open(path)
+	if st != nil {
+		fsys.note("file", path, identity(st), nil)
+	} else {
 		fsys.note("file", path, failure(err), err)
-		return nil, nil, err
 	}
-	st, err := f.Stat()
-	fsys.note("file", path, statSeen(st, err), err)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: notRegular(st.Mode())}
-	}
-	return f, st, nil
+	return f, st, err
 }
 
 // readFile reads a whole file, at most max bytes (larger is an error).
@@ -263,15 +232,7 @@ func (fsys *files) readFile(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
-	}
-	b := make([]byte, st.Size())
-	n, err := io.ReadFull(f, b)
-	if err == io.ErrUnexpectedEOF { // shrunk while read: what was there
-		err = nil
-	}
-	return b[:n], err
+	return regular.Read(f, st, max)
 }
 
 // readDir lists a folder in name order. The folder's identity is taken
