@@ -102,6 +102,40 @@ func TestCheck_FIFOsAreRefusedWithoutBlocking(t *testing.T) {
 	}
 }
 
+// A FIFO where a folder is listed (a node_modules entry, a symlink to one
+// outside the app, bcrypt's prebuilds): the check ends, and judges as
+// node would: an entry nothing loads is no failure; bcrypt without its
+// binaries is.
+func TestCheck_FIFOsForFoldersAreNotWaitedOn(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "fifo")
+	must(t, syscall.Mkfifo(outside, 0o644))
+	for _, c := range []struct {
+		where string
+		link  bool // a symlink to the FIFO outside, not a FIFO itself
+		code  int
+	}{
+		{"node_modules/unrelated", false, 0},
+		{"node_modules/linked", true, 0},
+		{"node_modules/bcrypt/prebuilds", false, 3},
+	} {
+		t.Run(c.where, func(t *testing.T) {
+			app := newApp(t, ">=18", map[string]string{})
+			copyPackage(t, app, "bcrypt", appPackages(t, "app20")["bcrypt"])
+			copyPackage(t, app, "node-gyp-build", appPackages(t, "app20")["node-gyp-build"])
+			path := filepath.Join(app, c.where)
+			must(t, os.RemoveAll(path))
+			if c.link {
+				must(t, os.Symlink(outside, path))
+			} else {
+				must(t, syscall.Mkfifo(path, 0o644))
+			}
+			if code, r := runCheck(t, app, "LAUNCHER_NATIVE_MODULES=bcrypt"); code != c.code {
+				t.Errorf("exit %d, want %d: %+v", code, c.code, r.Checks)
+			}
+		})
+	}
+}
+
 // The entry is resolved as node resolves `node X`: an absolute path as it
 // is, X.js for X, a folder by its package.json main or index.js.
 func TestCheck_EntryResolvedAsNodeDoes(t *testing.T) {

@@ -237,8 +237,17 @@ func (fsys *files) readFile(path string, max int64) ([]byte, error) {
 
 // readDir lists a folder in name order. The folder's identity is taken
 // before the listing, so an entry added meanwhile shows as a change later.
+// O_DIRECTORY: what is not a folder is refused by the open itself (ENOTDIR),
+// before a FIFO's open would wait for a writer (a package folder, or a
+// symlink to one, that is a FIFO held the check for ever).
 func (fsys *files) readDir(path string) ([]os.DirEntry, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if errors.Is(err, syscall.ENOTDIR) {
+		// Noted as a later start observes it: by what a stat sees.
+		st, serr := os.Stat(path)
+		fsys.note("dir", path, statSeen(st, serr), serr)
+		return nil, err
+	}
 	if err != nil {
 		fsys.note("dir", path, failure(err), err)
 		return nil, err
