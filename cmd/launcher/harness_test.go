@@ -291,11 +291,16 @@ func (l *launched) sound() {
 	if l.faultTold {
 		return
 	}
-	out := l.stderr.String()
-	if strings.Contains(out, "WARNING: DATA RACE") || goPanic.MatchString(out) {
+	if out := l.stderr.String(); runtimeFault(out) {
 		l.faultTold = true
 		l.t.Errorf("the launcher's Go runtime reported:\n%s", out)
 	}
+}
+
+// runtimeFault reports whether out, a launcher's stderr, holds its Go
+// runtime's report of a data race or a panic.
+func runtimeFault(out string) bool {
+	return strings.Contains(out, "WARNING: DATA RACE") || goPanic.MatchString(out)
 }
 
 // goPanic is how the Go runtime begins the report of a panic or a fatal

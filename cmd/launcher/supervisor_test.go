@@ -500,6 +500,9 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	<-done
+	if runtimeFault(out.String()) { // the launcher runs outside the harness, under script
+		t.Errorf("the launcher's Go runtime reported:\n%s", out)
+	}
 	if !strings.Contains(out.String(), "sigints=1") {
 		t.Errorf("want exactly one SIGINT at node:\n%s", out)
 	}
