@@ -26,13 +26,6 @@ type App struct {
 // inline is a few MB.
 const maxFile = 32 << 20
 
-// readFile reads a map: a regular file of at most maxFile bytes. Stack
-// runs on lines node printed, on the supervision loop: a path they lead to
-// that is a FIFO or a device must not hold it (package regular).
-func readFile(path string) ([]byte, error) {
-	return regular.ReadFile(path, maxFile)
-}
-
 // loaded is a generated file's map, and the folder its sources are
 // relative to.
 type loaded struct {
@@ -133,7 +126,9 @@ func (a *App) load(file string) *loaded {
 		if !a.inApp(path) {
 			return nil
 		}
-		if b, err = readFile(path); err != nil {
+		// A regular file only: Stack runs on lines node printed, on the
+		// supervision loop, which a FIFO or a device must not hold.
+		if b, err = regular.ReadFile(path, maxFile); err != nil {
 			return nil
 		}
 		dir = filepath.Dir(path)
