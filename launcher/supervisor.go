@@ -406,6 +406,14 @@ func (m *machine) startGated() bool {
 		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s %s", s.name, opt, s.name, why)
 		return false
 	}
+	uid := uint32(os.Getuid())
+	if s.spec.Credential != nil {
+		uid = s.spec.Credential.UID
+	}
+	if why := secureExec(s.spec.Path, uid); why != "" {
+		s.log.Debug().Msgf("%s starts after the preflight: %s, so the kernel starts it in secure-execution mode, where it ignores NODE_OPTIONS and the gate's preload with it", s.name, why)
+		return false
+	}
 	g, err := newGate()
 	if err != nil {
 		s.log.Debug().Err(err).Msgf("%s starts after the preflight", s.name)

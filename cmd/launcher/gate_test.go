@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The gate: node starts at once and its own start overlaps the preflight,
@@ -403,4 +407,95 @@ func gateFiles(dir string) ([]string, error) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// A node the kernel starts in secure-execution mode ignores NODE_OPTIONS,
+// and with it the gate's preload: behind the gate it would load the app at
+// once, before the preflight's verdict, and the launcher would kill it at
+// the gate's opening and start it again. Here node's file carries
+// cap_net_raw (as Bluetooth libraries ask: setcap cap_net_raw+ep) and node
+// runs as nobody. Such a node starts after the preflight: on a failed
+// check nothing of the app ran; on a passing one the app starts once. With
+// cap_net_bind_service alone node keeps its options, and stays gated.
+func TestGate_NodeInSecureExecutionStartsAfterThePreflight(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("file capabilities and another user need root")
+	}
+	base, _ := addonData(t)
+	node, err := exec.LookPath("node")
+	must(t, err)
+	data, err := os.ReadFile(node)
+	must(t, err)
+	preload := filepath.Join(base, "preload.js")
+	must(t, os.WriteFile(preload, []byte("console.log('preloaded');\n"), 0o644))
+	// capped is a copy of node with the capability cap: setcap cap+ep.
+	capped := func(name string, cap uint) string {
+		path := filepath.Join(base, name)
+		must(t, os.WriteFile(path, data, 0o755))
+		// struct vfs_cap_data, revision 2, effective; permitted, inheritable, twice.
+		b := binary.LittleEndian.AppendUint32(nil, 0x02000000|1)
+		for _, word := range []uint32{1 << cap, 0, 0, 0} {
+			b = binary.LittleEndian.AppendUint32(b, word)
+		}
+		if err := unix.Setxattr(path, "security.capability", b, 0); err != nil {
+			t.Fatalf("setcap %s: %v", path, err)
+		}
+		return path
+	}
+	// The test's premise: so started as nobody, node ignores NODE_OPTIONS
+	// under cap_net_raw and keeps it under cap_net_bind_service.
+	raw, bind := capped("node-raw", unix.CAP_NET_RAW), capped("node-bind", unix.CAP_NET_BIND_SERVICE)
+	for node, want := range map[string]string{raw: "main\n", bind: "preloaded\nmain\n"} {
+		premise := exec.Command(node, "-e", "console.log('main')")
+		premise.Env = append(os.Environ(), "NODE_OPTIONS=--require "+preload)
+		premise.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		if out, err := premise.CombinedOutput(); err != nil || string(out) != want {
+			t.Fatalf("%s as nobody, NODE_OPTIONS=--require %s: %v: %q, want %q", node, preload, err, out, want)
+		}
+	}
+	marks := filepath.Join(base, "marks")
+	must(t, os.Mkdir(marks, 0o777))
+	must(t, os.Chmod(marks, 0o777))
+	for _, c := range []struct {
+		name, node, engines string
+		code, runs          int
+		said                string
+	}{
+		{"failed", raw, ">=99", 3, 0, "node starts after the preflight: its file has capabilities (permitted 0x2000) that raise user 65534"},
+		{"passed", raw, ">=18", 0, 1, "node starts after the preflight: its file has capabilities (permitted 0x2000) that raise user 65534"},
+		{"cap_net_bind_service", bind, ">=18", 0, 1, "node started behind the gate"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			app := filepath.Join(base, c.name)
+			must(t, os.Mkdir(app, 0o755))
+			mark := filepath.Join(marks, c.name)
+			entry := "require('fs').appendFileSync(" + jsString(mark) + ", 'ran\\n'); console.log('app loaded', process.pid);\n" +
+				"setInterval(() => {}, 1000);\n"
+			must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(entry), 0o644))
+			must(t, os.WriteFile(filepath.Join(app, "package.json"), []byte(`{"name":"app","engines":{"node":"`+c.engines+`"}}`), 0o644))
+			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + c.node, "LAUNCHER_USER=nobody",
+				"LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", "LAUNCHER_RESTART=never", "TMPDIR=" + base}})
+			if c.code == 0 {
+				// The supervised node (behind the gate, the one started
+				// again 10 s after a first the gate could not hold) loaded
+				// the app.
+				l.waitFor("node ready in")
+				started := regexp.MustCompile(`started \S+ index.js pid=(\d+)`).FindAllStringSubmatch(l.stdout.String(), -1)
+				if len(started) == 0 {
+					t.Fatalf("no start logged:\n%s", l.stdout)
+				}
+				l.waitFor("app loaded " + started[len(started)-1][1])
+				l.signal(syscall.SIGTERM)
+			}
+			if code := l.wait(30 * time.Second); code != c.code {
+				t.Fatalf("exit %d, want %d\n%s", code, c.code, l.stdout)
+			}
+			out := l.stdout.String()
+			logHas(t, out, c.said)
+			ran, _ := os.ReadFile(mark)
+			if runs := strings.Count(string(ran), "ran"); runs != c.runs {
+				t.Errorf("the app ran %d times, want %d:\n%s", runs, c.runs, out)
+			}
+		})
+	}
 }
