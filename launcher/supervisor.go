@@ -411,7 +411,7 @@ func (m *machine) startGated() bool {
 		uid = s.spec.Credential.UID
 	}
 	if why := secureExec(s.spec.Path, uid); why != "" {
-		s.log.Debug().Msgf("%s starts after the preflight: %s, so the kernel starts it in secure-execution mode, where it ignores NODE_OPTIONS and the gate's preload with it", s.name, why)
+		s.log.Debug().Msgf("%s starts after the preflight: %s, so it may run in secure-execution mode, where it ignores NODE_OPTIONS and the gate's preload with it", s.name, why)
 		return false
 	}
 	g, err := newGate()
