@@ -3,7 +3,6 @@ package launcher
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"github.com/hasync/launcher/launcher/nodeopts"
 	"github.com/hasync/launcher/launcher/preflight"
 	"github.com/hasync/launcher/launcher/regular"
-	"golang.org/x/sys/unix"
 )
 
 // The gate lets node's own start (loading its binary and libraries,
@@ -123,59 +121,6 @@ func ungatedBy(nodeArgs, env []string, dir string) (opt, why string) {
 		}
 	}
 	return "", ""
-}
-
-// secureExec says why node, executed from path as uid, would run in the
-// kernel's secure-execution mode, where it ignores NODE_OPTIONS and the
-// gate's preload with it, so that the app would load at once, before the
-// preflight's verdict; "" when it would not. node ignores its environment's
-// options when it runs with other IDs than its user's (a set-user-ID or
-// set-group-ID file), or when the kernel marked its exec secure (AT_SECURE)
-// and it holds any capability but cap_net_bind_service alone. The kernel
-// marks an exec secure when a file's capabilities raise a user other than
-// root (`setcap cap_net_raw+ep`, as Bluetooth libraries ask of node); root
-// gains nothing by them. A security module may mark an exec secure too: not
-// foreseen here.
-//
-// The answer errs towards not gating, which costs only the overlap: any
-// set-ID bit, and any capabilities for a user other than root but a file's
-// permitted cap_net_bind_service alone.
-func secureExec(path string, uid uint32) string {
-	var st unix.Stat_t
-	if unix.Stat(path, &st) != nil {
-		return "" // node's check tells why it cannot start
-	}
-	if st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 {
-		return "its file is set-user-ID or set-group-ID"
-	}
-	if uid == 0 {
-		return ""
-	}
-	permitted, inheritable, ok := fileCapabilities(path)
-	if !ok || permitted == 1<<unix.CAP_NET_BIND_SERVICE && inheritable&^permitted == 0 {
-		return ""
-	}
-	return fmt.Sprintf("its file has capabilities (permitted %#x) that raise user %d", permitted, uid)
-}
-
-// fileCapabilities reads the capabilities of the file at path
-// (security.capability, struct vfs_cap_data, any revision); ok is false when
-// it has none.
-func fileCapabilities(path string) (permitted, inheritable uint64, ok bool) {
-	var b [24]byte // the largest, revision 3: magic, two pairs, the namespace's root
-	n, err := unix.Getxattr(path, "security.capability", b[:])
-	if err != nil || n < 12 {
-		// ENODATA (none), ENOTSUP (a filesystem without them), or a
-		// value the kernel itself would refuse.
-		return 0, 0, false
-	}
-	le := binary.LittleEndian
-	permitted, inheritable = uint64(le.Uint32(b[4:])), uint64(le.Uint32(b[8:]))
-	if n >= 20 { // revisions 2 and 3: 64 bits (revision 1, 32, is 12 bytes long)
-		permitted |= uint64(le.Uint32(b[12:])) << 32
-		inheritable |= uint64(le.Uint32(b[16:])) << 32
-	}
-	return permitted, inheritable, true
 }
 
 // setsNodeOptions reports whether an env file's text assigns NODE_OPTIONS

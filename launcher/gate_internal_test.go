@@ -1,13 +1,8 @@
 package launcher
 
 import (
-	"encoding/binary"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/hasync/launcher/launcher/preflight"
 )
@@ -65,67 +60,4 @@ func FuzzSetsNodeOptions(f *testing.F) {
 			t.Errorf("setsNodeOptions(%q) = %v, the pattern says %v", text, got, want)
 		}
 	})
-}
-
-// Which node files the gate steps aside for: those node would start from
-// in secure-execution mode, ignoring NODE_OPTIONS. The capabilities are
-// written as setcap writes them, in both revisions of struct vfs_cap_data
-// the kernel takes (it reads revision 1, 32 bits, and no longer writes
-// it); uid 0 and 65534 are root and nobody.
-func TestSecureExec(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("writing security.capability needs root")
-	}
-	caps := func(revision uint32, effective bool, words ...uint32) []byte {
-		magic := revision << 24
-		if effective {
-			magic |= 1
-		}
-		b := binary.LittleEndian.AppendUint32(nil, magic)
-		for _, w := range words {
-			b = binary.LittleEndian.AppendUint32(b, w)
-		}
-		return b
-	}
-	const bind, raw = 1 << unix.CAP_NET_BIND_SERVICE, 1 << unix.CAP_NET_RAW
-	for _, c := range []struct {
-		name   string
-		mode   os.FileMode
-		caps   []byte
-		uid    uint32
-		secure bool
-	}{
-		{name: "plain, nobody", mode: 0o755, uid: 65534},
-		{name: "set-user-ID, root", mode: 0o755 | os.ModeSetuid, uid: 0, secure: true},
-		{name: "set-group-ID, nobody", mode: 0o755 | os.ModeSetgid, uid: 65534, secure: true},
-		{name: "cap_net_raw, root", mode: 0o755, caps: caps(2, true, raw, 0, 0, 0), uid: 0},
-		{name: "cap_net_raw, nobody", mode: 0o755, caps: caps(2, true, raw, 0, 0, 0), uid: 65534, secure: true},
-		{name: "cap_net_bind_service, nobody", mode: 0o755, caps: caps(2, true, bind, 0, 0, 0), uid: 65534},
-		{name: "cap_net_bind_service without the effective bit, nobody", mode: 0o755, caps: caps(2, false, bind, 0, 0, 0), uid: 65534},
-		{name: "cap_net_bind_service and an inheritable cap_net_raw, nobody", mode: 0o755, caps: caps(2, true, bind, raw, 0, 0), uid: 65534, secure: true},
-		{name: "cap_net_bind_service and cap_bpf (the upper word), nobody", mode: 0o755, caps: caps(2, true, bind, 0, 1<<(unix.CAP_BPF-32), 0), uid: 65534, secure: true},
-		{name: "revision 3 (a user namespace's), cap_net_raw, nobody", mode: 0o755, caps: caps(3, true, raw, 0, 0, 0, 0), uid: 65534, secure: true},
-		{name: "revision 3, cap_net_bind_service, nobody", mode: 0o755, caps: caps(3, true, bind, 0, 0, 0, 0), uid: 65534},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "node")
-			if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(path, c.mode); err != nil {
-				t.Fatal(err)
-			}
-			if c.caps != nil {
-				if err := unix.Setxattr(path, "security.capability", c.caps, 0); err != nil {
-					t.Fatalf("set security.capability %x: %v", c.caps, err)
-				}
-			}
-			if why := secureExec(path, c.uid); (why != "") != c.secure {
-				t.Errorf("secureExec = %q, want secure %v", why, c.secure)
-			}
-		})
-	}
-	if why := secureExec(filepath.Join(t.TempDir(), "missing"), 65534); why != "" {
-		t.Errorf("a missing node: %q, want \"\" (node's check tells)", why)
-	}
 }

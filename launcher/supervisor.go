@@ -406,12 +406,12 @@ func (m *machine) startGated() bool {
 		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s %s", s.name, opt, s.name, why)
 		return false
 	}
-	uid := uint32(os.Getuid())
-	if s.spec.Credential != nil {
-		uid = s.spec.Credential.UID
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	if c := s.spec.Credential; c != nil {
+		uid, gid = c.UID, c.GID
 	}
-	if why := secureExec(s.spec.Path, uid); why != "" {
-		s.log.Debug().Msgf("%s starts after the preflight: %s, so it may run in secure-execution mode, where it ignores NODE_OPTIONS and the gate's preload with it", s.name, why)
+	if secure := preflight.SecureExecution(s.spec.Path, uid, gid, preflight.NoNewPrivs()); secure.IgnoresOptions {
+		s.log.Debug().Msgf("%s starts after the preflight: %s, so it runs in secure-execution mode, where it ignores NODE_OPTIONS and the gate's preload with it", s.name, secure.Why)
 		return false
 	}
 	g, err := newGate()

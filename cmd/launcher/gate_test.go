@@ -409,6 +409,48 @@ func jsString(s string) string {
 	return string(b)
 }
 
+// cappedNode is a copy of this machine's node in dir, named name, whose
+// file has the capability cap (setcap cap+ep). The caller is root.
+func cappedNode(t *testing.T, dir, name string, cap uint) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	must(t, err)
+	data, err := os.ReadFile(node)
+	must(t, err)
+	path := filepath.Join(dir, name)
+	must(t, os.WriteFile(path, data, 0o755))
+	setcap(t, path, cap)
+	return path
+}
+
+// setcap gives the file at path the capability cap, as setcap cap+ep does.
+func setcap(t *testing.T, path string, cap uint) {
+	t.Helper()
+	// struct vfs_cap_data, revision 2, effective; permitted, inheritable, twice.
+	b := binary.LittleEndian.AppendUint32(nil, 0x02000000|1)
+	for _, word := range []uint32{1 << cap, 0, 0, 0} {
+		b = binary.LittleEndian.AppendUint32(b, word)
+	}
+	if err := unix.Setxattr(path, "security.capability", b, 0); err != nil {
+		t.Fatalf("setcap %s: %v", path, err)
+	}
+}
+
+// asNobody runs node as nobody, as the launcher starts it (the user set
+// before the exec, so that nothing of root's capabilities is left), without
+// new privileges when nnp, with the environment env added, and returns what
+// it printed.
+func asNobody(nnp bool, env []string, node string, args ...string) (string, error) {
+	cmd := exec.Command(node, args...)
+	if nnp {
+		cmd = exec.Command("setpriv", append([]string{"--no-new-privs", node}, args...)...)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // A node the kernel starts in secure-execution mode ignores NODE_OPTIONS,
 // and with it the gate's preload: behind the gate it would load the app at
 // once, before the preflight's verdict, and the launcher would kill it at
@@ -416,41 +458,28 @@ func jsString(s string) string {
 // cap_net_raw (as Bluetooth libraries ask: setcap cap_net_raw+ep) and node
 // runs as nobody. Such a node starts after the preflight: on a failed
 // check nothing of the app ran; on a passing one the app starts once. With
-// cap_net_bind_service alone node keeps its options, and stays gated.
+// cap_net_bind_service alone node keeps its options, and stays gated; but
+// not when the launcher runs without new privileges (Docker's
+// `--security-opt no-new-privileges`): node then gets no capability, and
+// holding none is not holding cap_net_bind_service alone.
 func TestGate_NodeInSecureExecutionStartsAfterThePreflight(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("file capabilities and another user need root")
 	}
 	base, _ := addonData(t)
-	node, err := exec.LookPath("node")
-	must(t, err)
-	data, err := os.ReadFile(node)
-	must(t, err)
 	preload := filepath.Join(base, "preload.js")
 	must(t, os.WriteFile(preload, []byte("console.log('preloaded');\n"), 0o644))
-	// capped is a copy of node with the capability cap: setcap cap+ep.
-	capped := func(name string, cap uint) string {
-		path := filepath.Join(base, name)
-		must(t, os.WriteFile(path, data, 0o755))
-		// struct vfs_cap_data, revision 2, effective; permitted, inheritable, twice.
-		b := binary.LittleEndian.AppendUint32(nil, 0x02000000|1)
-		for _, word := range []uint32{1 << cap, 0, 0, 0} {
-			b = binary.LittleEndian.AppendUint32(b, word)
-		}
-		if err := unix.Setxattr(path, "security.capability", b, 0); err != nil {
-			t.Fatalf("setcap %s: %v", path, err)
-		}
-		return path
-	}
 	// The test's premise: so started as nobody, node ignores NODE_OPTIONS
-	// under cap_net_raw and keeps it under cap_net_bind_service.
-	raw, bind := capped("node-raw", unix.CAP_NET_RAW), capped("node-bind", unix.CAP_NET_BIND_SERVICE)
-	for node, want := range map[string]string{raw: "main\n", bind: "preloaded\nmain\n"} {
-		premise := exec.Command(node, "-e", "console.log('main')")
-		premise.Env = append(os.Environ(), "NODE_OPTIONS=--require "+preload)
-		premise.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		if out, err := premise.CombinedOutput(); err != nil || string(out) != want {
-			t.Fatalf("%s as nobody, NODE_OPTIONS=--require %s: %v: %q, want %q", node, preload, err, out, want)
+	// under cap_net_raw and keeps it under cap_net_bind_service, but for
+	// a process without new privileges.
+	raw, bind := cappedNode(t, base, "node-raw", unix.CAP_NET_RAW), cappedNode(t, base, "node-bind", unix.CAP_NET_BIND_SERVICE)
+	for _, p := range []struct {
+		node string
+		nnp  bool
+		want string
+	}{{raw, false, "main\n"}, {bind, false, "preloaded\nmain\n"}, {bind, true, "main\n"}} {
+		if out, err := asNobody(p.nnp, []string{"NODE_OPTIONS=--require " + preload}, p.node, "-e", "console.log('main')"); err != nil || out != p.want {
+			t.Fatalf("%s as nobody (no new privileges: %v), NODE_OPTIONS=--require %s: %v: %q, want %q", p.node, p.nnp, preload, err, out, p.want)
 		}
 	}
 	marks := filepath.Join(base, "marks")
@@ -460,10 +489,13 @@ func TestGate_NodeInSecureExecutionStartsAfterThePreflight(t *testing.T) {
 		name, node, engines string
 		code, runs          int
 		said                string
+		under               []string
 	}{
-		{"failed", raw, ">=99", 3, 0, "node starts after the preflight: its file has capabilities (permitted 0x2000) that raise user 65534"},
-		{"passed", raw, ">=18", 0, 1, "node starts after the preflight: its file has capabilities (permitted 0x2000) that raise user 65534"},
-		{"cap_net_bind_service", bind, ">=18", 0, 1, "node started behind the gate"},
+		{"failed", raw, ">=99", 3, 0, "node starts after the preflight: its file has capabilities (cap_net_raw) that raise uid 65534", nil},
+		{"passed", raw, ">=18", 0, 1, "node starts after the preflight: its file has capabilities (cap_net_raw) that raise uid 65534", nil},
+		{"cap_net_bind_service", bind, ">=18", 0, 1, "node started behind the gate", nil},
+		{"cap_net_bind_service without new privileges", bind, ">=99", 3, 0,
+			"node starts after the preflight: its file has capabilities (cap_net_bind_service), which a process without new privileges does not get", []string{"setpriv", "--no-new-privs"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app := filepath.Join(base, c.name)
@@ -474,7 +506,7 @@ func TestGate_NodeInSecureExecutionStartsAfterThePreflight(t *testing.T) {
 			must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte(entry), 0o644))
 			must(t, os.WriteFile(filepath.Join(app, "package.json"), []byte(`{"name":"app","engines":{"node":"`+c.engines+`"}}`), 0o644))
 			l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + c.node, "LAUNCHER_USER=nobody",
-				"LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", "LAUNCHER_RESTART=never", "TMPDIR=" + base}})
+				"LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", "LAUNCHER_RESTART=never", "TMPDIR=" + base}, under: c.under})
 			if c.code == 0 {
 				// The supervised node (behind the gate, the one started
 				// again 10 s after a first the gate could not hold) loaded

@@ -111,7 +111,7 @@ func (p *Preflight) moduleOptions() (conditions []string, flagged bool) {
 // nodeWords are node's options: NODE_OPTIONS' words, then the
 // arguments before the entry.
 func (p *Preflight) nodeWords() []string {
-	words, _ := nodeopts.Split(p.NodeOptions) // a refusal is the entry check's
+	words, _ := nodeopts.Split(p.nodeOptions()) // a refusal is the entry check's
 	return append(words, p.NodeArgs...)
 }
 

@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,17 +25,23 @@ type libResolver struct {
 	class         elfClass
 	machine       elfMachine
 	ldLibraryPath []string
+	ignoredPath   []string // LD_LIBRARY_PATH when the loader ignores it (secure-execution mode): looked in only to say so
 	system        []string // musl's ld-musl-<arch>.path or defaults; glibc's ld.so.conf dirs then defaults
 	opened        map[string]*elfFile
 	short         *atomic.Bool // set when an open failed for a shortage of descriptors or memory; may be nil
 }
 
-func newLibResolver(fsys *files, root, libc string, class elfClass, machine elfMachine, ldLibraryPath string) *libResolver {
+// newLibResolver finds libraries for node's loader, which searches
+// ldLibraryPath unless secure (node in secure-execution mode).
+func newLibResolver(fsys *files, root, libc string, class elfClass, machine elfMachine, ldLibraryPath string, secure bool) *libResolver {
 	r := &libResolver{fsys: fsys, root: root, libc: libc, class: class, machine: machine, opened: map[string]*elfFile{}}
 	for _, d := range strings.Split(ldLibraryPath, ":") {
 		if d != "" {
 			r.ldLibraryPath = append(r.ldLibraryPath, d)
 		}
+	}
+	if secure {
+		r.ldLibraryPath, r.ignoredPath = nil, r.ldLibraryPath
 	}
 	if libc == "musl" {
 		r.system = r.muslPath()
@@ -226,7 +233,20 @@ func (r *libResolver) resolve(name string, chain []*loadedLib) (*loadedLib, erro
 	if len(skipped) > 0 {
 		return nil, fmt.Errorf("%s not found for %s %s; skipped %s", name, archOf(r.machine), r.libc, strings.Join(skipped, ", "))
 	}
+	for _, d := range r.ignoredPath {
+		if _, err := r.fsys.stat(r.host(filepath.Join(d, name))); err == nil {
+			return nil, &ignoredPathError{dir: d}
+		}
+	}
 	return nil, fmt.Errorf("%s not found in %s", name, strings.Join(dirs, ":"))
+}
+
+// ignoredPathError is a library found only in a folder of LD_LIBRARY_PATH,
+// which the loader ignores in secure-execution mode.
+type ignoredPathError struct{ dir string }
+
+func (e *ignoredPathError) Error() string {
+	return fmt.Sprintf("only in %s, which LD_LIBRARY_PATH names, but the loader ignores LD_LIBRARY_PATH in secure-execution mode", e.dir)
 }
 
 // open reads the library at p (inside the container), once per resolver,
@@ -315,6 +335,9 @@ type missingLibError struct {
 func (e *missingLibError) Error() string {
 	if shortage.Is(e.Err) {
 		return fmt.Sprintf("%s (needed by %s): %v", e.Name, e.NeededBy, e.Err)
+	}
+	if ignored := (*ignoredPathError)(nil); errors.As(e.Err, &ignored) {
+		return fmt.Sprintf("%s (needed by %s) not found where the loader looks: %v", e.Name, e.NeededBy, ignored)
 	}
 	return fmt.Sprintf("%s (needed by %s) not found", e.Name, e.NeededBy)
 }

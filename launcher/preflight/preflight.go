@@ -135,6 +135,10 @@ type Preflight struct {
 	// there. False (node ended before it reported) falls back to
 	// `node --version`.
 	Reported func(ctx context.Context) (NodeVersions, bool)
+	// NoNewPrivs says node starts without new privileges (the launcher's
+	// no_new_privs, which node inherits): node's file's set-ID bits and
+	// capabilities then give it nothing (SecureExecution).
+	NoNewPrivs bool
 	// RunAs is who node runs as (LAUNCHER_USER); nil is the launcher's
 	// own user. The files node must read are checked as that user.
 	RunAs *User
@@ -165,10 +169,11 @@ type Preflight struct {
 	// unchanged, Run returns that report without checking again.
 	Record *Record
 
-	fsys  *files        // the current run's way to the files, noting what it reads
-	app   string        // AppDir as this process reaches it
-	known *NodeVersions // node's answer at the previous Run
-	short atomic.Bool   // a check met a shortage of descriptors, processes or memory
+	fsys   *files        // the current run's way to the files, noting what it reads
+	app    string        // AppDir as this process reaches it
+	known  *NodeVersions // node's answer at the previous Run
+	short  atomic.Bool   // a check met a shortage of descriptors, processes or memory
+	secure Secure        // how node runs in secure-execution mode, where it and its loader ignore some variables
 }
 
 // noteShortage records err when it is a shortage of the moment, and
@@ -302,6 +307,7 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 		p.fsys = noting() // what this run reads makes its record
 		p.fsys.short = &p.short
 	}
+	p.secure = p.secureExecution()
 	found := make(chan []nativeCandidate, 1)
 	fsys := p.fsys
 	go func() { found <- findNativePackages(fsys, p.app) }()
@@ -329,10 +335,13 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 		r.Checks = append(r.Checks, c)
 	}
 	preloadFails := false
-	if names := ldPreloadNames(p.LDPreload); len(names) > 0 {
+	if names := ldPreloadNames(p.LDPreload); len(names) > 0 && p.secure.Why == "" { // else the loader ignores it
 		c := p.checkLDPreload(names, node, libs)
 		preloadFails = c.Status == StatusFail
 		r.Checks = append(r.Checks, c)
+	}
+	if p.secure.Why != "" {
+		r.Checks = append(r.Checks, p.checkSecureExecution())
 	}
 	r.Checks = append(r.Checks, p.checkAppBinaries(node, libs, checked))
 	r.Checks = append(r.Checks, p.scanNative(node, libs, checked, <-found))
@@ -453,7 +462,7 @@ type preload struct {
 // first, as node reads them.
 func (p *Preflight) preloads() []preload {
 	var out []preload
-	words, err := nodeopts.Split(p.NodeOptions)
+	words, err := nodeopts.Split(p.nodeOptions())
 	if err != nil {
 		return []preload{{from: "NODE_OPTIONS", err: err}}
 	}
@@ -667,11 +676,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 	fail := func(detail, hint string) (*NodeInfo, *Check) {
 		return nil, &Check{Name: "node", Status: StatusFail, Detail: detail, Hint: hint}
 	}
-	path, err := p.fsys.lookPath(p.Node)
-	host := path
-	if p.Image != "" {
-		path, host, err = lookPathIn(p.fsys, p.Image, p.Node)
-	}
+	path, host, err := p.findNode()
 	if err != nil {
 		where := "PATH (" + os.Getenv("PATH") + ")"
 		if p.Image != "" {
@@ -727,7 +732,7 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 
 	// Node's own libraries first: without them `node --version` fails too.
 	if n.bin != nil {
-		libs := newLibResolver(p.fsys, p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath)
+		libs := newLibResolver(p.fsys, p.root(), n.Libc, n.class, n.machine, p.LDLibraryPath, p.secure.Why != "")
 		libs.short = &p.short
 		exe := &loadedLib{Path: path, File: n.bin}
 		loaded, errs := libs.loadTree(exe, nil)
@@ -774,6 +779,43 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 		close(n.versionDone)
 	}
 	return n, nil
+}
+
+// findNode finds node's file: its path in the container, and where this
+// process reaches it (host).
+func (p *Preflight) findNode() (path, host string, err error) {
+	if p.Image != "" {
+		return lookPathIn(p.fsys, p.Image, p.Node)
+	}
+	path, err = p.fsys.lookPath(p.Node)
+	return path, path, err
+}
+
+// secureExecution is SecureExecution of the node this run checks, as the
+// launcher starts it: as node's user (in an image checked from outside,
+// the container's root).
+func (p *Preflight) secureExecution() Secure {
+	_, host, err := p.findNode()
+	if err != nil {
+		return Secure{} // the node check says so
+	}
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	if p.Image != "" {
+		uid, gid = 0, 0
+	}
+	if u := p.RunAs; u != nil {
+		uid, gid = u.UID, u.GID
+	}
+	return SecureExecution(host, uid, gid, p.NoNewPrivs && p.Image == "")
+}
+
+// nodeOptions is NODE_OPTIONS as node reads it: nothing in
+// secure-execution mode, where node ignores it.
+func (p *Preflight) nodeOptions() string {
+	if p.secure.IgnoresOptions {
+		return ""
+	}
+	return p.NodeOptions
 }
 
 // readVersion takes node's own report when the gate gave one; else it runs
@@ -1950,10 +1992,14 @@ func (p *Preflight) checkSymbols(v *verdict, abi addonABI, node *NodeInfo, loade
 
 // libraryHint names the packages that provide the missing libraries.
 func libraryHint(errs []error, libc string) string {
-	var apk, deb, other []string
+	var apk, deb, other, ignored []string
 	for _, err := range errs {
 		var m *missingLibError
 		if !errors.As(err, &m) {
+			continue
+		}
+		if errors.As(m.Err, new(*ignoredPathError)) {
+			ignored = append(ignored, m.Name)
 			continue
 		}
 		if pkg := apkPackage(m.Name); pkg != "" && libc == "musl" {
@@ -1965,6 +2011,9 @@ func libraryHint(errs []error, libc string) string {
 		}
 	}
 	switch {
+	case len(ignored) > 0:
+		return fmt.Sprintf("node runs in secure-execution mode (see the secure-execution check), where %s is found only through LD_LIBRARY_PATH, which the loader ignores: "+
+			"install it in a folder the loader searches on its own (/usr/lib), or let node start outside that mode.", strings.Join(ignored, ", "))
 	case len(apk) > 0:
 		return fmt.Sprintf("Install it in the runtime stage: `RUN apk add --no-cache %s`.", strings.Join(apk, " "))
 	case len(deb) > 0:

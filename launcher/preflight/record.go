@@ -205,6 +205,10 @@ func (p *Preflight) settings() string {
 	str("libc", p.LibcEnv)
 	str("root", p.Root)
 	str("node_options", p.NodeOptions)
+	// Read only when node runs in secure-execution mode, to say it does nothing.
+	str("extra_ca_certs", p.getenv("NODE_EXTRA_CA_CERTS"))
+	b = append(b, "nnp="...)
+	b = append(strconv.AppendBool(b, p.NoNewPrivs), ' ')
 	b = append(b, "node_args=["...)
 	for _, a := range p.NodeArgs {
 		b = append(strconv.AppendQuote(b, a), ' ')

@@ -1,0 +1,232 @@
+package preflight
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hasync/launcher/launcher/plural"
+)
+
+// Secure is how node runs in the kernel's secure-execution mode (AT_SECURE),
+// which node's file can ask for: a set-ID bit, or capabilities
+// (`setcap cap_net_raw+ep`, as Bluetooth libraries ask of node). There the
+// dynamic loader, glibc's and musl's alike, ignores LD_LIBRARY_PATH and
+// LD_PRELOAD; and node, unless it holds cap_net_bind_service alone (the
+// exception node makes since the fix of CVE-2024-21892), ignores
+// NODE_OPTIONS and NODE_EXTRA_CA_CERTS (what it reads through its
+// SafeGetenv). The app's own reads of process.env are untouched.
+type Secure struct {
+	// Why is what marks node's exec secure; "" when nothing does.
+	Why string
+	// IgnoresOptions says node ignores NODE_OPTIONS and
+	// NODE_EXTRA_CA_CERTS, and the gate's preload with them.
+	IgnoresOptions bool
+}
+
+// SecureExecution tells how node, executed from path by a process of user
+// uid and group gid (without new privileges when nnp, as under Docker's
+// `--security-opt no-new-privileges`), runs in secure-execution mode, by
+// the kernel's rules (commoncap.c's, exec.c's):
+//
+//   - on a filesystem mounted nosuid, the file's set-ID bits and
+//     capabilities do nothing;
+//   - a set-user-ID file of another owner than uid, or a set-group-ID file
+//     of another group than gid, is run with other IDs (not without new
+//     privileges): secure, and node ignores its options (its IDs differ);
+//   - file capabilities mark the exec of a user other than root secure when
+//     the file's effective bit is set or they raise the process's
+//     permitted set, which they cannot without new privileges. node then
+//     holds the file's permitted set (without new privileges: what the
+//     process had of it, nothing for a user other than root), and keeps
+//     its options only if that is cap_net_bind_service alone. Root gains
+//     nothing by them.
+//
+// The answer errs towards secure: an inheritable capability that the
+// process may hold counts as held. A security module that marks an exec
+// secure is not foreseen.
+func SecureExecution(path string, uid, gid uint32, nnp bool) Secure {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return Secure{} // node's check tells why it cannot start
+	}
+	var fs unix.Statfs_t
+	if unix.Statfs(path, &fs) == nil && fs.Flags&unix.ST_NOSUID != 0 {
+		return Secure{}
+	}
+	switch {
+	case nnp:
+	case st.Mode&unix.S_ISUID != 0 && st.Uid != uid:
+		return Secure{fmt.Sprintf("its file is set-user-ID to uid %d", st.Uid), true}
+	case st.Mode&unix.S_ISGID != 0 && st.Gid != gid:
+		return Secure{fmt.Sprintf("its file is set-group-ID to gid %d", st.Gid), true}
+	}
+	if uid == 0 {
+		return Secure{}
+	}
+	caps, ok := fileCapabilities(path)
+	switch {
+	case !ok:
+		return Secure{}
+	case nnp && caps.effective:
+		return Secure{fmt.Sprintf("its file has capabilities (%s), which a process without new privileges does not get", caps), true}
+	case nnp:
+		return Secure{} // nothing raised, nothing effective
+	case !caps.effective && caps.permitted|caps.inheritable == 0:
+		return Secure{}
+	}
+	const bind = 1 << unix.CAP_NET_BIND_SERVICE
+	return Secure{
+		Why:            fmt.Sprintf("its file has capabilities (%s) that raise uid %d", caps, uid),
+		IgnoresOptions: caps.permitted != bind || caps.inheritable&^caps.permitted != 0,
+	}
+}
+
+// NoNewPrivs reports whether this process runs without new privileges
+// (no_new_privs, which every child inherits).
+func NoNewPrivs() bool {
+	v, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)
+	return err == nil && v == 1
+}
+
+// fileCaps are a file's capabilities (security.capability).
+type fileCaps struct {
+	permitted, inheritable uint64
+	effective              bool
+}
+
+// fileCapabilities reads the capabilities of the file at path (struct
+// vfs_cap_data, any revision); ok is false when it has none.
+func fileCapabilities(path string) (caps fileCaps, ok bool) {
+	var b [24]byte // the largest, revision 3: magic, two pairs, the namespace's root
+	n, err := unix.Getxattr(path, "security.capability", b[:])
+	if err != nil || n < 12 {
+		// ENODATA (none), ENOTSUP (a filesystem without them), or a
+		// value the kernel itself would refuse.
+		return fileCaps{}, false
+	}
+	le := binary.LittleEndian
+	caps.effective = le.Uint32(b[0:])&1 != 0 // VFS_CAP_FLAGS_EFFECTIVE
+	caps.permitted, caps.inheritable = uint64(le.Uint32(b[4:])), uint64(le.Uint32(b[8:]))
+	if n >= 20 { // revisions 2 and 3: 64 bits (revision 1, 32, is 12 bytes long)
+		caps.permitted |= uint64(le.Uint32(b[12:])) << 32
+		caps.inheritable |= uint64(le.Uint32(b[16:])) << 32
+	}
+	return caps, true
+}
+
+// String names the capabilities as setcap does: the permitted ones, then
+// the inheritable ones the permitted set lacks.
+func (c fileCaps) String() string {
+	names := capNames(c.permitted)
+	if extra := capNames(c.inheritable &^ c.permitted); extra != "" {
+		if names != "" {
+			names += ", "
+		}
+		names += "inheritable " + extra
+	}
+	if names == "" {
+		return "none but the effective bit"
+	}
+	return names
+}
+
+// capabilities are the kernel's names of its capabilities, by number.
+var capabilities = [...]string{
+	"cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner", "cap_fsetid", "cap_kill",
+	"cap_setgid", "cap_setuid", "cap_setpcap", "cap_linux_immutable", "cap_net_bind_service",
+	"cap_net_broadcast", "cap_net_admin", "cap_net_raw", "cap_ipc_lock", "cap_ipc_owner",
+	"cap_sys_module", "cap_sys_rawio", "cap_sys_chroot", "cap_sys_ptrace", "cap_sys_pacct",
+	"cap_sys_admin", "cap_sys_boot", "cap_sys_nice", "cap_sys_resource", "cap_sys_time",
+	"cap_sys_tty_config", "cap_mknod", "cap_lease", "cap_audit_write", "cap_audit_control",
+	"cap_setfcap", "cap_mac_override", "cap_mac_admin", "cap_syslog", "cap_wake_alarm",
+	"cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf", "cap_checkpoint_restore",
+}
+
+// capNames names the capabilities in set, comma-separated; a number the
+// table does not know as cap_<n>.
+func capNames(set uint64) string {
+	var names []string
+	for i := range 64 {
+		if set&(1<<i) == 0 {
+			continue
+		}
+		if i < len(capabilities) {
+			names = append(names, capabilities[i])
+		} else {
+			names = append(names, fmt.Sprintf("cap_%d", i))
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// checkSecureExecution says that node runs in secure-execution mode, why,
+// and which of the variables set for node do nothing there: a warning when
+// one is set, as what it asks for (a heap limit, a preload, a library, a
+// certificate authority) silently does not happen.
+func (p *Preflight) checkSecureExecution() Check {
+	c := Check{Name: "secure-execution", Status: StatusPass}
+	var byNode, byLoader []string
+	if p.secure.IgnoresOptions {
+		if p.NodeOptions != "" {
+			byNode = append(byNode, "NODE_OPTIONS")
+		}
+		if p.getenv("NODE_EXTRA_CA_CERTS") != "" {
+			byNode = append(byNode, "NODE_EXTRA_CA_CERTS")
+		}
+	}
+	if p.LDLibraryPath != "" {
+		byLoader = append(byLoader, "LD_LIBRARY_PATH")
+	}
+	if p.LDPreload != "" {
+		byLoader = append(byLoader, "LD_PRELOAD")
+	}
+	keeps := "node keeps its options (it holds cap_net_bind_service alone)"
+	if p.secure.IgnoresOptions {
+		keeps = "node ignores NODE_OPTIONS and NODE_EXTRA_CA_CERTS"
+	}
+	c.Detail = fmt.Sprintf("node, as %s, runs in secure-execution mode: %s; there %s, and its loader ignores LD_LIBRARY_PATH and LD_PRELOAD",
+		p.RunAs, p.secure.Why, keeps)
+	if len(byNode)+len(byLoader) == 0 {
+		return c
+	}
+	c.Status = StatusWarn
+	set := append(byNode, byLoader...)
+	names := set[len(set)-1]
+	if len(set) > 1 {
+		names = strings.Join(set[:len(set)-1], ", ") + " and " + names
+	}
+	c.Detail += fmt.Sprintf(": so %s, set for node, %s nothing", names, plural.Word(len(set), "does", "do"))
+	var fixes []string
+	for _, v := range set {
+		switch v {
+		case "NODE_OPTIONS":
+			fixes = append(fixes, "pass node's options as its arguments (LAUNCHER_NODE_ARGS), which node reads in that mode too")
+		case "NODE_EXTRA_CA_CERTS":
+			fixes = append(fixes, "have the app give its TLS connections the certificate authority itself (their ca option)")
+		case "LD_LIBRARY_PATH":
+			fixes = append(fixes, "install the libraries in a folder the loader searches on its own (/usr/lib)")
+		}
+	}
+	fixes = append(fixes, "or let node start outside that mode: as root (LAUNCHER_USER unset), which file capabilities do not put in that mode, "+
+		"or without capabilities on its file (`setcap -r`), if the app does without them")
+	c.Hint = strings.ToUpper(fixes[0][:1]) + fixes[0][1:]
+	if len(fixes) > 1 {
+		c.Hint += "; " + strings.Join(fixes[1:], "; ")
+	}
+	c.Hint += "."
+	return c
+}
+
+// getenv is the value of the variable name in node's environment.
+func (p *Preflight) getenv(name string) string {
+	v := ""
+	for _, kv := range p.env() {
+		if rest, ok := strings.CutPrefix(kv, name+"="); ok {
+			v = rest
+		}
+	}
+	return v
+}
