@@ -556,6 +556,10 @@ func (m *machine) spawn(ctx context.Context) {
 			code = se.Code
 		}
 		m.finish(code)
+		if cause, fix, ok := preflight.CapsRefused(s.spec.Path, preflight.Bounded); ok && errors.Is(err, unix.EPERM) {
+			s.log.Error().Str("fix", fix).Msgf("cannot start %s: %s", s.name, cause)
+			return
+		}
 		s.log.Error().Err(err).Msgf("cannot start %s", s.name)
 		return
 	}
@@ -1289,6 +1293,7 @@ func (s *Supervisor) diagnose(ctx context.Context, c *Child, status ExitStatus) 
 	}
 	on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
 		PortFloor: listeners.PortFloor, Addrs: listeners.Addresses,
+		Node: s.spec.Path, NoNewPrivs: preflight.NoNewPrivs(),
 		Resolve: func(name string) network.Answer { return network.Resolver{}.Resolve(ctx, name) },
 		Connect: func(addr netip.AddrPort) error { return network.Connect(ctx, addr) },
 		Now:     time.Now, Built: launcherBuilt}

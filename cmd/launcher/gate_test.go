@@ -419,15 +419,20 @@ func cappedNode(t *testing.T, dir, name string, cap uint) string {
 	must(t, err)
 	path := filepath.Join(dir, name)
 	must(t, os.WriteFile(path, data, 0o755))
-	setcap(t, path, cap)
+	setcap(t, path, cap, true)
 	return path
 }
 
-// setcap gives the file at path the capability cap, as setcap cap+ep does.
-func setcap(t *testing.T, path string, cap uint) {
+// setcap gives the file at path the capability cap, as setcap cap+ep does
+// (cap+p without effective).
+func setcap(t *testing.T, path string, cap uint, effective bool) {
 	t.Helper()
-	// struct vfs_cap_data, revision 2, effective; permitted, inheritable, twice.
-	b := binary.LittleEndian.AppendUint32(nil, 0x02000000|1)
+	// struct vfs_cap_data, revision 2, the effective bit; permitted, inheritable, twice.
+	magic := uint32(0x02000000)
+	if effective {
+		magic |= 1
+	}
+	b := binary.LittleEndian.AppendUint32(nil, magic)
 	for _, word := range []uint32{1 << cap, 0, 0, 0} {
 		b = binary.LittleEndian.AppendUint32(b, word)
 	}

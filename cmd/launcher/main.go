@@ -309,7 +309,7 @@ func newPreflight(cfg *config.Config, nodeEnv []string) *preflight.Preflight {
 		NodeArgs: cfg.NodeArgs, Env: nodeEnv,
 	}
 	p.RunAs = launcher.NodeUser(cfg.Credential)
-	p.NoNewPrivs = preflight.NoNewPrivs()
+	p.NoNewPrivs, p.Bounded = preflight.NoNewPrivs(), preflight.Bounded
 	return p
 }
 

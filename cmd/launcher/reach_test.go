@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A start that is never ready says why, in the restart's line and a
@@ -205,6 +208,63 @@ func TestRun_DiagnosesAListenRefused(t *testing.T) {
 			if !strings.Contains(out, c.want) {
 				t.Errorf("log lacks %q:\n%s", c.want, out)
 			}
+		})
+	}
+}
+
+// A port below the floor, as node's user, with node's file given
+// cap_net_bind_service (the usual way to let a user other than root listen
+// on port 80): node listens, unless it does not hold the capability.
+// Without new privileges (Docker's --security-opt no-new-privileges) no
+// file capability is granted; without the effective bit (setcap …+p) node
+// holds it unused. The log says which, where it said only that the port is
+// root's and to run node as root; and to a node without the capability it
+// offers setcap.
+func TestRun_DiagnosesAListenRefusedDespiteTheCapability(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("file capabilities and another user need root")
+	}
+	floor, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil || strings.TrimSpace(string(floor)) != "1024" {
+		t.Skipf("ports below 1024 are not root's here (net.ipv4.ip_unprivileged_port_start %q, %v)", floor, err)
+	}
+	base, _ := addonData(t)
+	bind := cappedNode(t, base, "node-bind", unix.CAP_NET_BIND_SERVICE)
+	unused := cappedNode(t, base, "node-bind-unused", unix.CAP_NET_BIND_SERVICE)
+	setcap(t, unused, unix.CAP_NET_BIND_SERVICE, false)
+	plain, err := exec.LookPath("node")
+	must(t, err)
+	const port = 1001
+	script := fmt.Sprintf("require('net').createServer().listen(%d, '127.0.0.1', function () { console.log('listening'); this.close() })", port)
+	// The premise: so started, as nobody, node listens there.
+	if out, err := asNobody(false, nil, bind, "-e", script); err != nil || out != "listening\n" {
+		t.Fatalf("%s as nobody on port %d: %v: %q", bind, port, err, out)
+	}
+	for _, c := range []struct {
+		name, node string
+		under      []string
+		cause, fix string
+	}{
+		{"without new privileges", bind, []string{"setpriv", "--no-new-privs"},
+			"node's file has cap_net_bind_service, which would let it, but the launcher runs without new privileges",
+			"without no-new-privileges"},
+		{"without the effective bit", unused, nil,
+			"node's file has cap_net_bind_service, which would let it, but without the effective bit, so node holds it unused",
+			"setcap cap_net_bind_service=+ep"},
+		{"no capability on node's file", plain, nil,
+			"its user, nobody (uid 65534), may not listen on port 1001: ports below 1024 are root's on this network",
+			"setcap cap_net_bind_service=+ep"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := launch(t, launchOpts{args: []string{"run", "--", c.node, "-e", script}, env: []string{never, "LAUNCHER_USER=65534"}, under: c.under})
+			if code := l.wait(30 * time.Second); code != 1 {
+				t.Fatalf("exit %d, want node's 1\n%s", code, l.stdout)
+			}
+			out := l.stdout.String()
+			if !strings.Contains(out, fmt.Sprintf("listen EACCES: permission denied 127.0.0.1:%d", port)) {
+				t.Fatalf("node did not say EACCES:\n%s", out)
+			}
+			logHas(t, out, c.cause, c.fix)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hasync/launcher/launcher/preflight"
 	"golang.org/x/sys/unix"
@@ -155,11 +156,68 @@ func TestCheck_NodeInSecureExecution_Arm64(t *testing.T) {
 	}
 	expectCheck(t, r, "entry", preflight.StatusFail, []string{"absent.js"}, nil)
 
-	setcap(t, filepath.Join(root, node), unix.CAP_NET_RAW)
+	setcap(t, filepath.Join(root, node), unix.CAP_NET_RAW, true)
 	code, r = check()
 	if code != 0 {
 		t.Errorf("with cap_net_raw: exit %d, want 0: %+v", code, r.Checks)
 	}
 	expectCheck(t, r, "entry", preflight.StatusPass, nil, nil)
 	expectCheck(t, r, "secure-execution", preflight.StatusWarn, []string{"its file has capabilities (cap_net_raw) that raise uid 65534", "NODE_OPTIONS"}, []string{"LAUNCHER_NODE_ARGS"})
+}
+
+// node whose file has a capability the container lacks (its bounding set:
+// a capability Docker does not give by default, such as cap_net_admin,
+// which Home Assistant gives an add-on only when config.yaml's privileged
+// lists it; or one a run dropped) cannot be started at all, not even by
+// root: the kernel refuses to run a file whose effective capabilities it
+// cannot all grant (EPERM). The check, a start after it and a start of
+// `run -- CMD` say so and name the capability and the fix, where they said
+// "operation not permitted" and to reinstall node.
+func TestRun_NodeWithACapabilityTheContainerLacks(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("file capabilities need root")
+	}
+	base, _ := addonData(t)
+	app := filepath.Join(base, "app")
+	must(t, os.Mkdir(app, 0o755))
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("console.log('app loaded')\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "package.json"), []byte(`{"name":"app"}`), 0o644))
+	for _, c := range []struct {
+		name string
+		cap  uint
+		drop string // from the bounding set, as setpriv names it
+		fix  string
+	}{
+		{"cap_net_admin", unix.CAP_NET_ADMIN, "-net_admin", "privileged: [NET_ADMIN]"},
+		{"cap_net_bind_service", unix.CAP_NET_BIND_SERVICE, "-net_bind_service", "--cap-add NET_BIND_SERVICE"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			node := cappedNode(t, base, "node-"+c.name, c.cap)
+			under := []string{"setpriv", "--bounding-set", c.drop}
+			// The premise: so started, as root, node does not run.
+			premise := exec.Command(under[0], append(under[1:], node, "--version")...)
+			if out, err := premise.CombinedOutput(); err == nil || !strings.Contains(string(out), "Operation not permitted") {
+				t.Fatalf("%s --version without %s in the bounding set: %v: %s", node, c.name, err, out)
+			}
+			cause := "its file has the capabilities " + c.name + ", of which " + c.name + " is not in this container's bounding set"
+			env := []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NODE=" + node, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", never}
+			code, r := checkReport(t, launchOpts{args: []string{"check", "--json"}, env: env, under: under})
+			if code != 3 {
+				t.Errorf("check: exit %d, want 3", code)
+			}
+			expectCheck(t, r, "node", preflight.StatusFail, []string{cause}, []string{c.fix, "setcap -r"})
+
+			l := launch(t, launchOpts{env: env, under: under})
+			if code := l.wait(30 * time.Second); code != 3 {
+				t.Errorf("run: exit %d, want 3\n%s", code, l.stdout)
+			}
+			logHas(t, l.stdout.String(), cause, c.fix)
+
+			l = launch(t, launchOpts{args: []string{"run", "--", node, "-e", "1"}, env: env, under: under})
+			if code := l.wait(30 * time.Second); code != 126 {
+				t.Errorf("run -- node: exit %d, want 126\n%s", code, l.stdout)
+			}
+			logHas(t, l.stdout.String(), "cannot start node-"+c.name+": "+"the kernel refuses to run it", cause, c.fix)
+		})
+	}
 }

@@ -287,6 +287,12 @@ type Machine struct {
 	// in node's words alone.
 	PortFloor func() (int, error)
 	Addrs     func() ([]netip.Addr, error)
+	// Node is node's file, whose capabilities may let its user listen
+	// below the floor, and NoNewPrivs says node started without new
+	// privileges: with Node empty, a refused listen is said without
+	// node's capabilities.
+	Node       string
+	NoNewPrivs bool
 	// Resolve resolves a name now as the container does, and Connect tries
 	// a TCP connection to an address now: with either nil, or a look
 	// called off (network.CalledOff, context.Canceled: the launcher is

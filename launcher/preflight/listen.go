@@ -39,6 +39,17 @@ func (on Machine) portRefused(addr, port string) Diagnosis {
 	d.Cause = fmt.Sprintf("its user, %s, may not listen on port %s: ports below %d are root's on this network (net.ipv4.ip_unprivileged_port_start)", u, port, floor)
 	d.Hint = fmt.Sprintf("Have the app listen on a port from %d up, and publish it where it is wanted: config.yaml's ports map a container port to any port of the host (`8080/tcp: 80`), "+
 		"and ingress_port names the one ingress uses; under host_network the port is the host's own. Or run node as root (unset LAUNCHER_USER).", floor)
+	if on.Node == "" {
+		return d
+	}
+	switch asks, lost, fix := bindServiceLost(on.Node, on.NoNewPrivs); {
+	case asks && lost != "":
+		d.Cause += "; node's file has cap_net_bind_service, which would let it, but " + lost
+		d.Hint = fix + "; or " + strings.ToLower(d.Hint[:1]) + d.Hint[1:]
+	case !asks:
+		d.Hint += " Or give node's file the capability to listen there, in the runtime stage: `RUN apk add --no-cache libcap-setcap && setcap cap_net_bind_service=+ep " + on.Node +
+			"` (node keeps its options then; its loader ignores LD_LIBRARY_PATH and LD_PRELOAD)."
+	}
 	return d
 }
 

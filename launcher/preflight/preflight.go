@@ -139,6 +139,10 @@ type Preflight struct {
 	// no_new_privs, which node inherits): node's file's set-ID bits and
 	// capabilities then give it nothing (SecureExecution).
 	NoNewPrivs bool
+	// Bounded reports whether the bounding set node starts with holds a
+	// capability (nil: not known), to explain a node the kernel refuses
+	// to start for its file's capabilities (CapsRefused).
+	Bounded func(capability int) bool
 	// RunAs is who node runs as (LAUNCHER_USER); nil is the launcher's
 	// own user. The files node must read are checked as that user.
 	RunAs *User
@@ -1230,6 +1234,11 @@ func (p *Preflight) nodeCheck(n *NodeInfo) Check {
 		var ve *versionError
 		if errors.As(n.versionErr, &ve) {
 			c.Hint = ve.hint()
+		}
+		if _, host, err := p.findNode(); err == nil && errors.Is(n.versionErr, syscall.EPERM) {
+			if cause, fix, ok := CapsRefused(host, p.Bounded); ok {
+				c.Detail, c.Hint = fmt.Sprintf("%s cannot start: %s", n.Path, cause), fix
+			}
 		}
 		return c
 	}

@@ -84,6 +84,83 @@ func SecureExecution(path string, uid, gid uint32, nnp bool) Secure {
 	}
 }
 
+// bindServiceLost tells whether node's file at path asks for
+// cap_net_bind_service, and, when it does, why node does not hold it (a
+// process without new privileges, the file without the effective bit, a
+// nosuid mount) with the fix; lost is "" when node holds it, or why it
+// does not is not known. (A bounding set without it is CapsRefused's:
+// node does not start at all.)
+func bindServiceLost(path string, nnp bool) (asks bool, lost, fix string) {
+	caps, ok := fileCapabilities(path)
+	if !ok || caps.permitted&(1<<unix.CAP_NET_BIND_SERVICE) == 0 {
+		return false, "", ""
+	}
+	var fs unix.Statfs_t
+	switch {
+	case nnp:
+		return true, "the launcher runs without new privileges (Docker's `--security-opt no-new-privileges`), under which no file capability is granted",
+			"Run the container without no-new-privileges"
+	case !caps.effective:
+		return true, "without the effective bit, so node holds it unused (node does not raise it itself)",
+			"Set it with the effective bit: `setcap cap_net_bind_service=+ep " + path + "`"
+	case unix.Statfs(path, &fs) == nil && fs.Flags&unix.ST_NOSUID != 0:
+		return true, "its filesystem is mounted nosuid, where file capabilities do nothing",
+			"Keep node on a filesystem mounted without nosuid (the image's own)"
+	}
+	return true, "", ""
+}
+
+// privileged are the capabilities a Home Assistant add-on may ask for in
+// config.yaml's privileged, beyond Docker's default set.
+var privileged = map[int]bool{
+	unix.CAP_BPF: true, unix.CAP_DAC_READ_SEARCH: true, unix.CAP_IPC_LOCK: true, unix.CAP_NET_ADMIN: true,
+	unix.CAP_NET_RAW: true, unix.CAP_PERFMON: true, unix.CAP_SYS_ADMIN: true, unix.CAP_SYS_MODULE: true,
+	unix.CAP_SYS_NICE: true, unix.CAP_SYS_PTRACE: true, unix.CAP_SYS_RAWIO: true, unix.CAP_SYS_RESOURCE: true,
+	unix.CAP_SYS_TIME: true,
+}
+
+// CapsRefused explains the kernel's refusal (EPERM) to execute the file at
+// path: its capabilities, with the effective bit, include some that the
+// bounding set (bounded) lacks, and the kernel runs no file whose
+// effective capabilities it cannot all grant, for root neither. ok is
+// false when they do not explain it.
+func CapsRefused(path string, bounded func(capability int) bool) (cause, fix string, ok bool) {
+	caps, has := fileCapabilities(path)
+	if !has || !caps.effective || bounded == nil {
+		return "", "", false
+	}
+	var missing uint64
+	var upper []string
+	asked := true // every missing one is one an add-on may ask for
+	for i := range 64 {
+		if caps.permitted&(1<<i) != 0 && !bounded(i) {
+			missing |= 1 << i
+			upper = append(upper, strings.ToUpper(strings.TrimPrefix(capNames(1<<i), "cap_")))
+			asked = asked && privileged[i]
+		}
+	}
+	if missing == 0 {
+		return "", "", false
+	}
+	n := len(upper)
+	cause = fmt.Sprintf("the kernel refuses to run it (operation not permitted): its file has the capabilities %s, of which %s %s not in this container's bounding set, "+
+		"and the kernel runs no file whose effective capabilities it cannot all grant, not even for root", caps, capNames(missing), plural.Word(n, "is", "are"))
+	give := fmt.Sprintf("`docker run --cap-add %s`", strings.Join(upper, " --cap-add "))
+	if asked {
+		give = fmt.Sprintf("config.yaml's `privileged: [%s]` (Home Assistant gives an add-on only the capabilities it lists beyond Docker's defaults; %s)", strings.Join(upper, ", "), give)
+	}
+	fix = fmt.Sprintf("Give the container %s: %s; or take %s off node's file in the runtime stage (`setcap -r %s`, or setcap only what the container has).",
+		plural.Word(n, "that capability", "those capabilities"), give, plural.Word(n, "it", "them"), path)
+	return cause, fix, true
+}
+
+// Bounded reports whether this process's bounding set holds capability,
+// which caps what its children's file capabilities grant.
+func Bounded(capability int) bool {
+	v, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(capability), 0, 0, 0)
+	return err != nil || v == 1 // not known: held, as it is by default
+}
+
 // NoNewPrivs reports whether this process runs without new privileges
 // (no_new_privs, which every child inherits).
 func NoNewPrivs() bool {

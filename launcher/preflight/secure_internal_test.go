@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,5 +110,72 @@ func TestSecureExecution(t *testing.T) {
 	}
 	if got := SecureExecution(path, nobody, nobody, false); got != (Secure{}) {
 		t.Errorf("on a nosuid mount: %+v, want none", got)
+	}
+}
+
+// The kernel refuses to run a file whose effective capabilities the
+// bounding set does not hold (cmd/launcher's test runs it); which are
+// missing, and whether an add-on may ask for them in config.yaml.
+func TestCapsRefused(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("writing security.capability needs root")
+	}
+	file := func(effective bool, permitted uint32) string {
+		path := filepath.Join(t.TempDir(), "node")
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		magic := uint32(0x02000000)
+		if effective {
+			magic |= 1
+		}
+		b := binary.LittleEndian.AppendUint32(nil, magic)
+		for _, w := range []uint32{permitted, 0, 0, 0} {
+			b = binary.LittleEndian.AppendUint32(b, w)
+		}
+		if err := unix.Setxattr(path, "security.capability", b, 0); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	without := func(caps ...int) func(int) bool {
+		return func(c int) bool { return !slices.Contains(caps, c) }
+	}
+	const admin, raw, boot = 1 << unix.CAP_NET_ADMIN, 1 << unix.CAP_NET_RAW, 1 << unix.CAP_SYS_BOOT
+	for _, c := range []struct {
+		name       string
+		path       string
+		bounded    func(int) bool
+		ok         bool
+		cause, fix []string
+	}{
+		{"two an add-on may ask for", file(true, admin|raw), without(unix.CAP_NET_ADMIN, unix.CAP_NET_RAW), true,
+			[]string{"capabilities cap_net_admin,cap_net_raw, of which cap_net_admin,cap_net_raw are not in this container's bounding set"},
+			[]string{"Give the container those capabilities: config.yaml's `privileged: [NET_ADMIN, NET_RAW]`", "--cap-add NET_ADMIN --cap-add NET_RAW", "take them off"}},
+		{"one of two missing", file(true, admin|raw), without(unix.CAP_NET_ADMIN), true,
+			[]string{"capabilities cap_net_admin,cap_net_raw, of which cap_net_admin is not"}, []string{"`privileged: [NET_ADMIN]`", "take it off"}},
+		{"one no add-on may ask for", file(true, admin|boot), without(unix.CAP_NET_ADMIN, unix.CAP_SYS_BOOT), true,
+			[]string{"of which cap_net_admin,cap_sys_boot are not"}, []string{"Give the container those capabilities: `docker run --cap-add NET_ADMIN --cap-add SYS_BOOT`"}},
+		{"all held", file(true, admin), without(), false, nil, nil},
+		{"without the effective bit", file(false, admin), without(unix.CAP_NET_ADMIN), false, nil, nil},
+		{"the bounding set not known", file(true, admin), nil, false, nil, nil},
+	} {
+		cause, fix, ok := CapsRefused(c.path, c.bounded)
+		if ok != c.ok {
+			t.Errorf("%s: ok %v, want %v (%q, %q)", c.name, ok, c.ok, cause, fix)
+		}
+		for _, w := range c.cause {
+			if !strings.Contains(cause, w) {
+				t.Errorf("%s: cause %q lacks %q", c.name, cause, w)
+			}
+		}
+		for _, w := range c.fix {
+			if !strings.Contains(fix, w) {
+				t.Errorf("%s: fix %q lacks %q", c.name, fix, w)
+			}
+		}
+		if strings.Contains(fix, "privileged") && slices.Contains([]string{"one no add-on may ask for"}, c.name) {
+			t.Errorf("%s: fix %q names config.yaml's privileged, which does not take SYS_BOOT", c.name, fix)
+		}
 	}
 }
