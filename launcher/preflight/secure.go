@@ -174,20 +174,31 @@ type fileCaps struct {
 	effective              bool
 }
 
-// fileCapabilities reads the capabilities of the file at path (struct
-// vfs_cap_data, any revision); ok is false when it has none.
+// fileCapabilities reads the capabilities of the file at path; ok is false
+// when it has none.
 func fileCapabilities(path string) (caps fileCaps, ok bool) {
 	var b [24]byte // the largest, revision 3: magic, two pairs, the namespace's root
 	n, err := unix.Getxattr(path, "security.capability", b[:])
-	if err != nil || n < 12 {
-		// ENODATA (none), ENOTSUP (a filesystem without them), or a
-		// value the kernel itself would refuse.
+	if err != nil {
+		return fileCaps{}, false // ENODATA (none), ENOTSUP (a filesystem without them)
+	}
+	return parseCapabilities(b[:n])
+}
+
+// parseCapabilities reads a security.capability value, struct
+// vfs_cap_data of any revision: little-endian, the magic and its flags,
+// then the permitted and inheritable words, 32 bits in revision 1 (12
+// bytes), 64 in two halves in revisions 2 and 3 (20 and 24 bytes; 3 adds
+// the user namespace's root). Shorter is a value the kernel itself would
+// refuse: none.
+func parseCapabilities(b []byte) (caps fileCaps, ok bool) {
+	if len(b) < 12 {
 		return fileCaps{}, false
 	}
 	le := binary.LittleEndian
 	caps.effective = le.Uint32(b[0:])&1 != 0 // VFS_CAP_FLAGS_EFFECTIVE
 	caps.permitted, caps.inheritable = uint64(le.Uint32(b[4:])), uint64(le.Uint32(b[8:]))
-	if n >= 20 { // revisions 2 and 3: 64 bits (revision 1, 32, is 12 bytes long)
+	if len(b) >= 20 {
 		caps.permitted |= uint64(le.Uint32(b[12:])) << 32
 		caps.inheritable |= uint64(le.Uint32(b[16:])) << 32
 	}

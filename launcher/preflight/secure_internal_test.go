@@ -179,3 +179,38 @@ func TestCapsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A security.capability value of any length, as a file may carry one the
+// kernel did not write (an image's layer): read without a panic, none when
+// shorter than revision 1's, only 32 bits from revision 1's, and the
+// names of what it holds.
+func FuzzParseCapabilities(f *testing.F) {
+	rev := func(revision uint32, effective bool, words ...uint32) []byte {
+		magic := revision << 24
+		if effective {
+			magic |= 1
+		}
+		b := binary.LittleEndian.AppendUint32(nil, magic)
+		for _, w := range words {
+			b = binary.LittleEndian.AppendUint32(b, w)
+		}
+		return b
+	}
+	f.Add(rev(2, true, 1<<unix.CAP_NET_RAW, 0, 0, 0))
+	f.Add(rev(2, true, 1<<unix.CAP_NET_BIND_SERVICE, 1<<unix.CAP_NET_RAW, 1<<(unix.CAP_BPF-32), 0))
+	f.Add(rev(3, false, 1<<unix.CAP_NET_ADMIN, 0, 0, 0, 0))
+	f.Add(rev(1, true, 1<<unix.CAP_SYS_ADMIN, 0))
+	f.Add([]byte{0, 0, 0, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		caps, ok := parseCapabilities(b)
+		if ok != (len(b) >= 12) {
+			t.Fatalf("%x: ok %v", b, ok)
+		}
+		if ok && len(b) < 20 && (caps.permitted|caps.inheritable)>>32 != 0 {
+			t.Fatalf("%x: upper bits from a 32-bit value: %+v", b, caps)
+		}
+		if names := caps.String(); ok && names == "" {
+			t.Fatalf("%x: no names for %+v", b, caps)
+		}
+	})
+}
