@@ -406,11 +406,7 @@ func (m *machine) startGated() bool {
 		s.log.Debug().Msgf("%s starts after the preflight: under %s, %s %s", s.name, opt, s.name, why)
 		return false
 	}
-	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
-	if c := s.spec.Credential; c != nil {
-		uid, gid = c.UID, c.GID
-	}
-	if secure := preflight.SecureExecution(s.spec.Path, uid, gid, preflight.NoNewPrivs()); secure.IgnoresOptions {
+	if secure := s.secureExecution(); secure.IgnoresOptions {
 		s.log.Debug().Msgf("%s starts after the preflight: %s, so it runs in secure-execution mode, where it ignores NODE_OPTIONS and the gate's preload with it", s.name, secure.Why)
 		return false
 	}
@@ -1283,6 +1279,16 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 	}
 }
 
+// secureExecution is how node, started as the spec says, runs in
+// secure-execution mode (preflight.SecureExecution).
+func (s *Supervisor) secureExecution() preflight.Secure {
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	if c := s.spec.Credential; c != nil {
+		uid, gid = c.UID, c.GID
+	}
+	return preflight.SecureExecution(s.spec.Path, uid, gid, preflight.NoNewPrivs())
+}
+
 // diagnose reads why c, which ended with status, failed, from its words
 // against the container now. It runs beside the loop, and asks the network
 // only until ctx ends (a stop calls the look off).
@@ -1294,6 +1300,7 @@ func (s *Supervisor) diagnose(ctx context.Context, c *Child, status ExitStatus) 
 	on := preflight.Machine{Disk: disk.Probe, DataDir: s.cfg.DataDir(), User: user, Stat: os.Stat,
 		PortFloor: listeners.PortFloor, Addrs: listeners.Addresses,
 		Node: s.spec.Path, NoNewPrivs: preflight.NoNewPrivs(),
+		Secure: s.secureExecution(), ExtraCACerts: config.EnvMap(s.spec.Env)["NODE_EXTRA_CA_CERTS"],
 		Resolve: func(name string) network.Answer { return network.Resolver{}.Resolve(ctx, name) },
 		Connect: func(addr netip.AddrPort) error { return network.Connect(ctx, addr) },
 		Now:     time.Now, Built: launcherBuilt}

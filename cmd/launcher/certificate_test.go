@@ -2,9 +2,14 @@ package main
 
 import (
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hasync/launcher/launcher/network/nettest"
 )
@@ -47,4 +52,44 @@ func TestRun_TellsARefusedCertificate(t *testing.T) {
 			logHas(t, run.nodeFailed(30*time.Second), c.said, c.cause, "fix=", c.fix)
 		})
 	}
+}
+
+// node in secure-execution mode ignores NODE_EXTRA_CA_CERTS: the add-on
+// gave node its authority's certificate, and node refuses the server
+// anyway. Here node's file has cap_net_raw (as Bluetooth libraries ask)
+// and node runs as nobody. The log says that node ignored the variable and
+// why, where it said to set the variable that was set.
+func TestRun_TellsARefusedCertificateNodeIgnoresTheAuthorityOf(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("file capabilities and another user need root")
+	}
+	base, _ := addonData(t)
+	raw := cappedNode(t, base, "node-raw", unix.CAP_NET_RAW)
+	plain, err := exec.LookPath("node")
+	must(t, err)
+	ca := nettest.NewAuthority(t)
+	pem, err := os.ReadFile(ca.File)
+	must(t, err)
+	caFile := filepath.Join(base, "ca.pem") // nobody reads it
+	must(t, os.WriteFile(caFile, pem, 0o644))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	nettest.ServeTLS(t, l, ca.Issue(t, "localhost", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)))
+	url := "https://localhost:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port) + "/api/"
+	script := "fetch('" + url + "').then(r => console.log('answered', r.status))"
+	// The premise: node without the capability, as nobody, trusts the
+	// authority, and node with it does not.
+	said := "require('tls').connect({ host: 'localhost', port: " + strconv.Itoa(l.Addr().(*net.TCPAddr).Port) + " }, () => { console.log('trusted'); process.exit() })" +
+		".on('error', e => console.log(e.code))"
+	for node, want := range map[string]string{plain: "trusted\n", raw: "UNABLE_TO_VERIFY_LEAF_SIGNATURE\n"} {
+		if out, err := asNobody(false, []string{"NODE_EXTRA_CA_CERTS=" + caFile}, node, "-e", said); err != nil || out != want {
+			t.Fatalf("%s as nobody with NODE_EXTRA_CA_CERTS: %v: %q, want %q", node, err, out, want)
+		}
+	}
+	run := launch(t, launchOpts{args: []string{"run", "--", raw, "-e", script},
+		env: []string{never, "LAUNCHER_USER=nobody", "NODE_EXTRA_CA_CERTS=" + caFile}})
+	logHas(t, run.nodeFailed(30*time.Second),
+		"node-raw: it refused a TLS certificate it cannot verify: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE), though NODE_EXTRA_CA_CERTS names "+caFile+
+			": node ignores it, as it runs in secure-execution mode (its file has capabilities (cap_net_raw) that raise uid 65534)",
+		"fix=", "their ca option")
 }

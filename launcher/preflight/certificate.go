@@ -47,13 +47,20 @@ var unverified = map[string]string{
 }
 
 // certificateUnverified explains node's refusal of a certificate it cannot
-// trust, by its code.
-func certificateUnverified(code string) Diagnosis {
+// trust, by its code: an authority node ignored first, when node ran in
+// secure-execution mode with NODE_EXTRA_CA_CERTS set.
+func (on Machine) certificateUnverified(code string) Diagnosis {
 	d := Diagnosis{
 		Cause: fmt.Sprintf("it refused a TLS certificate it cannot verify: %s (%s)", unverified[code], code),
 		Hint: "The server's certificate is its own (self-signed, as a device's or Home Assistant's own may be) or from an authority node does not know: " +
 			"give node that authority's certificate (NODE_EXTRA_CA_CERTS=/data/ca.pem), or, for Home Assistant, do without TLS: " + supervisorProxyHint +
 			" Never NODE_TLS_REJECT_UNAUTHORIZED=0: it takes anyone's certificate.",
+	}
+	if on.Secure.IgnoresOptions && on.ExtraCACerts != "" {
+		d.Cause += fmt.Sprintf(", though NODE_EXTRA_CA_CERTS names %s: node ignores it, as it runs in secure-execution mode (%s)", on.ExtraCACerts, on.Secure.Why)
+		d.Hint = "node reads no NODE_EXTRA_CA_CERTS in secure-execution mode: have the app give its TLS connections the authority itself (their ca option), " +
+			"or let node start outside that mode: as root (LAUNCHER_USER unset), or without capabilities on its file (`setcap -r`). For Home Assistant, do without TLS: " + supervisorProxyHint
+		return d
 	}
 	if code == "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" {
 		d.Hint = "A node built to use the system's certificate authorities (Debian's or Alpine's own nodejs package) finds none without them: " +

@@ -220,7 +220,7 @@ var stderrPatterns = []struct {
 	{lazy(`(Host|IP): (\S+?)\.? is not in the cert's (?:altnames|list): ([^\n"]*)`),
 		func(m []string, _ Machine) Diagnosis { return certificateName(m[1], m[2], m[3]) }},
 	{lazy(`code: '(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_GET_ISSUER_CERT)'`),
-		func(m []string, _ Machine) Diagnosis { return certificateUnverified(m[1]) }},
+		func(m []string, on Machine) Diagnosis { return on.certificateUnverified(m[1]) }},
 	{lazy(`code: '(CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)'`),
 		func(m []string, on Machine) Diagnosis { return on.certificateDates(m[1]) }},
 	{lazy(`EADDRINUSE[^\n]*?:(\d+)`),
@@ -293,6 +293,11 @@ type Machine struct {
 	// node's capabilities.
 	Node       string
 	NoNewPrivs bool
+	// Secure is how node ran in secure-execution mode, and ExtraCACerts
+	// its NODE_EXTRA_CA_CERTS: a certificate node could not verify though
+	// the variable names an authority's is told as the variable ignored.
+	Secure       Secure
+	ExtraCACerts string
 	// Resolve resolves a name now as the container does, and Connect tries
 	// a TCP connection to an address now: with either nil, or a look
 	// called off (network.CalledOff, context.Canceled: the launcher is
