@@ -20,17 +20,6 @@ func TestSecureExecution(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("writing security.capability and another owner need root")
 	}
-	caps := func(revision uint32, effective bool, words ...uint32) []byte {
-		magic := revision << 24
-		if effective {
-			magic |= 1
-		}
-		b := binary.LittleEndian.AppendUint32(nil, magic)
-		for _, w := range words {
-			b = binary.LittleEndian.AppendUint32(b, w)
-		}
-		return b
-	}
 	const bind, raw = 1 << unix.CAP_NET_BIND_SERVICE, 1 << unix.CAP_NET_RAW
 	const nobody = 65534
 	for _, c := range []struct {
@@ -50,21 +39,21 @@ func TestSecureExecution(t *testing.T) {
 		{name: "set-user-ID nobody's, nobody", mode: 0o755 | os.ModeSetuid, owner: nobody, uid: nobody},
 		{name: "set-group-ID root's, nobody", mode: 0o755 | os.ModeSetgid, uid: nobody, secure: true, drops: true, why: "set-group-ID to gid 0"},
 		{name: "set-user-ID root's, nobody without new privileges", mode: 0o755 | os.ModeSetuid, uid: nobody, nnp: true},
-		{name: "cap_net_raw, root", mode: 0o755, caps: caps(2, true, raw, 0, 0, 0), uid: 0},
-		{name: "cap_net_raw, nobody", mode: 0o755, caps: caps(2, true, raw, 0, 0, 0), uid: nobody, secure: true, drops: true,
+		{name: "cap_net_raw, root", mode: 0o755, caps: capValue(2, true, raw, 0, 0, 0), uid: 0},
+		{name: "cap_net_raw, nobody", mode: 0o755, caps: capValue(2, true, raw, 0, 0, 0), uid: nobody, secure: true, drops: true,
 			why: "its file has capabilities (cap_net_raw) that raise uid 65534"},
-		{name: "cap_net_bind_service, nobody", mode: 0o755, caps: caps(2, true, bind, 0, 0, 0), uid: nobody, secure: true,
+		{name: "cap_net_bind_service, nobody", mode: 0o755, caps: capValue(2, true, bind, 0, 0, 0), uid: nobody, secure: true,
 			why: "(cap_net_bind_service) that raise"},
-		{name: "cap_net_bind_service, nobody without new privileges", mode: 0o755, caps: caps(2, true, bind, 0, 0, 0), uid: nobody, nnp: true, secure: true, drops: true,
+		{name: "cap_net_bind_service, nobody without new privileges", mode: 0o755, caps: capValue(2, true, bind, 0, 0, 0), uid: nobody, nnp: true, secure: true, drops: true,
 			why: "its file has capabilities (cap_net_bind_service), which a process without new privileges does not get"},
-		{name: "cap_net_raw without the effective bit, nobody without new privileges", mode: 0o755, caps: caps(2, false, raw, 0, 0, 0), uid: nobody, nnp: true},
-		{name: "cap_net_bind_service without the effective bit, nobody", mode: 0o755, caps: caps(2, false, bind, 0, 0, 0), uid: nobody, secure: true},
-		{name: "cap_net_bind_service and an inheritable cap_net_raw, nobody", mode: 0o755, caps: caps(2, true, bind, raw, 0, 0), uid: nobody, secure: true, drops: true,
+		{name: "cap_net_raw without the effective bit, nobody without new privileges", mode: 0o755, caps: capValue(2, false, raw, 0, 0, 0), uid: nobody, nnp: true},
+		{name: "cap_net_bind_service without the effective bit, nobody", mode: 0o755, caps: capValue(2, false, bind, 0, 0, 0), uid: nobody, secure: true},
+		{name: "cap_net_bind_service and an inheritable cap_net_raw, nobody", mode: 0o755, caps: capValue(2, true, bind, raw, 0, 0), uid: nobody, secure: true, drops: true,
 			why: "(cap_net_bind_service, inheritable cap_net_raw)"},
-		{name: "cap_net_bind_service and cap_bpf (the upper word), nobody", mode: 0o755, caps: caps(2, true, bind, 0, 1<<(unix.CAP_BPF-32), 0), uid: nobody, secure: true, drops: true,
+		{name: "cap_net_bind_service and cap_bpf (the upper word), nobody", mode: 0o755, caps: capValue(2, true, bind, 0, 1<<(unix.CAP_BPF-32), 0), uid: nobody, secure: true, drops: true,
 			why: "(cap_net_bind_service,cap_bpf)"},
-		{name: "revision 3 (a user namespace's), cap_net_raw, nobody", mode: 0o755, caps: caps(3, true, raw, 0, 0, 0, 0), uid: nobody, secure: true, drops: true},
-		{name: "revision 3, cap_net_bind_service, nobody", mode: 0o755, caps: caps(3, true, bind, 0, 0, 0, 0), uid: nobody, secure: true},
+		{name: "revision 3 (a user namespace's), cap_net_raw, nobody", mode: 0o755, caps: capValue(3, true, raw, 0, 0, 0, 0), uid: nobody, secure: true, drops: true},
+		{name: "revision 3, cap_net_bind_service, nobody", mode: 0o755, caps: capValue(3, true, bind, 0, 0, 0, 0), uid: nobody, secure: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "node")
@@ -105,7 +94,7 @@ func TestSecureExecution(t *testing.T) {
 	if err := os.Chmod(path, 0o755|os.ModeSetuid); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Setxattr(path, "security.capability", caps(2, true, raw, 0, 0, 0), 0); err != nil {
+	if err := unix.Setxattr(path, "security.capability", capValue(2, true, raw, 0, 0, 0), 0); err != nil {
 		t.Fatalf("set security.capability on tmpfs: %v", err)
 	}
 	if got := SecureExecution(path, nobody, nobody, false); got != (Secure{}) {
@@ -125,15 +114,7 @@ func TestCapsRefused(t *testing.T) {
 		if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		magic := uint32(0x02000000)
-		if effective {
-			magic |= 1
-		}
-		b := binary.LittleEndian.AppendUint32(nil, magic)
-		for _, w := range []uint32{permitted, 0, 0, 0} {
-			b = binary.LittleEndian.AppendUint32(b, w)
-		}
-		if err := unix.Setxattr(path, "security.capability", b, 0); err != nil {
+		if err := unix.Setxattr(path, "security.capability", capValue(2, effective, permitted, 0, 0, 0), 0); err != nil {
 			t.Fatal(err)
 		}
 		return path
@@ -185,21 +166,10 @@ func TestCapsRefused(t *testing.T) {
 // shorter than revision 1's, only 32 bits from revision 1's, and the
 // names of what it holds.
 func FuzzParseCapabilities(f *testing.F) {
-	rev := func(revision uint32, effective bool, words ...uint32) []byte {
-		magic := revision << 24
-		if effective {
-			magic |= 1
-		}
-		b := binary.LittleEndian.AppendUint32(nil, magic)
-		for _, w := range words {
-			b = binary.LittleEndian.AppendUint32(b, w)
-		}
-		return b
-	}
-	f.Add(rev(2, true, 1<<unix.CAP_NET_RAW, 0, 0, 0))
-	f.Add(rev(2, true, 1<<unix.CAP_NET_BIND_SERVICE, 1<<unix.CAP_NET_RAW, 1<<(unix.CAP_BPF-32), 0))
-	f.Add(rev(3, false, 1<<unix.CAP_NET_ADMIN, 0, 0, 0, 0))
-	f.Add(rev(1, true, 1<<unix.CAP_SYS_ADMIN, 0))
+	f.Add(capValue(2, true, 1<<unix.CAP_NET_RAW, 0, 0, 0))
+	f.Add(capValue(2, true, 1<<unix.CAP_NET_BIND_SERVICE, 1<<unix.CAP_NET_RAW, 1<<(unix.CAP_BPF-32), 0))
+	f.Add(capValue(3, false, 1<<unix.CAP_NET_ADMIN, 0, 0, 0, 0))
+	f.Add(capValue(1, true, 1<<unix.CAP_SYS_ADMIN, 0))
 	f.Add([]byte{0, 0, 0, 2})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		caps, ok := parseCapabilities(b)
@@ -213,4 +183,19 @@ func FuzzParseCapabilities(f *testing.F) {
 			t.Fatalf("%x: no names for %+v", b, caps)
 		}
 	})
+}
+
+// capValue is a security.capability value as the kernel writes it:
+// struct vfs_cap_data of the revision, with the effective bit or not, then
+// words (permitted, inheritable, each in two halves from revision 2).
+func capValue(revision uint32, effective bool, words ...uint32) []byte {
+	magic := revision << 24
+	if effective {
+		magic |= 1
+	}
+	b := binary.LittleEndian.AppendUint32(nil, magic)
+	for _, w := range words {
+		b = binary.LittleEndian.AppendUint32(b, w)
+	}
+	return b
 }
