@@ -178,3 +178,49 @@ func addonData(t *testing.T) (base, data string) {
 	must(t, os.Mkdir(data, 0o755))
 	return base, data
 }
+
+// The launcher not started as root (a Dockerfile's `USER node`, `docker
+// run --user`), or as root without CAP_SETUID and CAP_SETGID (a run with
+// --cap-drop), may not start node as another user: LAUNCHER_USER naming
+// one is a configuration error, said at once (exit 2) with the fix, where
+// node's every start failed with "operation not permitted" (exit 126).
+// LAUNCHER_USER naming the launcher's own user needs no switch: node runs
+// as it is, where that failed the same way (setgroups).
+func TestRun_LauncherUserTheLauncherCannotBecome(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("starting the launcher as another user needs root")
+	}
+	base, _ := addonData(t)
+	bin := filepath.Join(base, "launcher")
+	data, err := os.ReadFile(realLauncher(t))
+	must(t, err)
+	must(t, os.WriteFile(bin, data, 0o755))
+	env := func(user string) []string {
+		return []string{never, "LAUNCHER_USER=" + user, "LAUNCHER_OPTIONS_FILE=" + filepath.Join(base, "options.json"), "LAUNCHER_PREFLIGHT_RECORD="}
+	}
+	script := []string{"run", "--", "node", "-e", "console.log('node runs as', process.getuid())"}
+	asNobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}
+	withoutSetuid := []string{"setpriv", "--bounding-set", "-setuid,-setgid"}
+	for _, c := range []struct {
+		name  string
+		under []string
+		user  string
+		code  int
+		said  string
+	}{
+		{"as nobody, another user", asNobody, "daemon", 2,
+			"LAUNCHER_USER=\"daemon\": the launcher runs as uid 65534, not root, and may not start node as another user: run the container as root"},
+		{"as nobody, itself", asNobody, "nobody", 0, "node runs as 65534"},
+		{"as nobody, its uid", asNobody, "65534", 0, "node runs as 65534"},
+		{"as root without CAP_SETUID", withoutSetuid, "nobody", 2,
+			"LAUNCHER_USER=\"nobody\": the launcher lacks CAP_SETUID and CAP_SETGID (a run with --cap-drop), and may not start node as another user"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := launch(t, launchOpts{binary: bin, args: script, env: env(c.user), under: c.under})
+			if code := l.wait(30 * time.Second); code != c.code {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, c.code, l.stdout, l.stderr)
+			}
+			logHas(t, l.stdout.String()+l.stderr.String(), c.said)
+		})
+	}
+}

@@ -160,6 +160,9 @@ func LoadConfig(environ map[string]string, command []string) (Config, error) {
 	}
 	if cfg.User != "" && len(problems) == 0 {
 		cred, err := LookupCredential(cfg.User)
+		if err == nil {
+			err = cred.startableBy(launcherItself())
+		}
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%sUSER=%q: %w", envPrefix, cfg.User, err))
 		}

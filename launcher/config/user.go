@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"os/user"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Credential is the user and groups the child runs as (LAUNCHER_USER).
@@ -16,6 +19,10 @@ type Credential struct {
 	Groups   []uint32
 	Name     string // empty for a bare uid
 	Home     string // empty when unknown
+	// Keep says the child runs as the launcher's own user, which
+	// LAUNCHER_USER names, without a switch: a launcher that may not
+	// switch users (not root) starts it as it is.
+	Keep bool
 }
 
 // LookupCredential resolves LAUNCHER_USER: a name, a uid, or uid:gid.
@@ -79,10 +86,49 @@ func (c *Credential) fill(u *user.User) {
 }
 
 func (c *Credential) Syscall() *syscall.Credential {
-	if c == nil {
+	if c == nil || c.Keep {
 		return nil
 	}
 	return &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups}
+}
+
+// starter is the launcher's own user, and whether it may start a process
+// as another (CAP_SETUID and CAP_SETGID in its effective set: root's,
+// unless a run dropped them).
+type starter struct {
+	uid, gid uint32
+	switches bool
+}
+
+// launcherItself is the running launcher as a starter.
+func launcherItself() starter {
+	s := starter{uid: uint32(os.Getuid()), gid: uint32(os.Getgid())}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var caps [2]unix.CapUserData // version 3: two 32-bit halves
+	if unix.Capget(&hdr, &caps[0]) == nil {
+		const both = 1<<unix.CAP_SETUID | 1<<unix.CAP_SETGID
+		s.switches = caps[0].Effective&both == both
+	}
+	return s
+}
+
+// startableBy tells whether s can start the child as c: any user when s
+// may switch users, else only its own (then c is kept as it is, Keep).
+// Without it, every start of node would fail with "operation not
+// permitted".
+func (c *Credential) startableBy(s starter) error {
+	switch {
+	case s.switches:
+		return nil
+	case c.UID == s.uid && c.GID == s.gid:
+		c.Keep = true
+		return nil
+	case s.uid != 0:
+		return fmt.Errorf("the launcher runs as uid %d, not root, and may not start node as another user: run the container as root "+
+			"(no USER in the Dockerfile's runtime stage, no `docker run --user`) and let LAUNCHER_USER choose node's user, or unset LAUNCHER_USER", s.uid)
+	}
+	return errors.New("the launcher lacks CAP_SETUID and CAP_SETGID (a run with --cap-drop), and may not start node as another user: " +
+		"give them back (`--cap-add SETUID --cap-add SETGID`), or unset LAUNCHER_USER")
 }
 
 func (c *Credential) String() string {
