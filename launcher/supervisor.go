@@ -552,9 +552,11 @@ func (m *machine) spawn(ctx context.Context) {
 			code = se.Code
 		}
 		m.finish(code)
-		if cause, fix, ok := preflight.CapsRefused(s.spec.Path, preflight.Bounded); ok && errors.Is(err, unix.EPERM) {
-			s.log.Error().Str("fix", fix).Msgf("cannot start %s: %s", s.name, cause)
-			return
+		if errors.Is(err, unix.EPERM) {
+			if cause, fix, ok := preflight.CapsRefused(s.spec.Path, preflight.Bounded); ok {
+				s.log.Error().Str("fix", fix).Msgf("cannot start %s: %s", s.name, cause)
+				return
+			}
 		}
 		s.log.Error().Err(err).Msgf("cannot start %s", s.name)
 		return

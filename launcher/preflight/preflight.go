@@ -1235,9 +1235,11 @@ func (p *Preflight) nodeCheck(n *NodeInfo) Check {
 		if errors.As(n.versionErr, &ve) {
 			c.Hint = ve.hint()
 		}
-		if _, host, err := p.findNode(); err == nil && errors.Is(n.versionErr, syscall.EPERM) {
-			if cause, fix, ok := CapsRefused(host, p.Bounded); ok {
-				c.Detail, c.Hint = fmt.Sprintf("%s cannot start: %s", n.Path, cause), fix
+		if errors.Is(n.versionErr, syscall.EPERM) {
+			if _, host, err := p.findNode(); err == nil {
+				if cause, fix, ok := CapsRefused(host, p.Bounded); ok {
+					c.Detail, c.Hint = fmt.Sprintf("%s cannot start: %s", n.Path, cause), fix
+				}
 			}
 		}
 		return c

@@ -111,7 +111,8 @@ func bindServiceLost(path string, nnp bool) (asks bool, lost, fix string) {
 }
 
 // privileged are the capabilities a Home Assistant add-on may ask for in
-// config.yaml's privileged, beyond Docker's default set.
+// config.yaml's privileged (the Supervisor adds them to Docker's default
+// set, which lacks most of them).
 var privileged = map[int]bool{
 	unix.CAP_BPF: true, unix.CAP_DAC_READ_SEARCH: true, unix.CAP_IPC_LOCK: true, unix.CAP_NET_ADMIN: true,
 	unix.CAP_NET_RAW: true, unix.CAP_PERFMON: true, unix.CAP_SYS_ADMIN: true, unix.CAP_SYS_MODULE: true,
