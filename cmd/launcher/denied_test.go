@@ -209,7 +209,7 @@ func TestRun_LauncherUserTheLauncherCannotBecome(t *testing.T) {
 		said  string
 	}{
 		{"as nobody, another user", asNobody, "daemon", 2,
-			"LAUNCHER_USER=\"daemon\": the launcher runs as uid 65534, not root, and may not start node as another user: run the container as root"},
+			"LAUNCHER_USER=\"daemon\": the launcher runs as uid 65534 gid 65534, not root, and may not start node as uid 1 gid 1: run the container as root"},
 		{"as nobody, itself", asNobody, "nobody", 0, "node runs as 65534"},
 		{"as nobody, its uid", asNobody, "65534", 0, "node runs as 65534"},
 		{"as root without CAP_SETUID", withoutSetuid, "nobody", 2,

@@ -124,8 +124,8 @@ func (c *Credential) startableBy(s starter) error {
 		c.Keep = true
 		return nil
 	case s.uid != 0:
-		return fmt.Errorf("the launcher runs as uid %d, not root, and may not start node as another user: run the container as root "+
-			"(no USER in the Dockerfile's runtime stage, no `docker run --user`) and let LAUNCHER_USER choose node's user, or unset LAUNCHER_USER", s.uid)
+		return fmt.Errorf("the launcher runs as uid %d gid %d, not root, and may not start node as uid %d gid %d: run the container as root "+
+			"(no USER in the Dockerfile's runtime stage, no `docker run --user`) and let LAUNCHER_USER choose node's user, or unset LAUNCHER_USER", s.uid, s.gid, c.UID, c.GID)
 	}
 	return errors.New("the launcher lacks CAP_SETUID and CAP_SETGID (a run with --cap-drop), and may not start node as another user: " +
 		"give them back (`--cap-add SETUID --cap-add SETGID`), or unset LAUNCHER_USER")

@@ -20,8 +20,8 @@ func TestStartableBy(t *testing.T) {
 		{"root", starter{uid: 0, gid: 0, switches: true}, false, ""},
 		{"another user with the capabilities", starter{uid: 1000, gid: 1000, switches: true}, false, ""},
 		{"itself", starter{uid: 65534, gid: 65534}, true, ""},
-		{"another user", starter{uid: 1000, gid: 1000}, false, "the launcher runs as uid 1000, not root"},
-		{"its uid in another group", starter{uid: 65534, gid: 100}, false, "the launcher runs as uid 65534, not root"},
+		{"another user", starter{uid: 1000, gid: 1000}, false, "the launcher runs as uid 1000 gid 1000, not root, and may not start node as uid 65534 gid 65534"},
+		{"its uid in another group", starter{uid: 65534, gid: 100}, false, "the launcher runs as uid 65534 gid 100, not root, and may not start node as uid 65534 gid 65534"},
 		{"root without the capabilities", starter{uid: 0, gid: 0}, false, "lacks CAP_SETUID and CAP_SETGID"},
 	} {
 		cred := nobody()
