@@ -32,6 +32,11 @@ func TestCLI_VersionAndHelp(t *testing.T) {
 		if code := l.wait(10 * time.Second); code != 0 || !strings.Contains(l.stdout.String(), "Usage:") {
 			t.Errorf("%v: exit %d\n%s", args, code, l.stdout)
 		}
+		// The image holds no docs/: the reference is named where a user
+		// of `docker run IMAGE help` can read it.
+		if out := l.stdout.String(); !strings.Contains(out, "https://github.com/hasync/launcher/blob/main/docs/LAUNCHER.md") {
+			t.Errorf("%v names no reference a user of the image can open:\n%s", args, out)
+		}
 	}
 	l := launch(t, launchOpts{args: []string{"frobnicate"}})
 	if code := l.wait(10 * time.Second); code != 2 || strings.Count(l.stderr.String(), "\n") != 1 ||

@@ -56,6 +56,10 @@ type program struct {
 	environ        []string
 }
 
+// reference is the launcher's reference as a user of the image can open
+// it: the image holds no docs/.
+const reference = "https://github.com/hasync/launcher/blob/main/docs/LAUNCHER.md"
+
 const usage = `launcher: the entrypoint of a Node.js Home Assistant add-on.
 
 Usage:
@@ -70,10 +74,11 @@ Usage:
   launcher version                  print the version (also --version, -v)
   launcher help                     this text
 
-Configuration is by LAUNCHER_* environment variables and /data/options.json;
-see docs/LAUNCHER.md. Exit codes: the child's own, 2 bad configuration, 3 a
-failed preflight check.
-`
+Configuration is by LAUNCHER_* environment variables and /data/options.json.
+Exit codes: the child's own, 2 bad configuration, 3 a failed preflight check,
+126/127 a command of run -- that cannot run / is not found. Reference (every
+variable, the checks, health and metrics):
+` + reference + "\n"
 
 // Exit codes of the launcher itself; a child's own code passes through.
 const (
@@ -273,7 +278,7 @@ func (p program) check(ctx context.Context, args []string) int {
 	}
 	if root != "" {
 		if st, err := os.Stat(root); err != nil || !st.IsDir() {
-			return p.usageError(fmt.Sprintf("--root %q: not a folder; export an image's root with `docker export` or `podman unshare` (docs/LAUNCHER.md)", root))
+			return p.usageError(fmt.Sprintf("--root %q: not a folder; export an image's root with `docker export` or `podman unshare` (%s#checking-an-image-from-outside---root)", root, reference))
 		}
 	}
 	environ := config.EnvMap(p.environ)
