@@ -15,6 +15,7 @@ import (
 
 	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/preflight"
+	"golang.org/x/sys/unix"
 )
 
 // fixtures is the folder testdata/native/build.sh fills with real native
@@ -527,6 +528,37 @@ func TestCheck_LDPreloadThatStopsNode(t *testing.T) {
 		if text := l.stdout.String(); !strings.Contains(text, "stops node before its first line") || !strings.Contains(text, "Correct MALLOC_CONF") || !strings.Contains(text, "not starting node") {
 			t.Errorf("the log does not say why, or node was started:\n%s", text)
 		}
+	})
+
+	// node in secure-execution mode (its file's cap_net_raw raises nobody,
+	// whom it runs as) is never given the preload: its loader ignores
+	// LD_PRELOAD there, and node starts. The check asked node's version as
+	// the launcher's own user, root, whose exec of node is not secure and
+	// maps the preload, and failed a node that starts.
+	t.Run("node in secure-execution mode", func(t *testing.T) {
+		if os.Getuid() != 0 {
+			t.Skip("file capabilities and another user need root")
+		}
+		base, _ := addonData(t)
+		raw := cappedNode(t, base, "node-raw", unix.CAP_NET_RAW)
+		app := filepath.Join(base, "app")
+		must(t, os.Mkdir(app, 0o755))
+		must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("console.log('loaded');\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(app, "package.json"), []byte(`{"name":"app"}`), 0o644))
+		env := []string{"LD_PRELOAD=" + jemalloc, aborts}
+		premise := exec.Command(raw, "index.js")
+		premise.Dir, premise.Env = app, append(os.Environ(), env...)
+		premise.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		if out, err := premise.CombinedOutput(); err != nil || !strings.Contains(string(out), "loaded") {
+			t.Fatalf("premise: %s as nobody with LD_PRELOAD=%s: %v\n%s", raw, jemalloc, err, out)
+		}
+		code, r := checkReport(t, launchOpts{binary: realLauncher(t), args: []string{"check", "--json"},
+			env: append(env, "LAUNCHER_APP_DIR="+app, "LAUNCHER_NODE="+raw, "LAUNCHER_USER=nobody", "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=")})
+		if code != 0 {
+			t.Errorf("exit %d, want 0: %+v", code, r.Checks)
+		}
+		expectCheck(t, r, "node", pass, []string{"v20."}, nil)
+		expectCheck(t, r, "secure-execution", preflight.StatusWarn, []string{"LD_PRELOAD"}, nil)
 	})
 
 	// On arm64, in Debian's arm64 image with the arm64 launcher: the same

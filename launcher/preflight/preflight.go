@@ -803,6 +803,12 @@ func (p *Preflight) secureExecution() Secure {
 	if err != nil {
 		return Secure{} // the node check says so
 	}
+	return p.secureExecutionOf(host)
+}
+
+// secureExecutionOf is secureExecution of node's file at host (its path
+// on this machine).
+func (p *Preflight) secureExecutionOf(host string) Secure {
 	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
 	if p.Image != "" {
 		uid, gid = 0, 0
@@ -865,10 +871,15 @@ func (p *Preflight) readVersion(ctx context.Context, n *NodeInfo) error {
 		// What LD_PRELOAD maps into node runs before node's first line: a
 		// library that stops node there (jemalloc built for smaller pages
 		// than the kernel's) fails its every start, and node answers
-		// without it.
+		// without it. Unless node, as the launcher starts it, runs in
+		// secure-execution mode, where its loader maps no preload: the
+		// query, this process's exec of node, is not in that mode.
 		failed := err
 		if plain, perr := p.execAs(ctx, nil, withoutVar(p.env(), "LD_PRELOAD"), "", n.Path, "--version"); perr == nil {
-			out, err, refused = plain, nil, p.preloadRefusal(failed)
+			out, err = plain, nil
+			if p.secureExecutionOf(n.Path).Why == "" {
+				refused = p.preloadRefusal(failed)
+			}
 		}
 	}
 	if err != nil {
