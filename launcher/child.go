@@ -286,7 +286,9 @@ func childEnviron(env []string) []string {
 
 // relayStderr copies the child's stderr to ours byte for byte and keeps its
 // last lines. When ours is gone (the log reader closed it) it goes on
-// reading, so the child never blocks on a full pipe.
+// reading, so the child never blocks on a full pipe. Ours may be the pipe
+// node shares as stdout (`2>&1`), which node makes non-blocking: writeAll
+// waits on it where a plain write would fail and end the relay.
 func relayStderr(from io.Reader, to io.Writer, tail *Tail) {
 	buf := make([]byte, 32<<10)
 	for {
@@ -294,7 +296,7 @@ func relayStderr(from io.Reader, to io.Writer, tail *Tail) {
 		if n > 0 {
 			tail.Write(buf[:n])
 			if to != nil {
-				if _, werr := to.Write(buf[:n]); werr != nil {
+				if werr := writeAll(to, buf[:n]); werr != nil {
 					to = nil
 				}
 			}

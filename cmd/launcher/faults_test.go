@@ -7,12 +7,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hasync/launcher/launcher"
 )
@@ -70,6 +73,109 @@ func TestFault_ClosedStdoutSupervisionGoesOn(t *testing.T) {
 	if code := l.wait(10 * time.Second); code != 0 {
 		t.Errorf("exit %d", code)
 	}
+}
+
+// The log's reader stops reading (a logging driver that stalls, a terminal
+// paused with Ctrl-S) while node runs. node makes the pipe it shares with
+// the launcher as stdout non-blocking, so the launcher's lines met a full
+// pipe with EAGAIN and were lost; and once node had ended, which makes the
+// pipe blocking again, the launcher's next line waited for the reader, and
+// the launcher never ended. Each subtest has node fill the pipe before it
+// acts: this machine's node under the launcher under test, and Debian's
+// arm64 node under the arm64 launcher in Debian's arm64 root.
+func TestFault_StalledLogReader(t *testing.T) {
+	for _, on := range []struct {
+		name string
+		// command is the launcher's command line (binary, args) up to
+		// `run`, and the node it runs.
+		command func(t *testing.T) (binary string, args []string, node string)
+	}{
+		{"here", func(t *testing.T) (string, []string, string) {
+			node, err := exec.LookPath("node")
+			if err != nil {
+				t.Skip("needs node")
+			}
+			return "", nil, node
+		}},
+		{"arm64", func(t *testing.T) (string, []string, string) {
+			requireArm64(t)
+			if os.Geteuid() != 0 {
+				t.Skip("chroot needs root")
+			}
+			root := debianRoot(t, "arm64")
+			devNull(t, root)
+			bin, _ := inRoot(t, root, t.TempDir())
+			return "chroot", []string{root, bin}, "/usr/bin/node"
+		}},
+	} {
+		t.Run(on.name, func(t *testing.T) { stalledLogReader(t, on.command) })
+	}
+}
+
+func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string, string)) {
+	// stalledStdout is a pipe that nobody reads yet: its read end, and the
+	// launcher started with the other as its stdout.
+	stalledStdout := func(t *testing.T, script string, env ...string) (*os.File, *launched) {
+		binary, args, node := command(t)
+		r, w, err := os.Pipe()
+		must(t, err)
+		t.Cleanup(func() { r.Close() })
+		l := launch(t, launchOpts{binary: binary, args: append(args, "run", "--", node, "-e", script), stdout: w, env: env})
+		// Full: no room for a write (poll's POLLOUT on the pipe's write
+		// end, which the test keeps until then; through Control, as Fd
+		// would make the file blocking, for the launcher and node too).
+		raw, err := w.SyscallConn()
+		must(t, err)
+		eventually(t, 30*time.Second, "node's output never filled the pipe", func() bool {
+			var n int
+			err := raw.Control(func(fd uintptr) {
+				n, err = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 0)
+			})
+			return err == nil && n == 0
+		})
+		w.Close()
+		return r, l
+	}
+	const fill = `process.stdout.write("x".repeat(1 << 20) + "\n");` // the pipe holds 64 KiB
+
+	t.Run("lines logged while nobody reads reach the reader later", func(t *testing.T) {
+		health := freePort(t)
+		r, l := stalledStdout(t, fill+`setInterval(() => {}, 1 << 30);`,
+			fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health), "LAUNCHER_RESTART_DELAY=10ms")
+		first := getStatus(t, health)
+		if first == nil || first.Child.PID == nil {
+			t.Fatalf("no child in /status: %+v", first)
+		}
+		must(t, syscall.Kill(*first.Child.PID, syscall.SIGKILL))
+		eventually(t, 30*time.Second, "node was not restarted", func() bool {
+			s := getStatus(t, health)
+			return s != nil && s.Child.Restarts == 1 && s.Child.PID != nil && *s.Child.PID != *first.Child.PID
+		})
+		read := make(chan []byte)
+		go func() { b, _ := io.ReadAll(r); read <- b }()
+		l.signal(syscall.SIGTERM)
+		if code := l.wait(30 * time.Second); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+		out := string(<-read)
+		for _, want := range []string{"node killed by SIGKILL (137)", "restarting node in 10ms", "forwarded SIGTERM to node", "launcher exiting with code 0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the log lacks %q:\n%s\nstderr:\n%s", want, strings.ReplaceAll(out, strings.Repeat("x", 1<<20), "x…"), l.stderr)
+			}
+		}
+		if strings.Contains(l.stderr.String(), "could not write") {
+			t.Errorf("the launcher failed to write its log:\n%s", l.stderr)
+		}
+	})
+
+	t.Run("the stop ends while nobody reads", func(t *testing.T) {
+		// node ends by process.exit, which makes the pipe blocking again.
+		_, l := stalledStdout(t, fill+`process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1 << 30);`)
+		l.signal(syscall.SIGTERM)
+		if code := l.wait(30 * time.Second); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+	})
 }
 
 // getStatus reads /status, or nil while nothing answers.

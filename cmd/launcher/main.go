@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -79,6 +80,10 @@ Exit codes: the child's own, 2 bad configuration, 3 a failed preflight check,
 126/127 a command of run -- that cannot run / is not found. Reference (every
 variable, the checks, health and metrics):
 ` + reference + "\n"
+
+// logPatience is how long the launcher, on its way out, waits for a log
+// reader that takes none of its last lines before it exits without them.
+const logPatience = time.Second
 
 // Exit codes of the launcher itself; a child's own code passes through.
 const (
@@ -185,7 +190,15 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	launcher.CatchSIGPIPE()
 	environ := config.EnvMap(p.environ)
 	cfg, err := config.LoadConfig(environ, command)
-	log := launcher.NewLogger(p.stdout, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
+	// The log's lines go out from a goroutine of their own: nothing the
+	// launcher does waits on the log's reader (launcher.LogOutput).
+	out := launcher.NewLogOutput(p.stdout)
+	defer out.Close(logPatience)
+	log := launcher.NewLogger(out, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
+	out.Start(func(lines int, waited time.Duration) {
+		log.Warn().Int("dropped", lines).Msgf("dropped %d %s of the launcher's log: its reader took none for %s",
+			lines, plural.Of(lines, "line"), waited.Round(time.Millisecond))
+	})
 	var reaper *launcher.Reaper
 	defer func() {
 		var reaped int64
