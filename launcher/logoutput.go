@@ -73,7 +73,7 @@ func (o *LogOutput) Write(p []byte) (int, error) {
 
 func (o *LogOutput) run(dropped func(int, time.Duration)) {
 	var batch []byte
-	var waited time.Duration // the last write's
+	var waited time.Duration // the last write's: the lines were dropped meanwhile
 	for range o.wake {
 		for {
 			o.mu.Lock()
@@ -83,7 +83,9 @@ func (o *LogOutput) run(dropped func(int, time.Duration)) {
 			o.writing = len(batch) > 0
 			o.mu.Unlock()
 			if lost > 0 && dropped != nil {
-				dropped(lost, waited) // queued behind what came after them
+				// Its note is queued first after this batch: where the
+				// lines dropped would have been.
+				dropped(lost, waited)
 			}
 			if len(batch) == 0 {
 				break
@@ -91,6 +93,9 @@ func (o *LogOutput) run(dropped func(int, time.Duration)) {
 			began := time.Now()
 			_ = writeAll(o.out, batch) // nothing to tell of a reader gone: the log is where it would go
 			waited = time.Since(began)
+			if cap(batch) > logOutputLimit {
+				batch = nil // a line larger than the limit once: not kept for good
+			}
 			o.signal()
 		}
 		o.signal()
