@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -165,6 +166,40 @@ func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string
 		}
 		if strings.Contains(l.stderr.String(), "could not write") {
 			t.Errorf("the launcher failed to write its log:\n%s", l.stderr)
+		}
+	})
+
+	t.Run("lines beyond what the launcher holds are dropped and counted", func(t *testing.T) {
+		// 1,500 forwards, each a line of about 80 bytes: more than the
+		// 64 KiB the launcher holds. One at a time, each counted in
+		// /status before the next, as two pending SIGUSR2 would be one.
+		const forwards = 1500
+		health := freePort(t)
+		r, l := stalledStdout(t, fill+`process.on("SIGUSR2", () => {}); setInterval(() => {}, 1 << 30);`,
+			fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health))
+		for i := 1; i <= forwards; i++ {
+			l.signal(syscall.SIGUSR2)
+			eventually(t, 30*time.Second, "the launcher did not forward SIGUSR2", func() bool {
+				s := getStatus(t, health)
+				return s != nil && s.SignalsForwarded["SIGUSR2"] == int64(i)
+			})
+		}
+		read := make(chan []byte)
+		go func() { b, _ := io.ReadAll(r); read <- b }()
+		l.signal(syscall.SIGTERM)
+		if code := l.wait(30 * time.Second); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+		out := string(<-read)
+		m := regexp.MustCompile(`WARNING: dropped (\d+) lines of the launcher's log: its reader took none for \S+ dropped=(\d+)`).FindStringSubmatch(out)
+		if m == nil || m[1] != m[2] {
+			t.Fatalf("no note of the lines dropped:\n%s", strings.ReplaceAll(out, strings.Repeat("x", 1<<20), "x…"))
+		}
+		dropped, _ := strconv.Atoi(m[1])
+		// Every forward's line missing is counted (the note counts any
+		// line dropped, and others may have come meanwhile).
+		if got := strings.Count(out, "forwarded SIGUSR2 to node"); got == forwards || got+dropped < forwards {
+			t.Errorf("%d of %d forwards logged and %d lines dropped: want the missing ones counted", got, forwards, dropped)
 		}
 	})
 
