@@ -233,6 +233,15 @@ func runImageOnce(t *testing.T, name string, flags []string, image string, args 
 // stuck says it did not exit within runDeadline and was removed.
 func runImageStoppedAt(t *testing.T, at string, flags []string, image string, args ...string) (out string, code int, stuck bool) {
 	t.Helper()
+	return runImageWatched(t, func(line string) bool { return strings.Contains(line, at) }, flags, image, args...)
+}
+
+// runImageWatched is runImageOnce that gives each line of the container's
+// output to watch, as it comes, and sends the container SIGTERM (podman
+// kill, as a stop) once watch says so; stuck says it did not exit within
+// runDeadline and was removed.
+func runImageWatched(t *testing.T, watch func(line string) (stop bool), flags []string, image string, args ...string) (out string, code int, stuck bool) {
+	t.Helper()
 	name := fmt.Sprintf("launcher-e2e-run-%d", time.Now().UnixNano())
 	argv := append(append(append([]string{"run", "--rm", "--name", name}, onAPi4...), runFlagsWith(flags)...), flags...)
 	cmd := podman(append(append(argv, image), args...)...)
@@ -250,7 +259,7 @@ func runImageStoppedAt(t *testing.T, at string, flags []string, image string, ar
 	lines := bufio.NewScanner(r)
 	for lines.Scan() {
 		b.WriteString(lines.Text() + "\n")
-		if strings.Contains(lines.Text(), at) {
+		if watch(lines.Text()) {
 			run(t, "kill", "-s", "TERM", name)
 			break
 		}
@@ -922,6 +931,33 @@ func TestAddonOnArm64_ReachingOut(t *testing.T) {
 			t.Errorf("exit %d, want node's 1, the look called off and the failure in node's words:\n%s", code, out)
 		}
 		t.Logf("exit %d: %s", code, regexp.MustCompile(`SIGTERM: stopping[^\n]*`).FindString(out))
+	})
+
+	// Home Assistant restarting: the app fails while nothing listens on
+	// Home Assistant's port, past a restart limit of 2, each failure for
+	// want of the network; once Home Assistant listens again, the next
+	// start connects.
+	t.Run("Home Assistant restarting", func(t *testing.T) {
+		ns.Run(t, "ip", "addr", "add", "172.30.32.5/32", "dev", "lo")
+		restarting := slices.Clone(flags)
+		restarting[slices.Index(restarting, "LAUNCHER_RESTART=never")] = "LAUNCHER_RESTART_LIMIT=2"
+		restarting = append(restarting, "-e", "LAUNCHER_RESTART_DELAY=10ms", "-e", "LAUNCHER_RESTART_DELAY_MAX=100ms", "-e", "RUNS=/tmp/runs")
+		const app = `const fs = require('fs'), runs = process.env.RUNS;
+const n = (fs.existsSync(runs) ? +fs.readFileSync(runs, 'utf8') : 0) + 1;
+fs.writeFileSync(runs, String(n));
+console.log('attempt ' + n);
+require('net').connect(8123, '172.30.32.5').on('connect', () => { console.log('connected to Home Assistant'); setInterval(() => {}, 1e6); });`
+		out, code, stuck := runImageWatched(t, func(line string) bool {
+			if line == "attempt 4" { // three restarts, past the limit
+				ns.Listen(t, "172.30.32.5:8123")
+			}
+			return line == "connected to Home Assistant"
+		}, restarting, image, "run", "--", "node", "-e", app)
+		if stuck || code != 0 || !strings.Contains(out, "connected to Home Assistant") || strings.Contains(out, "not restarting node") ||
+			!strings.Contains(out, "(for want of the network: not counted toward LAUNCHER_RESTART_LIMIT until such failures have lasted 10m)") {
+			t.Errorf("exit %d (stuck %v), want 0 once node connected, its failures not counted:\n%s", code, stuck, out)
+		}
+		t.Logf("exit %d: %d starts; %s", code, strings.Count(out, "\nattempt "), regexp.MustCompile(`restarting node in [^\n]*`).FindString(out))
 	})
 
 	// A start held by a connection that is never answered: at the ready

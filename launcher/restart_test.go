@@ -3,10 +3,12 @@ package launcher_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,7 +26,7 @@ func TestBackoff_Schedule(t *testing.T) {
 	fail := launcher.ExitStatus{Code: 1}
 	var got []time.Duration
 	for i := 0; i < 7; i++ {
-		d := b.Decide(now, time.Second, fail, launcher.ReasonExit)
+		d := b.Decide(now, launcher.End{Status: fail, Reason: launcher.ReasonExit, Healthy: time.Second})
 		if !d.Restart {
 			t.Fatalf("restart %d refused: %s", i+1, d.Why)
 		}
@@ -38,7 +40,7 @@ func TestBackoff_Schedule(t *testing.T) {
 		}
 	}
 	// A child that stayed up a whole minute starts the schedule over.
-	if d := b.Decide(now, time.Minute, fail, launcher.ReasonExit); d.Delay != time.Second {
+	if d := b.Decide(now, launcher.End{Status: fail, Reason: launcher.ReasonExit, Healthy: time.Minute}); d.Delay != time.Second {
 		t.Errorf("after a stable run the delay is %s, want 1s", d.Delay)
 	}
 }
@@ -129,16 +131,73 @@ func TestBackoff_Limit(t *testing.T) {
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	killed := launcher.ExitStatus{Signal: syscall.SIGKILL}
 	for i := 0; i < 3; i++ {
-		if d := b.Decide(now, 0, killed, launcher.ReasonExit); !d.Restart {
+		if d := b.Decide(now, launcher.End{Status: killed, Reason: launcher.ReasonExit}); !d.Restart {
 			t.Fatalf("restart %d refused: %s", i+1, d.Why)
 		}
 	}
-	if d := b.Decide(now, 0, killed, launcher.ReasonExit); d.Restart {
+	if d := b.Decide(now, launcher.End{Status: killed, Reason: launcher.ReasonExit}); d.Restart {
 		t.Errorf("the 4th restart within the window must be refused")
 	}
 	// Outside the window the old restarts no longer count.
-	if d := b.Decide(now.Add(time.Minute), 0, killed, launcher.ReasonExit); !d.Restart {
+	if d := b.Decide(now.Add(time.Minute), launcher.End{Status: killed, Reason: launcher.ReasonExit}); !d.Restart {
 		t.Errorf("a restart after the window must be allowed: %s", d.Why)
+	}
+}
+
+// Failures for want of the network (Home Assistant restarting) are
+// restarted past the limit, the delay still doubling to its cap, until they
+// have lasted a window; then they count as any failure, so a wrong address
+// ends in the limit too. Any other end starts the wait over.
+func TestBackoff_FailuresForWantOfTheNetwork(t *testing.T) {
+	b := &launcher.Backoff{Policy: config.RestartOnFailure, Limit: 2, Window: 10 * time.Minute, Base: time.Second, Max: 30 * time.Second}
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	unreached := launcher.End{Status: launcher.ExitStatus{Code: 1}, Reason: launcher.ReasonExit, Unreached: true}
+	var delays []time.Duration
+	for now.Before(time.Date(2026, 12, 7, 8, 10, 0, 0, time.UTC).Add(-30 * time.Second)) {
+		d := b.Decide(now, unreached)
+		if !d.Restart {
+			t.Fatalf("after %s of failures for want of the network, restart %d refused: %s", now.Sub(time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)), len(delays)+1, d.Why)
+		}
+		if !strings.Contains(d.Why, "for want of the network") || !strings.Contains(d.Why, "not counted toward LAUNCHER_RESTART_LIMIT until such failures have lasted 10m") {
+			t.Errorf("restart %d: why = %q", len(delays)+1, d.Why)
+		}
+		delays = append(delays, d.Delay)
+		now = now.Add(d.Delay + time.Second)
+	}
+	if len(delays) < 20 || delays[0] != time.Second || delays[1] != 2*time.Second || delays[len(delays)-1] != 30*time.Second {
+		t.Errorf("delays %v: want 20 or more, from 1s doubling to 30s", delays)
+	}
+	// Ten minutes on, they count: the limit's two restarts, then none.
+	now = now.Add(time.Minute)
+	for i := 1; i <= 2; i++ {
+		if d := b.Decide(now, unreached); !d.Restart || !strings.HasPrefix(d.Why, fmt.Sprintf("restart %d of 2 within 10m; failures for want of the network count once they have lasted 10m", i)) {
+			t.Errorf("counted restart %d: %+v", i, d)
+		}
+	}
+	if d := b.Decide(now, unreached); d.Restart || d.Why != "2 restarts within 10m (LAUNCHER_RESTART_LIMIT); failures for want of the network count once they have lasted 10m" {
+		t.Errorf("past the limit: %+v, want no restart", d)
+	}
+	// After a stable run (Home Assistant restarted again), a new wait.
+	if d := b.Decide(now, launcher.End{Status: unreached.Status, Reason: unreached.Reason, Healthy: time.Minute, Unreached: true}); !d.Restart || d.Delay != time.Second {
+		t.Errorf("after a stable run: %+v, want a new wait from the first delay", d)
+	}
+
+	// Another failure in between starts the wait over, and is counted.
+	b = &launcher.Backoff{Policy: config.RestartOnFailure, Limit: 2, Window: 10 * time.Minute, Base: time.Second, Max: 30 * time.Second}
+	now = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	b.Decide(now, unreached)
+	now = now.Add(9 * time.Minute)
+	if d := b.Decide(now, launcher.End{Status: launcher.ExitStatus{Code: 1}, Reason: launcher.ReasonExit}); d.Why != "restart 1 of 2 within 10m" {
+		t.Errorf("a failure of another kind: %+v, want it counted", d)
+	}
+	now = now.Add(5 * time.Minute)
+	if d := b.Decide(now, unreached); !d.Restart || !strings.HasPrefix(d.Why, "for want of the network: not counted") {
+		t.Errorf("the network's failure after another one: %+v, want a new wait", d)
+	}
+	// Under the policy never, nothing restarts.
+	b = &launcher.Backoff{Policy: config.RestartNever, Limit: 2, Window: 10 * time.Minute}
+	if d := b.Decide(now, unreached); d.Restart {
+		t.Errorf("policy never: %+v", d)
 	}
 }
 
@@ -160,7 +219,7 @@ func TestBackoff_Policy(t *testing.T) {
 		{config.RestartAlways, ok, launcher.ReasonExit, true},
 	} {
 		b := &launcher.Backoff{Policy: c.policy, Limit: 5, Window: time.Minute}
-		if d := b.Decide(time.Now(), 0, c.status, c.reason); d.Restart != c.restart {
+		if d := b.Decide(time.Now(), launcher.End{Status: c.status, Reason: c.reason}); d.Restart != c.restart {
 			t.Errorf("%s, %v, %s: restart = %v, want %v (%s)", c.policy, c.status, c.reason, d.Restart, c.restart, d.Why)
 		}
 	}

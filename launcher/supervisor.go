@@ -151,6 +151,9 @@ type outcome struct {
 	// the restart delay starts over after a long one. Zero when it never
 	// was.
 	healthy time.Duration
+	// unreached: every diagnosis of its failure says it was for want of
+	// the network, which the restart limit does not count for a while.
+	unreached bool
 }
 
 // machine is one run of supervision: its phase, and what the transitions
@@ -888,6 +891,7 @@ func (m *machine) onDiagnosed(ds []preflight.Diagnosis) {
 	m.lookOff()
 	m.lookOff = nil
 	m.s.tellDiagnoses(ds)
+	m.out.unreached = len(ds) > 0 && !slices.ContainsFunc(ds, func(d preflight.Diagnosis) bool { return !d.Unreached })
 	m.ended()
 }
 
@@ -905,7 +909,7 @@ func (m *machine) ended() {
 // start that could not happen).
 func (m *machine) decide() {
 	s := m.s
-	d := m.backoff.Decide(time.Now(), m.out.healthy, m.out.status, m.out.reason)
+	d := m.backoff.Decide(time.Now(), End{Status: m.out.status, Reason: m.out.reason, Healthy: m.out.healthy, Unreached: m.out.unreached})
 	if !d.Restart {
 		code := m.out.status.Shell()
 		if code == 0 && m.out.reason != ReasonExit {

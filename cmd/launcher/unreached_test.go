@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -71,6 +72,58 @@ func TestRun_TellsWhyNodeCouldNotReach(t *testing.T) {
 			logHas(t, l.nodeFailed(30*time.Second), c.said, c.cause, "fix=", c.fix)
 		})
 	}
+}
+
+// Home Assistant restarting while the app needs it, for real: node
+// connects to Home Assistant's port at its start and fails while nothing
+// listens there, again and again, in a network namespace of the test's
+// own. With a restart limit of 2, the launcher restarts it past the limit,
+// since each failure is for want of the network (the look finds the port
+// still closed), and node connects once Home Assistant listens again;
+// before, the launcher gave up after the second restart, about 31 s into
+// a restart of Home Assistant with the defaults, which takes minutes on a
+// Raspberry Pi. Past a window of such failures (2 s here) they count, and
+// a Home Assistant that never comes back ends in the limit as before.
+func TestRun_WaitsForHomeAssistantToComeBack(t *testing.T) {
+	ns := nettest.NewNetns(t, "127.0.0.1 localhost\n")
+	ns.Run(t, "ip", "addr", "add", "172.30.32.1/32", "dev", "lo")
+	const app = `const fs = require('fs'), runs = process.env.RUNS;
+const n = (fs.existsSync(runs) ? +fs.readFileSync(runs, 'utf8') : 0) + 1;
+fs.writeFileSync(runs, String(n));
+console.log('attempt ' + n);
+require('net').connect(8123, '172.30.32.1').on('connect', () => { console.log('connected to Home Assistant'); setInterval(() => {}, 1e6); });`
+	env := func(window string) []string {
+		return []string{"RUNS=" + filepath.Join(t.TempDir(), "runs"), "LAUNCHER_RESTART_LIMIT=2", "LAUNCHER_RESTART_WINDOW=" + window,
+			"LAUNCHER_RESTART_DELAY=10ms", "LAUNCHER_RESTART_DELAY_MAX=100ms"}
+	}
+
+	t.Run("back", func(t *testing.T) {
+		l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", app}, env: env("10m"), under: ns.Exec()})
+		l.waitFor("attempt 5") // four restarts, twice the limit
+		ns.Listen(t, "172.30.32.1:8123")
+		l.waitFor("connected to Home Assistant")
+		out := l.stdout.String()
+		logHas(t, out, "node: it could not connect to 172.30.32.1:8123 (ECONNREFUSED: nothing listened there); it refuses connections now too",
+			"(for want of the network: not counted toward LAUNCHER_RESTART_LIMIT until such failures have lasted 10m)")
+		if strings.Contains(out, "not restarting node") || strings.Contains(out, "restart 1 of 2") {
+			t.Errorf("a failure for want of the network was counted toward the limit:\n%s", out)
+		}
+		l.signal(syscall.SIGTERM)
+		if code := l.wait(10 * time.Second); code != 0 {
+			t.Errorf("stopped once connected: exit %d, want 0\n%s", code, l.stdout)
+		}
+	})
+
+	t.Run("never back", func(t *testing.T) {
+		l := launch(t, launchOpts{args: []string{"run", "--", "node", "-e", app}, env: env("2s"), under: ns.Exec()})
+		out := l.nodeFailed(60 * time.Second)
+		logHas(t, out, "for want of the network: not counted toward LAUNCHER_RESTART_LIMIT until such failures have lasted 2s",
+			"restart 2 of 2 within 2s; failures for want of the network count once they have lasted 2s",
+			"not restarting node: 2 restarts within 2s (LAUNCHER_RESTART_LIMIT); failures for want of the network count once they have lasted 2s")
+		if n := l.stdout.count("restarting node in"); n < 3 {
+			t.Errorf("%d restarts, want the limit's 2 and the first failure's at least\n%s", n, out)
+		}
+	})
 }
 
 // A start held by the network, for real: node connects to an address that

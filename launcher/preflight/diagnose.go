@@ -16,6 +16,13 @@ import (
 type Diagnosis struct {
 	Cause string `json:"cause"`
 	Hint  string `json:"fix"`
+	// Unreached: node failed for want of something on the network that
+	// may come back by itself: a DNS server that did not answer, an
+	// address that refused or did not answer (Home Assistant restarting,
+	// a network not up yet at the machine's start). Not a name that does
+	// not exist, nor the container's own loopback: those are the app's
+	// settings, which no wait mends. The restart policy weighs it.
+	Unreached bool `json:"-"`
 }
 
 // stderrPatterns are the messages node and the loaders print for the

@@ -376,8 +376,33 @@ func TestDiagnose_Unreached(t *testing.T) {
 		cause, whole := strings.CutSuffix(c.cause, "$")
 		if len(ds) != 1 || !strings.Contains(ds[0].Cause, cause) || whole && !strings.HasSuffix(ds[0].Cause, cause) || !strings.Contains(ds[0].Hint, c.fix) {
 			t.Errorf("%s: %+v, want the cause %q and the fix saying %q", c.name, ds, c.cause, c.fix)
+			continue
+		}
+		want, ok := unreached[c.name]
+		if !ok {
+			t.Fatalf("%s: whether the network may come back is not said (unreached)", c.name)
+		}
+		if ds[0].Unreached != want {
+			t.Errorf("%s: Unreached = %v, want %v: %s", c.name, ds[0].Unreached, want, ds[0].Cause)
 		}
 	}
+}
+
+// unreached says, for each case of TestDiagnose_Unreached, whether node
+// failed for want of a network that may come back (so the restart policy
+// does not count it), or for a setting no wait mends: a name that does
+// not exist, the Supervisor's or Home Assistant's names outside Home
+// Assistant, dns.resolve of a name only /etc/hosts has, the container's
+// own loopback.
+var unreached = map[string]bool{
+	"no machine": true, "resolves now": true, "silent": true, "failing": true,
+	"misspelt": false, "not an add-on": false, "not on the add-ons' network": false, "a name inside the Supervisor's": false,
+	"dns.resolve of a name /etc/hosts has": false, "in hosts now": true,
+	"loopback": false, "IPv6 loopback": false,
+	"Home Assistant restarting": true, "Home Assistant stopped": true, "gone": true,
+	"fetch's connect timeout, by name": true, "fetch's connect timeout, by addresses": true, "fetch's connect timeout on localhost": false,
+	"no route":          true,
+	"lookup called off": true, "connection called off": true,
 }
 
 // node's refusals of a server's TLS certificate, in its words (node 20's

@@ -54,6 +54,10 @@ func (on Machine) unresolved(call, code, name string) Diagnosis {
 	d := Diagnosis{
 		Cause: fmt.Sprintf("it could not resolve the name %s (%s)", name, said),
 		Hint:  "Check the name where the app takes it (its options); if it is right, the container's DNS server did not know it or did not answer.",
+		// By node's words alone: a DNS server that did not answer or
+		// failed may answer later; one that said the name does not exist
+		// will not.
+		Unreached: code != "ENOTFOUND",
 	}
 	if on.Resolve == nil {
 		return d
@@ -62,6 +66,10 @@ func (on Machine) unresolved(call, code, name string) Diagnosis {
 	if a.Outcome == network.CalledOff {
 		return d // the launcher is stopping: nothing is known now
 	}
+	// Asked again now: a name that resolves now, or a DNS server that
+	// still does not answer, is the network's passing state; anything
+	// else below is a setting of the app's or of how it is run.
+	d.Unreached = a.Outcome == network.Resolved || a.Outcome == network.Silent || a.Outcome == network.Failed
 	servers := "the DNS server " + strings.Join(a.Servers, ", ") + " (/etc/resolv.conf)"
 	if len(a.Servers) > 1 {
 		servers = "the DNS servers " + strings.Join(a.Servers, ", ") + " (/etc/resolv.conf)"
@@ -72,6 +80,7 @@ func (on Machine) unresolved(call, code, name string) Diagnosis {
 	case a.Outcome == network.Resolved && a.InHosts && call != "getaddrinfo":
 		d.Cause += fmt.Sprintf(", which /etc/hosts names (%s): node's dns.resolve asks the DNS servers alone, and they do not know it", addrList(a.Addrs))
 		d.Hint = "Resolve it as http, net and fetch do, with dns.lookup (the C library's resolver, which reads /etc/hosts), or let them resolve it."
+		d.Unreached = false // the app's way of asking, which fails every time
 	case a.Outcome == network.Resolved && a.InHosts:
 		d.Cause += fmt.Sprintf(", which /etc/hosts names now (%s)", addrList(a.Addrs))
 		d.Hint = "The container's /etc/hosts changed after node failed: " + passingHint
@@ -130,6 +139,10 @@ func (on Machine) unreached(code, addr, port string) Diagnosis {
 	d := Diagnosis{
 		Cause: fmt.Sprintf("it could not connect to %s (%s: %s)", hostPort, code, said),
 		Hint:  "Check the address and port the app is given (its options); if they are right, what listens there was stopped or restarting.",
+		// Whether it refuses, does not answer or has no route now, what
+		// listens there may be starting again; but loopback is this
+		// container itself (below).
+		Unreached: true,
 	}
 	if port == "8123" {
 		d.Hint = "Port 8123 is Home Assistant's: it was stopped or restarting, or the address is not Home Assistant's (reach it as homeassistant:8123, or through the Supervisor at http://supervisor/core/api)."
@@ -153,6 +166,7 @@ func (on Machine) unreached(code, addr, port string) Diagnosis {
 		}
 	}
 	if a.IsLoopback() {
+		d.Unreached = false
 		named := addr + " (localhost)"
 		if a.String() != addr {
 			named = addr + " (" + a.String() + ")" // a name fetch gave
