@@ -464,6 +464,72 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 	t.Logf("first container: %q; second: %q", pass.FindAllString(logs, -1), pass.FindAllString(again.logs(), -1))
 }
 
+// How node ends, on arm64 (the image's Node 24 and glibc under QEMU's Pi 4
+// CPU), with the launcher PID 1 of the add-on's container and the test's
+// scripts (testdata/node) at /app/test. A node that ignores SIGTERM,
+// with a helper escaped into a session of its own that ignores it too:
+// podman's stop (the Supervisor's) has node killed once LAUNCHER_STOP_TIMEOUT
+// is over, with every process below it, the helper too (out of node's
+// process group), reaped before the launcher exits 137, well within the
+// stop's 10 s. A
+// node that allocates without end in a container with a memory limit: the
+// kernel's OOM killer ends it, the launcher says so (from the cgroup's
+// count), restarts it, and exits 137 when it gives up.
+func TestAddonOnArm64_HowNodeEnds(t *testing.T) {
+	image := buildArm64Image(t, officialNode24)
+	repo, _ := filepath.Abs("..")
+	scripts := []string{"-v", filepath.Join(repo, "testdata", "node") + ":/app/test:ro", "-e", "LAUNCHER_APP_DIR=/app/test",
+		"-e", "LAUNCHER_NATIVE_MODULES=", "-e", "LAUNCHER_READY_URL=", "-e", "LAUNCHER_HEALTH_ADDR=off"}
+
+	t.Run("a stop node ignores", func(t *testing.T) {
+		c := startImage(t, image, t.TempDir(), append(append(slices.Clone(onAPi4), scripts...),
+			"-e", "LAUNCHER_ENTRY=stubborn.js", "-e", "LAUNCHER_STOP_TIMEOUT=1s", "-e", "LAUNCHER_LOG_LEVEL=debug")...)
+		helper := regexp.MustCompile(`(?m)^stubborn, helper (\d+)$`)
+		c.eventually(120*time.Second, "node and its helper did not start", func() bool { return helper.MatchString(c.logs()) })
+		began := time.Now()
+		run(t, "stop", "-t", "10", c.name)
+		took := time.Since(began)
+		logs := c.logs()
+		if code := strings.TrimSpace(run(t, "inspect", "-f", "{{.State.ExitCode}}", c.name)); code != "137" {
+			t.Errorf("exit code %s after podman stop, want 137 (node killed after the grace)\n%s", code, logs)
+		}
+		// The helper's end, as PID 1 reaped it, comes before the launcher's.
+		reaped := fmt.Sprintf(`reaped orphan pid=%s status="killed by SIGKILL (137)"`, helper.FindStringSubmatch(logs)[1])
+		for _, want := range []string{"node ignores SIGTERM", "did not stop within 1s", reaped} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("the log lacks %q:\n%s", want, logs)
+			}
+		}
+		if strings.Index(logs, reaped) > strings.Index(logs, "launcher exiting with code 137") {
+			t.Errorf("the helper was reaped after the launcher's last line:\n%s", logs)
+		}
+		if took > 8*time.Second {
+			t.Errorf("podman stop took %s, want well within its 10 s", took)
+		}
+		t.Logf("podman stop took %s; %s", took, reaped)
+	})
+
+	t.Run("out of memory", func(t *testing.T) {
+		c := startImage(t, image, t.TempDir(), append(append(slices.Clone(onAPi4), scripts...),
+			"--memory", "160m", "--memory-swap", "160m", "-e", "LAUNCHER_ENTRY=alloc.js", "-e", "ALLOC_MB=32",
+			"-e", "LAUNCHER_RESTART_LIMIT=1", "-e", "LAUNCHER_RESTART_DELAY=100ms")...)
+		c.eventually(180*time.Second, "the launcher did not end", func() bool {
+			out, _ := podman("inspect", "-f", "{{.State.Running}}", c.name).Output()
+			return strings.TrimSpace(string(out)) == "false"
+		})
+		logs := c.logs()
+		if code := strings.TrimSpace(run(t, "inspect", "-f", "{{.State.ExitCode}}", c.name)); code != "137" {
+			t.Errorf("exit code %s, want 137\n%s", code, logs)
+		}
+		for _, want := range []string{"node killed by SIGKILL (137)", "was killed by the kernel: out of memory", "reason=oom", "restarting node in 100ms", "not restarting node"} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("the log lacks %q:\n%s", want, logs)
+			}
+		}
+		t.Logf("%s", regexp.MustCompile(`node was killed by the kernel[^\x1b\n]*`).FindString(logs))
+	})
+}
+
 // The same image with better-sqlite3's amd64 binary, as a node_modules
 // built on the wrong platform would hold: the preflight refuses it with
 // exit 3, naming both architectures, and node never starts.
