@@ -465,15 +465,42 @@ func TestRun_RealNodeSIGTERMIsExit0(t *testing.T) {
 
 // Under `docker run -it` the terminal sends Ctrl-C to its foreground
 // process group. The launcher puts node's group there, so node gets the
-// SIGINT once: from the terminal, not again from the launcher.
+// SIGINT once: from the terminal, not again from the launcher. Here, with
+// the test binary as the child; and on arm64 (a developer's Apple Silicon
+// machine runs arm64 images natively), the arm64 launcher in Debian's
+// arm64 root with its node as the child, under QEMU.
 func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Skip("script (util-linux) is not installed")
 	}
+	self := os.Args[0]
+	for _, on := range []struct {
+		name string
+		// inner is the shell command script runs: the launcher, which runs
+		// a child that prints child-ready, counts the SIGINTs it gets for a
+		// while after the first, prints sigints=N and exits.
+		inner func(t *testing.T) string
+	}{
+		{"here", func(t *testing.T) string { return fmt.Sprintf("exec %s run -- %s count-sigint", self, self) }},
+		{"arm64", func(t *testing.T) string {
+			requireArm64(t)
+			if os.Geteuid() != 0 {
+				t.Skip("chroot needs root")
+			}
+			root := debianRoot(t, "arm64")
+			devNull(t, root)
+			bin, _ := inRoot(t, root, t.TempDir())
+			const count = `let n = 0; process.on("SIGINT", () => { if (n++ === 0) setTimeout(() => { console.log("sigints" + "=" + n); process.exit(n); }, 300); }); console.log("child-" + "ready"); setInterval(() => {}, 1e6);` // the log's line that starts node quotes the script: not "child-ready" whole
+			return fmt.Sprintf("exec chroot %s %s run -- /usr/bin/node -e '%s'", root, bin, count)
+		}},
+	} {
+		t.Run(on.name, func(t *testing.T) { ctrlCReachesTheChildOnce(t, on.inner(t)) })
+	}
+}
+
+func ctrlCReachesTheChildOnce(t *testing.T, inner string) {
 	// script gives the launcher a pseudo-terminal as its controlling
 	// terminal, as docker run -it does; our stdin feeds the terminal.
-	self := os.Args[0]
-	inner := fmt.Sprintf("exec %s run -- %s count-sigint", self, self)
 	in, feed, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -481,7 +508,7 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 	defer feed.Close()
 	cmd := exec.Command("script", "-qefc", inner, "/dev/null")
 	cmd.Env = append(os.Environ(), "LAUNCHER_TEST_ROLE=launcher", "LAUNCHER_RESTART=never", "GORACE=atexit_sleep_ms=0",
-		"LAUNCHER_HEALTH_ADDR=off", "NO_COLOR=1", "LAUNCHER_OPTIONS_FILE=")
+		"LAUNCHER_HEALTH_ADDR=off", "NO_COLOR=1", "LAUNCHER_OPTIONS_FILE=", "LAUNCHER_PREFLIGHT_RECORD=")
 	out := newWatchBuffer()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
 	if err := cmd.Start(); err != nil {
@@ -490,7 +517,7 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 	in.Close()
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	if err := out.waitFor("child-ready", 20*time.Second, done); err != nil {
+	if err := out.waitFor("child-ready", 60*time.Second, done); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if _, err := feed.Write([]byte{3}); err != nil { // Ctrl-C
