@@ -331,6 +331,8 @@ func TestDiagnose_Unreached(t *testing.T) {
 			"api.exmaple.com (ENOTFOUND: it does not exist): the DNS server 172.30.32.3 (/etc/resolv.conf) says it does not exist (asked again now)", "a typing error"},
 		{"not an add-on", "Error: getaddrinfo ENOTFOUND supervisor", Machine{Resolve: answer(network.NotFound)},
 			"the Supervisor writes supervisor into the /etc/hosts of each add-on it starts, and this container's has no such line", "--add-host supervisor:"},
+		{"not an add-on, the DNS server silent", "Error: getaddrinfo EAI_AGAIN supervisor", Machine{Resolve: answer(network.Silent)},
+			"the Supervisor writes supervisor into the /etc/hosts of each add-on it starts, and this container's has no such line", "--add-host supervisor:"},
 		{"not on the add-ons' network", "Error: getaddrinfo ENOTFOUND homeassistant", Machine{Resolve: answer(network.NotFound)},
 			"the Supervisor's DNS plugin answers it on the network of the add-ons it starts, and this container is not on it", "--add-host homeassistant:"},
 		{"a name inside the Supervisor's", "Error: getaddrinfo ENOTFOUND visor", Machine{Resolve: answer(network.NotFound)},
@@ -396,7 +398,7 @@ func TestDiagnose_Unreached(t *testing.T) {
 // own loopback.
 var unreached = map[string]bool{
 	"no machine": true, "resolves now": true, "silent": true, "failing": true,
-	"misspelt": false, "not an add-on": false, "not on the add-ons' network": false, "a name inside the Supervisor's": false,
+	"misspelt": false, "not an add-on": false, "not an add-on, the DNS server silent": false, "not on the add-ons' network": false, "a name inside the Supervisor's": false,
 	"dns.resolve of a name /etc/hosts has": false, "in hosts now": true,
 	"loopback": false, "IPv6 loopback": false,
 	"Home Assistant restarting": true, "Home Assistant stopped": true, "gone": true,

@@ -88,6 +88,7 @@ func (on Machine) unresolved(call, code, name string) Diagnosis {
 		d.Cause += fmt.Sprintf(", which resolves now (to %s, by %s): the name was not resolvable for a while", addrList(a.Addrs), a.By)
 		d.Hint = passingHint
 	case supervisorName(name):
+		d.Unreached = false // whatever the DNS server says: no wait writes the line
 		d.Cause += fmt.Sprintf(": the Supervisor writes %s into the /etc/hosts of each add-on it starts, and this container's has no such line: Home Assistant's Supervisor did not start it", name)
 		d.Hint = "The Supervisor's API (http://supervisor/…, with SUPERVISOR_TOKEN) is there only for an add-on installed in Home Assistant. " +
 			"To run the image by hand (docker run), give it a stand-in: --add-host supervisor:<address>, or have the app take the API's URL from an option."
