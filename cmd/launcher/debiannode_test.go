@@ -30,6 +30,21 @@ func debianRoot(t *testing.T, arch string) string {
 	return root
 }
 
+// arm64Launcher is Debian's arm64 root, with /dev/null, and the arm64
+// launcher's path in it, for a test that runs the launcher there under
+// chroot (as root) and QEMU; it skips where neither can be had.
+func arm64Launcher(t *testing.T) (root, launcher string) {
+	t.Helper()
+	requireArm64(t)
+	if os.Geteuid() != 0 {
+		t.Skip("chroot needs root")
+	}
+	root = debianRoot(t, "arm64")
+	devNull(t, root)
+	launcher, _ = inRoot(t, root, t.TempDir())
+	return root, launcher
+}
+
 // inRoot copies the real launcher built for the root's CPU and the app
 // (links followed) into the root, as an image would hold them, and returns
 // their paths inside it.

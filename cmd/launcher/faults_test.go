@@ -99,13 +99,7 @@ func TestFault_StalledLogReader(t *testing.T) {
 			return "", nil, node
 		}},
 		{"arm64", func(t *testing.T) (string, []string, string) {
-			requireArm64(t)
-			if os.Geteuid() != 0 {
-				t.Skip("chroot needs root")
-			}
-			root := debianRoot(t, "arm64")
-			devNull(t, root)
-			bin, _ := inRoot(t, root, t.TempDir())
+			root, bin := arm64Launcher(t)
 			return "chroot", []string{root, bin}, "/usr/bin/node"
 		}},
 	} {
@@ -137,6 +131,17 @@ func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string
 		w.Close()
 		return r, l
 	}
+	// stopWhileReading reads the stalled pipe at last and stops the
+	// launcher meanwhile: what it wrote, once it exited 0.
+	stopWhileReading := func(t *testing.T, r *os.File, l *launched) string {
+		read := make(chan []byte)
+		go func() { b, _ := io.ReadAll(r); read <- b }()
+		l.signal(syscall.SIGTERM)
+		if code := l.wait(30 * time.Second); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+		return string(<-read)
+	}
 	const fill = `process.stdout.write("x".repeat(1 << 20) + "\n");` // the pipe holds 64 KiB
 
 	t.Run("lines logged while nobody reads reach the reader later", func(t *testing.T) {
@@ -152,13 +157,7 @@ func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string
 			s := getStatus(t, health)
 			return s != nil && s.Child.Restarts == 1 && s.Child.PID != nil && *s.Child.PID != *first.Child.PID
 		})
-		read := make(chan []byte)
-		go func() { b, _ := io.ReadAll(r); read <- b }()
-		l.signal(syscall.SIGTERM)
-		if code := l.wait(30 * time.Second); code != 0 {
-			t.Errorf("exit %d", code)
-		}
-		out := string(<-read)
+		out := stopWhileReading(t, r, l)
 		for _, want := range []string{"node killed by SIGKILL (137)", "restarting node in 10ms", "forwarded SIGTERM to node", "launcher exiting with code 0"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the log lacks %q:\n%s\nstderr:\n%s", want, strings.ReplaceAll(out, strings.Repeat("x", 1<<20), "x…"), l.stderr)
@@ -184,13 +183,7 @@ func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string
 				return s != nil && s.SignalsForwarded["SIGUSR2"] == int64(i)
 			})
 		}
-		read := make(chan []byte)
-		go func() { b, _ := io.ReadAll(r); read <- b }()
-		l.signal(syscall.SIGTERM)
-		if code := l.wait(30 * time.Second); code != 0 {
-			t.Errorf("exit %d", code)
-		}
-		out := string(<-read)
+		out := stopWhileReading(t, r, l)
 		m := regexp.MustCompile(`WARNING: dropped (\d+) lines of the launcher's log: its reader took none for \S+ dropped=(\d+)`).FindStringSubmatch(out)
 		if m == nil || m[1] != m[2] {
 			t.Fatalf("no note of the lines dropped:\n%s", strings.ReplaceAll(out, strings.Repeat("x", 1<<20), "x…"))

@@ -483,13 +483,7 @@ func TestRun_CtrlCReachesTheChildOnce(t *testing.T) {
 	}{
 		{"here", func(t *testing.T) string { return fmt.Sprintf("exec %s run -- %s count-sigint", self, self) }},
 		{"arm64", func(t *testing.T) string {
-			requireArm64(t)
-			if os.Geteuid() != 0 {
-				t.Skip("chroot needs root")
-			}
-			root := debianRoot(t, "arm64")
-			devNull(t, root)
-			bin, _ := inRoot(t, root, t.TempDir())
+			root, bin := arm64Launcher(t)
 			const count = `let n = 0; process.on("SIGINT", () => { if (n++ === 0) setTimeout(() => { console.log("sigints" + "=" + n); process.exit(n); }, 300); }); console.log("child-" + "ready"); setInterval(() => {}, 1e6);` // the log's line that starts node quotes the script: not "child-ready" whole
 			return fmt.Sprintf("exec chroot %s %s run -- /usr/bin/node -e '%s'", root, bin, count)
 		}},
