@@ -85,7 +85,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 			}
 		})
 	}
-	if s.Sampler != nil {
+	if s.sampler.on() {
 		m.run(func() { s.sample(ctx, c, m.isReady, send) })
 	}
 	if s.childIsNode() && (s.probe != nil || c.ipc != nil) {
@@ -240,9 +240,13 @@ func (s *Supervisor) sample(ctx context.Context, c *Child, readied <-chan struct
 		case <-t.C:
 		}
 		readied = nil
-		if ps, err := s.Sampler.Process(c.PID); err == nil {
+		ps, err := s.sampler.Process(c.PID)
+		if !s.sampler.on() {
+			return // it failed for a bug (sampling.go)
+		}
+		if err == nil {
 			// Read here, off the supervision loop, which only publishes.
-			send(childEvent{sample: &ps, host: s.Sampler.Host()})
+			send(childEvent{sample: &ps, host: s.sampler.Host()})
 			if limit > 0 && ps.RSS > limit {
 				strikes++
 				if strikes >= memoryStrikes {

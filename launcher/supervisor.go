@@ -60,9 +60,10 @@ type Supervisor struct {
 	// would end the process with the runtime's default).
 	MainThread bool
 
-	probe  *ReadyProbe // nil without LAUNCHER_READY_URL
-	record *recordFile // the preflight's record between starts
-	name   string      // "node", or the command's base name
+	sampler *sampling   // Sampler, fenced (sampling.go); nil without one
+	probe   *ReadyProbe // nil without LAUNCHER_READY_URL
+	record  *recordFile // the preflight's record between starts
+	name    string      // "node", or the command's base name
 	// Stop signals have a channel of their own, which the loop reads in
 	// every phase: a flood of forwarded signals can fill sigs (and the
 	// runtime drops what does not fit), never stops.
@@ -221,6 +222,7 @@ func (s *Supervisor) run(ctx context.Context) (code int, err error) {
 	sp := newSpawner()
 	defer sp.close()
 	s.spawner = sp
+	s.sampler = newSampling(s.Sampler, s.log, s.name)
 	// The stop signals at once, so no stop is lost. The runtime enables each
 	// signal with a round trip to its signal thread: the other 47 take 1.5 to
 	// 3.5 ms, so they are subscribed while the preflight runs, and waited
@@ -936,10 +938,10 @@ func (m *machine) decide() {
 // reason now and returns the line that says so, logged once the exit is
 // published.
 func (s *Supervisor) explainKill(out *outcome) (log func()) {
-	if out.status.Signal != unix.SIGKILL || out.killed || s.Sampler == nil {
+	if out.status.Signal != unix.SIGKILL || out.killed || !s.sampler.on() {
 		return func() {}
 	}
-	host := s.Sampler.Host()
+	host := s.sampler.Host()
 	if host.OOMKills > s.oomBase {
 		out.reason = ReasonOOM
 		limit := "no limit set"
@@ -960,8 +962,8 @@ func (s *Supervisor) explainKill(out *outcome) (log func()) {
 
 // started publishes a new child, with the state running, and logs it.
 func (s *Supervisor) started(c *Child) {
-	if s.Sampler != nil {
-		s.oomBase = s.Sampler.OOMKills()
+	if s.sampler.on() {
+		s.oomBase = s.sampler.OOMKills()
 	}
 	s.store.Update(func(st *Snapshot) {
 		st.State = StateRunning
