@@ -36,8 +36,12 @@ func onePagePipe(t *testing.T) (r, w *os.File) {
 // A reader that takes nothing while the launcher logs 5,000 lines (about
 // 260 KB): every Write returns (none waits on the reader: the test would
 // hang), and once the reader reads, it gets the lines in order up to
-// where the output was full, then a note of how many were dropped, which
-// with those it got makes all.
+// where the output was full, then a note of how many were dropped, then
+// any lines handed over once the writer had taken the note's place (none,
+// when it was still blocked in its write as the last line came; some, on
+// a busy machine where it ran late: a line handed over just as the writer
+// takes the lines before the note may come before it): the lines read,
+// with those dropped, make all.
 func TestLogOutput_DropsWhatAStalledReaderCannotTakeAndSaysSo(t *testing.T) {
 	r, w := onePagePipe(t)
 	o := launcher.NewLogOutput(w)
@@ -59,27 +63,27 @@ func TestLogOutput_DropsWhatAStalledReaderCannotTakeAndSaysSo(t *testing.T) {
 		}
 		read <- lines
 	}()
-	if waited := <-notes; waited <= 0 {
+	if waited := <-notes; waited < 0 {
 		t.Errorf("the note says the write before the drops waited %s", waited)
 	}
 	o.Close(10 * time.Second)
 	w.Close()
 	lines := <-read
-	if len(lines) < 2 {
-		t.Fatalf("read %d lines", len(lines))
-	}
-	last := -1
-	for _, l := range lines[:len(lines)-1] {
+	last, dropped, notes2 := -1, 0, 0
+	for _, l := range lines {
+		if n, err := fmt.Sscanf(l, "dropped %d", &dropped); err == nil && n == 1 {
+			notes2++
+			continue
+		}
 		f := strings.Fields(l)
 		n, err := strconv.Atoi(f[1])
 		if f[0] != "line" || err != nil || n <= last {
-			t.Fatalf("line %q after line %d: want the lines in order, the note last", l, last)
+			t.Fatalf("line %q after line %d: want the lines in order", l, last)
 		}
 		last = n
 	}
-	var dropped int
-	if _, err := fmt.Sscanf(lines[len(lines)-1], "dropped %d", &dropped); err != nil || dropped == 0 {
-		t.Fatalf("last line %q, want the note of the lines dropped", lines[len(lines)-1])
+	if notes2 != 1 || dropped == 0 {
+		t.Fatalf("%d notes, the last of %d lines dropped; want one note of some:\n%s", notes2, dropped, strings.Join(lines[max(0, len(lines)-5):], "\n"))
 	}
 	if got := len(lines) - 1 + dropped; got != total {
 		t.Errorf("%d lines read and %d dropped make %d, want %d", len(lines)-1, dropped, got, total)
