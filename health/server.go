@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/bug"
 	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/http1"
 )
@@ -83,6 +84,9 @@ func newServer(ln net.Listener, store *launcher.StateStore, logger zerolog.Logge
 		IdleTimeout:  idleTimeout,
 		WriteTimeout: writeTimeout,
 		MaxConns:     maxConns,
+		Failed: func(path string, p *bug.Panic) {
+			bug.Tell(s.log, p, "the health server's answer to "+path, "it answered 500, and serves on")
+		},
 	}
 	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hasync/launcher/launcher"
+	"github.com/hasync/launcher/launcher/http1"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -346,5 +347,42 @@ func TestMetrics_LabelEscaping(t *testing.T) {
 	}
 	if got != odd {
 		t.Errorf("version label %q, want %q", got, odd)
+	}
+}
+
+// A route that panics (a bug; a route of the test's, as none of the
+// server's is known to) is told in the launcher's log with its stack, gets
+// 500, and the server answers the next request.
+func TestARouteThatPanicsIsToldAndTheServerServesOn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	srv := newServer(ln, launcher.NewStateStore("1.0.0"), zerolog.New(&log))
+	srv.srv.Routes["/boom"] = func() http1.Reply { var s []int; return http1.Reply{Code: 200 + s[1]} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for path, want := range map[string]int{"/boom": 500, "/status": 200} {
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	var line struct {
+		Level, Message, Stack string
+	}
+	if err := json.Unmarshal(bytes.SplitN(log.Bytes(), []byte("\n"), 3)[1], &line); err != nil {
+		t.Fatalf("%v:\n%s", err, log.String())
+	}
+	if line.Level != "error" || !strings.HasPrefix(line.Message, "the health server's answer to /boom failed for a bug in the launcher") ||
+		!strings.Contains(line.Message, "index out of range [1] with length 0") || !strings.Contains(line.Stack, "TestARouteThatPanicsIsToldAndTheServerServesOn") {
+		t.Errorf("the panic is told as %+v", line)
 	}
 }

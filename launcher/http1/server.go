@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hasync/launcher/launcher/bug"
 )
 
 // Reply is a route's answer.
@@ -37,6 +39,10 @@ type Server struct {
 	// connection is being answered does Serve wait for one to end, the
 	// kernel's backlog holding the clients that come meanwhile.
 	MaxConns int
+	// Failed, when set, is told of a route that panicked (a bug): the
+	// request got 500, its connection was closed, and the server serves
+	// on, as net/http's does. Without it, the panic ends the process.
+	Failed func(path string, p *bug.Panic)
 
 	mu      sync.Mutex
 	open    int
@@ -142,9 +148,9 @@ func (s *Server) serveConn(c net.Conn) {
 		} else if req.Method != "GET" && req.Method != "HEAD" {
 			reply, allow = Reply{Code: 405}, true
 		} else {
-			reply = route()
+			reply = s.answer(req.Path, route)
 		}
-		keep := code == 200 && req.KeepAlive
+		keep := code == 200 && req.KeepAlive && reply.Code != 500
 		if s.WriteTimeout > 0 {
 			_ = c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 		}
@@ -160,6 +166,19 @@ func (s *Server) serveConn(c net.Conn) {
 		s.mu.Unlock()
 		timeout = s.IdleTimeout
 	}
+}
+
+// answer is route's reply to a request for path, or 500 when it panicked
+// and Failed is set to be told.
+func (s *Server) answer(path string, route func() Reply) (reply Reply) {
+	if s.Failed == nil {
+		return route()
+	}
+	if p := bug.Catch(func() { reply = route() }); p != nil {
+		s.Failed(path, p)
+		return Reply{Code: 500}
+	}
+	return reply
 }
 
 // lingerClose ends a connection whose client may still be sending (a
@@ -255,7 +274,7 @@ func hasToken(v, t string) bool {
 // statusText names the codes the server answers.
 var statusText = map[int]string{
 	200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-	414: "URI Too Long", 431: "Request Header Fields Too Large", 503: "Service Unavailable",
+	414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
 	505: "HTTP Version Not Supported",
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher/bug"
 	"github.com/hasync/launcher/launcher/http1"
 )
 
@@ -207,4 +208,50 @@ func FuzzReadRequest(f *testing.F) {
 			t.Fatalf("%q gave %d with %+v", in, code, req)
 		}
 	})
+}
+
+// A route that panics (a bug) gets 500 and its connection closed; the
+// server serves on, the next request and the next connection, and Failed
+// is told which path and what panic. Without Failed, the panic is the
+// process's, as before.
+func TestServer_ARouteThatPanics(t *testing.T) {
+	type failure struct {
+		path string
+		p    *bug.Panic
+	}
+	failed := make(chan failure, 2)
+	addr := start(t, &http1.Server{
+		Routes: map[string]func() http1.Reply{
+			"/hello": hello,
+			"/boom":  func() http1.Reply { var m map[string]int; m["x"]++; return hello() },
+		},
+		ReadTimeout: time.Second,
+		Failed:      func(path string, p *bug.Panic) { failed <- failure{path, p} },
+	})
+	for range 2 {
+		for _, c := range []struct {
+			path string
+			code int
+			body string
+		}{{"/boom", 500, "500 internal server error\n"}, {"/hello", 200, "hello\n"}} {
+			resp, err := http.Get("http://" + addr + c.path)
+			if err != nil {
+				t.Fatalf("GET %s: %v", c.path, err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.code || string(got) != c.body {
+				t.Errorf("GET %s = %d %q, want %d %q", c.path, resp.StatusCode, got, c.code, c.body)
+			}
+			if c.code == 500 && !resp.Close {
+				t.Errorf("GET %s: the connection is kept after a panic", c.path)
+			}
+		}
+	}
+	for range 2 {
+		f := <-failed
+		if f.path != "/boom" || f.p == nil || !strings.Contains(f.p.Error(), "assignment to entry in nil map") {
+			t.Errorf("Failed told %q %v", f.path, f.p)
+		}
+	}
 }
