@@ -17,6 +17,7 @@ import (
 // spawn to its close) and reports to the loop as a childEvent. They end
 // when the child does.
 type monitors struct {
+	s         *Supervisor
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	readyOnce sync.Once
@@ -39,7 +40,7 @@ type monitors struct {
 // startMonitors starts the monitors of c.
 func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 	ctx, cancel := context.WithCancel(ctx)
-	m := &monitors{cancel: cancel, isReady: make(chan struct{}), stopURL: func() {}, endProbes: func() {}}
+	m := &monitors{s: s, cancel: cancel, isReady: make(chan struct{}), stopURL: func() {}, endProbes: func() {}}
 	send := func(ev childEvent) {
 		ev.pid = c.PID
 		select {
@@ -48,7 +49,7 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		}
 	}
 	m.send = send
-	m.run(func() {
+	m.run("readiness at the spawn", func() {
 		// Readiness is the first of the URL answering 2xx and the child's
 		// process.send('ready'); with neither, the spawn itself.
 		if s.probe == nil && c.ipc == nil {
@@ -57,18 +58,18 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 	})
 	if c.ipc != nil {
 		ipc := c.ipc
-		m.run(func() { ipc.serve(ctx, func() { send(childEvent{ready: readyByIPC}) }) })
+		m.run(s.name+"'s IPC channel", func() { ipc.serve(ctx, func() { send(childEvent{ready: readyByIPC}) }) })
 	}
 	if s.probe != nil {
 		probeCtx, endProbes := context.WithCancel(ctx)
 		urlCtx, stopURL := context.WithCancel(probeCtx)
 		m.stopURL, m.endProbes, m.probes = stopURL, endProbes, probeCtx
-		m.run(func() {
+		m.run("the readiness probe of LAUNCHER_READY_URL", func() {
 			if s.probe.WaitReady(urlCtx, m.notReady.Store) == nil {
 				send(childEvent{ready: readyByURL})
 			}
 		})
-		m.run(func() {
+		m.run("the liveness probe of LAUNCHER_READY_URL", func() {
 			select {
 			case <-probeCtx.Done():
 				return
@@ -86,10 +87,10 @@ func (s *Supervisor) startMonitors(ctx context.Context, c *Child) *monitors {
 		})
 	}
 	if s.sampler.on() {
-		m.run(func() { s.sample(ctx, c, m.isReady, send) })
+		m.run("sampling "+s.name, func() { s.sample(ctx, c, m.isReady, send) })
 	}
 	if s.childIsNode() && (s.probe != nil || c.ipc != nil) {
-		m.run(func() { m.watchStart(ctx, c.PID) })
+		m.run("the looks at "+s.name+"'s start", func() { m.watchStart(ctx, c.PID) })
 	}
 	return m
 }
@@ -132,9 +133,15 @@ func (m *monitors) startLooks() startLooks {
 	return startLooks{looks: m.looks.Load(), inD: m.inD.Load()}
 }
 
-func (m *monitors) run(f func()) {
+// run runs f, one of the monitors (what it is: "the liveness probe"),
+// in a goroutine of its own; a panic in it (a bug) is told and ends that
+// monitor alone (Supervisor.fenced), node left running.
+func (m *monitors) run(what string, f func()) {
 	m.wg.Add(1)
-	go func() { defer m.wg.Done(); f() }()
+	go func() {
+		defer m.wg.Done()
+		m.s.fenced(what, m.s.name+" runs on without it until its next start", f)
+	}()
 }
 
 // readied tells the monitors that the child's start is over (the loop took
@@ -152,7 +159,7 @@ func (m *monitors) readied() {
 // asks the loop to restart it for reason; a stop or a restart meanwhile
 // (stopProbing) ends the look, and nothing is asked.
 func (m *monitors) lookThenRestart(s *Supervisor, c *Child, reason, detail string) {
-	m.run(func() {
+	m.run("the look at where "+s.name+" is", func() {
 		ev := childEvent{restart: reason, detail: detail, stuck: s.lookStuck(m.probes, c)}
 		if m.probes.Err() == nil {
 			m.send(ev)

@@ -49,7 +49,13 @@ const stackFrames = 10
 // LAUNCHER_INSPECT_STUCK, and for a command other than node (looksStuck),
 // it looks at nothing. The inspector listens on loopback (127.0.0.1:9229 unless node's
 // options say otherwise) until node is restarted.
-func (s *Supervisor) lookStuck(outer context.Context, c *Child) stuck {
+func (s *Supervisor) lookStuck(outer context.Context, c *Child) (st stuck) {
+	s.fenced("the look at where "+s.name+" is", s.name+" is restarted without it", func() { st = s.look(outer, c) })
+	return st
+}
+
+// look is lookStuck's look.
+func (s *Supervisor) look(outer context.Context, c *Child) stuck {
 	if !s.looksStuck() {
 		return stuck{}
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hasync/launcher/launcher/bug"
 	"github.com/hasync/launcher/launcher/config"
 	"github.com/hasync/launcher/launcher/disk"
 	"github.com/hasync/launcher/launcher/listeners"
@@ -845,7 +846,11 @@ func (m *machine) onExit(st ExitStatus) {
 		m.sweepDone <- sweepResult{}
 		return
 	}
-	go func() { m.sweepDone <- s.sweep(c) }()
+	go func() {
+		var r sweepResult
+		s.fenced("sweeping what "+s.name+" left", "what it left may run on", func() { r = s.sweep(c) })
+		m.sweepDone <- r
+	}()
 }
 
 // onSwept: the child and its descendants are gone; log its end, then look
@@ -884,7 +889,11 @@ func (m *machine) diagnose(c *Child) {
 	m.lookOff = cancel
 	diagnosed, status := make(chan []preflight.Diagnosis, 1), m.out.status
 	m.diagnosed = diagnosed
-	go func() { diagnosed <- m.s.diagnose(ctx, c, status) }()
+	go func() {
+		var ds []preflight.Diagnosis
+		m.s.fenced("the diagnosis of "+m.s.name+"'s failure", "its failure is told without why", func() { ds = m.s.diagnose(ctx, c, status) })
+		diagnosed <- ds
+	}()
 }
 
 // onDiagnosed: why the child failed is known; publish and log it, then
@@ -988,7 +997,7 @@ func (s *Supervisor) exited(c *Child, out *outcome, stopSig syscall.Signal) {
 		// The stack node printed names the compiled files (dist/*.js):
 		// where the compiler left maps, it is told in the app's sources too.
 		app := sourcemap.App{Root: s.spec.Dir} // LAUNCHER_APP_DIR; under run -- CMD, the working directory
-		info.Stack = app.Stack(info.Stderr)
+		s.fenced("reading "+s.name+"'s stack in the app's sources", "it is told as "+s.name+" printed it", func() { info.Stack = app.Stack(info.Stderr) })
 	}
 	stackTold := len(info.Stack) > 0
 	if st := out.stuck; len(st.frames) > 0 {
@@ -1285,6 +1294,20 @@ func (s *Supervisor) logExit(c *Child, out outcome, stopSig syscall.Signal, info
 	if failed && stackTold {
 		s.log.Error().Str(logKeyStack, strings.Join(info.Stack, "\n")+"\n").Msgf("%s's stack in the app's sources (by their source maps)", s.name)
 	}
+}
+
+// fenced runs f, a look beside supervision that reads what the launcher
+// does not control (node's words, the app's source maps, /proc, the
+// network), and reports whether it ran to its end: a panic in it (a bug)
+// is told, with what the launcher does without it, and supervision goes
+// on, where it would have ended the launcher, PID 1, and node with it
+// (package bug).
+func (s *Supervisor) fenced(what, without string, f func()) bool {
+	if p := bug.Catch(f); p != nil {
+		bug.Tell(s.log, p, what, without)
+		return false
+	}
+	return true
 }
 
 // secureExecution is how node, started as the spec says, runs in
