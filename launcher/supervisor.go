@@ -525,6 +525,9 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			m.s.log.Error().Msgf("preflight failed in %.1f ms: not starting node", r.DurationMS)
 			return
 		}
+		if r.Bug != nil {
+			bug.Tell(m.s.log, r.Bug, "the preflight", m.s.name+" is started unchecked")
+		}
 		beside := ""
 		if admit != nil {
 			beside = fmt.Sprintf(", beside %s's own start", m.s.name)
@@ -532,7 +535,9 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 		if !r.Recorded.IsZero() {
 			beside = fmt.Sprintf("%s, recalled: nothing they read changed since they ran at %s", beside, r.Recorded.Format(time.RFC3339))
 		}
-		m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)
+		if r.Bug == nil {
+			m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)
+		}
 	}
 	if admit != nil && admit(ctx) {
 		return

@@ -310,6 +310,9 @@ func (p program) check(ctx context.Context, args []string) int {
 	} else {
 		report.WriteText(p.stdout)
 	}
+	if b := report.Bug; b != nil {
+		fmt.Fprintf(p.stderr, "launcher check: the checks failed for a bug in the launcher or in a library it uses (%v). Please report it, with this stack:\n%s", b.Value, b.Stack)
+	}
 	if !report.OK {
 		return launcher.ExitPreflight
 	}

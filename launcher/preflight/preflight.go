@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hasync/launcher/launcher/bug"
 	"github.com/hasync/launcher/launcher/nodeopts"
 	"github.com/hasync/launcher/launcher/plural"
 	"github.com/hasync/launcher/launcher/shortage"
@@ -62,6 +63,13 @@ type Report struct {
 	Recorded time.Time `json:"recorded,omitzero"`
 	// Stale says why an earlier record was not used, when there was one.
 	Stale string `json:"stale,omitempty"`
+	// Bug, when set, is the panic that ended the checks (a bug in the
+	// launcher or in a library it uses): the report is then its one
+	// warning, the check "checks", and node starts unchecked, as it would
+	// without the launcher; a bug of the launcher's is not the image's
+	// fault, and refusing would keep the app down until the launcher is
+	// mended. The caller tells its stack.
+	Bug *bug.Panic `json:"-"`
 
 	record *Record // this report with what it was made of, when it passed
 }
@@ -173,11 +181,12 @@ type Preflight struct {
 	// unchanged, Run returns that report without checking again.
 	Record *Record
 
-	fsys   *files        // the current run's way to the files, noting what it reads
-	app    string        // AppDir as this process reaches it
-	known  *NodeVersions // node's answer at the previous Run
-	short  atomic.Bool   // a check met a shortage of descriptors, processes or memory
-	secure Secure        // how node runs in secure-execution mode, where it and its loader ignore some variables
+	fsys   *files                    // the current run's way to the files, noting what it reads
+	app    string                    // AppDir as this process reaches it
+	known  *NodeVersions             // node's answer at the previous Run
+	short  atomic.Bool               // a check met a shortage of descriptors, processes or memory
+	bug    atomic.Pointer[bug.Panic] // the first panic of the run's goroutines (catch)
+	secure Secure                    // how node runs in secure-execution mode, where it and its loader ignore some variables
 }
 
 // noteShortage records err when it is a shortage of the moment, and
@@ -223,8 +232,30 @@ func (p *Preflight) inside(path string) string {
 // With a Record whose settings, files and node are unchanged, no check
 // runs: the report is the record's (Report.Recorded says when its checks
 // ran). A report of checks that passed carries its own Record.
-func (p *Preflight) Run(ctx context.Context) *Report {
+func (p *Preflight) Run(ctx context.Context) (r *Report) {
 	start := time.Now()
+	p.bug.Store(nil)
+	p.catch(func() { r = p.runChecks(ctx, start) })
+	if b := p.bug.Load(); b != nil {
+		return &Report{OK: true, Bug: b, DurationMS: float64(time.Since(start).Microseconds()) / 1000, Checks: []Check{{
+			Name: "checks", Status: StatusWarn,
+			Detail: fmt.Sprintf("not run to their end: they failed for a bug in the launcher or in a library it uses (%v); node starts unchecked", b.Value),
+			Hint:   "Please report it, with the stack the launcher told with it. Nothing is to mend in the image for it.",
+		}}}
+	}
+	return r
+}
+
+// catch runs f, the checks or one of the goroutines they start, and keeps
+// the first panic in it for Run to report (Report.Bug).
+func (p *Preflight) catch(f func()) {
+	if b := bug.Catch(f); b != nil {
+		p.bug.CompareAndSwap(nil, b)
+	}
+}
+
+// runChecks is Run's work, begun at start.
+func (p *Preflight) runChecks(ctx context.Context, start time.Time) *Report {
 	p.short.Store(false)
 	p.app = p.AppDir
 	if p.Image != "" {
@@ -262,6 +293,10 @@ func (p *Preflight) check(ctx context.Context) *Report {
 	return r
 }
 
+// errCaught stands for the result of a goroutine of the checks that
+// panicked (catch): Run then reports the panic alone.
+var errCaught = errors.New("the check failed for a bug")
+
 // answer is node's answer about its version.
 type answer struct {
 	v   NodeVersions
@@ -297,7 +332,8 @@ func (p *Preflight) speculate(ctx context.Context) (NodeVersions, <-chan answer,
 	asked := make(chan answer, 1)
 	go func() {
 		n := &NodeInfo{Path: path}
-		err := p.readVersion(ctx, n)
+		var err error = errCaught
+		p.catch(func() { err = p.readVersion(ctx, n) })
 		asked <- answer{n.versions(), err}
 	}()
 	return guess, asked, true
@@ -314,10 +350,18 @@ func (p *Preflight) run(ctx context.Context, preset *NodeVersions) *Report {
 	p.secure = p.secureExecution()
 	found := make(chan []nativeCandidate, 1)
 	fsys := p.fsys
-	go func() { found <- findNativePackages(fsys, p.app) }()
+	go func() {
+		var f []nativeCandidate
+		p.catch(func() { f = findNativePackages(fsys, p.app, p.catch) })
+		found <- f
+	}()
 	// The app's scripts are read beside node's ELF files, not before them.
 	imports := make(chan importsWalk, 1)
-	go func() { imports <- p.walkImports() }()
+	go func() {
+		var w importsWalk
+		p.catch(func() { w = p.walkImports() })
+		imports <- w
+	}()
 	r.Checks = append(r.Checks, p.checkEntry(), Check{}) // imports, once read
 	importsAt := len(r.Checks) - 1
 	node, failed := p.inspectNode(ctx, preset)
@@ -700,7 +744,8 @@ func (p *Preflight) inspectNode(ctx context.Context, preset *NodeVersions) (*Nod
 	} else if p.Image == "" {
 		go func() {
 			defer close(n.versionDone)
-			err := p.readVersion(ctx, n)
+			err := errCaught
+			p.catch(func() { err = p.readVersion(ctx, n) })
 			if r := (*refusal)(nil); errors.As(err, &r) {
 				n.refused, err = r, nil // the version is known: the checks go on
 			}
@@ -2071,7 +2116,7 @@ const scanWorkers = 4
 // packages. Above the app, a package that is a link to the app itself or a
 // folder around it (npm's link to a workspace) is not walked again. It
 // runs while node --version does.
-func findNativePackages(fsys *files, app string) []nativeCandidate {
+func findNativePackages(fsys *files, app string, catch func(func())) []nativeCandidate {
 	var (
 		mu  sync.Mutex
 		out []nativeCandidate
@@ -2119,12 +2164,14 @@ func findNativePackages(fsys *files, app string) []nativeCandidate {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if link {
-				if real, err := fsys.evalSymlinks(dir); err == nil && (real == realApp || strings.HasPrefix(realApp, real+string(filepath.Separator))) {
-					return // the app, walked from its own node_modules
+			catch(func() {
+				if link {
+					if real, err := fsys.evalSymlinks(dir); err == nil && (real == realApp || strings.HasPrefix(realApp, real+string(filepath.Separator))) {
+						return // the app, walked from its own node_modules
+					}
 				}
-			}
-			visitPackage(dir, depth)
+				visitPackage(dir, depth)
+			})
 		}()
 	}
 	visitModules = func(nm string, depth int, above bool) {
