@@ -53,3 +53,40 @@ func TestTail_Errors(t *testing.T) {
 		t.Errorf("Errors() = %q, want the last 16", got)
 	}
 }
+
+// FuzzTail writes node's stderr, any bytes in any chunks, to a Tail: it
+// never panics (it runs in the relay of node's stderr, where a panic would
+// end the launcher, PID 1), and keeps the input's last lines, each cut at
+// 1024 bytes, with the unfinished one last, and of those that name an
+// error no more than 16.
+func FuzzTail(f *testing.F) {
+	f.Add([]byte("TypeError: fetch failed\n    at node:internal/deps/undici:1:1 {\n  [cause]: Error: connect ECONNREFUSED 172.30.32.1:8123\n    code: 'ECONNREFUSED',\n}\nNode.js v20.20.2\n"), uint8(7), uint8(3))
+	f.Add([]byte("no newline at the end"), uint8(0), uint8(1))
+	f.Add([]byte("\n\n\r\n\x00\xff\n"), uint8(1), uint8(1))
+	f.Add([]byte(strings.Repeat("x", 3000)+"\n"+strings.Repeat("Error: y", 200)), uint8(200), uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, chunk, keepN uint8) {
+		keepLines := int(keepN%8) + 1
+		tail := launcher.NewTail(keepLines)
+		step := int(chunk) + 1
+		for i := 0; i < len(data); i += step {
+			if n, err := tail.Write(data[i:min(i+step, len(data))]); err != nil || n != min(step, len(data)-i) {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+		}
+		var want []string
+		lines := strings.Split(string(data), "\n")
+		for _, l := range lines[:len(lines)-1] {
+			want = append(want, l[:min(len(l), 1024)])
+		}
+		want = want[max(0, len(want)-keepLines):]
+		if last := lines[len(lines)-1]; last != "" {
+			want = append(want, last[:min(len(last), 1024)])
+		}
+		if got := tail.Lines(); !slices.Equal(got, want) {
+			t.Fatalf("Lines() = %q, want %q", got, want)
+		}
+		if errs := tail.Errors(); len(errs) > 16 {
+			t.Fatalf("%d lines naming an error kept, want at most 16", len(errs))
+		}
+	})
+}
