@@ -218,11 +218,56 @@ func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
 	return code, err
 }
 
-// run is Run's loop.
+// run is Run's loop, fenced: a panic in it (a bug) is told, what it left
+// running is stopped as a stop would stop it (stopAfterBug), and the panic
+// is returned as the launcher's own failure. Unfenced, the panic ended the
+// launcher, PID 1, and the kernel killed node with it, unwarned, in the
+// middle of whatever it was writing.
 func (s *Supervisor) run(ctx context.Context) (code int, err error) {
+	// The spawner outlives the loop: the end of its thread kills every
+	// child it started (their parent-death signal), and after a panic the
+	// child gets its SIGTERM first.
 	sp := newSpawner()
 	defer sp.close()
 	s.spawner = sp
+	if p := bug.Catch(func() { code, err = s.loop(ctx) }); p != nil {
+		bug.Tell(s.log, p, "supervision", s.name+" is stopped (SIGTERM, then SIGKILL after LAUNCHER_STOP_TIMEOUT), and the launcher exits 1")
+		s.stopAfterBug()
+		return 0, fmt.Errorf("supervision failed for a bug: %w", p)
+	}
+	return code, err
+}
+
+// stopAfterBug ends what the loop left running when it panicked, as a stop
+// does: SIGTERM, then SIGKILL after LAUNCHER_STOP_TIMEOUT, to every other
+// process of the container when the launcher is PID 1 (node's process
+// group, or node held at the gate, whose pid the loop alone knew), else to
+// the child's process group.
+func (s *Supervisor) stopAfterBug() {
+	send := func(sig syscall.Signal) {
+		if os.Getpid() == 1 {
+			_ = unix.Kill(-1, sig) // all but PID 1 itself
+		} else if pid := s.target.Load(); pid > 0 {
+			_ = signalGroup(int(pid), sig)
+		}
+	}
+	send(unix.SIGTERM)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StopTimeout)
+	defer cancel()
+	if s.reaper.WaitNoChildren(ctx) == nil {
+		return
+	}
+	send(unix.SIGKILL)
+	if pid := s.target.Load(); pid > 0 {
+		killTree(int(pid), true, time.Now().Add(sweepTimeout))
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), sweepTimeout)
+	defer cancel()
+	_ = s.reaper.WaitNoChildren(ctx)
+}
+
+// loop is supervision itself.
+func (s *Supervisor) loop(ctx context.Context) (code int, err error) {
 	s.sampler = newSampling(s.Sampler, s.log, s.name)
 	// The stop signals at once, so no stop is lost. The runtime enables each
 	// signal with a round trip to its signal thread: the other 47 take 1.5 to
