@@ -28,6 +28,7 @@ func TestPackageGraph(t *testing.T) {
 		mod + "launcher/inspector": {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/bytesize":  {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "launcher/disk", mod + "health", mod + "cmd/launcher"},
 		mod + "launcher/jsonscan":  {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "launcher/http1", mod + "health", mod + "cmd/launcher"},
+		mod + "launcher/bug":       {mod + "launcher", mod + "launcher/preflight", mod + "launcher/config", mod + "launcher/http1", mod + "health", mod + "cmd/launcher"},
 	}
 	seen := 0
 	for _, line := range strings.Split(string(out), "\n") {
