@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hasync/launcher/launcher/preflight"
 )
 
 // A bug in what samples node does not take node down. The launcher reads
@@ -79,4 +82,49 @@ func panicWhileSampling(t *testing.T, l *launched, proc string) {
 	if n := strings.Count(out, "sampling node failed"); n != 1 {
 		t.Errorf("the panic was told %d times, want once (sampling stops with it):\n%s", n, out)
 	}
+}
+
+// launcher check after a panic in the checks (node's report, a function
+// of the test's, panics; none of the checks is known to): the report is
+// its one warning, exit 0 as node would start, and the stack goes to
+// stderr for the report of the bug; in JSON too.
+func TestCheck_APanicInTheChecksIsPrintedWithItsStack(t *testing.T) {
+	app := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("console.log('up')\n"), 0o644))
+	for _, asJSON := range []bool{false, true} {
+		pf := &preflight.Preflight{AppDir: app, Entry: "index.js", Node: "/usr/bin/node",
+			Reported: func(context.Context) (preflight.NodeVersions, bool) {
+				var v []int
+				return preflight.NodeVersions{ABI: v[0]}, true
+			}}
+		stdout, stderr := tempFile(t), tempFile(t)
+		code := program{stdout: stdout, stderr: stderr}.report(pf.Run(context.Background()), asJSON)
+		out, errs := readBack(t, stdout), readBack(t, stderr)
+		want := regexp.MustCompile(`WARN\s+checks\s+not run to their end: they failed for a bug in the launcher`)
+		if asJSON {
+			want = regexp.MustCompile(`"ok": true,[\s\S]*"name": "checks",\s+"status": "warn",\s+"detail": "not run to their end`)
+		}
+		if code != 0 || !want.MatchString(out) {
+			t.Errorf("json=%v: exit %d, want 0 and one warning:\n%s", asJSON, code, out)
+		}
+		if !strings.HasPrefix(errs, "launcher check: the checks failed for a bug in the launcher or in a library it uses (runtime error: index out of range [0] with length 0)") ||
+			!strings.Contains(errs, "TestCheck_APanicInTheChecksIsPrintedWithItsStack") {
+			t.Errorf("json=%v: stderr lacks the panic and its stack:\n%s", asJSON, errs)
+		}
+	}
+}
+
+func tempFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	must(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func readBack(t *testing.T, f *os.File) string {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	must(t, err)
+	return string(b)
 }

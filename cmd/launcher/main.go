@@ -302,18 +302,24 @@ func (p program) check(ctx context.Context, args []string) int {
 	}
 	pf := newPreflight(&cfg, cfg.ChildEnv(p.environ))
 	pf.Deep, pf.Image = deep, root
-	report := pf.Run(ctx)
+	return p.report(pf.Run(ctx), asJSON)
+}
+
+// report prints check's report, and the stack of a panic that ended its
+// checks (a bug: the report is then one warning), and returns check's
+// exit code.
+func (p program) report(r *preflight.Report, asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(p.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(report)
+		_ = enc.Encode(r)
 	} else {
-		report.WriteText(p.stdout)
+		r.WriteText(p.stdout)
 	}
-	if b := report.Bug; b != nil {
+	if b := r.Bug; b != nil {
 		fmt.Fprintf(p.stderr, "launcher check: the checks failed for a bug in the launcher or in a library it uses (%v). Please report it, with this stack:\n%s", b.Value, b.Stack)
 	}
-	if !report.OK {
+	if !r.OK {
 		return launcher.ExitPreflight
 	}
 	return exitOK
