@@ -33,7 +33,7 @@ func BenchmarkLogToPipe(b *testing.B) {
 		{"written by the caller", func(w io.Writer) io.Writer { return w }},
 		{"handed to LogOutput", func(w io.Writer) io.Writer {
 			o := NewLogOutput(w)
-			o.Start(func(lines int, _ time.Duration) { dropped.Add(int64(lines)) })
+			o.Start(func(_ io.Writer, lines int, _ time.Duration) { dropped.Add(int64(lines)) })
 			return o
 		}},
 	} {

@@ -1,8 +1,10 @@
 package launcher
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -24,10 +26,11 @@ const logOutputLimit = 64 << 10
 // did. And node shares that pipe and makes it non-blocking, so a full pipe
 // failed the launcher's writes (EAGAIN) and lost the lines.
 //
-// Lines are held, in order, up to logOutputLimit bytes; those that come
-// while it is full are dropped, whole, and a note (Start's) says how many
-// once the reader takes lines again. Not a log shipper: it keeps nothing on
-// disk and sends nowhere else.
+// Lines are held, in order, up to logOutputLimit bytes; once one does not
+// fit, it and every line after it are dropped, whole, until the writer
+// takes what is held, and a note (Start's) says how many, where they
+// would have been: after the lines held, before any line that comes after
+// it. Not a log shipper: it keeps nothing on disk and sends nowhere else.
 type LogOutput struct {
 	out      io.Writer
 	wake     chan struct{} // a line was handed over
@@ -47,18 +50,18 @@ func NewLogOutput(out io.Writer) *LogOutput {
 
 // Start starts writing. dropped tells of lines dropped while the reader did
 // not read (their count, and how long the write before them waited), in
-// the log's own format: it is called by the writer, and may write to the
-// output.
-func (o *LogOutput) Start(dropped func(lines int, waited time.Duration)) {
+// the log's own format, to note: it is called by the writer, and what it
+// writes to note goes out in the dropped lines' place.
+func (o *LogOutput) Start(dropped func(note io.Writer, lines int, waited time.Duration)) {
 	go o.run(dropped)
 }
 
 // Write hands p, one line or several whole ones, to the writer, and never
 // waits: p is dropped when the output holds too much already (a line alone
-// is held whatever its size).
+// is held whatever its size), or dropped lines wait for their note.
 func (o *LogOutput) Write(p []byte) (int, error) {
 	o.mu.Lock()
-	if len(o.queue) > 0 && len(o.queue)+len(p) > logOutputLimit {
+	if o.dropped > 0 || len(o.queue) > 0 && len(o.queue)+len(p) > logOutputLimit {
 		o.dropped++
 	} else {
 		o.queue = append(o.queue, p...)
@@ -71,8 +74,9 @@ func (o *LogOutput) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (o *LogOutput) run(dropped func(int, time.Duration)) {
+func (o *LogOutput) run(dropped func(io.Writer, int, time.Duration)) {
 	var batch []byte
+	var note bytes.Buffer
 	var waited time.Duration // the last write's: the lines were dropped meanwhile
 	for range o.wake {
 		for {
@@ -83,9 +87,14 @@ func (o *LogOutput) run(dropped func(int, time.Duration)) {
 			o.writing = len(batch) > 0
 			o.mu.Unlock()
 			if lost > 0 && dropped != nil {
-				// Its note is queued first after this batch: where the
-				// lines dropped would have been.
-				dropped(lost, waited)
+				// The lines dropped came after this batch's, and before
+				// any handed over since it was taken: the note goes
+				// first after the batch.
+				note.Reset()
+				dropped(&note, lost, waited)
+				o.mu.Lock()
+				o.queue = slices.Concat(note.Bytes(), o.queue)
+				o.mu.Unlock()
 			}
 			if len(batch) == 0 {
 				break

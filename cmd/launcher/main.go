@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -194,9 +195,13 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 	// launcher does waits on the log's reader (launcher.LogOutput).
 	out := launcher.NewLogOutput(p.stdout)
 	defer out.Close(logPatience)
-	log := launcher.NewLogger(out, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
-	out.Start(func(lines int, waited time.Duration) {
-		log.Warn().Int("dropped", lines).Msgf("dropped %d %s of the launcher's log: its reader took none for %s",
+	logTo := func(w io.Writer) zerolog.Logger {
+		return launcher.NewLogger(w, cfg.LogFormat, cfg.LogLevel, !cfg.NoColor, nil)
+	}
+	log := logTo(out)
+	out.Start(func(note io.Writer, lines int, waited time.Duration) {
+		noteLog := logTo(note)
+		noteLog.Warn().Int("dropped", lines).Msgf("dropped %d %s of the launcher's log: its reader took none for %s",
 			lines, plural.Of(lines, "line"), waited.Round(time.Millisecond))
 	})
 	var reaper *launcher.Reaper
