@@ -40,8 +40,9 @@ func onePagePipe(t *testing.T) (r, w *os.File) {
 // where the output was full, then a note of how many were dropped, in
 // their place, then any lines handed over once the writer had taken the
 // lines before the note (none, when it was still blocked in its write as
-// the last line came; some, on a busy machine where it ran late): the
-// lines read, with those dropped, make all, each in its place. Before, a
+// the last line came; on a busy machine where it ran late, some, and
+// perhaps another note of more lines dropped): the lines read, with those
+// noted, make all, each in its place. Before, a
 // line handed over as the writer took the lines before the note came
 // before the note, and one shorter than the last dropped one was held
 // after it, both where lines before them had been dropped.
@@ -88,8 +89,8 @@ func TestLogOutput_DropsWhatAStalledReaderCannotTakeAndSaysSo(t *testing.T) {
 		}
 		next++
 	}
-	if notesRead != 1 || next != total {
-		t.Errorf("%d notes; the lines read and those noted end at %d, want one note and %d", notesRead, next, total)
+	if notesRead == 0 || next != total {
+		t.Errorf("%d notes; the lines read and those noted end at %d, want a note and %d", notesRead, next, total)
 	}
 }
 
