@@ -174,7 +174,10 @@ func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string
 		// /status before the next, as two pending SIGUSR2 would be one.
 		const forwards = 1500
 		health := freePort(t)
-		r, l := stalledStdout(t, fill+`process.on("SIGUSR2", () => {}); setInterval(() => {}, 1 << 30);`,
+		// The handler before the fill: once the pipe is full, node has it
+		// (after it, a SIGUSR2 that came first killed node, under QEMU on a
+		// busy machine, and the next came in the restart's delay).
+		r, l := stalledStdout(t, `process.on("SIGUSR2", () => {}); `+fill+`setInterval(() => {}, 1 << 30);`,
 			fmt.Sprintf("LAUNCHER_HEALTH_ADDR=127.0.0.1:%d", health))
 		for i := 1; i <= forwards; i++ {
 			l.signal(syscall.SIGUSR2)
@@ -198,7 +201,7 @@ func stalledLogReader(t *testing.T, command func(t *testing.T) (string, []string
 
 	t.Run("the stop ends while nobody reads", func(t *testing.T) {
 		// node ends by process.exit, which makes the pipe blocking again.
-		_, l := stalledStdout(t, fill+`process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1 << 30);`)
+		_, l := stalledStdout(t, `process.on("SIGTERM", () => process.exit(0)); `+fill+`setInterval(() => {}, 1 << 30);`)
 		l.signal(syscall.SIGTERM)
 		if code := l.wait(30 * time.Second); code != 0 {
 			t.Errorf("exit %d", code)
