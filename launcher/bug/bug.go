@@ -7,11 +7,13 @@
 // bug in what watches or reports on node (sampling, the health server,
 // the look at why node failed) must not take node down with it.
 //
-// Catch turns such a panic into a value its caller logs and steps around.
-// Non-goals: the supervision core (the loop, the Reaper, the forwarding of
-// signals), which is the launcher: a panic there still ends it, as Go
-// ends any program; and the runtime's fatal errors (a concurrent map
-// write, running out of memory), which no recover catches.
+// Catch turns such a panic into a value its caller logs and steps around;
+// around the supervision loop itself, into a stop of node before the
+// launcher exits (Supervisor.run). Non-goals: the Reaper, the forwarding
+// of signals, the relay of node's stderr and the log's writer, where a
+// panic still ends the launcher, as Go ends any program; and the
+// runtime's fatal errors (a concurrent map write, running out of memory),
+// which no recover catches.
 package bug
 
 import (
