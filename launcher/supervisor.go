@@ -1282,10 +1282,29 @@ func (s *Supervisor) take(sig syscall.Signal) {
 	}
 }
 
-// pass forwards sig to the current child, when there is one.
+// pass forwards sig to the current child, when there is one, and says
+// when there is none: in a restart's delay, the sweep after an exit, or
+// before the app loads (node held at the gate, where SIGHUP or SIGUSR2
+// would end it). The signal is not kept for the next node: it was meant
+// for the one that is gone, or for one that has not started.
 func (s *Supervisor) pass(sig syscall.Signal) {
 	if pid := s.target.Load(); pid > 0 {
 		s.forward(int(pid), sig, "")
+		return
+	}
+	ev := s.log.Info()
+	if sig == unix.SIGWINCH { // as its forwards
+		ev = s.log.Debug()
+	}
+	name := SignalName(sig)
+	st := s.store.Load()
+	switch {
+	case st.State == StateStarting:
+		ev.Str(logKeySignal, name).Msgf("%s not forwarded: %s has not started yet", name, s.name)
+	case st.Child.NextStartAt != nil:
+		ev.Str(logKeySignal, name).Msgf("%s not forwarded: no %s runs (it starts again at %s)", name, s.name, st.Child.NextStartAt.Local().Format(time.TimeOnly))
+	default:
+		ev.Str(logKeySignal, name).Msgf("%s not forwarded: no %s runs", name, s.name)
 	}
 }
 

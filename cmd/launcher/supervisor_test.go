@@ -178,6 +178,42 @@ func TestRun_LogsEachForwardButSIGWINCH(t *testing.T) {
 	}
 }
 
+// A signal that comes while no node runs (here, in a restart's delay) has
+// nowhere to go; it is said so, where whoever sent it looks, rather than
+// dropped unsaid (but SIGWINCH, as its forwards, at debug). Under QEMU too,
+// the arm64 launcher with Debian's arm64 node in a chroot.
+func TestRun_ASignalWhileNoNodeRunsIsToldNotForwarded(t *testing.T) {
+	env := []string{"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h", "LAUNCHER_LOG_LEVEL=info"}
+	t.Run("here", func(t *testing.T) {
+		signalWhileNoNodeRuns(t, launch(t, launchOpts{args: child("exit", "7"), env: env}))
+	})
+	t.Run("arm64", func(t *testing.T) {
+		root, bin := arm64Launcher(t)
+		signalWhileNoNodeRuns(t, launch(t, launchOpts{binary: "chroot",
+			args: []string{root, bin, "run", "--", "/usr/bin/node", "-e", "process.exit(7)"},
+			env:  append(env, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_OPTIONS_FILE=", "LAUNCHER_PREFLIGHT_RECORD=")}))
+	})
+}
+
+func signalWhileNoNodeRuns(t *testing.T, l *launched) {
+	t.Helper()
+	l.waitFor("restarting ")
+	for _, sig := range []syscall.Signal{syscall.SIGWINCH, syscall.SIGUSR1, syscall.SIGHUP} {
+		l.signal(sig)
+	}
+	l.waitFor("SIGUSR1 not forwarded")
+	l.waitFor("SIGHUP not forwarded")
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(60 * time.Second); code != 7 {
+		t.Errorf("exit %d after the stop in the delay, want the last node's 7\n%s", code, l.stdout)
+	}
+	out := l.stdout.String()
+	logHas(t, out, "SIGUSR1 not forwarded: no ", " runs (it starts again at ", "signal=SIGUSR1")
+	if strings.Contains(out, "forwarded SIGUSR1 to") || strings.Contains(out, "SIGWINCH") {
+		t.Errorf("a signal told as forwarded, or SIGWINCH at info:\n%s", out)
+	}
+}
+
 // The forwarded signals are waited for on the launcher's main thread, in
 // rt_sigtimedwait, where the kernel brings a process's signals first (the
 // runtime's path is two to three thread wake-ups slower); they still arrive.
