@@ -78,6 +78,7 @@ Usage:
 
 Configuration is by LAUNCHER_* environment variables and /data/options.json.
 Exit codes: the child's own, 2 bad configuration, 3 a failed preflight check,
+1 a bug of the launcher's own (told with its stack, after node was stopped),
 126/127 a command of run -- that cannot run / is not found. Reference (every
 variable, the checks, health and metrics):
 ` + reference + "\n"
