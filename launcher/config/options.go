@@ -17,8 +17,9 @@ import (
 )
 
 // maxOptionsSize caps the options file. The Supervisor writes a small object;
-// anything larger is a mistake, and values past 128 KiB could not be passed
-// to the child as environment variables anyway (Linux's MAX_ARG_STRLEN).
+// anything larger is a mistake, and a value past 32 pages (128 KiB on 4 KiB
+// pages) could not be passed to the child as a variable anyway (Linux's
+// MAX_ARG_STRLEN).
 const maxOptionsSize = 1 << 20
 
 // Options is the add-on's options file (/data/options.json) as read.
@@ -200,10 +201,12 @@ func (o Options) Env(environ map[string]string) (vars []string, names []string) 
 	return vars, names
 }
 
-// Limits of exec: one "NAME=value" string (MAX_ARG_STRLEN, 32 pages), and
-// the whole environment and arguments, a quarter of the stack limit and at
-// most 6 MiB (the kernel's bprm limit).
-const maxArgString = 32 * 4096
+// Limits of exec: one "NAME=value" string with its NUL (MAX_ARG_STRLEN,
+// 32 of the kernel's pages: 128 KiB on 4 KiB pages, 512 KiB on the 16 KiB
+// a Raspberry Pi 5's default kernel uses), and the whole environment and
+// arguments, a quarter of the stack limit and at most 6 MiB (the kernel's
+// bprm limit).
+func maxArgString() int { return 32 * unix.Getpagesize() }
 
 func maxArgTotal() int {
 	total := 6 << 20
@@ -259,8 +262,8 @@ func (o Options) Check(environ map[string]string) []error {
 		size := len(name) + 1 + len(envValue(o.Values[k])) + 1
 		sizes = append(sizes, sized{k, size})
 		total += size + 8
-		if size > maxArgString {
-			errs = append(errs, fmt.Errorf("%s: option %q is %d KiB as %s, over the %d KiB exec allows one variable; keep large data in a file under /data", o.Path, k, size>>10, name, maxArgString>>10))
+		if size > maxArgString() {
+			errs = append(errs, fmt.Errorf("%s: option %q is %d KiB as %s, over the %d KiB exec allows one variable; keep large data in a file under /data", o.Path, k, size>>10, name, maxArgString()>>10))
 		}
 	}
 	if limit := maxArgTotal(); total > limit {

@@ -1,7 +1,9 @@
 package config_test
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -29,8 +31,8 @@ func TestLoadConfig_RefusesWhatCannotWork(t *testing.T) {
 		{"key starting with a digit", func(t *testing.T) map[string]string { return options(t, `{"1st": 1}`) }, []string{`"1st"`, "start with a letter"}},
 		{"node's channel", func(t *testing.T) map[string]string { return options(t, `{"node_channel_fd": "9"}`) }, []string{"NODE_CHANNEL_FD"}},
 		{"the launcher's own", func(t *testing.T) map[string]string { return options(t, `{"launcher_restart": "never"}`) }, []string{"LAUNCHER_RESTART", "owns"}},
-		{"a 200 KB value", func(t *testing.T) map[string]string {
-			return options(t, `{"blob": "`+strings.Repeat("x", 200<<10)+`"}`)
+		{"a value of 33 pages", func(t *testing.T) map[string]string {
+			return options(t, `{"blob": "`+strings.Repeat("x", 33*os.Getpagesize())+`"}`)
 		}, []string{`"blob"`, "KiB", "exec allows"}},
 		{"health on port 0", func(t *testing.T) map[string]string {
 			return map[string]string{"LAUNCHER_HEALTH_ADDR": "127.0.0.1:0"}
@@ -105,5 +107,28 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The launcher refuses an option's variable exactly where exec would: one
+// "NAME=value" string of 32 pages (MAX_ARG_STRLEN) with its NUL passes,
+// and reaches a real exec; a byte more is refused, as exec refuses it
+// (E2BIG). The page is the kernel's: 4 KiB here, 16 KiB under the kernel
+// a Raspberry Pi 5 boots by default (QEMU's user mode keeps the host's
+// page, so that case is not shown here).
+func TestOptionsCheck_RefusesWhatExecRefuses(t *testing.T) {
+	const name = "BLOB"
+	limit := 32 * os.Getpagesize()
+	for _, size := range []int{limit, limit + 1} {
+		value := strings.Repeat("x", size-len(name)-2) // "=" and the NUL
+		opts, err := config.ParseOptions([]byte(`{"blob": "` + value + `"}`))
+		must(t, err)
+		refused := len(opts.Check(nil)) > 0
+		cmd := exec.Command("/bin/true")
+		cmd.Env = []string{name + "=" + value}
+		execErr := cmd.Run()
+		if refused != errors.Is(execErr, syscall.E2BIG) {
+			t.Errorf("a variable of %d bytes (with its NUL; the page is %d): refused by the launcher: %v; exec: %v", size, os.Getpagesize(), refused, execErr)
+		}
 	}
 }
