@@ -92,6 +92,7 @@ func (m elfMachine) String() string {
 // The constants of the ELF format the preflight uses (the System V gABI and
 // the GNU extensions).
 const (
+	ptLoad   = 1
 	ptInterp = 3
 
 	shtProgbits   = 1
@@ -142,8 +143,8 @@ type elfSection struct {
 
 // elfProg is one program header, as much of it as the preflight reads.
 type elfProg struct {
-	Type        uint32
-	Off, Filesz uint64
+	Type               uint32
+	Off, Vaddr, Filesz uint64
 }
 
 // elfHeaders are a file's header and its program and section headers.
@@ -236,9 +237,9 @@ func readELFHeaders(r io.ReaderAt, size int64) (*elfHeaders, error) {
 			p := &h.Progs[i]
 			p.Type = o.Uint32(b)
 			if h.Class == elfClass64 {
-				p.Off, p.Filesz = o.Uint64(b[8:]), o.Uint64(b[32:])
+				p.Off, p.Vaddr, p.Filesz = o.Uint64(b[8:]), o.Uint64(b[16:]), o.Uint64(b[32:])
 			} else {
-				p.Off, p.Filesz = uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[16:]))
+				p.Off, p.Vaddr, p.Filesz = uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:])), uint64(o.Uint32(b[16:]))
 			}
 		}
 	}

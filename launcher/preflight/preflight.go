@@ -169,6 +169,10 @@ type Preflight struct {
 	// needs more of the CPU than ARMv8.0 has; empty is /proc/cpuinfo. Not
 	// read of an image checked from outside (Image), whose machine is any.
 	CPUInfo string
+	// PageSize is the kernel's memory page, in bytes, which a native
+	// module's segments must be laid out for (pages.go); 0 is this
+	// kernel's. Not used of an image checked from outside (Image).
+	PageSize int
 	// Image, when set, is an unpacked image root of any architecture,
 	// checked from outside (`launcher check --root`): every path is
 	// resolved inside it (absolute symlinks too), libraries by its own
@@ -1905,6 +1909,7 @@ func (p *Preflight) checkBinary(path string, node *NodeInfo, libs *libResolver, 
 		}
 	}
 	p.checkAtomics(&v, code)
+	p.checkPages(&v, code, node.Libc)
 	// The ABI last: it waits for node --version, which ran meanwhile.
 	v.summary = fmt.Sprintf("%s, %s %s", abiText(abi), orUnknown(addonLibc), archOf(e.h.Machine))
 	if node.versionKnown() {

@@ -207,6 +207,10 @@ func (p *Preflight) settings() string {
 	str("node_options", p.NodeOptions)
 	// Read only when node runs in secure-execution mode, to say it does nothing.
 	str("extra_ca_certs", p.getenv("NODE_EXTRA_CA_CERTS"))
+	// A record made under another kernel (a Raspberry Pi 5 booted with
+	// its kernel of 4 KiB pages, then of 16) judged other pages.
+	b = append(b, "page="...)
+	b = append(strconv.AppendUint(b, p.pageSize(), 10), ' ')
 	b = append(b, "nnp="...)
 	b = append(strconv.AppendBool(b, p.NoNewPrivs), ' ')
 	b = append(b, "node_args=["...)

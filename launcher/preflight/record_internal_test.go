@@ -416,6 +416,7 @@ func TestRecord_SettingsTellEveryChangeApart(t *testing.T) {
 		"two groups":      func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Groups: []uint32{2, 0}} },
 		"group 20":        func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Groups: []uint32{20}, Name: "node"} },
 		"named":           func(p *Preflight) { p.RunAs = &User{UID: 1000, GID: 1000, Name: "node"} },
+		"16 KiB pages":    func(p *Preflight) { p.PageSize = 16 << 10 },
 	}
 	seen := map[string]string{}
 	for name, change := range variants {
