@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hasync/launcher/launcher/preflight"
 )
@@ -74,6 +75,15 @@ func TestCheck_AModuleLaidOutForSmallerPagesThanTheKernels(t *testing.T) {
 			[]string{"laid out for memory pages of 1KiB", "this kernel's pages are 4KiB", "glibc's, refuses it", "not page-aligned"},
 			[]string{"npm rebuild small --build-from-source", "max-page-size=65536"})
 		expectCheck(t, r, "native:usual", pass, nil, nil) // x86-64 kernels have 4 KiB pages alone
+
+		// One the checks do not see (loaded by a path the app computes):
+		// node's failure says why.
+		l := launch(t, launchOpts{args: []string{"run", "--", "/usr/bin/node", "-e", "process.dlopen({exports: {}}, process.argv[1])", small},
+			env: []string{never, "LAUNCHER_OPTIONS_FILE=", "LAUNCHER_PREFLIGHT_RECORD="}})
+		if code := l.wait(30 * time.Second); code != 1 {
+			t.Errorf("exit %d, want node's 1\n%s", code, l.stdout)
+		}
+		logHas(t, l.stdout.String(), "paged.node is laid out for smaller memory pages than this kernel's", "max-page-size=65536")
 	})
 	t.Run("arm64 Alpine", func(t *testing.T) {
 		requireArm64(t)

@@ -66,6 +66,15 @@ var stderrPatterns = []struct {
 				Hint:  "Build backend-builder on the same distribution release as the runtime, or use a newer runtime base image.",
 			}
 		}},
+	// glibc's words since 2.35, and before; musl's loader maps such a
+	// library askew instead, and node dies of SIGSEGV (pages.go).
+	{lazy(`(\S+): ELF load command (?:address/offset not page-aligned|address/offset not properly aligned|alignment not page-aligned)`),
+		func(m []string, _ Machine) Diagnosis {
+			return Diagnosis{
+				Cause: fmt.Sprintf("%s is laid out for smaller memory pages than this kernel's (the linker's -z max-page-size)", m[1]),
+				Hint:  pagesHint(packageOfFile(m[1]), true),
+			}
+		}},
 	{lazy(`invalid ELF header|wrong ELF class|Exec format error`),
 		func([]string, Machine) Diagnosis {
 			return Diagnosis{

@@ -112,6 +112,8 @@ func FuzzDiagnose(f *testing.F) {
 		"SqliteError: unable to open database file",
 		"Error: listen EADDRINUSE: address already in use 0.0.0.0:8099",
 		"Error: Cannot find module '/app/index.js'",
+		"Error: /app/node_modules/x/build/Release/x.node: ELF load command address/offset not page-aligned",
+		"Error: node_modules/: ELF load command alignment not page-aligned",
 		"<jemalloc>: Invalid conf pair: a\n<jemalloc>: Abort (abort_conf:true)",
 		"Error: EACCES: permission denied, open '/etc/shadow'",
 		"Error: EACCES: permission denied, rename '/tmp/a' -> '/root/b'",

@@ -89,20 +89,43 @@ func (p *Preflight) checkPages(v *verdict, code []*elfFile, libc string) {
 	case "musl":
 		dies = "node's loader, musl's, maps it askew, and node dies of SIGSEGV"
 	}
-	hint := "Build {pkg} from source in backend-builder (`npm rebuild {pkg} --build-from-source`), where the linker lays it out for 64 KiB pages on arm64, or install a release of it linked so (`-Wl,-z,max-page-size=65536`), which loads under every kernel; and tell its authors."
 	switch {
 	case len(fails) > 0 && page > 0:
-		if page >= bigPage {
-			hint += " On a Raspberry Pi 5, `kernel=kernel8.img` in the boot partition's config.txt boots a kernel of 4 KiB pages."
-		}
-		v.add(fmt.Sprintf("%s, but this kernel's pages are %s: %s", laid(fails), bytesize.Format(int64(page)), dies), hint)
+		v.add(fmt.Sprintf("%s, but this kernel's pages are %s: %s", laid(fails), bytesize.Format(int64(page)), dies), pagesHint("{pkg}", page >= bigPage))
 	case len(fails) > 0:
-		v.add(fmt.Sprintf("%s, less than any kernel's (4 KiB): %s", laid(fails), dies), hint)
+		v.add(fmt.Sprintf("%s, less than any kernel's (4 KiB): %s", laid(fails), dies), pagesHint("{pkg}", false))
 	case len(warns) > 0:
 		where := "it loads here"
 		if page == 0 {
 			where = "it loads under a kernel of 4 KiB pages"
 		}
-		v.warn(fmt.Sprintf("%s: %s, but under a kernel of 16 KiB pages (a Raspberry Pi 5 under Raspberry Pi OS) %s", laid(warns), where, dies), hint)
+		v.warn(fmt.Sprintf("%s: %s, but under a kernel of 16 KiB pages (a Raspberry Pi 5 under Raspberry Pi OS) %s", laid(warns), where, dies), pagesHint("{pkg}", false))
 	}
+}
+
+// pagesHint is the fix for pkg's binary (pkg empty: unknown) laid out for
+// smaller pages than a kernel's; big, when that kernel's are 16 KiB or more, names the Pi 5's
+// kernel of 4 KiB pages too.
+func pagesHint(pkg string, big bool) string {
+	name, arg := pkg, pkg
+	if pkg == "" {
+		name, arg = "its package", "<package>"
+	}
+	hint := fmt.Sprintf("Build %s from source in backend-builder (`npm rebuild %s --build-from-source`), where the linker lays it out for 64 KiB pages on arm64, or install a release of it linked so (`-Wl,-z,max-page-size=65536`), which loads under every kernel; and tell its authors.", name, arg)
+	if big {
+		hint += " On a Raspberry Pi 5, `kernel=kernel8.img` in the boot partition's config.txt boots a kernel of 4 KiB pages."
+	}
+	return hint
+}
+
+// packageOfFile is the package whose folder under node_modules holds
+// path (the last node_modules in it); empty when none does.
+func packageOfFile(path string) string {
+	const nm = "node_modules/"
+	if i := strings.LastIndex(path, nm); i >= 0 {
+		if name := packageName(path[i+len(nm):]); name != "" && strings.Contains(path[i+len(nm):], "/") {
+			return name
+		}
+	}
+	return ""
 }

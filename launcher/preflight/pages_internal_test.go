@@ -80,3 +80,20 @@ func TestCheckPages_UnderAKernelOf16KiBPages(t *testing.T) {
 		}
 	}
 }
+
+// What node printed, loading the module for 1 KiB pages of
+// TestCheck_AModuleLaidOutForSmallerPagesThanTheKernels (glibc 2.36), and
+// glibc's words before 2.35, from a lazily loaded module the checks did
+// not see: the module named, with its package's fix.
+func TestDiagnose_ALibraryLaidOutForSmallerPages(t *testing.T) {
+	for said, pkg := range map[string]string{
+		"Error: /app/node_modules/@scope/small/build/Release/paged.node: ELF load command address/offset not page-aligned": "@scope/small",
+		"Error: /opt/plugins/paged.node: ELF load command address/offset not properly aligned":                             "<package>",
+	} {
+		ds := Diagnose([]string{said}, Machine{})
+		if len(ds) != 1 || !strings.Contains(ds[0].Cause, "paged.node is laid out for smaller memory pages than this kernel's") ||
+			!strings.Contains(ds[0].Hint, "npm rebuild "+pkg+" --build-from-source") || !strings.Contains(ds[0].Hint, "kernel8.img") {
+			t.Errorf("%s: %+v", said, ds)
+		}
+	}
+}
