@@ -104,8 +104,8 @@ func (p *Preflight) checkPages(v *verdict, code []*elfFile, libc string) {
 }
 
 // pagesHint is the fix for pkg's binary (pkg empty: unknown) laid out for
-// smaller pages than a kernel's; big, when that kernel's are 16 KiB or more, names the Pi 5's
-// kernel of 4 KiB pages too.
+// smaller pages than a kernel's; big, when that kernel's are 16 KiB or
+// more, names the Raspberry Pi 5's kernel of 4 KiB pages too.
 func pagesHint(pkg string, big bool) string {
 	name, arg := pkg, pkg
 	if pkg == "" {
