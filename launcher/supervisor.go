@@ -1292,10 +1292,7 @@ func (s *Supervisor) pass(sig syscall.Signal) {
 		s.forward(int(pid), sig, "")
 		return
 	}
-	ev := s.log.Info()
-	if sig == unix.SIGWINCH { // as its forwards
-		ev = s.log.Debug()
-	}
+	ev := s.signalEvent(sig)
 	name := SignalName(sig)
 	st := s.store.Load()
 	switch {
@@ -1333,15 +1330,19 @@ func (s *Supervisor) forwarded(pid int, sig syscall.Signal, err error, purpose s
 		counts[name]++
 		st.SignalsForwarded = counts
 	})
-	// At info, where whoever sent it (`docker kill -s USR1`, the
-	// Supervisor) looks for it; but SIGWINCH, which a terminal sends by the
-	// dozen while its window is resized, at debug. All are counted in
-	// /status and the metrics.
-	ev := s.log.Info()
+	// All are counted in /status and the metrics.
+	s.signalEvent(sig).Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s%s", name, s.name, purpose)
+}
+
+// signalEvent is the log event for what became of sig: at info, where
+// whoever sent it (`docker kill -s USR1`, the Supervisor) looks for it;
+// but SIGWINCH, which a terminal sends by the dozen while its window is
+// resized, at debug.
+func (s *Supervisor) signalEvent(sig syscall.Signal) *zerolog.Event {
 	if sig == unix.SIGWINCH {
-		ev = s.log.Debug()
+		return s.log.Debug()
 	}
-	ev.Str(logKeySignal, name).Int(logKeyPID, pid).Msgf("forwarded %s to %s%s", name, s.name, purpose)
+	return s.log.Info()
 }
 
 // logExit logs how c ended, as info (published) tells it: its stderr's

@@ -15,7 +15,7 @@ import (
 // page, at its address rounded down to a page, so the two must agree
 // modulo the kernel's page. Where they do not, glibc refuses the library
 // ("ELF load command address/offset not page-aligned"), and musl, Alpine's
-// loader, maps it anyway, its data a few bytes off: node dies of SIGSEGV.
+// loader, maps it anyway, its data out of place: node dies of SIGSEGV.
 // The linker lays a binary out for the largest page it is told of (GNU
 // ld's -z max-page-size: 64 KiB by default on arm64, 4 KiB on x86-64); one
 // linked for 4 KiB pages does not load under a kernel of 16 KiB pages, the
