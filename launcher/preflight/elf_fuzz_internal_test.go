@@ -70,7 +70,7 @@ func sameAsDebugELF(t *testing.T, data []byte) {
 		t.Fatalf("%d program headers, debug/elf %d", len(h.Progs), len(ref.Progs))
 	}
 	for i, p := range ref.Progs {
-		if want := (elfProg{Type: uint32(p.Type), Off: p.Off, Filesz: p.Filesz}); h.Progs[i] != want {
+		if want := (elfProg{Type: uint32(p.Type), Off: p.Off, Vaddr: p.Vaddr, Filesz: p.Filesz}); h.Progs[i] != want {
 			t.Fatalf("program header %d: %+v, debug/elf %+v", i, h.Progs[i], want)
 		}
 	}
