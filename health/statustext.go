@@ -162,7 +162,7 @@ func WriteStatus(w io.Writer, s *launcher.Snapshot, _ bool) {
 		switch {
 		case p.OK && !p.Recorded.IsZero():
 			fmt.Fprintf(w, "preflight passed (%d checks, %.1f ms, recalled: unchanged since they ran at %s)\n",
-				len(p.Checks), p.DurationMS, p.Recorded.Local().Format("2006-01-02 15:04:05"))
+				len(p.Checks), p.DurationMS, p.Recorded.Local().Format(time.DateTime))
 		case p.OK:
 			fmt.Fprintf(w, "preflight passed (%d checks, %.1f ms)\n", len(p.Checks), p.DurationMS)
 		default:

@@ -578,7 +578,8 @@ func (m *machine) onPreflight(ctx context.Context, r *preflight.Report, subscrib
 			beside = fmt.Sprintf(", beside %s's own start", m.s.name)
 		}
 		if !r.Recorded.IsZero() {
-			beside = fmt.Sprintf("%s, recalled: nothing they read changed since they ran at %s", beside, r.Recorded.Format(time.RFC3339))
+			// In the log's zone, as its stamps and `launcher status` say times.
+			beside = fmt.Sprintf("%s, recalled: nothing they read changed since they ran at %s", beside, r.Recorded.Local().Format(time.DateTime))
 		}
 		if r.Bug == nil {
 			m.s.log.Info().Msgf("preflight passed in %.1f ms (%d checks%s)", r.DurationMS, len(r.Checks), beside)

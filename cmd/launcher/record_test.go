@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,6 +48,42 @@ func TestPreflightRecord_RecalledUntilTheImageChanges(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("after the image changed, the log lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The recalled line says when the checks ran in the log's own time zone,
+// as its timestamps and `launcher status` do: a Home Assistant user in
+// India reads the start of the day as 05:30, not as 00:00Z.
+func TestPreflightRecord_RecalledTimeInTheLogsZone(t *testing.T) {
+	if _, err := os.Stat("/usr/share/zoneinfo/Asia/Kolkata"); err != nil {
+		t.Skip("no zoneinfo on this machine")
+	}
+	app, record := recordApp(t)
+	start := func() string {
+		t.Helper()
+		l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_READY_URL=", "LAUNCHER_PREFLIGHT_RECORD=" + record, "TZ=Asia/Kolkata"}})
+		if code := l.wait(30 * time.Second); code != 0 {
+			t.Fatalf("exit %d\n%s", code, l.stdout)
+		}
+		return l.stdout.String()
+	}
+	first := start()
+	checked := regexp.MustCompile(`(?m)^\[(\d\d:\d\d):\d\d\] INFO: .*preflight passed`).FindStringSubmatch(first)
+	if checked == nil {
+		t.Fatalf("the first start's log has no stamped \"preflight passed\":\n%s", first)
+	}
+	again := start()
+	m := regexp.MustCompile(`recalled: nothing they read changed since they ran at (\S+ (\d\d:\d\d):\d\d)\)`).FindStringSubmatch(again)
+	if m == nil {
+		t.Fatalf("the second start does not say when the checks ran, as a date and a time:\n%s", again)
+	}
+	// The minute may turn between the check and its line.
+	at, err := time.Parse("15:04", m[2])
+	must(t, err)
+	was, err := time.Parse("15:04", checked[1])
+	must(t, err)
+	if d := at.Sub(was); d < -time.Minute || d > time.Minute {
+		t.Errorf("the checks ran at %s by the recalled line, and the log stamped them %s: not the log's zone", m[1], checked[1])
 	}
 }
 
