@@ -77,6 +77,7 @@ type Supervisor struct {
 	target atomic.Int64
 
 	firstDone bool   // the first start's timeline is recorded
+	nodeTold  string // node's facts as last logged: told again only when they change
 	reachDone bool   // where the child listens was looked at (tellReach)
 	oomBase   uint64 // the cgroup's OOM kills when the current child started
 }
@@ -1220,7 +1221,8 @@ func (s *Supervisor) publishSample(ps *ProcessSample, host HostSample) {
 }
 
 // publishPreflight publishes a preflight's report and logs it: node's facts
-// once, each failure at error with its fix, each warning with its hint.
+// once (again only if they changed), each failure at error with its fix,
+// each warning with its hint.
 func (s *Supervisor) publishPreflight(r *preflight.Report) {
 	s.store.Update(func(st *Snapshot) {
 		st.Preflight, st.Node = r, r.Node
@@ -1228,9 +1230,13 @@ func (s *Supervisor) publishPreflight(r *preflight.Report) {
 			st.Startup.PreflightMS = msSince(processStart)
 		}
 	})
-	if n := r.Node; n != nil && !s.firstDone {
-		s.log.Info().Str("node", n.Path).Int("abi", n.ABI).Str("libc", n.Libc).Str("arch", n.Arch).
-			Msgf("node %s (%s)", n.Version, n.Facts())
+	// Not at every restart of a crash loop, whose log is the one read.
+	if n := r.Node; n != nil {
+		if told := n.Path + " " + n.Version + " " + n.Facts(); told != s.nodeTold {
+			s.nodeTold = told
+			s.log.Info().Str("node", n.Path).Int("abi", n.ABI).Str("libc", n.Libc).Str("arch", n.Arch).
+				Msgf("node %s (%s)", n.Version, n.Facts())
+		}
 	}
 	for _, c := range r.Checks {
 		switch c.Status {

@@ -141,6 +141,25 @@ func TestRun_RestartsThenGivesUp(t *testing.T) {
 	}
 }
 
+// node's facts (version, ABI, libc, CPU) are logged once, not again at
+// each restart of a node that fails before it was ever ready: in a crash
+// loop the log is read most, and they do not change.
+func TestRun_NodeToldOnceThroughACrashLoop(t *testing.T) {
+	app := newApp(t, ">=18", nil)
+	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("process.exit(5);\n"), 0o644))
+	l := launch(t, launchOpts{env: []string{"LAUNCHER_APP_DIR=" + app, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=http://127.0.0.1:1/",
+		"LAUNCHER_RESTART_DELAY=10ms", "LAUNCHER_RESTART_LIMIT=2"}})
+	if code := l.wait(30 * time.Second); code != 5 {
+		t.Fatalf("exit %d, want node's last code 5\n%s", code, l.stdout)
+	}
+	if n := l.stdout.count("started node "); n != 3 {
+		t.Fatalf("%d starts, want 1 + 2 restarts:\n%s", n, l.stdout)
+	}
+	if n := l.stdout.count("INFO: node v"); n != 1 {
+		t.Errorf("node's facts logged %d times over 3 starts, want once:\n%s", n, l.stdout)
+	}
+}
+
 func TestRun_ForwardsSignals(t *testing.T) {
 	l := launch(t, launchOpts{args: child("echo-signals"), env: []string{never}})
 	l.waitFor("child-ready")
