@@ -231,7 +231,7 @@ func (s *Supervisor) pause(ctx context.Context, c *Child) ([]inspector.Frame, er
 	t := time.NewTicker(inspectorPoll)
 	defer t.Stop()
 	for {
-		url, failed := inspector.Listening(c.stderr.Lines())
+		url, failed := inspector.Listening(c.stderr.Inspector())
 		switch {
 		case url != "":
 			frames, err := inspector.Pause(ctx, url)

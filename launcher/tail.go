@@ -11,13 +11,15 @@ import (
 // name an error (namesError), for the exit's diagnosis: node prints an
 // uncaught error's header first and its properties after, and an object
 // among them (a TLS certificate, a request) can run past the kept lines.
-// Lines longer than maxLine are cut.
+// Lines longer than maxLine are cut; what node's inspector announces is
+// not kept (inspectorSays).
 type Tail struct {
-	mu      sync.Mutex
-	lines   []string
-	errs    []string
-	max     int
-	partial []byte
+	mu        sync.Mutex
+	lines     []string
+	errs      []string
+	inspector []string // what node's inspector said, for the look that opens it
+	max       int
+	partial   []byte
 }
 
 const maxLine = 1024
@@ -25,6 +27,10 @@ const maxLine = 1024
 // maxErrorLines is how many lines naming an error are kept: a few errors'
 // headers with their causes, codes and reasons.
 const maxErrorLines = 16
+
+// maxInspectorLines is how many of the inspector's lines are kept: its
+// announcements of one opening and closing, or its failure to start.
+const maxInspectorLines = 8
 
 // NewTail keeps up to n lines.
 func NewTail(n int) *Tail { return &Tail{max: n} }
@@ -55,10 +61,34 @@ func appendCapped(dst, src []byte) []byte {
 }
 
 func (t *Tail) push(line string) {
+	said := inspectorSays(line)
+	if said || strings.HasPrefix(strings.TrimSpace(line), "Starting inspector on ") {
+		t.inspector = keep(t.inspector, line, maxInspectorLines)
+	}
+	if said {
+		return
+	}
 	t.lines = keep(t.lines, line, t.max)
 	if namesError(line) {
 		t.errs = keep(t.errs, line, maxErrorLines)
 	}
+}
+
+// inspectorSays tells a line node's inspector writes as it opens, is
+// attached to and closes: the launcher's look at a node that stopped
+// answering opens it (stuck.go), and after the restart those lines would
+// stand as node's last error lines. Node's own tests and its cluster's
+// workers leave the same lines out (kInspectMsgRegex in its sources), and
+// its "Debugger ending on" at exit.
+func inspectorSays(line string) bool {
+	line = strings.TrimSpace(line)
+	switch {
+	case strings.HasPrefix(line, "Debugger listening on ws://"), strings.HasPrefix(line, "Debugger ending on ws://"),
+		strings.HasPrefix(line, "For help, see: https://nodejs.org/"),
+		line == "Debugger attached.", line == "Waiting for the debugger to disconnect...":
+		return true
+	}
+	return false
 }
 
 // keep appends line to lines, dropping the oldest past n.
@@ -92,6 +122,15 @@ func (t *Tail) Errors() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]string(nil), t.errs...)
+}
+
+// Inspector returns the last lines in which node's inspector said where it
+// listens, or that it could not start, oldest first (inspector.Listening
+// reads them).
+func (t *Tail) Inspector() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.inspector...)
 }
 
 // Lines returns the kept lines, oldest first, with any unfinished last line.

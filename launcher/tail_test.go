@@ -54,6 +54,31 @@ func TestTail_Errors(t *testing.T) {
 	}
 }
 
+// What node's inspector announces on stderr (the launcher's look at a node
+// that stopped answering opens it) is no error of node's: it reaches the
+// container, but not the tail that a failed exit is reported with. Node
+// 18 and 20's words, and 24's (another help page).
+func TestTail_LeavesOutTheInspectorsAnnouncements(t *testing.T) {
+	tail := launcher.NewTail(50)
+	fmt.Fprint(tail, "Error: SQLITE_BUSY: database is locked\n",
+		"Debugger listening on ws://127.0.0.1:9229/3e4ae89e-56cb-4b7e-bd91-55cff9c5e99d\n",
+		"For help, see: https://nodejs.org/en/docs/inspector\n",
+		"Debugger attached.\n",
+		"    at Database.prepare (/app/dist/db.js:12:20)\n",
+		"Debugger ending on ws://127.0.0.1:9229/3e4ae89e-56cb-4b7e-bd91-55cff9c5e99d\n",
+		"For help, see: https://nodejs.org/learn/getting-started/debugging\n",
+		"Waiting for the debugger to disconnect...\n",
+		"For help, see: the README\n")
+	want := []string{"Error: SQLITE_BUSY: database is locked", "    at Database.prepare (/app/dist/db.js:12:20)", "For help, see: the README"}
+	if got := tail.Lines(); !slices.Equal(got, want) {
+		t.Errorf("Lines() = %q, want %q", got, want)
+	}
+	// The look that opened the inspector reads its address from them.
+	if got := tail.Inspector(); len(got) != 6 || got[0] != "Debugger listening on ws://127.0.0.1:9229/3e4ae89e-56cb-4b7e-bd91-55cff9c5e99d" {
+		t.Errorf("Inspector() = %q, want its six lines", got)
+	}
+}
+
 // FuzzTail writes node's stderr, any bytes in any chunks, to a Tail: it
 // never panics (it runs in the relay of node's stderr, where a panic would
 // end the launcher, PID 1), and keeps the input's last lines, each cut at
@@ -64,6 +89,7 @@ func FuzzTail(f *testing.F) {
 	f.Add([]byte("no newline at the end"), uint8(0), uint8(1))
 	f.Add([]byte("\n\n\r\n\x00\xff\n"), uint8(1), uint8(1))
 	f.Add([]byte(strings.Repeat("x", 3000)+"\n"+strings.Repeat("Error: y", 200)), uint8(200), uint8(2))
+	f.Add([]byte("Debugger listening on ws://127.0.0.1:9229/x\nFor help, see: https://nodejs.org/en/docs/inspector\nDebugger attached.\nError: z\nDebugger attached."), uint8(5), uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, chunk, keepN uint8) {
 		keepLines := int(keepN%8) + 1
 		tail := launcher.NewTail(keepLines)
@@ -76,7 +102,9 @@ func FuzzTail(f *testing.F) {
 		var want []string
 		lines := strings.Split(string(data), "\n")
 		for _, l := range lines[:len(lines)-1] {
-			want = append(want, l[:min(len(l), 1024)])
+			if l = l[:min(len(l), 1024)]; !launcher.InspectorSays(l) {
+				want = append(want, l)
+			}
 		}
 		want = want[max(0, len(want)-keepLines):]
 		if last := lines[len(lines)-1]; last != "" {

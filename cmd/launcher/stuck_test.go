@@ -57,6 +57,7 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 					LastExit struct {
 						StuckAt   []string `json:"stuck_at"`
 						Stack     []string `json:"stack_in_sources"`
+						Stderr    []string `json:"stderr_tail"`
 						Diagnoses []struct {
 							Cause string `json:"cause"`
 						} `json:"diagnoses"`
@@ -67,6 +68,16 @@ func TestRun_TellsWhereAStuckNodeIs(t *testing.T) {
 				!strings.HasPrefix(st.Child.LastExit.StuckAt[0], "at checksum ("+app+"/dist/server.js:14:") ||
 				len(st.Child.LastExit.Stack) != 2 || !strings.HasPrefix(st.Child.LastExit.Stack[1], "at answer ("+app+"/src/server.ts:22:") {
 				t.Errorf("/status child.last_exit: stuck_at %q, stack_in_sources %q (%v)\n%s", st.Child.LastExit.StuckAt, st.Child.LastExit.Stack, err, body)
+			}
+			// What the inspector announced as the look opened it reached
+			// the container, and is not among node's last error lines.
+			if !strings.Contains(b.stderr.String(), "Debugger listening on ws://") {
+				t.Errorf("node's announcement of its inspector did not reach the container's stderr:\n%s", b.stderr)
+			}
+			for _, l := range st.Child.LastExit.Stderr {
+				if strings.HasPrefix(l, "Debugger ") || strings.HasPrefix(l, "For help, see: https://nodejs.org/") {
+					t.Errorf("/status child.last_exit.stderr_tail holds the inspector's %q:\n%s", l, body)
+				}
 			}
 			// Why the restart came is the last exit's first diagnosis: the
 			// verdict, at the innermost frame in the app's sources.
