@@ -334,6 +334,10 @@ func addonOnArm64(t *testing.T, pair arm64Pair) {
 		!strings.Contains(out, "at checksum (/stuck/dist/server.js:14:") ||
 		!regexp.MustCompile(`node's stack in the app's sources \(by their source maps\)\S*\n\s+at checksum \(/stuck/src/server\.ts:14:\d+\)\n\s+at answer \(/stuck/src/server\.ts:22:\d+\)`).MatchString(out) {
 		t.Errorf("a node stuck in a loop: exit %d, want 143 (its restart's SIGTERM) and where it was told\n%s", code, out)
+	} else if !strings.Contains(out, "\nDebugger listening on ws://") || strings.Contains(out, "    Debugger ") {
+		// The inspector's lines reach the log as node wrote them, and are
+		// not among node's last error lines told with its exit.
+		t.Errorf("a node stuck in a loop: the inspector's announcements are not node's alone in the log\n%s", out)
 	}
 
 	data := addonData(t)
