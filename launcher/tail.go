@@ -77,9 +77,9 @@ func (t *Tail) push(line string) {
 // inspectorSays tells a line node's inspector writes as it opens, is
 // attached to and closes: the launcher's look at a node that stopped
 // answering opens it (stuck.go), and after the restart those lines would
-// stand as node's last error lines. Node's own tests and its cluster's
-// workers leave the same lines out (kInspectMsgRegex in its sources), and
-// its "Debugger ending on" at exit.
+// stand as node's last error lines. node's test runner sets the same
+// lines apart from a test file's output (isInspectorMessage,
+// kInspectMsgRegex in its sources); and node's "Debugger ending on" at exit.
 func inspectorSays(line string) bool {
 	line = strings.TrimSpace(line)
 	switch {
