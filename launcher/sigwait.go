@@ -23,11 +23,22 @@ import (
 // runtime's signal goroutine, then one of the goroutine that receives from
 // the channel: two to three thread wake-ups, 70 to 100 µs here).
 //
-// Outside the wait (while it handles the previous one) the main thread
-// blocks the signals, so the kernel gives them to another thread, where
-// the runtime's handler delivers them to the os/signal channels as before
-// (the forwarder's, the loop's stops): every signal still arrives once, by
-// one of the two paths, and both handle it the same way.
+// Outside the wait (while it handles the previous one) a signal takes the
+// runtime's path: its handler, on the main thread or another, delivers it
+// to the os/signal channels as before (the forwarder's, the loop's stops,
+// the Reaper's): every signal still arrives once, by one of the two paths,
+// and both handle it the same way.
+//
+// The main thread leaves the set unblocked outside the wait, but for the
+// wake-up stop sends it. Blocked (before docs/BENCHMARKS.md's "Twentieth
+// pass"), each signal taken woke another thread for nothing: the kernel
+// restores the waiter's mask before it takes the signal off the queue,
+// sees a queued signal that the mask now blocks, and wakes a thread that
+// does not (retarget_shared_pending); the Go runtime's threads never block
+// SIGCHLD, so sysmon woke, found nothing, and slept again, once for about
+// every third forwarded signal and orphan. The wake-up stays blocked so
+// that one sent while the main thread is busy is still pending when it
+// waits again, and ends that wait.
 //
 // SIGCHLD is in the set too, and the handler drains the Reaper there. An
 // orphan re-parented to the launcher is the main thread's child, so its
@@ -39,9 +50,10 @@ import (
 // orphan's SIGCHLD ended the wait with EINTR and handed the main thread's P
 // back and forth; blocked and left to the runtime's path (that pass to the
 // fourteenth), it took the handler, the signal goroutine and the Reaper's.
-// Reaping 1,000 orphans cost 0.67 s of CPU, then about 0.38 s, now about
-// 0.31 s (tini's: 0.09 s); what is left is the runtime's own: its sysmon
-// thread wakes each time the main thread takes its P back.
+// Reaping 1,000 orphans cost 0.67 s of CPU, then about 0.38 s, then about
+// 0.31 s (tini's: 0.09 s), on a machine of slower wake-ups than today's;
+// what is left is the runtime's own: its sysmon thread wakes each time the
+// main thread takes its P back.
 //
 // It needs the calling goroutine to be on the main thread for good
 // (runtime.LockOSThread in cmd/launcher's init); Run uses it only when
@@ -59,10 +71,14 @@ const waiterWake = unix.SIGWINCH
 func newMainThreadWaiter(sigs []os.Signal) *mainThreadWaiter {
 	w := &mainThreadWaiter{}
 	for _, s := range sigs {
-		n := int(s.(syscall.Signal)) - 1
-		w.set.Val[n/64] |= 1 << (uint(n) % 64)
+		addSignal(&w.set, s.(syscall.Signal))
 	}
 	return w
+}
+
+func addSignal(set *unix.Sigset_t, sig syscall.Signal) {
+	n := int(sig) - 1
+	set.Val[n/64] |= 1 << (uint(n) % 64)
 }
 
 // onMainThread reports whether the calling goroutine runs on the process's
@@ -72,8 +88,9 @@ func onMainThread() bool { return unix.Gettid() == unix.Getpid() }
 // wait passes each signal in the set to handle until stop is called. The
 // caller is locked to the main thread.
 func (w *mainThreadWaiter) wait(handle func(syscall.Signal)) error {
-	var old unix.Sigset_t
-	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &w.set, &old); err != nil {
+	var wake, old unix.Sigset_t
+	addSignal(&wake, waiterWake)
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &wake, &old); err != nil {
 		return err
 	}
 	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
