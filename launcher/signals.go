@@ -100,6 +100,26 @@ func CatchSIGPIPE() {
 	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
 }
 
+// Stops is a subscription to the stop signals, SIGTERM and SIGINT: the
+// channel a Supervisor's loop reads them from.
+type Stops chan os.Signal
+
+// CatchStops subscribes the stop signals now. The program calls it first
+// thing, before its configuration and its first line of log, so that a
+// stop that comes while the launcher starts is a stop: until a signal is
+// subscribed, the Go runtime's default for it ends the process, and for
+// PID 1, whom the kernel spares the signal's own default, the runtime
+// exits 2 (the code of a bad configuration) without a line of log. What
+// is left is the runtime's own start and the packages' initialisation, a
+// millisecond or two; before the runtime installs its handlers, the
+// kernel drops a stop sent to PID 1, as it does for tini before its first
+// instruction.
+func CatchStops() Stops {
+	stops := make(Stops, 4)
+	signal.Notify(stops, unix.SIGTERM, unix.SIGINT)
+	return stops
+}
+
 // unsubscribe undoes signal.Notify for chs, once ready is closed (nil: at
 // once), without holding up its caller. The runtime disables each signal
 // with a round trip to its signal thread, and os/signal serializes every

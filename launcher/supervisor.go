@@ -60,6 +60,10 @@ type Supervisor struct {
 	// runtime's signal thread beside the exit, and a stop signal after it
 	// would end the process with the runtime's default).
 	MainThread bool
+	// Stops, when set, are the stop signals the program subscribed at its
+	// start (CatchStops), and stays subscribed to; without them, Run
+	// subscribes them as its loop begins, and undoes it on its way out.
+	Stops Stops
 
 	sampler *sampling   // Sampler, fenced (sampling.go); nil without one
 	probe   *ReadyProbe // nil without LAUNCHER_READY_URL
@@ -68,7 +72,7 @@ type Supervisor struct {
 	// Stop signals have a channel of their own, which the loop reads in
 	// every phase: a flood of forwarded signals can fill sigs (and the
 	// runtime drops what does not fit), never stops.
-	stops   chan os.Signal
+	stops   Stops
 	sigs    chan os.Signal
 	events  chan childEvent
 	spawner *spawner // starts every child, from its own locked thread
@@ -109,7 +113,7 @@ func NewSupervisor(cfg *config.Config, spec ChildSpec, reaper *Reaper, store *St
 	s := &Supervisor{
 		cfg: cfg, spec: spec, reaper: reaper, store: store, name: name,
 		log:    log.With().Str(logKeyComponent, "supervisor").Logger(),
-		stops:  make(chan os.Signal, 4),
+		stops:  make(Stops, 4),
 		sigs:   make(chan os.Signal, 64),
 		events: make(chan childEvent, 16),
 	}
@@ -199,6 +203,9 @@ type machine struct {
 // It returns the launcher's exit code as a value; an error means the
 // launcher itself failed. Cancelling ctx stops the child like SIGTERM.
 func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
+	if s.Stops != nil {
+		s.stops = s.Stops
+	}
 	if !s.MainThread || !onMainThread() {
 		return s.run(ctx)
 	}
@@ -270,18 +277,23 @@ func (s *Supervisor) stopAfterBug() {
 // loop is supervision itself.
 func (s *Supervisor) loop(ctx context.Context) (code int, err error) {
 	s.sampler = newSampling(s.Sampler, s.log, s.name)
-	// The stop signals at once, so no stop is lost. The runtime enables each
-	// signal with a round trip to its signal thread: the other 47 take 1.5 to
-	// 3.5 ms, so they are subscribed while the preflight runs, and waited
-	// for before node starts.
-	signal.Notify(s.stops, unix.SIGTERM, unix.SIGINT)
+	// The stop signals at once, so no stop is lost, unless the program
+	// caught them at its start (Stops). The runtime enables each signal
+	// with a round trip to its signal thread: the other 47 take 1.5 to 3.5
+	// ms, so they are subscribed while the preflight runs, and waited for
+	// before node starts.
+	owned := []chan<- os.Signal{s.sigs}
+	if s.Stops == nil {
+		signal.Notify(s.stops, unix.SIGTERM, unix.SIGINT)
+		owned = append(owned, s.stops)
+	}
 	subscribed := make(chan struct{})
 	go func() {
 		defer close(subscribed)
 		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
 	}()
 	if !s.MainThread {
-		defer unsubscribe(subscribed, s.sigs, s.stops)
+		defer unsubscribe(subscribed, owned...)
 	}
 	forwarding := s.forwardSignals()
 	defer forwarding()

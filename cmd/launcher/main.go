@@ -186,9 +186,11 @@ func shellWords(words []string) string {
 // (with the preflight before every start of node) until it ends for good
 // or a stop comes; its exit code is the launcher's.
 func (p program) run(ctx context.Context, command []string) (code int) {
-	// PID 1 must outlive a closed log reader; the short subcommands, like
-	// any command line tool, may die of SIGPIPE (and skip the 1 to 3 ms
-	// the subscription costs at start).
+	// A stop from here on is a stop, even before the configuration is read
+	// (launcher.CatchStops). PID 1 must outlive a closed log reader; the
+	// short subcommands, like any command line tool, may die of SIGPIPE or
+	// SIGTERM (and skip the 1 to 3 ms the first subscription costs).
+	stops := launcher.CatchStops()
 	launcher.CatchSIGPIPE()
 	environ := config.EnvMap(p.environ)
 	cfg, err := config.LoadConfig(environ, command)
@@ -260,7 +262,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 
 	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
 	sup.Sampler = health.NewSampler(cfg.DataDir())
-	sup.MainThread = true
+	sup.MainThread, sup.Stops = true, stops
 	if !cfg.Generic() {
 		pf := newPreflight(&cfg, spec.Env)
 		pf.Exec = reaper.Output
