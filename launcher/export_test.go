@@ -46,7 +46,7 @@ func ChooseGOGC(chosen bool) (restore func()) {
 
 // ForwardedSignals is the channel the Supervisor gets the signals it
 // forwards on from the runtime.
-func ForwardedSignals(s *Supervisor) <-chan os.Signal { return s.sigs }
+func ForwardedSignals(s *Supervisor) <-chan os.Signal { return s.signals.forwarded }
 
 // GateReportWait sets how long the gate waits for node's report, and
 // puts the real wait back with the function returned.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -60,20 +59,16 @@ type Supervisor struct {
 	// runtime's signal thread beside the exit, and a stop signal after it
 	// would end the process with the runtime's default).
 	MainThread bool
-	// Stops, when set, are the stop signals the program subscribed at its
-	// start (CatchStops), and stays subscribed to; without them, Run
-	// subscribes them as its loop begins, and undoes it on its way out.
-	Stops Stops
+	// Signals, when set, are the signals the program subscribed at its
+	// start (CatchSignals), and stays subscribed to; without them, Run
+	// subscribes its own, and undoes them on its way out unless MainThread.
+	Signals *Signals
 
 	sampler *sampling   // Sampler, fenced (sampling.go); nil without one
 	probe   *ReadyProbe // nil without LAUNCHER_READY_URL
 	record  *recordFile // the preflight's record between starts
 	name    string      // "node", or the command's base name
-	// Stop signals have a channel of their own, which the loop reads in
-	// every phase: a flood of forwarded signals can fill sigs (and the
-	// runtime drops what does not fit), never stops.
-	stops   Stops
-	sigs    chan os.Signal
+	signals *Signals    // Signals, or this Run's own
 	events  chan childEvent
 	spawner *spawner // starts every child, from its own locked thread
 	// target is the pid of the child the forwarder passes the other
@@ -113,8 +108,6 @@ func NewSupervisor(cfg *config.Config, spec ChildSpec, reaper *Reaper, store *St
 	s := &Supervisor{
 		cfg: cfg, spec: spec, reaper: reaper, store: store, name: name,
 		log:    log.With().Str(logKeyComponent, "supervisor").Logger(),
-		stops:  make(Stops, 4),
-		sigs:   make(chan os.Signal, 64),
 		events: make(chan childEvent, 16),
 	}
 	if cfg.ReadyURL != "" {
@@ -203,8 +196,12 @@ type machine struct {
 // It returns the launcher's exit code as a value; an error means the
 // launcher itself failed. Cancelling ctx stops the child like SIGTERM.
 func (s *Supervisor) Run(ctx context.Context) (code int, err error) {
-	if s.Stops != nil {
-		s.stops = s.Stops
+	s.signals = s.Signals
+	if s.signals == nil {
+		s.signals = CatchSignals()
+		if !s.MainThread {
+			defer s.signals.stop()
+		}
 	}
 	if !s.MainThread || !onMainThread() {
 		return s.run(ctx)
@@ -277,24 +274,6 @@ func (s *Supervisor) stopAfterBug() {
 // loop is supervision itself.
 func (s *Supervisor) loop(ctx context.Context) (code int, err error) {
 	s.sampler = newSampling(s.Sampler, s.log, s.name)
-	// The stop signals at once, so no stop is lost, unless the program
-	// caught them at its start (Stops). The runtime enables each signal
-	// with a round trip to its signal thread: the other 47 take 1.5 to 3.5
-	// ms, so they are subscribed while the preflight runs, and waited for
-	// before node starts.
-	owned := []chan<- os.Signal{s.sigs}
-	if s.Stops == nil {
-		signal.Notify(s.stops, unix.SIGTERM, unix.SIGINT)
-		owned = append(owned, s.stops)
-	}
-	subscribed := make(chan struct{})
-	go func() {
-		defer close(subscribed)
-		signal.Notify(s.sigs, forwardedSignalsBut(unix.SIGTERM, unix.SIGINT)...)
-	}()
-	if !s.MainThread {
-		defer unsubscribe(subscribed, owned...)
-	}
 	forwarding := s.forwardSignals()
 	defer forwarding()
 	if err := becomeSubreaper(); err != nil {
@@ -307,14 +286,14 @@ func (s *Supervisor) loop(ctx context.Context) (code int, err error) {
 	done := ctx.Done()
 	for m.phase != phaseDone {
 		select {
-		case sig := <-s.stops:
+		case sig := <-s.signals.stops:
 			m.onStop(sig.(syscall.Signal))
 		case <-done:
 			done = nil
 			m.onStop(unix.SIGTERM)
 		case r := <-m.preflightDone:
 			m.preflightDone = nil
-			m.onPreflight(ctx, r, subscribed)
+			m.onPreflight(ctx, r, s.signals.subscribed)
 		case st := <-m.childDone:
 			m.childDone = nil
 			m.onExit(st)
@@ -1276,7 +1255,7 @@ func (s *Supervisor) forwardSignals() (stop func()) {
 			select {
 			case <-done:
 				return
-			case sig := <-s.sigs:
+			case sig := <-s.signals.forwarded:
 				s.pass(sig.(syscall.Signal))
 			}
 		}
@@ -1295,7 +1274,7 @@ func (s *Supervisor) take(sig syscall.Signal) {
 		s.pass(sig)
 	default:
 		select {
-		case s.stops <- sig:
+		case s.signals.stops <- sig:
 		default: // as signal.Notify: a full channel holds stops enough
 		}
 	}

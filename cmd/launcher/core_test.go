@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasync/launcher/launcher"
 	"github.com/hasync/launcher/launcher/preflight"
 )
 
@@ -249,13 +250,16 @@ func TestCore_ReadinessIsTheFirstOfIPCAndURL(t *testing.T) {
 }
 
 // 5. A stop that comes while the launcher starts ends it as a stop: exit 0,
-// told, nothing of the app run. Until the supervision loop subscribed the
-// stop signals, a SIGTERM met the Go runtime's default: the launcher, PID
-// 1, ended with exit 2 (the code of a bad configuration) and not a line
-// of log more, whether it came in its first milliseconds or while it gave
-// node's user a data folder of many files, which takes as long as the
-// folder is large. The stops are now subscribed before the first line is
-// written: a stop sent once it is read always comes after.
+// told, nothing of the app run; a signal for node then is told not
+// forwarded. Until the supervision loop subscribed them, SIGTERM and SIGHUP
+// met the Go runtime's default: the launcher, PID 1, ended with exit 2 (the
+// code of a bad configuration) and not a line of log more (SIGQUIT with a
+// dump of its goroutines), whether they came in its first milliseconds or
+// while it gave node's user a data folder of many files, which takes as
+// long as the folder is large. The stops are now subscribed before the
+// first line is written, so a stop sent once it is read always comes
+// after; the others from the same moment, in the background, SIGHUP and
+// SIGQUIT first, in a fraction of the time the walk takes.
 func TestCore_StopWhileTheLauncherStartsIsAStop(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -264,17 +268,23 @@ func TestCore_StopWhileTheLauncherStartsIsAStop(t *testing.T) {
 	app := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(app, "index.js"), []byte("require('fs').writeFileSync(__dirname + '/ran', '')\n"), 0o644))
 	// stop starts the launcher (command, then run) as PID 1 with the app
-	// at appIn (ran on this side), and stops it at its line at.
-	stop := func(t *testing.T, command []string, appIn, ran, at string, env ...string) {
+	// at appIn (ran on this side), and at its line at sends it first (for
+	// node: told not forwarded), then SIGTERM.
+	stop := func(t *testing.T, command []string, appIn, ran, at string, env []string, first ...syscall.Signal) {
 		t.Helper()
 		l := launch(t, launchOpts{namespace: true, binary: command[0], args: append(slices.Clone(command[1:]), "run"),
 			env: append([]string{"LAUNCHER_APP_DIR=" + appIn, "LAUNCHER_NATIVE_MODULES=", "LAUNCHER_READY_URL=", "LAUNCHER_RESTART=never"}, env...)})
 		l.waitFor(at)
-		l.signal(syscall.SIGTERM)
+		for _, sig := range append(first, syscall.SIGTERM) {
+			l.signal(sig)
+		}
 		if code := l.wait(60 * time.Second); code != 0 {
-			t.Fatalf("exit %d after a SIGTERM at %q, want 0 (a clean stop)\nstdout:\n%s\nstderr:\n%s", code, at, l.stdout, l.stderr)
+			t.Fatalf("exit %d after %v at %q, want 0 (a clean stop)\nstdout:\n%s\nstderr:\n%s", code, append(first, syscall.SIGTERM), at, l.stdout, l.stderr)
 		}
 		logHas(t, l.stdout.String(), "SIGTERM: stopping before node started", "launcher exiting with code 0")
+		for _, sig := range first {
+			logHas(t, l.stdout.String(), launcher.SignalName(sig)+" not forwarded: node has not started yet")
+		}
 		if _, err := os.Stat(ran); err == nil {
 			t.Fatalf("the app ran although the stop came before node started\n%s", l.stdout)
 		}
@@ -282,7 +292,7 @@ func TestCore_StopWhileTheLauncherStartsIsAStop(t *testing.T) {
 	here := []string{os.Args[0]}
 	t.Run("at its first line", func(t *testing.T) {
 		for range 5 {
-			stop(t, here, app, filepath.Join(app, "ran"), " pid=1", "LAUNCHER_NODE="+node)
+			stop(t, here, app, filepath.Join(app, "ran"), " pid=1", []string{"LAUNCHER_NODE=" + node})
 		}
 	})
 	t.Run("while it gives node's user its data", func(t *testing.T) {
@@ -294,7 +304,8 @@ func TestCore_StopWhileTheLauncherStartsIsAStop(t *testing.T) {
 				must(t, os.WriteFile(filepath.Join(dir, strconv.Itoa(j)), nil, 0o644))
 			}
 		}
-		stop(t, here, app, filepath.Join(app, "ran"), "the child runs as", "LAUNCHER_NODE="+node, "LAUNCHER_USER=65534", "LAUNCHER_USER_DIRS="+data)
+		stop(t, here, app, filepath.Join(app, "ran"), "the child runs as", []string{"LAUNCHER_NODE=" + node, "LAUNCHER_USER=65534", "LAUNCHER_USER_DIRS=" + data},
+			syscall.SIGHUP, syscall.SIGQUIT)
 	})
 	// The arm64 launcher in Debian's arm64 root, under QEMU, as on a
 	// Raspberry Pi: its start, emulated, is all the longer.
@@ -302,7 +313,7 @@ func TestCore_StopWhileTheLauncherStartsIsAStop(t *testing.T) {
 		root, _ := arm64Launcher(t)
 		bin, appIn := inRoot(t, root, app)
 		for range 3 {
-			stop(t, []string{"chroot", root, bin}, appIn, filepath.Join(root, appIn, "ran"), " pid=1", "LAUNCHER_NODE=/usr/bin/node", "LAUNCHER_PREFLIGHT_RECORD=")
+			stop(t, []string{"chroot", root, bin}, appIn, filepath.Join(root, appIn, "ran"), " pid=1", []string{"LAUNCHER_NODE=/usr/bin/node", "LAUNCHER_PREFLIGHT_RECORD="})
 		}
 	})
 }

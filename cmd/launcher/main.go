@@ -186,11 +186,12 @@ func shellWords(words []string) string {
 // (with the preflight before every start of node) until it ends for good
 // or a stop comes; its exit code is the launcher's.
 func (p program) run(ctx context.Context, command []string) (code int) {
-	// A stop from here on is a stop, even before the configuration is read
-	// (launcher.CatchStops). PID 1 must outlive a closed log reader; the
-	// short subcommands, like any command line tool, may die of SIGPIPE or
-	// SIGTERM (and skip the 1 to 3 ms the first subscription costs).
-	stops := launcher.CatchStops()
+	// A stop from here on is a stop, and a signal for node is told, even
+	// before the configuration is read (launcher.CatchSignals). PID 1 must
+	// outlive a closed log reader; the short subcommands, like any command
+	// line tool, may die of SIGPIPE or SIGTERM (and skip the 1 to 3 ms the
+	// first subscription costs).
+	signals := launcher.CatchSignals()
 	launcher.CatchSIGPIPE()
 	environ := config.EnvMap(p.environ)
 	cfg, err := config.LoadConfig(environ, command)
@@ -262,7 +263,7 @@ func (p program) run(ctx context.Context, command []string) (code int) {
 
 	sup := launcher.NewSupervisor(&cfg, spec, reaper, store, log)
 	sup.Sampler = health.NewSampler(cfg.DataDir())
-	sup.MainThread, sup.Stops = true, stops
+	sup.MainThread, sup.Signals = true, signals
 	if !cfg.Generic() {
 		pf := newPreflight(&cfg, spec.Env)
 		pf.Exec = reaper.Output
