@@ -686,7 +686,9 @@ func (m *machine) onStop(sig syscall.Signal) {
 			s.log.Info().Str(logKeySignal, SignalName(sig)).Msgf("%s: stopping; the look at why %s failed is called off", SignalName(sig), s.name)
 		}
 	case phaseBackoff:
-		code := m.out.status.Shell()
+		// As a moment earlier, in the sweep: a child the launcher's own
+		// restart signal ended gave way as a stop's signal would have it.
+		code := stopExit(m.out.status, sig)
 		m.finish(code)
 		s.log.Info().Int(logKeyCode, code).Str(logKeySignal, SignalName(sig)).Msg("stopped during the restart delay")
 	}

@@ -233,6 +233,25 @@ func signalWhileNoNodeRuns(t *testing.T, l *launched) {
 	}
 }
 
+// A stop during the restart delay that follows a restart of the
+// launcher's own (readiness here; liveness and memory alike) is a clean
+// stop: the child ended by the launcher's SIGTERM, as a stop's own SIGTERM
+// ends it, and a stop a moment earlier, while that restart or the sweep
+// after it ran, already ended the launcher with 0. In the delay it ended
+// it with the child's 143, which Home Assistant's Supervisor reads as an
+// app that did not handle SIGTERM. A child that failed by itself still
+// gives its code (7 in TestRun_ASignalWhileNoNodeRunsIsToldNotForwarded).
+func TestRun_StopInTheDelayAfterARestartOfTheLaunchersIsClean(t *testing.T) {
+	l := launch(t, launchOpts{args: child("ready"), env: []string{"LAUNCHER_READY_URL=http://127.0.0.1:1/", "LAUNCHER_READY_TIMEOUT=300ms",
+		"LAUNCHER_RESTART_DELAY=1h", "LAUNCHER_RESTART_DELAY_MAX=1h"}})
+	l.waitFor(" in 1h (restart 1 of ")
+	l.signal(syscall.SIGTERM)
+	if code := l.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after the stop in the delay, want 0 (a clean stop)\n%s", code, l.stdout)
+	}
+	logHas(t, l.stdout.String(), "not ready within 300ms", "killed by SIGTERM (143)", "stopped during the restart delay")
+}
+
 // The forwarded signals are waited for on the launcher's main thread, in
 // rt_sigtimedwait, where the kernel brings a process's signals first (the
 // runtime's path is two to three thread wake-ups slower); they still arrive.
