@@ -478,7 +478,8 @@ process.stdout.write(u.username + ' ' + require('/app/backend/node_modules/bcryp
 // stop's 10 s. A
 // node that allocates without end in a container with a memory limit: the
 // kernel's OOM killer ends it, the launcher says so (from the cgroup's
-// count), restarts it, and exits 137 when it gives up.
+// count), restarts it, and exits 137 when it gives up. A stop in the delay
+// after a restart of the launcher's own: exit 0.
 func TestAddonOnArm64_HowNodeEnds(t *testing.T) {
 	image := buildArm64Image(t, officialNode24)
 	repo, _ := filepath.Abs("..")
@@ -511,6 +512,30 @@ func TestAddonOnArm64_HowNodeEnds(t *testing.T) {
 			t.Errorf("podman stop took %s, want well within its 10 s", took)
 		}
 		t.Logf("podman stop took %s; %s", took, reaped)
+	})
+
+	t.Run("a stop in the restart delay", func(t *testing.T) {
+		// A node that never listens is restarted for readiness: the
+		// launcher's SIGTERM ends it (143). podman's stop in the delay that
+		// follows, the Supervisor's stop, is a clean one: exit 0, not the
+		// 143 the Supervisor reports as an app that did not handle SIGTERM.
+		app := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(app, "idle.js"), []byte("setInterval(() => {}, 1 << 30);\n"), 0o644))
+		c := startImage(t, image, t.TempDir(), append(slices.Clone(onAPi4), "-v", app+":/idle:ro", "-e", "LAUNCHER_APP_DIR=/idle",
+			"-e", "LAUNCHER_ENTRY=idle.js", "-e", "LAUNCHER_NATIVE_MODULES=", "-e", "LAUNCHER_HEALTH_ADDR=off",
+			"-e", "LAUNCHER_READY_URL=http://127.0.0.1:8123/", "-e", "LAUNCHER_READY_TIMEOUT=5s",
+			"-e", "LAUNCHER_RESTART_DELAY=1h", "-e", "LAUNCHER_RESTART_DELAY_MAX=1h")...)
+		c.eventually(120*time.Second, "node was not restarted for readiness", func() bool { return strings.Contains(c.logs(), "restarting node in 1h") })
+		run(t, "stop", "-t", "10", c.name)
+		logs := c.logs()
+		if code := strings.TrimSpace(run(t, "inspect", "-f", "{{.State.ExitCode}}", c.name)); code != "0" {
+			t.Errorf("exit code %s after podman stop in the restart delay, want 0\n%s", code, logs)
+		}
+		for _, want := range []string{"node killed by SIGTERM (143)", "stopped during the restart delay"} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("the log lacks %q:\n%s", want, logs)
+			}
+		}
 	})
 
 	t.Run("out of memory", func(t *testing.T) {
