@@ -81,8 +81,8 @@ func TestSupervisor_RestartDelayKeepsDoublingForAStartNeverReady(t *testing.T) {
 	var log lockedBuffer
 	_, reaper := runReaper(t)
 	sup := launcher.NewSupervisor(cfg, spec, reaper, launcher.NewStateStore("test"), zerolog.New(&log))
-	if code, err := sup.Run(context.Background()); err != nil || code != 143 {
-		t.Fatalf("Run = %d, %v, want 143 (the SIGTERM of its last restart) once the restarts are spent\n%s", code, err, log.String())
+	if code, err := sup.Run(context.Background()); err != nil || code != 1 {
+		t.Fatalf("Run = %d, %v, want 1 (a failure; not the 143 of its last restart's SIGTERM) once the restarts are spent\n%s", code, err, log.String())
 	}
 	if got, want := restartDelays(log.String()), []string{"10ms", "20ms", "40ms"}; !slices.Equal(got, want) {
 		t.Errorf("restart delays %v, want %v: a start never ready counted as good health\n%s", got, want, log.String())

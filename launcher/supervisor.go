@@ -968,9 +968,12 @@ func (m *machine) decide() {
 	d := m.backoff.Decide(time.Now(), End{Status: m.out.status, Reason: m.out.reason, Healthy: m.out.healthy, Unreached: m.out.unreached})
 	if !d.Restart {
 		code := m.out.status.Shell()
-		if code == 0 && m.out.reason != ReasonExit {
+		if m.out.reason != ReasonExit && stopExit(m.out.status, unix.SIGTERM) == 0 {
 			// Stopped by the launcher for failing readiness, liveness or
-			// memory: a failure even if node exited 0 on the SIGTERM.
+			// memory, and ended as its SIGTERM asked: a failure, the
+			// launcher's verdict, even if node exited 0. Not node's 143:
+			// Home Assistant's Supervisor reads that as an app that did
+			// not handle SIGTERM, and asks the user to report it.
 			code = 1
 		}
 		m.finish(code)
